@@ -1,0 +1,294 @@
+/**
+ * The local JSON-RPC contract between the core and its clients (CLI, extension, agents).
+ *
+ * This module holds names and types only, with no runtime dependencies, so that the CLI's
+ * delegated path can import it without pulling in a schema library. The runtime validators
+ * live in `rpc-schemas.ts` and are checked against these types at compile time.
+ */
+
+/** Bumped when a method changes incompatibly. The core refuses older clients with a clear error. */
+export const PROTOCOL_VERSION = 1;
+/** The oldest client protocol version the core still serves. */
+export const MIN_CLIENT_PROTOCOL_VERSION = 1;
+
+/** Largest JSON-RPC frame (header excluded) either side accepts. */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+/** Largest message body the core stores, in UTF-8 bytes. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export type SendStatus = 'sent' | 'duplicate' | 'queued' | 'failed';
+export type Direction = 'in' | 'out';
+/** Where a message stands. Outbound: queued → sent → delivered, or failed / aborted. Inbound: received. */
+export type MessageState = 'queued' | 'sent' | 'delivered' | 'failed' | 'aborted' | 'received';
+export type OutboxState = 'pending' | 'inflight' | 'done' | 'dead' | 'aborted';
+export const OUTBOX_STATES: readonly OutboxState[] = ['pending', 'inflight', 'done', 'dead', 'aborted'];
+export type SyncState = 'disabled' | 'offline' | 'connecting' | 'online' | 'unauthorized' | 'error';
+
+export interface Message {
+  /** Minted by the sending core; the same on every copy (sender, relay, recipient). */
+  id: string;
+  client_message_id: string;
+  /** The relay's id once it accepted the message. */
+  server_id: string | null;
+  /** The other party: the recipient for outbound messages, the sender for inbound ones. */
+  conversation: string;
+  direction: Direction;
+  from: string;
+  to: string;
+  body: string;
+  reply_to: string | null;
+  /** Set on questions sent with `ask`; a reply correlates through `reply_to`. */
+  request_id: string | null;
+  created_at: string;
+  state: MessageState;
+  read: boolean;
+}
+
+export interface OutboxItem {
+  id: string;
+  client_message_id: string;
+  to: string;
+  body: string;
+  state: OutboxState;
+  attempts: number;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Conversation {
+  peer: string;
+  unread: number;
+  total: number;
+  last: Message | null;
+}
+
+export interface Peer {
+  name: string;
+  messages: number;
+  unread: number;
+  last_at: string | null;
+}
+
+export interface SyncStatus {
+  state: SyncState;
+  relay: string | null;
+  user: string | null;
+  last_inbound_at: string | null;
+  last_ack_at: string | null;
+  last_error: string | null;
+  connected_since: string | null;
+  queued: number;
+}
+
+export interface CoreStatus {
+  version: string;
+  protocol: number;
+  pid: number;
+  home: string;
+  socket: string | null;
+  since: string;
+  clients: number;
+  messages: number;
+  unread: number;
+  outbox: Record<OutboxState, number>;
+  sync: SyncStatus;
+}
+
+// ---- requests ---------------------------------------------------------------------------
+
+export interface ClientInfo {
+  name: string;
+  version: string;
+}
+
+/** Switchboard clients send `client` and `protocol`; LSP clients send them in `initializationOptions`. */
+export interface InitializeParams {
+  client?: ClientInfo;
+  protocol?: number;
+  initializationOptions?: { client?: ClientInfo; protocol?: number };
+}
+
+export interface InitializeResult {
+  server: { name: string; version: string };
+  protocol: number;
+  methods: string[];
+  notifications: string[];
+  /** Present so vscode-languageclient accepts the answer. */
+  capabilities: Record<string, never>;
+  serverInfo: { name: string; version: string };
+}
+
+export interface SendParams {
+  to: string;
+  body: string;
+  reply_to?: string;
+  client_message_id?: string;
+  request_id?: string;
+  /** How long to wait for the relay's verdict before answering `queued`. */
+  wait_ms?: number;
+  /** When false, a send that cannot reach the relay now stores nothing and fails. */
+  queue?: boolean;
+}
+
+export interface SendResult {
+  status: SendStatus;
+  id: string;
+  client_message_id: string;
+  to: string;
+  server_id: string | null;
+  reason: string | null;
+}
+
+export interface InboxListParams {
+  unread?: boolean;
+  from?: string;
+  limit?: number;
+}
+
+export interface MessagesResult {
+  messages: Message[];
+}
+
+export interface ConversationMessagesParams {
+  peer: string;
+  limit?: number;
+  /** Page towards older messages: only messages created before this message id. */
+  before?: string;
+}
+
+export interface ConversationMessagesResult {
+  messages: Message[];
+  has_more: boolean;
+}
+
+export interface IdParams {
+  id: string;
+}
+
+export interface MarkReadParams {
+  ids?: string[];
+  conversation?: string;
+  all?: boolean;
+}
+
+export interface MarkReadResult {
+  updated: number;
+  unread: number;
+}
+
+export interface SearchParams {
+  query: string;
+  limit?: number;
+}
+
+export interface OutboxListParams {
+  state?: OutboxState;
+}
+
+export interface OutboxListResult {
+  items: OutboxItem[];
+}
+
+export interface RequeueResult {
+  aborted: string;
+  item: OutboxItem;
+}
+
+export interface SubscribeParams {
+  /** Resume after this event cursor. Absent: only events from now on. 0: everything kept. */
+  since?: number;
+}
+
+export interface SubscribeResult {
+  /** The newest cursor at subscription time; the backlog up to here follows as notifications. */
+  cursor: number;
+}
+
+export interface ConfigureParams {
+  relay: string;
+  user: string;
+  token: string;
+}
+
+// ---- notifications ----------------------------------------------------------------------
+
+export interface MessageEvent {
+  cursor: number;
+  message: Message;
+}
+
+export interface OutboxEvent {
+  cursor: number;
+  item: OutboxItem;
+}
+
+export type CoreEvent =
+  | ({ type: 'message/received' } & MessageEvent)
+  | ({ type: 'message/updated' } & MessageEvent)
+  | ({ type: 'outbox/changed' } & OutboxEvent);
+
+/** Every request the core serves, with its params and result types. */
+export interface Requests {
+  initialize: [InitializeParams, InitializeResult];
+  'message/send': [SendParams, SendResult];
+  'message/get': [IdParams, Message];
+  'message/markRead': [MarkReadParams, MarkReadResult];
+  'inbox/list': [InboxListParams, MessagesResult];
+  'conversation/list': [Record<string, never>, { conversations: Conversation[] }];
+  'conversation/messages': [ConversationMessagesParams, ConversationMessagesResult];
+  search: [SearchParams, MessagesResult];
+  'outbox/list': [OutboxListParams, OutboxListResult];
+  'outbox/requeue': [IdParams, RequeueResult];
+  'outbox/abort': [IdParams, OutboxItem];
+  'peers/list': [Record<string, never>, { peers: Peer[] }];
+  'status/get': [Record<string, never>, CoreStatus];
+  'events/subscribe': [SubscribeParams, SubscribeResult];
+  'sync/reconnect': [Record<string, never>, SyncStatus];
+  'config/set': [ConfigureParams, SyncStatus];
+  'daemon/shutdown': [Record<string, never>, { ok: true }];
+  /** LSP courtesy: a leaving client. The core keeps serving everyone else. */
+  shutdown: [null | undefined | Record<string, never>, null];
+}
+
+export type Method = keyof Requests;
+export type ParamsOf<M extends Method> = Requests[M][0];
+export type ResultOf<M extends Method> = Requests[M][1];
+
+export interface Notifications {
+  'message/received': MessageEvent;
+  'message/updated': MessageEvent;
+  'outbox/changed': OutboxEvent;
+  'sync/status': SyncStatus;
+}
+export type NotificationName = keyof Notifications;
+export const NOTIFICATIONS: readonly NotificationName[] = ['message/received', 'message/updated', 'outbox/changed', 'sync/status'];
+
+// ---- errors -----------------------------------------------------------------------------
+
+export const ErrorCodes = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  InternalError: -32603,
+  /** Same client_message_id, different content. CLI exit 5. */
+  Conflict: -32001,
+  NotFound: -32002,
+  ProtocolVersion: -32003,
+  NotInitialized: -32004,
+  InvalidState: -32005,
+  /** The send could not reach the relay and queueing was refused. */
+  NotSent: -32006,
+  FrameTooLarge: -32007,
+  TooManyClients: -32008,
+  ShuttingDown: -32009,
+} as const;
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** The `data` of every error the core raises on purpose: enough for a client to act on it. */
+export interface ErrorData {
+  kind: 'conflict' | 'not_found' | 'protocol' | 'invalid_state' | 'invalid_params' | 'not_sent' | 'frame' | 'busy' | 'internal';
+  /** For conflicts: the id of the earlier message that owns the client_message_id. */
+  id?: string;
+}

@@ -1,0 +1,20 @@
+// Bundles every entry point with esbuild. Entries whose source is absent are skipped, so a
+// partial checkout still builds what it has.
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const production = process.argv.includes('--production');
+const node = { platform: 'node', target: 'node20', format: 'cjs', bundle: true, sourcemap: !production, minify: production, logLevel: 'warning' };
+
+const entries = [
+  // The CLI: lean, loads the store code only when it runs a verb directly.
+  { ...node, entryPoints: ['server/cli/main.ts'], outfile: 'dist/cli.js', external: ['./direct.js', './relay.js'] },
+  // Everything that opens the store: direct CLI verbs and the core daemon.
+  { ...node, entryPoints: ['server/direct.ts'], outfile: 'dist/direct.js', external: ['better-sqlite3'] },
+  { ...node, entryPoints: ['server/daemon.ts'], outfile: 'dist/daemon.js', external: ['better-sqlite3'] },
+  { ...node, entryPoints: ['relay/main.ts'], outfile: 'dist/relay.js', external: ['better-sqlite3'] },
+  { ...node, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  { platform: 'browser', target: 'es2022', format: 'iife', bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js' },
+];
+
+await Promise.all(entries.filter((e) => existsSync(e.entryPoints[0])).map((e) => build(e)));

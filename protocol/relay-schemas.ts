@@ -1,0 +1,178 @@
+/**
+ * Runtime validators for every relay frame in `relay.ts`. Both ends parse every inbound
+ * frame with these before acting on it: a peer's bytes are data, never trusted shapes.
+ *
+ * Each schema carries a compile-time proof that its inferred type equals the hand-written
+ * contract type, so the two can never drift apart silently.
+ */
+import { z } from 'zod';
+import type {
+  AckFrame,
+  CoreToRelayFrame,
+  DeliverFrame,
+  DeliveryItem,
+  ErrorFrame,
+  HelloFrame,
+  PingFrame,
+  PongFrame,
+  RelayToCoreFrame,
+  SendFrame,
+  VerdictFrame,
+  WelcomeFrame,
+  WireMessage,
+} from './relay';
+
+/** Mutual assignability: strict enough to catch a missing, extra-required or retyped field. */
+type Equals<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+
+/** Identifiers are opaque strings; the bound keeps a hostile peer from bloating indexes. */
+const MAX_ID_LENGTH = 200;
+const id = z.string().min(1).max(MAX_ID_LENGTH);
+const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const timestamp = z.string().min(1).max(64);
+
+export const wireMessageSchema = z.object({
+  id,
+  client_message_id: id,
+  from: id,
+  to: id,
+  body: z.string(),
+  reply_to: id.nullable(),
+  request_id: id.nullable(),
+  created_at: timestamp,
+});
+
+export const helloFrameSchema = z.object({
+  type: z.literal('hello'),
+  v: z.number().int(),
+  user: id,
+  token: z.string().min(1).max(1024),
+  device: id,
+  cursor: seq,
+});
+
+export const sendFrameSchema = z.object({
+  type: z.literal('send'),
+  message: wireMessageSchema.omit({ from: true }),
+});
+
+export const ackFrameSchema = z.object({ type: z.literal('ack'), seq });
+
+export const pingFrameSchema = z.object({ type: z.literal('ping'), t: z.number() });
+
+export const coreToRelayFrameSchema = z.discriminatedUnion('type', [helloFrameSchema, sendFrameSchema, ackFrameSchema, pingFrameSchema]);
+
+export const welcomeFrameSchema = z.object({
+  type: z.literal('welcome'),
+  v: z.number().int(),
+  user: id,
+  device: id,
+  heartbeat_ms: z.number().int().positive(),
+  max_body_bytes: z.number().int().positive(),
+});
+
+const acceptedVerdictSchema = z.object({
+  type: z.literal('verdict'),
+  result: z.literal('accepted'),
+  client_message_id: id,
+  id,
+  server_id: id,
+  seq,
+});
+const duplicateVerdictSchema = z.object({
+  type: z.literal('verdict'),
+  result: z.literal('duplicate'),
+  client_message_id: id,
+  id,
+  server_id: id,
+  original_id: id,
+});
+const rejectedVerdictSchema = z.object({
+  type: z.literal('verdict'),
+  result: z.literal('rejected'),
+  client_message_id: id,
+  id,
+  reason: z.string(),
+  retryable: z.boolean(),
+});
+export const verdictFrameSchema = z.discriminatedUnion('result', [acceptedVerdictSchema, duplicateVerdictSchema, rejectedVerdictSchema]);
+
+export const deliveryItemSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('message'), server_id: id, message: wireMessageSchema }),
+  z.object({ kind: z.literal('receipt'), id, server_id: id, by: id, at: timestamp }),
+]);
+
+export const deliverFrameSchema = z.object({ type: z.literal('deliver'), seq, item: deliveryItemSchema });
+
+export const pongFrameSchema = z.object({ type: z.literal('pong'), t: z.number() });
+
+export const errorFrameSchema = z.object({
+  type: z.literal('error'),
+  code: z.enum(['unauthorized', 'protocol', 'too_large', 'internal']),
+  message: z.string(),
+});
+
+// `verdict` is itself a union on `result`, so the outer union is a plain one; zod tries the
+// members in order and the `type` literal rejects the wrong ones at once.
+export const relayToCoreFrameSchema = z.union([
+  welcomeFrameSchema,
+  verdictFrameSchema,
+  deliverFrameSchema,
+  pingFrameSchema,
+  pongFrameSchema,
+  errorFrameSchema,
+]);
+
+// ---- compile-time proofs that the schemas and the contract agree -------------------------
+
+export type SchemaContractChecks = [
+  Assert<Equals<z.infer<typeof wireMessageSchema>, WireMessage>>,
+  Assert<Equals<z.infer<typeof helloFrameSchema>, HelloFrame>>,
+  Assert<Equals<z.infer<typeof sendFrameSchema>, SendFrame>>,
+  Assert<Equals<z.infer<typeof ackFrameSchema>, AckFrame>>,
+  Assert<Equals<z.infer<typeof pingFrameSchema>, PingFrame>>,
+  Assert<Equals<z.infer<typeof coreToRelayFrameSchema>, CoreToRelayFrame>>,
+  Assert<Equals<z.infer<typeof welcomeFrameSchema>, WelcomeFrame>>,
+  Assert<Equals<z.infer<typeof verdictFrameSchema>, VerdictFrame>>,
+  Assert<Equals<z.infer<typeof deliveryItemSchema>, DeliveryItem>>,
+  Assert<Equals<z.infer<typeof deliverFrameSchema>, DeliverFrame>>,
+  Assert<Equals<z.infer<typeof pongFrameSchema>, PongFrame>>,
+  Assert<Equals<z.infer<typeof errorFrameSchema>, ErrorFrame>>,
+  Assert<Equals<z.infer<typeof relayToCoreFrameSchema>, RelayToCoreFrame>>,
+];
+
+// ---- parse helpers -----------------------------------------------------------------------
+
+export type ParseResult<T> = { ok: true; frame: T } | { ok: false; error: string };
+
+function parseWith<T>(schema: z.ZodType<T>, text: string): ParseResult<T> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, error: `invalid JSON: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  const result = schema.safeParse(json);
+  if (result.success) return { ok: true, frame: result.data };
+  return { ok: false, error: describeIssues(result.error) };
+}
+
+/** One line a person can act on: the first few issues with their paths. */
+function describeIssues(error: z.ZodError): string {
+  const parts = error.issues.slice(0, 3).map((issue) => {
+    const path = issue.path.map(String).join('.');
+    return path ? `${path}: ${issue.message}` : issue.message;
+  });
+  return `invalid frame: ${parts.join('; ')}`;
+}
+
+/** A frame the core sent to the relay. */
+export function parseCoreFrame(text: string): ParseResult<CoreToRelayFrame> {
+  return parseWith(coreToRelayFrameSchema, text);
+}
+
+/** A frame the relay sent to the core. */
+export function parseRelayFrame(text: string): ParseResult<RelayToCoreFrame> {
+  return parseWith(relayToCoreFrameSchema, text);
+}

@@ -1,0 +1,186 @@
+/**
+ * `relay serve | add-user | revoke`: the relay's command line. Bundled to dist/relay.js; the
+ * main CLI calls `runRelayCli` for `switchboard relay …`, and `node dist/relay.js …` runs it
+ * directly.
+ */
+import { parseArgs } from 'node:util';
+import { addUser, revokeUser, validateUserName } from './accounts';
+import { defaultRelayDataDir } from './data-dir';
+import { parseRate } from './rate-limit';
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_RATE_PER_SECOND, RelayServer } from './server';
+import { RelayStore, UserExistsError } from './store';
+
+const USAGE = `usage:
+  relay serve [--host 127.0.0.1] [--port 8787] [--data <dir>] [--cert <file> --key <file>] [--heartbeat-ms N] [--rate N/s]
+  relay add-user <name> [--data <dir>] [--json]
+  relay revoke <name> [--data <dir>]`;
+
+class UsageError extends Error {}
+
+export interface RelayCliIo {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+const defaultIo: RelayCliIo = {
+  stdout: (line) => process.stdout.write(`${line}\n`),
+  stderr: (line) => process.stderr.write(`${line}\n`),
+  env: process.env,
+};
+
+/** Runs one relay verb and resolves with its exit code (serve resolves when it has stopped). */
+export async function runRelayCli(argv: string[], io: RelayCliIo = defaultIo): Promise<number> {
+  const [verb, ...rest] = argv;
+  try {
+    switch (verb) {
+      case 'serve':
+        return await serve(rest, io);
+      case 'add-user':
+        return await addUserVerb(rest, io);
+      case 'revoke':
+        return revokeVerb(rest, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout(USAGE);
+        return verb === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown relay command "${verb}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || isParseArgsError(err)) {
+      io.stderr(`relay: ${errorMessage(err)} (run "relay help" for usage)`);
+      return 2;
+    }
+    io.stderr(`relay: ${errorMessage(err)}`);
+    return 1;
+  }
+}
+
+async function serve(args: string[], io: RelayCliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '8787' },
+      data: { type: 'string' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      'heartbeat-ms': { type: 'string', default: String(DEFAULT_HEARTBEAT_MS) },
+      rate: { type: 'string', default: `${DEFAULT_RATE_PER_SECOND}/s` },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const port = parseInteger(values.port, '--port', 0, 65535);
+  const heartbeatMs = parseInteger(values['heartbeat-ms'], '--heartbeat-ms', 10, 3_600_000);
+  const ratePerSecond = parseRate(values.rate);
+  if (ratePerSecond === undefined) throw new UsageError(`--rate must look like 100/s (0 for unlimited), got "${values.rate}"`);
+  if (Boolean(values.cert) !== Boolean(values.key)) throw new UsageError('--cert and --key go together');
+
+  const server = await RelayServer.start({
+    dataDir: values.data ?? defaultRelayDataDir(io.env),
+    host: values.host,
+    port,
+    heartbeatMs,
+    ratePerSecond,
+    tls: values.cert && values.key ? { certFile: values.cert, keyFile: values.key } : undefined,
+    log: (line) => io.stderr(`relay: ${line}`),
+  });
+  io.stdout(`relay listening on ${server.url}`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      io.stderr(`relay: ${signal}, shutting down`);
+      resolve();
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  await server.close();
+  return 0;
+}
+
+async function addUserVerb(args: string[], io: RelayCliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: { data: { type: 'string' }, json: { type: 'boolean', default: false } },
+  });
+  const name = singleName(positionals, 'add-user');
+  const store = RelayStore.open(values.data ?? defaultRelayDataDir(io.env));
+  try {
+    const token = await addUser(store, name);
+    if (values.json) io.stdout(JSON.stringify({ user: name, token }));
+    else {
+      io.stdout(token);
+      io.stderr(`relay: added "${name}"; the token above is shown only once`);
+    }
+    return 0;
+  } catch (err) {
+    if (err instanceof UserExistsError) {
+      io.stderr(`relay: user "${name}" already has an active token; run "relay revoke ${name}" first to issue a new one`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    store.close();
+  }
+}
+
+function revokeVerb(args: string[], io: RelayCliIo): number {
+  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { data: { type: 'string' } } });
+  const name = singleName(positionals, 'revoke');
+  const store = RelayStore.open(values.data ?? defaultRelayDataDir(io.env));
+  try {
+    if (!revokeUser(store, name)) {
+      io.stderr(`relay: no active user "${name}" to revoke`);
+      return 1;
+    }
+    io.stderr(`relay: revoked "${name}"; a running relay closes its connections within a second`);
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+function singleName(positionals: string[], verb: string): string {
+  const [name, extra] = positionals;
+  if (name === undefined) throw new UsageError(`${verb} needs a user name`);
+  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+  const invalid = validateUserName(name);
+  if (invalid) throw new UsageError(invalid);
+  return name;
+}
+
+function parseInteger(text: string, flag: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`${flag} must be a whole number, got "${text}"`);
+  const value = Number(text);
+  if (value < min || value > max) throw new UsageError(`${flag} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function isParseArgsError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+if (require.main === module) {
+  runRelayCli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`relay: ${errorMessage(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,75 @@
+/**
+ * Versioned schema changes, applied in order inside one transaction each. The applied
+ * version lives in SQLite's `user_version`, so a half-applied migration cannot exist.
+ * Append only: never edit a migration that has shipped.
+ */
+import type { Database } from 'better-sqlite3';
+
+const MIGRATIONS: readonly string[] = [
+  // 1: the initial schema.
+  `
+  CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    token_hash BLOB NOT NULL,
+    salt BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+  );
+  -- Revoked rows stay for the record; at most one active credential per name.
+  CREATE UNIQUE INDEX users_active_name ON users(name) WHERE revoked_at IS NULL;
+
+  CREATE TABLE devices (
+    user TEXT NOT NULL,
+    device TEXT NOT NULL,
+    acked INTEGER NOT NULL DEFAULT 0,
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    PRIMARY KEY (user, device)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE sequences (
+    user TEXT PRIMARY KEY,
+    last_seq INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE deliveries (
+    user TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    item TEXT NOT NULL,
+    PRIMARY KEY (user, seq)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE dedupe (
+    sender TEXT NOT NULL,
+    client_message_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    server_id TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    PRIMARY KEY (sender, client_message_id)
+  ) WITHOUT ROWID;
+
+  -- Messages whose sender already got a receipt: one receipt per message, on the first ack.
+  CREATE TABLE receipts_sent (
+    server_id TEXT PRIMARY KEY
+  ) WITHOUT ROWID;
+  `,
+];
+
+export const RELAY_SCHEMA_VERSION = MIGRATIONS.length;
+
+export function migrate(db: Database): void {
+  const current = db.pragma('user_version', { simple: true });
+  if (typeof current !== 'number') throw new Error('cannot read the relay database schema version');
+  if (current > MIGRATIONS.length) {
+    throw new Error(`the relay database has schema version ${current}, newer than this relay (${MIGRATIONS.length}); upgrade the relay`);
+  }
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    const sql = MIGRATIONS[version];
+    if (sql === undefined) break;
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,371 @@
+/**
+ * The relay server: accepts WebSocket connections, authenticates them, and routes frames to
+ * the ledger (through group commit) and deliveries to live sessions.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { RELAY_MAX_FRAME_BYTES, RELAY_PROTOCOL_VERSION, RelayCloseCodes, type CoreToRelayFrame, type HelloFrame, type SendFrame } from '../protocol/relay';
+import { parseCoreFrame } from '../protocol/relay-schemas';
+import { GroupCommitQueue } from './group-commit';
+import { RelayLedger, type CommittedDelivery } from './ledger';
+import { RateLimiter } from './rate-limit';
+import { RelaySession, sessionKey } from './session';
+import { RelayStore } from './store';
+import { verifyToken } from './tokens';
+
+export interface RelayServerOptions {
+  dataDir: string;
+  /** Loopback unless told otherwise: exposing a relay is a deliberate act. */
+  host?: string;
+  /** 0 picks a free port; read it back from `port`. */
+  port?: number;
+  tls?: { certFile: string; keyFile: string };
+  heartbeatMs?: number;
+  /** Sends per second per user; 0 disables the limit. */
+  ratePerSecond?: number;
+  maxBodyBytes?: number;
+  groupCommit?: boolean;
+  /** How often to look for revocations made by other processes (`relay revoke`). */
+  revocationPollMs?: number;
+  log?: (line: string) => void;
+}
+
+export const DEFAULT_HEARTBEAT_MS = 15_000;
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+export const DEFAULT_RATE_PER_SECOND = 1000;
+/** Frames a client may pipeline behind its hello while the token is being checked. */
+const MAX_HELD_FRAMES = 1024;
+
+export class RelayServer {
+  private readonly sessions = new Set<RelaySession>();
+  private readonly byDevice = new Map<string, RelaySession>();
+  private readonly byUser = new Map<string, Set<RelaySession>>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private lastDataVersion: number;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly store: RelayStore,
+    private readonly ledger: RelayLedger,
+    private readonly writes: GroupCommitQueue,
+    private readonly limiter: RateLimiter,
+    private readonly http: HttpServer,
+    private readonly wss: WebSocketServer,
+    private readonly settings: Required<Omit<RelayServerOptions, 'tls' | 'log' | 'host' | 'port' | 'dataDir'>> & {
+      log: (line: string) => void;
+      scheme: 'ws' | 'wss';
+      host: string;
+    },
+  ) {
+    this.lastDataVersion = store.dataVersion();
+  }
+
+  static async start(options: RelayServerOptions): Promise<RelayServer> {
+    const settings = {
+      heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+      ratePerSecond: options.ratePerSecond ?? DEFAULT_RATE_PER_SECOND,
+      maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      groupCommit: options.groupCommit ?? true,
+      revocationPollMs: options.revocationPollMs ?? 1000,
+      log: options.log ?? (() => {}),
+      scheme: options.tls ? ('wss' as const) : ('ws' as const),
+      host: options.host ?? '127.0.0.1',
+    };
+    // Read TLS material before opening anything, so a bad path fails cleanly.
+    const tls = options.tls && { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) };
+    const store = RelayStore.open(options.dataDir);
+    try {
+      const http = tls ? createHttpsServer(tls) : createHttpServer();
+      http.on('request', (_req, res) => {
+        res.writeHead(426, { 'content-type': 'text/plain' }).end('switchboard relay: connect with a WebSocket client\n');
+      });
+      const wss = new WebSocketServer({ server: http, maxPayload: RELAY_MAX_FRAME_BYTES });
+      const server = new RelayServer(
+        store,
+        new RelayLedger(store, settings.maxBodyBytes),
+        new GroupCommitQueue(store, { enabled: settings.groupCommit }),
+        new RateLimiter(settings.ratePerSecond),
+        http,
+        wss,
+        settings,
+      );
+      wss.on('connection', (socket, request) => server.accept(socket, request));
+      await new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(options.port ?? 8787, settings.host, () => {
+          http.off('error', reject);
+          resolve();
+        });
+      });
+      server.startTimers();
+      return server;
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+  }
+
+  get port(): number {
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  get url(): string {
+    const host = this.settings.host.includes(':') ? `[${this.settings.host}]` : this.settings.host;
+    return `${this.settings.scheme}://${host}:${this.port}`;
+  }
+
+  get connectionCount(): number {
+    return this.sessions.size;
+  }
+
+  /**
+   * Stops accepting, lets committed-but-unanswered writes answer, closes every socket with
+   * 1001 and closes the database. Nothing is lost: every verdict follows its commit.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  /** Closes the live connections of a user whose credential was revoked in this process. */
+  disconnectRevoked(): void {
+    for (const session of this.sessions) {
+      if (session.state === 'ready' && session.identity && !this.store.isCredentialActive(session.identity.credentialId)) {
+        this.settings.log(`closing ${session.identity.user}/${session.identity.device}: token revoked`);
+        session.fail(RelayCloseCodes.Unauthorized, 'token revoked', { type: 'error', code: 'unauthorized', message: 'token revoked' });
+      }
+    }
+  }
+
+  // ---- connections ------------------------------------------------------------------------
+
+  private accept(socket: WebSocket, request: IncomingMessage): void {
+    const session = new RelaySession(socket, this.store, `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`);
+    if (this.closing) {
+      socket.close(RelayCloseCodes.GoingAway, 'relay shutting down');
+      return;
+    }
+    this.sessions.add(session);
+    socket.on('message', (data, isBinary) => this.onMessage(session, data, isBinary));
+    socket.on('close', () => this.forget(session));
+    // ws reports oversize frames and bad framing here, then closes the socket itself (1009/1002).
+    socket.on('error', (err) => this.settings.log(`connection ${session.remote}: ${err.message}`));
+  }
+
+  private forget(session: RelaySession): void {
+    session.state = 'closed';
+    this.sessions.delete(session);
+    const key = session.key;
+    if (key && this.byDevice.get(key) === session) this.byDevice.delete(key);
+    if (session.identity) {
+      const peers = this.byUser.get(session.identity.user);
+      peers?.delete(session);
+      if (peers?.size === 0) this.byUser.delete(session.identity.user);
+    }
+  }
+
+  private onMessage(session: RelaySession, data: RawData, isBinary: boolean): void {
+    if (session.state === 'closed' || this.closing) return;
+    session.lastFrameAt = Date.now();
+    if (isBinary) return this.protocolError(session, 'binary frames are not part of the relay protocol');
+    const text = rawToString(data);
+    if (session.state === 'authenticating') {
+      if (session.heldFrames.length >= MAX_HELD_FRAMES) return this.protocolError(session, 'too many frames before welcome');
+      session.heldFrames.push(text);
+      return;
+    }
+    this.handleText(session, text);
+  }
+
+  private handleText(session: RelaySession, text: string): void {
+    const parsed = parseCoreFrame(text);
+    if (!parsed.ok) return this.protocolError(session, parsed.error);
+    const frame: CoreToRelayFrame = parsed.frame;
+    if (session.state === 'awaiting-hello') {
+      if (frame.type !== 'hello') return this.protocolError(session, `expected hello first, got ${frame.type}`);
+      void this.authenticate(session, frame);
+      return;
+    }
+    switch (frame.type) {
+      case 'hello':
+        return this.protocolError(session, 'hello was already received on this connection');
+      case 'ping':
+        return session.send({ type: 'pong', t: frame.t });
+      case 'send':
+        return this.handleSend(session, frame);
+      case 'ack':
+        return this.handleAck(session, frame.seq);
+    }
+  }
+
+  private protocolError(session: RelaySession, message: string): void {
+    this.settings.log(`protocol error from ${session.remote}: ${message}`);
+    session.fail(RelayCloseCodes.Protocol, message, { type: 'error', code: 'protocol', message });
+  }
+
+  private async authenticate(session: RelaySession, hello: HelloFrame): Promise<void> {
+    if (hello.v !== RELAY_PROTOCOL_VERSION) {
+      return this.protocolError(session, `unsupported relay protocol version ${hello.v}; this relay speaks ${RELAY_PROTOCOL_VERSION}`);
+    }
+    session.state = 'authenticating';
+    const credential = this.store.activeCredential(hello.user);
+    let valid: boolean;
+    try {
+      valid = await verifyToken(hello.token, credential);
+    } catch (err) {
+      this.settings.log(`token check failed: ${err instanceof Error ? err.message : String(err)}`);
+      session.fail(1011, 'internal error', { type: 'error', code: 'internal', message: 'could not check the token' });
+      return;
+    }
+    if (session.state !== 'authenticating' || this.closing) return;
+    // Re-read: the credential may have been revoked while scrypt ran.
+    if (!valid || !credential || !this.store.isCredentialActive(credential.id)) {
+      this.settings.log(`unauthorized hello for "${hello.user}" from ${session.remote}`);
+      session.fail(RelayCloseCodes.Unauthorized, 'unauthorized', { type: 'error', code: 'unauthorized', message: 'unknown user or bad or revoked token' });
+      return;
+    }
+    let acked: number;
+    let receipts: CommittedDelivery[];
+    try {
+      ({ acked, receipts } = await this.writes.run(() => this.ledger.openDevice(hello.user, hello.device, hello.cursor, new Date())));
+    } catch (err) {
+      this.settings.log(`could not register device: ${err instanceof Error ? err.message : String(err)}`);
+      session.fail(1011, 'internal error', { type: 'error', code: 'internal', message: 'relay storage error' });
+      return;
+    }
+    if (session.state !== 'authenticating' || this.closing) return;
+    session.identity = { user: hello.user, device: hello.device, credentialId: credential.id };
+    const key = sessionKey(hello.user, hello.device);
+    const previous = this.byDevice.get(key);
+    if (previous && previous !== session) {
+      previous.fail(RelayCloseCodes.Replaced, 'replaced by a newer connection of the same device');
+      this.forget(previous);
+    }
+    this.byDevice.set(key, session);
+    let peers = this.byUser.get(hello.user);
+    if (!peers) this.byUser.set(hello.user, (peers = new Set()));
+    peers.add(session);
+    session.state = 'ready';
+    session.send({
+      type: 'welcome',
+      v: RELAY_PROTOCOL_VERSION,
+      user: hello.user,
+      device: hello.device,
+      heartbeat_ms: this.settings.heartbeatMs,
+      max_body_bytes: this.settings.maxBodyBytes,
+    });
+    // Registering and reading the backlog happen in one synchronous step, so a delivery
+    // committed concurrently is either in the backlog or pushed live — never both, never lost.
+    session.startDeliveries(acked);
+    this.push(receipts);
+    for (const text of session.heldFrames.splice(0)) {
+      if (session.state !== 'ready') break;
+      this.handleText(session, text);
+    }
+  }
+
+  private handleSend(session: RelaySession, frame: SendFrame): void {
+    const identity = session.identity;
+    if (!identity) return;
+    const answer = session.reserveVerdict();
+    const { client_message_id, id } = frame.message;
+    if (!this.limiter.tryTake(identity.user)) {
+      return answer({ type: 'verdict', result: 'rejected', client_message_id, id, reason: 'rate limit exceeded; retry shortly', retryable: true });
+    }
+    this.writes.run(() => this.ledger.recordSend(identity.user, frame.message, new Date())).then(
+      (outcome) => {
+        answer(outcome.verdict);
+        this.push(outcome.deliveries);
+      },
+      (err: unknown) => {
+        this.settings.log(`send failed to commit: ${err instanceof Error ? err.message : String(err)}`);
+        answer({ type: 'verdict', result: 'rejected', client_message_id, id, reason: 'relay storage error', retryable: true });
+      },
+    );
+  }
+
+  private handleAck(session: RelaySession, seq: number): void {
+    const identity = session.identity;
+    if (!identity) return;
+    this.writes.run(() => this.ledger.recordAck(identity.user, identity.device, seq, new Date())).then(
+      (receipts) => this.push(receipts),
+      (err: unknown) => this.settings.log(`ack failed to commit: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  }
+
+  /** Offers committed deliveries to every live device of their users. */
+  private push(deliveries: CommittedDelivery[]): void {
+    for (const delivery of deliveries) {
+      const peers = this.byUser.get(delivery.user);
+      if (!peers) continue;
+      for (const peer of peers) peer.notifyDelivery(delivery.seq, delivery.item);
+    }
+  }
+
+  // ---- timers -----------------------------------------------------------------------------
+
+  private startTimers(): void {
+    const { heartbeatMs, revocationPollMs } = this.settings;
+    this.timers.push(setInterval(() => this.heartbeat(), heartbeatMs));
+    this.timers.push(setInterval(() => this.pollRevocations(), revocationPollMs));
+    this.timers.push(setInterval(() => this.limiter.sweep(), 60_000));
+    for (const timer of this.timers) timer.unref();
+  }
+
+  /** Pings ready sessions and drops any connection silent for three heartbeats. */
+  private heartbeat(): void {
+    const now = Date.now();
+    const deadline = 3 * this.settings.heartbeatMs;
+    for (const session of this.sessions) {
+      if (now - session.lastFrameAt > deadline) {
+        this.settings.log(`dropping ${session.remote}: silent for ${now - session.lastFrameAt}ms`);
+        session.state = 'closed';
+        session.socket.terminate();
+        this.forget(session);
+      } else if (session.state === 'ready') {
+        session.send({ type: 'ping', t: now });
+      }
+    }
+  }
+
+  /** `relay revoke` runs in another process; notice its commit and close affected sessions. */
+  private pollRevocations(): void {
+    if (this.closing || !this.store.db.open) return;
+    const version = this.store.dataVersion();
+    if (version === this.lastDataVersion) return;
+    this.lastDataVersion = version;
+    this.disconnectRevoked();
+  }
+
+  private async shutdown(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    // Stop accepting: no new connections, and no new frames are read into work.
+    const httpClosed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    // Writes already queued commit and answer before the sockets close.
+    await this.writes.idle();
+    const closed = [...this.sessions].map(
+      (session) =>
+        new Promise<void>((resolve) => {
+          if (session.socket.readyState === session.socket.CLOSED) return resolve();
+          session.socket.once('close', () => resolve());
+          session.state = 'closed';
+          session.socket.close(RelayCloseCodes.GoingAway, 'relay shutting down');
+        }),
+    );
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
+    await Promise.race([Promise.all(closed), grace]);
+    for (const session of this.sessions) session.socket.terminate();
+    this.wss.close();
+    await Promise.race([httpClosed, grace]);
+    this.store.close();
+  }
+}
+
+function rawToString(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}

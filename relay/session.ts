@@ -1,0 +1,137 @@
+/**
+ * One core's connection: its handshake state, its liveness, the order of its verdicts, and
+ * the pump that streams its deliveries in sequence order with bounded buffering.
+ */
+import type WebSocket from 'ws';
+import type { HelloFrame, RelayToCoreFrame, VerdictFrame } from '../protocol/relay';
+import type { RelayStore } from './store';
+
+export type SessionState = 'awaiting-hello' | 'authenticating' | 'ready' | 'closed';
+
+/** Frames in flight (written to ws, not yet flushed to the kernel) before the pump waits. */
+const SEND_WINDOW = 256;
+const PAGE_SIZE = 128;
+
+export interface SessionIdentity {
+  user: string;
+  device: string;
+  credentialId: number;
+}
+
+export class RelaySession {
+  state: SessionState = 'awaiting-hello';
+  identity: SessionIdentity | undefined;
+  lastFrameAt = Date.now();
+  /** Frames that arrived while the token was being checked; handled right after welcome. */
+  readonly heldFrames: string[] = [];
+
+  /** The next delivery seq this connection has not yet been sent. */
+  private nextSeq = 1;
+  private inFlight = 0;
+  private pumpScheduled = false;
+  private readonly verdictSlots: { verdict: VerdictFrame | undefined }[] = [];
+
+  constructor(
+    readonly socket: WebSocket,
+    private readonly store: RelayStore,
+    readonly remote: string,
+  ) {}
+
+  get key(): string {
+    return this.identity ? sessionKey(this.identity.user, this.identity.device) : '';
+  }
+
+  isOpen(): boolean {
+    return this.state !== 'closed' && this.socket.readyState === this.socket.OPEN;
+  }
+
+  send(frame: RelayToCoreFrame): void {
+    this.sendText(JSON.stringify(frame));
+  }
+
+  /** Sends an error frame (if one is given) and closes with `code`; later frames are ignored. */
+  fail(code: number, reason: string, error?: Extract<RelayToCoreFrame, { type: 'error' }>): void {
+    if (this.state === 'closed') return;
+    if (error && this.socket.readyState === this.socket.OPEN) this.send(error);
+    this.state = 'closed';
+    // Close reasons are capped at 123 bytes by the WebSocket protocol.
+    this.socket.close(code, truncateReason(reason));
+  }
+
+  /** Starts streaming deliveries after `acked`, the device's committed cursor. */
+  startDeliveries(acked: number): void {
+    this.nextSeq = acked + 1;
+    this.pump();
+  }
+
+  /** A delivery for this user was committed; send it now if it is next in line. */
+  notifyDelivery(seq: number, item: string): void {
+    if (this.state !== 'ready' || seq < this.nextSeq) return;
+    if (seq === this.nextSeq && !this.pumpScheduled && this.inFlight < SEND_WINDOW) {
+      this.sendDelivery(seq, item);
+      return;
+    }
+    this.schedulePump();
+  }
+
+  /** Keeps verdicts in the order their sends arrived, even when some resolve sooner. */
+  reserveVerdict(): (verdict: VerdictFrame) => void {
+    const slot: { verdict: VerdictFrame | undefined } = { verdict: undefined };
+    this.verdictSlots.push(slot);
+    return (verdict) => {
+      slot.verdict = verdict;
+      while (this.verdictSlots[0]?.verdict) {
+        const ready = this.verdictSlots.shift();
+        if (ready?.verdict && this.isOpen()) this.send(ready.verdict);
+      }
+    };
+  }
+
+  private sendText(text: string): void {
+    if (!this.isOpen()) return;
+    this.inFlight++;
+    this.socket.send(text, () => {
+      this.inFlight--;
+      if (this.pumpScheduled && this.inFlight < SEND_WINDOW / 2) this.pump();
+    });
+  }
+
+  private sendDelivery(seq: number, item: string): void {
+    // The stored item is already JSON: splice it in rather than parse and re-encode it.
+    this.sendText(`{"type":"deliver","seq":${seq},"item":${item}}`);
+    this.nextSeq = seq + 1;
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => this.pump());
+  }
+
+  /** Reads deliveries from the store in pages while the socket keeps up. */
+  private pump(): void {
+    this.pumpScheduled = false;
+    if (this.state !== 'ready' || !this.identity) return;
+    while (this.inFlight < SEND_WINDOW && this.isOpen()) {
+      const page = this.store.deliveriesAfter(this.identity.user, this.nextSeq - 1, PAGE_SIZE);
+      for (const row of page) this.sendDelivery(row.seq, row.item);
+      if (page.length < PAGE_SIZE) return;
+    }
+    // The window is full: the next send callback resumes the pump.
+    this.pumpScheduled = true;
+  }
+}
+
+export function sessionKey(user: string, device: string): string {
+  return `${user}\u0000${device}`;
+}
+
+export function describeHello(hello: HelloFrame): string {
+  return `${hello.user}/${hello.device}`;
+}
+
+function truncateReason(reason: string): string {
+  let text = reason;
+  while (Buffer.byteLength(text, 'utf8') > 123) text = text.slice(0, -1);
+  return text;
+}

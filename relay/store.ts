@@ -1,0 +1,215 @@
+/**
+ * The relay's SQLite store: plain reads and writes, no protocol decisions (those live in
+ * ledger.ts). WAL with synchronous=FULL: a commit is on disk before the relay answers.
+ */
+import Database from 'better-sqlite3';
+import { migrate } from './migrations';
+import { prepareDataDir } from './data-dir';
+
+export interface Credential {
+  id: number;
+  name: string;
+  hash: Buffer;
+  salt: Buffer;
+}
+
+export interface DedupeRecord {
+  id: string;
+  server_id: string;
+  fingerprint: string;
+}
+
+export interface StoredDelivery {
+  seq: number;
+  /** The delivery item as JSON text, stored and sent without re-encoding. */
+  item: string;
+}
+
+export class UserExistsError extends Error {
+  constructor(name: string) {
+    super(`user "${name}" already exists; revoke it first to issue a new token`);
+  }
+}
+
+interface Statements {
+  insertUser: Database.Statement<[string, Buffer, Buffer, string]>;
+  revokeUser: Database.Statement<[string, string]>;
+  activeCredential: Database.Statement<[string], { id: number; name: string; token_hash: Buffer; salt: Buffer }>;
+  credentialActive: Database.Statement<[number], { one: number }>;
+  listUsers: Database.Statement<[], { name: string; created_at: string; revoked_at: string | null }>;
+  upsertDevice: Database.Statement<[string, string, number, string, string]>;
+  deviceAcked: Database.Statement<[string, string], { acked: number }>;
+  setDeviceAcked: Database.Statement<[number, string, string]>;
+  minAcked: Database.Statement<[string], { min_acked: number | null }>;
+  lastSeq: Database.Statement<[string], { last_seq: number }>;
+  bumpSeq: Database.Statement<[string], { last_seq: number }>;
+  insertDelivery: Database.Statement<[string, number, string]>;
+  deliveriesAfter: Database.Statement<[string, number, number], StoredDelivery>;
+  deliveriesBetween: Database.Statement<[string, number, number], StoredDelivery>;
+  prune: Database.Statement<[string, number]>;
+  findDedupe: Database.Statement<[string, string], DedupeRecord>;
+  insertDedupe: Database.Statement<[string, string, string, string, string]>;
+  markReceipted: Database.Statement<[string]>;
+}
+
+export class RelayStore {
+  private readonly statements: Statements;
+
+  private constructor(readonly db: Database.Database) {
+    this.statements = {
+      insertUser: db.prepare('INSERT INTO users (name, token_hash, salt, created_at) VALUES (?, ?, ?, ?)'),
+      revokeUser: db.prepare('UPDATE users SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL'),
+      activeCredential: db.prepare('SELECT id, name, token_hash, salt FROM users WHERE name = ? AND revoked_at IS NULL'),
+      credentialActive: db.prepare('SELECT 1 AS one FROM users WHERE id = ? AND revoked_at IS NULL'),
+      listUsers: db.prepare('SELECT name, created_at, revoked_at FROM users ORDER BY name, id'),
+      upsertDevice: db.prepare(
+        `INSERT INTO devices (user, device, acked, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (user, device) DO UPDATE SET last_seen_at = excluded.last_seen_at`,
+      ),
+      deviceAcked: db.prepare('SELECT acked FROM devices WHERE user = ? AND device = ?'),
+      setDeviceAcked: db.prepare('UPDATE devices SET acked = ? WHERE user = ? AND device = ?'),
+      minAcked: db.prepare('SELECT MIN(acked) AS min_acked FROM devices WHERE user = ?'),
+      lastSeq: db.prepare('SELECT last_seq FROM sequences WHERE user = ?'),
+      bumpSeq: db.prepare(
+        `INSERT INTO sequences (user, last_seq) VALUES (?, 1)
+         ON CONFLICT (user) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`,
+      ),
+      insertDelivery: db.prepare('INSERT INTO deliveries (user, seq, item) VALUES (?, ?, ?)'),
+      deliveriesAfter: db.prepare('SELECT seq, item FROM deliveries WHERE user = ? AND seq > ? ORDER BY seq LIMIT ?'),
+      deliveriesBetween: db.prepare('SELECT seq, item FROM deliveries WHERE user = ? AND seq > ? AND seq <= ? ORDER BY seq'),
+      prune: db.prepare('DELETE FROM deliveries WHERE user = ? AND seq <= ?'),
+      findDedupe: db.prepare('SELECT id, server_id, fingerprint FROM dedupe WHERE sender = ? AND client_message_id = ?'),
+      insertDedupe: db.prepare('INSERT INTO dedupe (sender, client_message_id, id, server_id, fingerprint) VALUES (?, ?, ?, ?, ?)'),
+      markReceipted: db.prepare('INSERT OR IGNORE INTO receipts_sent (server_id) VALUES (?)'),
+    };
+  }
+
+  static open(dataDir: string): RelayStore {
+    const db = new Database(prepareDataDir(dataDir));
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      // The CLI (add-user, revoke) writes while a relay runs; wait rather than fail.
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+      migrate(db);
+      return new RelayStore(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Runs `fn` in a transaction; nested calls become savepoints. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /**
+   * Changes whenever another connection (another process, such as `relay revoke`) commits.
+   * Lets the relay notice outside writes with one cheap pragma per poll.
+   */
+  dataVersion(): number {
+    const version = this.db.pragma('data_version', { simple: true });
+    return typeof version === 'number' ? version : 0;
+  }
+
+  // ---- users ------------------------------------------------------------------------------
+
+  insertUser(name: string, hash: Buffer, salt: Buffer, createdAt: string): void {
+    try {
+      this.statements.insertUser.run(name, hash, salt, createdAt);
+    } catch (err) {
+      if (err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE') throw new UserExistsError(name);
+      throw err;
+    }
+  }
+
+  /** True when an active credential was revoked. */
+  revokeUser(name: string, revokedAt: string): boolean {
+    return this.statements.revokeUser.run(revokedAt, name).changes > 0;
+  }
+
+  activeCredential(name: string): Credential | undefined {
+    const row = this.statements.activeCredential.get(name);
+    return row && { id: row.id, name: row.name, hash: row.token_hash, salt: row.salt };
+  }
+
+  isCredentialActive(credentialId: number): boolean {
+    return this.statements.credentialActive.get(credentialId) !== undefined;
+  }
+
+  isUserActive(name: string): boolean {
+    return this.statements.activeCredential.get(name) !== undefined;
+  }
+
+  listUsers(): { name: string; created_at: string; revoked_at: string | null }[] {
+    return this.statements.listUsers.all();
+  }
+
+  // ---- devices ----------------------------------------------------------------------------
+
+  /** Records the device (first sight starts its cursor at `initialAcked`) and returns its acked cursor. */
+  touchDevice(user: string, device: string, initialAcked: number, now: string): number {
+    this.statements.upsertDevice.run(user, device, initialAcked, now, now);
+    return this.deviceAcked(user, device) ?? initialAcked;
+  }
+
+  deviceAcked(user: string, device: string): number | undefined {
+    return this.statements.deviceAcked.get(user, device)?.acked;
+  }
+
+  setDeviceAcked(user: string, device: string, acked: number): void {
+    this.statements.setDeviceAcked.run(acked, user, device);
+  }
+
+  /** The lowest cursor among every known device of the user: everything at or below is done. */
+  minAcked(user: string): number {
+    return this.statements.minAcked.get(user)?.min_acked ?? 0;
+  }
+
+  // ---- sequences and deliveries -----------------------------------------------------------
+
+  lastSeq(user: string): number {
+    return this.statements.lastSeq.get(user)?.last_seq ?? 0;
+  }
+
+  /** Appends one delivery to the user's sequence and returns its seq. Call inside a transaction. */
+  appendDelivery(user: string, item: string): number {
+    const row = this.statements.bumpSeq.get(user);
+    if (!row) throw new Error(`could not advance the sequence of "${user}"`);
+    this.statements.insertDelivery.run(user, row.last_seq, item);
+    return row.last_seq;
+  }
+
+  deliveriesAfter(user: string, afterSeq: number, limit: number): StoredDelivery[] {
+    return this.statements.deliveriesAfter.all(user, afterSeq, limit);
+  }
+
+  deliveriesBetween(user: string, afterSeq: number, throughSeq: number): StoredDelivery[] {
+    return this.statements.deliveriesBetween.all(user, afterSeq, throughSeq);
+  }
+
+  pruneDeliveries(user: string, throughSeq: number): number {
+    return this.statements.prune.run(user, throughSeq).changes;
+  }
+
+  // ---- idempotency and receipts -----------------------------------------------------------
+
+  findDedupe(sender: string, clientMessageId: string): DedupeRecord | undefined {
+    return this.statements.findDedupe.get(sender, clientMessageId);
+  }
+
+  insertDedupe(sender: string, clientMessageId: string, record: DedupeRecord): void {
+    this.statements.insertDedupe.run(sender, clientMessageId, record.id, record.server_id, record.fingerprint);
+  }
+
+  /** True the first time only: the caller then owes the sender a receipt. */
+  markReceipted(serverId: string): boolean {
+    return this.statements.markReceipted.run(serverId).changes > 0;
+  }
+}

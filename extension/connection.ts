@@ -1,0 +1,361 @@
+/**
+ * The link to the core: one vscode-languageclient over the core's Unix socket (named pipe on
+ * Windows). Finds a running core or starts one (detached, shared by every window and the
+ * CLI), and when the core goes away reconnects — starting a new one if needed — without a
+ * window reload. Exposes typed requests and the core's notifications as events.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { CloseAction, ErrorAction, LanguageClient, type LanguageClientOptions, type StreamInfo } from 'vscode-languageclient/node';
+import type { InitializeResult, Method, MessageEvent, OutboxEvent, ParamsOf, ResultOf, SyncStatus } from '../protocol/rpc';
+import { PROTOCOL_VERSION } from '../protocol/rpc';
+import { homePaths, resolveHome } from '../server/paths';
+import { errorText, type ConnectionPhase } from './format';
+import { Disposable, Emitter } from './lifecycle';
+import type { Rpc } from './rpcClient';
+import { RuntimeResolver } from './runtimeResolver';
+import { backoffMs, dial, DialError, startCore } from './spawn';
+
+/** Methods this extension calls; a core that lacks one is reported as incompatible. */
+export const REQUIRED_METHODS: Method[] = [
+  'message/send',
+  'message/markRead',
+  'conversation/list',
+  'conversation/messages',
+  'outbox/list',
+  'outbox/requeue',
+  'outbox/abort',
+  'peers/list',
+  'status/get',
+  'events/subscribe',
+  'sync/reconnect',
+  'config/set',
+];
+
+export interface ConnectionState {
+  phase: ConnectionPhase;
+  detail: string | null;
+  retryInSeconds: number | null;
+  server: { name: string; version: string } | null;
+}
+
+export class CoreConnection extends Disposable implements Rpc {
+  private client: LanguageClient | undefined;
+  private state: ConnectionState = { phase: 'starting', detail: null, retryInSeconds: null, server: null };
+  private attempt = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private countdown: ReturnType<typeof setInterval> | undefined;
+  private running: Promise<void> | undefined;
+  private cursor: number | undefined;
+  private wasConnected = false;
+  private stopped = false;
+
+  private readonly _onDidChangeState = this._register(new Emitter<ConnectionState>());
+  readonly onDidChangeState = this._onDidChangeState.event;
+  /** Fired after each (re)connection, once events are subscribed. `resumed`: not the first. */
+  private readonly _onDidConnect = this._register(new Emitter<{ resumed: boolean }>());
+  readonly onDidConnect = this._onDidConnect.event;
+  private readonly _onMessageReceived = this._register(new Emitter<MessageEvent & { backlog: boolean }>());
+  readonly onMessageReceived = this._onMessageReceived.event;
+  private readonly _onMessageUpdated = this._register(new Emitter<MessageEvent>());
+  readonly onMessageUpdated = this._onMessageUpdated.event;
+  private readonly _onOutboxChanged = this._register(new Emitter<OutboxEvent>());
+  readonly onOutboxChanged = this._onOutboxChanged.event;
+  private readonly _onSyncStatus = this._register(new Emitter<SyncStatus>());
+  readonly onSyncStatus = this._onSyncStatus.event;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly runtimes: RuntimeResolver,
+  ) {
+    super();
+  }
+
+  get current(): ConnectionState {
+    return this.state;
+  }
+
+  get connected(): boolean {
+    return this.state.phase === 'connected' && this.client?.isRunning() === true;
+  }
+
+  /** The home this window uses: `switchboard.home`, else SWITCHBOARD_HOME, else ~/.switchboard. */
+  home(): string {
+    const setting = vscode.workspace.getConfiguration('switchboard').get<string>('home')?.trim();
+    return resolveHome(setting ? setting : undefined);
+  }
+
+  paths() {
+    return homePaths(this.home());
+  }
+
+  start(): void {
+    this.kick(0);
+  }
+
+  /** "Switchboard: Reconnect": drop the current link, forget backoff, connect (or spawn) now. */
+  async reconnect(): Promise<void> {
+    this.attempt = 0;
+    this.runtimes.forgetFailure();
+    await this.teardown();
+    this.kick(0);
+    await this.running;
+  }
+
+  async request<M extends Method>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
+    const client = this.client;
+    if (!client || this.state.phase !== 'connected') {
+      throw new Error(this.state.phase === 'noRuntime' || this.state.phase === 'incompatible' ? (this.state.detail ?? 'the core is not available') : 'not connected to the Switchboard core (it is being restarted; try again in a moment)');
+    }
+    return client.sendRequest(method, params) as Promise<ResultOf<M>>;
+  }
+
+  private setState(patch: Partial<ConnectionState>): void {
+    this.state = { ...this.state, ...patch };
+    this._onDidChangeState.fire(this.state);
+  }
+
+  private kick(delayMs: number): void {
+    if (this.stopped || this.isDisposed) return;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.countdown) clearInterval(this.countdown);
+    this.timer = undefined;
+    this.countdown = undefined;
+    if (delayMs > 0) {
+      const due = Date.now() + delayMs;
+      this.setState({ retryInSeconds: Math.ceil(delayMs / 1000) });
+      this.countdown = setInterval(() => this.setState({ retryInSeconds: Math.max(0, Math.ceil((due - Date.now()) / 1000)) }), 1000);
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.countdown) clearInterval(this.countdown);
+      this.countdown = undefined;
+      if (!this.running) {
+        this.running = this.connectOnce().finally(() => (this.running = undefined));
+      }
+    }, delayMs);
+  }
+
+  private scheduleRetry(phase: ConnectionPhase, detail: string): void {
+    const delay = backoffMs(this.attempt++);
+    this.log.warn(`core link: ${detail}; retrying in ${Math.round(delay / 100) / 10}s`);
+    this.setState({ phase, detail, server: null });
+    this.kick(delay);
+  }
+
+  private async connectOnce(): Promise<void> {
+    const paths = this.paths();
+    const cfg = vscode.workspace.getConfiguration('switchboard');
+    this.setState({ phase: this.wasConnected ? 'reconnecting' : 'connecting', retryInSeconds: null });
+    let socket;
+    try {
+      socket = await dial(paths.socket);
+    } catch (err) {
+      if (!(err instanceof DialError) || !err.noCore) return this.scheduleRetry('reconnecting', errorText(err));
+      if (!cfg.get<boolean>('server.autoStart', true)) {
+        return this.scheduleRetry('reconnecting', `no core is running for ${paths.home} and switchboard.server.autoStart is off (start one with "switchboard daemon start")`);
+      }
+      const spawned = await this.spawn(paths.home);
+      if (!spawned) return;
+      try {
+        socket = await dial(paths.socket);
+      } catch (err2) {
+        return this.scheduleRetry('reconnecting', errorText(err2));
+      }
+    }
+    if (this.stopped || this.isDisposed) {
+      socket.destroy();
+      return;
+    }
+
+    let first = true;
+    const serverOptions = async (): Promise<StreamInfo> => {
+      if (first) {
+        first = false;
+        return { reader: socket, writer: socket };
+      }
+      const s = await dial(paths.socket);
+      return { reader: s, writer: s };
+    };
+    const ext = this.context.extension.packageJSON as { version?: string };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [],
+      outputChannel: this.log,
+      revealOutputChannelOn: 4 /* RevealOutputChannelOn.Never */,
+      initializationOptions: { client: { name: 'switchboard-vscode', version: ext.version ?? '0.0.0' }, protocol: PROTOCOL_VERSION },
+      initializationFailedHandler: (error) => {
+        this.log.error(`core refused initialize: ${errorText(error)}`);
+        return false;
+      },
+      errorHandler: {
+        error: (error) => {
+          this.log.warn(`core link error: ${errorText(error)}`);
+          return { action: ErrorAction.Continue, handled: true };
+        },
+        closed: () => {
+          this.onClosed(client);
+          return { action: CloseAction.DoNotRestart, handled: true };
+        },
+      },
+    };
+    const client = new LanguageClient('switchboard', 'Switchboard Core', serverOptions, clientOptions);
+    this.client = client;
+    client.onNotification('message/received', (e: MessageEvent) => {
+      if (this.client !== client) return;
+      this.noteCursor(e.cursor);
+      this._onMessageReceived.fire({ ...e, backlog: this.backlogUntil !== undefined && e.cursor <= this.backlogUntil });
+    });
+    client.onNotification('message/updated', (e: MessageEvent) => {
+      if (this.client !== client) return;
+      this.noteCursor(e.cursor);
+      this._onMessageUpdated.fire(e);
+    });
+    client.onNotification('outbox/changed', (e: OutboxEvent) => {
+      if (this.client !== client) return;
+      this.noteCursor(e.cursor);
+      this._onOutboxChanged.fire(e);
+    });
+    client.onNotification('sync/status', (s: SyncStatus) => {
+      if (this.client === client) this._onSyncStatus.fire(s);
+    });
+
+    try {
+      await withTimeout(client.start(), 15_000, 'the core did not answer initialize within 15 s');
+    } catch (err) {
+      const msg = errorText(err);
+      await this.drop(client);
+      if (/protocol/i.test(msg)) {
+        this.setState({ phase: 'incompatible', detail: `${msg}. Restart the core with "switchboard daemon restart".`, server: null });
+        return;
+      }
+      return this.scheduleRetry('reconnecting', msg);
+    }
+
+    const init = client.initializeResult as unknown as Partial<InitializeResult> | undefined;
+    const server = init?.server ?? init?.serverInfo ?? { name: 'switchboard', version: '?' };
+    const methods = new Set(init?.methods ?? []);
+    const missing = init?.methods ? REQUIRED_METHODS.filter((m) => !methods.has(m)) : [];
+    if (missing.length || (typeof init?.protocol === 'number' && init.protocol < PROTOCOL_VERSION)) {
+      const detail = `the running core is version ${server.version} (protocol ${init?.protocol ?? '?'}) and lacks ${missing.length ? missing.join(', ') : `protocol ${PROTOCOL_VERSION}`}; restart it with "switchboard daemon restart"`;
+      this.log.error(detail);
+      await this.drop(client);
+      this.setState({ phase: 'incompatible', detail, server });
+      return;
+    }
+
+    try {
+      this.backlogUntil = undefined;
+      const sub = await client.sendRequest('events/subscribe', this.cursor === undefined ? {} : { since: this.cursor });
+      const { cursor } = sub as ResultOf<'events/subscribe'>;
+      this.backlogUntil = cursor;
+      this.noteCursor(cursor);
+    } catch (err) {
+      await this.drop(client);
+      return this.scheduleRetry('reconnecting', `events/subscribe failed: ${errorText(err)}`);
+    }
+
+    const resumed = this.wasConnected;
+    this.wasConnected = true;
+    this.attempt = 0;
+    this.log.info(`connected to core ${server.name} ${server.version} at ${paths.socket}${resumed ? ' (reconnected)' : ''}`);
+    this.setState({ phase: 'connected', detail: null, retryInSeconds: null, server });
+    this._onDidConnect.fire({ resumed });
+  }
+
+  private backlogUntil: number | undefined;
+
+  private noteCursor(c: number): void {
+    if (typeof c === 'number' && (this.cursor === undefined || c > this.cursor)) this.cursor = c;
+  }
+
+  /** Resolve a runtime and run `switchboard daemon start`; false when it failed (state set). */
+  private async spawn(home: string): Promise<boolean> {
+    this.setState({ phase: 'spawning', detail: null });
+    const cliPath = join(this.context.extensionPath, 'dist', 'cli.js');
+    if (!existsSync(cliPath)) {
+      this.scheduleRetry('reconnecting', `the extension is incomplete: ${cliPath} is missing (run "npm run build")`);
+      return false;
+    }
+    for (let round = 0; round < 2; round++) {
+      const runtime = await this.runtimes.resolve();
+      if (!runtime.ok) {
+        this.setState({ phase: 'noRuntime', detail: runtime.advice, server: null });
+        this.runtimes.reportFailure(runtime);
+        return false;
+      }
+      const idle = vscode.workspace.getConfiguration('switchboard').get<number>('server.idleExitSeconds', 600);
+      this.log.info(`starting a core for ${home} with ${runtime.runtime.path} (Node ${runtime.runtime.version}, idle exit ${idle}s)`);
+      const r = await startCore({ runtime: runtime.runtime.path, cliPath, home, idleExitSeconds: idle });
+      if (r.ok) return true;
+      this.log.error(r.message);
+      if (round === 0 && runtime.cached) {
+        // the cached runtime may have been removed or upgraded: detect again once
+        this.runtimes.invalidate();
+        continue;
+      }
+      this.scheduleRetry('reconnecting', r.message);
+      return false;
+    }
+    return false;
+  }
+
+  private onClosed(client: LanguageClient): void {
+    if (this.client !== client || this.stopped) return;
+    this.client = undefined;
+    this.log.warn('the core closed the connection');
+    void client.dispose().catch(() => undefined);
+    // reconnect at once: another window may have started a new core, or we start one
+    this.setState({ phase: 'reconnecting', detail: 'the core went away', server: null });
+    this.kick(this.attempt === 0 ? 200 : backoffMs(this.attempt));
+    this.attempt++;
+  }
+
+  private async drop(client: LanguageClient): Promise<void> {
+    if (this.client === client) this.client = undefined;
+    try {
+      await withTimeout(client.dispose(2000), 3000, 'stop timed out');
+    } catch {
+      // already gone
+    }
+  }
+
+  private async teardown(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.countdown) clearInterval(this.countdown);
+    this.timer = undefined;
+    this.countdown = undefined;
+    await this.running?.catch(() => undefined);
+    const c = this.client;
+    if (c) await this.drop(c);
+  }
+
+  /** Leave politely (LSP shutdown + exit); the core keeps serving other windows and the CLI. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.setState({ phase: 'stopped' });
+    await this.teardown();
+  }
+
+  override dispose(): void {
+    void this.stop();
+    super.dispose();
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(message)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}

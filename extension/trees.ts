@@ -1,0 +1,118 @@
+/** The Inbox and Outbox tree views: render the models, nothing more. */
+import * as vscode from 'vscode';
+import { absoluteTime, oneLine, plural, relativeTime } from './format';
+import type { InboxModel, InboxNode } from './inboxModel';
+import { Disposable } from './lifecycle';
+import type { OutboxModel, OutboxNode } from './outboxModel';
+
+export const INBOX_VIEW_ID = 'switchboard.inbox';
+export const OUTBOX_VIEW_ID = 'switchboard.outbox';
+
+export class InboxTreeProvider extends Disposable implements vscode.TreeDataProvider<InboxNode> {
+  private readonly _onDidChangeTreeData = this._register(new vscode.EventEmitter<InboxNode | undefined>());
+  readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
+
+  constructor(private readonly model: InboxModel) {
+    super();
+    this._register(model.onDidChange((node) => this._onDidChangeTreeData.fire(node)));
+    // relative times age: re-render once a minute
+    const t = setInterval(() => this._onDidChangeTreeData.fire(undefined), 60_000);
+    this._register({ dispose: () => clearInterval(t) });
+  }
+
+  getTreeItem(node: InboxNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'conversation': {
+        const item = new vscode.TreeItem(node.peer, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `conversation:${node.peer}`;
+        item.iconPath = new vscode.ThemeIcon(node.unread ? 'mail' : 'account');
+        const when = node.last ? relativeTime(node.last.created_at) : '';
+        item.description = node.unread ? `${node.unread} unread · ${when}` : when;
+        item.tooltip = `${node.peer}\n${plural(node.total, 'message')}, ${node.unread} unread${node.last ? `\nLast: ${absoluteTime(node.last.created_at)}\n${oneLine(node.last.body, 200)}` : ''}`;
+        item.contextValue = node.unread ? 'conversation.unread' : 'conversation';
+        item.accessibilityInformation = { label: `Conversation with ${node.peer}, ${node.unread} unread` };
+        return item;
+      }
+      case 'message': {
+        const m = node.message;
+        const unread = m.direction === 'in' && !m.read;
+        const item = new vscode.TreeItem(oneLine(m.body, 80) || '(empty)', vscode.TreeItemCollapsibleState.None);
+        item.id = `message:${m.id}`;
+        item.iconPath = new vscode.ThemeIcon(m.direction === 'in' ? (unread ? 'circle-filled' : 'arrow-left') : m.state === 'failed' ? 'error' : m.state === 'queued' ? 'watch' : 'arrow-right');
+        const state = m.direction === 'out' && m.state !== 'sent' && m.state !== 'delivered' ? ` · ${m.state}` : '';
+        item.description = `${m.direction === 'in' ? m.from : 'you'} · ${relativeTime(m.created_at)}${state}`;
+        const tip = new vscode.MarkdownString();
+        tip.appendText(`${m.direction === 'in' ? `From ${m.from}` : `To ${m.to}`} · ${absoluteTime(m.created_at)} · ${m.state}${unread ? ' · unread' : ''}\n\n`);
+        tip.appendText(oneLine(m.body, 1000));
+        item.tooltip = tip;
+        item.contextValue = m.direction === 'in' ? (unread ? 'message.in.unread' : 'message.in') : 'message.out';
+        item.command = { command: 'switchboard.openConversation', title: 'Open Conversation', arguments: [node] };
+        return item;
+      }
+      case 'loadMore': {
+        const item = new vscode.TreeItem(node.loading ? 'Loading older messages…' : 'Load older messages…', vscode.TreeItemCollapsibleState.None);
+        item.id = `more:${node.peer}`;
+        item.iconPath = new vscode.ThemeIcon(node.loading ? 'loading~spin' : 'history');
+        item.contextValue = 'loadMore';
+        item.command = { command: 'switchboard.loadOlder', title: 'Load Older Messages', arguments: [node] };
+        return item;
+      }
+    }
+  }
+
+  async getChildren(node?: InboxNode): Promise<InboxNode[]> {
+    if (!node) return this.model.conversations();
+    if (node.kind !== 'conversation') return [];
+    const loaded = this.model.children(node);
+    if (loaded) return loaded;
+    try {
+      await this.model.ensureMessages(node.peer);
+    } catch (err) {
+      void vscode.window.showWarningMessage(`Switchboard: could not load the conversation with ${node.peer}: ${err instanceof Error ? err.message : String(err)}`);
+      return [];
+    }
+    return this.model.children(node) ?? [];
+  }
+
+  getParent(node: InboxNode): InboxNode | undefined {
+    if (node.kind === 'conversation') return undefined;
+    return this.model.conversation(node.peer);
+  }
+}
+
+export class OutboxTreeProvider extends Disposable implements vscode.TreeDataProvider<OutboxNode> {
+  private readonly _onDidChangeTreeData = this._register(new vscode.EventEmitter<OutboxNode | undefined>());
+  readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
+
+  constructor(private readonly model: OutboxModel) {
+    super();
+    this._register(model.onDidChange(() => this._onDidChangeTreeData.fire(undefined)));
+  }
+
+  getTreeItem(node: OutboxNode): vscode.TreeItem {
+    if (node.kind === 'group') {
+      const n = this.model.children(node.group).length;
+      const item = new vscode.TreeItem(node.group === 'queued' ? 'Queued' : 'Failed', vscode.TreeItemCollapsibleState.Expanded);
+      item.id = `outbox-group:${node.group}`;
+      item.description = String(n);
+      item.iconPath = new vscode.ThemeIcon(node.group === 'queued' ? 'watch' : 'error');
+      item.contextValue = `outboxGroup.${node.group}`;
+      return item;
+    }
+    const it = node.item;
+    const item = new vscode.TreeItem(`${it.to}: ${oneLine(it.body, 60) || '(empty)'}`, vscode.TreeItemCollapsibleState.None);
+    item.id = `outbox:${it.id}`;
+    const attempts = it.attempts ? ` · ${plural(it.attempts, 'attempt')}` : '';
+    item.description = `${it.state === 'dead' ? 'failed' : it.state === 'inflight' ? 'sending' : 'queued'} · ${relativeTime(it.created_at)}${attempts}`;
+    item.iconPath = new vscode.ThemeIcon(it.state === 'dead' ? 'error' : it.state === 'inflight' ? 'sync~spin' : 'watch');
+    item.tooltip = `To ${it.to} · ${it.state} · created ${absoluteTime(it.created_at)} · updated ${absoluteTime(it.updated_at)}${it.last_error ? `\nLast error: ${oneLine(it.last_error, 300)}` : ''}\n\n${oneLine(it.body, 1000)}`;
+    item.contextValue = it.state === 'dead' ? 'outbox.failed' : 'outbox.queued';
+    return item;
+  }
+
+  getChildren(node?: OutboxNode): OutboxNode[] {
+    if (!node) return this.model.roots();
+    if (node.kind === 'group') return this.model.children(node.group);
+    return [];
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Runtime validators for the host ↔ webview protocol (`webview.ts`). Built on zod/mini so
+ * the webview bundle stays small. Both sides call `parse…` on every message they receive and
+ * drop anything that does not match.
+ */
+import * as z from 'zod/mini';
+import type { ConversationViewState, HostToWebview, ThreadMessage, WebviewToHost } from './webview';
+import { MAX_COMPOSER_CHARS, WEBVIEW_PROTOCOL_VERSION } from './webview';
+
+const id = z.string().check(z.minLength(1), z.maxLength(256));
+const peer = z.string().check(z.minLength(1), z.maxLength(256));
+const direction = z.enum(['in', 'out']);
+const messageState = z.enum(['queued', 'sent', 'delivered', 'failed', 'aborted', 'received']);
+const syncState = z.enum(['disabled', 'offline', 'connecting', 'online', 'unauthorized', 'error']);
+const verdict = z.enum(['sent', 'duplicate', 'queued', 'failed']);
+
+export const threadMessageSchema = z.object({
+  id,
+  direction,
+  from: z.string(),
+  to: z.string(),
+  body: z.string(),
+  created_at: z.string(),
+  state: messageState,
+  read: z.boolean(),
+  reply_to: z.nullable(z.string()),
+});
+
+const messages = z.array(threadMessageSchema).check(z.maxLength(10_000));
+
+export const hostToWebviewSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('init'), v: z.literal(WEBVIEW_PROTOCOL_VERSION), peer, self: z.nullable(z.string()), messages, hasMore: z.boolean() }),
+  z.object({ type: z.literal('messages'), mode: z.enum(['older', 'upsert']), messages, hasMore: z.optional(z.boolean()) }),
+  z.object({ type: z.literal('sendResult'), requestId: id, status: verdict, text: z.string() }),
+  z.object({ type: z.literal('connection'), connected: z.boolean(), sync: z.nullable(syncState), detail: z.string() }),
+  z.object({ type: z.literal('error'), text: z.string() }),
+]);
+
+export const webviewToHostSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready'), v: z.literal(WEBVIEW_PROTOCOL_VERSION) }),
+  z.object({ type: z.literal('send'), requestId: id, body: z.string().check(z.minLength(1), z.maxLength(MAX_COMPOSER_CHARS)), replyTo: z.nullable(id) }),
+  z.object({ type: z.literal('loadOlder'), before: id }),
+  z.object({ type: z.literal('markRead'), ids: z.array(id).check(z.maxLength(10_000)) }),
+  z.object({ type: z.literal('draft'), draft: z.string().check(z.maxLength(MAX_COMPOSER_CHARS)) }),
+]);
+
+export const viewStateSchema = z.object({ v: z.literal(WEBVIEW_PROTOCOL_VERSION), peer, draft: z.string().check(z.maxLength(MAX_COMPOSER_CHARS)) });
+
+// Compile-time checks: each schema's output is exactly the hand-written type.
+type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const checks: [
+  Exact<z.infer<typeof threadMessageSchema>, ThreadMessage>,
+  Exact<z.infer<typeof hostToWebviewSchema>, HostToWebview>,
+  Exact<z.infer<typeof webviewToHostSchema>, WebviewToHost>,
+  Exact<z.infer<typeof viewStateSchema>, ConversationViewState>,
+] = [true, true, true, true];
+void checks;
+
+/** The message, typed, or null when it does not match the protocol. Never throws. */
+export function parseHostToWebview(value: unknown): HostToWebview | null {
+  const r = hostToWebviewSchema.safeParse(value);
+  return r.success ? (r.data as HostToWebview) : null;
+}
+
+/** The message, typed, or null when it does not match the protocol. Never throws. */
+export function parseWebviewToHost(value: unknown): WebviewToHost | null {
+  const r = webviewToHostSchema.safeParse(value);
+  return r.success ? (r.data as WebviewToHost) : null;
+}
+
+/** A persisted panel state, or null when it is missing, stale or malformed. */
+export function parseViewState(value: unknown): ConversationViewState | null {
+  const r = viewStateSchema.safeParse(value);
+  return r.success ? r.data : null;
+}

@@ -67,7 +67,9 @@ export class RelayLedger {
    */
   openDevice(user: string, device: string, helloCursor: number, now: Date): { acked: number; receipts: CommittedDelivery[] } {
     const cursor = Math.min(helloCursor, this.store.lastSeq(user));
-    const acked = this.store.touchDevice(user, device, cursor, now.toISOString());
+    // A new device starts at 0 and its hello cursor is then applied as an ack, so the
+    // messages it already committed still produce their receipts.
+    const acked = this.store.touchDevice(user, device, 0, now.toISOString());
     if (cursor > acked) return { acked: cursor, receipts: this.recordAck(user, device, cursor, now) };
     return { acked, receipts: [] };
   }

@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseRate, RateLimiter } from '../../relay/rate-limit';
+
+test('rate limiter allows a burst of one second, then the steady rate, per user', () => {
+  let now = 0;
+  const limiter = new RateLimiter(5, () => now);
+  const burst = Array.from({ length: 7 }, () => limiter.tryTake('alice'));
+  assert.deepEqual(burst, [true, true, true, true, true, false, false]);
+  assert.equal(limiter.tryTake('bob'), true, 'buckets are per user');
+  now += 200; // one token's worth at 5/s
+  assert.equal(limiter.tryTake('alice'), true);
+  assert.equal(limiter.tryTake('alice'), false);
+});
+
+test('rate 0 disables limiting', () => {
+  const limiter = new RateLimiter(0, () => 0);
+  for (let i = 0; i < 1000; i++) assert.equal(limiter.tryTake('alice'), true);
+});
+
+test('parseRate accepts N and N/s only', () => {
+  assert.equal(parseRate('50'), 50);
+  assert.equal(parseRate('50/s'), 50);
+  assert.equal(parseRate('0.5/s'), 0.5);
+  assert.equal(parseRate('fast'), undefined);
+  assert.equal(parseRate('5/m'), undefined);
+});

@@ -1,10 +1,12 @@
 // Bundles every entry point with esbuild. Entries whose source is absent are skipped, so a
 // partial checkout still builds what it has.
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 const production = process.argv.includes('--production');
-const node = { platform: 'node', target: 'node20', format: 'cjs', bundle: true, sourcemap: !production, minify: production, logLevel: 'warning' };
+const node = { platform: 'node', target: 'node20', format: 'cjs', bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', define: { SWITCHBOARD_VERSION: JSON.stringify(version) } };
 
 const entries = [
   // The CLI: lean, loads the store code only when it runs a verb directly.

@@ -1,0 +1,105 @@
+/**
+ * Runtime validators for the params of every request in `rpc.ts`. The compile-time checks at
+ * the bottom fail the build if a schema and its type drift apart.
+ */
+import { z } from 'zod';
+import type { Method, ParamsOf } from './rpc';
+import { MAX_BODY_BYTES, OUTBOX_STATES } from './rpc';
+
+const utf8 = new TextEncoder();
+const userName = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(64, 'is longer than 64 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may contain only letters, digits, ".", "_" and "-", starting with a letter or digit');
+const id = z.string().min(1).max(128);
+const body = z
+  .string()
+  .min(1, 'must not be empty')
+  .refine((s) => utf8.encode(s).length <= MAX_BODY_BYTES, `is larger than ${MAX_BODY_BYTES} bytes`);
+const limit = z.number().int().min(1).max(1000);
+const empty = z.object({}).strict();
+const clientInfo = z.object({ name: z.string().max(128), version: z.string().max(64) });
+
+export const userNameSchema = userName;
+
+export const paramSchemas = {
+  initialize: z.object({
+    client: clientInfo.optional(),
+    protocol: z.number().int().optional(),
+    initializationOptions: z.object({ client: clientInfo.optional(), protocol: z.number().int().optional() }).optional(),
+  }),
+  'message/send': z
+    .object({
+      to: userName,
+      body,
+      reply_to: id.optional(),
+      client_message_id: id.optional(),
+      request_id: id.optional(),
+      wait_ms: z.number().int().min(0).max(600_000).optional(),
+      queue: z.boolean().optional(),
+    })
+    .strict(),
+  'message/get': z.object({ id }).strict(),
+  'message/markRead': z
+    .object({ ids: z.array(id).max(10_000).optional(), conversation: userName.optional(), all: z.boolean().optional() })
+    .strict()
+    .refine((p) => p.ids !== undefined || p.conversation !== undefined || p.all === true, 'give ids, conversation or all'),
+  'inbox/list': z.object({ unread: z.boolean().optional(), from: userName.optional(), limit: limit.optional() }).strict(),
+  'conversation/list': empty,
+  'conversation/messages': z.object({ peer: userName, limit: limit.optional(), before: id.optional() }).strict(),
+  search: z.object({ query: z.string().min(1, 'must not be empty').max(1000), limit: limit.optional() }).strict(),
+  'outbox/list': z.object({ state: z.enum(OUTBOX_STATES as [string, ...string[]]).optional() }).strict(),
+  'outbox/requeue': z.object({ id }).strict(),
+  'outbox/abort': z.object({ id }).strict(),
+  'peers/list': empty,
+  'status/get': empty,
+  'events/subscribe': z.object({ since: z.number().int().min(0).optional() }).strict(),
+  'sync/reconnect': empty,
+  'config/set': z
+    .object({
+      relay: z.string().regex(/^wss?:\/\/\S+$/, 'must be a ws:// or wss:// URL'),
+      user: userName,
+      token: z.string().min(1).max(512),
+    })
+    .strict(),
+  'daemon/shutdown': empty,
+  shutdown: z.union([z.null(), z.undefined(), empty]),
+} satisfies Record<Method, z.ZodType>;
+
+/** Params may arrive omitted; every method but `shutdown` then validates an empty object. */
+export function parseParams<M extends Method>(
+  method: M,
+  params: unknown,
+): { ok: true; value: ParamsOf<M> } | { ok: false; error: string } {
+  const schema = paramSchemas[method] as z.ZodType;
+  const result = schema.safeParse(params === undefined && method !== 'shutdown' ? {} : params);
+  if (result.success) return { ok: true, value: result.data as ParamsOf<M> };
+  return { ok: false, error: describeIssues(result.error) };
+}
+
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const where = issue.path.length > 0 ? issue.path.join('.') : 'params';
+      if (issue.code === 'unrecognized_keys') return `${where}: unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      return `${where}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+// ---- compile-time agreement between schemas and protocol types ----------------------------
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Assert<T extends true> = T;
+type Agrees<M extends Method> = Equals<z.infer<(typeof paramSchemas)[M]>, ParamsOf<M>>;
+export type SchemaChecks = [
+  Assert<Agrees<'message/send'>>,
+  Assert<Agrees<'message/get'>>,
+  Assert<Agrees<'message/markRead'>>,
+  Assert<Agrees<'inbox/list'>>,
+  Assert<Agrees<'conversation/messages'>>,
+  Assert<Agrees<'search'>>,
+  Assert<Agrees<'events/subscribe'>>,
+  Assert<Agrees<'config/set'>>,
+  Assert<Agrees<'initialize'>>,
+];

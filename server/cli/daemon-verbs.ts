@@ -1,0 +1,117 @@
+/** `switchboard daemon [start|stop|restart|status]`: the headless core's lifecycle. */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensurePrivateDir } from '../fs-private';
+import type { HomePaths } from '../paths';
+import { socketAnswers } from '../socket-probe';
+import { parseVerbArgs } from './args';
+import { CliError, ExitCode, usage } from './errors';
+import { loadDirect, tryDelegate } from './transport';
+import type { Verb, VerbContext } from './verbs';
+import { VERBS } from './verbs';
+
+const START_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 15_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const daemonVerb: Verb = async (args, context) => {
+  const { values, positionals } = parseVerbArgs(args, { 'idle-exit': { type: 'string' }, json: { type: 'boolean' } }, 'daemon');
+  const [sub, ...rest] = positionals;
+  if (rest.length > 0) throw usage(`daemon: unexpected argument "${rest[0]}"`);
+  const idle = values['idle-exit'];
+  if (idle !== undefined && !(Number(idle) > 0)) throw usage('--idle-exit takes a number of seconds greater than 0');
+  switch (sub) {
+    case undefined:
+      // Foreground: the core runs in this process until stopped (for service managers).
+      return loadDirect().runDaemon({ home: context.paths.home, idleExitSeconds: idle === undefined ? undefined : Number(idle) });
+    case 'start':
+      return startDaemon(context, idle);
+    case 'stop':
+      return stopDaemon(context);
+    case 'restart':
+      await stopDaemon(context);
+      return startDaemon(context, idle);
+    case 'status':
+      return VERBS.status!(values.json ? ['--json'] : [], context);
+    default:
+      throw usage(`unknown daemon command "${sub}" (start, stop, restart, status)`);
+  }
+};
+
+async function holderPid(paths: HomePaths): Promise<string> {
+  try {
+    const holder = JSON.parse(readFileSync(paths.holder, 'utf8')) as { pid?: number };
+    return holder.pid ? `pid ${holder.pid}` : 'pid unknown';
+  } catch {
+    return 'pid unknown';
+  }
+}
+
+/** Starts a detached core and returns once it answers on its socket. */
+async function startDaemon(context: VerbContext, idleExitSeconds: string | undefined): Promise<number> {
+  const { paths } = context;
+  if (await socketAnswers(paths.socket)) {
+    context.out(`core already running (${await holderPid(paths)}) on ${paths.socket}`);
+    return ExitCode.Ok;
+  }
+  ensurePrivateDir(paths.home);
+  const log = openSync(paths.log, 'a', 0o600);
+  const child = spawn(process.execPath, [join(__dirname, 'daemon.js'), '--home', paths.home, ...(idleExitSeconds ? ['--idle-exit', idleExitSeconds] : [])], {
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: process.env,
+  });
+  closeSync(log);
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+  child.unref();
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (await socketAnswers(paths.socket, 500)) {
+      context.out(`core started (pid ${child.pid}) on ${paths.socket}`);
+      return ExitCode.Ok;
+    }
+    if (exited !== undefined) {
+      // Lost a race with another starter: fine if the winner now answers.
+      if (exited === ExitCode.Locked && (await socketAnswers(paths.socket))) {
+        context.out(`core already running (${await holderPid(paths)}) on ${paths.socket}`);
+        return ExitCode.Ok;
+      }
+      throw new CliError(`the core exited with code ${exited} before it was ready: ${lastLogLine(paths)}`, exited === ExitCode.Locked ? ExitCode.Locked : ExitCode.Failed);
+    }
+    await sleep(25);
+  }
+  throw new CliError(`the core (pid ${child.pid}) did not answer on ${paths.socket} within ${START_TIMEOUT_MS / 1000} s; see ${paths.log}`);
+}
+
+function lastLogLine(paths: HomePaths): string {
+  try {
+    const lines = readFileSync(paths.log, 'utf8').trim().split('\n');
+    return lines[lines.length - 1] ?? `see ${paths.log}`;
+  } catch {
+    return `see ${paths.log}`;
+  }
+}
+
+async function stopDaemon(context: VerbContext): Promise<number> {
+  const { paths } = context;
+  const core = await tryDelegate(paths);
+  if (!core) {
+    context.out('no core is running');
+    return ExitCode.Ok;
+  }
+  const pid = await holderPid(paths);
+  await core.call('daemon/shutdown', {});
+  await core.close();
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (!(await socketAnswers(paths.socket, 500)) && !loadDirect().isLocked(paths)) {
+      context.out(`core stopped (${pid})`);
+      return ExitCode.Ok;
+    }
+    await sleep(25);
+  }
+  throw new CliError(`the core (${pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s`);
+}

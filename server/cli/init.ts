@@ -1,0 +1,36 @@
+/** `switchboard init`: stores the relay settings, through the core when one runs so it reconnects at once. */
+import { userNameSchemaPattern } from './names';
+import { parseVerbArgs } from './args';
+import { ExitCode, usage } from './errors';
+import { loadDirect, tryDelegate } from './transport';
+import type { Verb } from './verbs';
+import { readFileSync } from 'node:fs';
+
+export const initVerb: Verb = async (args, context) => {
+  const { values, positionals } = parseVerbArgs(
+    args,
+    { relay: { type: 'string' }, user: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' } },
+    'init',
+  );
+  if (positionals.length > 0) throw usage(`init: unexpected argument "${positionals[0]}"`);
+  const { relay, user } = values;
+  if (!relay || !/^wss?:\/\/\S+$/.test(relay)) throw usage('init needs --relay <ws-url> (ws:// or wss://)');
+  if (!user || !userNameSchemaPattern.test(user)) throw usage('init needs --user <name> (letters, digits, ".", "_", "-")');
+  if (values.token !== undefined && values['token-file'] !== undefined) throw usage('give --token or --token-file, not both');
+  const token = values['token-file'] !== undefined ? readFileSync(values['token-file'], 'utf8').trim() : values.token;
+  if (!token) throw usage('init needs --token <token> (or --token-file <path>)');
+  const { paths } = context;
+  const core = await tryDelegate(paths);
+  if (core) {
+    try {
+      await core.call('config/set', { relay, user, token });
+    } finally {
+      await core.close();
+    }
+  } else {
+    const direct = loadDirect();
+    direct.writeConfig(paths, { ...direct.readConfig(paths), relay, user }, token);
+  }
+  context.out(`configured ${user} on ${relay} in ${paths.home}`);
+  return ExitCode.Ok;
+};

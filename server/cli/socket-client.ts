@@ -1,0 +1,104 @@
+/**
+ * A minimal JSON-RPC client for the CLI's delegated path: the same Content-Length framing
+ * vscode-jsonrpc speaks, in a few dozen lines and no dependencies, because every delegated
+ * command pays for what it loads. Requests are pipelined: `initialize` and the verb's
+ * request leave in one write.
+ */
+import { connect, type Socket } from 'node:net';
+
+export interface RpcErrorShape {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+type Pending = { resolve: (value: unknown) => void; reject: (error: RpcErrorShape | Error) => void };
+
+export class SocketClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private buffered: Buffer = Buffer.alloc(0);
+  private notificationListener: ((method: string, params: unknown) => void) | undefined;
+  private closedError: Error | undefined;
+
+  private constructor(private readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('close', () => this.failAll(new Error('the core closed the connection')));
+    socket.on('error', (error) => this.failAll(error));
+  }
+
+  /** Resolves once connected; rejects at once when nobody listens on the socket. */
+  static connect(path: string, timeoutMs = 2000): Promise<SocketClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(path);
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(Object.assign(new Error(`timed out connecting to ${path}`), { code: 'ETIMEDOUT' }));
+      }, timeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(new SocketClient(socket));
+      });
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+  }
+
+  call(method: string, params: unknown): Promise<unknown> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const id = this.nextId++;
+    const json = JSON.stringify({ jsonrpc: '2.0', id, method, params });
+    this.socket.write(`Content-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`);
+    return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
+  }
+
+  onNotification(listener: (method: string, params: unknown) => void): void {
+    this.notificationListener = listener;
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    for (;;) {
+      const headerEnd = this.buffered.indexOf('\r\n\r\n');
+      if (headerEnd < 0) return;
+      const match = /content-length:\s*(\d+)/i.exec(this.buffered.toString('latin1', 0, headerEnd));
+      if (!match) return this.failAll(new Error('the core sent a frame without Content-Length'));
+      const start = headerEnd + 4;
+      const end = start + Number(match[1]);
+      if (this.buffered.length < end) return;
+      const body = this.buffered.toString('utf8', start, end);
+      this.buffered = this.buffered.subarray(end);
+      this.handle(JSON.parse(body) as { id?: number | null; method?: string; params?: unknown; result?: unknown; error?: RpcErrorShape });
+    }
+  }
+
+  private handle(message: { id?: number | null; method?: string; params?: unknown; result?: unknown; error?: RpcErrorShape }): void {
+    if (message.method !== undefined) {
+      this.notificationListener?.(message.method, message.params);
+      return;
+    }
+    if (typeof message.id !== 'number') {
+      // An error the core could not tie to a request (e.g. too many clients): fail everything.
+      if (message.error) this.failAll(message.error);
+      return;
+    }
+    const waiter = this.pending.get(message.id);
+    if (!waiter) return;
+    this.pending.delete(message.id);
+    if (message.error) waiter.reject(message.error);
+    else waiter.resolve(message.result);
+  }
+
+  private failAll(error: RpcErrorShape | Error): void {
+    this.closedError ??= error instanceof Error ? error : Object.assign(new Error(error.message), error);
+    for (const waiter of this.pending.values()) waiter.reject(error);
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,82 @@
+/** Verbs that stay connected: `inbox --follow` (NDJSON with resume cursors) and `ask` (question, then its reply). */
+import { randomUUID } from 'node:crypto';
+import type { Message, MessageEvent } from '../../protocol/rpc';
+import { parseVerbArgs } from './args';
+import { CliError, ExitCode, usage } from './errors';
+import { messageFull, sendVerdict } from './format';
+import { openCore } from './transport';
+import { parseSeconds, type Verb, type VerbContext } from './verbs';
+
+/** Streams received messages as NDJSON until interrupted; each line's `cursor` resumes with --since. */
+export async function followInbox(context: VerbContext, options: { since: string | undefined; from: string | undefined }): Promise<number> {
+  let since: number | undefined;
+  if (options.since !== undefined) {
+    since = Number(options.since);
+    if (!Number.isInteger(since) || since < 0) throw usage('--since takes a cursor (a whole number) from an earlier --follow line');
+  }
+  const core = await openCore(context.paths, { sync: true });
+  core.onNotification((name, params) => {
+    if (name !== 'message/received') return;
+    const { cursor, message } = params as MessageEvent;
+    if (options.from === undefined || message.from === options.from) context.out(JSON.stringify({ cursor, ...message }));
+  });
+  await core.call('events/subscribe', { since });
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+    process.stdout.once('error', () => resolve());
+  });
+  await core.close();
+  return ExitCode.Ok;
+}
+
+export const askVerb: Verb = async (args, context) => {
+  const { values, positionals } = parseVerbArgs(
+    args,
+    { to: { type: 'string' }, message: { type: 'string', short: 'm' }, timeout: { type: 'string' }, json: { type: 'boolean' } },
+    'ask',
+  );
+  if (positionals.length > 0) throw usage(`ask: unexpected argument "${positionals[0]}"`);
+  if (!values.to) throw usage('ask needs --to <user>');
+  if (values.message === undefined) throw usage('ask needs -m <text>');
+  const timeoutMs = Math.round(parseSeconds(values.timeout, '--timeout', 60) * 1000);
+  const deadline = Date.now() + timeoutMs;
+  const core = await openCore(context.paths, { sync: true });
+  try {
+    const arrived: Message[] = [];
+    let wake: () => void = () => {};
+    core.onNotification((name, params) => {
+      if (name !== 'message/received') return;
+      arrived.push((params as MessageEvent).message);
+      wake();
+    });
+    await core.call('events/subscribe', {});
+    const question = await core.call('message/send', { to: values.to, body: values.message, request_id: randomUUID(), wait_ms: timeoutMs });
+    if (question.status === 'failed') throw new CliError(sendVerdict(question));
+    // Other chatter from the same peer is not the answer: only a reply to this question is.
+    const isAnswer = (m: Message) => m.reply_to === question.id && m.from === values.to;
+    for (;;) {
+      const answer = arrived.find(isAnswer);
+      if (answer) {
+        await core.call('message/markRead', { ids: [answer.id] });
+        if (values.json) context.out(JSON.stringify({ question, reply: { ...answer, read: true } }));
+        else context.out(messageFull({ ...answer, read: true }));
+        return ExitCode.Ok;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    throw new CliError(
+      `no reply from ${values.to} within ${timeoutMs / 1000} s (question ${question.id}, ${question.status}); a later reply still lands in \`switchboard inbox\``,
+    );
+  } finally {
+    await core.close();
+  }
+};

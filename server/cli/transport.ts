@@ -1,0 +1,94 @@
+/**
+ * How a verb reaches the store: over the core's socket when a core answers (delegated), or
+ * by opening the store itself under the lock (direct). The verb never knows which.
+ */
+import { join } from 'node:path';
+import { PROTOCOL_VERSION, type Method, type NotificationName, type Notifications, type ParamsOf, type ResultOf } from '../../protocol/rpc';
+import type { HomePaths } from '../paths';
+import type * as Direct from '../direct';
+import type { HolderInfo } from '../lock';
+import { CliError, ExitCode, fromRpcError, isRpcError } from './errors';
+import { SocketClient } from './socket-client';
+import { VERSION } from '../version';
+
+export interface CoreClient {
+  readonly delegated: boolean;
+  call<M extends Method>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>>;
+  onNotification(listener: <N extends NotificationName>(name: N, params: Notifications[N]) => void): void;
+  close(): Promise<void>;
+}
+
+/** How long a verb waits for another short-lived CLI verb to release the store. */
+const CLI_HOLDER_PATIENCE_MS = 15_000;
+
+export function loadDirect(): typeof Direct {
+  // Resolved at run time beside the bundle; see scripts/build.mjs.
+  return require(join(__dirname, 'direct.js')) as typeof Direct;
+}
+
+export async function openCore(paths: HomePaths, options: { sync: boolean }): Promise<CoreClient> {
+  const deadline = Date.now() + CLI_HOLDER_PATIENCE_MS;
+  for (;;) {
+    const delegated = await tryDelegate(paths);
+    if (delegated) return delegated;
+    const opened = await loadDirect().openDirect(paths, { sync: options.sync });
+    if (opened.ok) return directClient(opened.core);
+    // Another verb running directly holds the store for a moment: wait for it, unless it's a core.
+    if (opened.holder?.kind !== 'cli' || Date.now() > deadline) throw lockedError(paths, opened.holder);
+    await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 50));
+  }
+}
+
+export function lockedError(paths: HomePaths, holder: HolderInfo | undefined): CliError {
+  const who = holder ? `pid ${holder.pid} (since ${holder.since})` : 'another process';
+  return new CliError(
+    `the store in ${paths.home} is locked by ${who}, and no core answers on ${paths.socket}; wait for it to finish or stop it${holder ? ` (kill ${holder.pid})` : ''}`,
+    ExitCode.Locked,
+  );
+}
+
+export async function tryDelegate(paths: HomePaths): Promise<CoreClient | undefined> {
+  let client: SocketClient;
+  try {
+    client = await SocketClient.connect(paths.socket);
+  } catch {
+    return undefined;
+  }
+  const initialized = client.call('initialize', { client: { name: 'switchboard-cli', version: VERSION }, protocol: PROTOCOL_VERSION });
+  // A failed handshake is reported by the first call; keep it from being an unhandled rejection.
+  initialized.catch(() => {});
+  return {
+    delegated: true,
+    async call(method, params) {
+      try {
+        const [, result] = await Promise.all([initialized, client.call(method, params)]);
+        return result as ResultOf<typeof method>;
+      } catch (error) {
+        throw isRpcError(error) ? fromRpcError(error) : new CliError(`lost the core mid-request: ${(error as Error).message}`);
+      }
+    },
+    onNotification(listener) {
+      client.onNotification((method, params) => listener(method as NotificationName, params as Notifications[NotificationName]));
+    },
+    async close() {
+      client.close();
+    },
+  };
+}
+
+function directClient(core: Direct.DirectCore): CoreClient {
+  return {
+    delegated: false,
+    async call(method, params) {
+      try {
+        return (await core.call(method, params)) as ResultOf<typeof method>;
+      } catch (error) {
+        throw isRpcError(error) ? fromRpcError(error) : error;
+      }
+    },
+    onNotification(listener) {
+      core.onNotification(listener);
+    },
+    close: () => core.close(),
+  };
+}

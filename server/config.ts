@@ -1,0 +1,39 @@
+/** The home's relay settings: `config.json` (relay URL, user, device id) and `token` (0600). */
+import { readFileSync } from 'node:fs';
+import { v7 as uuidv7 } from 'uuid';
+import type { HomePaths } from './paths';
+import { writePrivateFile } from './fs-private';
+
+export interface RelayConfig {
+  relay: string | null;
+  user: string | null;
+  /** Stable per home: the relay tracks delivery per device. */
+  device: string;
+}
+
+export function readConfig(paths: HomePaths): RelayConfig {
+  let parsed: Partial<RelayConfig> = {};
+  try {
+    parsed = JSON.parse(readFileSync(paths.config, 'utf8')) as Partial<RelayConfig>;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${paths.config} is not valid JSON; fix or remove it (${(error as Error).message})`);
+  }
+  return {
+    relay: typeof parsed.relay === 'string' ? parsed.relay : null,
+    user: typeof parsed.user === 'string' ? parsed.user : null,
+    device: typeof parsed.device === 'string' ? parsed.device : uuidv7(),
+  };
+}
+
+export function readToken(paths: HomePaths): string | null {
+  try {
+    return readFileSync(paths.token, 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+export function writeConfig(paths: HomePaths, config: RelayConfig, token?: string): void {
+  writePrivateFile(paths.config, JSON.stringify(config, null, 2) + '\n');
+  if (token !== undefined) writePrivateFile(paths.token, token + '\n');
+}

@@ -1,0 +1,137 @@
+/**
+ * The core: takes the store lock, opens the store, starts sync and (for a daemon) serves the
+ * socket. The CLI's direct mode runs the same thing without a socket for one verb.
+ */
+import type { HomePaths } from './paths';
+import { StoreLock } from './lock';
+import { openStore, type Db } from './store/db';
+import { Repository } from './store/repository';
+import { WriteBatcher } from './store/write-batcher';
+import { CoreService } from './service';
+import { EventHub } from './events';
+import { Dispatcher, type CoreContext, type Session } from './rpc/dispatch';
+import { RpcServer } from './rpc/server';
+import { SyncEngine } from './sync/engine';
+import type { Logger } from './log';
+import { readConfig, writeConfig } from './config';
+
+export interface CoreOptions {
+  /** Serve the socket (a daemon) or not (a CLI verb run directly). */
+  serve: boolean;
+  log: Logger;
+  /** Exit after this long with no clients (cores spawned on demand by the extension). */
+  idleExitMs?: number;
+  maxClients?: number;
+  /** Connect to the relay (default: when configured). */
+  sync?: boolean;
+}
+
+export class Core {
+  readonly since = new Date().toISOString();
+  private server: RpcServer | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private stopping: Promise<void> | undefined;
+  private readonly stopped: Promise<void>;
+  private resolveStopped!: () => void;
+
+  private constructor(
+    readonly paths: HomePaths,
+    private readonly lock: StoreLock,
+    private readonly db: Db,
+    readonly service: CoreService,
+    readonly hub: EventHub,
+    readonly dispatcher: Dispatcher,
+    readonly sync: SyncEngine,
+    private readonly options: CoreOptions,
+  ) {
+    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+  }
+
+  /** Throws `LockedError` when another process holds the store. */
+  static async start(paths: HomePaths, options: CoreOptions): Promise<Core> {
+    const lock = StoreLock.acquire(paths, { kind: options.serve ? 'core' : 'cli', socket: null });
+    let db: Db | undefined;
+    try {
+      db = openStore(paths.store, paths.home);
+      const repo = new Repository(db);
+      const writes = new WriteBatcher(db);
+      const config = readConfig(paths);
+      writeConfig(paths, config); // persists a freshly minted device id
+      let service!: CoreService;
+      const hub = new EventHub(repo, () => service);
+      const sync = new SyncEngine(paths, repo, writes, options.log);
+      service = new CoreService(repo, writes, sync, () => sync.localUser());
+      writes.onCommit = () => hub.pump();
+      sync.onStatus((status) => hub.broadcastStatus(status));
+      let core!: Core;
+      const context: CoreContext = {
+        pid: process.pid,
+        home: paths.home,
+        socket: paths.socket,
+        since: new Date().toISOString(),
+        clients: () => core.server?.clients ?? 0,
+        requestShutdown: () => setImmediate(() => void core.stop()),
+      };
+      const dispatcher = new Dispatcher(service, hub, context);
+      core = new Core(paths, lock, db, service, hub, dispatcher, sync, options);
+      // Anything left inflight by a crash goes back to pending: the relay dedupes resends.
+      await writes.run(() => repo.releaseInflight(new Date().toISOString()));
+      if (options.serve) await core.serve();
+      if (options.sync !== false) sync.start();
+      return core;
+    } catch (error) {
+      db?.close();
+      lock.release();
+      throw error;
+    }
+  }
+
+  private async serve(): Promise<void> {
+    this.server = new RpcServer(this.dispatcher, this.hub, this.options.log, {
+      socketPath: this.paths.socket,
+      maxClients: this.options.maxClients ?? 256,
+      onClientsChanged: (count) => this.armIdleExit(count),
+    });
+    await this.server.listen();
+    this.lock.describe({ pid: process.pid, socket: this.paths.socket, since: this.since, kind: 'core' });
+    this.armIdleExit(0);
+    this.options.log.info(`core ${process.pid} serving ${this.paths.socket} for ${this.paths.home}`);
+  }
+
+  private armIdleExit(clients: number): void {
+    if (this.options.idleExitMs === undefined) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    if (clients > 0) return;
+    this.idleTimer = setTimeout(() => {
+      this.options.log.info(`no clients for ${this.options.idleExitMs} ms; exiting`);
+      void this.stop();
+    }, this.options.idleExitMs);
+    this.idleTimer.unref();
+  }
+
+  /** An in-process session, for the CLI's direct mode. */
+  localSession(notify: Session['notify'] = () => {}): Session {
+    return { initialized: true, leaving: false, notify };
+  }
+
+  /** Stops serving, finishes pending writes, closes the store, releases the lock. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      clearTimeout(this.idleTimer);
+      await this.server?.close();
+      await this.sync.stop();
+      this.service.writes.flush();
+      this.db.close();
+      this.lock.release();
+      this.options.log.info('core stopped');
+      this.resolveStopped();
+    })();
+    return this.stopping;
+  }
+
+  /** Resolves once the core has stopped, whoever asked. */
+  whenStopped(): Promise<void> {
+    return this.stopped;
+  }
+}

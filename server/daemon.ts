@@ -1,0 +1,64 @@
+/**
+ * The core as a process: `node dist/daemon.js --home <dir> [--idle-exit <seconds>]`, started
+ * detached by `switchboard daemon start` and by the extension, or in the foreground by
+ * `switchboard daemon`. Exit codes: 0 clean stop, 4 another core holds the store, 1 failure.
+ */
+import { parseArgs } from 'node:util';
+import { Core } from './core';
+import { LockedError, describeHolder } from './lock';
+import { createLogger } from './log';
+import { homePaths, resolveHome } from './paths';
+
+export interface DaemonOptions {
+  home: string;
+  idleExitSeconds?: number;
+}
+
+export async function runDaemon(options: DaemonOptions): Promise<number> {
+  process.umask(0o077);
+  const log = createLogger();
+  const paths = homePaths(options.home);
+  let core: Core;
+  try {
+    core = await Core.start(paths, {
+      serve: true,
+      log,
+      idleExitMs: options.idleExitSeconds === undefined ? undefined : options.idleExitSeconds * 1000,
+    });
+  } catch (error) {
+    if (error instanceof LockedError) {
+      process.stderr.write(`switchboard: cannot start a core: ${error.holder ? `the store is held by ${describeHolder(error.holder)}` : error.message}\n`);
+      return 4;
+    }
+    process.stderr.write(`switchboard: cannot start a core: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const stop = (signal: string) => {
+    log.info(`${signal}: stopping`);
+    void core.stop();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => stop('SIGHUP'));
+  process.on('uncaughtException', (error) => {
+    log.error(`uncaught: ${error.stack ?? error.message}`);
+    void core.stop().finally(() => process.exit(1));
+  });
+  await core.whenStopped();
+  return 0;
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    options: { home: { type: 'string' }, 'idle-exit': { type: 'string' } },
+    strict: true,
+  });
+  const idle = values['idle-exit'] === undefined ? undefined : Number(values['idle-exit']);
+  if (idle !== undefined && !(Number.isFinite(idle) && idle > 0)) {
+    process.stderr.write('switchboard: --idle-exit takes a number of seconds greater than 0\n');
+    process.exit(2);
+  }
+  void runDaemon({ home: resolveHome(values.home), idleExitSeconds: idle }).then((code) => process.exit(code));
+}
+
+if (require.main === module) main();

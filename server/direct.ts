@@ -1,0 +1,64 @@
+/**
+ * The CLI's direct mode: when no core runs, a verb opens the store itself, under the lock,
+ * and runs through the same dispatcher a core uses. Bundled apart from the CLI so the
+ * delegated path never loads SQLite.
+ */
+import { Core } from './core';
+import { LockedError, type HolderInfo } from './lock';
+import { createLogger, silentLogger } from './log';
+import type { HomePaths } from './paths';
+import { CoreError } from './errors';
+import type { Session } from './rpc/dispatch';
+import type { NotificationName, Notifications } from '../protocol/rpc';
+
+export { runDaemon } from './daemon';
+export { readHolder, isLocked } from './lock';
+export { readConfig, readToken, writeConfig } from './config';
+export { openStore, schemaVersion } from './store/db';
+
+export interface DirectCore {
+  call(method: string, params: unknown): Promise<unknown>;
+  onNotification(listener: <N extends NotificationName>(name: N, params: Notifications[N]) => void): void;
+  close(): Promise<void>;
+}
+
+export type DirectOpen = { ok: true; core: DirectCore } | { ok: false; holder: HolderInfo | undefined };
+
+/** Errors from the dispatcher, as plain data, shaped like a JSON-RPC error. */
+export interface DirectError {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+export async function openDirect(paths: HomePaths, options: { sync: boolean; verbose?: boolean }): Promise<DirectOpen> {
+  process.umask(0o077);
+  let core: Core;
+  try {
+    core = await Core.start(paths, { serve: false, sync: options.sync, log: options.verbose ? createLogger() : silentLogger });
+  } catch (error) {
+    if (error instanceof LockedError) return { ok: false, holder: error.holder };
+    throw error;
+  }
+  const listeners: (<N extends NotificationName>(name: N, params: Notifications[N]) => void)[] = [];
+  const session: Session = core.localSession((name, params) => {
+    for (const l of listeners) l(name, params);
+  });
+  return {
+    ok: true,
+    core: {
+      async call(method, params) {
+        try {
+          return await core.dispatcher.dispatch(method, params, session);
+        } catch (error) {
+          if (error instanceof CoreError) throw { code: error.code, message: error.message, data: error.data } satisfies DirectError;
+          throw error;
+        }
+      },
+      onNotification(listener) {
+        listeners.push(listener);
+      },
+      close: () => core.stop(),
+    },
+  };
+}

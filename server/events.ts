@@ -1,0 +1,83 @@
+/**
+ * Replay-safe event delivery. Events are rows in the store, written in the same transaction
+ * as the change they describe; a subscriber is only a cursor into that table. Nothing is lost
+ * while nobody listens, and a subscriber that resumes from its last cursor sees no gap and no
+ * repeat.
+ */
+import type { Notifications, NotificationName, SyncStatus } from '../protocol/rpc';
+import type { Repository } from './store/repository';
+import type { CoreService } from './service';
+
+const PAGE = 500;
+
+export interface Subscriber {
+  notify<N extends NotificationName>(name: N, params: Notifications[N]): void;
+  /** Set by the hub: the last event cursor this subscriber was sent. */
+  cursor?: number;
+}
+
+export class EventHub {
+  private readonly subscribers = new Set<Subscriber>();
+  private pumping = false;
+  private again = false;
+
+  constructor(
+    private readonly repo: Repository,
+    private readonly service: () => CoreService,
+  ) {}
+
+  /** Starts delivering events after `since` (default: from now on). Returns the newest cursor. */
+  subscribe(subscriber: Subscriber, since?: number): number {
+    const newest = this.repo.lastCursor();
+    subscriber.cursor = since ?? newest;
+    this.subscribers.add(subscriber);
+    setImmediate(() => this.pump());
+    return newest;
+  }
+
+  unsubscribe(subscriber: Subscriber): void {
+    this.subscribers.delete(subscriber);
+  }
+
+  broadcastStatus(status: SyncStatus): void {
+    for (const s of this.subscribers) s.notify('sync/status', status);
+  }
+
+  get size(): number {
+    return this.subscribers.size;
+  }
+
+  /** Sends every subscriber the events past its cursor, a page per turn so a long backlog never stalls the core. */
+  pump(): void {
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    let more = false;
+    try {
+      for (const s of this.subscribers) if (this.sendPage(s)) more = true;
+    } finally {
+      this.pumping = false;
+    }
+    if (more || this.again) {
+      this.again = false;
+      setImmediate(() => this.pump());
+    }
+  }
+
+  private sendPage(s: Subscriber): boolean {
+    const events = this.repo.eventsAfter(s.cursor ?? 0, PAGE);
+    for (const e of events) {
+      s.cursor = e.cursor;
+      if (e.type === 'outbox/changed') {
+        const row = this.repo.outboxById(e.ref);
+        if (row) s.notify('outbox/changed', { cursor: e.cursor, item: this.service().outboxItem(row) });
+      } else {
+        const message = this.repo.message(e.ref);
+        if (message) s.notify(e.type, { cursor: e.cursor, message });
+      }
+    }
+    return events.length === PAGE;
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * One owner per store. The lock is an exclusive SQLite transaction held open on a dedicated
+ * database: SQLite takes it with POSIX advisory locks (LockFileEx on Windows), which the
+ * kernel releases the moment the holder dies, however it dies. No PID files, no staleness
+ * windows, no PID reuse hazard. A side file names the holder, for messages only: it is never
+ * used to decide whether the lock is held.
+ */
+import Database from 'better-sqlite3';
+import { readFileSync } from 'node:fs';
+import type { HomePaths } from './paths';
+import { ensurePrivateDir, writePrivateFile } from './fs-private';
+
+export interface HolderInfo {
+  pid: number;
+  /** The socket a core serves on; null when the holder is a CLI running a verb directly. */
+  socket: string | null;
+  since: string;
+  kind: 'core' | 'cli';
+}
+
+export class LockedError extends Error {
+  constructor(readonly holder: HolderInfo | undefined) {
+    super(holder ? `the store is locked by ${describeHolder(holder)}` : 'the store is locked by another process');
+  }
+}
+
+export function describeHolder(h: HolderInfo): string {
+  const what = h.kind === 'core' ? `a core (pid ${h.pid}${h.socket ? `, socket ${h.socket}` : ''})` : `a switchboard command (pid ${h.pid})`;
+  return `${what} since ${h.since}`;
+}
+
+export class StoreLock {
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly paths: HomePaths,
+  ) {}
+
+  /** Takes the lock or throws `LockedError` at once; never waits. */
+  static acquire(paths: HomePaths, holder?: Omit<HolderInfo, 'pid' | 'since'>): StoreLock {
+    ensurePrivateDir(paths.home);
+    const db = new Database(paths.lock, { timeout: 0 });
+    try {
+      db.pragma('journal_mode = DELETE');
+      db.exec('BEGIN EXCLUSIVE');
+    } catch (error) {
+      db.close();
+      if ((error as { code?: string }).code === 'SQLITE_BUSY' || (error as { code?: string }).code === 'SQLITE_LOCKED') {
+        throw new LockedError(readHolder(paths));
+      }
+      throw error;
+    }
+    const lock = new StoreLock(db, paths);
+    if (holder) lock.describe({ ...holder, pid: process.pid, since: new Date().toISOString() });
+    return lock;
+  }
+
+  /** Updates what others are told about the holder (e.g. once the socket is bound). */
+  describe(info: HolderInfo): void {
+    writePrivateFile(this.paths.holder, JSON.stringify(info) + '\n');
+  }
+
+  release(): void {
+    if (!this.db.open) return;
+    try {
+      this.db.exec('ROLLBACK');
+    } finally {
+      this.db.close();
+    }
+  }
+}
+
+/** Whether some process holds the lock right now; probes by trying to take it. */
+export function isLocked(paths: HomePaths): boolean {
+  try {
+    StoreLock.acquire(paths).release();
+    return false;
+  } catch (error) {
+    if (error instanceof LockedError) return true;
+    throw error;
+  }
+}
+
+export function readHolder(paths: HomePaths): HolderInfo | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(paths.holder, 'utf8')) as Partial<HolderInfo>;
+    if (typeof parsed.pid !== 'number' || typeof parsed.since !== 'string') return undefined;
+    return { pid: parsed.pid, socket: typeof parsed.socket === 'string' ? parsed.socket : null, since: parsed.since, kind: parsed.kind === 'cli' ? 'cli' : 'core' };
+  } catch {
+    return undefined;
+  }
+}

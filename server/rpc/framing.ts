@@ -1,0 +1,189 @@
+/**
+ * Content-Length framing for vscode-jsonrpc over a socket, built for many pipelined requests.
+ *
+ * vscode-jsonrpc's stream reader and writer are general (any charset, any content type) and
+ * pay for it: the writer awaits each write's callback under a semaphore and issues header and
+ * body as separate writes, so pipelined responses leave one at a time. Here a response is
+ * one buffer, and everything written in a turn of the event loop goes out in one syscall.
+ * The reader parses frames straight from the socket's chunks, enforces the frame-size cap
+ * before buffering a body, and answers malformed JSON itself so one bad frame costs the
+ * client one error, not the connection.
+ */
+import type { Socket } from 'node:net';
+import {
+  AbstractMessageReader,
+  AbstractMessageWriter,
+  type DataCallback,
+  type Disposable,
+  type Message,
+  type MessageReader,
+  type MessageWriter,
+} from 'vscode-jsonrpc/node';
+import { ErrorCodes, MAX_FRAME_BYTES } from '../../protocol/rpc';
+
+const HEADER_END = Buffer.from('\r\n\r\n');
+const MAX_HEADER_BYTES = 1024;
+/** A client that lets this much of our output pile up unread is dropped. */
+const MAX_UNREAD_OUTPUT_BYTES = 16 * 1024 * 1024;
+
+export interface FramingLimits {
+  maxFrameBytes: number;
+}
+
+/** Writes a JSON-RPC error that no request can be matched to (id null), then optionally hangs up. */
+export function writeRawError(socket: Socket, code: number, message: string, id: string | number | null = null): void {
+  if (socket.destroyed) return;
+  socket.write(frame(JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } })));
+}
+
+export function frame(json: string): Buffer {
+  const length = Buffer.byteLength(json);
+  const out = Buffer.allocUnsafe(length + 32);
+  const headerLength = out.write(`Content-Length: ${length}\r\n\r\n`, 0, 'latin1');
+  out.write(json, headerLength, 'utf8');
+  return out.subarray(0, headerLength + length);
+}
+
+export class SocketMessageReader extends AbstractMessageReader implements MessageReader {
+  private buffered: Buffer = Buffer.alloc(0);
+  private bodyLength = -1;
+  private callback: DataCallback | undefined;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly limits: FramingLimits = { maxFrameBytes: MAX_FRAME_BYTES },
+  ) {
+    super();
+  }
+
+  listen(callback: DataCallback): Disposable {
+    this.callback = callback;
+    const onData = (chunk: Buffer) => this.onData(chunk);
+    const onClose = () => this.fireClose();
+    const onError = (error: Error) => this.fireError(error);
+    this.socket.on('data', onData);
+    this.socket.on('close', onClose);
+    this.socket.on('error', onError);
+    return {
+      dispose: () => {
+        this.socket.off('data', onData);
+        this.socket.off('close', onClose);
+        this.socket.off('error', onError);
+      },
+    };
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    while (!this.socket.destroyed) {
+      if (this.bodyLength < 0) {
+        const end = this.buffered.indexOf(HEADER_END);
+        if (end < 0) {
+          if (this.buffered.length > MAX_HEADER_BYTES) this.hangUp(ErrorCodes.InvalidRequest, 'frame header too long or missing its blank line');
+          return;
+        }
+        const length = parseContentLength(this.buffered.toString('latin1', 0, end));
+        if (length === undefined) return this.hangUp(ErrorCodes.InvalidRequest, 'frame header has no valid Content-Length');
+        if (length > this.limits.maxFrameBytes) {
+          return this.hangUp(ErrorCodes.FrameTooLarge, `frame of ${length} bytes exceeds the ${this.limits.maxFrameBytes}-byte limit`);
+        }
+        this.bodyLength = length;
+        this.buffered = this.buffered.subarray(end + HEADER_END.length);
+      }
+      if (this.buffered.length < this.bodyLength) return;
+      const body = this.buffered.toString('utf8', 0, this.bodyLength);
+      this.buffered = this.buffered.subarray(this.bodyLength);
+      this.bodyLength = -1;
+      this.deliver(body);
+    }
+  }
+
+  private deliver(body: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(body);
+    } catch (error) {
+      writeRawError(this.socket, ErrorCodes.ParseError, `parse error: ${(error as Error).message}`);
+      return;
+    }
+    const problem = describeInvalid(message);
+    if (problem) {
+      const id = typeof message === 'object' && message !== null && 'id' in message ? (message as { id: unknown }).id : null;
+      writeRawError(this.socket, ErrorCodes.InvalidRequest, `invalid request: ${problem}`, typeof id === 'string' || typeof id === 'number' ? id : null);
+      return;
+    }
+    this.callback?.(message as Message);
+  }
+
+  /** The stream cannot be resynchronised after a bad header: say why, then close. */
+  private hangUp(code: number, message: string): void {
+    writeRawError(this.socket, code, message);
+    this.socket.end();
+    this.socket.destroySoon?.();
+    this.buffered = Buffer.alloc(0);
+  }
+}
+
+function parseContentLength(header: string): number | undefined {
+  for (const line of header.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon < 0) return undefined;
+    if (line.slice(0, colon).trim().toLowerCase() !== 'content-length') continue;
+    const value = line.slice(colon + 1).trim();
+    if (!/^\d{1,10}$/.test(value)) return undefined;
+    return Number(value);
+  }
+  return undefined;
+}
+
+/** vscode-jsonrpc assumes well-formed messages; anything else is answered here. */
+function describeInvalid(message: unknown): string | undefined {
+  if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+    return Array.isArray(message) ? 'batches are not supported' : 'a message must be a JSON object';
+  }
+  const m = message as Record<string, unknown>;
+  if (m.jsonrpc !== '2.0') return 'jsonrpc must be "2.0"';
+  if ('method' in m) {
+    if (typeof m.method !== 'string' || m.method.length === 0) return 'method must be a non-empty string';
+    if ('id' in m && typeof m.id !== 'string' && typeof m.id !== 'number') return 'id must be a string or a number';
+    if ('params' in m && (typeof m.params !== 'object' || m.params === null) && m.params !== undefined) return 'params must be an object or an array';
+    return undefined;
+  }
+  if ('id' in m && ('result' in m || 'error' in m)) return undefined;
+  return 'neither a request, a notification nor a response';
+}
+
+export class SocketMessageWriter extends AbstractMessageWriter implements MessageWriter {
+  private pending: Buffer[] = [];
+  private scheduled = false;
+
+  constructor(private readonly socket: Socket) {
+    super();
+  }
+
+  write(message: Message): Promise<void> {
+    if (this.socket.destroyed) return Promise.resolve();
+    this.pending.push(frame(JSON.stringify(message)));
+    if (!this.scheduled) {
+      this.scheduled = true;
+      process.nextTick(() => this.flush());
+    }
+    return Promise.resolve();
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const out = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+    this.pending = [];
+    if (this.socket.destroyed) return;
+    this.socket.write(out);
+    if (this.socket.writableLength > MAX_UNREAD_OUTPUT_BYTES) {
+      this.fireError(new Error('client is not reading its responses; dropping it'));
+      this.socket.destroy();
+    }
+  }
+
+  end(): void {
+    this.flush();
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * What the core does, independent of how it is asked: the JSON-RPC handlers (delegated CLI,
+ * extension) and the CLI's direct mode both call these methods, so both answer alike.
+ */
+import { v7 as uuidv7 } from 'uuid';
+import {
+  ErrorCodes,
+  type ConfigureParams,
+  type ConversationMessagesParams,
+  type ConversationMessagesResult,
+  type Conversation,
+  type InboxListParams,
+  type MarkReadParams,
+  type MarkReadResult,
+  type Message,
+  type MessagesResult,
+  type OutboxItem,
+  type OutboxListParams,
+  type Peer,
+  type RequeueResult,
+  type SearchParams,
+  type SendParams,
+  type SendResult,
+  type SyncStatus,
+} from '../protocol/rpc';
+import { CoreError, invalidParams, invalidState, notFound } from './errors';
+import { fingerprint } from './fingerprint';
+import { decideIdempotency } from './idempotency';
+import type { OutboxRow, Repository } from './store/repository';
+import type { WriteBatcher } from './store/write-batcher';
+import type { SyncPort } from './sync/port';
+
+const DEFAULT_LIMIT = 50;
+/** At most this many per-message events for one mark-read by ids. */
+const PER_MESSAGE_EVENT_LIMIT = 500;
+
+export class CoreService {
+  constructor(
+    readonly repo: Repository,
+    readonly writes: WriteBatcher,
+    readonly sync: SyncPort,
+    private readonly localUser: () => string,
+  ) {}
+
+  async send(p: SendParams): Promise<SendResult> {
+    const clientMessageId = p.client_message_id ?? uuidv7();
+    const content = { to: p.to, body: p.body, reply_to: p.reply_to ?? null, request_id: p.request_id ?? null };
+    if (p.queue === false && !this.sync.isOnline()) {
+      const state = this.sync.status().state;
+      throw new CoreError(ErrorCodes.NotSent, `not sent: the relay is ${describeOffline(state)} and --no-queue was given; nothing was stored`, {
+        kind: 'not_sent',
+      });
+    }
+    const fp = fingerprint(content);
+    const outcome = await this.writes.run(() => {
+      const existing = this.repo.outboxByClientId(clientMessageId);
+      const decision = decideIdempotency(existing, fp);
+      if (decision.action === 'conflict') {
+        throw new CoreError(
+          ErrorCodes.Conflict,
+          `client message id ${clientMessageId} was already used for different content (message ${existing!.id}); use a new --client-id`,
+          { kind: 'conflict', id: existing!.id },
+        );
+      }
+      if (decision.action === 'insert') {
+        const id = uuidv7();
+        this.insertOutbound(id, clientMessageId, fp, content);
+        return { id, status: 'queued' as const, fresh: true };
+      }
+      const row = existing!;
+      if (decision.action === 'refuse') {
+        const why = decision.reason === 'dead' ? `gave up after ${row.attempts} attempts (${row.last_error ?? 'no error recorded'})` : 'was aborted';
+        return { id: row.id, status: 'failed' as const, fresh: false, reason: `message ${row.id} with this client id ${why}; requeue it with \`switchboard outbox requeue ${row.id}\`` };
+      }
+      return { id: row.id, status: decision.status, fresh: false };
+    });
+    if (outcome.fresh) this.sync.kick();
+    const base = { id: outcome.id, client_message_id: clientMessageId, to: p.to };
+    if (outcome.status !== 'queued') {
+      const row = this.repo.outboxById(outcome.id);
+      return { ...base, status: outcome.status, server_id: row?.server_id ?? null, reason: 'reason' in outcome ? (outcome.reason ?? null) : null };
+    }
+    const waitMs = p.wait_ms ?? 0;
+    if (waitMs > 0 && this.sync.isOnline()) await this.sync.awaitVerdict(outcome.id, waitMs);
+    return { ...base, ...this.verdictOf(this.repo.outboxById(outcome.id)!) };
+  }
+
+  /** The send verdict an outbox row stands for now. */
+  private verdictOf(row: OutboxRow): Pick<SendResult, 'status' | 'server_id' | 'reason'> {
+    switch (row.state) {
+      case 'done':
+        return { status: row.verdict === 'duplicate' ? 'duplicate' : 'sent', server_id: row.server_id, reason: null };
+      case 'dead':
+      case 'aborted':
+        return { status: 'failed', server_id: null, reason: row.last_error ?? row.state };
+      default:
+        return { status: 'queued', server_id: null, reason: row.last_error };
+    }
+  }
+
+  private insertOutbound(id: string, clientMessageId: string, fp: string, content: { to: string; body: string; reply_to: string | null; request_id: string | null }): void {
+    const now = new Date().toISOString();
+    this.repo.insertMessage({
+      id,
+      client_message_id: clientMessageId,
+      server_id: null,
+      conversation: content.to,
+      direction: 'out',
+      from: this.localUser(),
+      to: content.to,
+      body: content.body,
+      reply_to: content.reply_to,
+      request_id: content.request_id,
+      created_at: now,
+      state: 'queued',
+      read: true,
+    });
+    this.repo.insertOutbox({ client_message_id: clientMessageId, id, fingerprint: fp, now });
+    this.repo.touchPeer(content.to, now);
+    this.repo.addEvent('message/updated', id, now);
+    this.repo.addEvent('outbox/changed', id, now);
+  }
+
+  get(id: string): Message {
+    const message = this.repo.message(id);
+    if (!message) throw notFound(`message ${id}`);
+    return message;
+  }
+
+  inbox(p: InboxListParams): MessagesResult {
+    return { messages: this.repo.inbox({ unread: p.unread ?? false, from: p.from, limit: p.limit ?? DEFAULT_LIMIT }) };
+  }
+
+  conversations(): { conversations: Conversation[] } {
+    return { conversations: this.repo.conversations() };
+  }
+
+  conversationMessages(p: ConversationMessagesParams): ConversationMessagesResult {
+    return this.repo.conversationPage(p.peer, p.limit ?? DEFAULT_LIMIT, p.before);
+  }
+
+  async markRead(p: MarkReadParams): Promise<MarkReadResult> {
+    for (const id of p.ids ?? []) if (!this.repo.message(id)) throw notFound(`message ${id}`);
+    const updated = await this.writes.run(() => {
+      const changed = this.repo.markRead(p);
+      if (changed > 0) this.announceRead(p);
+      return changed;
+    });
+    return { updated, unread: this.repo.unreadTotal() };
+  }
+
+  /**
+   * Tells subscribers which messages turned read. A whole conversation (or everything) is
+   * announced by one event per conversation, so a mark-all never floods them.
+   */
+  private announceRead(p: MarkReadParams): void {
+    const now = new Date().toISOString();
+    for (const id of (p.ids ?? []).slice(0, PER_MESSAGE_EVENT_LIMIT)) this.repo.addEvent('message/updated', id, now);
+    if (!p.all && p.conversation === undefined) return;
+    for (const c of this.repo.conversations()) {
+      if ((p.all || c.peer === p.conversation) && c.last) this.repo.addEvent('message/updated', c.last.id, now);
+    }
+  }
+
+  search(p: SearchParams): MessagesResult {
+    const fts = toFtsQuery(p.query);
+    if (!fts) throw invalidParams('query: has no words to search for');
+    return { messages: this.repo.search(fts, p.limit ?? DEFAULT_LIMIT) };
+  }
+
+  outbox(p: OutboxListParams): { items: OutboxItem[] } {
+    return { items: this.repo.outboxRows(p.state).map((row) => this.outboxItem(row)) };
+  }
+
+  outboxItem(row: OutboxRow): OutboxItem {
+    const message = this.repo.message(row.id);
+    return {
+      id: row.id,
+      client_message_id: row.client_message_id,
+      to: message?.to ?? '',
+      body: message?.body ?? '',
+      state: row.state,
+      attempts: row.attempts,
+      last_error: row.last_error,
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+    };
+  }
+
+  private findOutbox(id: string): OutboxRow {
+    const row = this.repo.outboxById(id) ?? this.repo.outboxByClientId(id);
+    if (!row) throw notFound(`outbox entry ${id}`);
+    return row;
+  }
+
+  /** Sends a dead, aborted or pending message again under a new id; the old entry ends aborted. */
+  async requeue(id: string): Promise<RequeueResult> {
+    const newId = await this.writes.run(() => {
+      const row = this.findOutbox(id);
+      if (row.state === 'inflight') throw invalidState(`message ${row.id} is in flight; wait for its verdict (see \`switchboard outbox\`)`);
+      if (row.state === 'done') throw invalidState(`message ${row.id} was already delivered to the relay; nothing to requeue`);
+      const old = this.repo.message(row.id)!;
+      const now = new Date().toISOString();
+      if (row.state !== 'aborted') {
+        this.repo.setOutboxState(row.id, 'aborted', now);
+        this.repo.setMessageState(row.id, 'aborted');
+        this.repo.addEvent('outbox/changed', row.id, now);
+        this.repo.addEvent('message/updated', row.id, now);
+      }
+      const content = { to: old.to, body: old.body, reply_to: old.reply_to, request_id: old.request_id };
+      const fresh = uuidv7();
+      this.insertOutbound(fresh, uuidv7(), fingerprint(content), content);
+      return { aborted: row.id, id: fresh };
+    });
+    this.sync.kick();
+    return { aborted: newId.aborted, item: this.outboxItem(this.repo.outboxById(newId.id)!) };
+  }
+
+  async abort(id: string): Promise<OutboxItem> {
+    const row = await this.writes.run(() => {
+      const row = this.findOutbox(id);
+      if (row.state === 'inflight') throw invalidState(`message ${row.id} is in flight and may already be at the relay; wait for its verdict`);
+      if (row.state === 'done') throw invalidState(`message ${row.id} was already delivered to the relay; it cannot be aborted`);
+      if (row.state === 'aborted') throw invalidState(`message ${row.id} is already aborted`);
+      const now = new Date().toISOString();
+      this.repo.setOutboxState(row.id, 'aborted', now);
+      this.repo.setMessageState(row.id, 'aborted');
+      this.repo.addEvent('outbox/changed', row.id, now);
+      this.repo.addEvent('message/updated', row.id, now);
+      return this.repo.outboxById(row.id)!;
+    });
+    return this.outboxItem(row);
+  }
+
+  peers(): { peers: Peer[] } {
+    return { peers: this.repo.peers() };
+  }
+
+  syncStatus(): SyncStatus {
+    return this.sync.status();
+  }
+
+  configure(p: ConfigureParams): SyncStatus {
+    this.sync.configure(p);
+    return this.sync.status();
+  }
+
+  reconnect(): SyncStatus {
+    this.sync.reconnect();
+    return this.sync.status();
+  }
+}
+
+function describeOffline(state: SyncStatus['state']): string {
+  return state === 'disabled' ? 'not configured (run `switchboard init`)' : state;
+}
+
+/** Turns free text into an FTS5 query of quoted terms, so user input can never be FTS syntax. */
+export function toFtsQuery(query: string): string {
+  return query
+    .split(/\s+/)
+    .filter((term) => term.length > 0)
+    .map((term) => `"${term.replaceAll('"', '""')}"`)
+    .join(' ');
+}

@@ -1,0 +1,87 @@
+/**
+ * Versioned schema migrations. Each entry runs once, in order, inside one transaction with
+ * the `user_version` bump, so a crash mid-migration leaves the previous version intact.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: messages with full-text search, per-conversation counters, outbox (the idempotency
+  // table), events for replay-safe subscriptions, peers and sync state.
+  `
+  CREATE TABLE messages (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    client_message_id TEXT NOT NULL,
+    server_id TEXT,
+    conversation TEXT NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+    sender TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    body TEXT NOT NULL,
+    reply_to TEXT,
+    request_id TEXT,
+    created_at TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'delivered', 'failed', 'aborted', 'received')),
+    read INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX messages_by_conversation ON messages (conversation, seq);
+  CREATE INDEX messages_unread ON messages (conversation, seq) WHERE read = 0;
+  CREATE INDEX messages_reply_to ON messages (reply_to) WHERE reply_to IS NOT NULL;
+
+  CREATE VIRTUAL TABLE messages_fts USING fts5 (body, content = 'messages', content_rowid = 'seq');
+  CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, body) VALUES (new.seq, new.body);
+  END;
+  CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.seq, old.body);
+  END;
+
+  CREATE TABLE conversations (
+    peer TEXT PRIMARY KEY,
+    unread INTEGER NOT NULL DEFAULT 0,
+    total INTEGER NOT NULL DEFAULT 0,
+    last_seq INTEGER
+  ) WITHOUT ROWID;
+  -- Counters kept by triggers so unread counts stay O(1) however large the store grows.
+  CREATE TRIGGER conversations_count_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO conversations (peer, unread, total, last_seq)
+      VALUES (new.conversation, new.read = 0, 1, new.seq)
+      ON CONFLICT (peer) DO UPDATE SET
+        unread = unread + (new.read = 0), total = total + 1, last_seq = new.seq;
+  END;
+  CREATE TRIGGER conversations_count_read AFTER UPDATE OF read ON messages WHEN old.read <> new.read BEGIN
+    UPDATE conversations SET unread = unread + (CASE WHEN new.read = 0 THEN 1 ELSE -1 END)
+      WHERE peer = new.conversation;
+  END;
+
+  CREATE TABLE outbox (
+    client_message_id TEXT PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    fingerprint TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'inflight', 'done', 'dead', 'aborted')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    server_id TEXT,
+    verdict TEXT CHECK (verdict IN ('sent', 'duplicate')),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX outbox_live ON outbox (state, created_at) WHERE state IN ('pending', 'inflight');
+
+  CREATE TABLE events (
+    cursor INTEGER PRIMARY KEY AUTOINCREMENT,
+    type TEXT NOT NULL CHECK (type IN ('message/received', 'message/updated', 'outbox/changed')),
+    ref TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+
+  CREATE TABLE peers (
+    name TEXT PRIMARY KEY,
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE sync_state (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
+];

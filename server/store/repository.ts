@@ -1,0 +1,270 @@
+/**
+ * Every SQL statement the core runs, prepared once. Row ↔ protocol mapping lives here and
+ * nowhere else.
+ */
+import type { Conversation, CoreEvent, Message, MessageState, OutboxItem, OutboxState, Peer } from '../../protocol/rpc';
+import type { Db } from './db';
+
+interface MessageRow {
+  seq: number;
+  id: string;
+  client_message_id: string;
+  server_id: string | null;
+  conversation: string;
+  direction: 'in' | 'out';
+  sender: string;
+  recipient: string;
+  body: string;
+  reply_to: string | null;
+  request_id: string | null;
+  created_at: string;
+  state: MessageState;
+  read: number;
+}
+
+export interface OutboxRow {
+  client_message_id: string;
+  id: string;
+  fingerprint: string;
+  state: OutboxState;
+  attempts: number;
+  last_error: string | null;
+  server_id: string | null;
+  verdict: 'sent' | 'duplicate' | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NewMessage {
+  id: string;
+  client_message_id: string;
+  server_id: string | null;
+  conversation: string;
+  direction: 'in' | 'out';
+  from: string;
+  to: string;
+  body: string;
+  reply_to: string | null;
+  request_id: string | null;
+  created_at: string;
+  state: MessageState;
+  read: boolean;
+}
+
+export type EventType = CoreEvent['type'];
+
+export function toMessage(row: MessageRow): Message {
+  return {
+    id: row.id,
+    client_message_id: row.client_message_id,
+    server_id: row.server_id,
+    conversation: row.conversation,
+    direction: row.direction,
+    from: row.sender,
+    to: row.recipient,
+    body: row.body,
+    reply_to: row.reply_to,
+    request_id: row.request_id,
+    created_at: row.created_at,
+    state: row.state,
+    read: row.read === 1,
+  };
+}
+
+export function toOutboxItem(row: OutboxRow, message: Pick<Message, 'to' | 'body'>): OutboxItem {
+  return {
+    id: row.id,
+    client_message_id: row.client_message_id,
+    to: message.to,
+    body: message.body,
+    state: row.state,
+    attempts: row.attempts,
+    last_error: row.last_error,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+export class Repository {
+  private readonly s;
+
+  constructor(readonly db: Db) {
+    const p = <T = unknown>(sql: string) => db.prepare<unknown[], T>(sql);
+    this.s = {
+      insertMessage: p(`INSERT INTO messages (id, client_message_id, server_id, conversation, direction, sender, recipient, body, reply_to, request_id, created_at, state, read)
+        VALUES (@id, @client_message_id, @server_id, @conversation, @direction, @from, @to, @body, @reply_to, @request_id, @created_at, @state, @read)`),
+      messageById: p<MessageRow>('SELECT * FROM messages WHERE id = ?'),
+      messageSeq: p<{ seq: number }>('SELECT seq FROM messages WHERE id = ?'),
+      setMessageState: p('UPDATE messages SET state = ?, server_id = coalesce(?, server_id) WHERE id = ?'),
+      inboxAll: p<MessageRow>("SELECT * FROM messages WHERE direction = 'in' ORDER BY seq DESC LIMIT ?"),
+      inboxUnread: p<MessageRow>("SELECT * FROM messages WHERE read = 0 AND direction = 'in' ORDER BY seq DESC LIMIT ?"),
+      inboxFrom: p<MessageRow>("SELECT * FROM messages WHERE conversation = ? AND direction = 'in' ORDER BY seq DESC LIMIT ?"),
+      inboxFromUnread: p<MessageRow>("SELECT * FROM messages WHERE conversation = ? AND read = 0 AND direction = 'in' ORDER BY seq DESC LIMIT ?"),
+      conversationNewest: p<MessageRow>('SELECT * FROM messages WHERE conversation = ? ORDER BY seq DESC LIMIT ?'),
+      conversationBefore: p<MessageRow>('SELECT * FROM messages WHERE conversation = ? AND seq < ? ORDER BY seq DESC LIMIT ?'),
+      conversations: p<{ peer: string; unread: number; total: number; last_seq: number | null }>(
+        'SELECT peer, unread, total, last_seq FROM conversations ORDER BY last_seq DESC',
+      ),
+      messageBySeq: p<MessageRow>('SELECT * FROM messages WHERE seq = ?'),
+      unreadTotal: p<{ n: number | null }>('SELECT sum(unread) AS n FROM conversations'),
+      messageTotal: p<{ n: number | null }>('SELECT sum(total) AS n FROM conversations'),
+      markReadId: p("UPDATE messages SET read = 1 WHERE id = ? AND read = 0 AND direction = 'in'"),
+      markReadConversation: p('UPDATE messages SET read = 1 WHERE conversation = ? AND read = 0'),
+      markReadAll: p('UPDATE messages SET read = 1 WHERE read = 0'),
+      search: p<MessageRow>(
+        'SELECT m.* FROM messages_fts f JOIN messages m ON m.seq = f.rowid WHERE messages_fts MATCH ? ORDER BY f.rowid DESC LIMIT ?',
+      ),
+      outboxByClientId: p<OutboxRow>('SELECT * FROM outbox WHERE client_message_id = ?'),
+      outboxById: p<OutboxRow>('SELECT * FROM outbox WHERE id = ?'),
+      insertOutbox: p(`INSERT INTO outbox (client_message_id, id, fingerprint, state, created_at, updated_at)
+        VALUES (@client_message_id, @id, @fingerprint, 'pending', @now, @now)`),
+      setOutboxState: p('UPDATE outbox SET state = ?, updated_at = ? WHERE id = ?'),
+      outboxVerdict: p("UPDATE outbox SET state = 'done', verdict = ?, server_id = ?, last_error = NULL, updated_at = ? WHERE id = ?"),
+      outboxFailure: p('UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?'),
+      outboxList: p<OutboxRow>('SELECT * FROM outbox ORDER BY created_at DESC, rowid DESC LIMIT 1000'),
+      outboxListState: p<OutboxRow>('SELECT * FROM outbox WHERE state = ? ORDER BY created_at DESC, rowid DESC LIMIT 1000'),
+      outboxClaim: p<OutboxRow>("SELECT * FROM outbox WHERE state = 'pending' ORDER BY created_at, rowid LIMIT ?"),
+      outboxReleaseInflight: p("UPDATE outbox SET state = 'pending', updated_at = ? WHERE state = 'inflight'"),
+      outboxCounts: p<{ state: OutboxState; n: number }>('SELECT state, count(*) AS n FROM outbox GROUP BY state'),
+      insertEvent: p('INSERT INTO events (type, ref, created_at) VALUES (?, ?, ?)'),
+      eventsAfter: p<{ cursor: number; type: EventType; ref: string }>('SELECT cursor, type, ref FROM events WHERE cursor > ? ORDER BY cursor LIMIT ?'),
+      lastCursor: p<{ c: number | null }>('SELECT max(cursor) AS c FROM events'),
+      upsertPeer: p('INSERT INTO peers (name, first_seen_at, last_seen_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at'),
+      peers: p<{ name: string; last_seen_at: string; unread: number | null; total: number | null }>(
+        'SELECT p.name, p.last_seen_at, c.unread, c.total FROM peers p LEFT JOIN conversations c ON c.peer = p.name ORDER BY p.last_seen_at DESC',
+      ),
+      getState: p<{ value: string }>('SELECT value FROM sync_state WHERE key = ?'),
+      setState: p('INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    };
+  }
+
+  insertMessage(m: NewMessage): void {
+    this.s.insertMessage.run({ ...m, read: m.read ? 1 : 0 });
+  }
+
+  message(id: string): Message | undefined {
+    const row = this.s.messageById.get(id);
+    return row && toMessage(row);
+  }
+
+  setMessageState(id: string, state: MessageState, serverId: string | null = null): void {
+    this.s.setMessageState.run(state, serverId, id);
+  }
+
+  inbox(opts: { unread: boolean; from?: string; limit: number }): Message[] {
+    const rows = opts.from
+      ? (opts.unread ? this.s.inboxFromUnread : this.s.inboxFrom).all(opts.from, opts.limit)
+      : (opts.unread ? this.s.inboxUnread : this.s.inboxAll).all(opts.limit);
+    return rows.map(toMessage);
+  }
+
+  /** Newest `limit` messages of a conversation (optionally before a message), oldest first. */
+  conversationPage(peer: string, limit: number, beforeId?: string): { messages: Message[]; has_more: boolean } {
+    let rows: MessageRow[];
+    if (beforeId === undefined) rows = this.s.conversationNewest.all(peer, limit + 1);
+    else {
+      const anchor = this.s.messageSeq.get(beforeId);
+      if (!anchor) return { messages: [], has_more: false };
+      rows = this.s.conversationBefore.all(peer, anchor.seq, limit + 1);
+    }
+    const has_more = rows.length > limit;
+    return { messages: rows.slice(0, limit).reverse().map(toMessage), has_more };
+  }
+
+  conversations(): Conversation[] {
+    return this.s.conversations.all().map((c) => {
+      const last = c.last_seq === null ? undefined : this.s.messageBySeq.get(c.last_seq);
+      return { peer: c.peer, unread: c.unread, total: c.total, last: last ? toMessage(last) : null };
+    });
+  }
+
+  unreadTotal(): number {
+    return this.s.unreadTotal.get()?.n ?? 0;
+  }
+
+  messageTotal(): number {
+    return this.s.messageTotal.get()?.n ?? 0;
+  }
+
+  markRead(target: { ids?: string[]; conversation?: string; all?: boolean }): number {
+    if (target.all) return this.s.markReadAll.run().changes;
+    let changed = 0;
+    if (target.conversation !== undefined) changed += this.s.markReadConversation.run(target.conversation).changes;
+    for (const id of target.ids ?? []) changed += this.s.markReadId.run(id).changes;
+    return changed;
+  }
+
+  search(ftsQuery: string, limit: number): Message[] {
+    return this.s.search.all(ftsQuery, limit).map(toMessage);
+  }
+
+  outboxByClientId(clientMessageId: string): OutboxRow | undefined {
+    return this.s.outboxByClientId.get(clientMessageId);
+  }
+
+  outboxById(id: string): OutboxRow | undefined {
+    return this.s.outboxById.get(id);
+  }
+
+  insertOutbox(row: { client_message_id: string; id: string; fingerprint: string; now: string }): void {
+    this.s.insertOutbox.run(row);
+  }
+
+  setOutboxState(id: string, state: OutboxState, now: string): void {
+    this.s.setOutboxState.run(state, now, id);
+  }
+
+  recordOutboxVerdict(id: string, verdict: 'sent' | 'duplicate', serverId: string, now: string): void {
+    this.s.outboxVerdict.run(verdict, serverId, now, id);
+  }
+
+  recordOutboxFailure(id: string, state: 'pending' | 'dead', error: string, now: string): void {
+    this.s.outboxFailure.run(state, error, now, id);
+  }
+
+  outboxRows(state?: OutboxState): OutboxRow[] {
+    return state ? this.s.outboxListState.all(state) : this.s.outboxList.all();
+  }
+
+  pendingOutbox(limit: number): OutboxRow[] {
+    return this.s.outboxClaim.all(limit);
+  }
+
+  releaseInflight(now: string): number {
+    return this.s.outboxReleaseInflight.run(now).changes;
+  }
+
+  outboxCounts(): Record<OutboxState, number> {
+    const counts: Record<OutboxState, number> = { pending: 0, inflight: 0, done: 0, dead: 0, aborted: 0 };
+    for (const { state, n } of this.s.outboxCounts.all()) counts[state] = n;
+    return counts;
+  }
+
+  addEvent(type: EventType, ref: string, now: string): void {
+    this.s.insertEvent.run(type, ref, now);
+  }
+
+  eventsAfter(cursor: number, limit: number): { cursor: number; type: EventType; ref: string }[] {
+    return this.s.eventsAfter.all(cursor, limit);
+  }
+
+  lastCursor(): number {
+    return this.s.lastCursor.get()?.c ?? 0;
+  }
+
+  touchPeer(name: string, now: string): void {
+    this.s.upsertPeer.run(name, now, now);
+  }
+
+  peers(): Peer[] {
+    return this.s.peers.all().map((p) => ({ name: p.name, last_at: p.last_seen_at, unread: p.unread ?? 0, messages: p.total ?? 0 }));
+  }
+
+  getState(key: string): string | undefined {
+    return this.s.getState.get(key)?.value;
+  }
+
+  setState(key: string, value: string): void {
+    this.s.setState.run(key, value);
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * The relay as a real process: kill -9 mid-stream, graceful SIGTERM, the CLI verbs, wss.
+ * Every process is started by the test and killed by its PID.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, afterEach, test } from 'node:test';
+import { RelayCloseCodes, type DeliverFrame } from '../../protocol/relay';
+import { killAllRelayProcesses, makeTempDir, RawRelayClient, runRelayCliProcess, spawnRelay, withTimeout } from '../../relay/testing/harness';
+import { RelayLink } from '../../server/sync/relay-link';
+
+const dirs: ReturnType<typeof makeTempDir>[] = [];
+function tempDir(): string {
+  const dir = makeTempDir();
+  dirs.push(dir);
+  return dir.path;
+}
+const clients: RawRelayClient[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((client) => client.closeAndWait().catch(() => undefined)));
+  killAllRelayProcesses();
+});
+after(() => {
+  for (const dir of dirs) dir.remove();
+});
+
+async function addUserCli(dataDir: string, name: string): Promise<string> {
+  const result = await runRelayCliProcess(['add-user', name, '--data', dataDir, '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  const parsed = JSON.parse(result.stdout) as { user: string; token: string };
+  assert.equal(parsed.user, name);
+  return parsed.token;
+}
+
+async function login(url: string, user: string, token: string, device: string, cursor = 0): Promise<RawRelayClient> {
+  const client = await RawRelayClient.login(url, user, token, device, cursor);
+  clients.push(client);
+  return client;
+}
+
+/** A recipient core in miniature: commits deliveries in order, acks, resumes from its cursor. */
+class RecipientCore {
+  cursor = 0;
+  readonly committed: DeliverFrame[] = [];
+  readonly seenSeqs: number[] = [];
+
+  /** Consumes every delivery currently arriving on `client` until it goes quiet or closes. */
+  async drain(client: RawRelayClient, quietMs = 400): Promise<void> {
+    for (;;) {
+      let frame: DeliverFrame;
+      try {
+        frame = await client.next('deliver', quietMs);
+      } catch {
+        return;
+      }
+      this.seenSeqs.push(frame.seq);
+      if (frame.seq <= this.cursor) continue; // a core ignores what it already committed
+      assert.equal(frame.seq, this.cursor + 1, 'deliveries arrive in sequence order without gaps');
+      this.committed.push(frame);
+      this.cursor = frame.seq;
+      if (client.socket.readyState === client.socket.OPEN) client.send({ type: 'ack', seq: this.cursor });
+    }
+  }
+}
+
+test('kill -9 mid-stream, then restart: every accepted message is delivered exactly once', async () => {
+  const dataDir = tempDir();
+  const aliceToken = await addUserCli(dataDir, 'alice');
+  const bobToken = await addUserCli(dataDir, 'bob');
+  const first = await spawnRelay(['--data', dataDir, '--rate', '0']);
+
+  const bob = new RecipientCore();
+  const bobLive = await login(first.url, 'bob', bobToken, 'bob-core');
+  const alice = await login(first.url, 'alice', aliceToken, 'alice-core');
+  const total = 600;
+  for (let i = 0; i < total; i++) alice.sendMessage('bob', `message ${i}`, `k9-${i}`);
+
+  // Kill the relay once part of the stream is acknowledged, while the rest is in flight.
+  const acceptedBeforeCrash = new Set<string>();
+  while (acceptedBeforeCrash.size < 150) {
+    const verdict = await alice.next('verdict', 10_000);
+    assert.equal(verdict.result, 'accepted');
+    acceptedBeforeCrash.add(verdict.client_message_id);
+  }
+  first.kill('SIGKILL');
+  assert.equal((await withTimeout(first.exited, 10_000, 'the relay to die')).signal, 'SIGKILL');
+  // Verdicts that made it out before the kill count as acknowledged too.
+  for (const frame of alice.frames.splice(0)) if (frame.type === 'verdict' && frame.result === 'accepted') acceptedBeforeCrash.add(frame.client_message_id);
+  await bob.drain(bobLive, 200);
+  assert.ok(acceptedBeforeCrash.size < total, 'the kill landed mid-stream');
+
+  const second = await spawnRelay(['--data', dataDir, '--rate', '0']);
+  // The sender's core retries everything it has no verdict for (and, to prove durability, the rest too).
+  const aliceAgain = await login(second.url, 'alice', aliceToken, 'alice-core');
+  for (let i = 0; i < total; i++) aliceAgain.sendMessage('bob', `message ${i}`, `k9-${i}`);
+  const retried = await aliceAgain.take('verdict', total, 30_000);
+  for (const verdict of retried) {
+    assert.ok(verdict.result === 'accepted' || verdict.result === 'duplicate', JSON.stringify(verdict));
+    if (acceptedBeforeCrash.has(verdict.client_message_id)) assert.equal(verdict.result, 'duplicate', `${verdict.client_message_id} was acknowledged before the kill, so it must have survived`);
+  }
+
+  const bobAgain = await login(second.url, 'bob', bobToken, 'bob-core', bob.cursor);
+  await bob.drain(bobAgain);
+  const delivered = bob.committed.map((frame) => (frame.item.kind === 'message' ? frame.item.message.client_message_id : 'receipt'));
+  assert.equal(new Set(delivered).size, delivered.length, 'no message delivered twice');
+  assert.deepEqual([...delivered].sort(), Array.from({ length: total }, (_, i) => `k9-${i}`).sort(), 'every message delivered');
+  const redeliveredAfterCursor = bob.seenSeqs.filter((seq, index) => bob.seenSeqs.indexOf(seq) !== index);
+  assert.deepEqual(redeliveredAfterCursor, [], 'the relay never resent a seq the core had acked in its hello');
+  second.kill('SIGTERM');
+  assert.equal((await withTimeout(second.exited, 10_000, 'shutdown')).code, 0);
+});
+
+test('SIGTERM: clients see 1001, the process exits 0, and every acknowledged send survives', async () => {
+  const dataDir = tempDir();
+  const aliceToken = await addUserCli(dataDir, 'alice');
+  const bobToken = await addUserCli(dataDir, 'bob');
+  const relay = await spawnRelay(['--data', dataDir, '--rate', '0']);
+  const alice = await login(relay.url, 'alice', aliceToken, 'a');
+  for (let i = 0; i < 300; i++) alice.sendMessage('bob', `m${i}`, `term-${i}`);
+  await alice.next('verdict', 10_000);
+  relay.kill('SIGTERM');
+  const closed = await withTimeout(alice.closed, 10_000, 'the relay to close the socket');
+  assert.equal(closed.code, RelayCloseCodes.GoingAway);
+  const exit = await withTimeout(relay.exited, 10_000, 'the relay to exit');
+  assert.equal(exit.code, 0, relay.stderr());
+  const accepted = new Set(['term-0']);
+  for (const frame of alice.frames) if (frame.type === 'verdict' && frame.result === 'accepted') accepted.add(frame.client_message_id);
+
+  const again = await spawnRelay(['--data', dataDir]);
+  const bob = new RecipientCore();
+  await bob.drain(await login(again.url, 'bob', bobToken, 'b'));
+  const delivered = new Set(bob.committed.map((f) => (f.item.kind === 'message' ? f.item.message.client_message_id : '')));
+  for (const id of accepted) assert.ok(delivered.has(id), `${id} was accepted before shutdown but not delivered after`);
+  assert.equal(delivered.size, bob.committed.length, 'exactly once');
+});
+
+test('CLI: add-user prints the token once, refuses duplicates, revoke closes live connections with 4001', async () => {
+  const dataDir = tempDir();
+  const env = { ...process.env, SWITCHBOARD_RELAY_DATA: dataDir };
+  const plain = await runRelayCliProcess(['add-user', 'carol'], env);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(plain.stdout.trim(), /^sbr_[A-Za-z0-9_-]{40,}$/, 'default data dir comes from SWITCHBOARD_RELAY_DATA');
+  const duplicate = await runRelayCliProcess(['add-user', 'carol', '--data', dataDir]);
+  assert.equal(duplicate.code, 1);
+  assert.match(duplicate.stderr, /revoke carol/);
+  assert.equal(duplicate.stderr.trim().split('\n').length, 1, 'one line');
+
+  assert.equal((await runRelayCliProcess(['add-user'], env)).code, 2);
+  assert.equal((await runRelayCliProcess(['add-user', 'bad name!'], env)).code, 2);
+  assert.equal((await runRelayCliProcess(['serve', '--port', 'many'], env)).code, 2);
+  assert.equal((await runRelayCliProcess(['serve', '--bogus'], env)).code, 2);
+  assert.equal((await runRelayCliProcess(['frobnicate'], env)).code, 2);
+  assert.equal((await runRelayCliProcess(['revoke', 'nobody', '--data', dataDir])).code, 1);
+
+  const relay = await spawnRelay(['--data', dataDir]);
+  const live = await login(relay.url, 'carol', plain.stdout.trim(), 'desk');
+  const revoked = await runRelayCliProcess(['revoke', 'carol', '--data', dataDir]);
+  assert.equal(revoked.code, 0, revoked.stderr);
+  assert.equal((await live.next('error', 10_000)).code, 'unauthorized');
+  assert.equal((await withTimeout(live.closed, 10_000, 'the revoked connection to close')).code, RelayCloseCodes.Unauthorized);
+
+  const reissued = await runRelayCliProcess(['add-user', 'carol', '--data', dataDir, '--json']);
+  assert.equal(reissued.code, 0, 'after revoking, a new token can be issued');
+  const newToken = (JSON.parse(reissued.stdout) as { token: string }).token;
+  await login(relay.url, 'carol', newToken, 'desk');
+});
+
+test('wss: with --cert and --key the relay speaks TLS and RelayLink connects with a pinned CA', async () => {
+  const dir = tempDir();
+  const dataDir = join(dir, 'data');
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const token = await addUserCli(dataDir, 'alice');
+  const relay = await spawnRelay(['--data', dataDir, '--cert', certFile, '--key', keyFile]);
+  assert.match(relay.url, /^wss:\/\/127\.0\.0\.1:\d+$/);
+
+  const untrusted = new RelayLink();
+  const refused = await withTimeout(untrusted.connect({ url: relay.url, user: 'alice', token, device: 'd', cursor: 0 }), 10_000, 'untrusted connect');
+  assert.equal(refused.ok, false, 'a self-signed certificate is not trusted by default');
+
+  const link = new RelayLink();
+  const result = await withTimeout(link.connect({ url: relay.url, user: 'alice', token, device: 'd', cursor: 0, ca: readFileSync(certFile) }), 10_000, 'tls connect');
+  assert.equal(result.ok, true);
+  link.close();
+});

@@ -1,0 +1,352 @@
+/** Every command: palette, tree context menus, status bar quick pick. */
+import { randomUUID } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { Message, OutboxItem, SendParams } from '../protocol/rpc';
+import type { App } from './app';
+import { TOKEN_SECRET_KEY } from './app';
+import { errorText, oneLine, relativeTime, statusActions, verdictText } from './format';
+import type { ConversationNode, InboxNode, LoadMoreNode, MessageNode } from './inboxModel';
+import type { IDisposable } from './lifecycle';
+import type { OutboxItemNode, OutboxNode } from './outboxModel';
+import { INBOX_VIEW_ID } from './trees';
+
+/** Command ids (stable: e2e tests and keybindings use them). */
+export const COMMANDS = {
+  sendMessage: 'switchboard.sendMessage',
+  reply: 'switchboard.reply',
+  markRead: 'switchboard.markRead',
+  markAllRead: 'switchboard.markAllRead',
+  openConversation: 'switchboard.openConversation',
+  copyMessage: 'switchboard.copyMessage',
+  requeue: 'switchboard.requeue',
+  abort: 'switchboard.abort',
+  reconnect: 'switchboard.reconnect',
+  showLog: 'switchboard.showLog',
+  showExtensionLog: 'switchboard.showExtensionLog',
+  configure: 'switchboard.configure',
+  showActions: 'switchboard.showActions',
+  refresh: 'switchboard.refresh',
+  loadOlder: 'switchboard.loadOlder',
+} as const;
+
+function requireConnected(app: App): boolean {
+  if (app.connection.connected) return true;
+  const st = app.connection.current;
+  void vscode.window.showErrorMessage(`Switchboard: not connected to the core${st.detail ? ` (${oneLine(st.detail, 200)})` : ''}.`, 'Reconnect', 'Show Log').then((p) => {
+    if (p === 'Reconnect') void vscode.commands.executeCommand(COMMANDS.reconnect);
+    if (p === 'Show Log') void vscode.commands.executeCommand(COMMANDS.showLog);
+  });
+  return false;
+}
+
+async function report(p: Promise<unknown>, what: string): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    void vscode.window.showErrorMessage(`Switchboard: ${what} failed: ${errorText(err)}`);
+  }
+}
+
+/** Send, then say honestly what happened. */
+export async function sendAndReport(app: App, params: Omit<SendParams, 'client_message_id' | 'wait_ms'>): Promise<void> {
+  const full: SendParams = { ...params, client_message_id: randomUUID(), wait_ms: 5000 };
+  let result;
+  try {
+    result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Sending to ${params.to}…` }, () => app.connection.request('message/send', full));
+  } catch (err) {
+    void vscode.window.showErrorMessage(`Failed: ${errorText(err)}`);
+    return;
+  }
+  const v = verdictText({ status: result.status, reason: result.reason, to: result.to });
+  app.log.info(`send ${result.client_message_id} → ${result.to}: ${result.status}${result.reason ? ` (${result.reason})` : ''}`);
+  if (v.severity === 'error') void vscode.window.showErrorMessage(v.text);
+  else if (v.severity === 'warning') void vscode.window.showWarningMessage(v.text);
+  else void vscode.window.showInformationMessage(v.text);
+}
+
+async function pickRecipient(app: App): Promise<string | undefined> {
+  const qp = vscode.window.createQuickPick<vscode.QuickPickItem & { peer?: string }>();
+  qp.title = 'Send Message: recipient';
+  qp.placeholder = 'Pick a peer or type a user name';
+  qp.busy = true;
+  let peers: vscode.QuickPickItem[] = [];
+  const typed = (v: string) => (v.trim() ? [{ label: v.trim(), description: 'send to this user', alwaysShow: true }] : []);
+  app.connection
+    .request('peers/list', {})
+    .then((r) => {
+      peers = r.peers.map((p) => ({ label: p.name, description: p.unread ? `${p.unread} unread` : '', detail: p.last_at ? `last message ${relativeTime(p.last_at)}` : undefined }));
+      qp.items = [...typed(qp.value).filter((t) => !peers.some((p) => p.label === t.label)), ...peers];
+    })
+    .catch((err) => app.log.warn(`peers/list failed: ${errorText(err)}`))
+    .finally(() => (qp.busy = false));
+  qp.onDidChangeValue((v) => (qp.items = [...typed(v).filter((t) => !peers.some((p) => p.label === t.label)), ...peers]));
+  return new Promise((resolve) => {
+    qp.onDidAccept(() => {
+      const pick = qp.selectedItems[0]?.label ?? qp.value.trim();
+      resolve(pick || undefined);
+      qp.hide();
+    });
+    qp.onDidHide(() => {
+      resolve(undefined);
+      qp.dispose();
+    });
+    qp.show();
+  });
+}
+
+async function askBody(title: string, prompt: string): Promise<string | undefined> {
+  const body = await vscode.window.showInputBox({
+    title,
+    prompt,
+    placeHolder: 'Message',
+    ignoreFocusOut: true,
+    validateInput: (v) => (v.trim() ? undefined : 'The message is empty'),
+  });
+  return body && body.trim() ? body : undefined;
+}
+
+async function pickInboundMessage(app: App): Promise<Message | undefined> {
+  const res = await app.connection.request('inbox/list', { limit: 30 });
+  const inbound = res.messages.filter((m) => m.direction === 'in');
+  if (!inbound.length) {
+    void vscode.window.showInformationMessage('Switchboard: no messages to reply to.');
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(
+    inbound.map((m) => ({ label: `${m.read ? '' : '$(circle-filled) '}${oneLine(m.from, 40)}`, description: relativeTime(m.created_at), detail: oneLine(m.body, 120), m })),
+    { title: 'Reply to…', matchOnDetail: true },
+  );
+  return pick?.m;
+}
+
+async function pickConversation(app: App, onlyUnread = false): Promise<string | undefined> {
+  if (!app.inbox.isLoaded) await app.inbox.refresh();
+  const convs = app.inbox.conversations().filter((c) => !onlyUnread || c.unread > 0);
+  const items: (vscode.QuickPickItem & { peer: string })[] = convs.map((c) => ({
+    label: c.peer,
+    description: `${c.unread ? `${c.unread} unread · ` : ''}${c.last ? relativeTime(c.last.created_at) : ''}`,
+    detail: c.last ? oneLine(c.last.body, 100) : undefined,
+    peer: c.peer,
+  }));
+  if (!items.length) {
+    if (onlyUnread) {
+      void vscode.window.showInformationMessage('Switchboard: nothing unread.');
+      return undefined;
+    }
+    return pickRecipient(app);
+  }
+  const pick = await vscode.window.showQuickPick(items, { title: onlyUnread ? 'Mark read: conversation' : 'Open Conversation', matchOnDetail: true });
+  return pick?.peer;
+}
+
+async function pickOutboxItem(app: App, states: OutboxItem['state'][], title: string): Promise<OutboxItem | undefined> {
+  await app.outbox.refresh();
+  const items = [...app.outbox.children('queued'), ...app.outbox.children('failed')].map((n) => n.item).filter((i) => states.includes(i.state));
+  if (!items.length) {
+    void vscode.window.showInformationMessage('Switchboard: the outbox has nothing to act on.');
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(
+    items.map((i) => ({ label: `${i.to}: ${oneLine(i.body, 60)}`, description: `${i.state === 'dead' ? 'failed' : i.state} · ${relativeTime(i.created_at)}`, detail: i.last_error ?? undefined, i })),
+    { title },
+  );
+  return pick?.i;
+}
+
+function peerOf(arg: unknown): string | undefined {
+  if (typeof arg === 'string') return arg;
+  const n = arg as Partial<InboxNode> | undefined;
+  if (n && typeof n === 'object' && typeof n.peer === 'string') return n.peer;
+  return undefined;
+}
+
+export function registerCommands(app: App): IDisposable {
+  const subs: vscode.Disposable[] = [];
+  const reg = (id: string, fn: (...args: unknown[]) => unknown) => subs.push(vscode.commands.registerCommand(id, fn));
+
+  reg(COMMANDS.sendMessage, async (arg?: unknown) => {
+    if (!requireConnected(app)) return;
+    const to = peerOf(arg) ?? (await pickRecipient(app));
+    if (!to) return;
+    const body = await askBody(`Send Message to ${to}`, `Message to ${to}`);
+    if (!body) return;
+    await sendAndReport(app, { to, body });
+  });
+
+  reg(COMMANDS.reply, async (arg?: unknown) => {
+    if (!requireConnected(app)) return;
+    let target: Message | undefined;
+    const n = arg as Partial<InboxNode> | undefined;
+    if (n?.kind === 'message') target = (n as MessageNode).message;
+    else if (n?.kind === 'conversation') {
+      const c = n as ConversationNode;
+      target = c.last && c.last.direction === 'in' ? c.last : undefined;
+      if (!target) {
+        const page = await app.connection.request('conversation/messages', { peer: c.peer, limit: 20 });
+        target = page.messages.filter((m) => m.direction === 'in').sort((a, b) => (a.created_at < b.created_at ? 1 : -1))[0];
+      }
+      if (!target) {
+        await vscode.commands.executeCommand(COMMANDS.sendMessage, c.peer);
+        return;
+      }
+    } else target = await pickInboundMessage(app);
+    if (!target) return;
+    const body = await askBody(`Reply to ${target.from}`, `Replying to: ${oneLine(target.body, 100)}`);
+    if (!body) return;
+    await sendAndReport(app, { to: target.conversation, body, reply_to: target.id });
+  });
+
+  reg(COMMANDS.markRead, async (arg?: unknown, selected?: unknown) => {
+    if (!requireConnected(app)) return;
+    const nodes = (Array.isArray(selected) && selected.length ? selected : arg ? [arg] : []) as InboxNode[];
+    const ids = nodes.filter((n): n is MessageNode => n.kind === 'message').map((n) => n.message.id);
+    const peers = nodes.filter((n): n is ConversationNode => n.kind === 'conversation').map((n) => n.peer);
+    if (!nodes.length) {
+      const peer = await pickConversation(app, true);
+      if (peer) peers.push(peer);
+    }
+    if (ids.length) {
+      app.inbox.markReadLocally({ ids });
+      await report(app.connection.request('message/markRead', { ids }), 'Mark Read');
+    }
+    for (const peer of peers) {
+      app.inbox.markReadLocally({ peer });
+      await report(app.connection.request('message/markRead', { conversation: peer }), 'Mark Read');
+    }
+  });
+
+  reg(COMMANDS.markAllRead, async () => {
+    if (!requireConnected(app)) return;
+    app.inbox.markReadLocally({ all: true });
+    await report(app.connection.request('message/markRead', { all: true }), 'Mark All Read');
+  });
+
+  reg(COMMANDS.openConversation, async (arg?: unknown) => {
+    const peer = peerOf(arg) ?? (app.connection.connected ? await pickConversation(app) : undefined);
+    if (!peer) {
+      requireConnected(app);
+      return;
+    }
+    app.panels.show(peer);
+  });
+
+  reg(COMMANDS.copyMessage, async (arg?: unknown) => {
+    const n = arg as Partial<MessageNode> | undefined;
+    if (n?.kind !== 'message' || !n.message) return;
+    await vscode.env.clipboard.writeText(n.message.body);
+    void vscode.window.setStatusBarMessage('$(copy) Message copied', 2000);
+  });
+
+  const itemOf = (arg: unknown): OutboxItem | undefined => {
+    const n = arg as Partial<OutboxNode> | undefined;
+    return n?.kind === 'item' ? (n as OutboxItemNode).item : undefined;
+  };
+
+  reg(COMMANDS.requeue, async (arg?: unknown) => {
+    if (!requireConnected(app)) return;
+    const item = itemOf(arg) ?? (await pickOutboxItem(app, ['dead', 'pending'], 'Requeue'));
+    if (!item) return;
+    try {
+      const r = await app.connection.request('outbox/requeue', { id: item.id });
+      app.outbox.apply(r.item);
+      void vscode.window.showInformationMessage(`Requeued the message to ${item.to}; it will be sent as a new attempt.`);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Failed: requeue: ${errorText(err)}`);
+    }
+  });
+
+  reg(COMMANDS.abort, async (arg?: unknown) => {
+    if (!requireConnected(app)) return;
+    const item = itemOf(arg) ?? (await pickOutboxItem(app, ['pending', 'inflight', 'dead'], 'Abort'));
+    if (!item) return;
+    const ok = await vscode.window.showWarningMessage(`Abort the message to ${item.to}? It will not be sent.`, { modal: true, detail: oneLine(item.body, 200) }, 'Abort');
+    if (ok !== 'Abort') return;
+    try {
+      app.outbox.apply(await app.connection.request('outbox/abort', { id: item.id }));
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Failed: abort: ${errorText(err)}`);
+    }
+  });
+
+  reg(COMMANDS.reconnect, async () => {
+    if (app.connection.connected) {
+      try {
+        const s = await app.connection.request('sync/reconnect', {});
+        void vscode.window.setStatusBarMessage(`$(debug-restart) Switchboard: relay ${s.state}`, 4000);
+        return;
+      } catch (err) {
+        app.log.warn(`sync/reconnect failed: ${errorText(err)}; reconnecting to the core`);
+      }
+    }
+    await app.connection.reconnect();
+  });
+
+  reg(COMMANDS.showLog, () => app.coreLog.show(app.connection.paths().log));
+  reg(COMMANDS.showExtensionLog, () => app.log.show(true));
+
+  reg(COMMANDS.configure, async () => {
+    const cfg = vscode.workspace.getConfiguration('switchboard');
+    const relay = await vscode.window.showInputBox({
+      title: 'Configure Relay (1/3): relay URL',
+      prompt: 'The relay WebSocket URL (ws:// or wss://)',
+      value: cfg.get<string>('relay.url', '') || app.sync?.relay || '',
+      ignoreFocusOut: true,
+      validateInput: (v) => (/^wss?:\/\/[^\s/]+/.test(v.trim()) ? undefined : 'Enter a ws:// or wss:// URL'),
+    });
+    if (relay === undefined) return;
+    const user = await vscode.window.showInputBox({
+      title: 'Configure Relay (2/3): user',
+      prompt: 'Your user name on the relay',
+      value: cfg.get<string>('relay.user', '') || app.sync?.user || '',
+      ignoreFocusOut: true,
+      validateInput: (v) => (v.trim() && !/\s/.test(v.trim()) ? undefined : 'Enter a user name without spaces'),
+    });
+    if (user === undefined) return;
+    const existing = await app.context.secrets.get(TOKEN_SECRET_KEY);
+    const token = await vscode.window.showInputBox({
+      title: 'Configure Relay (3/3): token',
+      prompt: existing ? 'Your relay token (leave empty to keep the stored one)' : 'Your relay token (from "switchboard relay add-user")',
+      password: true,
+      ignoreFocusOut: true,
+      validateInput: (v) => (v.trim() || existing ? undefined : 'Enter the token'),
+    });
+    if (token === undefined) return;
+    const finalToken = token.trim() || existing || '';
+    await cfg.update('relay.url', relay.trim(), vscode.ConfigurationTarget.Global);
+    await cfg.update('relay.user', user.trim(), vscode.ConfigurationTarget.Global);
+    await app.context.secrets.store(TOKEN_SECRET_KEY, finalToken);
+    if (!app.connection.connected) {
+      void vscode.window.showWarningMessage('Switchboard: settings saved; they will be applied when the core is reachable.');
+      return;
+    }
+    try {
+      const s = await app.connection.request('config/set', { relay: relay.trim(), user: user.trim(), token: finalToken });
+      void vscode.window.showInformationMessage(`Switchboard: relay configured (${s.state}).`);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Switchboard: configuring the core failed: ${errorText(err)}`);
+    }
+  });
+
+  reg(COMMANDS.showActions, async () => {
+    const actions = statusActions(app.statusInput());
+    const pick = await vscode.window.showQuickPick(
+      actions.map((a) => ({ label: a.label, detail: a.detail, command: a.command })),
+      { title: 'Switchboard', placeHolder: 'Choose an action' },
+    );
+    if (pick) await vscode.commands.executeCommand(pick.command);
+  });
+
+  reg(COMMANDS.refresh, async () => {
+    if (!requireConnected(app)) return;
+    await report(Promise.all([app.inbox.refresh(), app.outbox.refresh()]), 'Refresh');
+  });
+
+  reg(COMMANDS.loadOlder, async (arg?: unknown) => {
+    const n = arg as Partial<LoadMoreNode> | undefined;
+    if (n?.kind !== 'loadMore' || !n.peer) return;
+    await report(app.inbox.loadOlder(n.peer), 'Loading older messages');
+  });
+
+  void INBOX_VIEW_ID;
+  return { dispose: () => subs.forEach((s) => s.dispose()) };
+}

@@ -1,0 +1,229 @@
+/**
+ * The conversation webview host: one panel per peer, restored after a reload through a
+ * WebviewPanelSerializer, updated live from the core's events.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { Message } from '../protocol/rpc';
+import { CONVERSATION_VIEW_TYPE, type HostToWebview, type ThreadMessage, type WebviewToHost } from '../protocol/webview';
+import { parseViewState, parseWebviewToHost } from '../protocol/webview-schemas';
+import type { CoreConnection } from './connection';
+import { errorText, verdictText } from './format';
+import type { InboxModel } from './inboxModel';
+import { Disposable } from './lifecycle';
+import { conversationHtml, makeNonce } from './webviewHtml';
+
+export function toThreadMessage(m: Message): ThreadMessage {
+  return { id: m.id, direction: m.direction, from: m.from, to: m.to, body: m.body, created_at: m.created_at, state: m.state, read: m.read, reply_to: m.reply_to };
+}
+
+const PAGE = 50;
+
+export class ConversationPanel extends Disposable {
+  private ready = false;
+  private readonly queue: HostToWebview[] = [];
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    readonly peer: string,
+    private readonly owner: ConversationPanels,
+  ) {
+    super();
+    panel.title = peer;
+    panel.webview.options = { enableScripts: true, enableCommandUris: false, localResourceRoots: [owner.distUri, owner.mediaUri] };
+    panel.webview.html = this.html();
+    this._register(panel.webview.onDidReceiveMessage((raw) => void this.onMessage(raw)));
+    this._register(panel.onDidChangeViewState(() => panel.active && this.markRead()));
+    this._register(panel.onDidDispose(() => this.dispose()));
+  }
+
+  private html(): string {
+    const w = this.panel.webview;
+    return conversationHtml({
+      cspSource: w.cspSource,
+      nonce: makeNonce((n) => randomBytes(n)),
+      scriptUri: w.asWebviewUri(vscode.Uri.joinPath(this.owner.distUri, 'webview.js')).toString(),
+      styleUri: w.asWebviewUri(vscode.Uri.joinPath(this.owner.mediaUri, 'webview.css')).toString(),
+      codiconUri: w.asWebviewUri(vscode.Uri.joinPath(this.owner.mediaUri, 'codicons', 'codicon.css')).toString(),
+    });
+  }
+
+  post(m: HostToWebview): void {
+    if (!this.ready) {
+      if (m.type !== 'init') this.queue.push(m);
+      return;
+    }
+    void this.panel.webview.postMessage(m);
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    const msg = parseWebviewToHost(raw);
+    if (!msg) {
+      this.owner.log.warn(`conversation ${this.peer}: dropped a malformed message from the webview`);
+      return;
+    }
+    try {
+      await this.handle(msg);
+    } catch (err) {
+      this.post({ type: 'error', text: errorText(err) });
+    }
+  }
+
+  private async handle(msg: WebviewToHost): Promise<void> {
+    const conn = this.owner.connection;
+    switch (msg.type) {
+      case 'ready':
+        await this.load();
+        return;
+      case 'send': {
+        const res = await conn.request('message/send', {
+          to: this.peer,
+          body: msg.body,
+          client_message_id: randomUUID(),
+          wait_ms: 5000,
+          ...(msg.replyTo ? { reply_to: msg.replyTo } : {}),
+        });
+        const v = verdictText({ status: res.status, reason: res.reason });
+        this.post({ type: 'sendResult', requestId: msg.requestId, status: res.status, text: v.text });
+        if (res.status !== 'failed' || res.id) {
+          try {
+            const m = await conn.request('message/get', { id: res.id });
+            this.post({ type: 'messages', mode: 'upsert', messages: [toThreadMessage(m)] });
+          } catch {
+            // the event stream will bring it
+          }
+        }
+        return;
+      }
+      case 'loadOlder': {
+        const res = await conn.request('conversation/messages', { peer: this.peer, limit: PAGE, before: msg.before });
+        this.post({ type: 'messages', mode: 'older', messages: res.messages.map(toThreadMessage), hasMore: res.has_more });
+        return;
+      }
+      case 'markRead':
+        if (this.panel.active) await this.owner.markRead(msg.ids);
+        return;
+      case 'draft':
+        return;
+    }
+  }
+
+  /** (Re)send the first page: on ready and after a reconnection. */
+  async load(): Promise<void> {
+    const conn = this.owner.connection;
+    if (!conn.connected) {
+      this.ready = true;
+      void this.panel.webview.postMessage({ type: 'init', v: 1, peer: this.peer, self: null, messages: [], hasMore: false } satisfies HostToWebview);
+      this.post(this.owner.connectionMessage());
+      return;
+    }
+    const res = await conn.request('conversation/messages', { peer: this.peer, limit: PAGE });
+    const init: HostToWebview = { type: 'init', v: 1, peer: this.peer, self: this.owner.self(), messages: res.messages.map(toThreadMessage), hasMore: res.has_more };
+    this.ready = true;
+    void this.panel.webview.postMessage(init);
+    for (const m of this.queue.splice(0)) void this.panel.webview.postMessage(m);
+    this.post(this.owner.connectionMessage());
+    this.markRead();
+  }
+
+  markRead(): void {
+    if (!this.panel.active || !this.owner.connection.connected) return;
+    const unread = this.owner.inbox.conversation(this.peer)?.unread ?? 0;
+    if (unread > 0) void this.owner.markConversationRead(this.peer);
+  }
+
+  override dispose(): void {
+    this.owner.forget(this);
+    super.dispose();
+  }
+}
+
+export class ConversationPanels extends Disposable implements vscode.WebviewPanelSerializer {
+  private readonly panels = new Map<string, ConversationPanel>();
+  readonly distUri: vscode.Uri;
+  readonly mediaUri: vscode.Uri;
+
+  constructor(
+    context: vscode.ExtensionContext,
+    readonly connection: CoreConnection,
+    readonly inbox: InboxModel,
+    readonly log: vscode.LogOutputChannel,
+    readonly self: () => string | null,
+    readonly connectionMessage: () => HostToWebview,
+  ) {
+    super();
+    this.distUri = vscode.Uri.joinPath(context.extensionUri, 'dist');
+    this.mediaUri = vscode.Uri.joinPath(context.extensionUri, 'media');
+    this._register(vscode.window.registerWebviewPanelSerializer(CONVERSATION_VIEW_TYPE, this));
+    this._register(connection.onMessageReceived((e) => this.route(e.message)));
+    this._register(connection.onMessageUpdated((e) => this.route(e.message)));
+    this._register(connection.onDidConnect(() => this.panels.forEach((p) => void p.load().catch(() => undefined))));
+    this._register(connection.onDidChangeState(() => this.broadcastConnection()));
+    this._register(connection.onSyncStatus(() => this.broadcastConnection()));
+    this._register({ dispose: () => [...this.panels.values()].forEach((p) => p.panel.dispose()) });
+  }
+
+  /** Open (or reveal) the conversation with a peer. */
+  show(peer: string): ConversationPanel {
+    const existing = this.panels.get(peer);
+    if (existing) {
+      existing.panel.reveal();
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(CONVERSATION_VIEW_TYPE, peer, vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: false });
+    return this.adopt(panel, peer);
+  }
+
+  isActive(peer: string): boolean {
+    const p = this.panels.get(peer);
+    return !!p && p.panel.active && p.panel.visible && vscode.window.state.focused;
+  }
+
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    const s = parseViewState(state);
+    if (!s) {
+      panel.dispose();
+      return;
+    }
+    const existing = this.panels.get(s.peer);
+    if (existing) {
+      panel.dispose();
+      existing.panel.reveal();
+      return;
+    }
+    this.adopt(panel, s.peer);
+  }
+
+  private adopt(panel: vscode.WebviewPanel, peer: string): ConversationPanel {
+    const p = new ConversationPanel(panel, peer, this);
+    this.panels.set(peer, p);
+    return p;
+  }
+
+  forget(p: ConversationPanel): void {
+    if (this.panels.get(p.peer) === p) this.panels.delete(p.peer);
+  }
+
+  private route(m: Message): void {
+    const p = this.panels.get(m.conversation);
+    if (!p) return;
+    p.post({ type: 'messages', mode: 'upsert', messages: [toThreadMessage(m)] });
+    if (m.direction === 'in' && !m.read && this.isActive(m.conversation)) void this.markRead([m.id]);
+  }
+
+  private broadcastConnection(): void {
+    const m = this.connectionMessage();
+    for (const p of this.panels.values()) p.post(m);
+  }
+
+  async markRead(ids: string[]): Promise<void> {
+    if (!ids.length || !this.connection.connected) return;
+    this.inbox.markReadLocally({ ids });
+    await this.connection.request('message/markRead', { ids });
+  }
+
+  async markConversationRead(peer: string): Promise<void> {
+    this.inbox.markReadLocally({ peer });
+    await this.connection.request('message/markRead', { conversation: peer });
+  }
+}

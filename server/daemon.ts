@@ -6,8 +6,11 @@
 import { parseArgs } from 'node:util';
 import { Core } from './core';
 import { LockedError, describeHolder } from './lock';
-import { createLogger } from './log';
-import { homePaths, resolveHome } from './paths';
+import { createLogger, type Logger } from './log';
+import { homePaths, resolveHome, type HomePaths } from './paths';
+
+/** How long a starting core waits for a CLI verb that holds the store directly. */
+const CLI_HOLDER_PATIENCE_MS = 15_000;
 
 export interface DaemonOptions {
   home: string;
@@ -20,18 +23,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const paths = homePaths(options.home);
   let core: Core;
   try {
-    core = await Core.start(paths, {
-      serve: true,
-      log,
-      idleExitMs: options.idleExitSeconds === undefined ? undefined : options.idleExitSeconds * 1000,
-    });
+    core = await startWhenFree(paths, log, options.idleExitSeconds);
   } catch (error) {
-    if (error instanceof LockedError) {
-      process.stderr.write(`switchboard: cannot start a core: ${error.holder ? `the store is held by ${describeHolder(error.holder)}` : error.message}\n`);
-      return 4;
-    }
-    process.stderr.write(`switchboard: cannot start a core: ${(error as Error).message}\n`);
-    return 1;
+    const why = error instanceof LockedError && error.holder ? `the store is held by ${describeHolder(error.holder)}` : (error as Error).message;
+    process.stderr.write(`switchboard: cannot start a core: ${why}\n`);
+    return error instanceof LockedError ? 4 : 1;
   }
   const stop = (signal: string) => {
     log.info(`${signal}: stopping`);
@@ -46,6 +42,19 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   });
   await core.whenStopped();
   return 0;
+}
+
+/** Starts the core; a CLI verb holding the store directly is waited for, another core is not. */
+async function startWhenFree(paths: HomePaths, log: Logger, idleExitSeconds: number | undefined): Promise<Core> {
+  const deadline = Date.now() + CLI_HOLDER_PATIENCE_MS;
+  for (;;) {
+    try {
+      return await Core.start(paths, { serve: true, log, idleExitMs: idleExitSeconds === undefined ? undefined : idleExitSeconds * 1000 });
+    } catch (error) {
+      if (!(error instanceof LockedError && error.holder?.kind === 'cli' && Date.now() < deadline)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 }
 
 function main(): void {

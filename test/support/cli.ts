@@ -1,0 +1,81 @@
+/** Runs the built CLI and the core as real child processes, each in its own temp home. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { homePaths } from '../../server/paths';
+import { socketAnswers } from '../../server/socket-probe';
+
+export const ROOT = resolve(__dirname, '..', '..');
+export const CLI = join(ROOT, 'dist', 'cli.js');
+export const DAEMON = join(ROOT, 'dist', 'daemon.js');
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function tempHome(prefix = 'sb-'): { home: string; cleanup: () => void } {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  return { home, cleanup: () => rmSync(home, { recursive: true, force: true }) };
+}
+
+/** Runs `switchboard <args>` against `home`, bounded by `timeoutMs`. */
+export function run(home: string, args: string[], options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, SWITCHBOARD_HOME: home, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`switchboard ${args.join(' ')} timed out; stderr: ${stderr}`));
+    }, options.timeoutMs ?? 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+export async function runOk(home: string, args: string[], expectedCode = 0): Promise<string> {
+  const r = await run(home, args);
+  if (r.code !== expectedCode) throw new Error(`switchboard ${args.join(' ')} exited ${r.code} (wanted ${expectedCode}): ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+/** Starts a core in the foreground of a child process we own, and waits until it answers. */
+export async function startCore(home: string, extraArgs: string[] = []): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [DAEMON, '--home', home, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (await socketAnswers(homePaths(home).socket)) return child;
+    if (child.exitCode !== null) throw new Error(`core exited ${child.exitCode}: ${stderr}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`core did not come up: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+export async function kill9(child: ChildProcess): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGKILL');
+    await exited(child);
+  }
+}

@@ -1,0 +1,7 @@
+export { ActivityBar, ViewContainer } from './activitybar';
+export { Notifications } from './notifications';
+export { QuickInput } from './quickinput';
+export { StatusBar } from './statusbar';
+export { Tree } from './tree';
+export { Webview } from './webview';
+export { Workbench } from './workbench';

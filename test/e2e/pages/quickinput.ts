@@ -1,0 +1,74 @@
+/** The quick input widget (command palette, quick picks, input boxes). */
+import type { Locator, Page } from 'playwright-core';
+import { escapeRegExp } from './util';
+
+export class QuickInput {
+  readonly widget: Locator;
+  readonly input: Locator;
+  readonly rows: Locator;
+
+  constructor(readonly page: Page) {
+    this.widget = page.locator('.quick-input-widget');
+    this.input = this.widget.locator('.quick-input-box input');
+    this.rows = this.widget.locator('.quick-input-list .monaco-list-row');
+  }
+
+  async waitOpen(timeout?: number): Promise<void> {
+    await this.input.waitFor({ state: 'visible', timeout });
+  }
+
+  async waitClosed(timeout?: number): Promise<void> {
+    await this.widget.waitFor({ state: 'hidden', timeout });
+  }
+
+  async isOpen(): Promise<boolean> {
+    return this.input.isVisible();
+  }
+
+  /** Types like a person (appends to what is there, e.g. the palette's '>'). */
+  async type(text: string): Promise<void> {
+    await this.input.pressSequentially(text, { delay: 10 });
+  }
+
+  /** Replaces the input's value. */
+  async fill(text: string): Promise<void> {
+    await this.input.fill(text);
+  }
+
+  async value(): Promise<string> {
+    return this.input.inputValue();
+  }
+
+  /** Visible rows whose label is `label` (or, for commands, "Category: label"). */
+  row(label: string | RegExp): Locator {
+    const re =
+      typeof label === 'string' ? new RegExp(`^\\s*(?:[^:]+:\\s*)?${escapeRegExp(label)}\\s*$`) : label;
+    return this.rows.filter({ has: this.page.locator('.quick-input-list-label .label-name', { hasText: re }) });
+  }
+
+  /** Labels of the visible rows. */
+  async labels(): Promise<string[]> {
+    return this.rows.locator('.quick-input-list-label .label-name').allInnerTexts();
+  }
+
+  /** Clicks the row with this label (waits for it to be listed). */
+  async pick(label: string | RegExp): Promise<void> {
+    const row = this.row(label).first();
+    await row.waitFor({ state: 'visible' });
+    await row.click();
+  }
+
+  /** Accepts the input (Enter). */
+  async submit(): Promise<void> {
+    await this.input.press('Enter');
+  }
+
+  async cancel(): Promise<void> {
+    await this.input.press('Escape');
+  }
+
+  /** The validation / prompt message under the input box. */
+  message(): Locator {
+    return this.widget.locator('.quick-input-message');
+  }
+}

@@ -249,6 +249,8 @@ export class RelayServer {
     if (!peers) this.byUser.set(hello.user, (peers = new Set()));
     peers.add(session);
     session.state = 'ready';
+    // The token check can take a while; the silence clock starts at welcome, not at hello.
+    session.lastFrameAt = Date.now();
     session.send({
       type: 'welcome',
       v: RELAY_PROTOCOL_VERSION,

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { RELAY_MAX_FRAME_BYTES, RelayCloseCodes } from '../../protocol/relay';
+import { RELAY_MAX_FRAME_BYTES, RelayCloseCodes, type DeliverFrame } from '../../protocol/relay';
 import type { RelayServer } from '../../relay/server';
 import { addTestUser, makeTempDir, RawRelayClient, revokeTestUser, startTestRelay, withTimeout } from '../../relay/testing/harness';
 
@@ -197,7 +197,7 @@ describe('relay protocol', () => {
     bobA.frames.length = 0;
     bobB.frames.length = 0;
     for (let i = 0; i < 3; i++) alice.sendMessage('bob', `both ${i}`, `two-${i}`);
-    const bodies = (frames: { item: { kind: string } }[]) => frames.map((f) => (f.item.kind === 'message' ? (f.item as { message: { body: string } }).message.body : ''));
+    const bodies = (frames: DeliverFrame[]) => frames.map((f) => (f.item.kind === 'message' ? f.item.message.body : ''));
     assert.deepEqual(bodies(await bobA.take('deliver', 3)), ['both 0', 'both 1', 'both 2']);
     assert.deepEqual(bodies(await bobB.take('deliver', 3)), ['both 0', 'both 1', 'both 2']);
 

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseHostToWebview, parseViewState, parseWebviewToHost } from '../../protocol/webview-schemas';
+import type { ThreadMessage } from '../../protocol/webview';
+import { contentSecurityPolicy, conversationHtml, makeNonce } from '../../extension/webviewHtml';
+
+const m: ThreadMessage = { id: 'm1', direction: 'in', from: 'bob', to: 'me', body: '<img src=x onerror=alert(1)>', created_at: '2026-11-24T00:00:00Z', state: 'received', read: false, reply_to: null };
+
+describe('webview protocol guards', () => {
+  it('accepts every well-formed host message', () => {
+    assert.ok(parseHostToWebview({ type: 'init', v: 1, peer: 'bob', self: 'me', messages: [m], hasMore: true }));
+    assert.ok(parseHostToWebview({ type: 'messages', mode: 'upsert', messages: [m] }));
+    assert.ok(parseHostToWebview({ type: 'messages', mode: 'older', messages: [], hasMore: false }));
+    assert.ok(parseHostToWebview({ type: 'sendResult', requestId: 'r1', status: 'queued', text: 'Queued — offline' }));
+    assert.ok(parseHostToWebview({ type: 'connection', connected: false, sync: null, detail: 'x' }));
+    assert.ok(parseHostToWebview({ type: 'error', text: 'x' }));
+  });
+  it('rejects malformed host messages without throwing', () => {
+    for (const bad of [null, undefined, 42, 'init', {}, { type: 'eval', code: 'alert(1)' }, { type: 'init', v: 2, peer: 'b', self: null, messages: [], hasMore: false }, { type: 'messages', mode: 'replace', messages: [] }, { type: 'messages', mode: 'upsert', messages: [{ ...m, direction: 'sideways' }] }, { type: 'messages', mode: 'upsert', messages: [{ ...m, body: 5 }] }, { type: 'sendResult', requestId: '', status: 'sent', text: '' }, { type: 'sendResult', requestId: 'r', status: 'delivered!', text: '' }]) {
+      assert.equal(parseHostToWebview(bad), null, JSON.stringify(bad));
+    }
+  });
+  it('validates webview → host messages', () => {
+    assert.deepEqual(parseWebviewToHost({ type: 'send', requestId: 'r1', body: 'hi', replyTo: null }), { type: 'send', requestId: 'r1', body: 'hi', replyTo: null });
+    assert.ok(parseWebviewToHost({ type: 'ready', v: 1 }));
+    assert.ok(parseWebviewToHost({ type: 'loadOlder', before: 'm1' }));
+    assert.ok(parseWebviewToHost({ type: 'markRead', ids: ['m1'] }));
+    assert.equal(parseWebviewToHost({ type: 'send', requestId: 'r1', body: '', replyTo: null }), null, 'empty body');
+    assert.equal(parseWebviewToHost({ type: 'send', requestId: 'r1', body: 'x'.repeat(64 * 1024 + 1), replyTo: null }), null, 'too long');
+    assert.equal(parseWebviewToHost({ type: 'send', requestId: 'r1', body: 'hi' }), null, 'replyTo required');
+    assert.equal(parseWebviewToHost({ type: 'markRead', ids: [1] }), null);
+    assert.equal(parseWebviewToHost({ type: 'command', command: 'workbench.action.terminal.new' }), null);
+  });
+  it('validates persisted view state', () => {
+    assert.deepEqual(parseViewState({ v: 1, peer: 'bob', draft: 'hello' }), { v: 1, peer: 'bob', draft: 'hello' });
+    assert.equal(parseViewState({ v: 1, peer: '', draft: '' }), null);
+    assert.equal(parseViewState(undefined), null);
+    assert.equal(parseViewState({ peer: 'bob' }), null);
+  });
+});
+
+describe('webview HTML', () => {
+  it('has a strict CSP with a fresh nonce and no inline script or style', () => {
+    const n1 = makeNonce((k) => new Uint8Array(k).map(() => Math.floor(Math.random() * 256)));
+    const n2 = makeNonce((k) => new Uint8Array(k).map(() => Math.floor(Math.random() * 256)));
+    assert.match(n1, /^[A-Za-z0-9]{16,}$/);
+    assert.notEqual(n1, n2);
+    const csp = contentSecurityPolicy('https://src.example', n1);
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, new RegExp(`script-src 'nonce-${n1}'`));
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    const html = conversationHtml({ cspSource: 'vscode-resource:', nonce: n1, scriptUri: 'vscode-resource:/dist/webview.js', styleUri: 'vscode-resource:/media/webview.css', codiconUri: 'vscode-resource:/media/codicons/codicon.css' });
+    const scripts = [...html.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)];
+    assert.equal(scripts.length, 1);
+    assert.match(scripts[0]![1]!, new RegExp(`nonce="${n1}"`));
+    assert.match(scripts[0]![1]!, /src="vscode-resource:\/dist\/webview.js"/);
+    assert.equal(scripts[0]![2]!.trim(), '', 'no inline script');
+    assert.doesNotMatch(html, /<style|style="/, 'no inline style');
+    assert.doesNotMatch(html, /\son[a-z]+=/i, 'no inline handlers');
+  });
+});

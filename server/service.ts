@@ -45,6 +45,8 @@ export class CoreService {
   async send(p: SendParams): Promise<SendResult> {
     const clientMessageId = p.client_message_id ?? uuidv7();
     const content = { to: p.to, body: p.body, reply_to: p.reply_to ?? null, request_id: p.request_id ?? null };
+    // A core that has just started (the CLI's direct mode) may still be dialling the relay.
+    await this.sync.whenSettled(Math.min(p.wait_ms ?? 0, 5000));
     if (p.queue === false && !this.sync.isOnline()) {
       const state = this.sync.status().state;
       throw new CoreError(ErrorCodes.NotSent, `not sent: the relay is ${describeOffline(state)} and --no-queue was given; nothing was stored`, {

@@ -120,7 +120,8 @@ export class Repository {
         VALUES (@client_message_id, @id, @fingerprint, 'pending', @now, @now)`),
       setOutboxState: p('UPDATE outbox SET state = ?, updated_at = ? WHERE id = ?'),
       outboxVerdict: p("UPDATE outbox SET state = 'done', verdict = ?, server_id = ?, last_error = NULL, updated_at = ? WHERE id = ?"),
-      outboxFailure: p('UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?'),
+      outboxFailure: p('UPDATE outbox SET state = ?, last_error = ?, updated_at = ? WHERE id = ?'),
+      outboxInflight: p("UPDATE outbox SET state = 'inflight', attempts = attempts + 1, updated_at = ? WHERE id = ?"),
       outboxList: p<OutboxRow>('SELECT * FROM outbox ORDER BY created_at DESC, rowid DESC LIMIT 1000'),
       outboxListState: p<OutboxRow>('SELECT * FROM outbox WHERE state = ? ORDER BY created_at DESC, rowid DESC LIMIT 1000'),
       outboxClaim: p<OutboxRow>("SELECT * FROM outbox WHERE state = 'pending' ORDER BY created_at, rowid LIMIT ?"),
@@ -220,6 +221,11 @@ export class Repository {
 
   recordOutboxFailure(id: string, state: 'pending' | 'dead', error: string, now: string): void {
     this.s.outboxFailure.run(state, error, now, id);
+  }
+
+  /** One more send attempt is on the wire. */
+  markInflight(id: string, now: string): void {
+    this.s.outboxInflight.run(now, id);
   }
 
   outboxRows(state?: OutboxState): OutboxRow[] {

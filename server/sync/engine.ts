@@ -1,14 +1,33 @@
 /**
  * The sync engine: keeps the core's live link to the relay, drains the outbox, commits
- * deliveries before acking them, and reports freshness. (Relay connection: see relay-link.ts.)
+ * deliveries before acking them, and reports freshness.
+ *
+ * Outbox rows move pending → inflight (sent on the link) → done on an accepted or duplicate
+ * verdict, → dead on a final rejection or after MAX_ATTEMPTS sends without a verdict. A lost
+ * link returns inflight rows to pending; the relay dedupes on client_message_id, so resending
+ * them can never deliver twice.
  */
 import type { ConfigureParams, SyncState, SyncStatus } from '../../protocol/rpc';
+import type { DeliverFrame, VerdictFrame } from '../../protocol/relay';
 import { readConfig, readToken, writeConfig, type RelayConfig } from '../config';
 import type { Logger } from '../log';
 import type { HomePaths } from '../paths';
 import type { Repository } from '../store/repository';
 import type { WriteBatcher } from '../store/write-batcher';
+import { backoffDelay } from './backoff';
 import type { SyncPort } from './port';
+import { RelayLink, type RelayLinkClose } from './relay-link';
+
+/** Sends of one message without a verdict before it is declared dead. */
+export const MAX_ATTEMPTS = 8;
+/** Most messages on the wire awaiting a verdict at once. */
+const SEND_WINDOW = 512;
+const BACKOFF = { baseMs: 250, maxMs: 30_000 };
+const RETRY_REJECTED_MS = 1000;
+/** sync/status notifications for freshness changes are coalesced to at most this often. */
+const FRESHNESS_NOTIFY_MS = 250;
+
+const CURSOR_KEY = 'relay_cursor';
 
 export class SyncEngine implements SyncPort {
   private config: RelayConfig;
@@ -16,8 +35,17 @@ export class SyncEngine implements SyncPort {
   private state: SyncState = 'disabled';
   private lastError: string | null = null;
   private connectedSince: string | null = null;
+  private link: RelayLink | undefined;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private freshnessTimer: NodeJS.Timeout | undefined;
+  private inflight = 0;
+  private draining = false;
+  private stopped = false;
   private readonly listeners: ((status: SyncStatus) => void)[] = [];
   private readonly verdictWaiters = new Map<string, (() => void)[]>();
+  private readonly settleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly paths: HomePaths,
@@ -56,10 +84,26 @@ export class SyncEngine implements SyncPort {
   }
 
   start(): void {
-    this.setState(this.isConfigured() ? 'offline' : 'disabled');
+    this.stopped = false;
+    if (!this.isConfigured()) return this.setState('disabled');
+    void this.connect();
   }
 
-  kick(): void {}
+  /** Resolves once a connection attempt has ended one way or the other, or after `ms`. */
+  whenSettled(ms: number): Promise<void> {
+    if (this.state !== 'connecting') return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.settleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  kick(): void {
+    if (this.isOnline()) void this.drain();
+  }
 
   awaitVerdict(id: string, ms: number): Promise<void> {
     return new Promise((resolve) => {
@@ -75,6 +119,14 @@ export class SyncEngine implements SyncPort {
   }
 
   reconnect(): void {
+    this.attempt = 0;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    if (this.link) {
+      // The close handler schedules the next attempt at once (attempt 0).
+      this.link.close(1000, 'reconnecting');
+      return;
+    }
     this.start();
   }
 
@@ -86,14 +138,207 @@ export class SyncEngine implements SyncPort {
     this.reconnect();
   }
 
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.freshnessTimer);
+    const link = this.link;
+    // Detached first: the store closes after this, and inflight rows are returned on next start.
+    this.link = undefined;
+    if (link) {
+      const closed = new Promise<void>((resolve) => link.once('close', () => resolve()));
+      link.close(1000, 'core stopping');
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
+    }
+  }
 
   private isConfigured(): boolean {
     return this.config.relay !== null && this.config.user !== null && this.token !== null;
   }
 
+  private async connect(): Promise<void> {
+    if (this.link || this.stopped) return;
+    const link = new RelayLink();
+    this.link = link;
+    this.setState('connecting');
+    link.on('verdict', (frame) => void this.onVerdict(frame));
+    link.on('deliver', (frame) => void this.onDeliver(link, frame));
+    link.on('error', (error) => this.log.warn(`relay: ${error.message}`));
+    link.on('close', (info) => void this.onClose(link, info));
+    const result = await link.connect({
+      url: this.config.relay!,
+      user: this.config.user!,
+      token: this.token!,
+      device: this.config.device,
+      cursor: Number(this.repo.getState(CURSOR_KEY) ?? 0),
+    });
+    if (!result.ok || this.link !== link) return;
+    this.attempt = 0;
+    this.lastError = null;
+    this.connectedSince = new Date().toISOString();
+    this.log.info(`relay: online at ${this.config.relay} as ${this.config.user}`);
+    this.setState('online');
+    void this.drain();
+  }
+
+  private async onClose(link: RelayLink, info: RelayLinkClose): Promise<void> {
+    if (this.link !== link) return;
+    this.link = undefined;
+    this.connectedSince = null;
+    this.inflight = 0;
+    const reason = info.reason || `connection closed (code ${info.code})`;
+    await this.writes.run(() => this.returnInflight(reason));
+    if (info.unauthorized) {
+      this.lastError = `the relay refused the token for ${this.config.user}: ${reason}; run \`switchboard init\` with a valid token`;
+      this.log.error(`relay: ${this.lastError}`);
+      return this.setState('unauthorized');
+    }
+    if (this.stopped) return this.setState('offline');
+    if (reason !== 'reconnecting') this.lastError = reason;
+    const delay = reason === 'reconnecting' ? 0 : backoffDelay(this.attempt++, BACKOFF);
+    this.log.warn(`relay: link closed (${reason}); retrying in ${delay} ms`);
+    this.setState('offline');
+    this.reconnectTimer = setTimeout(() => void this.connect(), delay);
+    this.reconnectTimer.unref();
+  }
+
+  /** Inflight rows go back to pending after a lost link; those out of attempts die, keeping the error. */
+  private returnInflight(error: string): void {
+    const now = new Date().toISOString();
+    for (const row of this.repo.outboxRows('inflight')) {
+      const dead = row.attempts >= MAX_ATTEMPTS;
+      this.repo.recordOutboxFailure(row.id, dead ? 'dead' : 'pending', dead ? `no verdict after ${row.attempts} attempts: ${error}` : error, now);
+      if (dead) this.repo.setMessageState(row.id, 'failed');
+      this.repo.addEvent('outbox/changed', row.id, now);
+      if (dead) this.wakeVerdictWaiters(row.id);
+    }
+  }
+
+  /** Sends pending rows in creation order, keeping at most SEND_WINDOW awaiting verdicts. */
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.isOnline() && this.link && this.inflight < SEND_WINDOW) {
+        const link = this.link;
+        const claimed = await this.writes.run(() => {
+          const now = new Date().toISOString();
+          const rows = this.repo.pendingOutbox(SEND_WINDOW - this.inflight);
+          for (const row of rows) {
+            this.repo.markInflight(row.id, now);
+            this.repo.addEvent('outbox/changed', row.id, now);
+          }
+          return rows.map((row) => this.repo.message(row.id)!);
+        });
+        if (claimed.length === 0) break;
+        for (const m of claimed) {
+          if (!link.send({ id: m.id, client_message_id: m.client_message_id, to: m.to, body: m.body, reply_to: m.reply_to, request_id: m.request_id, created_at: m.created_at })) break;
+          this.inflight++;
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async onVerdict(frame: VerdictFrame): Promise<void> {
+    this.inflight = Math.max(0, this.inflight - 1);
+    await this.writes.run(() => {
+      const row = this.repo.outboxById(frame.id);
+      if (!row || row.state === 'done' || row.state === 'aborted') return;
+      const now = new Date().toISOString();
+      if (frame.result === 'accepted' || frame.result === 'duplicate') {
+        this.repo.recordOutboxVerdict(frame.id, frame.result === 'accepted' ? 'sent' : 'duplicate', frame.server_id, now);
+        this.repo.setMessageState(frame.id, 'sent', frame.server_id);
+      } else if (frame.retryable && row.attempts < MAX_ATTEMPTS) {
+        this.repo.recordOutboxFailure(frame.id, 'pending', frame.reason, now);
+        this.scheduleRetry();
+      } else {
+        this.repo.recordOutboxFailure(frame.id, 'dead', `rejected by the relay: ${frame.reason}`, now);
+        this.repo.setMessageState(frame.id, 'failed');
+      }
+      this.repo.setState('last_ack_at', now);
+      this.repo.addEvent('outbox/changed', frame.id, now);
+      this.repo.addEvent('message/updated', frame.id, now);
+    });
+    this.wakeVerdictWaiters(frame.id);
+    this.freshnessChanged();
+    void this.drain();
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.drain();
+    }, RETRY_REJECTED_MS);
+    this.retryTimer.unref();
+  }
+
+  /** Commits the delivery, then acks it: a crash in between only means a redelivery, which is dropped. */
+  private async onDeliver(link: RelayLink, frame: DeliverFrame): Promise<void> {
+    await this.writes.run(() => {
+      const now = new Date().toISOString();
+      const item = frame.item;
+      if (item.kind === 'message') {
+        const m = item.message;
+        if (!this.repo.message(m.id)) {
+          this.repo.insertMessage({
+            id: m.id,
+            client_message_id: m.client_message_id,
+            server_id: item.server_id,
+            conversation: m.from,
+            direction: 'in',
+            from: m.from,
+            to: m.to,
+            body: m.body,
+            reply_to: m.reply_to,
+            request_id: m.request_id,
+            created_at: m.created_at,
+            state: 'received',
+            read: false,
+          });
+          this.repo.touchPeer(m.from, now);
+          this.repo.addEvent('message/received', m.id, now);
+          this.repo.setState('last_inbound_at', now);
+        }
+      } else {
+        const message = this.repo.message(item.id);
+        if (message && message.direction === 'out' && message.state !== 'delivered') {
+          this.repo.setMessageState(item.id, 'delivered');
+          this.repo.addEvent('message/updated', item.id, now);
+        }
+      }
+      if (frame.seq > Number(this.repo.getState(CURSOR_KEY) ?? 0)) this.repo.setState(CURSOR_KEY, String(frame.seq));
+    });
+    link.ack(frame.seq);
+    this.freshnessChanged();
+  }
+
+  private wakeVerdictWaiters(id: string): void {
+    const waiters = this.verdictWaiters.get(id);
+    if (!waiters) return;
+    this.verdictWaiters.delete(id);
+    for (const wake of waiters) wake();
+  }
+
+  private freshnessChanged(): void {
+    if (this.freshnessTimer) return;
+    this.freshnessTimer = setTimeout(() => {
+      this.freshnessTimer = undefined;
+      this.emitStatus();
+    }, FRESHNESS_NOTIFY_MS);
+    this.freshnessTimer.unref();
+  }
+
   private setState(state: SyncState): void {
     this.state = state;
+    if (state !== 'connecting') for (const settle of this.settleWaiters.splice(0)) settle();
+    this.emitStatus();
+  }
+
+  private emitStatus(): void {
     const status = this.status();
     for (const listener of this.listeners) listener(status);
   }

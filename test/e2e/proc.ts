@@ -1,6 +1,7 @@
 /** Process helpers for the e2e harness: free ports, bounded waits, kill-by-PID teardown. */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { createServer } from 'node:net';
+import { constants } from 'node:os';
 
 export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -144,9 +145,18 @@ function signalGroup(pid: number, sig: NodeJS.Signals): void {
 
 const liveGroups = new Set<Proc>();
 // Last resort if a test run dies without teardown: kill the groups we started, by PID.
-process.on('exit', () => {
+function killLiveGroups(): void {
   for (const p of liveGroups) if (p.pid !== undefined) signalGroup(p.pid, 'SIGKILL');
-});
+  liveGroups.clear();
+}
+process.on('exit', killLiveGroups);
+// A test file stopped by a signal (runner timeout, Ctrl-C): clean up and exit as the signal would.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    killLiveGroups();
+    process.exit(128 + (constants.signals[sig] ?? 15));
+  });
+}
 
 /** Runs a command to completion (bounded); resolves with its output, rejects on failure. */
 export async function run(

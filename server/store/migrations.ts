@@ -8,7 +8,7 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE messages (
     seq INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
+    id TEXT NOT NULL,
     client_message_id TEXT NOT NULL,
     server_id TEXT,
     conversation TEXT NOT NULL,
@@ -20,7 +20,9 @@ export const MIGRATIONS: readonly string[] = [
     request_id TEXT,
     created_at TEXT NOT NULL,
     state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'delivered', 'failed', 'aborted', 'received')),
-    read INTEGER NOT NULL DEFAULT 0
+    read INTEGER NOT NULL DEFAULT 0,
+    -- A message to oneself is stored twice, once each way, under the one id.
+    UNIQUE (id, direction)
   );
   CREATE INDEX messages_by_conversation ON messages (conversation, seq);
   CREATE INDEX messages_unread ON messages (conversation, seq) WHERE read = 0;

@@ -93,9 +93,10 @@ export class Repository {
     this.s = {
       insertMessage: p(`INSERT INTO messages (id, client_message_id, server_id, conversation, direction, sender, recipient, body, reply_to, request_id, created_at, state, read)
         VALUES (@id, @client_message_id, @server_id, @conversation, @direction, @from, @to, @body, @reply_to, @request_id, @created_at, @state, @read)`),
-      messageById: p<MessageRow>('SELECT * FROM messages WHERE id = ?'),
-      messageSeq: p<{ seq: number }>('SELECT seq FROM messages WHERE id = ?'),
-      setMessageState: p('UPDATE messages SET state = ?, server_id = coalesce(?, server_id) WHERE id = ?'),
+      messageById: p<MessageRow>("SELECT * FROM messages WHERE id = ? ORDER BY direction = 'in' DESC LIMIT 1"),
+      inboundExists: p<{ one: number }>("SELECT 1 AS one FROM messages WHERE id = ? AND direction = 'in'"),
+      messageSeq: p<{ seq: number }>("SELECT seq FROM messages WHERE id = ? ORDER BY direction = 'in' DESC LIMIT 1"),
+      setMessageState: p("UPDATE messages SET state = ?, server_id = coalesce(?, server_id) WHERE id = ? AND direction = 'out'"),
       inboxAll: p<MessageRow>("SELECT * FROM messages WHERE direction = 'in' ORDER BY seq DESC LIMIT ?"),
       inboxUnread: p<MessageRow>("SELECT * FROM messages WHERE read = 0 AND direction = 'in' ORDER BY seq DESC LIMIT ?"),
       inboxFrom: p<MessageRow>("SELECT * FROM messages WHERE conversation = ? AND direction = 'in' ORDER BY seq DESC LIMIT ?"),
@@ -148,6 +149,11 @@ export class Repository {
     return row && toMessage(row);
   }
 
+  hasInbound(id: string): boolean {
+    return this.s.inboundExists.get(id) !== undefined;
+  }
+
+  /** Outbound messages only: inbound ones stay `received`. */
   setMessageState(id: string, state: MessageState, serverId: string | null = null): void {
     this.s.setMessageState.run(state, serverId, id);
   }

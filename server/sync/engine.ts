@@ -283,7 +283,7 @@ export class SyncEngine implements SyncPort {
       const item = frame.item;
       if (item.kind === 'message') {
         const m = item.message;
-        if (!this.repo.message(m.id)) {
+        if (!this.repo.hasInbound(m.id)) {
           this.repo.insertMessage({
             id: m.id,
             client_message_id: m.client_message_id,
@@ -304,8 +304,8 @@ export class SyncEngine implements SyncPort {
           this.repo.setState('last_inbound_at', now);
         }
       } else {
-        const message = this.repo.message(item.id);
-        if (message && message.direction === 'out' && message.state !== 'delivered') {
+        const row = this.repo.outboxById(item.id);
+        if (row && row.state === 'done') {
           this.repo.setMessageState(item.id, 'delivered');
           this.repo.addEvent('message/updated', item.id, now);
         }

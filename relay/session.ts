@@ -3,7 +3,7 @@
  * the pump that streams its deliveries in sequence order with bounded buffering.
  */
 import type WebSocket from 'ws';
-import type { HelloFrame, RelayToCoreFrame, VerdictFrame } from '../protocol/relay';
+import type { RelayToCoreFrame, VerdictFrame } from '../protocol/relay';
 import type { RelayStore } from './store';
 
 export type SessionState = 'awaiting-hello' | 'authenticating' | 'ready' | 'closed';
@@ -124,10 +124,6 @@ export class RelaySession {
 
 export function sessionKey(user: string, device: string): string {
   return `${user}\u0000${device}`;
-}
-
-export function describeHello(hello: HelloFrame): string {
-  return `${hello.user}/${hello.device}`;
 }
 
 function truncateReason(reason: string): string {

@@ -305,7 +305,7 @@ export class CoreConnection extends Disposable implements Rpc {
     if (this.client !== client || this.stopped) return;
     this.client = undefined;
     this.log.warn('the core closed the connection');
-    void client.dispose().catch(() => undefined);
+    // the client cleans itself up after DoNotRestart; disposing it here only logs noise
     // reconnect at once: another window may have started a new core, or we start one
     this.setState({ phase: 'reconnecting', detail: 'the core went away', server: null });
     this.kick(this.attempt === 0 ? 200 : backoffMs(this.attempt));

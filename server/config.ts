@@ -1,6 +1,6 @@
 /** The home's relay settings: `config.json` (relay URL, user, device id) and `token` (0600). */
 import { readFileSync } from 'node:fs';
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from './ids';
 import type { HomePaths } from './paths';
 import { writePrivateFile } from './fs-private';
 
@@ -21,7 +21,7 @@ export function readConfig(paths: HomePaths): RelayConfig {
   return {
     relay: typeof parsed.relay === 'string' ? parsed.relay : null,
     user: typeof parsed.user === 'string' ? parsed.user : null,
-    device: typeof parsed.device === 'string' ? parsed.device : uuidv7(),
+    device: typeof parsed.device === 'string' ? parsed.device : newId(),
   };
 }
 

@@ -54,7 +54,7 @@ export class Core {
     try {
       db = openStore(paths.store, paths.home);
       const repo = new Repository(db);
-      const writes = new WriteBatcher(db);
+      const writes = new WriteBatcher(db, { grouped: process.env.SWITCHBOARD_GROUP_COMMIT !== 'off' });
       const config = readConfig(paths);
       writeConfig(paths, config); // persists a freshly minted device id
       let service!: CoreService;

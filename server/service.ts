@@ -2,7 +2,7 @@
  * What the core does, independent of how it is asked: the JSON-RPC handlers (delegated CLI,
  * extension) and the CLI's direct mode both call these methods, so both answer alike.
  */
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from './ids';
 import {
   ErrorCodes,
   type ConfigureParams,
@@ -43,7 +43,7 @@ export class CoreService {
   ) {}
 
   async send(p: SendParams): Promise<SendResult> {
-    const clientMessageId = p.client_message_id ?? uuidv7();
+    const clientMessageId = p.client_message_id ?? newId();
     const content = { to: p.to, body: p.body, reply_to: p.reply_to ?? null, request_id: p.request_id ?? null };
     // A core that has just started (the CLI's direct mode) may still be dialling the relay.
     await this.sync.whenSettled(Math.min(p.wait_ms ?? 0, 5000));
@@ -65,7 +65,7 @@ export class CoreService {
         );
       }
       if (decision.action === 'insert') {
-        const id = uuidv7();
+        const id = newId();
         this.insertOutbound(id, clientMessageId, fp, content);
         return { id, status: 'queued' as const, fresh: true };
       }
@@ -197,7 +197,7 @@ export class CoreService {
 
   /** Sends a dead, aborted or pending message again under a new id; the old entry ends aborted. */
   async requeue(id: string): Promise<RequeueResult> {
-    const newId = await this.writes.run(() => {
+    const requeued = await this.writes.run(() => {
       const row = this.findOutbox(id);
       if (row.state === 'inflight') throw invalidState(`message ${row.id} is in flight; wait for its verdict (see \`switchboard outbox\`)`);
       if (row.state === 'done') throw invalidState(`message ${row.id} was already delivered to the relay; nothing to requeue`);
@@ -210,12 +210,12 @@ export class CoreService {
         this.repo.addEvent('message/updated', row.id, now);
       }
       const content = { to: old.to, body: old.body, reply_to: old.reply_to, request_id: old.request_id };
-      const fresh = uuidv7();
-      this.insertOutbound(fresh, uuidv7(), fingerprint(content), content);
+      const fresh = newId();
+      this.insertOutbound(fresh, newId(), fingerprint(content), content);
       return { aborted: row.id, id: fresh };
     });
     this.sync.kick();
-    return { aborted: newId.aborted, item: this.outboxItem(this.repo.outboxById(newId.id)!) };
+    return { aborted: requeued.aborted, item: this.outboxItem(this.repo.outboxById(requeued.id)!) };
   }
 
   async abort(id: string): Promise<OutboxItem> {

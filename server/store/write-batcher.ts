@@ -6,6 +6,10 @@
  */
 import type { Db } from './db';
 
+/** Most writes in one transaction, and the longest the first of them waits for company. */
+const MAX_BATCH = 4096;
+const MAX_BATCH_AGE_MS = 4;
+
 interface Job {
   run: () => unknown;
   resolve: (value: unknown) => void;
@@ -15,11 +19,17 @@ interface Job {
 export class WriteBatcher {
   private queue: Job[] = [];
   private scheduled = false;
+  private seenAtLastCheck = 0;
+  private oldestAt = 0;
   private readonly commitBatch: (jobs: Job[]) => { ok: boolean; value: unknown }[];
   /** Called after each commit, e.g. to push new events to subscribers. */
   onCommit: () => void = () => {};
 
-  constructor(db: Db) {
+  /** `grouped: false` commits each write alone: only for measuring what group commit buys. */
+  constructor(
+    db: Db,
+    private readonly options: { grouped: boolean } = { grouped: true },
+  ) {
     const single = db.transaction((job: Job) => job.run());
     this.commitBatch = db.transaction((jobs: Job[]) =>
       jobs.map((job) => {
@@ -37,17 +47,40 @@ export class WriteBatcher {
       this.queue.push({ run: write, resolve: resolve as (value: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        this.seenAtLastCheck = 0;
+        this.oldestAt = performance.now();
+        setImmediate(() => this.flushWhenQuiet());
       }
     });
+  }
+
+  /**
+   * The commit blocks the event loop for its fsync, so the batch should be as large as the
+   * load offers: while writes keep arriving turn after turn (many pipelined clients), wait
+   * one more turn, bounded by size and age; once a turn brings nothing new, commit.
+   */
+  private flushWhenQuiet(): void {
+    const grew = this.queue.length > this.seenAtLastCheck;
+    if (grew && this.queue.length < MAX_BATCH && performance.now() - this.oldestAt < MAX_BATCH_AGE_MS) {
+      this.seenAtLastCheck = this.queue.length;
+      setImmediate(() => this.flushWhenQuiet());
+      return;
+    }
+    this.flush();
   }
 
   /** Commits everything queued now; returns once the transaction is durable. */
   flush(): void {
     this.scheduled = false;
-    const jobs = this.queue;
-    if (jobs.length === 0) return;
+    const all = this.queue;
+    if (all.length === 0) return;
     this.queue = [];
+    if (this.options.grouped) this.commit(all);
+    else for (const job of all) this.commit([job]);
+    this.onCommit();
+  }
+
+  private commit(jobs: Job[]): void {
     let outcomes: { ok: boolean; value: unknown }[];
     try {
       outcomes = this.commitBatch(jobs);
@@ -61,7 +94,6 @@ export class WriteBatcher {
       if (outcome.ok) jobs[i]!.resolve(outcome.value);
       else jobs[i]!.reject(outcome.value);
     }
-    this.onCommit();
   }
 
   get pending(): number {

@@ -1,0 +1,201 @@
+/**
+ * `npm run bench`: every figure beside a baseline measured in the same run, as a ratio.
+ * Bounded: each phase runs for a fixed count or a few seconds. The 1,000,000-message store is
+ * built once and kept in .bench-data/ (git-ignored); delete it to rebuild.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { PROTOCOL_VERSION } from '../protocol/rpc';
+import { SocketClient } from '../server/cli/socket-client';
+import { homePaths } from '../server/paths';
+import { socketAnswers } from '../server/socket-probe';
+import { openStore } from '../server/store/db';
+import { Repository } from '../server/store/repository';
+import { toFtsQuery } from '../server/service';
+
+const ROOT = resolve(__dirname, '..');
+const CLI = join(ROOT, 'dist', 'cli.js');
+const DAEMON = join(ROOT, 'dist', 'daemon.js');
+const TSX = ['--import', 'tsx'];
+const quick = process.argv.includes('--quick');
+
+const rows: { figure: string; value: string; baseline: string; ratio: string; target: string }[] = [];
+function record(figure: string, value: number, unit: string, baselineName: string, baseline: number, target: string, ratio = value / baseline): void {
+  const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(2));
+  rows.push({ figure, value: `${fmt(value)} ${unit}`, baseline: `${baselineName}: ${fmt(baseline)} ${unit}`, ratio: `${ratio.toFixed(2)}×`, target });
+  console.log(`  ${figure}: ${fmt(value)} ${unit} | ${baselineName}: ${fmt(baseline)} ${unit} | ratio ${ratio.toFixed(2)}× (target ${target})`);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function startCore(home: string, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [DAEMON, '--home', home], { stdio: 'ignore', env: { ...process.env, ...env } });
+  const deadline = Date.now() + 60_000;
+  while (!(await socketAnswers(homePaths(home).socket))) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error('core did not start');
+    await sleep(25);
+  }
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([gone, sleep(5000)]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+function timeCommand(args: string[], env: NodeJS.ProcessEnv): number {
+  const started = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, args, { env, stdio: 'ignore' });
+  if (r.status !== 0 && r.status !== 3) throw new Error(`${args.join(' ')} exited ${r.status}`);
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+async function benchDelegatedSend(): Promise<void> {
+  console.log('\n[1] delegated `switchboard send` wall time');
+  const home = mkdtempSync(join(tmpdir(), 'sb-bench-cli-'));
+  const core = await startCore(home);
+  const env = { ...process.env, SWITCHBOARD_HOME: home };
+  const runs = quick ? 7 : 25;
+  const send: number[] = [];
+  const bare: number[] = [];
+  try {
+    timeCommand(['-e', '0'], env);
+    timeCommand([CLI, 'send', '--to', 'bob', '-m', 'warm', '--wait', '0'], env);
+    for (let i = 0; i < runs; i++) {
+      bare.push(timeCommand(['-e', '0'], env));
+      send.push(timeCommand([CLI, 'send', '--to', 'bob', '-m', `bench ${i}`, '--wait', '0'], env));
+    }
+    record('delegated send (median)', median(send), 'ms', 'node -e 0', median(bare), '≤ 1.3×');
+  } finally {
+    await stop(core);
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+async function loadRun(framing: 'jsonrpc' | 'ndjson', socket: string, seconds: number): Promise<number> {
+  const r = spawnSync(process.execPath, [...TSX, join(__dirname, 'load.ts'), framing, socket, '64', '8', String(seconds)], { encoding: 'utf8', cwd: ROOT, timeout: (seconds + 60) * 1000 });
+  if (r.status !== 0) throw new Error(`load generator failed: ${r.stderr}`);
+  const result = JSON.parse(r.stdout.trim()) as { perSecond: number; errors: number };
+  if (result.errors > 0) throw new Error(`${result.errors} requests failed during the load run`);
+  return result.perSecond;
+}
+
+async function withBaselineServer<T>(kind: string, body: (socket: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-bench-'));
+  const socket = join(dir, 's.sock');
+  const child = spawn(process.execPath, [...TSX, join(__dirname, 'baseline-servers.ts'), kind, socket], { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
+  await new Promise<void>((r) => child.stdout!.once('data', () => r()));
+  try {
+    return await body(socket);
+  } finally {
+    await stop(child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchThroughput(): Promise<void> {
+  console.log('\n[2] durable sends per second, 64 concurrent socket clients (8 pipelined each)');
+  const seconds = quick ? 2 : 5;
+  const echo = await withBaselineServer('ndjson-echo', (s) => loadRun('ndjson', s, seconds));
+  const stock = await withBaselineServer('jsonrpc-default', (s) => loadRun('jsonrpc', s, seconds));
+  const fast = await withBaselineServer('jsonrpc-fast', (s) => loadRun('jsonrpc', s, seconds));
+  const durable = async (env: NodeJS.ProcessEnv) => {
+    const home = mkdtempSync(join(tmpdir(), 'sb-bench-core-'));
+    const core = await startCore(home, env);
+    try {
+      return await loadRun('jsonrpc', homePaths(home).socket, seconds);
+    } finally {
+      await stop(core);
+      rmSync(home, { recursive: true, force: true });
+    }
+  };
+  const grouped = await durable({});
+  const single = await durable({ SWITCHBOARD_GROUP_COMMIT: 'off' });
+  record('core, durable sends (group commit)', grouped, 'req/s', 'ndjson echo, no storage', echo, '≥ 0.5×');
+  record('core, durable sends (one commit per send)', single, 'req/s', 'ndjson echo, no storage', echo, 'contrast');
+  record('vscode-jsonrpc stock reader/writer, no storage', stock, 'req/s', 'ndjson echo, no storage', echo, 'contrast');
+  record('vscode-jsonrpc on the core framing, no storage', fast, 'req/s', 'ndjson echo, no storage', echo, 'contrast');
+}
+
+const BIG = 1_000_000;
+const PEERS = 50;
+
+function buildBigStore(home: string): void {
+  if (existsSync(join(home, 'store.db'))) return;
+  console.log(`  building a ${BIG.toLocaleString()}-message store in ${home} (once)…`);
+  const started = Date.now();
+  const db = openStore(join(home, 'store.db'), home);
+  db.pragma('synchronous = OFF');
+  const insert = db.prepare(`INSERT INTO messages (id, client_message_id, conversation, direction, sender, recipient, body, created_at, state, read)
+    VALUES (?, ?, ?, 'in', ?, 'me', ?, ?, 'received', ?)`);
+  const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima'];
+  const batch = db.transaction((from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      const peer = `peer${i % PEERS}`;
+      const body = `${words[i % 12]} ${words[(i * 7) % 12]} message ${i}${i % 1000 === 0 ? ' needle' : ''}`;
+      insert.run(`m${i}`, `c${i}`, peer, peer, body, new Date(1_700_000_000_000 + i * 1000).toISOString(), i % 3 === 0 ? 0 : 1);
+    }
+  });
+  for (let i = 0; i < BIG; i += 50_000) batch(i, Math.min(BIG, i + 50_000));
+  db.exec("INSERT INTO peers (name, first_seen_at, last_seen_at) SELECT peer, '2023-01-01', '2023-01-01' FROM conversations");
+  db.close();
+  console.log(`  built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+async function timeEach(n: number, fn: () => unknown | Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 20; i++) await fn();
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await fn();
+  return Number(process.hrtime.bigint() - started) / 1e3 / n;
+}
+
+async function benchBigStore(): Promise<void> {
+  console.log(`\n[3] a ${BIG.toLocaleString()}-message store: the core over its socket vs the same SQL in-process`);
+  const home = resolve(ROOT, '.bench-data', 'store-1m');
+  buildBigStore(home);
+  const core = await startCore(home);
+  const client = await SocketClient.connect(homePaths(home).socket);
+  await client.call('initialize', { client: { name: 'bench', version: '1' }, protocol: PROTOCOL_VERSION });
+  const db = openStore(join(home, 'store.db'), home);
+  const repo = new Repository(db);
+  const n = quick ? 100 : 500;
+  try {
+    const cases: [string, () => unknown, () => Promise<unknown>][] = [
+      ['newest 50 of a conversation', () => repo.conversationPage('peer7', 50), () => client.call('conversation/messages', { peer: 'peer7', limit: 50 })],
+      ['unread counts (all conversations)', () => repo.conversations(), () => client.call('conversation/list', {})],
+      ['search "needle" (50 newest hits)', () => repo.search(toFtsQuery('needle'), 50), () => client.call('search', { query: 'needle', limit: 50 })],
+    ];
+    for (const [name, direct, rpc] of cases) {
+      const directUs = await timeEach(n, direct);
+      const rpcUs = await timeEach(n, rpc);
+      record(name, rpcUs, 'µs', 'same SQL in-process', directUs, '≤ 1.5×');
+    }
+    const status = readFileSync(`/proc/${core.pid}/status`, 'utf8');
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    console.log(`  core RSS with this store open, after the queries: ${(rssKb / 1024).toFixed(0)} MiB`);
+    rows.push({ figure: 'core RSS with the 1M store', value: `${(rssKb / 1024).toFixed(0)} MiB`, baseline: '-', ratio: '-', target: 'report' });
+  } finally {
+    client.close();
+    db.close();
+    await stop(core);
+  }
+}
+
+async function main(): Promise<void> {
+  await benchDelegatedSend();
+  await benchThroughput();
+  await benchBigStore();
+  console.log('\nsummary');
+  console.table(rows);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -255,7 +255,7 @@ describe('relay rate limit and heartbeat', () => {
   before(async () => {
     aliceToken = await addTestUser(dataDir, 'alice');
     await addTestUser(dataDir, 'bob');
-    relay = await startTestRelay({ dataDir, ratePerSecond: 3, heartbeatMs: 100 });
+    relay = await startTestRelay({ dataDir, ratePerSecond: 3, heartbeatMs: 150 });
   });
   after(async () => {
     await relay.close();
@@ -272,18 +272,29 @@ describe('relay rate limit and heartbeat', () => {
     assert.ok(verdicts.some((v) => v.result === 'accepted'));
   });
 
-  test('the relay pings and drops a connection silent for 3 heartbeats', async () => {
+  test('the relay pings a live connection every heartbeat', async () => {
+    const lively = await login(relay, 'alice', aliceToken, 'lively');
+    // Keep talking so the relay keeps us; collect its pings meanwhile.
+    const keepAlive = setInterval(() => lively.send({ type: 'ping', t: Date.now() }), 40);
+    try {
+      const pings = await lively.take('ping', 3, 10_000);
+      assert.equal(pings.length, 3);
+      assert.equal(lively.socket.readyState, lively.socket.OPEN, 'a talking peer is not dropped');
+    } finally {
+      clearInterval(keepAlive);
+    }
+  });
+
+  test('the relay drops a connection silent for 3 heartbeats', async () => {
     const silent = await login(relay, 'alice', aliceToken, 'silent');
-    const ping = await silent.next('ping', 5000);
-    assert.equal(ping.type, 'ping');
-    // Never answer: the relay must terminate the socket (abnormal closure, no close frame).
-    const closed = await withTimeout(silent.closed, 5000, 'the relay to drop a silent peer');
+    // Never send anything: the relay must terminate the socket (no close frame: 1006 here).
+    const closed = await withTimeout(silent.closed, 10_000, 'the relay to drop a silent peer');
     assert.equal(closed.code, 1006);
   });
 
   test('a connection that never says hello is dropped too', async () => {
     const socket = new WebSocket(relay.url);
-    const closed = await withTimeout(new Promise<number>((resolve) => socket.once('close', (code) => resolve(code))), 5000, 'drop');
+    const closed = await withTimeout(new Promise<number>((resolve) => socket.once('close', (code) => resolve(code))), 10_000, 'drop');
     assert.equal(closed, 1006);
   });
 });

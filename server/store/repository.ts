@@ -35,21 +35,8 @@ export interface OutboxRow {
   updated_at: string;
 }
 
-export interface NewMessage {
-  id: string;
-  client_message_id: string;
-  server_id: string | null;
-  conversation: string;
-  direction: 'in' | 'out';
-  from: string;
-  to: string;
-  body: string;
-  reply_to: string | null;
-  request_id: string | null;
-  created_at: string;
-  state: MessageState;
-  read: boolean;
-}
+/** A message as the store takes it: the protocol's own shape. */
+export type NewMessage = Message;
 
 export type EventType = CoreEvent['type'];
 

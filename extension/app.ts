@@ -69,6 +69,7 @@ export class App extends Disposable {
         if (e.affectsConfiguration('switchboard.home') || e.affectsConfiguration('switchboard.server.runtime')) {
           this.log.info('home or runtime setting changed: reconnecting');
           if (e.affectsConfiguration('switchboard.server.runtime')) this.runtimes.invalidate();
+          if (e.affectsConfiguration('switchboard.home')) this.connection.forgetCursor();
           this.inbox.clear();
           this.outbox.clear();
           void this.connection.reconnect();

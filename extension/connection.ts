@@ -266,6 +266,11 @@ export class CoreConnection extends Disposable implements Rpc {
 
   private backlogUntil: number | undefined;
 
+  /** Another home: its event cursors mean nothing here. */
+  forgetCursor(): void {
+    this.cursor = undefined;
+  }
+
   private noteCursor(c: number): void {
     if (typeof c === 'number' && (this.cursor === undefined || c > this.cursor)) this.cursor = c;
   }

@@ -160,6 +160,14 @@ function peerOf(arg: unknown): string | undefined {
   return undefined;
 }
 
+/** Keybindings pass `{ fromSelection: true }`: act on the focused tree's selected row. */
+function isFromSelection(arg: unknown): boolean {
+  return !!arg && typeof arg === 'object' && (arg as { fromSelection?: unknown }).fromSelection === true;
+}
+function fromSelection(arg: unknown, view: vscode.TreeView<unknown>): unknown {
+  return isFromSelection(arg) ? view.selection[0] : arg;
+}
+
 export function registerCommands(app: App): IDisposable {
   const subs: vscode.Disposable[] = [];
   const reg = (id: string, fn: (...args: unknown[]) => unknown) => subs.push(vscode.commands.registerCommand(id, fn));
@@ -173,8 +181,9 @@ export function registerCommands(app: App): IDisposable {
     await sendAndReport(app, { to, body });
   });
 
-  reg(COMMANDS.reply, async (arg?: unknown) => {
+  reg(COMMANDS.reply, async (rawArg?: unknown) => {
     if (!requireConnected(app)) return;
+    const arg = fromSelection(rawArg, app.inboxView);
     let target: Message | undefined;
     const n = arg as Partial<InboxNode> | undefined;
     if (n?.kind === 'message') target = (n as MessageNode).message;
@@ -198,7 +207,8 @@ export function registerCommands(app: App): IDisposable {
 
   reg(COMMANDS.markRead, async (arg?: unknown, selected?: unknown) => {
     if (!requireConnected(app)) return;
-    const nodes = (Array.isArray(selected) && selected.length ? selected : arg ? [arg] : []) as InboxNode[];
+    const keyed = isFromSelection(arg);
+    const nodes = (keyed ? [...app.inboxView.selection] : Array.isArray(selected) && selected.length ? selected : arg ? [arg] : []) as InboxNode[];
     const ids = nodes.filter((n): n is MessageNode => n.kind === 'message').map((n) => n.message.id);
     const peers = nodes.filter((n): n is ConversationNode => n.kind === 'conversation').map((n) => n.peer);
     if (!nodes.length) {
@@ -244,7 +254,7 @@ export function registerCommands(app: App): IDisposable {
 
   reg(COMMANDS.requeue, async (arg?: unknown) => {
     if (!requireConnected(app)) return;
-    const item = itemOf(arg) ?? (await pickOutboxItem(app, ['dead', 'pending'], 'Requeue'));
+    const item = itemOf(fromSelection(arg, app.outboxView)) ?? (await pickOutboxItem(app, ['dead', 'pending'], 'Requeue'));
     if (!item) return;
     try {
       const r = await app.connection.request('outbox/requeue', { id: item.id });
@@ -257,7 +267,7 @@ export function registerCommands(app: App): IDisposable {
 
   reg(COMMANDS.abort, async (arg?: unknown) => {
     if (!requireConnected(app)) return;
-    const item = itemOf(arg) ?? (await pickOutboxItem(app, ['pending', 'inflight', 'dead'], 'Abort'));
+    const item = itemOf(fromSelection(arg, app.outboxView)) ?? (await pickOutboxItem(app, ['pending', 'inflight', 'dead'], 'Abort'));
     if (!item) return;
     const ok = await vscode.window.showWarningMessage(`Abort the message to ${item.to}? It will not be sent.`, { modal: true, detail: oneLine(item.body, 200) }, 'Abort');
     if (ok !== 'Abort') return;

@@ -7,7 +7,7 @@
  */
 import { createServer, type Socket } from 'node:net';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
-import { SocketMessageReader, SocketMessageWriter } from '../server/rpc/framing';
+import { RequestFlow, SocketMessageReader, SocketMessageWriter } from '../server/rpc/framing';
 
 const [kind, socketPath] = process.argv.slice(2);
 const answer = (id: unknown) => ({ status: 'queued', id: String(id), client_message_id: String(id), to: 'peer', server_id: null, reason: null });
@@ -28,8 +28,9 @@ function ndjson(socket: Socket): void {
 }
 
 function jsonrpc(socket: Socket, fast: boolean): void {
+  const flow = new RequestFlow();
   const connection = fast
-    ? createMessageConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket))
+    ? createMessageConnection(new SocketMessageReader(socket, undefined, flow), new SocketMessageWriter(socket, flow))
     : createMessageConnection(new StreamMessageReader(socket), new StreamMessageWriter(socket));
   connection.onRequest((method, params) => (method === 'initialize' ? { protocol: 1 } : answer((params as { body?: string })?.body?.length)));
   connection.listen();

@@ -124,7 +124,8 @@ export class Core {
       this.service.writes.flush();
       this.db.close();
       this.lock.release();
-      this.options.log.info('core stopped');
+      const { commits, writes } = this.service.writes.stats;
+      this.options.log.info(`core stopped (${writes} writes in ${commits} commits)`);
       this.resolveStopped();
     })();
     return this.stopping;

@@ -4,6 +4,7 @@ import { MAX_SOCKET_PATH_BYTES } from '../paths';
 import { socketAnswers } from '../socket-probe';
 import { parseVerbArgs } from './args';
 import { ExitCode, usage } from './errors';
+import { inertJson } from './format';
 import { loadDirect, tryDelegate } from './transport';
 import type { Verb } from './verbs';
 
@@ -81,7 +82,7 @@ export const doctorVerb: Verb = async (args, context) => {
   }
 
   const failed = checks.some((c) => c.status === 'fail');
-  if (values.json) context.out(JSON.stringify({ ok: !failed, checks }));
+  if (values.json) context.out(inertJson({ ok: !failed, checks }));
   else context.out(checks.map((c) => `${c.status.padEnd(4)}  ${c.name}: ${c.detail}`).join('\n'));
   return failed ? ExitCode.Failed : ExitCode.Ok;
 };

@@ -17,10 +17,18 @@ export function inert(text: string, multiline = false): string {
   });
 }
 
+/**
+ * JSON for the terminal: JSON.stringify escapes C0 controls but passes DEL, C1 and the bidi
+ * and zero-width controls through raw; these become \\u escapes too, so the JSON means the same.
+ */
+export function inertJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, (ch) => `\\u${ch.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+}
+
 /** `2026-11-24 14:03` in UTC: stable across machines, so outputs compare. */
 export function shortTime(iso: string | null): string {
   if (!iso) return 'never';
-  return iso.slice(0, 16).replace('T', ' ');
+  return inert(iso.slice(0, 16).replace('T', ' '));
 }
 
 function oneLine(body: string, width = 72): string {
@@ -32,7 +40,7 @@ export function messageLine(m: Message): string {
   const mark = m.direction === 'in' ? (m.read ? ' ' : '*') : '>';
   const who = m.direction === 'in' ? inert(m.from) : `to ${inert(m.to)}`;
   const state = m.direction === 'out' ? ` [${m.state}]` : '';
-  return `${mark} ${m.id}  ${shortTime(m.created_at)}  ${who}${state}: ${oneLine(m.body)}`;
+  return `${mark} ${inert(m.id)}  ${shortTime(m.created_at)}  ${who}${state}: ${oneLine(m.body)}`;
 }
 
 export function messageList(messages: Message[], empty: string): string {
@@ -41,14 +49,14 @@ export function messageList(messages: Message[], empty: string): string {
 
 export function messageFull(m: Message): string {
   const lines = [
-    `id:       ${m.id}`,
+    `id:       ${inert(m.id)}`,
     `from:     ${inert(m.from)}`,
     `to:       ${inert(m.to)}`,
-    `date:     ${m.created_at}`,
+    `date:     ${inert(m.created_at)}`,
     `state:    ${m.state}`,
   ];
   if (m.reply_to) lines.push(`reply-to: ${inert(m.reply_to)}`);
-  if (m.request_id) lines.push(`question: ${inert(m.request_id)} (answer with \`switchboard reply ${m.id} -m …\`)`);
+  if (m.request_id) lines.push(`question: ${inert(m.request_id)} (answer with \`switchboard reply ${inert(m.id)} -m …\`)`);
   lines.push('', inert(m.body, true));
   return lines.join('\n');
 }

@@ -1,8 +1,8 @@
 /**
  * A minimal JSON-RPC client for the CLI's delegated path: the same Content-Length framing
  * vscode-jsonrpc speaks, in a few dozen lines and no dependencies, because every delegated
- * command pays for what it loads. Requests are pipelined: `initialize` and the verb's
- * request leave in one write.
+ * command pays for what it loads. Requests are pipelined: the verb's request follows
+ * `initialize` without waiting for its answer.
  */
 import { connect, type Socket } from 'node:net';
 
@@ -20,8 +20,11 @@ export class SocketClient {
   private buffered: Buffer = Buffer.alloc(0);
   private notificationListener: ((method: string, params: unknown) => void) | undefined;
   private closedError: Error | undefined;
+  /** Settles when the connection ends, however it ends. */
+  readonly closed: Promise<void>;
 
   private constructor(private readonly socket: Socket) {
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('close', () => this.failAll(new Error('the core closed the connection')));
     socket.on('error', (error) => this.failAll(error));

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Message, MessageEvent } from '../../protocol/rpc';
 import { parseVerbArgs } from './args';
 import { CliError, ExitCode, usage } from './errors';
-import { messageFull, sendVerdict } from './format';
+import { inertJson, messageFull, sendVerdict } from './format';
 import { openCore } from './transport';
 import { parseSeconds, type Verb, type VerbContext } from './verbs';
 
@@ -15,18 +15,23 @@ export async function followInbox(context: VerbContext, options: { since: string
     if (!Number.isInteger(since) || since < 0) throw usage('--since takes a cursor (a whole number) from an earlier --follow line');
   }
   const core = await openCore(context.paths, { sync: true });
+  let last = since ?? 0;
   core.onNotification((name, params) => {
     if (name !== 'message/received') return;
     const { cursor, message } = params as MessageEvent;
-    if (options.from === undefined || message.from === options.from) context.out(JSON.stringify({ cursor, ...message }));
+    last = cursor;
+    if (options.from === undefined || message.from === options.from) context.out(inertJson({ cursor, ...message }));
   });
-  await core.call('events/subscribe', { since });
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-    process.stdout.once('error', () => resolve());
+  const subscribed = await core.call('events/subscribe', { since });
+  if (since === undefined) last = Math.max(last, subscribed.cursor);
+  const ended = await new Promise<'stopped' | 'lost'>((resolve) => {
+    process.once('SIGINT', () => resolve('stopped'));
+    process.once('SIGTERM', () => resolve('stopped'));
+    process.stdout.once('error', () => resolve('stopped'));
+    void core.lost.then(() => resolve('lost'));
   });
   await core.close();
+  if (ended === 'lost') throw new CliError(`the core went away; resume with \`switchboard inbox --follow --since ${last}\``);
   return ExitCode.Ok;
 }
 
@@ -59,7 +64,7 @@ export const askVerb: Verb = async (args, context) => {
       const answer = arrived.find(isAnswer);
       if (answer) {
         await core.call('message/markRead', { ids: [answer.id] });
-        if (values.json) context.out(JSON.stringify({ question, reply: { ...answer, read: true } }));
+        if (values.json) context.out(inertJson({ question, reply: { ...answer, read: true } }));
         else context.out(messageFull({ ...answer, read: true }));
         return ExitCode.Ok;
       }

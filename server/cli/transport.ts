@@ -15,11 +15,17 @@ export interface CoreClient {
   readonly delegated: boolean;
   call<M extends Method>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>>;
   onNotification(listener: <N extends NotificationName>(name: N, params: Notifications[N]) => void): void;
+  /** Settles if the core goes away under a delegated client; never for a direct one. */
+  readonly lost: Promise<void>;
   close(): Promise<void>;
 }
 
-/** How long a verb waits for another short-lived CLI verb to release the store. */
-const CLI_HOLDER_PATIENCE_MS = 15_000;
+/**
+ * How long a verb waits when the store is locked but no core answers: a CLI verb running
+ * directly holds it for a moment; a core holds it briefly before its socket is bound and
+ * after it is closed.
+ */
+const PATIENCE_MS = { cli: 15_000, core: 3_000 };
 
 export function loadDirect(): typeof Direct {
   // Resolved at run time beside the bundle; see scripts/build.mjs.
@@ -27,14 +33,13 @@ export function loadDirect(): typeof Direct {
 }
 
 export async function openCore(paths: HomePaths, options: { sync: boolean }): Promise<CoreClient> {
-  const deadline = Date.now() + CLI_HOLDER_PATIENCE_MS;
+  const started = Date.now();
   for (;;) {
     const delegated = await tryDelegate(paths);
     if (delegated) return delegated;
     const opened = await loadDirect().openDirect(paths, { sync: options.sync });
     if (opened.ok) return directClient(opened.core);
-    // Another verb running directly holds the store for a moment: wait for it, unless it's a core.
-    if (opened.holder?.kind !== 'cli' || Date.now() > deadline) throw lockedError(paths, opened.holder);
+    if (Date.now() - started > PATIENCE_MS[opened.holder?.kind ?? 'core']) throw lockedError(paths, opened.holder);
     await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 50));
   }
 }
@@ -70,6 +75,7 @@ export async function tryDelegate(paths: HomePaths): Promise<CoreClient | undefi
     onNotification(listener) {
       client.onNotification((method, params) => listener(method as NotificationName, params as Notifications[NotificationName]));
     },
+    lost: client.closed,
     async close() {
       client.close();
     },
@@ -89,6 +95,7 @@ function directClient(core: Direct.DirectCore): CoreClient {
     onNotification(listener) {
       core.onNotification(listener);
     },
+    lost: new Promise<void>(() => {}),
     close: () => core.close(),
   };
 }

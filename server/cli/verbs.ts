@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { MAX_BODY_BYTES, OUTBOX_STATES, type Message, type OutboxState, type SendParams, type SendResult } from '../../protocol/rpc';
 import type { HomePaths } from '../paths';
 import { CliError, ExitCode, usage } from './errors';
-import { coreStatusLines, inert, messageFull, messageList, outboxLine, peerLine, sendVerdict } from './format';
+import { coreStatusLines, inert, inertJson, messageFull, messageList, outboxLine, peerLine, sendVerdict } from './format';
 import { parseVerbArgs } from './args';
 import { openCore, type CoreClient } from './transport';
 import { daemonVerb } from './daemon-verbs';
@@ -36,7 +36,7 @@ export async function withCore<T>(paths: HomePaths, body: (core: CoreClient) => 
 }
 
 function printJson(context: VerbContext, value: unknown): void {
-  context.out(JSON.stringify(value));
+  context.out(inertJson(value));
 }
 
 export function parseSeconds(value: string | undefined, flag: string, fallback: number): number {

@@ -30,6 +30,20 @@ export interface FramingLimits {
   maxFrameBytes: number;
 }
 
+/**
+ * What one connection's reader has taken in and its writer has answered. vscode-jsonrpc
+ * handles one queued message per turn of the event loop, so a client with several requests
+ * in flight is answered over several turns; the writer holds its output while requests it
+ * has not answered yet are still being worked through, and sends them in one write.
+ */
+export class RequestFlow {
+  received = 0;
+  answered = 0;
+  get unanswered(): number {
+    return this.received - this.answered;
+  }
+}
+
 /** Writes a JSON-RPC error that no request can be matched to (id null), then optionally hangs up. */
 export function writeRawError(socket: Socket, code: number, message: string, id: string | number | null = null): void {
   if (socket.destroyed) return;
@@ -52,6 +66,7 @@ export class SocketMessageReader extends AbstractMessageReader implements Messag
   constructor(
     private readonly socket: Socket,
     private readonly limits: FramingLimits = { maxFrameBytes: MAX_FRAME_BYTES },
+    private readonly flow: RequestFlow = new RequestFlow(),
   ) {
     super();
   }
@@ -112,6 +127,7 @@ export class SocketMessageReader extends AbstractMessageReader implements Messag
       writeRawError(this.socket, ErrorCodes.InvalidRequest, `invalid request: ${problem}`, typeof id === 'string' || typeof id === 'number' ? id : null);
       return;
     }
+    if ('method' in (message as object) && 'id' in (message as object)) this.flow.received++;
     this.callback?.(message as Message);
   }
 
@@ -153,28 +169,57 @@ function describeInvalid(message: unknown): string | undefined {
   return 'neither a request, a notification nor a response';
 }
 
+/** Most output held back waiting for more answers, and the longest hold. */
+const MAX_HELD_BYTES = 256 * 1024;
+const MAX_HOLD_MS = 2;
+
 export class SocketMessageWriter extends AbstractMessageWriter implements MessageWriter {
   private pending: Buffer[] = [];
+  private pendingBytes = 0;
   private scheduled = false;
+  private answeredAtLastCheck = 0;
+  private heldSince = 0;
 
-  constructor(private readonly socket: Socket) {
+  constructor(
+    private readonly socket: Socket,
+    private readonly flow: RequestFlow = new RequestFlow(),
+  ) {
     super();
   }
 
   write(message: Message): Promise<void> {
     if (this.socket.destroyed) return Promise.resolve();
-    this.pending.push(frame(JSON.stringify(message)));
+    const bytes = frame(JSON.stringify(message));
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    const answeredBefore = this.flow.answered;
+    if ('id' in message && !('method' in message)) this.flow.answered++;
     if (!this.scheduled) {
       this.scheduled = true;
-      process.nextTick(() => this.flush());
+      this.answeredAtLastCheck = answeredBefore;
+      this.heldSince = performance.now();
+      setImmediate(() => this.flushWhenCaughtUp());
     }
     return Promise.resolve();
   }
 
+  /** Waits a turn more while queued requests are still being answered, within size and time bounds. */
+  private flushWhenCaughtUp(): void {
+    const progressing = this.flow.answered > this.answeredAtLastCheck;
+    if (progressing && this.flow.unanswered > 0 && this.pendingBytes < MAX_HELD_BYTES && performance.now() - this.heldSince < MAX_HOLD_MS) {
+      this.answeredAtLastCheck = this.flow.answered;
+      setImmediate(() => this.flushWhenCaughtUp());
+      return;
+    }
+    this.flush();
+  }
+
   private flush(): void {
     this.scheduled = false;
-    const out = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+    if (this.pending.length === 0) return;
+    const out = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
+    this.pendingBytes = 0;
     if (this.socket.destroyed) return;
     this.socket.write(out);
     if (this.socket.writableLength > MAX_UNREAD_OUTPUT_BYTES) {

@@ -14,7 +14,7 @@ import type { EventHub } from '../events';
 import { ensurePrivateDir } from '../fs-private';
 import type { Logger } from '../log';
 import type { Dispatcher, Session } from './dispatch';
-import { SocketMessageReader, SocketMessageWriter, writeRawError } from './framing';
+import { RequestFlow, SocketMessageReader, SocketMessageWriter, writeRawError } from './framing';
 
 export interface RpcServerOptions {
   socketPath: string;
@@ -88,7 +88,8 @@ export class RpcServer {
     this.options.onClientsChanged?.(this.sockets.size);
     socket.setNoDelay(true);
 
-    const connection = createMessageConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket));
+    const flow = new RequestFlow();
+    const connection = createMessageConnection(new SocketMessageReader(socket, undefined, flow), new SocketMessageWriter(socket, flow));
     const session: Session = {
       initialized: false,
       leaving: false,

@@ -22,6 +22,8 @@ export class WriteBatcher {
   private seenAtLastCheck = 0;
   private oldestAt = 0;
   private readonly commitBatch: (jobs: Job[]) => { ok: boolean; value: unknown }[];
+  /** Transactions committed and writes they carried, for the log. */
+  readonly stats = { commits: 0, writes: 0 };
   /** Called after each commit, e.g. to push new events to subscribers. */
   onCommit: () => void = () => {};
 
@@ -84,6 +86,8 @@ export class WriteBatcher {
     let outcomes: { ok: boolean; value: unknown }[];
     try {
       outcomes = this.commitBatch(jobs);
+      this.stats.commits++;
+      this.stats.writes += jobs.length;
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing in this batch is durable.
       for (const job of jobs) job.reject(error);

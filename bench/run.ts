@@ -144,6 +144,7 @@ function buildBigStore(home: string): void {
   });
   for (let i = 0; i < BIG; i += 50_000) batch(i, Math.min(BIG, i + 50_000));
   db.exec("INSERT INTO peers (name, first_seen_at, last_seen_at) SELECT peer, '2023-01-01', '2023-01-01' FROM conversations");
+  new Repository(db).indexForSearch();
   db.close();
   console.log(`  built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }

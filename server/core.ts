@@ -61,7 +61,10 @@ export class Core {
       const hub = new EventHub(repo, () => service);
       const sync = new SyncEngine(paths, repo, writes, options.log);
       service = new CoreService(repo, writes, sync, () => sync.localUser());
-      writes.onCommit = () => hub.pump();
+      writes.onCommit = () => {
+        hub.pump();
+        service.scheduleIndexing();
+      };
       sync.onStatus((status) => hub.broadcastStatus(status));
       let core!: Core;
       const context: CoreContext = {
@@ -121,6 +124,7 @@ export class Core {
       clearTimeout(this.idleTimer);
       await this.server?.close();
       await this.sync.stop();
+      this.service.stopIndexing();
       this.service.writes.flush();
       this.db.close();
       this.lock.release();

@@ -71,8 +71,11 @@ export class EventHub {
     for (const e of events) {
       s.cursor = e.cursor;
       if (e.type === 'outbox/changed') {
+        // One stored event stands for both: an outbox change is a change of its message.
         const row = this.repo.outboxById(e.ref);
         if (row) s.notify('outbox/changed', { cursor: e.cursor, item: this.service().outboxItem(row) });
+        const message = this.repo.message(e.ref);
+        if (message) s.notify('message/updated', { cursor: e.cursor, message });
       } else {
         const message = this.repo.message(e.ref);
         if (message) s.notify(e.type, { cursor: e.cursor, message });

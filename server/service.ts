@@ -31,10 +31,17 @@ import type { WriteBatcher } from './store/write-batcher';
 import type { SyncPort } from './sync/port';
 
 const DEFAULT_LIMIT = 50;
+const INDEX_DELAY_MS = 50;
+const INDEX_CHUNK = 20_000;
+/** A peer's last-seen time is rewritten at most this often. */
+const PEER_TOUCH_MS = 1000;
 /** At most this many per-message events for one mark-read by ids. */
 const PER_MESSAGE_EVENT_LIMIT = 500;
 
 export class CoreService {
+  private indexTimer: NodeJS.Timeout | undefined;
+  private readonly peerTouchedAt = new Map<string, number>();
+
   constructor(
     readonly repo: Repository,
     readonly writes: WriteBatcher,
@@ -118,9 +125,15 @@ export class CoreService {
       read: true,
     });
     this.repo.insertOutbox({ client_message_id: clientMessageId, id, fingerprint: fp, now });
-    this.repo.touchPeer(content.to, now);
-    this.repo.addEvent('message/updated', id, now);
+    this.touchPeer(content.to, now);
     this.repo.addEvent('outbox/changed', id, now);
+  }
+
+  touchPeer(name: string, now: string): void {
+    const at = Date.now();
+    if (at - (this.peerTouchedAt.get(name) ?? 0) < PEER_TOUCH_MS) return;
+    this.peerTouchedAt.set(name, at);
+    this.repo.touchPeer(name, now);
   }
 
   get(id: string): Message {
@@ -164,10 +177,27 @@ export class CoreService {
     }
   }
 
-  search(p: SearchParams): MessagesResult {
+  async search(p: SearchParams): Promise<MessagesResult> {
     const fts = toFtsQuery(p.query);
     if (!fts) throw invalidParams('query: has no words to search for');
+    // Whatever is not indexed yet is indexed first, so a search always sees every message.
+    await this.writes.run(() => this.repo.indexForSearch());
     return { messages: this.repo.search(fts, p.limit ?? DEFAULT_LIMIT) };
+  }
+
+  /** Indexes recent messages for search in the background, a chunk per commit, when writes go quiet. */
+  scheduleIndexing(): void {
+    if (this.indexTimer) return;
+    this.indexTimer = setTimeout(() => {
+      this.indexTimer = undefined;
+      void this.writes.run(() => this.repo.indexForSearch(INDEX_CHUNK)).then((left) => left > 0 && this.scheduleIndexing(), () => {});
+    }, INDEX_DELAY_MS);
+    this.indexTimer.unref();
+  }
+
+  stopIndexing(): void {
+    clearTimeout(this.indexTimer);
+    this.indexTimer = undefined;
   }
 
   outbox(p: OutboxListParams): { items: OutboxItem[] } {
@@ -207,7 +237,6 @@ export class CoreService {
         this.repo.setOutboxState(row.id, 'aborted', now);
         this.repo.setMessageState(row.id, 'aborted');
         this.repo.addEvent('outbox/changed', row.id, now);
-        this.repo.addEvent('message/updated', row.id, now);
       }
       const content = { to: old.to, body: old.body, reply_to: old.reply_to, request_id: old.request_id };
       const fresh = newId();
@@ -228,7 +257,6 @@ export class CoreService {
       this.repo.setOutboxState(row.id, 'aborted', now);
       this.repo.setMessageState(row.id, 'aborted');
       this.repo.addEvent('outbox/changed', row.id, now);
-      this.repo.addEvent('message/updated', row.id, now);
       return this.repo.outboxById(row.id)!;
     });
     return this.outboxItem(row);

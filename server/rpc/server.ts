@@ -25,7 +25,8 @@ export interface RpcServerOptions {
 
 export class RpcServer {
   private readonly server: Server;
-  private readonly sockets = new Set<Socket>();
+  /** Each client's socket and its writer, so answers still held can be flushed on close. */
+  private readonly sockets = new Map<Socket, SocketMessageWriter>();
 
   constructor(
     private readonly dispatcher: Dispatcher,
@@ -64,7 +65,8 @@ export class RpcServer {
 
   async close(): Promise<void> {
     // end() lets answers already written (such as daemon/shutdown's) reach their clients.
-    for (const socket of this.sockets) {
+    for (const [socket, writer] of this.sockets) {
+      writer.end();
       socket.end();
       setTimeout(() => socket.destroy(), 500).unref();
     }
@@ -84,12 +86,12 @@ export class RpcServer {
       socket.end();
       return;
     }
-    this.sockets.add(socket);
-    this.options.onClientsChanged?.(this.sockets.size);
     socket.setNoDelay(true);
-
     const flow = new RequestFlow();
-    const connection = createMessageConnection(new SocketMessageReader(socket, undefined, flow), new SocketMessageWriter(socket, flow));
+    const writer = new SocketMessageWriter(socket, flow);
+    this.sockets.set(socket, writer);
+    this.options.onClientsChanged?.(this.sockets.size);
+    const connection = createMessageConnection(new SocketMessageReader(socket, undefined, flow), writer);
     const session: Session = {
       initialized: false,
       leaving: false,

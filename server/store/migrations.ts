@@ -29,10 +29,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX messages_reply_to ON messages (reply_to) WHERE reply_to IS NOT NULL;
 
   CREATE VIRTUAL TABLE messages_fts USING fts5 (body, content = 'messages', content_rowid = 'seq');
-  CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-    INSERT INTO messages_fts (rowid, body) VALUES (new.seq, new.body);
-  END;
-  CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+  -- Indexed in bulk after the fact (Repository.indexForSearch), not by a per-row trigger: a
+  -- trigger tripled the cost of storing a message. Search indexes what is pending first.
+  CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+    WHEN old.seq <= coalesce((SELECT CAST(value AS INTEGER) FROM sync_state WHERE key = 'fts_seq'), 0) BEGIN
     INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.seq, old.body);
   END;
 

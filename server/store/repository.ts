@@ -122,6 +122,8 @@ export class Repository {
       peers: p<{ name: string; last_seen_at: string; unread: number | null; total: number | null }>(
         'SELECT p.name, p.last_seen_at, c.unread, c.total FROM peers p LEFT JOIN conversations c ON c.peer = p.name ORDER BY p.last_seen_at DESC',
       ),
+      maxSeq: p<{ n: number | null }>('SELECT max(seq) AS n FROM messages'),
+      indexRange: p('INSERT INTO messages_fts (rowid, body) SELECT seq, body FROM messages WHERE seq > ? AND seq <= ? ORDER BY seq'),
       getState: p<{ value: string }>('SELECT value FROM sync_state WHERE key = ?'),
       setState: p('INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     };
@@ -186,6 +188,20 @@ export class Repository {
     if (target.conversation !== undefined) changed += this.s.markReadConversation.run(target.conversation).changes;
     for (const id of target.ids ?? []) changed += this.s.markReadId.run(id).changes;
     return changed;
+  }
+
+  /**
+   * Adds messages stored since the last call to the full-text index, at most `limit` of
+   * them; returns how many remain. Bulk indexing costs a fraction of a per-row trigger.
+   */
+  indexForSearch(limit = Number.MAX_SAFE_INTEGER): number {
+    const done = Number(this.getState('fts_seq') ?? 0);
+    const newest = this.s.maxSeq.get()?.n ?? 0;
+    if (newest <= done) return 0;
+    const upTo = Math.min(newest, done + limit);
+    this.s.indexRange.run(done, upTo);
+    this.setState('fts_seq', String(upTo));
+    return newest - upTo;
   }
 
   search(ftsQuery: string, limit: number): Message[] {

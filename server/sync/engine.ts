@@ -260,7 +260,6 @@ export class SyncEngine implements SyncPort {
       }
       this.repo.setState('last_ack_at', now);
       this.repo.addEvent('outbox/changed', frame.id, now);
-      this.repo.addEvent('message/updated', frame.id, now);
     });
     this.wakeVerdictWaiters(frame.id);
     this.freshnessChanged();

@@ -29,8 +29,8 @@ test('frames split across chunks and several per chunk all arrive, in order', as
   for (let i = 0; i < bytes.length; i += 7) client.write(bytes.subarray(i, i + 7));
   const deadline = Date.now() + 5000;
   while (got.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  assert.deepEqual(got.map((m) => (m as { id: number }).id), [1, 2, 3]);
-  assert.equal((got[0] as { params: { text: string } }).params.text, 'é✓');
+  assert.deepEqual(got.map((m) => (m as unknown as { id: number }).id), [1, 2, 3]);
+  assert.equal((got[0] as unknown as { params: { text: string } }).params.text, 'é✓');
   close();
 });
 
@@ -45,7 +45,7 @@ test('malformed JSON costs one parse error, and the next frame still arrives', a
   while ((got.length < 1 || !answer.includes('batches')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   assert.match(answer, /"code":-32700/);
   assert.match(answer, /batches are not supported/);
-  assert.deepEqual(got.map((m) => (m as { id: number }).id), [9]);
+  assert.deepEqual(got.map((m) => (m as unknown as { id: number }).id), [9]);
   close();
 });
 

@@ -23,7 +23,7 @@ async function until<T>(what: string, fn: () => T | undefined | false | Promise<
 
 let app: App;
 
-test('activates on startup and connects to a core it starts (runtime detected under Electron)', async () => {
+test('activates on startup and connects to a core it starts (Node runtime detected)', async () => {
   const ext = vscode.extensions.getExtension<{ app: App }>('switchboard.switchboard');
   assert.ok(ext, 'extension is installed');
   const api = await ext.activate();
@@ -64,19 +64,25 @@ test('reconnects when the core goes away, starting a new one', async () => {
   await until('outbox reloaded', () => app.outbox.counts().queued === 1);
 });
 
-test('leaves the core running on deactivate (it serves others), then stops it', async () => {
+test('stops the core it started (clean-up)', async () => {
   await app.connection.request('daemon/shutdown', {}).catch(() => undefined);
 });
 
-export async function run(): Promise<void> {
+/** Entry point for @vscode/test-electron. */
+export function run(): Promise<void> {
+  return runWith((line) => console.log(line));
+}
+
+/** Entry point for the code-server runner (test/vscode/runner): reports each line. */
+export async function runWith(report: (line: string) => void): Promise<void> {
   const failures: string[] = [];
   for (const t of tests) {
     const start = Date.now();
     try {
       await t.fn();
-      console.log(`  ✓ ${t.name} (${Date.now() - start} ms)`);
+      report(`  ✓ ${t.name} (${Date.now() - start} ms)`);
     } catch (err) {
-      console.log(`  ✗ ${t.name}\n    ${err instanceof Error ? err.message : String(err)}`);
+      report(`  ✗ ${t.name}\n    ${err instanceof Error ? err.message : String(err)}`);
       failures.push(t.name);
       if (!app) break;
     }

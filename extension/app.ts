@@ -44,7 +44,7 @@ export class App extends Disposable {
     this.coreLog = this._register(new CoreLogTail());
 
     const inboxProvider = this._register(new InboxTreeProvider(this.inbox));
-    this.inboxView = this._register(vscode.window.createTreeView(INBOX_VIEW_ID, { treeDataProvider: inboxProvider, showCollapseAll: true }));
+    this.inboxView = this._register(vscode.window.createTreeView(INBOX_VIEW_ID, { treeDataProvider: inboxProvider, showCollapseAll: true, canSelectMany: true }));
     const outboxProvider = this._register(new OutboxTreeProvider(this.outbox));
     this.outboxView = this._register(vscode.window.createTreeView(OUTBOX_VIEW_ID, { treeDataProvider: outboxProvider }));
 

@@ -108,7 +108,9 @@ export class App extends Disposable {
         ? 'Online'
         : this.sync?.state === 'disabled'
           ? 'Not configured: messages you send are queued until you run "Switchboard: Configure Relay…"'
-          : `Relay ${label}: messages you send are queued and sent when it is reachable${this.sync?.last_error ? ` (${oneLine(this.sync.last_error, 120)})` : ''}`
+          : this.sync?.state === 'connecting'
+            ? 'Connecting to the relay…'
+            : `Relay ${label}: messages you send are queued and sent when it is reachable${this.sync?.last_error ? ` (${oneLine(this.sync.last_error, 120)})` : ''}`
       : `Switchboard core ${label}${input.phaseDetail ? `: ${oneLine(input.phaseDetail, 160)}` : ''}`;
     return { type: 'connection', connected, sync: connected ? (this.sync?.state ?? null) : null, detail };
   }

@@ -265,6 +265,32 @@ export class CoreConnection extends Disposable implements Rpc {
   }
 
   private backlogUntil: number | undefined;
+  private watcher: ReturnType<typeof setInterval> | undefined;
+
+  /**
+   * We cannot start a core here, but one may appear (started from a terminal or another
+   * window): dial quietly every 15 s and connect when one answers.
+   */
+  private watchForCore(): void {
+    if (this.watcher) return;
+    this.watcher = setInterval(() => {
+      if (this.state.phase !== 'noRuntime' || this.stopped) return this.unwatch();
+      dial(this.paths().socket, 2000).then(
+        (s) => {
+          s.destroy();
+          this.unwatch();
+          this.log.info('a core appeared on the socket: connecting');
+          this.kick(0);
+        },
+        () => undefined,
+      );
+    }, 15_000);
+  }
+
+  private unwatch(): void {
+    if (this.watcher) clearInterval(this.watcher);
+    this.watcher = undefined;
+  }
 
   /** Another home: its event cursors mean nothing here. */
   forgetCursor(): void {
@@ -288,6 +314,7 @@ export class CoreConnection extends Disposable implements Rpc {
       if (!runtime.ok) {
         this.setState({ phase: 'noRuntime', detail: runtime.advice, server: null });
         this.runtimes.reportFailure(runtime);
+        this.watchForCore();
         return false;
       }
       const idle = vscode.workspace.getConfiguration('switchboard').get<number>('server.idleExitSeconds', 600);
@@ -327,6 +354,7 @@ export class CoreConnection extends Disposable implements Rpc {
   }
 
   private async teardown(): Promise<void> {
+    this.unwatch();
     if (this.timer) clearTimeout(this.timer);
     if (this.countdown) clearInterval(this.countdown);
     this.timer = undefined;

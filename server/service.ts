@@ -23,14 +23,18 @@ import {
   type SendResult,
   type SyncStatus,
 } from '../protocol/rpc';
+import { RELAY_MAX_FRAME_BYTES } from '../protocol/relay';
 import { CoreError, invalidParams, invalidState, notFound } from './errors';
 import { fingerprint } from './fingerprint';
 import { decideIdempotency } from './idempotency';
 import type { OutboxRow, Repository } from './store/repository';
 import type { WriteBatcher } from './store/write-batcher';
 import type { SyncPort } from './sync/port';
+import { sendFrameBytes, sendFrameOf } from './sync/send-frame';
 
 const DEFAULT_LIMIT = 50;
+/** Stands in for a message id (UUID v7, 36 characters) when sizing a frame before the id exists. */
+const ID_PLACEHOLDER = '0'.repeat(36);
 const INDEX_DELAY_MS = 50;
 const INDEX_CHUNK = 20_000;
 /** A peer's last-seen time is rewritten at most this often. */
@@ -59,6 +63,12 @@ export class CoreService {
       throw new CoreError(ErrorCodes.NotSent, `not sent: the relay is ${describeOffline(state)} and --no-queue was given; nothing was stored`, {
         kind: 'not_sent',
       });
+    }
+    // The body limit counts UTF-8 bytes, but the relay measures the JSON-encoded frame, where
+    // a control character takes six: refuse here what the relay could never take.
+    const frameBytes = sendFrameBytes(sendFrameOf({ ...content, id: ID_PLACEHOLDER, client_message_id: clientMessageId, created_at: new Date().toISOString() }));
+    if (frameBytes > RELAY_MAX_FRAME_BYTES) {
+      throw invalidParams(`body: makes a ${frameBytes}-byte frame once JSON-encoded (control characters take six bytes each); the relay takes at most ${RELAY_MAX_FRAME_BYTES}`);
     }
     const fp = fingerprint(content);
     const outcome = await this.writes.run(() => {

@@ -109,6 +109,7 @@ export class Repository {
       setOutboxState: p('UPDATE outbox SET state = ?, updated_at = ? WHERE id = ?'),
       outboxVerdict: p("UPDATE outbox SET state = 'done', verdict = ?, server_id = ?, last_error = NULL, updated_at = ? WHERE id = ?"),
       outboxFailure: p('UPDATE outbox SET state = ?, last_error = ?, updated_at = ? WHERE id = ?'),
+      outboxRefund: p("UPDATE outbox SET state = 'pending', attempts = max(0, attempts - 1), last_error = ?, updated_at = ? WHERE id = ?"),
       outboxInflight: p("UPDATE outbox SET state = 'inflight', attempts = attempts + 1, updated_at = ? WHERE id = ?"),
       outboxList: p<OutboxRow>('SELECT * FROM outbox ORDER BY created_at DESC, rowid DESC LIMIT 1000'),
       outboxListState: p<OutboxRow>('SELECT * FROM outbox WHERE state = ? ORDER BY created_at DESC, rowid DESC LIMIT 1000'),
@@ -230,6 +231,11 @@ export class Repository {
 
   recordOutboxFailure(id: string, state: 'pending' | 'dead', error: string, now: string): void {
     this.s.outboxFailure.run(state, error, now, id);
+  }
+
+  /** Back to pending without spending an attempt: the relay asked us to slow down, the link was fine. */
+  deferOutbox(id: string, reason: string, now: string): void {
+    this.s.outboxRefund.run(reason, now, id);
   }
 
   /** One more send attempt is on the wire. */

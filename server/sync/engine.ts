@@ -8,7 +8,7 @@
  * them can never deliver twice.
  */
 import type { ConfigureParams, SyncState, SyncStatus } from '../../protocol/rpc';
-import type { DeliverFrame, VerdictFrame } from '../../protocol/relay';
+import { RELAY_MAX_FRAME_BYTES, type DeliverFrame, type SendFrame, type VerdictFrame } from '../../protocol/relay';
 import { readConfig, readToken, writeConfig, type RelayConfig } from '../config';
 import type { Logger } from '../log';
 import type { HomePaths } from '../paths';
@@ -16,6 +16,7 @@ import type { Repository } from '../store/repository';
 import type { WriteBatcher } from '../store/write-batcher';
 import { backoffDelay } from './backoff';
 import type { SyncPort } from './port';
+import { sendFrameBytes, sendFrameOf } from './send-frame';
 import { RelayLink, type RelayLinkClose } from './relay-link';
 
 /** Sends of one message without a verdict before it is declared dead. */
@@ -42,6 +43,8 @@ export class SyncEngine implements SyncPort {
   private freshnessTimer: NodeJS.Timeout | undefined;
   private inflight = 0;
   private draining = false;
+  /** After a rate-limit rejection nothing is sent before this time. */
+  private pausedUntil = 0;
   private stopped = false;
   private readonly listeners: ((status: SyncStatus) => void)[] = [];
   private readonly verdictWaiters = new Map<string, (() => void)[]>();
@@ -218,22 +221,34 @@ export class SyncEngine implements SyncPort {
   /** Sends pending rows in creation order, keeping at most SEND_WINDOW awaiting verdicts. */
   private async drain(): Promise<void> {
     if (this.draining) return;
+    if (Date.now() < this.pausedUntil) return this.scheduleRetry(this.pausedUntil - Date.now());
     this.draining = true;
     try {
-      while (this.isOnline() && this.link && this.inflight < SEND_WINDOW) {
+      while (this.isOnline() && this.link && this.inflight < SEND_WINDOW && Date.now() >= this.pausedUntil) {
         const link = this.link;
         const claimed = await this.writes.run(() => {
           const now = new Date().toISOString();
-          const rows = this.repo.pendingOutbox(SEND_WINDOW - this.inflight);
-          for (const row of rows) {
+          const frames: SendFrame['message'][] = [];
+          for (const row of this.repo.pendingOutbox(SEND_WINDOW - this.inflight)) {
+            const frame = sendFrameOf(this.repo.message(row.id)!);
+            const bytes = sendFrameBytes(frame);
+            if (bytes > RELAY_MAX_FRAME_BYTES) {
+              // Sending it would only get the link closed, and everything in flight with it.
+              this.repo.recordOutboxFailure(row.id, 'dead', `the message is ${bytes} bytes once encoded; the relay takes at most ${RELAY_MAX_FRAME_BYTES}`, now);
+              this.repo.setMessageState(row.id, 'failed');
+              this.repo.addEvent('outbox/changed', row.id, now);
+              setImmediate(() => this.wakeVerdictWaiters(row.id));
+              continue;
+            }
             this.repo.markInflight(row.id, now);
             this.repo.addEvent('outbox/changed', row.id, now);
+            frames.push(frame);
           }
-          return rows.map((row) => this.repo.message(row.id)!);
+          return frames;
         });
         if (claimed.length === 0) break;
-        for (const m of claimed) {
-          if (!link.send({ id: m.id, client_message_id: m.client_message_id, to: m.to, body: m.body, reply_to: m.reply_to, request_id: m.request_id, created_at: m.created_at })) break;
+        for (const frame of claimed) {
+          if (!link.send(frame)) break;
           this.inflight++;
         }
       }
@@ -251,9 +266,9 @@ export class SyncEngine implements SyncPort {
       if (frame.result === 'accepted' || frame.result === 'duplicate') {
         this.repo.recordOutboxVerdict(frame.id, frame.result === 'accepted' ? 'sent' : 'duplicate', frame.server_id, now);
         this.repo.setMessageState(frame.id, 'sent', frame.server_id);
-      } else if (frame.retryable && row.attempts < MAX_ATTEMPTS) {
-        this.repo.recordOutboxFailure(frame.id, 'pending', frame.reason, now);
-        this.scheduleRetry();
+      } else if (frame.retryable) {
+        this.repo.deferOutbox(frame.id, frame.reason, now);
+        this.pausedUntil = Date.now() + RETRY_REJECTED_MS;
       } else {
         this.repo.recordOutboxFailure(frame.id, 'dead', `rejected by the relay: ${frame.reason}`, now);
         this.repo.setMessageState(frame.id, 'failed');
@@ -266,12 +281,12 @@ export class SyncEngine implements SyncPort {
     void this.drain();
   }
 
-  private scheduleRetry(): void {
+  private scheduleRetry(delayMs: number): void {
     if (this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.drain();
-    }, RETRY_REJECTED_MS);
+    }, delayMs);
     this.retryTimer.unref();
   }
 

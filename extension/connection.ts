@@ -364,6 +364,15 @@ export class CoreConnection extends Disposable implements Rpc {
     if (c) await this.drop(c);
   }
 
+  /** Ask the core to exit (`daemon/shutdown`) and stop reconnecting. Used by tests' clean-up. */
+  async shutdownCore(): Promise<void> {
+    this.stopped = true;
+    const c = this.client;
+    if (c && this.state.phase === 'connected') await c.sendRequest('daemon/shutdown', {}).catch(() => undefined);
+    this.setState({ phase: 'stopped' });
+    await this.teardown();
+  }
+
   /** Leave politely (LSP shutdown + exit); the core keeps serving other windows and the CLI. */
   async stop(): Promise<void> {
     this.stopped = true;

@@ -65,7 +65,16 @@ test('reconnects when the core goes away, starting a new one', async () => {
 });
 
 test('stops the core it started (clean-up)', async () => {
-  await app.connection.request('daemon/shutdown', {}).catch(() => undefined);
+  const { pid } = await app.connection.request('status/get', {});
+  await app.connection.shutdownCore();
+  await until('core exited', () => {
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  });
 });
 
 /** Entry point for @vscode/test-electron. */

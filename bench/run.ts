@@ -14,6 +14,7 @@ import { socketAnswers } from '../server/socket-probe';
 import { openStore } from '../server/store/db';
 import { Repository } from '../server/store/repository';
 import { toFtsQuery } from '../server/service';
+import { forwarderBaseline, switchboardEndToEnd } from './end-to-end';
 
 const ROOT = resolve(__dirname, '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -188,10 +189,25 @@ async function benchBigStore(): Promise<void> {
   }
 }
 
+async function benchEndToEnd(): Promise<void> {
+  console.log('\n[4] end to end A → B through a relay, durable at every hop, 64 sends in flight');
+  const count = quick ? 500 : 3000;
+  const baseline = await forwarderBaseline(count);
+  const ours = await switchboardEndToEnd(count, ROOT);
+  record('A→B messages per second', ours.perSecond, 'msg/s', 'plain ws forwarder, no storage', baseline.perSecond, '≥ 0.3×');
+  record('A→B latency p50', ours.p50Ms, 'ms', 'forwarder p50', baseline.p50Ms, 'report');
+  record('A→B latency p99', ours.p99Ms, 'ms', 'forwarder p99', baseline.p99Ms, 'report');
+}
+
 async function main(): Promise<void> {
-  await benchDelegatedSend();
-  await benchThroughput();
-  await benchBigStore();
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+  const phases: [string, () => Promise<void>][] = [
+    ['cli', benchDelegatedSend],
+    ['throughput', benchThroughput],
+    ['store', benchBigStore],
+    ['e2e', benchEndToEnd],
+  ];
+  for (const [name, phase] of phases) if (!only || only.includes(name)) await phase();
   console.log('\nsummary');
   console.table(rows);
 }

@@ -14,6 +14,15 @@ import { startForwarder } from '../relay/forwarder';
 import { SocketClient } from '../server/cli/socket-client';
 import { homePaths } from '../server/paths';
 
+/** SIGTERM (the cores and the relay stop cleanly), SIGKILL if that takes over 5 s. */
+async function stopGracefully(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 5000))]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
 export interface EndToEndFigures {
   perSecond: number;
   p50Ms: number;
@@ -89,6 +98,9 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30
   }
 }
 
+/** `SWITCHBOARD_BENCH_PROFILE=<dir>` writes a CPU profile of the relay and both cores there. */
+const profile = process.env.SWITCHBOARD_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.SWITCHBOARD_BENCH_PROFILE] : [];
+
 export async function switchboardEndToEnd(count: number, root: string): Promise<EndToEndFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-bench-e2e-'));
   const children: ChildProcess[] = [];
@@ -97,13 +109,13 @@ export async function switchboardEndToEnd(count: number, root: string): Promise<
     const relayData = join(dir, 'relay');
     const token = (user: string) => JSON.parse(spawnSync(process.execPath, [join(root, 'dist', 'relay.js'), 'add-user', user, '--data', relayData, '--json'], { encoding: 'utf8' }).stdout).token as string;
     const tokens = { alice: token('alice'), bob: token('bob') };
-    const relay = spawn(process.execPath, [join(root, 'dist', 'relay.js'), 'serve', '--port', '0', '--data', relayData, '--rate', '1000000'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const relay = spawn(process.execPath, [...profile, join(root, 'dist', 'relay.js'), 'serve', '--port', '0', '--data', relayData, '--rate', '1000000'], { stdio: ['ignore', 'pipe', 'ignore'] });
     children.push(relay);
     const url = await new Promise<string>((resolve) => relay.stdout!.on('data', (d) => /ws:\/\/\S+/.test(String(d)) && resolve(/ws:\/\/\S+/.exec(String(d))![0])));
     const connect = async (user: 'alice' | 'bob') => {
       const home = join(dir, user);
       spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), '--home', home, 'init', '--relay', url, '--user', user, '--token', tokens[user]]);
-      children.push(spawn(process.execPath, [join(root, 'dist', 'daemon.js'), '--home', home], { stdio: 'ignore' }));
+      children.push(spawn(process.execPath, [...profile, join(root, 'dist', 'daemon.js'), '--home', home], { stdio: 'ignore' }));
       let client: SocketClient | undefined;
       await until(`${user}'s core`, async () => {
         client = await SocketClient.connect(homePaths(home).socket).catch(() => undefined);
@@ -126,15 +138,19 @@ export async function switchboardEndToEnd(count: number, root: string): Promise<
     });
     await b.call('events/subscribe', {});
     const started = performance.now();
+    const verdictMs: number[] = [];
     await pump(count, async (i) => {
-      const r = (await a.call('message/send', { to: 'bob', body: `${performance.now()} message ${i}`, wait_ms: 30_000 })) as { status: string };
+      const t0 = performance.now();
+      const r = (await a.call('message/send', { to: 'bob', body: `${t0} message ${i}`, wait_ms: 30_000 })) as { status: string };
+      verdictMs.push(performance.now() - t0);
       if (r.status !== 'sent') throw new Error(`send ${i} answered ${r.status}`);
     });
+    if (process.env.SWITCHBOARD_BENCH_PROFILE) console.log(`  (sender's verdict p50 ${percentile([...verdictMs].sort((x, y) => x - y), 50).toFixed(1)} ms)`);
     await done;
     return figures(latencies, performance.now() - started);
   } finally {
     for (const c of clients) c.close();
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await Promise.all(children.map(stopGracefully));
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -43,6 +43,7 @@ export class SyncEngine implements SyncPort {
   private freshnessTimer: NodeJS.Timeout | undefined;
   private inflight = 0;
   private draining = false;
+  private drainAgain = false;
   /** After a rate-limit rejection nothing is sent before this time. */
   private pausedUntil = 0;
   private stopped = false;
@@ -220,7 +221,11 @@ export class SyncEngine implements SyncPort {
 
   /** Sends pending rows in creation order, keeping at most SEND_WINDOW awaiting verdicts. */
   private async drain(): Promise<void> {
-    if (this.draining) return;
+    if (this.draining) {
+      // Rows committed after the running drain last looked: it must look once more.
+      this.drainAgain = true;
+      return;
+    }
     if (Date.now() < this.pausedUntil) return this.scheduleRetry(this.pausedUntil - Date.now());
     this.draining = true;
     try {
@@ -254,6 +259,10 @@ export class SyncEngine implements SyncPort {
       }
     } finally {
       this.draining = false;
+    }
+    if (this.drainAgain) {
+      this.drainAgain = false;
+      void this.drain();
     }
   }
 

@@ -166,8 +166,8 @@ export class SyncEngine implements SyncPort {
     const link = new RelayLink();
     this.link = link;
     this.setState('connecting');
-    link.on('verdict', (frame) => void this.onVerdict(frame));
-    link.on('deliver', (frame) => void this.onDeliver(link, frame));
+    link.on('verdict', (frame) => this.onVerdict(frame).catch((error) => this.storeFailed(link, error)));
+    link.on('deliver', (frame) => this.onDeliver(link, frame).catch((error) => this.storeFailed(link, error)));
     link.on('error', (error) => this.log.warn(`relay: ${error.message}`));
     link.on('close', (info) => void this.onClose(link, info));
     const result = await link.connect({
@@ -288,6 +288,16 @@ export class SyncEngine implements SyncPort {
     this.wakeVerdictWaiters(frame.id);
     this.freshnessChanged();
     void this.drain();
+  }
+
+  /**
+   * A verdict or delivery could not be committed (disk full, I/O error). Nothing was acked
+   * or recorded, so dropping the link makes the relay send it again after reconnecting.
+   */
+  private storeFailed(link: RelayLink, error: unknown): void {
+    this.lastError = `could not store a relay frame: ${(error as Error)?.message ?? String(error)}`;
+    this.log.error(`relay: ${this.lastError}`);
+    link.close(1011, 'store error');
   }
 
   private scheduleRetry(delayMs: number): void {

@@ -23,7 +23,9 @@ async function openWindow(home: string): Promise<Window> {
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   const connection = createMessageConnection(new StreamMessageReader(socket), new StreamMessageWriter(socket));
   const notified = new Map<string, boolean>();
-  connection.onNotification('message/received', (p: { message: { id: string; read: boolean } }) => notified.set(p.message.id, p.message.read));
+  connection.onNotification('message/received', (p: { message: { id: string; read: boolean } }) => {
+    notified.set(p.message.id, p.message.read);
+  });
   connection.onNotification('message/updated', (p: { message: { id: string; read: boolean; direction: string } }) => {
     if (p.message.direction === 'in') notified.set(p.message.id, p.message.read);
   });

@@ -79,8 +79,8 @@ async function benchDelegatedSend(): Promise<void> {
   }
 }
 
-async function loadRun(framing: 'jsonrpc' | 'ndjson', socket: string, seconds: number): Promise<number> {
-  const r = spawnSync(process.execPath, [...TSX, join(__dirname, 'load.ts'), framing, socket, '64', '8', String(seconds)], { encoding: 'utf8', cwd: ROOT, timeout: (seconds + 60) * 1000 });
+async function loadRun(framing: 'jsonrpc' | 'ndjson', socket: string, seconds: number, clients = 64, window = 8): Promise<number> {
+  const r = spawnSync(process.execPath, [...TSX, join(__dirname, 'load.ts'), framing, socket, String(clients), String(window), String(seconds)], { encoding: 'utf8', cwd: ROOT, timeout: (seconds + 60) * 1000 });
   if (r.status !== 0) throw new Error(`load generator failed: ${r.stderr}`);
   const result = JSON.parse(r.stdout.trim()) as { perSecond: number; errors: number };
   if (result.errors > 0) throw new Error(`${result.errors} requests failed during the load run`);
@@ -122,6 +122,13 @@ async function benchThroughput(): Promise<void> {
   record('core, durable sends (one commit per send)', single, 'req/s', 'ndjson echo, no storage', echo, 'contrast');
   record('vscode-jsonrpc stock reader/writer, no storage', stock, 'req/s', 'ndjson echo, no storage', echo, 'contrast');
   record('vscode-jsonrpc on the core framing, no storage', fast, 'req/s', 'ndjson echo, no storage', echo, 'contrast');
+
+  console.log('\n[2b] one socket, 256 requests pipelined: where vscode-jsonrpc\'s time went');
+  const oneEcho = await withBaselineServer('ndjson-echo', (s) => loadRun('ndjson', s, seconds, 1, 256));
+  const oneStock = await withBaselineServer('jsonrpc-default', (s) => loadRun('jsonrpc', s, seconds, 1, 256));
+  const oneFast = await withBaselineServer('jsonrpc-fast', (s) => loadRun('jsonrpc', s, seconds, 1, 256));
+  record('one socket: vscode-jsonrpc stock reader/writer', oneStock, 'req/s', 'ndjson echo', oneEcho, 'contrast');
+  record('one socket: vscode-jsonrpc on the core framing', oneFast, 'req/s', 'ndjson echo', oneEcho, 'contrast');
 }
 
 const BIG = 1_000_000;

@@ -93,6 +93,8 @@ export class RelayServer {
         settings,
       );
       wss.on('connection', (socket, request) => server.accept(socket, request));
+      // ws re-emits the HTTP server's errors (EADDRINUSE…); they are handled below, as one line.
+      wss.on('error', () => {});
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
         http.listen(options.port ?? 8787, settings.host, () => {

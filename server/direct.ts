@@ -4,7 +4,8 @@
  * delegated path never loads SQLite.
  */
 import { Core } from './core';
-import { LockedError, type HolderInfo } from './lock';
+import { LockedError, StoreLock, type HolderInfo } from './lock';
+import { openStore, schemaVersion } from './store/db';
 import { createLogger, silentLogger } from './log';
 import type { HomePaths } from './paths';
 import { CoreError } from './errors';
@@ -14,7 +15,27 @@ import type { NotificationName, Notifications } from '../protocol/rpc';
 export { runDaemon } from './daemon';
 export { readHolder, isLocked } from './lock';
 export { readConfig, readToken, writeConfig } from './config';
-export { openStore, schemaVersion } from './store/db';
+
+/** Integrity of the store, checked under the lock so no core can be writing meanwhile. */
+export function checkStore(paths: HomePaths): { locked: true } | { locked: false; schema: number; result: string } {
+  let lock: StoreLock;
+  try {
+    lock = StoreLock.acquire(paths);
+  } catch (error) {
+    if (error instanceof LockedError) return { locked: true };
+    throw error;
+  }
+  try {
+    const db = openStore(paths.store, paths.home);
+    try {
+      return { locked: false, schema: schemaVersion(db), result: String(db.pragma('quick_check', { simple: true })) };
+    } finally {
+      db.close();
+    }
+  } finally {
+    lock.release();
+  }
+}
 
 export interface DirectCore {
   call(method: string, params: unknown): Promise<unknown>;

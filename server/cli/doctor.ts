@@ -65,13 +65,9 @@ export const doctorVerb: Verb = async (args, context) => {
     } else {
       add('core', 'warn', 'not running; verbs open the store directly (start one with `switchboard daemon start`)');
       if (existsSync(paths.store)) {
-        const db = direct.openStore(paths.store, paths.home);
-        try {
-          const result = db.pragma('quick_check', { simple: true });
-          add('store', result === 'ok' ? 'ok' : 'fail', `${paths.store} schema ${direct.schemaVersion(db)}, quick_check ${String(result)}`);
-        } finally {
-          db.close();
-        }
+        const store = direct.checkStore(paths);
+        if (store.locked) add('store', 'warn', 'a core or a command took the store while doctor ran; run doctor again');
+        else add('store', store.result === 'ok' ? 'ok' : 'fail', `${paths.store} schema ${store.schema}, quick_check ${store.result}`);
       }
     }
     const config = direct.readConfig(paths);

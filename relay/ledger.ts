@@ -1,7 +1,7 @@
 /**
  * The relay's decisions about what to store: verdicts for sends, cursors for acks, receipts
  * for the senders, pruning. Synchronous and socket-free; the caller runs each method inside a
- * transaction (see group-commit.ts) and delivers the returned items after the commit.
+ * transaction (see server/store/write-batcher.ts) and delivers the returned items after the commit.
  */
 import { v7 as uuidv7 } from 'uuid';
 import { RELAY_MAX_FRAME_BYTES, type DeliveryItem, type SendFrame, type VerdictFrame, type WireMessage } from '../protocol/relay';

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { RELAY_MAX_FRAME_BYTES, RELAY_PROTOCOL_VERSION, RelayCloseCodes, type CoreToRelayFrame, type HelloFrame, type SendFrame } from '../protocol/relay';
 import { parseCoreFrame } from '../protocol/relay-schemas';
-import { GroupCommitQueue } from './group-commit';
+import { WriteBatcher } from '../server/store/write-batcher';
 import { RelayLedger, type CommittedDelivery } from './ledger';
 import { RateLimiter } from './rate-limit';
 import { RelaySession, sessionKey } from './session';
@@ -50,7 +50,7 @@ export class RelayServer {
   private constructor(
     private readonly store: RelayStore,
     private readonly ledger: RelayLedger,
-    private readonly writes: GroupCommitQueue,
+    private readonly writes: WriteBatcher,
     private readonly limiter: RateLimiter,
     private readonly http: HttpServer,
     private readonly wss: WebSocketServer,
@@ -86,7 +86,7 @@ export class RelayServer {
       const server = new RelayServer(
         store,
         new RelayLedger(store, settings.maxBodyBytes),
-        new GroupCommitQueue(store, { enabled: settings.groupCommit }),
+        new WriteBatcher(store.db, { grouped: settings.groupCommit }),
         new RateLimiter(settings.ratePerSecond),
         http,
         wss,

@@ -103,4 +103,13 @@ export class WriteBatcher {
   get pending(): number {
     return this.queue.length;
   }
+
+  /** Resolves once everything queued so far has committed (or failed). */
+  idle(): Promise<void> {
+    if (this.queue.length === 0) return Promise.resolve();
+    return this.run(() => undefined).then(
+      () => undefined,
+      () => undefined,
+    );
+  }
 }

@@ -75,7 +75,14 @@ test('kill -9 mid-stream, then restart: every accepted message is delivered exac
   const bobLive = await login(first.url, 'bob', bobToken, 'bob-core');
   const alice = await login(first.url, 'alice', aliceToken, 'alice-core');
   const total = 600;
-  for (let i = 0; i < total; i++) alice.sendMessage('bob', `message ${i}`, `k9-${i}`);
+  // Sent as a trickle, so that group commit cannot take the whole stream in one batch before
+  // the kill lands; what was not sent before the kill is sent after the restart below.
+  const trickle = (async () => {
+    for (let i = 0; i < total && first.child.exitCode === null && first.child.signalCode === null; i++) {
+      alice.sendMessage('bob', `message ${i}`, `k9-${i}`);
+      if (i % 10 === 9) await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  })();
 
   // Kill the relay once part of the stream is acknowledged, while the rest is in flight.
   const acceptedBeforeCrash = new Set<string>();
@@ -86,6 +93,7 @@ test('kill -9 mid-stream, then restart: every accepted message is delivered exac
   }
   first.kill('SIGKILL');
   assert.equal((await withTimeout(first.exited, 10_000, 'the relay to die')).signal, 'SIGKILL');
+  await trickle;
   // Verdicts that made it out before the kill count as acknowledged too.
   for (const frame of alice.frames.splice(0)) if (frame.type === 'verdict' && frame.result === 'accepted') acceptedBeforeCrash.add(frame.client_message_id);
   await bob.drain(bobLive, 200);

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import type { DeliveryItem, SendFrame } from '../../protocol/relay';
-import { GroupCommitQueue } from '../../relay/group-commit';
+import { WriteBatcher } from '../../server/store/write-batcher';
 import { RelayLedger } from '../../relay/ledger';
 import { RelayStore, UserExistsError } from '../../relay/store';
 import { addUser, revokeUser } from '../../relay/accounts';
@@ -121,7 +121,7 @@ test('hello cursor counts as an ack and is clamped to the last assigned seq', ()
 });
 
 test('group commit: writes in one turn share a transaction; a failing write does not undo its neighbours', async () => {
-  const queue = new GroupCommitQueue(store, { enabled: true });
+  const queue = new WriteBatcher(store.db, { grouped: true });
   const inTransaction: boolean[] = [];
   const results = await Promise.allSettled([
     queue.run(() => {

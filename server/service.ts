@@ -101,6 +101,8 @@ export class CoreService {
     }
     const waitMs = p.wait_ms ?? 0;
     if (waitMs > 0 && this.sync.isOnline()) await this.sync.awaitVerdict(outcome.id, waitMs);
+    // A row just written and not waited on is pending, with nothing to read back.
+    else if (outcome.fresh) return { ...base, status: 'queued', server_id: null, reason: null };
     return { ...base, ...this.verdictOf(this.repo.outboxById(outcome.id)!) };
   }
 

@@ -67,6 +67,18 @@ export class QuickInput {
     await this.input.press('Escape');
   }
 
+  /** The title bar text of a titled quick pick / input box (e.g. "Configure Relay (1/3): relay URL"). */
+  title(): Locator {
+    return this.widget.locator('.quick-input-title');
+  }
+
+  /** Waits until the open quick input's title is `title` (exactly, or matching a RegExp). */
+  async waitTitle(title: string | RegExp, timeout?: number): Promise<void> {
+    const re = typeof title === 'string' ? new RegExp(`^\\s*${escapeRegExp(title)}\\s*$`) : title;
+    await this.title().filter({ hasText: re }).waitFor({ state: 'visible', timeout });
+    await this.waitOpen(timeout);
+  }
+
   /** The validation / prompt message under the input box. */
   message(): Locator {
     return this.widget.locator('.quick-input-message');

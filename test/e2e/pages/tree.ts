@@ -48,17 +48,25 @@ export class Tree {
     return (await this.row(label).getAttribute('aria-expanded')) === 'true';
   }
 
-  /** Expands a collapsed row (clicking its twistie) and waits until it is expanded. */
-  async expand(label: string | RegExp): Promise<void> {
+  /**
+   * Expands a collapsed row (clicking its twistie) and waits until it is expanded. The row is
+   * looked up afresh on every check: a tree that refreshes meanwhile replaces its elements,
+   * and a click that lands during such a re-render is retried.
+   */
+  async expand(label: string | RegExp, timeout = 10_000): Promise<void> {
     const row = this.row(label);
-    await row.waitFor({ state: 'visible' });
-    if ((await row.getAttribute('aria-expanded')) !== 'false') return;
-    await row.locator('.monaco-tl-twistie').click();
-    await this.page.waitForFunction(
-      (el) => el?.getAttribute('aria-expanded') === 'true',
-      await row.elementHandle(),
-      { timeout: 10_000 },
-    );
+    await row.waitFor({ state: 'visible', timeout });
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      if ((await row.getAttribute('aria-expanded', { timeout: 2_000 }).catch(() => 'false')) !== 'false') return;
+      if (Date.now() > deadline) throw new Error(`tree row ${String(label)} did not expand`);
+      await row.locator('.monaco-tl-twistie').click({ timeout: 2_000 }).catch(() => undefined);
+      const until = Date.now() + 1_500;
+      while (Date.now() < until) {
+        if ((await row.getAttribute('aria-expanded', { timeout: 1_000 }).catch(() => 'false')) !== 'false') return;
+        await this.page.waitForTimeout(100);
+      }
+    }
   }
 
   async collapse(label: string | RegExp): Promise<void> {

@@ -140,6 +140,7 @@ export class App extends Disposable {
       void vscode.window.showWarningMessage(`Switchboard: the relay refused the token for ${s.user ?? 'this user'}.`, 'Configure Relay…').then((p) => p && vscode.commands.executeCommand('switchboard.configure'));
     }
     this.statusBar.update();
+    this.panels.broadcastConnection();
   }
 
   private async onConnected(resumed: boolean): Promise<void> {

@@ -159,7 +159,6 @@ export class ConversationPanels extends Disposable implements vscode.WebviewPane
     this._register(connection.onMessageUpdated((e) => this.route(e.message)));
     this._register(connection.onDidConnect(() => this.panels.forEach((p) => void p.load().catch(() => undefined))));
     this._register(connection.onDidChangeState(() => this.broadcastConnection()));
-    this._register(connection.onSyncStatus(() => this.broadcastConnection()));
     this._register({ dispose: () => [...this.panels.values()].forEach((p) => p.panel.dispose()) });
   }
 
@@ -211,7 +210,8 @@ export class ConversationPanels extends Disposable implements vscode.WebviewPane
     if (m.direction === 'in' && !m.read && this.isActive(m.conversation)) void this.markRead([m.id]);
   }
 
-  private broadcastConnection(): void {
+  /** Tells every open conversation the connection and relay state; App calls it once its own sync state is current. */
+  broadcastConnection(): void {
     const m = this.connectionMessage();
     for (const p of this.panels.values()) p.post(m);
   }

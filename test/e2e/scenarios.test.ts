@@ -243,11 +243,6 @@ describe('Switchboard in VS Code (code-server + chromium, real relay and peer)',
 
   it(
     'relay stopped: the open conversation\'s banner says the relay is offline, as the status bar does',
-    {
-      todo:
-        'extension bug: the banner shows the sync state before the latest one (ConversationPanels subscribes to ' +
-        'onSyncStatus before App updates app.sync, extension/app.ts:52 vs :58), so while offline it reads "Connecting to the relay…"',
-    },
     async () => {
       const view = await conversationView();
       const banner = view.locator('#banner');

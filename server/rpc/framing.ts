@@ -172,6 +172,8 @@ function describeInvalid(message: unknown): string | undefined {
 /** Most output held back waiting for more answers, and the longest hold. */
 const MAX_HELD_BYTES = 256 * 1024;
 const MAX_HOLD_MS = 2;
+/** A client pipelining deeply gets its answers in groups of this many, not all at the end. */
+const MAX_HELD_ANSWERS = 16;
 
 export class SocketMessageWriter extends AbstractMessageWriter implements MessageWriter {
   private pending: Buffer[] = [];
@@ -198,7 +200,9 @@ export class SocketMessageWriter extends AbstractMessageWriter implements Messag
       this.scheduled = true;
       this.answeredAtLastCheck = answeredBefore;
       this.heldSince = performance.now();
-      setImmediate(() => this.flushWhenCaughtUp());
+      // Nothing else is being worked on for this client: send at the end of this tick.
+      if (this.flow.unanswered === 0) process.nextTick(() => this.flush());
+      else setImmediate(() => this.flushWhenCaughtUp());
     }
     return Promise.resolve();
   }
@@ -206,7 +210,8 @@ export class SocketMessageWriter extends AbstractMessageWriter implements Messag
   /** Waits a turn more while queued requests are still being answered, within size and time bounds. */
   private flushWhenCaughtUp(): void {
     const progressing = this.flow.answered > this.answeredAtLastCheck;
-    if (progressing && this.flow.unanswered > 0 && this.pendingBytes < MAX_HELD_BYTES && performance.now() - this.heldSince < MAX_HOLD_MS) {
+    const roomToHold = this.pending.length < MAX_HELD_ANSWERS && this.pendingBytes < MAX_HELD_BYTES && performance.now() - this.heldSince < MAX_HOLD_MS;
+    if (progressing && this.flow.unanswered > 0 && roomToHold) {
       this.answeredAtLastCheck = this.flow.answered;
       setImmediate(() => this.flushWhenCaughtUp());
       return;

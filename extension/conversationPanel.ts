@@ -44,7 +44,7 @@ export class ConversationPanel extends Disposable {
       nonce: makeNonce((n) => randomBytes(n)),
       scriptUri: w.asWebviewUri(vscode.Uri.joinPath(this.owner.distUri, 'webview.js')).toString(),
       styleUri: w.asWebviewUri(vscode.Uri.joinPath(this.owner.mediaUri, 'webview.css')).toString(),
-      codiconUri: w.asWebviewUri(vscode.Uri.joinPath(this.owner.mediaUri, 'codicons', 'codicon.css')).toString(),
+      codiconUri: w.asWebviewUri(vscode.Uri.joinPath(this.owner.distUri, 'codicons', 'codicon.css')).toString(),
     });
   }
 

@@ -1,7 +1,7 @@
 // Bundles every entry point with esbuild. Entries whose source is absent are skipped, so a
 // partial checkout still builds what it has.
 import { build } from 'esbuild';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
@@ -20,3 +20,10 @@ const entries = [
 ];
 
 await Promise.all(entries.filter((e) => existsSync(e.entryPoints[0])).map((e) => build(e)));
+
+// The conversation view's icon font ships from the package, not a copy kept in the repository.
+const codicons = new URL('../node_modules/@vscode/codicons/', import.meta.url);
+mkdirSync(new URL('../dist/codicons/', import.meta.url), { recursive: true });
+for (const file of ['dist/codicon.css', 'dist/codicon.ttf', 'LICENSE', 'LICENSE-CODE']) {
+  copyFileSync(new URL(file, codicons), new URL(`../dist/codicons/${file.replace('dist/', '')}`, import.meta.url));
+}

@@ -8,7 +8,7 @@ import type { Db } from './db';
 
 /** Most writes in one transaction, and the longest the first of them waits for company. */
 const MAX_BATCH = 4096;
-const MAX_BATCH_AGE_MS = 1;
+const MAX_BATCH_AGE_MS = 3;
 
 interface Job {
   run: () => unknown;

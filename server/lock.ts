@@ -45,7 +45,7 @@ export class StoreLock {
     } catch (error) {
       db.close();
       if ((error as { code?: string }).code === 'SQLITE_BUSY' || (error as { code?: string }).code === 'SQLITE_LOCKED') {
-        throw new LockedError(readHolder(paths));
+        throw new LockedError(currentHolder(paths));
       }
       throw error;
     }
@@ -77,6 +77,32 @@ export function isLocked(paths: HomePaths): boolean {
   } catch (error) {
     if (error instanceof LockedError) return true;
     throw error;
+  }
+}
+
+/** How long a contender waits for a brand-new holder to write its description. */
+const HOLDER_DESCRIBE_GRACE_MS = 300;
+
+/**
+ * The holder's description, for messages. A holder writes it just after taking the lock, so a
+ * contender arriving in between finds no file, or the previous holder's: it waits a moment
+ * for a description whose process is alive.
+ */
+function currentHolder(paths: HomePaths): HolderInfo | undefined {
+  const deadline = Date.now() + HOLDER_DESCRIBE_GRACE_MS;
+  for (;;) {
+    const holder = readHolder(paths);
+    if ((holder && isAlive(holder.pid)) || Date.now() > deadline) return holder;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -90,10 +90,10 @@ export class Repository {
       inboxFromUnread: p<MessageRow>("SELECT * FROM messages WHERE conversation = ? AND read = 0 AND direction = 'in' ORDER BY seq DESC LIMIT ?"),
       conversationNewest: p<MessageRow>('SELECT * FROM messages WHERE conversation = ? ORDER BY seq DESC LIMIT ?'),
       conversationBefore: p<MessageRow>('SELECT * FROM messages WHERE conversation = ? AND seq < ? ORDER BY seq DESC LIMIT ?'),
-      conversations: p<{ peer: string; unread: number; total: number; last_seq: number | null }>(
-        'SELECT peer, unread, total, last_seq FROM conversations ORDER BY last_seq DESC',
+      // One query, not one per conversation: the newest message comes along by join.
+      conversations: p<{ peer: string; unread: number; total: number } & Partial<MessageRow>>(
+        'SELECT m.*, c.peer, c.unread, c.total FROM conversations c LEFT JOIN messages m ON m.seq = c.last_seq ORDER BY c.last_seq DESC',
       ),
-      messageBySeq: p<MessageRow>('SELECT * FROM messages WHERE seq = ?'),
       unreadTotal: p<{ n: number | null }>('SELECT sum(unread) AS n FROM conversations'),
       messageTotal: p<{ n: number | null }>('SELECT sum(total) AS n FROM conversations'),
       markReadId: p("UPDATE messages SET read = 1 WHERE id = ? AND read = 0 AND direction = 'in'"),
@@ -169,10 +169,12 @@ export class Repository {
   }
 
   conversations(): Conversation[] {
-    return this.s.conversations.all().map((c) => {
-      const last = c.last_seq === null ? undefined : this.s.messageBySeq.get(c.last_seq);
-      return { peer: c.peer, unread: c.unread, total: c.total, last: last ? toMessage(last) : null };
-    });
+    return this.s.conversations.all().map((c) => ({
+      peer: c.peer,
+      unread: c.unread,
+      total: c.total,
+      last: c.seq === undefined || c.seq === null ? null : toMessage(c as MessageRow),
+    }));
   }
 
   unreadTotal(): number {

@@ -109,7 +109,7 @@ export async function switchboardEndToEnd(count: number, root: string): Promise<
     const relayData = join(dir, 'relay');
     const token = (user: string) => JSON.parse(spawnSync(process.execPath, [join(root, 'dist', 'relay.js'), 'add-user', user, '--data', relayData, '--json'], { encoding: 'utf8' }).stdout).token as string;
     const tokens = { alice: token('alice'), bob: token('bob') };
-    const relay = spawn(process.execPath, [...profile, join(root, 'dist', 'relay.js'), 'serve', '--port', '0', '--data', relayData, '--rate', '1000000'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const relay = spawn(process.execPath, [...profile, join(root, 'dist', 'relay.js'), 'serve', '--port', '0', '--data', relayData, '--rate', '1000000'], { stdio: ['ignore', 'pipe', process.env.SWITCHBOARD_BENCH_PROFILE ? 'inherit' : 'ignore'] });
     children.push(relay);
     const url = await new Promise<string>((resolve) => relay.stdout!.on('data', (d) => /ws:\/\/\S+/.test(String(d)) && resolve(/ws:\/\/\S+/.exec(String(d))![0])));
     const connect = async (user: 'alice' | 'bob') => {

@@ -3,7 +3,7 @@
  * for the senders, pruning. Synchronous and socket-free; the caller runs each method inside a
  * transaction (see server/store/write-batcher.ts) and delivers the returned items after the commit.
  */
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../server/ids';
 import { RELAY_MAX_FRAME_BYTES, type DeliveryItem, type SendFrame, type VerdictFrame, type WireMessage } from '../protocol/relay';
 import { deliveryItemSchema } from '../protocol/relay-schemas';
 import { sendFingerprint } from './fingerprint';
@@ -46,7 +46,7 @@ export class RelayLedger {
     if (bodyBytes > this.maxBodyBytes) {
       return rejected(message, `message body is ${bodyBytes} bytes; the relay accepts at most ${this.maxBodyBytes}`, false);
     }
-    const serverId = uuidv7({ msecs: now.getTime() });
+    const serverId = newId();
     const wire: WireMessage = { ...message, from: sender };
     const item = JSON.stringify({ kind: 'message', server_id: serverId, message: wire } satisfies DeliveryItem);
     if (Buffer.byteLength(item, 'utf8') + DELIVER_FRAME_OVERHEAD > RELAY_MAX_FRAME_BYTES) {

@@ -10,6 +10,9 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { RELAY_MAX_FRAME_BYTES, RELAY_PROTOCOL_VERSION, RelayCloseCodes, type CoreToRelayFrame, type HelloFrame, type SendFrame } from '../protocol/relay';
 import { parseCoreFrame } from '../protocol/relay-schemas';
 import { WriteBatcher } from '../server/store/write-batcher';
+
+/** How long sends after a rate refusal wait for the refused one to be resent before flowing again. */
+const ORDER_HOLD_MS = 5000;
 import { RelayLedger, type CommittedDelivery } from './ledger';
 import { RateLimiter } from './rate-limit';
 import { RelaySession, sessionKey } from './session';
@@ -276,7 +279,13 @@ export class RelayServer {
     if (!identity) return;
     const answer = session.reserveVerdict();
     const { client_message_id, id } = frame.message;
+    const refused = session.refusedForRate;
+    if (refused && refused.clientMessageId !== client_message_id && Date.now() < refused.until) {
+      return answer({ type: 'verdict', result: 'rejected', client_message_id, id, reason: 'rate limit: an earlier message was refused; resend it first', retryable: true });
+    }
+    session.refusedForRate = undefined;
     if (!this.limiter.tryTake(identity.user)) {
+      session.refusedForRate = { clientMessageId: client_message_id, until: Date.now() + ORDER_HOLD_MS };
       return answer({ type: 'verdict', result: 'rejected', client_message_id, id, reason: 'rate limit exceeded; retry shortly', retryable: true });
     }
     this.writes.run(() => this.ledger.recordSend(identity.user, frame.message, new Date())).then(
@@ -365,6 +374,7 @@ export class RelayServer {
     this.wss.close();
     await Promise.race([httpClosed, grace]);
     this.store.close();
+    this.settings.log(`stopped (${this.writes.stats.writes} writes in ${this.writes.stats.commits} commits)`);
   }
 }
 

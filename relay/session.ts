@@ -21,6 +21,11 @@ export interface SessionIdentity {
 export class RelaySession {
   state: SessionState = 'awaiting-hello';
   identity: SessionIdentity | undefined;
+  /**
+   * Set when a send was refused for rate: later sends on this connection are refused too
+   * until that one comes back, so a refusal can never let a later message overtake it.
+   */
+  refusedForRate: { clientMessageId: string; until: number } | undefined;
   lastFrameAt = Date.now();
   /** Frames that arrived while the token was being checked; handled right after welcome. */
   readonly heldFrames: string[] = [];

@@ -44,6 +44,7 @@ export class SyncEngine implements SyncPort {
   private inflight = 0;
   private draining = false;
   private drainAgain = false;
+  private pendingAck: { link: RelayLink; seq: number } | undefined;
   /** After a rate-limit rejection nothing is sent before this time. */
   private pausedUntil = 0;
   private stopped = false;
@@ -345,8 +346,26 @@ export class SyncEngine implements SyncPort {
       }
       if (frame.seq > Number(this.repo.getState(CURSOR_KEY) ?? 0)) this.repo.setState(CURSOR_KEY, String(frame.seq));
     });
-    link.ack(frame.seq);
+    this.ackSoon(link, frame.seq);
     this.freshnessChanged();
+  }
+
+  /**
+   * Acks are cumulative: deliveries committed together are acked by one frame for the
+   * highest of them, sparing the relay a write per delivery.
+   */
+  private ackSoon(link: RelayLink, seq: number): void {
+    const pending = this.pendingAck;
+    if (pending && pending.link === link) {
+      pending.seq = Math.max(pending.seq, seq);
+      return;
+    }
+    this.pendingAck = { link, seq };
+    process.nextTick(() => {
+      const ack = this.pendingAck;
+      this.pendingAck = undefined;
+      if (ack) ack.link.ack(ack.seq);
+    });
   }
 
   private wakeVerdictWaiters(id: string): void {

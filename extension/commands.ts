@@ -1,7 +1,7 @@
 /** Every command: palette, tree context menus, status bar quick pick. */
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { Message, OutboxItem, SendParams } from '../protocol/rpc';
+import { RELAY_URL_PATTERN, USER_NAME_PATTERN, type Message, type OutboxItem, type SendParams } from '../protocol/rpc';
 import type { App } from './app';
 import { TOKEN_SECRET_KEY } from './app';
 import { errorText, oneLine, relativeTime, statusActions, verdictText } from './format';
@@ -301,7 +301,7 @@ export function registerCommands(app: App): IDisposable {
       prompt: 'The relay WebSocket URL (ws:// or wss://)',
       value: cfg.get<string>('relay.url', '') || app.sync?.relay || '',
       ignoreFocusOut: true,
-      validateInput: (v) => (/^wss?:\/\/[^\s/]+/.test(v.trim()) ? undefined : 'Enter a ws:// or wss:// URL'),
+      validateInput: (v) => (RELAY_URL_PATTERN.test(v.trim()) ? undefined : 'Enter a ws:// or wss:// URL'),
     });
     if (relay === undefined) return;
     const user = await vscode.window.showInputBox({
@@ -309,7 +309,7 @@ export function registerCommands(app: App): IDisposable {
       prompt: 'Your user name on the relay',
       value: cfg.get<string>('relay.user', '') || app.sync?.user || '',
       ignoreFocusOut: true,
-      validateInput: (v) => (v.trim() && !/\s/.test(v.trim()) ? undefined : 'Enter a user name without spaces'),
+      validateInput: (v) => (USER_NAME_PATTERN.test(v.trim()) ? undefined : 'Enter a user name: letters, digits, ".", "_" or "-"'),
     });
     if (user === undefined) return;
     const existing = await app.context.secrets.get(TOKEN_SECRET_KEY);

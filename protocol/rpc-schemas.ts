@@ -4,14 +4,14 @@
  */
 import { z } from 'zod';
 import type { Method, ParamsOf } from './rpc';
-import { MAX_BODY_BYTES, OUTBOX_STATES } from './rpc';
+import { MAX_BODY_BYTES, OUTBOX_STATES, RELAY_URL_PATTERN, USER_NAME_PATTERN } from './rpc';
 
 const utf8 = new TextEncoder();
 const userName = z
   .string()
   .min(1, 'must not be empty')
   .max(64, 'is longer than 64 characters')
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may contain only letters, digits, ".", "_" and "-", starting with a letter or digit');
+  .regex(USER_NAME_PATTERN, 'may contain only letters, digits, ".", "_" and "-", starting with a letter or digit');
 const id = z.string().min(1).max(128);
 const body = z
   .string()
@@ -58,7 +58,7 @@ export const paramSchemas = {
   'sync/reconnect': empty,
   'config/set': z
     .object({
-      relay: z.string().regex(/^wss?:\/\/\S+$/, 'must be a ws:// or wss:// URL'),
+      relay: z.string().regex(RELAY_URL_PATTERN, 'must be a ws:// or wss:// URL'),
       user: userName,
       token: z.string().min(1).max(512),
     })

@@ -13,7 +13,7 @@ import type { Session } from './rpc/dispatch';
 import type { NotificationName, Notifications } from '../protocol/rpc';
 
 export { runDaemon } from './daemon';
-export { readHolder, isLocked } from './lock';
+export { isLocked } from './lock';
 export { readConfig, readToken, writeConfig } from './config';
 
 /** Integrity of the store, checked under the lock so no core can be writing meanwhile. */

@@ -6,27 +6,14 @@
  * used to decide whether the lock is held.
  */
 import Database from 'better-sqlite3';
-import { readFileSync } from 'node:fs';
 import type { HomePaths } from './paths';
+import { describeHolder, readHolder, type HolderInfo } from './holder';
 import { ensurePrivateDir, writePrivateFile } from './fs-private';
-
-export interface HolderInfo {
-  pid: number;
-  /** The socket a core serves on; null when the holder is a CLI running a verb directly. */
-  socket: string | null;
-  since: string;
-  kind: 'core' | 'cli';
-}
 
 export class LockedError extends Error {
   constructor(readonly holder: HolderInfo | undefined) {
     super(holder ? `the store is locked by ${describeHolder(holder)}` : 'the store is locked by another process');
   }
-}
-
-export function describeHolder(h: HolderInfo): string {
-  const what = h.kind === 'core' ? `a core (pid ${h.pid}${h.socket ? `, socket ${h.socket}` : ''})` : `a switchboard command (pid ${h.pid})`;
-  return `${what} since ${h.since}`;
 }
 
 export class StoreLock {
@@ -106,12 +93,4 @@ function isAlive(pid: number): boolean {
   }
 }
 
-export function readHolder(paths: HomePaths): HolderInfo | undefined {
-  try {
-    const parsed = JSON.parse(readFileSync(paths.holder, 'utf8')) as Partial<HolderInfo>;
-    if (typeof parsed.pid !== 'number' || typeof parsed.since !== 'string') return undefined;
-    return { pid: parsed.pid, socket: typeof parsed.socket === 'string' ? parsed.socket : null, since: parsed.since, kind: parsed.kind === 'cli' ? 'cli' : 'core' };
-  } catch {
-    return undefined;
-  }
-}
+export { describeHolder, readHolder, type HolderInfo };

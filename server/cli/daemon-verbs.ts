@@ -1,6 +1,7 @@
 /** `switchboard daemon [start|stop|restart|status]`: the headless core's lifecycle. */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { readHolder } from '../holder';
 import { join } from 'node:path';
 import { ensurePrivateDir } from '../fs-private';
 import type { HomePaths } from '../paths';
@@ -40,20 +41,16 @@ export const daemonVerb: Verb = async (args, context) => {
   }
 };
 
-async function holderPid(paths: HomePaths): Promise<string> {
-  try {
-    const holder = JSON.parse(readFileSync(paths.holder, 'utf8')) as { pid?: number };
-    return holder.pid ? `pid ${holder.pid}` : 'pid unknown';
-  } catch {
-    return 'pid unknown';
-  }
+function holderPid(paths: HomePaths): string {
+  const holder = readHolder(paths);
+  return holder ? `pid ${holder.pid}` : 'pid unknown';
 }
 
 /** Starts a detached core and returns once it answers on its socket. */
 async function startDaemon(context: VerbContext, idleExitSeconds: string | undefined): Promise<number> {
   const { paths } = context;
   if (await socketAnswers(paths.socket)) {
-    context.out(`core already running (${await holderPid(paths)}) on ${paths.socket}`);
+    context.out(`core already running (${holderPid(paths)}) on ${paths.socket}`);
     return ExitCode.Ok;
   }
   ensurePrivateDir(paths.home);
@@ -76,7 +73,7 @@ async function startDaemon(context: VerbContext, idleExitSeconds: string | undef
     if (exited !== undefined) {
       // Lost a race with another starter: fine if the winner now answers.
       if (exited === ExitCode.Locked && (await socketAnswers(paths.socket))) {
-        context.out(`core already running (${await holderPid(paths)}) on ${paths.socket}`);
+        context.out(`core already running (${holderPid(paths)}) on ${paths.socket}`);
         return ExitCode.Ok;
       }
       throw new CliError(`the core exited with code ${exited} before it was ready: ${lastLogLine(paths)}`, exited === ExitCode.Locked ? ExitCode.Locked : ExitCode.Failed);
@@ -102,7 +99,7 @@ async function stopDaemon(context: VerbContext): Promise<number> {
     context.out('no core is running');
     return ExitCode.Ok;
   }
-  const pid = await holderPid(paths);
+  const pid = holderPid(paths);
   await core.call('daemon/shutdown', {});
   await core.close();
   const deadline = Date.now() + STOP_TIMEOUT_MS;

@@ -1,6 +1,7 @@
 /** `switchboard doctor`: checks a home end to end and says what to fix. Works with or without a core. */
 import { existsSync, statSync } from 'node:fs';
 import { MAX_SOCKET_PATH_BYTES } from '../paths';
+import { readHolder } from '../holder';
 import { socketAnswers } from '../socket-probe';
 import { parseVerbArgs } from './args';
 import { ExitCode, usage } from './errors';
@@ -60,7 +61,7 @@ export const doctorVerb: Verb = async (args, context) => {
   } else if (direct) {
     if (existsSync(paths.socket) && !(await socketAnswers(paths.socket))) add('socket', 'warn', `${paths.socket} is stale; the next core removes it`);
     if (direct.isLocked(paths)) {
-      const holder = direct.readHolder(paths);
+      const holder = readHolder(paths);
       add('core', 'fail', `the store is locked by pid ${holder?.pid ?? '?'} but nothing answers on ${paths.socket}; stop that process`);
     } else {
       add('core', 'warn', 'not running; verbs open the store directly (start one with `switchboard daemon start`)');

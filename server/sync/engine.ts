@@ -44,6 +44,8 @@ export class SyncEngine implements SyncPort {
   private inflight = 0;
   private draining = false;
   private drainAgain = false;
+  /** The current link is being closed on purpose, to reconnect at once. */
+  private reconnectAsked = false;
   private pendingAck: { link: RelayLink; seq: number } | undefined;
   /** After a rate-limit rejection nothing is sent before this time. */
   private pausedUntil = 0;
@@ -129,6 +131,7 @@ export class SyncEngine implements SyncPort {
     this.reconnectTimer = undefined;
     if (this.link) {
       // The close handler schedules the next attempt at once (attempt 0).
+      this.reconnectAsked = true;
       this.link.close(1000, 'reconnecting');
       return;
     }
@@ -200,8 +203,10 @@ export class SyncEngine implements SyncPort {
       return this.setState('unauthorized');
     }
     if (this.stopped) return this.setState('offline');
-    if (reason !== 'reconnecting') this.lastError = reason;
-    const delay = reason === 'reconnecting' ? 0 : backoffDelay(this.attempt++, BACKOFF);
+    const asked = this.reconnectAsked;
+    this.reconnectAsked = false;
+    if (!asked) this.lastError = reason;
+    const delay = asked ? 0 : backoffDelay(this.attempt++, BACKOFF);
     this.log.warn(`relay: link closed (${reason}); retrying in ${delay} ms`);
     this.setState('offline');
     this.reconnectTimer = setTimeout(() => void this.connect(), delay);

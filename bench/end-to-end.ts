@@ -4,7 +4,7 @@
  * no storage measured in the same run.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -27,6 +27,31 @@ export interface EndToEndFigures {
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** CPU microseconds per message by process, while the messages flowed (Linux only; empty elsewhere). */
+  cpuUsPerMessage: Record<string, number>;
+}
+
+/** user + system CPU time of a process in ms, from /proc; undefined where there is no /proc. */
+function cpuMs(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Samples the CPU time of named processes now, and returns a function giving each one's use since. */
+function cpuMeter(pids: Record<string, number>): (messages: number) => Record<string, number> {
+  const before = Object.entries(pids).map(([name, pid]) => [name, pid, cpuMs(pid)] as const);
+  return (messages) => {
+    const used: Record<string, number> = {};
+    for (const [name, pid, start] of before) {
+      const end = cpuMs(pid);
+      if (start !== undefined && end !== undefined) used[name] = ((end - start) * 1000) / messages;
+    }
+    return used;
+  };
 }
 
 const WINDOW = 64;
@@ -35,9 +60,9 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-function figures(latencies: number[], elapsedMs: number): EndToEndFigures {
+function figures(latencies: number[], elapsedMs: number, cpuUsPerMessage: Record<string, number>): EndToEndFigures {
   const sorted = [...latencies].sort((a, b) => a - b);
-  return { perSecond: (latencies.length / elapsedMs) * 1000, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99) };
+  return { perSecond: (latencies.length / elapsedMs) * 1000, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), cpuUsPerMessage };
 }
 
 /** Sends `count` messages keeping WINDOW in flight; `sendOne` resolves when the sender has its verdict. */
@@ -50,7 +75,41 @@ async function pump(count: number, sendOne: (i: number) => Promise<void>): Promi
   );
 }
 
-export async function forwarderBaseline(count: number): Promise<EndToEndFigures> {
+/**
+ * Times rounds of messages from send to arrival. The receiving end calls `arrived` with each
+ * message's send time (carried in its body). The first round warms both systems up (JIT,
+ * caches, pools) and is not reported, so the figures compare steady states.
+ */
+class Rounds {
+  private latencies: number[] = [];
+  private expected = 0;
+  private complete: () => void = () => {};
+
+  constructor(private readonly processes: () => Record<string, number>) {}
+
+  arrived(sentAt: number): void {
+    this.latencies.push(performance.now() - sentAt);
+    if (this.latencies.length === this.expected) this.complete();
+  }
+
+  async measure(warmup: number, count: number, sendOne: (i: number) => Promise<void>): Promise<EndToEndFigures> {
+    await this.round(warmup, sendOne);
+    return this.round(count, sendOne);
+  }
+
+  private async round(count: number, sendOne: (i: number) => Promise<void>): Promise<EndToEndFigures> {
+    this.latencies = [];
+    this.expected = count;
+    const done = new Promise<void>((resolve) => (this.complete = resolve));
+    const started = performance.now();
+    const cpu = cpuMeter(this.processes());
+    await pump(count, sendOne);
+    await done;
+    return figures(this.latencies, performance.now() - started, cpu(count));
+  }
+}
+
+export async function forwarderBaseline(warmup: number, count: number): Promise<EndToEndFigures> {
   const forwarder = await startForwarder();
   const open = (user: string) =>
     new Promise<WebSocket>((resolve, reject) => {
@@ -61,29 +120,23 @@ export async function forwarderBaseline(count: number): Promise<EndToEndFigures>
     });
   const a = await open('alice');
   const b = await open('bob');
-  const latencies: number[] = [];
-  let all: () => void = () => {};
-  const done = new Promise<void>((resolve) => (all = resolve));
+  const rounds = new Rounds(() => ({ 'bench (forwarder and both ends)': process.pid }));
   b.on('message', (data) => {
     const frame = JSON.parse(data.toString()) as { type: string; item?: { message: { body: string } } };
-    if (frame.type !== 'deliver') return;
-    latencies.push(performance.now() - Number(frame.item!.message.body.split(' ')[0]));
-    if (latencies.length === count) all();
+    if (frame.type === 'deliver') rounds.arrived(Number(frame.item!.message.body.split(' ')[0]));
   });
   const verdicts = new Map<string, () => void>();
   a.on('message', (data) => {
     const frame = JSON.parse(data.toString()) as { type: string; id?: string };
     if (frame.type === 'verdict') verdicts.get(frame.id!)?.();
   });
-  const started = performance.now();
-  await pump(count, (i) => {
-    const id = `m${i}`;
+  let sent = 0;
+  const result = await rounds.measure(warmup, count, (i) => {
+    const id = `m${sent++}`;
     const verdict = new Promise<void>((resolve) => verdicts.set(id, resolve));
     a.send(JSON.stringify({ type: 'send', message: { id, client_message_id: id, to: 'bob', body: `${performance.now()} message ${i}`, reply_to: null, request_id: null, created_at: new Date().toISOString() } }));
-    return verdict;
+    return verdict.then(() => void verdicts.delete(id));
   });
-  await done;
-  const result = figures(latencies, performance.now() - started);
   a.close();
   b.close();
   await forwarder.close();
@@ -101,7 +154,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30
 /** `SWITCHBOARD_BENCH_PROFILE=<dir>` writes a CPU profile of the relay and both cores there. */
 const profile = process.env.SWITCHBOARD_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.SWITCHBOARD_BENCH_PROFILE] : [];
 
-export async function switchboardEndToEnd(count: number, root: string): Promise<EndToEndFigures> {
+export async function switchboardEndToEnd(warmup: number, count: number, root: string): Promise<EndToEndFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-bench-e2e-'));
   const children: ChildProcess[] = [];
   const clients: SocketClient[] = [];
@@ -128,26 +181,20 @@ export async function switchboardEndToEnd(count: number, root: string): Promise<
     };
     const a = await connect('alice');
     const b = await connect('bob');
-    const latencies: number[] = [];
-    let all: () => void = () => {};
-    const done = new Promise<void>((resolve) => (all = resolve));
+    const rounds = new Rounds(() => ({ relay: relay.pid!, "alice's core": children[1]!.pid!, "bob's core": children[2]!.pid!, 'bench (both ends)': process.pid }));
     b.onNotification((method, params) => {
-      if (method !== 'message/received') return;
-      latencies.push(performance.now() - Number((params as MessageEvent).message.body.split(' ')[0]));
-      if (latencies.length === count) all();
+      if (method === 'message/received') rounds.arrived(Number((params as MessageEvent).message.body.split(' ')[0]));
     });
     await b.call('events/subscribe', {});
-    const started = performance.now();
     const verdictMs: number[] = [];
-    await pump(count, async (i) => {
+    const result = await rounds.measure(warmup, count, async (i) => {
       const t0 = performance.now();
       const r = (await a.call('message/send', { to: 'bob', body: `${t0} message ${i}`, wait_ms: 30_000 })) as { status: string };
       verdictMs.push(performance.now() - t0);
       if (r.status !== 'sent') throw new Error(`send ${i} answered ${r.status}`);
     });
     if (process.env.SWITCHBOARD_BENCH_PROFILE) console.log(`  (sender's verdict p50 ${percentile([...verdictMs].sort((x, y) => x - y), 50).toFixed(1)} ms)`);
-    await done;
-    return figures(latencies, performance.now() - started);
+    return result;
   } finally {
     for (const c of clients) c.close();
     await Promise.all(children.map(stopGracefully));

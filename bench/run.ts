@@ -197,13 +197,15 @@ async function benchBigStore(): Promise<void> {
 }
 
 async function benchEndToEnd(): Promise<void> {
-  console.log('\n[4] end to end A → B through a relay, durable at every hop, 64 sends in flight');
-  const count = quick ? 500 : 3000;
-  const baseline = await forwarderBaseline(count);
-  const ours = await switchboardEndToEnd(count, ROOT);
+  const [warmup, count] = quick ? [300, 1000] : [2000, 10_000];
+  console.log(`\n[4] end to end A → B through a relay, durable at every hop, 64 sends in flight; ${count} messages measured after ${warmup} to warm up`);
+  const baseline = await forwarderBaseline(warmup, count);
+  const ours = await switchboardEndToEnd(warmup, count, ROOT);
   record('A→B messages per second', ours.perSecond, 'msg/s', 'plain ws forwarder, no storage', baseline.perSecond, '≥ 0.3×');
   record('A→B latency p50', ours.p50Ms, 'ms', 'forwarder p50', baseline.p50Ms, 'report');
   record('A→B latency p99', ours.p99Ms, 'ms', 'forwarder p99', baseline.p99Ms, 'report');
+  const cpu = (figures: Record<string, number>) => Object.entries(figures).map(([name, us]) => `${name} ${us.toFixed(0)} µs`).join(', ');
+  console.log(`  CPU per message: ${cpu(ours.cpuUsPerMessage)}; forwarder run: ${cpu(baseline.cpuUsPerMessage)}`);
 }
 
 async function main(): Promise<void> {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { writesPerTurn } from '../server/net/turn-writes';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { RELAY_MAX_FRAME_BYTES, RELAY_PROTOCOL_VERSION, RelayCloseCodes, type CoreToRelayFrame, type HelloFrame, type SendFrame } from '../protocol/relay';
 import { parseCoreFrame } from '../protocol/relay-schemas';
@@ -148,7 +149,7 @@ export class RelayServer {
   // ---- connections ------------------------------------------------------------------------
 
   private accept(socket: WebSocket, request: IncomingMessage): void {
-    const session = new RelaySession(socket, this.store, `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`);
+    const session = new RelaySession(socket, this.store, `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`, writesPerTurn(request.socket));
     if (this.closing) {
       socket.close(RelayCloseCodes.GoingAway, 'relay shutting down');
       return;

@@ -40,6 +40,8 @@ export class RelaySession {
     readonly socket: WebSocket,
     private readonly store: RelayStore,
     readonly remote: string,
+    /** Called before each write: frames written in one turn leave together (see turn-writes.ts). */
+    private readonly holdWrites: () => void = () => {},
   ) {}
 
   get key(): string {
@@ -95,6 +97,7 @@ export class RelaySession {
   private sendText(text: string): void {
     if (!this.isOpen()) return;
     this.inFlight++;
+    this.holdWrites();
     this.socket.send(text, () => {
       this.inFlight--;
       if (this.pumpScheduled && this.inFlight < SEND_WINDOW / 2) this.pump();

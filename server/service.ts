@@ -29,6 +29,7 @@ import { fingerprint } from './fingerprint';
 import { decideIdempotency } from './idempotency';
 import type { OutboxRow, Repository } from './store/repository';
 import type { WriteBatcher } from './store/write-batcher';
+import { PeerTouches } from './store/peer-touches';
 import type { SyncPort } from './sync/port';
 import { sendFrameBytes, sendFrameOf } from './sync/send-frame';
 
@@ -37,21 +38,21 @@ const DEFAULT_LIMIT = 50;
 const ID_PLACEHOLDER = '0'.repeat(36);
 const INDEX_DELAY_MS = 50;
 const INDEX_CHUNK = 20_000;
-/** A peer's last-seen time is rewritten at most this often. */
-const PEER_TOUCH_MS = 1000;
 /** At most this many per-message events for one mark-read by ids. */
 const PER_MESSAGE_EVENT_LIMIT = 500;
 
 export class CoreService {
   private indexTimer: NodeJS.Timeout | undefined;
-  private readonly peerTouchedAt = new Map<string, number>();
+  private readonly peerTouches: PeerTouches;
 
   constructor(
     readonly repo: Repository,
     readonly writes: WriteBatcher,
     readonly sync: SyncPort,
     private readonly localUser: () => string,
-  ) {}
+  ) {
+    this.peerTouches = new PeerTouches(repo, writes);
+  }
 
   async send(p: SendParams): Promise<SendResult> {
     const clientMessageId = p.client_message_id ?? newId();
@@ -100,8 +101,11 @@ export class CoreService {
       return { ...base, status: outcome.status, server_id: row?.server_id ?? null, reason: 'reason' in outcome ? (outcome.reason ?? null) : null };
     }
     const waitMs = p.wait_ms ?? 0;
-    if (waitMs > 0 && this.sync.isOnline()) await this.sync.awaitVerdict(outcome.id, waitMs);
-    // A row just written and not waited on is pending, with nothing to read back.
+    if (waitMs > 0 && this.sync.isOnline()) {
+      const verdict = await this.sync.awaitVerdict(outcome.id, waitMs);
+      if (verdict) return { ...base, ...verdict };
+    }
+    // A row just written and not waited on has no verdict yet, and nothing to read back.
     else if (outcome.fresh) return { ...base, status: 'queued', server_id: null, reason: null };
     return { ...base, ...this.verdictOf(this.repo.outboxById(outcome.id)!) };
   }
@@ -136,16 +140,11 @@ export class CoreService {
       state: 'queued',
       read: true,
     });
-    this.repo.insertOutbox({ client_message_id: clientMessageId, id, fingerprint: fp, now });
-    this.touchPeer(content.to, now);
+    this.peerTouches.touch(content.to, now);
     this.repo.addEvent('outbox/changed', id, now);
-  }
-
-  touchPeer(name: string, now: string): void {
-    const at = Date.now();
-    if (at - (this.peerTouchedAt.get(name) ?? 0) < PEER_TOUCH_MS) return;
-    this.peerTouchedAt.set(name, at);
-    this.repo.touchPeer(name, now);
+    // Last: once claimed, the message leaves when this write commits, so nothing after may fail.
+    const inflight = this.sync.claimOnInsert(sendFrameOf({ id, client_message_id: clientMessageId, created_at: now, ...content }));
+    this.repo.insertOutbox({ client_message_id: clientMessageId, id, fingerprint: fp, now, inflight });
   }
 
   get(id: string): Message {

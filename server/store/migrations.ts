@@ -86,4 +86,12 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 2: the outbox index covers every row that is not done (pending and inflight, which the
+  // sync engine claims, and dead and aborted, which wait on the user), so each of those
+  // lists and counts reads only its own rows, however many sent messages the outbox holds.
+  // Queries must repeat the index's \`state <> 'done'\` term for SQLite to use it.
+  `
+  DROP INDEX outbox_live;
+  CREATE INDEX outbox_open ON outbox (state, created_at) WHERE state <> 'done';
+  `,
 ];

@@ -104,18 +104,27 @@ export class Repository {
       ),
       outboxByClientId: p<OutboxRow>('SELECT * FROM outbox WHERE client_message_id = ?'),
       outboxById: p<OutboxRow>('SELECT * FROM outbox WHERE id = ?'),
-      insertOutbox: p(`INSERT INTO outbox (client_message_id, id, fingerprint, state, created_at, updated_at)
-        VALUES (@client_message_id, @id, @fingerprint, 'pending', @now, @now)`),
+      insertOutbox: p(`INSERT INTO outbox (client_message_id, id, fingerprint, state, attempts, created_at, updated_at)
+        VALUES (@client_message_id, @id, @fingerprint, @state, @attempts, @now, @now)`),
+      anyPending: p<{ one: number }>("SELECT 1 AS one FROM outbox WHERE state <> 'done' AND state = 'pending' LIMIT 1"),
       setOutboxState: p('UPDATE outbox SET state = ?, updated_at = ? WHERE id = ?'),
-      outboxVerdict: p("UPDATE outbox SET state = 'done', verdict = ?, server_id = ?, last_error = NULL, updated_at = ? WHERE id = ?"),
-      outboxFailure: p('UPDATE outbox SET state = ?, last_error = ?, updated_at = ? WHERE id = ?'),
-      outboxRefund: p("UPDATE outbox SET state = 'pending', attempts = max(0, attempts - 1), last_error = ?, updated_at = ? WHERE id = ?"),
+      // A verdict settles only a row still waiting for one: a late verdict for a row already
+      // done or aborted changes nothing (the caller learns that from \`changes\`).
+      outboxVerdict: p("UPDATE outbox SET state = 'done', verdict = ?, server_id = ?, last_error = NULL, updated_at = ? WHERE id = ? AND state NOT IN ('done', 'aborted')"),
+      // A receipt counts only for a message the relay accepted (sent), and only once.
+      markDelivered: p("UPDATE messages SET state = 'delivered' WHERE id = ? AND direction = 'out' AND state = 'sent'"),
+      outboxFailure: p("UPDATE outbox SET state = ?, last_error = ?, updated_at = ? WHERE id = ? AND state NOT IN ('done', 'aborted')"),
+      outboxRefund: p("UPDATE outbox SET state = 'pending', attempts = max(0, attempts - 1), last_error = ?, updated_at = ? WHERE id = ? AND state NOT IN ('done', 'aborted')"),
       outboxInflight: p("UPDATE outbox SET state = 'inflight', attempts = attempts + 1, updated_at = ? WHERE id = ?"),
-      outboxList: p<OutboxRow>('SELECT * FROM outbox ORDER BY created_at DESC, rowid DESC LIMIT 1000'),
-      outboxListState: p<OutboxRow>('SELECT * FROM outbox WHERE state = ? ORDER BY created_at DESC, rowid DESC LIMIT 1000'),
-      outboxClaim: p<OutboxRow>("SELECT * FROM outbox WHERE state = 'pending' ORDER BY created_at, rowid LIMIT ?"),
-      outboxReleaseInflight: p("UPDATE outbox SET state = 'pending', updated_at = ? WHERE state = 'inflight'"),
-      outboxCounts: p<{ state: OutboxState; n: number }>('SELECT state, count(*) AS n FROM outbox GROUP BY state'),
+      // Newest first: rowid order is creation order, and reading it backwards stops at the limit.
+      outboxList: p<OutboxRow>('SELECT * FROM outbox ORDER BY rowid DESC LIMIT 1000'),
+      outboxListDone: p<OutboxRow>("SELECT * FROM outbox WHERE state = 'done' ORDER BY rowid DESC LIMIT 1000"),
+      // The other states go by the outbox_open index: the \`state <> 'done'\` term must be spelled out.
+      outboxListOpen: p<OutboxRow>("SELECT * FROM outbox WHERE state <> 'done' AND state = ? ORDER BY created_at DESC, rowid DESC LIMIT 1000"),
+      outboxClaim: p<OutboxRow>("SELECT * FROM outbox WHERE state <> 'done' AND state = 'pending' ORDER BY created_at, rowid LIMIT ?"),
+      outboxReleaseInflight: p("UPDATE outbox SET state = 'pending', updated_at = ? WHERE state <> 'done' AND state = 'inflight'"),
+      outboxOpenCounts: p<{ state: OutboxState; n: number }>("SELECT state, count(*) AS n FROM outbox WHERE state <> 'done' GROUP BY state"),
+      outboxTotal: p<{ n: number }>('SELECT count(*) AS n FROM outbox'),
       insertEvent: p('INSERT INTO events (type, ref, created_at) VALUES (?, ?, ?)'),
       eventsAfter: p<{ cursor: number; type: EventType; ref: string }>('SELECT cursor, type, ref FROM events WHERE cursor > ? ORDER BY cursor LIMIT ?'),
       lastCursor: p<{ c: number | null }>('SELECT max(cursor) AS c FROM events'),
@@ -219,25 +228,38 @@ export class Repository {
     return this.s.outboxById.get(id);
   }
 
-  insertOutbox(row: { client_message_id: string; id: string; fingerprint: string; now: string }): void {
-    this.s.insertOutbox.run(row);
+  /** A new outbox row: pending, or already inflight when the sync engine claimed it on insert. */
+  insertOutbox(row: { client_message_id: string; id: string; fingerprint: string; now: string; inflight: boolean }): void {
+    this.s.insertOutbox.run({ client_message_id: row.client_message_id, id: row.id, fingerprint: row.fingerprint, now: row.now, state: row.inflight ? 'inflight' : 'pending', attempts: row.inflight ? 1 : 0 });
+  }
+
+  /** Whether any row waits to be claimed: a new message must not overtake it. */
+  hasPendingOutbox(): boolean {
+    return this.s.anyPending.get() !== undefined;
   }
 
   setOutboxState(id: string, state: OutboxState, now: string): void {
     this.s.setOutboxState.run(state, now, id);
   }
 
-  recordOutboxVerdict(id: string, verdict: 'sent' | 'duplicate', serverId: string, now: string): void {
-    this.s.outboxVerdict.run(verdict, serverId, now, id);
+  /** Settles a row still awaiting a verdict; false when it was already done or aborted. */
+  recordOutboxVerdict(id: string, verdict: 'sent' | 'duplicate', serverId: string, now: string): boolean {
+    return this.s.outboxVerdict.run(verdict, serverId, now, id).changes > 0;
   }
 
-  recordOutboxFailure(id: string, state: 'pending' | 'dead', error: string, now: string): void {
-    this.s.outboxFailure.run(state, error, now, id);
+  /** sent → delivered on a recipient's receipt; false when the message was not (or no longer) sent. */
+  markDelivered(id: string): boolean {
+    return this.s.markDelivered.run(id).changes > 0;
+  }
+
+  /** Records a failed attempt on a row not yet done or aborted; false when it was. */
+  recordOutboxFailure(id: string, state: 'pending' | 'dead', error: string, now: string): boolean {
+    return this.s.outboxFailure.run(state, error, now, id).changes > 0;
   }
 
   /** Back to pending without spending an attempt: the relay asked us to slow down, the link was fine. */
-  deferOutbox(id: string, reason: string, now: string): void {
-    this.s.outboxRefund.run(reason, now, id);
+  deferOutbox(id: string, reason: string, now: string): boolean {
+    return this.s.outboxRefund.run(reason, now, id).changes > 0;
   }
 
   /** One more send attempt is on the wire. */
@@ -245,8 +267,10 @@ export class Repository {
     this.s.outboxInflight.run(now, id);
   }
 
+  /** The newest 1000 rows, of one state or of all. */
   outboxRows(state?: OutboxState): OutboxRow[] {
-    return state ? this.s.outboxListState.all(state) : this.s.outboxList.all();
+    if (state === undefined) return this.s.outboxList.all();
+    return state === 'done' ? this.s.outboxListDone.all() : this.s.outboxListOpen.all(state);
   }
 
   pendingOutbox(limit: number): OutboxRow[] {
@@ -257,9 +281,18 @@ export class Repository {
     return this.s.outboxReleaseInflight.run(now).changes;
   }
 
-  outboxCounts(): Record<OutboxState, number> {
+  /** Rows not yet done, by state: read from the index alone, cheap at any outbox size. */
+  outboxOpenCounts(): Record<OutboxState, number> {
     const counts: Record<OutboxState, number> = { pending: 0, inflight: 0, done: 0, dead: 0, aborted: 0 };
-    for (const { state, n } of this.s.outboxCounts.all()) counts[state] = n;
+    for (const { state, n } of this.s.outboxOpenCounts.all()) counts[state] = n;
+    return counts;
+  }
+
+  /** Every state, done included; counting done rows reads the whole table, so not for hot paths. */
+  outboxCounts(): Record<OutboxState, number> {
+    const counts = this.outboxOpenCounts();
+    const open = counts.pending + counts.inflight + counts.dead + counts.aborted;
+    counts.done = (this.s.outboxTotal.get()?.n ?? 0) - open;
     return counts;
   }
 

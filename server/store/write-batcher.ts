@@ -22,6 +22,8 @@ export class WriteBatcher {
   private seenAtLastCheck = 0;
   private oldestAt = 0;
   private readonly commitBatch: (jobs: Job[]) => { ok: boolean; value: unknown }[];
+  /** Registered by the writes of the batch being committed; run once it is durable. */
+  private afterCommitQueue: (() => void)[] = [];
   /** Transactions committed and writes they carried, for the log. */
   readonly stats = { commits: 0, writes: 0 };
   /** Called after each commit, e.g. to push new events to subscribers. */
@@ -35,13 +37,26 @@ export class WriteBatcher {
     const single = db.transaction((job: Job) => job.run());
     this.commitBatch = db.transaction((jobs: Job[]) =>
       jobs.map((job) => {
+        const registered = this.afterCommitQueue.length;
         try {
           return { ok: true, value: single(job) };
         } catch (error) {
+          // The write was rolled back to its savepoint: so are its after-commit actions.
+          this.afterCommitQueue.length = registered;
           return { ok: false, value: error };
         }
       }),
     );
+  }
+
+  /**
+   * Called from inside a write: runs `action` once the transaction holding that write has
+   * committed, before any write's caller hears back, in the order the writes ran. Nothing
+   * runs if the write or the commit fails. For acting on what a write decided (sending a
+   * message it claimed) in commit order, without a second look at the store.
+   */
+  afterCommit(action: () => void): void {
+    this.afterCommitQueue.push(action);
   }
 
   run<T>(write: () => T): Promise<T> {
@@ -90,8 +105,21 @@ export class WriteBatcher {
       this.stats.writes += jobs.length;
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing in this batch is durable.
+      this.afterCommitQueue = [];
       for (const job of jobs) job.reject(error);
       return;
+    }
+    const actions = this.afterCommitQueue;
+    this.afterCommitQueue = [];
+    for (const action of actions) {
+      try {
+        action();
+      } catch (error) {
+        // A bug in an action must not strand the callers of a batch that did commit.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
     }
     for (let i = 0; i < jobs.length; i++) {
       const outcome = outcomes[i]!;

@@ -12,11 +12,12 @@ import { RELAY_MAX_FRAME_BYTES, type DeliverFrame, type SendFrame, type VerdictF
 import { readConfig, readToken, writeConfig, type RelayConfig } from '../config';
 import type { Logger } from '../log';
 import type { HomePaths } from '../paths';
+import { PeerTouches } from '../store/peer-touches';
 import type { Repository } from '../store/repository';
 import type { WriteBatcher } from '../store/write-batcher';
 import { backoffDelay } from './backoff';
-import type { SyncPort } from './port';
-import { sendFrameBytes, sendFrameOf } from './send-frame';
+import type { SendVerdict, SyncPort } from './port';
+import { sendFrameBytes, sendFrameOf, type SendContent } from './send-frame';
 import { RelayLink, type RelayLinkClose } from './relay-link';
 
 /** Sends of one message without a verdict before it is declared dead. */
@@ -51,7 +52,10 @@ export class SyncEngine implements SyncPort {
   private pausedUntil = 0;
   private stopped = false;
   private readonly listeners: ((status: SyncStatus) => void)[] = [];
-  private readonly verdictWaiters = new Map<string, (() => void)[]>();
+  private readonly verdictWaiters = new Map<string, ((verdict: SendVerdict | undefined) => void)[]>();
+  /** The highest delivery seq committed; kept here so a delivery never reads it back. */
+  private cursor: number;
+  private readonly peers: PeerTouches;
   private readonly settleWaiters: (() => void)[] = [];
 
   constructor(
@@ -62,6 +66,8 @@ export class SyncEngine implements SyncPort {
   ) {
     this.config = readConfig(paths);
     this.token = readToken(paths);
+    this.cursor = Number(repo.getState(CURSOR_KEY) ?? 0);
+    this.peers = new PeerTouches(repo, writes);
   }
 
   localUser(): string {
@@ -69,7 +75,7 @@ export class SyncEngine implements SyncPort {
   }
 
   status(): SyncStatus {
-    const counts = this.repo.outboxCounts();
+    const counts = this.repo.outboxOpenCounts();
     return {
       state: this.state,
       relay: this.config.relay,
@@ -112,15 +118,26 @@ export class SyncEngine implements SyncPort {
     if (this.isOnline()) void this.drain();
   }
 
-  awaitVerdict(id: string, ms: number): Promise<void> {
+  claimOnInsert(message: SendContent): boolean {
+    // Anything pending goes first, by the drain; so does everything while a drain is claiming.
+    if (!this.isOnline() || !this.link || this.draining || this.inflight >= SEND_WINDOW || Date.now() < this.pausedUntil) return false;
+    if (this.repo.hasPendingOutbox()) return false;
+    this.inflight++;
+    const link = this.link;
+    // A link lost before the commit leaves the row inflight; the close returns it to pending.
+    this.writes.afterCommit(() => link.send(message));
+    return true;
+  }
+
+  awaitVerdict(id: string, ms: number): Promise<SendVerdict | undefined> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
+      const timer = setTimeout(() => done(undefined), ms);
       const waiters = this.verdictWaiters.get(id) ?? [];
       waiters.push(done);
       this.verdictWaiters.set(id, waiters);
-      function done() {
+      function done(verdict: SendVerdict | undefined) {
         clearTimeout(timer);
-        resolve();
+        resolve(verdict);
       }
     });
   }
@@ -179,7 +196,7 @@ export class SyncEngine implements SyncPort {
       user: this.config.user!,
       token: this.token!,
       device: this.config.device,
-      cursor: Number(this.repo.getState(CURSOR_KEY) ?? 0),
+      cursor: this.cursor,
     });
     if (!result.ok || this.link !== link) return;
     this.attempt = 0;
@@ -240,6 +257,13 @@ export class SyncEngine implements SyncPort {
         const claimed = await this.writes.run(() => {
           const now = new Date().toISOString();
           const frames: SendFrame['message'][] = [];
+          // Sent once the claim commits, in commit order with messages claimed on insert.
+          this.writes.afterCommit(() => {
+            for (const frame of frames) {
+              if (!link.send(frame)) break;
+              this.inflight++;
+            }
+          });
           for (const row of this.repo.pendingOutbox(SEND_WINDOW - this.inflight)) {
             const frame = sendFrameOf(this.repo.message(row.id)!);
             const bytes = sendFrameBytes(frame);
@@ -258,10 +282,6 @@ export class SyncEngine implements SyncPort {
           return frames;
         });
         if (claimed.length === 0) break;
-        for (const frame of claimed) {
-          if (!link.send(frame)) break;
-          this.inflight++;
-        }
       }
     } finally {
       this.draining = false;
@@ -274,24 +294,30 @@ export class SyncEngine implements SyncPort {
 
   private async onVerdict(frame: VerdictFrame): Promise<void> {
     this.inflight = Math.max(0, this.inflight - 1);
-    await this.writes.run(() => {
-      const row = this.repo.outboxById(frame.id);
-      if (!row || row.state === 'done' || row.state === 'aborted') return;
+    // Undefined when the row was no longer awaiting a verdict (done or aborted meanwhile).
+    const verdict = await this.writes.run((): SendVerdict | undefined => {
       const now = new Date().toISOString();
+      let verdict: SendVerdict;
       if (frame.result === 'accepted' || frame.result === 'duplicate') {
-        this.repo.recordOutboxVerdict(frame.id, frame.result === 'accepted' ? 'sent' : 'duplicate', frame.server_id, now);
+        const status = frame.result === 'accepted' ? 'sent' : 'duplicate';
+        if (!this.repo.recordOutboxVerdict(frame.id, status, frame.server_id, now)) return undefined;
         this.repo.setMessageState(frame.id, 'sent', frame.server_id);
+        verdict = { status, server_id: frame.server_id, reason: null };
       } else if (frame.retryable) {
-        this.repo.deferOutbox(frame.id, frame.reason, now);
+        if (!this.repo.deferOutbox(frame.id, frame.reason, now)) return undefined;
         this.pausedUntil = Date.now() + RETRY_REJECTED_MS;
+        verdict = { status: 'queued', server_id: null, reason: frame.reason };
       } else {
-        this.repo.recordOutboxFailure(frame.id, 'dead', `rejected by the relay: ${frame.reason}`, now);
+        const reason = `rejected by the relay: ${frame.reason}`;
+        if (!this.repo.recordOutboxFailure(frame.id, 'dead', reason, now)) return undefined;
         this.repo.setMessageState(frame.id, 'failed');
+        verdict = { status: 'failed', server_id: null, reason };
       }
       this.repo.setState('last_ack_at', now);
       this.repo.addEvent('outbox/changed', frame.id, now);
+      return verdict;
     });
-    this.wakeVerdictWaiters(frame.id);
+    this.wakeVerdictWaiters(frame.id, verdict);
     this.freshnessChanged();
     void this.drain();
   }
@@ -338,18 +364,18 @@ export class SyncEngine implements SyncPort {
             state: 'received',
             read: false,
           });
-          this.repo.touchPeer(m.from, now);
+          this.peers.touch(m.from, now);
           this.repo.addEvent('message/received', m.id, now);
           this.repo.setState('last_inbound_at', now);
         }
-      } else {
-        const row = this.repo.outboxById(item.id);
-        if (row && row.state === 'done') {
-          this.repo.setMessageState(item.id, 'delivered');
-          this.repo.addEvent('message/updated', item.id, now);
-        }
+      } else if (this.repo.markDelivered(item.id)) {
+        this.repo.addEvent('message/updated', item.id, now);
       }
-      if (frame.seq > Number(this.repo.getState(CURSOR_KEY) ?? 0)) this.repo.setState(CURSOR_KEY, String(frame.seq));
+      if (frame.seq > this.cursor) {
+        this.repo.setState(CURSOR_KEY, String(frame.seq));
+        // Only once this write commits; a rolled-back delivery must come again.
+        this.writes.afterCommit(() => (this.cursor = Math.max(this.cursor, frame.seq)));
+      }
     });
     this.ackSoon(link, frame.seq);
     this.freshnessChanged();
@@ -373,11 +399,11 @@ export class SyncEngine implements SyncPort {
     });
   }
 
-  private wakeVerdictWaiters(id: string): void {
+  private wakeVerdictWaiters(id: string, verdict?: SendVerdict): void {
     const waiters = this.verdictWaiters.get(id);
     if (!waiters) return;
     this.verdictWaiters.delete(id);
-    for (const wake of waiters) wake();
+    for (const wake of waiters) wake(verdict);
   }
 
   private freshnessChanged(): void {

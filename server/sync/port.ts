@@ -1,13 +1,26 @@
 /** What the core's services need from the relay sync engine. */
-import type { ConfigureParams, SyncStatus } from '../../protocol/rpc';
+import type { ConfigureParams, SendResult, SyncStatus } from '../../protocol/rpc';
+import type { SendContent } from './send-frame';
+
+/** What a send's caller learns from the relay's verdict. */
+export type SendVerdict = Pick<SendResult, 'status' | 'server_id' | 'reason'>;
 
 export interface SyncPort {
   status(): SyncStatus;
   isOnline(): boolean;
   /** The outbox has new work. */
   kick(): void;
-  /** Resolves when the message's outbox entry has a verdict, or after `ms`. */
-  awaitVerdict(id: string, ms: number): Promise<void>;
+  /**
+   * Called inside the write that stores a new outbound message: claims it for the wire at
+   * once when the link is up and nothing queued is ahead of it. True means the caller stores
+   * the row inflight (one attempt) and the message leaves as soon as that write commits.
+   */
+  claimOnInsert(message: SendContent): boolean;
+  /**
+   * Resolves with the relay's verdict when it arrives, or undefined when the wait ends
+   * another way (after `ms`, or the message died without one): then the outbox row tells.
+   */
+  awaitVerdict(id: string, ms: number): Promise<SendVerdict | undefined>;
   /** Resolves once a connection attempt in progress has ended, or after `ms`. */
   whenSettled(ms: number): Promise<void>;
   reconnect(): void;

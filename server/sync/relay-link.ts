@@ -19,6 +19,7 @@ import {
   type WelcomeFrame,
 } from '../../protocol/relay';
 import { parseRelayFrame } from '../../protocol/relay-schemas';
+import { writesPerTurn } from '../net/turn-writes';
 
 export interface RelayLinkConnectOptions {
   /** ws:// or wss:// */
@@ -82,6 +83,8 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
   private localClose: RelayLinkClose | undefined;
   private sawUnauthorized = false;
   private settleConnect: ((result: RelayLinkConnectResult) => void) | undefined;
+  /** Called before each write: frames written in one turn leave together (see turn-writes.ts). */
+  private holdWrites: () => void = () => {};
 
   get state(): RelayLinkState {
     return this.currentState;
@@ -109,6 +112,7 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
     this.deadline = handshakeTimeoutMs;
     this.startWatchdog(Math.min(1000, Math.max(10, handshakeTimeoutMs / 4)));
 
+    socket.on('upgrade', (response) => (this.holdWrites = writesPerTurn(response.socket)));
     socket.on('open', () => {
       this.lastFrameAt = Date.now();
       this.write({ type: 'hello', v: RELAY_PROTOCOL_VERSION, user: options.user, token: options.token, device: options.device, cursor: options.cursor });
@@ -137,6 +141,7 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
 
   private write(frame: CoreToRelayFrame): boolean {
     if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
+    this.holdWrites();
     this.socket.send(JSON.stringify(frame));
     return true;
   }

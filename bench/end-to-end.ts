@@ -54,7 +54,7 @@ function cpuMeter(pids: Record<string, number>): (messages: number) => Record<st
   };
 }
 
-const WINDOW = 64;
+const WINDOW = Number(process.env.SB_WINDOW ?? 64);
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;

@@ -67,13 +67,15 @@ export class CoreService {
     }
     // The body limit counts UTF-8 bytes, but the relay measures the JSON-encoded frame, where
     // a control character takes six: refuse here what the relay could never take.
-    const frameBytes = sendFrameBytes(sendFrameOf({ ...content, id: ID_PLACEHOLDER, client_message_id: clientMessageId, created_at: new Date().toISOString() }));
+    const frameBytes = mayExceedFrame(content, clientMessageId) ? sendFrameBytes(sendFrameOf({ ...content, id: ID_PLACEHOLDER, client_message_id: clientMessageId, created_at: new Date().toISOString() })) : 0;
     if (frameBytes > RELAY_MAX_FRAME_BYTES) {
       throw invalidParams(`body: makes a ${frameBytes}-byte frame once JSON-encoded (control characters take six bytes each); the relay takes at most ${RELAY_MAX_FRAME_BYTES}`);
     }
     const fp = fingerprint(content);
+    const minted = p.client_message_id === undefined;
     const outcome = await this.writes.run(() => {
-      const existing = this.repo.outboxByClientId(clientMessageId);
+      // An id minted here a moment ago cannot be in the outbox yet.
+      const existing = minted ? undefined : this.repo.outboxByClientId(clientMessageId);
       const decision = decideIdempotency(existing, fp);
       if (decision.action === 'conflict') {
         throw new CoreError(
@@ -290,6 +292,16 @@ export class CoreService {
     this.sync.reconnect();
     return this.sync.status();
   }
+}
+
+/**
+ * Whether a send could make a frame over the relay's limit, so is worth encoding to measure.
+ * JSON takes at most six bytes for a UTF-16 unit (\uXXXX); 512 covers the keys, the id, the
+ * timestamp and the punctuation.
+ */
+function mayExceedFrame(content: { to: string; body: string; reply_to: string | null; request_id: string | null }, clientMessageId: string): boolean {
+  const units = content.body.length + content.to.length + (content.reply_to?.length ?? 0) + (content.request_id?.length ?? 0) + clientMessageId.length;
+  return units * 6 + 512 > RELAY_MAX_FRAME_BYTES;
 }
 
 function describeOffline(state: SyncStatus['state']): string {

@@ -24,6 +24,8 @@ export class WriteBatcher {
   private readonly commitBatch: (jobs: Job[]) => { ok: boolean; value: unknown }[];
   /** Registered by the writes of the batch being committed; run once it is durable. */
   private afterCommitQueue: (() => void)[] = [];
+  /** Registered by the writes of the batch being committed; run once, last, inside its transaction. */
+  private beforeCommitQueue = new Map<string, () => void>();
   /** Transactions committed and writes they carried, for the log. */
   readonly stats = { commits: 0, writes: 0 };
   /** Called after each commit, e.g. to push new events to subscribers. */
@@ -35,8 +37,8 @@ export class WriteBatcher {
     private readonly options: { grouped: boolean } = { grouped: true },
   ) {
     const single = db.transaction((job: Job) => job.run());
-    this.commitBatch = db.transaction((jobs: Job[]) =>
-      jobs.map((job) => {
+    this.commitBatch = db.transaction((jobs: Job[]) => {
+      const outcomes = jobs.map((job) => {
         const registered = this.afterCommitQueue.length;
         try {
           return { ok: true, value: single(job) };
@@ -45,8 +47,21 @@ export class WriteBatcher {
           this.afterCommitQueue.length = registered;
           return { ok: false, value: error };
         }
-      }),
-    );
+      });
+      // Outside every savepoint: if one of these fails, the whole batch does.
+      for (const write of this.beforeCommitQueue.values()) write();
+      return outcomes;
+    });
+  }
+
+  /**
+   * Called from inside a write: runs `write` once at the end of the batch's transaction,
+   * however many writes of the batch asked for it under the same `key`. For state that only
+   * needs its latest value stored (a cursor, a timestamp): one row write per batch instead
+   * of one per write. A failure there fails the whole batch.
+   */
+  beforeCommit(key: string, write: () => void): void {
+    if (!this.beforeCommitQueue.has(key)) this.beforeCommitQueue.set(key, write);
   }
 
   /**
@@ -101,10 +116,12 @@ export class WriteBatcher {
     let outcomes: { ok: boolean; value: unknown }[];
     try {
       outcomes = this.commitBatch(jobs);
+      this.beforeCommitQueue.clear();
       this.stats.commits++;
       this.stats.writes += jobs.length;
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing in this batch is durable.
+      this.beforeCommitQueue.clear();
       this.afterCommitQueue = [];
       for (const job of jobs) job.reject(error);
       return;

@@ -56,6 +56,8 @@ export class SyncEngine implements SyncPort {
   /** The highest delivery seq committed; kept here so a delivery never reads it back. */
   private cursor: number;
   private readonly peers: PeerTouches;
+  /** Sync-state rows to write at the end of the current batch: the newest value wins. */
+  private readonly stateAtCommit = new Map<string, string>();
   private readonly settleWaiters: (() => void)[] = [];
 
   constructor(
@@ -313,8 +315,8 @@ export class SyncEngine implements SyncPort {
         this.repo.setMessageState(frame.id, 'failed');
         verdict = { status: 'failed', server_id: null, reason };
       }
-      this.repo.setState('last_ack_at', now);
       this.repo.addEvent('outbox/changed', frame.id, now);
+      this.setStateAtCommit('last_ack_at', now);
       return verdict;
     });
     this.wakeVerdictWaiters(frame.id, verdict);
@@ -366,13 +368,13 @@ export class SyncEngine implements SyncPort {
           });
           this.peers.touch(m.from, now);
           this.repo.addEvent('message/received', m.id, now);
-          this.repo.setState('last_inbound_at', now);
+          this.setStateAtCommit('last_inbound_at', now);
         }
       } else if (this.repo.markDelivered(item.id)) {
         this.repo.addEvent('message/updated', item.id, now);
       }
-      if (frame.seq > this.cursor) {
-        this.repo.setState(CURSOR_KEY, String(frame.seq));
+      if (frame.seq > Math.max(this.cursor, Number(this.stateAtCommit.get(CURSOR_KEY) ?? 0))) {
+        this.setStateAtCommit(CURSOR_KEY, String(frame.seq));
         // Only once this write commits; a rolled-back delivery must come again.
         this.writes.afterCommit(() => (this.cursor = Math.max(this.cursor, frame.seq)));
       }
@@ -396,6 +398,18 @@ export class SyncEngine implements SyncPort {
       const ack = this.pendingAck;
       this.pendingAck = undefined;
       if (ack) ack.link.ack(ack.seq);
+    });
+  }
+
+  /**
+   * Called last in a write (nothing after it may fail): the row is written once at the end of
+   * the batch, not once per delivery or verdict in it.
+   */
+  private setStateAtCommit(key: string, value: string): void {
+    this.stateAtCommit.set(key, value);
+    this.writes.beforeCommit('sync-state', () => {
+      for (const [k, v] of this.stateAtCommit) this.repo.setState(k, v);
+      this.stateAtCommit.clear();
     });
   }
 

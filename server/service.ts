@@ -86,8 +86,8 @@ export class CoreService {
       }
       if (decision.action === 'insert') {
         const id = newId();
-        this.insertOutbound(id, clientMessageId, fp, content);
-        return { id, status: 'queued' as const, fresh: true };
+        const claimed = this.insertOutbound(id, clientMessageId, fp, content);
+        return { id, status: 'queued' as const, fresh: true, claimed };
       }
       const row = existing!;
       if (decision.action === 'refuse') {
@@ -96,7 +96,7 @@ export class CoreService {
       }
       return { id: row.id, status: decision.status, fresh: false };
     });
-    if (outcome.fresh) this.sync.kick();
+    if (outcome.fresh && !outcome.claimed) this.sync.kick();
     const base = { id: outcome.id, client_message_id: clientMessageId, to: p.to };
     if (outcome.status !== 'queued') {
       const row = this.repo.outboxById(outcome.id);
@@ -125,7 +125,8 @@ export class CoreService {
     }
   }
 
-  private insertOutbound(id: string, clientMessageId: string, fp: string, content: { to: string; body: string; reply_to: string | null; request_id: string | null }): void {
+  /** Stores a new outbound message; true when the sync engine claimed it for the wire at once. */
+  private insertOutbound(id: string, clientMessageId: string, fp: string, content: { to: string; body: string; reply_to: string | null; request_id: string | null }): boolean {
     const now = new Date().toISOString();
     this.repo.insertMessage({
       id,
@@ -147,6 +148,7 @@ export class CoreService {
     // Last: once claimed, the message leaves when this write commits, so nothing after may fail.
     const inflight = this.sync.claimOnInsert(sendFrameOf({ id, client_message_id: clientMessageId, created_at: now, ...content }));
     this.repo.insertOutbox({ client_message_id: clientMessageId, id, fingerprint: fp, now, inflight });
+    return inflight;
   }
 
   get(id: string): Message {

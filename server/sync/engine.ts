@@ -43,6 +43,12 @@ export class SyncEngine implements SyncPort {
   private retryTimer: NodeJS.Timeout | undefined;
   private freshnessTimer: NodeJS.Timeout | undefined;
   private inflight = 0;
+  /**
+   * Rows may be pending: set when a message is stored unclaimed or a row goes back to
+   * pending, cleared when a drain finds nothing left to claim. Without it every verdict
+   * would start a drain that only reads an empty outbox, and blocks claims on insert meanwhile.
+   */
+  private backlog = true;
   private draining = false;
   private drainAgain = false;
   /** The current link is being closed on purpose, to reconnect at once. */
@@ -117,6 +123,7 @@ export class SyncEngine implements SyncPort {
   }
 
   kick(): void {
+    this.backlog = true;
     if (this.isOnline()) void this.drain();
   }
 
@@ -206,6 +213,7 @@ export class SyncEngine implements SyncPort {
     this.connectedSince = new Date().toISOString();
     this.log.info(`relay: online at ${this.config.relay} as ${this.config.user}`);
     this.setState('online');
+    this.backlog = true;
     void this.drain();
   }
 
@@ -283,7 +291,10 @@ export class SyncEngine implements SyncPort {
           }
           return frames;
         });
-        if (claimed.length === 0) break;
+        if (claimed.length === 0) {
+          this.backlog = false;
+          break;
+        }
       }
     } finally {
       this.draining = false;
@@ -307,6 +318,7 @@ export class SyncEngine implements SyncPort {
         verdict = { status, server_id: frame.server_id, reason: null };
       } else if (frame.retryable) {
         if (!this.repo.deferOutbox(frame.id, frame.reason, now)) return undefined;
+        this.backlog = true;
         this.pausedUntil = Date.now() + RETRY_REJECTED_MS;
         verdict = { status: 'queued', server_id: null, reason: frame.reason };
       } else {
@@ -321,7 +333,7 @@ export class SyncEngine implements SyncPort {
     });
     this.wakeVerdictWaiters(frame.id, verdict);
     this.freshnessChanged();
-    void this.drain();
+    if (this.backlog) void this.drain();
   }
 
   /**

@@ -1,0 +1,187 @@
+/** The core's store: group commit's hooks, the outbox queries' plans, the v1 → v2 migration. */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { openStore, schemaVersion, type Db } from '../../server/store/db';
+import { MIGRATIONS } from '../../server/store/migrations';
+import { PeerTouches } from '../../server/store/peer-touches';
+import { Repository } from '../../server/store/repository';
+import { WriteBatcher } from '../../server/store/write-batcher';
+import { tempHome } from '../support/cli';
+
+let home: ReturnType<typeof tempHome>;
+let db: Db;
+let repo: Repository;
+let writes: WriteBatcher;
+
+beforeEach(() => {
+  home = tempHome('sb-store-');
+  db = openStore(join(home.home, 'store.db'), home.home);
+  repo = new Repository(db);
+  writes = new WriteBatcher(db);
+});
+
+afterEach(() => {
+  db.close();
+  home.cleanup();
+});
+
+const stateOf = (key: string) => repo.getState(key);
+
+describe('WriteBatcher hooks', () => {
+  test('after-commit actions run once the batch commits, in write order, before any caller hears back', async () => {
+    const seen: string[] = [];
+    const first = writes.run(() => {
+      repo.setState('a', '1');
+      writes.afterCommit(() => seen.push(`after a (committed: ${readCommitted('a')})`));
+    });
+    const second = writes.run(() => writes.afterCommit(() => seen.push('after b')));
+    void first.then(() => seen.push('caller a'));
+    await Promise.all([first, second]);
+    assert.deepEqual(seen, ['after a (committed: 1)', 'after b', 'caller a']);
+  });
+
+  test('a write that throws takes its after-commit actions with it; its neighbours keep theirs', async () => {
+    const seen: string[] = [];
+    const failing = writes.run(() => {
+      repo.setState('lost', 'x');
+      writes.afterCommit(() => seen.push('failed write'));
+      throw new Error('boom');
+    });
+    const fine = writes.run(() => {
+      repo.setState('kept', 'y');
+      writes.afterCommit(() => seen.push('fine write'));
+    });
+    await assert.rejects(failing, /boom/);
+    await fine;
+    assert.deepEqual(seen, ['fine write']);
+    assert.equal(stateOf('lost'), undefined);
+    assert.equal(stateOf('kept'), 'y');
+  });
+
+  test('a failed commit runs no after-commit action and rejects every write of the batch', async () => {
+    const seen: string[] = [];
+    const a = writes.run(() => writes.afterCommit(() => seen.push('a')));
+    // A before-commit write runs outside the savepoints: its failure is the batch's failure.
+    const b = writes.run(() =>
+      writes.beforeCommit('fails', () => {
+        throw new Error('disk full');
+      }),
+    );
+    await assert.rejects(a, /disk full/);
+    await assert.rejects(b, /disk full/);
+    assert.deepEqual(seen, []);
+    // The batcher carries on with the next batch.
+    await writes.run(() => repo.setState('after', 'ok'));
+    assert.equal(stateOf('after'), 'ok');
+  });
+
+  test('before-commit writes run once per batch and key, last, inside the transaction', async () => {
+    let runs = 0;
+    let latest = '';
+    const write = (value: string) =>
+      writes.run(() => {
+        latest = value;
+        writes.beforeCommit('cursor', () => {
+          runs++;
+          repo.setState('cursor', latest);
+        });
+      });
+    await Promise.all([write('1'), write('2'), write('3')]);
+    assert.equal(runs, 1, 'three writes in one batch share one before-commit write');
+    assert.equal(stateOf('cursor'), '3');
+    await write('4');
+    assert.equal(runs, 2, 'the next batch gets its own');
+    assert.equal(stateOf('cursor'), '4');
+  });
+});
+
+/** What another connection sees: only committed data. */
+function readCommitted(key: string): string | undefined {
+  const reader = new Database(join(home.home, 'store.db'), { readonly: true });
+  try {
+    return (reader.prepare('SELECT value FROM sync_state WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  } finally {
+    reader.close();
+  }
+}
+
+describe('peer last-seen writes', () => {
+  test('at most once a second per peer, and only counted once the write commits', async () => {
+    const peers = new PeerTouches(repo, writes);
+    const now = '2026-01-01T00:00:00.000Z';
+    await assert.rejects(
+      writes.run(() => {
+        peers.touch('bob', now);
+        throw new Error('rolled back');
+      }),
+    );
+    assert.deepEqual(repo.peers(), [], 'the rolled-back touch wrote nothing');
+    await writes.run(() => peers.touch('bob', now));
+    assert.deepEqual(repo.peers().map((p) => p.name), ['bob'], 'so the next touch was not skipped');
+    await writes.run(() => peers.touch('bob', '2026-01-01T00:00:00.500Z'));
+    assert.equal(repo.peers()[0]!.last_at, now, 'a touch within the second is skipped');
+  });
+});
+
+describe('outbox queries', () => {
+  // The statements are private to the repository; their SQL is read back from it here.
+  const statements = () => (repo as unknown as { s: Record<string, { source: string }> }).s;
+  const plan = (name: string, ...args: unknown[]) =>
+    (db.prepare(`EXPLAIN QUERY PLAN ${statements()[name]!.source}`).all(...args) as { detail: string }[]).map((r) => r.detail).join(' | ');
+
+  test('the sync engine and the outbox lists read open rows through the index, never the whole outbox', () => {
+    // A scan here once made every drain read every message ever sent.
+    for (const [name, args] of [
+      ['outboxClaim', [10]],
+      ['anyPending', []],
+      ['outboxListOpen', ['dead']],
+      ['outboxReleaseInflight', ['now']],
+      ['outboxOpenCounts', []],
+    ] as const) {
+      const detail = plan(name, ...args);
+      assert.match(detail, /INDEX outbox_open/, `${name}: ${detail}`);
+      assert.doesNotMatch(detail, /TEMP B-TREE/, `${name}: ${detail}`);
+    }
+    assert.doesNotMatch(plan('outboxList'), /TEMP B-TREE/, 'the full list reads newest first without sorting');
+  });
+
+  test('lists and counts agree with the rows, done ones included', async () => {
+    const now = new Date().toISOString();
+    await writes.run(() => {
+      for (const [i, state] of (['pending', 'inflight', 'done', 'done', 'dead'] as const).entries()) {
+        repo.insertOutbox({ client_message_id: `c${i}`, id: `m${i}`, fingerprint: 'f', now, inflight: state === 'inflight' });
+        if (state === 'done') repo.recordOutboxVerdict(`m${i}`, 'sent', `s${i}`, now);
+        if (state === 'dead') repo.recordOutboxFailure(`m${i}`, 'dead', 'gave up', now);
+      }
+    });
+    assert.deepEqual(repo.outboxCounts(), { pending: 1, inflight: 1, done: 2, dead: 1, aborted: 0 });
+    assert.deepEqual(repo.outboxOpenCounts(), { pending: 1, inflight: 1, done: 0, dead: 1, aborted: 0 });
+    assert.deepEqual(repo.outboxRows('done').map((r) => r.id), ['m3', 'm2']);
+    assert.deepEqual(repo.outboxRows().map((r) => r.id), ['m4', 'm3', 'm2', 'm1', 'm0']);
+    assert.equal(repo.hasPendingOutbox(), true);
+    assert.equal(repo.recordOutboxVerdict('m2', 'sent', 'again', now), false, 'a second verdict for a done row changes nothing');
+  });
+});
+
+describe('migration 2', () => {
+  test('a version-1 store keeps its rows and gets the open-outbox index', () => {
+    const path = join(home.home, 'v1.db');
+    const old = new Database(path);
+    old.exec(MIGRATIONS[0]!);
+    old.pragma('user_version = 1');
+    old.prepare("INSERT INTO outbox (client_message_id, id, fingerprint, state, created_at, updated_at) VALUES ('c', 'm', 'f', 'pending', 'now', 'now')").run();
+    old.close();
+    const migrated = openStore(path, home.home);
+    try {
+      assert.equal(schemaVersion(migrated), MIGRATIONS.length);
+      const indexes = (migrated.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox'").all() as { name: string }[]).map((r) => r.name);
+      assert.ok(indexes.includes('outbox_open'), indexes.join());
+      assert.ok(!indexes.includes('outbox_live'), indexes.join());
+      assert.equal(new Repository(migrated).hasPendingOutbox(), true);
+    } finally {
+      migrated.close();
+    }
+  });
+});

@@ -113,9 +113,9 @@ export const errorFrameSchema = z.object({
   message: z.string(),
 });
 
-// `verdict` is itself a union on `result`, so the outer union is a plain one; zod tries the
-// members in order and the `type` literal rejects the wrong ones at once.
-export const relayToCoreFrameSchema = z.union([
+// Picked by `type` (the verdict member is itself picked by `result`): a frame is checked
+// against its own shape only, with no failed attempts at the others.
+export const relayToCoreFrameSchema = z.discriminatedUnion('type', [
   welcomeFrameSchema,
   verdictFrameSchema,
   deliverFrameSchema,

@@ -1,5 +1,6 @@
 /** One test per cell of the idempotency table, against the real store through the service. */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { OUTBOX_STATES, type OutboxState } from '../../protocol/rpc';
 import { Core } from '../../server/core';
@@ -16,6 +17,9 @@ describe('fingerprint', () => {
     assert.equal(fingerprint({ to: 'bob', body: 'hi' }), fingerprint({ body: 'hi', to: 'bob', reply_to: null }));
     assert.notEqual(fingerprint({ to: 'bob', body: 'hi' }), fingerprint({ to: 'bob', body: 'hi!' }));
     assert.notEqual(fingerprint({ to: 'bob', body: 'hi' }), fingerprint({ to: 'bob', body: 'hi', reply_to: 'x' }));
+    // Fingerprints are stored: the fast encoding must stay the canonical one.
+    const content = { to: 'bob', body: 'hi "there"\n', reply_to: 'r', request_id: null };
+    assert.equal(fingerprint(content), createHash('sha256').update(canonicalJson(content)).digest('hex'));
   });
 });
 

@@ -64,6 +64,8 @@ export class SyncEngine implements SyncPort {
   private readonly peers: PeerTouches;
   /** Sync-state rows to write at the end of the current batch: the newest value wins. */
   private readonly stateAtCommit = new Map<string, string>();
+  /** Verdicts and deliveries received this turn, stored together by storeInbound. */
+  private inbound: (VerdictFrame | DeliverFrame)[] = [];
   private readonly settleWaiters: (() => void)[] = [];
 
   constructor(
@@ -196,8 +198,8 @@ export class SyncEngine implements SyncPort {
     const link = new RelayLink();
     this.link = link;
     this.setState('connecting');
-    link.on('verdict', (frame) => this.onVerdict(frame).catch((error) => this.storeFailed(link, error)));
-    link.on('deliver', (frame) => this.onDeliver(link, frame).catch((error) => this.storeFailed(link, error)));
+    link.on('verdict', (frame) => this.onFrame(link, frame));
+    link.on('deliver', (frame) => this.onFrame(link, frame));
     link.on('error', (error) => this.log.warn(`relay: ${error.message}`));
     link.on('close', (info) => void this.onClose(link, info));
     const result = await link.connect({
@@ -305,35 +307,66 @@ export class SyncEngine implements SyncPort {
     }
   }
 
-  private async onVerdict(frame: VerdictFrame): Promise<void> {
-    this.inflight = Math.max(0, this.inflight - 1);
-    // Undefined when the row was no longer awaiting a verdict (done or aborted meanwhile).
-    const verdict = await this.writes.run((): SendVerdict | undefined => {
-      const now = new Date().toISOString();
-      let verdict: SendVerdict;
-      if (frame.result === 'accepted' || frame.result === 'duplicate') {
-        const status = frame.result === 'accepted' ? 'sent' : 'duplicate';
-        if (!this.repo.recordOutboxVerdict(frame.id, status, frame.server_id, now)) return undefined;
-        this.repo.setMessageState(frame.id, 'sent', frame.server_id);
-        verdict = { status, server_id: frame.server_id, reason: null };
-      } else if (frame.retryable) {
-        if (!this.repo.deferOutbox(frame.id, frame.reason, now)) return undefined;
-        this.backlog = true;
-        this.pausedUntil = Date.now() + RETRY_REJECTED_MS;
-        verdict = { status: 'queued', server_id: null, reason: frame.reason };
-      } else {
-        const reason = `rejected by the relay: ${frame.reason}`;
-        if (!this.repo.recordOutboxFailure(frame.id, 'dead', reason, now)) return undefined;
-        this.repo.setMessageState(frame.id, 'failed');
-        verdict = { status: 'failed', server_id: null, reason };
-      }
-      this.repo.addEvent('outbox/changed', frame.id, now);
-      this.setStateAtCommit('last_ack_at', now);
-      return verdict;
-    });
-    this.wakeVerdictWaiters(frame.id, verdict);
+  /**
+   * Frames that arrive together (one read from the socket) are stored in one write: one
+   * savepoint and one wake-up for the lot instead of one per frame.
+   */
+  private onFrame(link: RelayLink, frame: VerdictFrame | DeliverFrame): void {
+    if (frame.type === 'verdict') this.inflight = Math.max(0, this.inflight - 1);
+    this.inbound.push(frame);
+    if (this.inbound.length === 1) queueMicrotask(() => void this.storeInbound(link));
+  }
+
+  private async storeInbound(link: RelayLink): Promise<void> {
+    const frames = this.inbound;
+    this.inbound = [];
+    let stored: { verdicts: [id: string, verdict: SendVerdict | undefined][]; highestSeq: number };
+    try {
+      stored = await this.writes.run(() => {
+        const now = new Date().toISOString();
+        const verdicts: [string, SendVerdict | undefined][] = [];
+        let highestSeq = 0;
+        for (const frame of frames) {
+          if (frame.type === 'verdict') verdicts.push([frame.id, this.storeVerdict(frame, now)]);
+          else {
+            this.storeDelivery(frame, now);
+            highestSeq = Math.max(highestSeq, frame.seq);
+          }
+        }
+        return { verdicts, highestSeq };
+      });
+    } catch (error) {
+      return this.storeFailed(link, error);
+    }
+    for (const [id, verdict] of stored.verdicts) this.wakeVerdictWaiters(id, verdict);
+    // Committed before acked: a crash in between only means a redelivery, which is dropped.
+    if (stored.highestSeq > 0) this.ackSoon(link, stored.highestSeq);
     this.freshnessChanged();
-    if (this.backlog) void this.drain();
+    if (stored.verdicts.length > 0 && this.backlog) void this.drain();
+  }
+
+  /** Inside a write. Undefined when the row was no longer awaiting a verdict (done or aborted meanwhile). */
+  private storeVerdict(frame: VerdictFrame, now: string): SendVerdict | undefined {
+    let verdict: SendVerdict;
+    if (frame.result === 'accepted' || frame.result === 'duplicate') {
+      const status = frame.result === 'accepted' ? 'sent' : 'duplicate';
+      if (!this.repo.recordOutboxVerdict(frame.id, status, frame.server_id, now)) return undefined;
+      this.repo.setMessageState(frame.id, 'sent', frame.server_id);
+      verdict = { status, server_id: frame.server_id, reason: null };
+    } else if (frame.retryable) {
+      if (!this.repo.deferOutbox(frame.id, frame.reason, now)) return undefined;
+      this.backlog = true;
+      this.pausedUntil = Date.now() + RETRY_REJECTED_MS;
+      verdict = { status: 'queued', server_id: null, reason: frame.reason };
+    } else {
+      const reason = `rejected by the relay: ${frame.reason}`;
+      if (!this.repo.recordOutboxFailure(frame.id, 'dead', reason, now)) return undefined;
+      this.repo.setMessageState(frame.id, 'failed');
+      verdict = { status: 'failed', server_id: null, reason };
+    }
+    this.repo.addEvent('outbox/changed', frame.id, now);
+    this.setStateAtCommit('last_ack_at', now);
+    return verdict;
   }
 
   /**
@@ -355,44 +388,39 @@ export class SyncEngine implements SyncPort {
     this.retryTimer.unref();
   }
 
-  /** Commits the delivery, then acks it: a crash in between only means a redelivery, which is dropped. */
-  private async onDeliver(link: RelayLink, frame: DeliverFrame): Promise<void> {
-    await this.writes.run(() => {
-      const now = new Date().toISOString();
-      const item = frame.item;
-      if (item.kind === 'message') {
-        const m = item.message;
-        if (!this.repo.hasInbound(m.id)) {
-          this.repo.insertMessage({
-            id: m.id,
-            client_message_id: m.client_message_id,
-            server_id: item.server_id,
-            conversation: m.from,
-            direction: 'in',
-            from: m.from,
-            to: m.to,
-            body: m.body,
-            reply_to: m.reply_to,
-            request_id: m.request_id,
-            created_at: m.created_at,
-            state: 'received',
-            read: false,
-          });
-          this.peers.touch(m.from, now);
-          this.repo.addEvent('message/received', m.id, now);
-          this.setStateAtCommit('last_inbound_at', now);
-        }
-      } else if (this.repo.markDelivered(item.id)) {
-        this.repo.addEvent('message/updated', item.id, now);
+  /** Inside a write: a duplicate delivery (redelivered after a crash before its ack) stores nothing. */
+  private storeDelivery(frame: DeliverFrame, now: string): void {
+    const item = frame.item;
+    if (item.kind === 'message') {
+      const m = item.message;
+      if (!this.repo.hasInbound(m.id)) {
+        this.repo.insertMessage({
+          id: m.id,
+          client_message_id: m.client_message_id,
+          server_id: item.server_id,
+          conversation: m.from,
+          direction: 'in',
+          from: m.from,
+          to: m.to,
+          body: m.body,
+          reply_to: m.reply_to,
+          request_id: m.request_id,
+          created_at: m.created_at,
+          state: 'received',
+          read: false,
+        });
+        this.peers.touch(m.from, now);
+        this.repo.addEvent('message/received', m.id, now);
+        this.setStateAtCommit('last_inbound_at', now);
       }
-      if (frame.seq > Math.max(this.cursor, Number(this.stateAtCommit.get(CURSOR_KEY) ?? 0))) {
-        this.setStateAtCommit(CURSOR_KEY, String(frame.seq));
-        // Only once this write commits; a rolled-back delivery must come again.
-        this.writes.afterCommit(() => (this.cursor = Math.max(this.cursor, frame.seq)));
-      }
-    });
-    this.ackSoon(link, frame.seq);
-    this.freshnessChanged();
+    } else if (this.repo.markDelivered(item.id)) {
+      this.repo.addEvent('message/updated', item.id, now);
+    }
+    if (frame.seq > Math.max(this.cursor, Number(this.stateAtCommit.get(CURSOR_KEY) ?? 0))) {
+      this.setStateAtCommit(CURSOR_KEY, String(frame.seq));
+      // Only once this write commits; a rolled-back delivery must come again.
+      this.writes.afterCommit(() => (this.cursor = Math.max(this.cursor, frame.seq)));
+    }
   }
 
   /**

@@ -23,6 +23,13 @@ async function stopGracefully(child: ChildProcess): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
+/** Messages measured, sent first to warm up (not measured), and kept in flight. */
+export interface EndToEndLoad {
+  count: number;
+  warmup: number;
+  window: number;
+}
+
 export interface EndToEndFigures {
   perSecond: number;
   p50Ms: number;
@@ -54,8 +61,6 @@ function cpuMeter(pids: Record<string, number>): (messages: number) => Record<st
   };
 }
 
-const WINDOW = Number(process.env.SB_WINDOW ?? 64);
-
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -65,11 +70,11 @@ function figures(latencies: number[], elapsedMs: number, cpuUsPerMessage: Record
   return { perSecond: (latencies.length / elapsedMs) * 1000, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), cpuUsPerMessage };
 }
 
-/** Sends `count` messages keeping WINDOW in flight; `sendOne` resolves when the sender has its verdict. */
-async function pump(count: number, sendOne: (i: number) => Promise<void>): Promise<void> {
+/** Sends `count` messages keeping `window` in flight; `sendOne` resolves when the sender has its verdict. */
+async function pump(count: number, window: number, sendOne: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(
-    Array.from({ length: WINDOW }, async () => {
+    Array.from({ length: window }, async () => {
       while (next < count) await sendOne(next++);
     }),
   );
@@ -92,24 +97,24 @@ class Rounds {
     if (this.latencies.length === this.expected) this.complete();
   }
 
-  async measure(warmup: number, count: number, sendOne: (i: number) => Promise<void>): Promise<EndToEndFigures> {
-    await this.round(warmup, sendOne);
-    return this.round(count, sendOne);
+  async measure(load: EndToEndLoad, sendOne: (i: number) => Promise<void>): Promise<EndToEndFigures> {
+    await this.round(load.warmup, load.window, sendOne);
+    return this.round(load.count, load.window, sendOne);
   }
 
-  private async round(count: number, sendOne: (i: number) => Promise<void>): Promise<EndToEndFigures> {
+  private async round(count: number, window: number, sendOne: (i: number) => Promise<void>): Promise<EndToEndFigures> {
     this.latencies = [];
     this.expected = count;
     const done = new Promise<void>((resolve) => (this.complete = resolve));
     const started = performance.now();
     const cpu = cpuMeter(this.processes());
-    await pump(count, sendOne);
+    await pump(count, window, sendOne);
     await done;
     return figures(this.latencies, performance.now() - started, cpu(count));
   }
 }
 
-export async function forwarderBaseline(warmup: number, count: number): Promise<EndToEndFigures> {
+export async function forwarderBaseline(load: EndToEndLoad): Promise<EndToEndFigures> {
   const forwarder = await startForwarder();
   const open = (user: string) =>
     new Promise<WebSocket>((resolve, reject) => {
@@ -131,7 +136,7 @@ export async function forwarderBaseline(warmup: number, count: number): Promise<
     if (frame.type === 'verdict') verdicts.get(frame.id!)?.();
   });
   let sent = 0;
-  const result = await rounds.measure(warmup, count, (i) => {
+  const result = await rounds.measure(load, (i) => {
     const id = `m${sent++}`;
     const verdict = new Promise<void>((resolve) => verdicts.set(id, resolve));
     a.send(JSON.stringify({ type: 'send', message: { id, client_message_id: id, to: 'bob', body: `${performance.now()} message ${i}`, reply_to: null, request_id: null, created_at: new Date().toISOString() } }));
@@ -154,7 +159,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30
 /** `SWITCHBOARD_BENCH_PROFILE=<dir>` writes a CPU profile of the relay and both cores there. */
 const profile = process.env.SWITCHBOARD_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.SWITCHBOARD_BENCH_PROFILE] : [];
 
-export async function switchboardEndToEnd(warmup: number, count: number, root: string): Promise<EndToEndFigures> {
+export async function switchboardEndToEnd(load: EndToEndLoad, root: string): Promise<EndToEndFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-bench-e2e-'));
   const children: ChildProcess[] = [];
   const clients: SocketClient[] = [];
@@ -187,7 +192,7 @@ export async function switchboardEndToEnd(warmup: number, count: number, root: s
     });
     await b.call('events/subscribe', {});
     const verdictMs: number[] = [];
-    const result = await rounds.measure(warmup, count, async (i) => {
+    const result = await rounds.measure(load, async (i) => {
       const t0 = performance.now();
       const r = (await a.call('message/send', { to: 'bob', body: `${t0} message ${i}`, wait_ms: 30_000 })) as { status: string };
       verdictMs.push(performance.now() - t0);

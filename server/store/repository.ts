@@ -80,9 +80,10 @@ export class Repository {
     this.s = {
       insertMessage: p(`INSERT INTO messages (id, client_message_id, server_id, conversation, direction, sender, recipient, body, reply_to, request_id, created_at, state, read)
         VALUES (@id, @client_message_id, @server_id, @conversation, @direction, @from, @to, @body, @reply_to, @request_id, @created_at, @state, @read)`),
-      messageById: p<MessageRow>("SELECT * FROM messages WHERE id = ? ORDER BY direction = 'in' DESC LIMIT 1"),
+      // 'in' sorts before 'out': the inbound copy of a message to oneself wins, read in index order.
+      messageById: p<MessageRow>('SELECT * FROM messages WHERE id = ? ORDER BY direction LIMIT 1'),
       inboundExists: p<{ one: number }>("SELECT 1 AS one FROM messages WHERE id = ? AND direction = 'in'"),
-      messageSeq: p<{ seq: number }>("SELECT seq FROM messages WHERE id = ? ORDER BY direction = 'in' DESC LIMIT 1"),
+      messageSeq: p<{ seq: number }>('SELECT seq FROM messages WHERE id = ? ORDER BY direction LIMIT 1'),
       setMessageState: p("UPDATE messages SET state = ?, server_id = coalesce(?, server_id) WHERE id = ? AND direction = 'out'"),
       inboxAll: p<MessageRow>("SELECT * FROM messages WHERE direction = 'in' ORDER BY seq DESC LIMIT ?"),
       inboxUnread: p<MessageRow>("SELECT * FROM messages WHERE read = 0 AND direction = 'in' ORDER BY seq DESC LIMIT ?"),

@@ -147,6 +147,17 @@ describe('outbox queries', () => {
     assert.doesNotMatch(plan('outboxList'), /TEMP B-TREE/, 'the full list reads newest first without sorting');
   });
 
+  test('a message is read by id in index order, the inbound copy first, with no sort', async () => {
+    for (const name of ['messageById', 'messageSeq']) assert.doesNotMatch(plan(name, 'x'), /TEMP B-TREE|SCAN/, name);
+    const now = new Date().toISOString();
+    const self = { id: 'm', client_message_id: 'c', server_id: null, conversation: 'me', from: 'me', to: 'me', body: 'note to self', reply_to: null, request_id: null, created_at: now, read: true };
+    await writes.run(() => {
+      repo.insertMessage({ ...self, direction: 'out', state: 'sent' });
+      repo.insertMessage({ ...self, direction: 'in', state: 'received' });
+    });
+    assert.equal(repo.message('m')?.direction, 'in');
+  });
+
   test('lists and counts agree with the rows, done ones included', async () => {
     const now = new Date().toISOString();
     await writes.run(() => {

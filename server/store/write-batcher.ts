@@ -26,6 +26,8 @@ export class WriteBatcher {
   private afterCommitQueue: (() => void)[] = [];
   /** Registered by the writes of the batch being committed; run once, last, inside its transaction. */
   private beforeCommitQueue = new Map<string, () => void>();
+  /** Counts transactions begun, committed or not: tells a write which batch it is in. */
+  batch = 0;
   /** Transactions committed and writes they carried, for the log. */
   readonly stats = { commits: 0, writes: 0 };
   /** Called after each commit, e.g. to push new events to subscribers. */
@@ -114,6 +116,7 @@ export class WriteBatcher {
 
   private commit(jobs: Job[]): void {
     let outcomes: { ok: boolean; value: unknown }[];
+    this.batch++;
     try {
       outcomes = this.commitBatch(jobs);
       this.beforeCommitQueue.clear();

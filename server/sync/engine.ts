@@ -43,6 +43,9 @@ export class SyncEngine implements SyncPort {
   private retryTimer: NodeJS.Timeout | undefined;
   private freshnessTimer: NodeJS.Timeout | undefined;
   private inflight = 0;
+  /** Messages claimed on insert in batch `claimBatch` (see WriteBatcher.batch), not yet on the wire. */
+  private claimedInBatch = 0;
+  private claimBatch = -1;
   /**
    * Rows may be pending: set when a message is stored unclaimed or a row goes back to
    * pending, cleared when a drain finds nothing left to claim. Without it every verdict
@@ -66,6 +69,8 @@ export class SyncEngine implements SyncPort {
   private readonly stateAtCommit = new Map<string, string>();
   /** Verdicts and deliveries received this turn, stored together by storeInbound. */
   private inbound: (VerdictFrame | DeliverFrame)[] = [];
+  /** Links on which a frame could not be stored: closing, and never acked again. */
+  private readonly failedLinks = new WeakSet<RelayLink>();
   private readonly settleWaiters: (() => void)[] = [];
 
   constructor(
@@ -131,12 +136,20 @@ export class SyncEngine implements SyncPort {
 
   claimOnInsert(message: SendContent): boolean {
     // Anything pending goes first, by the drain; so does everything while a drain is claiming.
-    if (!this.isOnline() || !this.link || this.draining || this.inflight >= SEND_WINDOW || Date.now() < this.pausedUntil) return false;
+    if (this.claimBatch !== this.writes.batch) {
+      this.claimBatch = this.writes.batch;
+      this.claimedInBatch = 0;
+    }
+    if (!this.isOnline() || !this.link || this.draining || this.inflight + this.claimedInBatch >= SEND_WINDOW || Date.now() < this.pausedUntil) return false;
     if (this.repo.hasPendingOutbox()) return false;
-    this.inflight++;
     const link = this.link;
-    // A link lost before the commit leaves the row inflight; the close returns it to pending.
-    this.writes.afterCommit(() => link.send(message));
+    // Claims of a batch count against the window until it ends, committed or not; once on the
+    // wire they count as inflight. A link lost before the commit leaves the row inflight, and
+    // the close returns it to pending.
+    this.claimedInBatch++;
+    this.writes.afterCommit(() => {
+      if (link.send(message)) this.inflight++;
+    });
     return true;
   }
 
@@ -326,12 +339,21 @@ export class SyncEngine implements SyncPort {
         const now = new Date().toISOString();
         const verdicts: [string, SendVerdict | undefined][] = [];
         let highestSeq = 0;
+        let received = false;
         for (const frame of frames) {
           if (frame.type === 'verdict') verdicts.push([frame.id, this.storeVerdict(frame, now)]);
           else {
-            this.storeDelivery(frame, now);
+            received = this.storeDelivery(frame, now) || received;
             highestSeq = Math.max(highestSeq, frame.seq);
           }
+        }
+        // Last, once every frame is stored: a frame that throws rolls back the whole write,
+        // and the cursor must never move past a delivery that was not kept.
+        if (verdicts.length > 0) this.setStateAtCommit('last_ack_at', now);
+        if (received) this.setStateAtCommit('last_inbound_at', now);
+        if (highestSeq > Math.max(this.cursor, Number(this.stateAtCommit.get(CURSOR_KEY) ?? 0))) {
+          this.setStateAtCommit(CURSOR_KEY, String(highestSeq));
+          this.writes.afterCommit(() => (this.cursor = Math.max(this.cursor, highestSeq)));
         }
         return { verdicts, highestSeq };
       });
@@ -365,7 +387,6 @@ export class SyncEngine implements SyncPort {
       verdict = { status: 'failed', server_id: null, reason };
     }
     this.repo.addEvent('outbox/changed', frame.id, now);
-    this.setStateAtCommit('last_ack_at', now);
     return verdict;
   }
 
@@ -374,6 +395,8 @@ export class SyncEngine implements SyncPort {
    * or recorded, so dropping the link makes the relay send it again after reconnecting.
    */
   private storeFailed(link: RelayLink, error: unknown): void {
+    // Nothing more is acked on this link: a cumulative ack for a later frame would cover the lost one.
+    this.failedLinks.add(link);
     this.lastError = `could not store a relay frame: ${(error as Error)?.message ?? String(error)}`;
     this.log.error(`relay: ${this.lastError}`);
     link.close(1011, 'store error');
@@ -388,8 +411,11 @@ export class SyncEngine implements SyncPort {
     this.retryTimer.unref();
   }
 
-  /** Inside a write: a duplicate delivery (redelivered after a crash before its ack) stores nothing. */
-  private storeDelivery(frame: DeliverFrame, now: string): void {
+  /**
+   * Inside a write: a duplicate delivery (redelivered after a crash before its ack) stores
+   * nothing. True when it stored a new inbound message.
+   */
+  private storeDelivery(frame: DeliverFrame, now: string): boolean {
     const item = frame.item;
     if (item.kind === 'message') {
       const m = item.message;
@@ -411,16 +437,12 @@ export class SyncEngine implements SyncPort {
         });
         this.peers.touch(m.from, now);
         this.repo.addEvent('message/received', m.id, now);
-        this.setStateAtCommit('last_inbound_at', now);
+        return true;
       }
     } else if (this.repo.markDelivered(item.id)) {
       this.repo.addEvent('message/updated', item.id, now);
     }
-    if (frame.seq > Math.max(this.cursor, Number(this.stateAtCommit.get(CURSOR_KEY) ?? 0))) {
-      this.setStateAtCommit(CURSOR_KEY, String(frame.seq));
-      // Only once this write commits; a rolled-back delivery must come again.
-      this.writes.afterCommit(() => (this.cursor = Math.max(this.cursor, frame.seq)));
-    }
+    return false;
   }
 
   /**
@@ -437,7 +459,7 @@ export class SyncEngine implements SyncPort {
     process.nextTick(() => {
       const ack = this.pendingAck;
       this.pendingAck = undefined;
-      if (ack) ack.link.ack(ack.seq);
+      if (ack && !this.failedLinks.has(ack.link)) ack.link.ack(ack.seq);
     });
   }
 
@@ -448,8 +470,10 @@ export class SyncEngine implements SyncPort {
   private setStateAtCommit(key: string, value: string): void {
     this.stateAtCommit.set(key, value);
     this.writes.beforeCommit('sync-state', () => {
-      for (const [k, v] of this.stateAtCommit) this.repo.setState(k, v);
+      // Taken before writing: after a failed batch nothing stale is carried into the next one.
+      const rows = [...this.stateAtCommit];
       this.stateAtCommit.clear();
+      for (const [k, v] of rows) this.repo.setState(k, v);
     });
   }
 

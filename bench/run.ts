@@ -197,8 +197,8 @@ async function benchBigStore(): Promise<void> {
 }
 
 async function benchEndToEnd(): Promise<void> {
-  const [warmup, count] = quick ? [300, 1000] : [2000, 10_000];
-  console.log(`\n[4] end to end A → B through a relay, durable at every hop; ${count} messages measured after ${warmup} to warm up`);
+  const [warmup, count, repeats] = quick ? [300, 1000, 1] : [2000, 10_000, 3];
+  console.log(`\n[4] end to end A → B through a relay, durable at every hop; after ${warmup} messages to warm up, the median of ${repeats} rounds of ${count}`);
   // Per process, and in cores kept busy (µs per message × messages per second): the forwarder
   // is one process on one core, our pipeline four processes sharing the machine's cores.
   const cpu = (figures: EndToEndFigures) => {
@@ -208,7 +208,7 @@ async function benchEndToEnd(): Promise<void> {
   };
   // 64 in flight: an agent or two; 256: a busy fleet, where throughput, not latency, is the limit.
   for (const window of [64, 256]) {
-    const load = { count, warmup, window };
+    const load = { count, repeats, warmup, window };
     const baseline = await forwarderBaseline(load);
     const ours = await switchboardEndToEnd(load, ROOT);
     record(`A→B messages per second, ${window} in flight`, ours.perSecond, 'msg/s', 'plain ws forwarder, no storage', baseline.perSecond, '≥ 0.3×');

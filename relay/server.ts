@@ -289,14 +289,26 @@ export class RelayServer {
       session.refusedForRate = { clientMessageId: client_message_id, until: Date.now() + ORDER_HOLD_MS };
       return answer({ type: 'verdict', result: 'rejected', client_message_id, id, reason: 'rate limit exceeded; retry shortly', retryable: true });
     }
-    this.writes.run(() => this.ledger.recordSend(identity.user, frame.message, new Date())).then(
-      (outcome) => {
-        answer(outcome.verdict);
-        this.push(outcome.deliveries);
+    // Sends that arrive together (one read from the socket) are stored in one write.
+    session.sendsToStore.push({ message: frame.message, answer });
+    if (session.sendsToStore.length === 1) queueMicrotask(() => this.storeSends(session, identity.user));
+  }
+
+  private storeSends(session: RelaySession, sender: string): void {
+    const sends = session.sendsToStore.splice(0);
+    this.writes.run(() => {
+      const now = new Date();
+      return sends.map((send) => this.ledger.recordSend(sender, send.message, now));
+    }).then(
+      (outcomes) => {
+        outcomes.forEach((outcome, i) => sends[i]!.answer(outcome.verdict));
+        for (const outcome of outcomes) this.push(outcome.deliveries);
       },
       (err: unknown) => {
         this.settings.log(`send failed to commit: ${err instanceof Error ? err.message : String(err)}`);
-        answer({ type: 'verdict', result: 'rejected', client_message_id, id, reason: 'relay storage error', retryable: true });
+        for (const { message, answer } of sends) {
+          answer({ type: 'verdict', result: 'rejected', client_message_id: message.client_message_id, id: message.id, reason: 'relay storage error', retryable: true });
+        }
       },
     );
   }

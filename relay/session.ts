@@ -3,7 +3,7 @@
  * the pump that streams its deliveries in sequence order with bounded buffering.
  */
 import type WebSocket from 'ws';
-import type { RelayToCoreFrame, VerdictFrame } from '../protocol/relay';
+import type { RelayToCoreFrame, SendFrame, VerdictFrame } from '../protocol/relay';
 import type { RelayStore } from './store';
 
 export type SessionState = 'awaiting-hello' | 'authenticating' | 'ready' | 'closed';
@@ -29,6 +29,8 @@ export class RelaySession {
   lastFrameAt = Date.now();
   /** Frames that arrived while the token was being checked; handled right after welcome. */
   readonly heldFrames: string[] = [];
+  /** Sends that passed the rate checks this turn, stored together by the server. */
+  readonly sendsToStore: { message: SendFrame['message']; answer: (verdict: VerdictFrame) => void }[] = [];
 
   /** The next delivery seq this connection has not yet been sent. */
   private nextSeq = 1;

@@ -145,7 +145,8 @@ export class CoreService {
     });
     this.peerTouches.touch(content.to, now);
     this.repo.addEvent('outbox/changed', id, now);
-    // Last: once claimed, the message leaves when this write commits, so nothing after may fail.
+    // A claimed message leaves once this write commits; if the row below fails to insert, the
+    // write rolls back and its send with it (WriteBatcher.afterCommit).
     const inflight = this.sync.claimOnInsert(sendFrameOf({ id, client_message_id: clientMessageId, created_at: now, ...content }));
     this.repo.insertOutbox({ client_message_id: clientMessageId, id, fingerprint: fp, now, inflight });
     return inflight;

@@ -65,6 +65,10 @@ export class RelayServer {
     },
   ) {
     this.lastDataVersion = store.dataVersion();
+    writes.onDurabilityLost = (error) => {
+      settings.log(`${error.message}; shutting down`);
+      void this.close();
+    };
   }
 
   static async start(options: RelayServerOptions): Promise<RelayServer> {
@@ -90,7 +94,7 @@ export class RelayServer {
       const server = new RelayServer(
         store,
         new RelayLedger(store, settings.maxBodyBytes),
-        new WriteBatcher(store.db, { grouped: settings.groupCommit }),
+        new WriteBatcher(store.db, { grouped: settings.groupCommit, syncOffThread: true }),
         new RateLimiter(settings.ratePerSecond),
         http,
         wss,
@@ -386,6 +390,8 @@ export class RelayServer {
     for (const session of this.sessions) session.socket.terminate();
     this.wss.close();
     await Promise.race([httpClosed, grace]);
+    await this.writes.idle();
+    this.writes.dispose();
     this.store.close();
     this.settings.log(`stopped (${this.writes.stats.writes} writes in ${this.writes.stats.commits} commits)`);
   }

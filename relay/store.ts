@@ -1,6 +1,7 @@
 /**
  * The relay's SQLite store: plain reads and writes, no protocol decisions (those live in
- * ledger.ts). WAL with synchronous=FULL: a commit is on disk before the relay answers.
+ * ledger.ts). WAL with synchronous=FULL; the server's WriteBatcher fsyncs the WAL itself, off
+ * the event loop: either way a commit is on disk before the relay answers.
  */
 import Database from 'better-sqlite3';
 import { migrate } from './migrations';

@@ -54,7 +54,7 @@ export class Core {
     try {
       db = openStore(paths.store, paths.home);
       const repo = new Repository(db);
-      const writes = new WriteBatcher(db, { grouped: process.env.SWITCHBOARD_GROUP_COMMIT !== 'off' });
+      const writes = new WriteBatcher(db, { grouped: process.env.SWITCHBOARD_GROUP_COMMIT !== 'off', syncOffThread: true });
       const config = readConfig(paths);
       writeConfig(paths, config); // persists a freshly minted device id
       let service!: CoreService;
@@ -77,6 +77,10 @@ export class Core {
       };
       const dispatcher = new Dispatcher(service, hub, context);
       core = new Core(paths, lock, db, service, hub, dispatcher, sync, options);
+      writes.onDurabilityLost = (error) => {
+        options.log.error(`store: ${error.message}; stopping the core`);
+        void core.stop();
+      };
       // Anything left inflight by a crash goes back to pending: the relay dedupes resends.
       await writes.run(() => repo.releaseInflight(new Date().toISOString()));
       if (options.serve) await core.serve();
@@ -125,7 +129,9 @@ export class Core {
       await this.server?.close();
       await this.sync.stop();
       this.service.stopIndexing();
-      this.service.writes.flush();
+      // Everything queued commits, and everything committed is on disk, before the store closes.
+      await this.service.writes.idle();
+      this.service.writes.dispose();
       this.db.close();
       this.lock.release();
       const { commits, writes } = this.service.writes.stats;

@@ -2,8 +2,9 @@
  * Opens the store: one SQLite file in WAL mode, migrated to the current schema.
  *
  * `synchronous = FULL`: in WAL mode every commit fsyncs the WAL before it returns, so a
- * committed transaction survives a process kill *and* a power loss. NORMAL would only
- * survive a process kill. Group commit (see write-batcher.ts) keeps FULL cheap.
+ * committed transaction survives a process kill *and* a power loss. The core's WriteBatcher
+ * switches its connection to NORMAL and fsyncs the WAL itself, off the event loop, before
+ * anyone is told of a commit (see write-batcher.ts): the same guarantee.
  */
 import Database from 'better-sqlite3';
 import { chmodSync, existsSync } from 'node:fs';

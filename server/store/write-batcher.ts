@@ -1,9 +1,16 @@
 /**
  * Group commit. Writes requested in the same turn of the event loop run in one transaction,
  * each inside its own savepoint so one failing write does not undo its neighbours; every
- * caller's promise settles only after that transaction has committed (and, with
- * `synchronous = FULL`, reached the disk). Many concurrent sends thus share one fsync.
+ * caller's promise settles only after that transaction has committed and reached the disk.
+ * Many concurrent sends thus share one fsync.
+ *
+ * With `syncOffThread`, the batcher makes commits durable itself: the connection runs with
+ * `synchronous = NORMAL` (a commit writes the WAL but does not fsync it) and the WAL file is
+ * fsynced on libuv's thread pool before anyone hears of the batch, while the event loop goes
+ * on with the next batch. Batches committed during one fsync share the next. SQLite still
+ * fsyncs the WAL before each checkpoint, so a checkpoint never moves unsynced frames.
  */
+import { closeSync, fdatasync, openSync } from 'node:fs';
 import type { Db } from './db';
 
 /** Most writes in one transaction, and the longest the first of them waits for company. */
@@ -14,6 +21,20 @@ interface Job {
   run: () => unknown;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+}
+
+/** A committed batch, told to its callers once durable. */
+interface Committed {
+  jobs: Job[];
+  outcomes: { ok: boolean; value: unknown }[];
+  actions: (() => void)[];
+}
+
+export interface WriteBatcherOptions {
+  /** false commits each write alone: only for measuring what group commit buys. */
+  grouped?: boolean;
+  /** fsync the WAL off the event loop (see above). Needs a file database in WAL mode. */
+  syncOffThread?: boolean;
 }
 
 export class WriteBatcher {
@@ -30,14 +51,28 @@ export class WriteBatcher {
   batch = 0;
   /** Transactions committed and writes they carried, for the log. */
   readonly stats = { commits: 0, writes: 0 };
-  /** Called after each commit, e.g. to push new events to subscribers. */
+  /** Called after each batch is durable, e.g. to push new events to subscribers. */
   onCommit: () => void = () => {};
+  /**
+   * Called once if an fsync fails: the batches it covered are rejected, and so is every write
+   * after it, since the kernel may have dropped what it could not write. The owner should stop.
+   */
+  onDurabilityLost: (error: Error) => void = (error) => {
+    throw error;
+  };
+  private readonly grouped: boolean;
+  private readonly walPath: string | undefined;
+  private walFd: number | undefined;
+  private syncing = false;
+  private awaitingSync: Committed[] = [];
+  private lost: Error | undefined;
 
-  /** `grouped: false` commits each write alone: only for measuring what group commit buys. */
-  constructor(
-    db: Db,
-    private readonly options: { grouped: boolean } = { grouped: true },
-  ) {
+  constructor(db: Db, options: WriteBatcherOptions = {}) {
+    this.grouped = options.grouped ?? true;
+    if (options.syncOffThread && !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal') {
+      this.walPath = `${db.name}-wal`;
+      db.pragma('synchronous = NORMAL');
+    }
     const single = db.transaction((job: Job) => job.run());
     this.commitBatch = db.transaction((jobs: Job[]) => {
       const outcomes = jobs.map((job) => {
@@ -77,6 +112,7 @@ export class WriteBatcher {
   }
 
   run<T>(write: () => T): Promise<T> {
+    if (this.lost) return Promise.reject(this.lost);
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run: write, resolve: resolve as (value: unknown) => void, reject });
       if (!this.scheduled) {
@@ -103,15 +139,15 @@ export class WriteBatcher {
     this.flush();
   }
 
-  /** Commits everything queued now; returns once the transaction is durable. */
+  /** Commits everything queued now. Its callers hear back once it is durable: see `idle()`. */
   flush(): void {
     this.scheduled = false;
     const all = this.queue;
     if (all.length === 0) return;
     this.queue = [];
-    if (this.options.grouped) this.commit(all);
+    if (this.grouped) this.commit(all);
     else for (const job of all) this.commit([job]);
-    this.onCommit();
+    if (this.walPath === undefined) this.onCommit();
   }
 
   private commit(jobs: Job[]): void {
@@ -129,8 +165,45 @@ export class WriteBatcher {
       for (const job of jobs) job.reject(error);
       return;
     }
-    const actions = this.afterCommitQueue;
+    const committed = { jobs, outcomes, actions: this.afterCommitQueue };
     this.afterCommitQueue = [];
+    if (this.walPath === undefined) return this.settle(committed);
+    this.awaitingSync.push(committed);
+    this.syncSoon();
+  }
+
+  /** One fsync at a time; the batches committed while it runs wait for the next. */
+  private syncSoon(): void {
+    if (this.syncing || this.awaitingSync.length === 0 || this.lost) return;
+    const batches = this.awaitingSync;
+    this.awaitingSync = [];
+    this.syncing = true;
+    let fd: number;
+    try {
+      fd = this.walFd ??= openSync(this.walPath!, 'r+');
+    } catch (error) {
+      return this.durabilityLost(error as Error, batches);
+    }
+    fdatasync(fd, (error) => {
+      this.syncing = false;
+      if (error) return this.durabilityLost(error, batches);
+      for (const batch of batches) this.settle(batch);
+      this.onCommit();
+      this.syncSoon();
+    });
+  }
+
+  private durabilityLost(cause: Error, batches: Committed[]): void {
+    this.syncing = false;
+    this.lost = new Error(`the store could not be made durable: ${cause.message}`);
+    for (const batch of [...batches, ...this.awaitingSync]) for (const job of batch.jobs) job.reject(this.lost);
+    this.awaitingSync = [];
+    for (const job of this.queue.splice(0)) job.reject(this.lost);
+    this.onDurabilityLost(this.lost);
+  }
+
+  /** Tells a durable batch's writes: their after-commit actions first, then their callers. */
+  private settle({ jobs, outcomes, actions }: Committed): void {
     for (const action of actions) {
       try {
         action();
@@ -152,12 +225,18 @@ export class WriteBatcher {
     return this.queue.length;
   }
 
-  /** Resolves once everything queued so far has committed (or failed). */
+  /** Resolves once everything queued or committed so far is durable (or has failed). */
   idle(): Promise<void> {
-    if (this.queue.length === 0) return Promise.resolve();
+    if (this.queue.length === 0 && !this.syncing && this.awaitingSync.length === 0) return Promise.resolve();
     return this.run(() => undefined).then(
       () => undefined,
       () => undefined,
     );
+  }
+
+  /** Closes the batcher's own handle on the WAL file; call after `idle()`, before closing the store. */
+  dispose(): void {
+    if (this.walFd !== undefined) closeSync(this.walFd);
+    this.walFd = undefined;
   }
 }

@@ -1,5 +1,6 @@
 /** The core's store: group commit's hooks, the outbox queries' plans, the v1 → v2 migration. */
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -94,6 +95,38 @@ describe('WriteBatcher hooks', () => {
     await write('4');
     assert.equal(runs, 2, 'the next batch gets its own');
     assert.equal(stateOf('cursor'), '4');
+  });
+});
+
+describe('WriteBatcher with the fsync off the event loop', () => {
+  test('the connection stops fsyncing on commit; writes, hooks and events are told only after the batcher has synced', async () => {
+    const offThread = new WriteBatcher(db, { syncOffThread: true });
+    assert.equal(db.pragma('synchronous', { simple: true }), 1, 'NORMAL: the batcher does the fsync');
+    const seen: string[] = [];
+    offThread.onCommit = () => seen.push('onCommit');
+    const write = offThread.run(() => {
+      repo.setState('k', 'v');
+      offThread.afterCommit(() => seen.push('after commit'));
+    });
+    void write.then(() => seen.push('caller'));
+    const idle = offThread.idle().then(() => seen.push('idle'));
+    await Promise.all([write, idle]);
+    assert.deepEqual(seen, ['after commit', 'onCommit', 'caller', 'idle']);
+    assert.equal(stateOf('k'), 'v');
+    offThread.dispose();
+  });
+
+  test('a failed sync rejects its writes and every later one, and tells the owner once', async () => {
+    const offThread = new WriteBatcher(db, { syncOffThread: true });
+    const lost: Error[] = [];
+    offThread.onDurabilityLost = (error) => lost.push(error);
+    // The batcher opens the WAL by name at its first sync: gone, it cannot sync.
+    await writes.run(() => repo.setState('before', '1'));
+    rmSync(`${db.name}-wal`);
+    await assert.rejects(offThread.run(() => repo.setState('k', 'v')), /could not be made durable/);
+    await assert.rejects(offThread.run(() => repo.setState('k2', 'v')), /could not be made durable/);
+    assert.equal(lost.length, 1);
+    await offThread.idle();
   });
 });
 

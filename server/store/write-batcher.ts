@@ -27,7 +27,13 @@ interface Job {
 interface Committed {
   jobs: Job[];
   outcomes: { ok: boolean; value: unknown }[];
-  actions: (() => void)[];
+  actions: AfterCommit[];
+}
+
+/** What to do once the write is durable, and what to do instead if it never will be. */
+interface AfterCommit {
+  action: () => void;
+  otherwise?: () => void;
 }
 
 export interface WriteBatcherOptions {
@@ -44,11 +50,9 @@ export class WriteBatcher {
   private oldestAt = 0;
   private readonly commitBatch: (jobs: Job[]) => { ok: boolean; value: unknown }[];
   /** Registered by the writes of the batch being committed; run once it is durable. */
-  private afterCommitQueue: (() => void)[] = [];
+  private afterCommitQueue: AfterCommit[] = [];
   /** Registered by the writes of the batch being committed; run once, last, inside its transaction. */
   private beforeCommitQueue = new Map<string, () => void>();
-  /** Counts transactions begun, committed or not: tells a write which batch it is in. */
-  batch = 0;
   /** Transactions committed and writes they carried, for the log. */
   readonly stats = { commits: 0, writes: 0 };
   /** Called after each batch is durable, e.g. to push new events to subscribers. */
@@ -81,7 +85,7 @@ export class WriteBatcher {
           return { ok: true, value: single(job) };
         } catch (error) {
           // The write was rolled back to its savepoint: so are its after-commit actions.
-          this.afterCommitQueue.length = registered;
+          abandon(this.afterCommitQueue.splice(registered));
           return { ok: false, value: error };
         }
       });
@@ -102,13 +106,13 @@ export class WriteBatcher {
   }
 
   /**
-   * Called from inside a write: runs `action` once the transaction holding that write has
-   * committed, before any write's caller hears back, in the order the writes ran. Nothing
-   * runs if the write or the commit fails. For acting on what a write decided (sending a
-   * message it claimed) in commit order, without a second look at the store.
+   * Called from inside a write: runs `action` once the transaction holding that write is
+   * durable, before any write's caller hears back, in the order the writes ran. If the write
+   * rolls back or the batch fails, `otherwise` runs instead. For acting on what a write
+   * decided (sending a message it claimed) in commit order, without a second look at the store.
    */
-  afterCommit(action: () => void): void {
-    this.afterCommitQueue.push(action);
+  afterCommit(action: () => void, otherwise?: () => void): void {
+    this.afterCommitQueue.push({ action, otherwise });
   }
 
   run<T>(write: () => T): Promise<T> {
@@ -152,7 +156,6 @@ export class WriteBatcher {
 
   private commit(jobs: Job[]): void {
     let outcomes: { ok: boolean; value: unknown }[];
-    this.batch++;
     try {
       outcomes = this.commitBatch(jobs);
       this.beforeCommitQueue.clear();
@@ -161,7 +164,7 @@ export class WriteBatcher {
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing in this batch is durable.
       this.beforeCommitQueue.clear();
-      this.afterCommitQueue = [];
+      abandon(this.afterCommitQueue.splice(0));
       for (const job of jobs) job.reject(error);
       return;
     }
@@ -196,7 +199,10 @@ export class WriteBatcher {
   private durabilityLost(cause: Error, batches: Committed[]): void {
     this.syncing = false;
     this.lost = new Error(`the store could not be made durable: ${cause.message}`);
-    for (const batch of [...batches, ...this.awaitingSync]) for (const job of batch.jobs) job.reject(this.lost);
+    for (const batch of [...batches, ...this.awaitingSync]) {
+      abandon(batch.actions);
+      for (const job of batch.jobs) job.reject(this.lost);
+    }
     this.awaitingSync = [];
     for (const job of this.queue.splice(0)) job.reject(this.lost);
     this.onDurabilityLost(this.lost);
@@ -204,7 +210,7 @@ export class WriteBatcher {
 
   /** Tells a durable batch's writes: their after-commit actions first, then their callers. */
   private settle({ jobs, outcomes, actions }: Committed): void {
-    for (const action of actions) {
+    for (const { action } of actions) {
       try {
         action();
       } catch (error) {
@@ -239,4 +245,9 @@ export class WriteBatcher {
     if (this.walFd !== undefined) closeSync(this.walFd);
     this.walFd = undefined;
   }
+}
+
+/** The writes these belong to will never be durable: their fallbacks run instead. */
+function abandon(actions: AfterCommit[]): void {
+  for (const { otherwise } of actions) otherwise?.();
 }

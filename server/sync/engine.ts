@@ -43,9 +43,8 @@ export class SyncEngine implements SyncPort {
   private retryTimer: NodeJS.Timeout | undefined;
   private freshnessTimer: NodeJS.Timeout | undefined;
   private inflight = 0;
-  /** Messages claimed on insert in batch `claimBatch` (see WriteBatcher.batch), not yet on the wire. */
-  private claimedInBatch = 0;
-  private claimBatch = -1;
+  /** Messages claimed on insert whose write is not yet durable, so not yet on the wire. */
+  private claimedUnsent = 0;
   /**
    * Rows may be pending: set when a message is stored unclaimed or a row goes back to
    * pending, cleared when a drain finds nothing left to claim. Without it every verdict
@@ -136,20 +135,19 @@ export class SyncEngine implements SyncPort {
 
   claimOnInsert(message: SendContent): boolean {
     // Anything pending goes first, by the drain; so does everything while a drain is claiming.
-    if (this.claimBatch !== this.writes.batch) {
-      this.claimBatch = this.writes.batch;
-      this.claimedInBatch = 0;
-    }
-    if (!this.isOnline() || !this.link || this.draining || this.inflight + this.claimedInBatch >= SEND_WINDOW || Date.now() < this.pausedUntil) return false;
+    if (!this.isOnline() || !this.link || this.draining || this.inflight + this.claimedUnsent >= SEND_WINDOW || Date.now() < this.pausedUntil) return false;
     if (this.repo.hasPendingOutbox()) return false;
     const link = this.link;
-    // Claims of a batch count against the window until it ends, committed or not; once on the
-    // wire they count as inflight. A link lost before the commit leaves the row inflight, and
-    // the close returns it to pending.
-    this.claimedInBatch++;
-    this.writes.afterCommit(() => {
-      if (link.send(message)) this.inflight++;
-    });
+    // A claim counts against the window from now: until its write is durable, then on the
+    // wire. A link lost before then leaves the row inflight, and the close returns it to pending.
+    this.claimedUnsent++;
+    this.writes.afterCommit(
+      () => {
+        this.claimedUnsent--;
+        if (link.send(message)) this.inflight++;
+      },
+      () => this.claimedUnsent--,
+    );
     return true;
   }
 

@@ -43,11 +43,14 @@ describe('WriteBatcher hooks', () => {
     assert.deepEqual(seen, ['after a (committed: 1)', 'after b', 'caller a']);
   });
 
-  test('a write that throws takes its after-commit actions with it; its neighbours keep theirs', async () => {
+  test('a write that throws takes its after-commit actions with it (their fallbacks run); its neighbours keep theirs', async () => {
     const seen: string[] = [];
     const failing = writes.run(() => {
       repo.setState('lost', 'x');
-      writes.afterCommit(() => seen.push('failed write'));
+      writes.afterCommit(
+        () => seen.push('failed write'),
+        () => seen.push('failed write: fallback'),
+      );
       throw new Error('boom');
     });
     const fine = writes.run(() => {
@@ -56,14 +59,19 @@ describe('WriteBatcher hooks', () => {
     });
     await assert.rejects(failing, /boom/);
     await fine;
-    assert.deepEqual(seen, ['fine write']);
+    assert.deepEqual(seen, ['failed write: fallback', 'fine write']);
     assert.equal(stateOf('lost'), undefined);
     assert.equal(stateOf('kept'), 'y');
   });
 
   test('a failed commit runs no after-commit action and rejects every write of the batch', async () => {
     const seen: string[] = [];
-    const a = writes.run(() => writes.afterCommit(() => seen.push('a')));
+    const a = writes.run(() =>
+      writes.afterCommit(
+        () => seen.push('a'),
+        () => seen.push('a: fallback'),
+      ),
+    );
     // A before-commit write runs outside the savepoints: its failure is the batch's failure.
     const b = writes.run(() =>
       writes.beforeCommit('fails', () => {
@@ -72,7 +80,7 @@ describe('WriteBatcher hooks', () => {
     );
     await assert.rejects(a, /disk full/);
     await assert.rejects(b, /disk full/);
-    assert.deepEqual(seen, []);
+    assert.deepEqual(seen, ['a: fallback']);
     // The batcher carries on with the next batch.
     await writes.run(() => repo.setState('after', 'ok'));
     assert.equal(stateOf('after'), 'ok');
@@ -123,7 +131,16 @@ describe('WriteBatcher with the fsync off the event loop', () => {
     // The batcher opens the WAL by name at its first sync: gone, it cannot sync.
     await writes.run(() => repo.setState('before', '1'));
     rmSync(`${db.name}-wal`);
-    await assert.rejects(offThread.run(() => repo.setState('k', 'v')), /could not be made durable/);
+    let fallback = false;
+    const write = offThread.run(() => {
+      repo.setState('k', 'v');
+      offThread.afterCommit(
+        () => assert.fail('never durable, so never acted on'),
+        () => (fallback = true),
+      );
+    });
+    await assert.rejects(write, /could not be made durable/);
+    assert.equal(fallback, true);
     await assert.rejects(offThread.run(() => repo.setState('k2', 'v')), /could not be made durable/);
     assert.equal(lost.length, 1);
     await offThread.idle();

@@ -54,7 +54,10 @@ export class Core {
     try {
       db = openStore(paths.store, paths.home);
       const repo = new Repository(db);
-      const writes = new WriteBatcher(db, { grouped: process.env.SWITCHBOARD_GROUP_COMMIT !== 'off', syncOffThread: true });
+      // SWITCHBOARD_GROUP_COMMIT=off is for measuring what batching buys: one commit and one
+      // fsync per write, on the event loop.
+      const grouped = process.env.SWITCHBOARD_GROUP_COMMIT !== 'off';
+      const writes = new WriteBatcher(db, { grouped, syncOffThread: grouped });
       const config = readConfig(paths);
       writeConfig(paths, config); // persists a freshly minted device id
       let service!: CoreService;

@@ -37,6 +37,7 @@ interface Statements {
   revokeUser: Database.Statement<[string, string]>;
   activeCredential: Database.Statement<[string], { id: number; name: string; token_hash: Buffer; salt: Buffer }>;
   credentialActive: Database.Statement<[number], { one: number }>;
+  userActive: Database.Statement<[string], { one: number }>;
   listUsers: Database.Statement<[], { name: string; created_at: string; revoked_at: string | null }>;
   upsertDevice: Database.Statement<[string, string, number, string, string]>;
   deviceAcked: Database.Statement<[string, string], { acked: number }>;
@@ -62,6 +63,8 @@ export class RelayStore {
       revokeUser: db.prepare('UPDATE users SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL'),
       activeCredential: db.prepare('SELECT id, name, token_hash, salt FROM users WHERE name = ? AND revoked_at IS NULL'),
       credentialActive: db.prepare('SELECT 1 AS one FROM users WHERE id = ? AND revoked_at IS NULL'),
+      // Answered from the users_active_name index alone: no token hash or salt read per send.
+      userActive: db.prepare('SELECT 1 AS one FROM users WHERE name = ? AND revoked_at IS NULL'),
       listUsers: db.prepare('SELECT name, created_at, revoked_at FROM users ORDER BY name, id'),
       upsertDevice: db.prepare(
         `INSERT INTO devices (user, device, acked, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
@@ -145,7 +148,7 @@ export class RelayStore {
   }
 
   isUserActive(name: string): boolean {
-    return this.statements.activeCredential.get(name) !== undefined;
+    return this.statements.userActive.get(name) !== undefined;
   }
 
   listUsers(): { name: string; created_at: string; revoked_at: string | null }[] {

@@ -67,18 +67,17 @@ export class EventHub {
   }
 
   private sendPage(s: Subscriber): boolean {
-    const events = this.repo.eventsAfter(s.cursor ?? 0, PAGE);
+    const events = this.repo.eventsWithMessages(s.cursor ?? 0, PAGE);
     for (const e of events) {
       s.cursor = e.cursor;
+      const message = e.message;
       if (e.type === 'outbox/changed') {
         // One stored event stands for both: an outbox change is a change of its message.
         const row = this.repo.outboxById(e.ref);
-        if (row) s.notify('outbox/changed', { cursor: e.cursor, item: this.service().outboxItem(row) });
-        const message = this.repo.message(e.ref);
+        if (row) s.notify('outbox/changed', { cursor: e.cursor, item: this.service().outboxItem(row, message) });
         if (message) s.notify('message/updated', { cursor: e.cursor, message });
-      } else {
-        const message = this.repo.message(e.ref);
-        if (message) s.notify(e.type, { cursor: e.cursor, message });
+      } else if (message) {
+        s.notify(e.type, { cursor: e.cursor, message });
       }
     }
     return events.length === PAGE;

@@ -220,8 +220,8 @@ export class CoreService {
     return { items: this.repo.outboxRows(p.state).map((row) => this.outboxItem(row)) };
   }
 
-  outboxItem(row: OutboxRow): OutboxItem {
-    const message = this.repo.message(row.id);
+  /** `message`: the row's message when the caller has already read it. */
+  outboxItem(row: OutboxRow, message: Message | undefined = this.repo.message(row.id)): OutboxItem {
     return {
       id: row.id,
       client_message_id: row.client_message_id,

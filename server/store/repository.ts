@@ -128,6 +128,13 @@ export class Repository {
       outboxTotal: p<{ n: number }>('SELECT count(*) AS n FROM outbox'),
       insertEvent: p('INSERT INTO events (type, ref, created_at) VALUES (?, ?, ?)'),
       eventsAfter: p<{ cursor: number; type: EventType; ref: string }>('SELECT cursor, type, ref FROM events WHERE cursor > ? ORDER BY cursor LIMIT ?'),
+      // A page of events with the message each refers to, in one statement rather than one
+      // lookup per event (the inbound copy first, as messageById).
+      eventsWithMessages: p<{ event_cursor: number; event_type: EventType; event_ref: string } & Partial<MessageRow>>(
+        `SELECT e.cursor AS event_cursor, e.type AS event_type, e.ref AS event_ref, m.* FROM events e
+         LEFT JOIN messages m ON m.seq = (SELECT seq FROM messages WHERE id = e.ref ORDER BY direction LIMIT 1)
+         WHERE e.cursor > ? ORDER BY e.cursor LIMIT ?`,
+      ),
       lastCursor: p<{ c: number | null }>('SELECT max(cursor) AS c FROM events'),
       upsertPeer: p('INSERT INTO peers (name, first_seen_at, last_seen_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at'),
       peers: p<{ name: string; last_seen_at: string; unread: number | null; total: number | null }>(
@@ -303,6 +310,16 @@ export class Repository {
 
   eventsAfter(cursor: number, limit: number): { cursor: number; type: EventType; ref: string }[] {
     return this.s.eventsAfter.all(cursor, limit);
+  }
+
+  /** Events after `cursor`, each with its message (undefined if the message is gone). */
+  eventsWithMessages(cursor: number, limit: number): { cursor: number; type: EventType; ref: string; message: Message | undefined }[] {
+    return this.s.eventsWithMessages.all(cursor, limit).map((row) => ({
+      cursor: row.event_cursor,
+      type: row.event_type,
+      ref: row.event_ref,
+      message: row.seq === undefined || row.seq === null ? undefined : toMessage(row as MessageRow),
+    }));
   }
 
   lastCursor(): number {

@@ -199,6 +199,8 @@ describe('outbox queries', () => {
 
   test('a message is read by id in index order, the inbound copy first, with no sort', async () => {
     for (const name of ['messageById', 'messageSeq']) assert.doesNotMatch(plan(name, 'x'), /TEMP B-TREE|SCAN/, name);
+    // The event pump reads each event's message by index too, in the same statement.
+    assert.doesNotMatch(plan('eventsWithMessages', 0, 10), /TEMP B-TREE|SCAN m|SCAN messages/, plan('eventsWithMessages', 0, 10));
     const now = new Date().toISOString();
     const self = { id: 'm', client_message_id: 'c', server_id: null, conversation: 'me', from: 'me', to: 'me', body: 'note to self', reply_to: null, request_id: null, created_at: now, read: true };
     await writes.run(() => {
@@ -206,6 +208,19 @@ describe('outbox queries', () => {
       repo.insertMessage({ ...self, direction: 'in', state: 'received' });
     });
     assert.equal(repo.message('m')?.direction, 'in');
+    await writes.run(() => {
+      repo.addEvent('message/received', 'm', now);
+      repo.addEvent('outbox/changed', 'gone', now);
+    });
+    const events = repo.eventsWithMessages(0, 10);
+    assert.deepEqual(
+      events.map((e) => [e.type, e.ref, e.message?.direction]),
+      [
+        ['message/received', 'm', 'in'],
+        ['outbox/changed', 'gone', undefined],
+      ],
+    );
+    assert.deepEqual(events[0]!.message, repo.message('m'));
   });
 
   test('lists and counts agree with the rows, done ones included', async () => {

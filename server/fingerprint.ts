@@ -9,8 +9,8 @@ export interface SendContent {
 }
 
 export function fingerprint(content: SendContent): string {
-  // Keys already in sorted order and every value a string or null: exactly canonicalJson's
-  // output (the fingerprint tests hold the two equal), without its generic sort.
+  // Keys in sorted order and every value a string or null: this is canonical JSON (keys
+  // sorted at every depth), which the fingerprint tests check against a generic encoder.
   const canonical = JSON.stringify({
     body: content.body,
     reply_to: content.reply_to ?? null,
@@ -18,14 +18,4 @@ export function fingerprint(content: SendContent): string {
     to: content.to,
   });
   return createHash('sha256').update(canonical).digest('hex');
-}
-
-/** JSON with object keys sorted at every depth, so equal values always serialise equally. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }

@@ -27,7 +27,7 @@ import { RELAY_MAX_FRAME_BYTES } from '../protocol/relay';
 import { CoreError, invalidParams, invalidState, notFound } from './errors';
 import { fingerprint } from './fingerprint';
 import { decideIdempotency } from './idempotency';
-import type { OutboxRow, Repository } from './store/repository';
+import { toOutboxItem, type OutboxRow, type Repository } from './store/repository';
 import type { WriteBatcher } from './store/write-batcher';
 import { PeerTouches } from './store/peer-touches';
 import type { SyncPort } from './sync/port';
@@ -222,17 +222,7 @@ export class CoreService {
 
   /** `message`: the row's message when the caller has already read it. */
   outboxItem(row: OutboxRow, message: Message | undefined = this.repo.message(row.id)): OutboxItem {
-    return {
-      id: row.id,
-      client_message_id: row.client_message_id,
-      to: message?.to ?? '',
-      body: message?.body ?? '',
-      state: row.state,
-      attempts: row.attempts,
-      last_error: row.last_error,
-      created_at: row.created_at,
-      updated_at: row.updated_at,
-    };
+    return toOutboxItem(row, message ?? { to: '', body: '' });
   }
 
   private findOutbox(id: string): OutboxRow {

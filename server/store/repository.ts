@@ -58,6 +58,11 @@ export function toMessage(row: MessageRow): Message {
   };
 }
 
+/** The message columns of a LEFT JOIN row, or undefined when the join found no message. */
+function joinedMessage(row: Partial<MessageRow>): Message | undefined {
+  return row.seq === undefined || row.seq === null ? undefined : toMessage(row as MessageRow);
+}
+
 export function toOutboxItem(row: OutboxRow, message: Pick<Message, 'to' | 'body'>): OutboxItem {
   return {
     id: row.id,
@@ -127,7 +132,6 @@ export class Repository {
       outboxOpenCounts: p<{ state: OutboxState; n: number }>("SELECT state, count(*) AS n FROM outbox WHERE state <> 'done' GROUP BY state"),
       outboxTotal: p<{ n: number }>('SELECT count(*) AS n FROM outbox'),
       insertEvent: p('INSERT INTO events (type, ref, created_at) VALUES (?, ?, ?)'),
-      eventsAfter: p<{ cursor: number; type: EventType; ref: string }>('SELECT cursor, type, ref FROM events WHERE cursor > ? ORDER BY cursor LIMIT ?'),
       // A page of events with the message each refers to, in one statement rather than one
       // lookup per event (the inbound copy first, as messageById).
       eventsWithMessages: p<{ event_cursor: number; event_type: EventType; event_ref: string } & Partial<MessageRow>>(
@@ -190,7 +194,7 @@ export class Repository {
       peer: c.peer,
       unread: c.unread,
       total: c.total,
-      last: c.seq === undefined || c.seq === null ? null : toMessage(c as MessageRow),
+      last: joinedMessage(c) ?? null,
     }));
   }
 
@@ -308,17 +312,13 @@ export class Repository {
     this.s.insertEvent.run(type, ref, now);
   }
 
-  eventsAfter(cursor: number, limit: number): { cursor: number; type: EventType; ref: string }[] {
-    return this.s.eventsAfter.all(cursor, limit);
-  }
-
   /** Events after `cursor`, each with its message (undefined if the message is gone). */
   eventsWithMessages(cursor: number, limit: number): { cursor: number; type: EventType; ref: string; message: Message | undefined }[] {
     return this.s.eventsWithMessages.all(cursor, limit).map((row) => ({
       cursor: row.event_cursor,
       type: row.event_type,
       ref: row.event_ref,
-      message: row.seq === undefined || row.seq === null ? undefined : toMessage(row as MessageRow),
+      message: joinedMessage(row),
     }));
   }
 

@@ -143,8 +143,8 @@ export class WriteBatcher {
     this.flush();
   }
 
-  /** Commits everything queued now. Its callers hear back once it is durable: see `idle()`. */
-  flush(): void {
+  /** Commits everything queued now. Its callers hear back once it is durable. */
+  private flush(): void {
     this.scheduled = false;
     const all = this.queue;
     if (all.length === 0) return;
@@ -225,10 +225,6 @@ export class WriteBatcher {
       if (outcome.ok) jobs[i]!.resolve(outcome.value);
       else jobs[i]!.reject(outcome.value);
     }
-  }
-
-  get pending(): number {
-    return this.queue.length;
   }
 
   /** Resolves once everything queued or committed so far is durable (or has failed). */

@@ -53,7 +53,8 @@ export class RelayServer {
   private closing: Promise<void> | undefined;
 
   private constructor(
-    private readonly store: RelayStore,
+    /** Public for tools and tests running the relay in-process (e.g. to cap its store's size). */
+    readonly store: RelayStore,
     private readonly ledger: RelayLedger,
     private readonly writes: WriteBatcher,
     private readonly limiter: RateLimiter,

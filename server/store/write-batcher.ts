@@ -196,9 +196,11 @@ export class WriteBatcher {
 
   private commit(jobs: Job[]): void {
     let outcomes: { ok: boolean; value: unknown }[];
-    const changesBefore = this.totalChanges();
+    let stored: boolean;
     try {
+      const changesBefore = this.totalChanges();
       outcomes = this.commitBatch(jobs);
+      stored = this.totalChanges() > changesBefore;
       this.beforeCommitQueue.clear();
       this.stats.commits++;
       this.stats.writes += jobs.length;
@@ -212,7 +214,7 @@ export class WriteBatcher {
       return;
     }
     const refused = outcomes.find((outcome) => !outcome.ok && isDiskFull(outcome.value));
-    this.noteSpace(refused?.value, this.totalChanges() > changesBefore);
+    this.noteSpace(refused?.value, stored);
     const committed = { jobs, outcomes, actions: this.afterCommitQueue };
     this.afterCommitQueue = [];
     if (this.walPath === undefined) return this.settle(committed);

@@ -366,6 +366,13 @@ export class SyncEngine implements SyncPort {
         // After a delivery on this link failed to store, later ones are not kept either: the
         // cursor would pass the lost one. The relay sends them all again after reconnecting.
         const keepDeliveries = !this.failedLinks.has(link);
+        // Registered first, so it is in place whichever frame throws. Its fallback runs as soon
+        // as this write is rolled back (its savepoint or the whole batch), before any later
+        // write of the same batch: none of them may move the cursor past these frames.
+        this.writes.afterCommit(
+          () => {},
+          () => this.failedLinks.add(link),
+        );
         for (const frame of frames) {
           if (frame.type === 'verdict') verdicts.push([frame.id, this.storeVerdict(frame, now)]);
           else if (keepDeliveries) {
@@ -373,12 +380,6 @@ export class SyncEngine implements SyncPort {
             highestSeq = Math.max(highestSeq, frame.seq);
           }
         }
-        // Runs as soon as this write is rolled back (its savepoint or the whole batch), before
-        // any later write of the same batch: none of them may move the cursor past these frames.
-        this.writes.afterCommit(
-          () => {},
-          () => this.failedLinks.add(link),
-        );
         // Last, once every frame is stored: a frame that throws rolls back the whole write,
         // and the cursor must never move past a delivery that was not kept.
         if (verdicts.length > 0) this.setStateAtCommit('last_ack_at', now);
@@ -517,7 +518,8 @@ export class SyncEngine implements SyncPort {
   }
 
   private freshnessChanged(): void {
-    if (this.freshnessTimer) return;
+    // A write finishing while the core stops must not read the store after it is closed.
+    if (this.freshnessTimer || this.stopped) return;
     this.freshnessTimer = setTimeout(() => {
       this.freshnessTimer = undefined;
       this.emitStatus();

@@ -184,6 +184,8 @@ describe('a full disk loses nothing', { concurrency: false }, () => {
     const human = await runOk(bob.home, ['status']);
     assert.match(human, new RegExp(`store: +disk full at ${bobPaths.store.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     assert.doesNotMatch(human + JSON.stringify(json), /SQLITE_FULL|ENOSPC/);
+    const doctor = await run(bob.home, ['doctor']);
+    assert.match(doctor.stdout, /^fail +store: disk full at .*store\.db/m);
     // A local write meets the same plain error (a body too large to fit in what space is left).
     const refused = await run(bob.home, ['send', '--to', 'alice', '-m', 'x'.repeat(50_000)]);
     assert.equal(refused.code, 1);

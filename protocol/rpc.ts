@@ -86,6 +86,16 @@ export interface SyncStatus {
   queued: number;
 }
 
+/** The store's health: `disk_full` while writes fail for want of space, `ok` again once one stores. */
+export interface StoreStatus {
+  path: string;
+  state: 'ok' | 'disk_full';
+  /** "disk full at <path>" while full, else null. */
+  error: string | null;
+  /** When writes began failing, while full. */
+  since: string | null;
+}
+
 export interface CoreStatus {
   version: string;
   protocol: number;
@@ -97,6 +107,7 @@ export interface CoreStatus {
   messages: number;
   unread: number;
   outbox: Record<OutboxState, number>;
+  store: StoreStatus;
   sync: SyncStatus;
 }
 
@@ -288,12 +299,14 @@ export const ErrorCodes = {
   FrameTooLarge: -32007,
   TooManyClients: -32008,
   ShuttingDown: -32009,
+  /** The write could not be stored: the disk holding the store is full. Retry once there is space. */
+  DiskFull: -32010,
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
 /** The `data` of every error the core raises on purpose: enough for a client to act on it. */
 export interface ErrorData {
-  kind: 'conflict' | 'not_found' | 'protocol' | 'invalid_state' | 'invalid_params' | 'not_sent' | 'frame' | 'busy' | 'internal';
+  kind: 'conflict' | 'not_found' | 'protocol' | 'invalid_state' | 'invalid_params' | 'not_sent' | 'frame' | 'busy' | 'disk_full' | 'internal';
   /** For conflicts: the id of the earlier message that owns the client_message_id. */
   id?: string;
 }

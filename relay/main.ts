@@ -9,6 +9,7 @@ import { defaultRelayDataDir } from './data-dir';
 import { parseRate } from './rate-limit';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_RATE_PER_SECOND, RelayServer } from './server';
 import { RelayStore, UserExistsError } from './store';
+import { writeStderr } from '../server/log';
 
 const USAGE = `usage:
   relay serve [--host 127.0.0.1] [--port 8787] [--data <dir>] [--cert <file> --key <file>] [--heartbeat-ms N] [--rate N/s]
@@ -25,7 +26,8 @@ export interface RelayCliIo {
 
 const defaultIo: RelayCliIo = {
   stdout: (line) => process.stdout.write(`${line}\n`),
-  stderr: (line) => process.stderr.write(`${line}\n`),
+  // Never throws, even with the log's disk full (see server/log.ts).
+  stderr: (line) => writeStderr(`${line}\n`),
   env: process.env,
 };
 

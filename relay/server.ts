@@ -11,6 +11,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { RELAY_MAX_FRAME_BYTES, RELAY_PROTOCOL_VERSION, RelayCloseCodes, type CoreToRelayFrame, type HelloFrame, type SendFrame } from '../protocol/relay';
 import { parseCoreFrame } from '../protocol/relay-schemas';
 import { WriteBatcher } from '../server/store/write-batcher';
+import { DiskFullError } from '../server/store/storage-errors';
 
 /** How long sends after a rate refusal wait for the refused one to be resent before flowing again. */
 const ORDER_HOLD_MS = 5000;
@@ -52,7 +53,8 @@ export class RelayServer {
   private closing: Promise<void> | undefined;
 
   private constructor(
-    private readonly store: RelayStore,
+    /** Public for tools and tests running the relay in-process (e.g. to cap its store's size). */
+    readonly store: RelayStore,
     private readonly ledger: RelayLedger,
     private readonly writes: WriteBatcher,
     private readonly limiter: RateLimiter,
@@ -65,6 +67,7 @@ export class RelayServer {
     },
   ) {
     this.lastDataVersion = store.dataVersion();
+    writes.onActionFailed = (error) => settings.log(`an after-commit action failed: ${error instanceof Error ? error.message : String(error)}`);
     writes.onDurabilityLost = (error) => {
       settings.log(`${error.message}; shutting down`);
       void this.close();
@@ -311,8 +314,10 @@ export class RelayServer {
       },
       (err: unknown) => {
         this.settings.log(`send failed to commit: ${err instanceof Error ? err.message : String(err)}`);
+        // Nothing of the batch was stored (see write-batcher.ts): never an accept, always retryable.
+        const reason = err instanceof DiskFullError ? "relay storage error: the relay's disk is full; retry shortly" : 'relay storage error';
         for (const { message, answer } of sends) {
-          answer({ type: 'verdict', result: 'rejected', client_message_id: message.client_message_id, id: message.id, reason: 'relay storage error', retryable: true });
+          answer({ type: 'verdict', result: 'rejected', client_message_id: message.client_message_id, id: message.id, reason, retryable: true });
         }
       },
     );

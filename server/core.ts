@@ -7,6 +7,7 @@ import { StoreLock } from './lock';
 import { openStore, type Db } from './store/db';
 import { Repository } from './store/repository';
 import { WriteBatcher } from './store/write-batcher';
+import { asStorageError } from './store/storage-errors';
 import { CoreService } from './service';
 import { EventHub } from './events';
 import { Dispatcher, type CoreContext, type Session } from './rpc/dispatch';
@@ -80,6 +81,8 @@ export class Core {
       };
       const dispatcher = new Dispatcher(service, hub, context);
       core = new Core(paths, lock, db, service, hub, dispatcher, sync, options);
+      // A bug in an after-commit action is logged; the batch's callers have their answers.
+      writes.onActionFailed = (error) => options.log.error(`store: an after-commit action failed: ${(error as Error)?.stack ?? String(error)}`);
       writes.onDurabilityLost = (error) => {
         options.log.error(`store: ${error.message}; stopping the core`);
         void core.stop();
@@ -92,7 +95,7 @@ export class Core {
     } catch (error) {
       db?.close();
       lock.release();
-      throw error;
+      throw asStorageError(error, paths.store);
     }
   }
 

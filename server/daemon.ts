@@ -11,6 +11,8 @@ import { homePaths, resolveHome, type HomePaths } from './paths';
 
 /** How long a starting core waits for a CLI verb that holds the store directly. */
 const CLI_HOLDER_PATIENCE_MS = 15_000;
+/** How long a crashing core may take to stop cleanly before it exits anyway. */
+const CRASH_STOP_MS = 5_000;
 
 export interface DaemonOptions {
   home: string;
@@ -36,9 +38,16 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => stop('SIGHUP'));
+  let crashing = false;
   process.on('uncaughtException', (error) => {
-    log.error(`uncaught: ${error.stack ?? error.message}`);
-    void core.stop().finally(() => process.exit(1));
+    // Logging cannot throw (see log.ts); the first crash stops the core, later ones only log.
+    log.error(`uncaught: ${error?.stack ?? String(error)}`);
+    if (crashing) return;
+    crashing = true;
+    const exit = () => process.exit(1);
+    // A stop that cannot finish (a wedged store) must not keep the lock held forever.
+    setTimeout(exit, CRASH_STOP_MS);
+    core.stop().then(exit, exit);
   });
   await core.whenStopped();
   return 0;

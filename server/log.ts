@@ -7,9 +7,31 @@ export interface Logger {
   error(message: string): void;
 }
 
-export function createLogger(write: (line: string) => void = (line) => process.stderr.write(line)): Logger {
-  const at = (level: LogLevel) => (message: string) => write(`${new Date().toISOString()} ${level} ${message}\n`);
+/**
+ * Logging never throws. On a full disk the log file cannot grow: the line is dropped, and
+ * the next line is written once there is space again. Without this, a crash handler that
+ * logs would raise a new error for every line it tries to write.
+ */
+export function createLogger(write: (line: string) => void = writeStderr): Logger {
+  const at = (level: LogLevel) => (message: string) => {
+    try {
+      write(`${new Date().toISOString()} ${level} ${message}\n`);
+    } catch {
+      // Dropped: see above.
+    }
+  };
   return { info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+let stderrGuarded = false;
+
+/** stderr (a file, for a daemon) reports a failed write as an 'error' event: without a listener, an uncaught exception. */
+export function writeStderr(line: string): void {
+  if (!stderrGuarded) {
+    stderrGuarded = true;
+    process.stderr.on('error', () => {});
+  }
+  process.stderr.write(line);
 }
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };

@@ -21,6 +21,7 @@ import {
   type SearchParams,
   type SendParams,
   type SendResult,
+  type StoreStatus,
   type SyncStatus,
 } from '../protocol/rpc';
 import { RELAY_MAX_FRAME_BYTES } from '../protocol/relay';
@@ -270,6 +271,11 @@ export class CoreService {
 
   peers(): { peers: Peer[] } {
     return { peers: this.repo.peers() };
+  }
+
+  storeStatus(): StoreStatus {
+    const full = this.writes.diskFull;
+    return { path: this.repo.db.name, state: full ? 'disk_full' : 'ok', error: full?.error.message ?? null, since: full?.since ?? null };
   }
 
   syncStatus(): SyncStatus {

@@ -54,6 +54,8 @@ export const doctorVerb: Verb = async (args, context) => {
       const status = await core.call('status/get', {});
       add('core', 'ok', `running, pid ${status.pid}, version ${status.version}, ${status.clients} client(s)`);
       add('sync', status.sync.state === 'online' ? 'ok' : status.sync.state === 'disabled' ? 'warn' : 'fail', describeSync(status.sync.state, status.sync.last_error));
+      if (status.store.state === 'disk_full') add('store', 'fail', `${status.store.error ?? `disk full at ${status.store.path}`}; free some space: writes resume by themselves`);
+      else add('store', 'ok', status.store.path);
       add('outbox', status.outbox.dead > 0 ? 'warn' : 'ok', `${status.outbox.pending} pending, ${status.outbox.dead} dead${status.outbox.dead > 0 ? '; see `switchboard outbox list --state dead`' : ''}`);
     } finally {
       await core.close();

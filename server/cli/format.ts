@@ -2,7 +2,7 @@
  * Human output. Everything a peer controls (bodies, names) passes through `inert` first, so a
  * message can never move the cursor, retitle the terminal or hide text.
  */
-import type { CoreStatus, Message, OutboxItem, Peer, SendResult, SyncStatus } from '../../protocol/rpc';
+import type { CoreStatus, Message, OutboxItem, Peer, SendResult, StoreStatus, SyncStatus } from '../../protocol/rpc';
 
 /**
  * Replaces C0/C1 control characters (ESC among them), DEL, and the Unicode bidi and
@@ -91,6 +91,11 @@ export function syncLines(s: SyncStatus): string[] {
   ];
 }
 
+export function storeLine(s: StoreStatus): string {
+  if (s.state === 'ok') return `store:     ok (${s.path})`;
+  return `store:     ${s.error ?? `disk full at ${s.path}`} since ${shortTime(s.since)}: new writes fail until there is space, then resume by themselves`;
+}
+
 export function coreStatusLines(s: CoreStatus, delegated: boolean): string[] {
   const core = delegated ? `running (pid ${s.pid}, version ${s.version}, since ${shortTime(s.since)}, ${s.clients} client${s.clients === 1 ? '' : 's'})` : 'not running';
   return [
@@ -99,6 +104,7 @@ export function coreStatusLines(s: CoreStatus, delegated: boolean): string[] {
     `socket:    ${delegated ? s.socket : `${s.socket ?? '-'} (no core listening)`}`,
     `messages:  ${s.messages} (${s.unread} unread)`,
     `outbox:    ${s.outbox.pending} pending, ${s.outbox.inflight} in flight, ${s.outbox.dead} dead, ${s.outbox.done} done, ${s.outbox.aborted} aborted`,
+    storeLine(s.store),
     ...syncLines(s.sync),
   ];
 }

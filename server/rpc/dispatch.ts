@@ -18,7 +18,8 @@ import {
   type ResultOf,
 } from '../../protocol/rpc';
 import { paramSchemas, parseParams } from '../../protocol/rpc-schemas';
-import { CoreError } from '../errors';
+import { CoreError, diskFull } from '../errors';
+import { DiskFullError } from '../store/storage-errors';
 import type { EventHub, Subscriber } from '../events';
 import type { CoreService } from '../service';
 import { VERSION } from '../version';
@@ -93,7 +94,12 @@ export class Dispatcher {
     const parsed = parseParams(method, rawParams);
     if (!parsed.ok) throw new CoreError(ErrorCodes.InvalidParams, `invalid params for ${method}: ${parsed.error}`, { kind: 'invalid_params' });
     const handler = this.handlers[method] as Handler<typeof method>;
-    return handler(parsed.value, session);
+    try {
+      return await handler(parsed.value, session);
+    } catch (error) {
+      if (error instanceof DiskFullError) throw diskFull(error);
+      throw error;
+    }
   }
 
   private initialize(p: InitializeParams, session: Session): InitializeResult {
@@ -133,6 +139,7 @@ export class Dispatcher {
       messages: repo.messageTotal(),
       unread: repo.unreadTotal(),
       outbox: repo.outboxCounts(),
+      store: this.service.storeStatus(),
       sync: this.service.syncStatus(),
     };
   }

@@ -9,9 +9,15 @@
  * fsynced on libuv's thread pool before anyone hears of the batch, while the event loop goes
  * on with the next batch. Batches committed during one fsync share the next. SQLite still
  * fsyncs the WAL before each checkpoint, so a checkpoint never moves unsynced frames.
+ *
+ * A full disk: SQLite may answer SQLITE_FULL by rolling back the whole transaction, not just
+ * the statement's savepoint. The batcher checks after every write; once the transaction is
+ * gone the whole batch fails (every caller rejected with "disk full at <path>", no after-commit
+ * action, no before-commit write), since anything run after that point would commit on its own.
  */
 import { closeSync, fdatasync, openSync } from 'node:fs';
 import type { Db } from './db';
+import { asStorageError, DiskFullError, isDiskFull } from './storage-errors';
 
 /** Most writes in one transaction, and the longest the first of them waits for company. */
 const MAX_BATCH = 4096;
@@ -41,6 +47,21 @@ export interface WriteBatcherOptions {
   grouped?: boolean;
   /** fsync the WAL off the event loop (see above). Needs a file database in WAL mode. */
   syncOffThread?: boolean;
+  /** How the WAL is made durable off the thread: `fs.fdatasync` unless a test needs it to fail. */
+  fdatasync?: (fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => void;
+}
+
+/** The store is full: since when, and the error every write meets meanwhile. */
+export interface DiskFullState {
+  error: DiskFullError;
+  since: string;
+}
+
+/** Thrown inside a batch to abandon it once its transaction is gone. */
+class TransactionLost extends Error {
+  constructor(readonly reason: unknown) {
+    super('the transaction was rolled back');
+  }
 }
 
 export class WriteBatcher {
@@ -70,9 +91,23 @@ export class WriteBatcher {
   private syncing = false;
   private awaitingSync: Committed[] = [];
   private lost: Error | undefined;
+  private readonly sync: NonNullable<WriteBatcherOptions['fdatasync']>;
+  private readonly path: string;
+  private readonly totalChanges: () => number;
+  /** Set while writes fail for want of space; cleared by the next batch that stores something. */
+  private full: DiskFullState | undefined;
+  /** Called with what an after-commit action threw: the batch's callers are told regardless. */
+  onActionFailed: (error: unknown) => void = (error) =>
+    queueMicrotask(() => {
+      throw error;
+    });
 
   constructor(db: Db, options: WriteBatcherOptions = {}) {
     this.grouped = options.grouped ?? true;
+    this.sync = options.fdatasync ?? fdatasync;
+    this.path = db.memory ? ':memory:' : db.name;
+    const changes = db.prepare('SELECT total_changes() AS n').pluck();
+    this.totalChanges = () => changes.get() as number;
     if (options.syncOffThread && !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal') {
       this.walPath = `${db.name}-wal`;
       db.pragma('synchronous = NORMAL');
@@ -81,13 +116,18 @@ export class WriteBatcher {
     this.commitBatch = db.transaction((jobs: Job[]) => {
       const outcomes = jobs.map((job) => {
         const registered = this.afterCommitQueue.length;
+        let outcome: { ok: boolean; value: unknown };
         try {
-          return { ok: true, value: single(job) };
+          outcome = { ok: true, value: single(job) };
         } catch (error) {
-          // The write was rolled back to its savepoint: so are its after-commit actions.
-          abandon(this.afterCommitQueue.splice(registered));
-          return { ok: false, value: error };
+          outcome = { ok: false, value: asStorageError(error, this.path) };
         }
+        // SQLITE_FULL (or an I/O error) may roll back the whole transaction, not only the
+        // savepoint; whatever ran after that would commit alone, so the batch stops here.
+        if (!db.inTransaction) throw new TransactionLost(outcome.ok ? new Error('a write caught the error that rolled back its transaction') : outcome.value);
+        // The write was rolled back to its savepoint: so are its after-commit actions.
+        if (!outcome.ok) abandon(this.afterCommitQueue.splice(registered));
+        return outcome;
       });
       // Outside every savepoint: if one of these fails, the whole batch does.
       for (const write of this.beforeCommitQueue.values()) write();
@@ -156,23 +196,41 @@ export class WriteBatcher {
 
   private commit(jobs: Job[]): void {
     let outcomes: { ok: boolean; value: unknown }[];
+    let stored: boolean;
     try {
+      const changesBefore = this.totalChanges();
       outcomes = this.commitBatch(jobs);
+      stored = this.totalChanges() > changesBefore;
       this.beforeCommitQueue.clear();
       this.stats.commits++;
       this.stats.writes += jobs.length;
-    } catch (error) {
-      // The commit itself failed (disk full, I/O error): nothing in this batch is durable.
+    } catch (thrown) {
+      // The transaction is gone (disk full, I/O error): nothing in this batch is stored.
+      const error = asStorageError(thrown instanceof TransactionLost ? thrown.reason : thrown, this.path);
       this.beforeCommitQueue.clear();
       abandon(this.afterCommitQueue.splice(0));
+      this.noteSpace(error, false);
       for (const job of jobs) job.reject(error);
       return;
     }
+    const refused = outcomes.find((outcome) => !outcome.ok && isDiskFull(outcome.value));
+    this.noteSpace(refused?.value, stored);
     const committed = { jobs, outcomes, actions: this.afterCommitQueue };
     this.afterCommitQueue = [];
     if (this.walPath === undefined) return this.settle(committed);
     this.awaitingSync.push(committed);
     this.syncSoon();
+  }
+
+  /** The store is full (status says so) until a batch stores something without meeting that. */
+  private noteSpace(error: unknown, stored: boolean): void {
+    if (error instanceof DiskFullError) this.full ??= { error, since: new Date().toISOString() };
+    else if (stored) this.full = undefined;
+  }
+
+  /** Set while the store is full; the first write that stores something clears it. */
+  get diskFull(): DiskFullState | undefined {
+    return this.full;
   }
 
   /** One fsync at a time; the batches committed while it runs wait for the next. */
@@ -187,7 +245,7 @@ export class WriteBatcher {
     } catch (error) {
       return this.durabilityLost(error as Error, batches);
     }
-    fdatasync(fd, (error) => {
+    this.sync(fd, (error) => {
       this.syncing = false;
       if (error) return this.durabilityLost(error, batches);
       for (const batch of batches) this.settle(batch);
@@ -215,9 +273,7 @@ export class WriteBatcher {
         action();
       } catch (error) {
         // A bug in an action must not strand the callers of a batch that did commit.
-        queueMicrotask(() => {
-          throw error;
-        });
+        this.onActionFailed(error);
       }
     }
     for (let i = 0; i < jobs.length; i++) {

@@ -71,6 +71,8 @@ export class SyncEngine implements SyncPort {
   /** Links on which a frame could not be stored: closing, and never acked again. */
   private readonly failedLinks = new WeakSet<RelayLink>();
   private readonly settleWaiters: (() => void)[] = [];
+  /** A lost link's inflight rows could not be returned to pending (disk full): retried on the next connect. */
+  private inflightStranded: string | undefined;
 
   constructor(
     private readonly paths: HomePaths,
@@ -225,6 +227,8 @@ export class SyncEngine implements SyncPort {
     this.lastError = null;
     this.connectedSince = new Date().toISOString();
     this.log.info(`relay: online at ${this.config.relay} as ${this.config.user}`);
+    if (this.inflightStranded !== undefined) await this.returnInflightOrRemember(this.inflightStranded);
+    if (this.link !== link) return;
     this.setState('online');
     this.backlog = true;
     void this.drain();
@@ -236,7 +240,7 @@ export class SyncEngine implements SyncPort {
     this.connectedSince = null;
     this.inflight = 0;
     const reason = info.reason || `connection closed (code ${info.code})`;
-    await this.writes.run(() => this.returnInflight(reason));
+    await this.returnInflightOrRemember(reason);
     if (info.unauthorized) {
       this.lastError = `the relay refused the token for ${this.config.user}: ${reason}; run \`switchboard init\` with a valid token`;
       this.log.error(`relay: ${this.lastError}`);
@@ -251,6 +255,21 @@ export class SyncEngine implements SyncPort {
     this.setState('offline');
     this.reconnectTimer = setTimeout(() => void this.connect(), delay);
     this.reconnectTimer.unref();
+  }
+
+  /**
+   * Rows left inflight by a lost link must go back to pending before anything is sent again;
+   * if that write fails (disk full) they are remembered and returned on the next connect.
+   */
+  private async returnInflightOrRemember(reason: string): Promise<void> {
+    try {
+      await this.writes.run(() => this.returnInflight(reason));
+      this.inflightStranded = undefined;
+    } catch (error) {
+      this.inflightStranded = reason;
+      this.lastError = `could not return unanswered sends to the queue: ${describe(error)}`;
+      this.log.error(`relay: ${this.lastError}`);
+    }
   }
 
   /** Inflight rows go back to pending after a lost link; those out of attempts die, keeping the error. */
@@ -309,6 +328,12 @@ export class SyncEngine implements SyncPort {
           break;
         }
       }
+    } catch (error) {
+      // The claim was not stored (disk full): the rows are still pending; try again shortly.
+      this.backlog = true;
+      this.lastError = `could not claim queued sends: ${describe(error)}`;
+      this.log.error(`relay: ${this.lastError}`);
+      this.scheduleRetry(RETRY_REJECTED_MS);
     } finally {
       this.draining = false;
     }
@@ -338,9 +363,19 @@ export class SyncEngine implements SyncPort {
         const verdicts: [string, SendVerdict | undefined][] = [];
         let highestSeq = 0;
         let received = false;
+        // After a delivery on this link failed to store, later ones are not kept either: the
+        // cursor would pass the lost one. The relay sends them all again after reconnecting.
+        const keepDeliveries = !this.failedLinks.has(link);
+        // Registered first, so it is in place whichever frame throws. Its fallback runs as soon
+        // as this write is rolled back (its savepoint or the whole batch), before any later
+        // write of the same batch: none of them may move the cursor past these frames.
+        this.writes.afterCommit(
+          () => {},
+          () => this.failedLinks.add(link),
+        );
         for (const frame of frames) {
           if (frame.type === 'verdict') verdicts.push([frame.id, this.storeVerdict(frame, now)]);
-          else {
+          else if (keepDeliveries) {
             received = this.storeDelivery(frame, now) || received;
             highestSeq = Math.max(highestSeq, frame.seq);
           }
@@ -395,7 +430,7 @@ export class SyncEngine implements SyncPort {
   private storeFailed(link: RelayLink, error: unknown): void {
     // Nothing more is acked on this link: a cumulative ack for a later frame would cover the lost one.
     this.failedLinks.add(link);
-    this.lastError = `could not store a relay frame: ${(error as Error)?.message ?? String(error)}`;
+    this.lastError = `could not store a relay frame: ${describe(error)}`;
     this.log.error(`relay: ${this.lastError}`);
     link.close(1011, 'store error');
   }
@@ -483,7 +518,8 @@ export class SyncEngine implements SyncPort {
   }
 
   private freshnessChanged(): void {
-    if (this.freshnessTimer) return;
+    // A write finishing while the core stops must not read the store after it is closed.
+    if (this.freshnessTimer || this.stopped) return;
     this.freshnessTimer = setTimeout(() => {
       this.freshnessTimer = undefined;
       this.emitStatus();
@@ -501,4 +537,8 @@ export class SyncEngine implements SyncPort {
     const status = this.status();
     for (const listener of this.listeners) listener(status);
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

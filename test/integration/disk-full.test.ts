@@ -1,0 +1,419 @@
+/**
+ * A full disk loses nothing (hardening defect 2). 200 messages from alice to bob while one
+ * store fills up, then space returns; every message must then be at bob exactly once.
+ *
+ * - bob's store full: bob's core runs in this process so its store can be capped with SQLite's
+ *   own `max_page_count` (writes then fail exactly as on a full disk: SQLITE_FULL); the relay
+ *   and alice's core are real processes.
+ * - the relay's store full: the relay runs in this process, capped the same way; both cores
+ *   are real processes.
+ * - a real small file system: bob's home on a size-limited tmpfs filled to the last block,
+ *   bob's core a real daemon logging into that home. Needs root and mount(2); skipped, saying
+ *   why, where the machine does not allow it.
+ *
+ * Every process is killed by its PID, every wait is bounded, temp dirs and mounts are removed.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { PROTOCOL_VERSION, type CoreStatus, type SendResult } from '../../protocol/rpc';
+import { RELAY_DB_FILE } from '../../relay/data-dir';
+import type { RelayServer } from '../../relay/server';
+import { addTestUser, RawRelayClient, startTestRelay } from '../../relay/testing/harness';
+import { SocketClient } from '../../server/cli/socket-client';
+import { Core } from '../../server/core';
+import { createLogger } from '../../server/log';
+import { homePaths } from '../../server/paths';
+import { socketAnswers } from '../../server/socket-probe';
+import { DAEMON, kill9, run, runOk, startCore, tempHome } from '../support/cli';
+import { killAllRelays, TestRelay } from '../support/relay';
+
+const MESSAGES = 200;
+const NO_CAP = 1073741823;
+
+const children = new Set<ChildProcess>();
+const cleanups: (() => void | Promise<void>)[] = [];
+
+function track<T extends ChildProcess>(child: T): T {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+after(async () => {
+  for (const child of [...children]) await kill9(child);
+  await killAllRelays();
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+    await sleep(everyMs);
+  }
+}
+
+async function withClient<T>(home: string, body: (c: SocketClient) => Promise<T>): Promise<T> {
+  const c = await SocketClient.connect(homePaths(home).socket);
+  try {
+    await c.call('initialize', { client: { name: 'disk-full-test', version: '1' }, protocol: PROTOCOL_VERSION });
+    return await body(c);
+  } finally {
+    c.close();
+  }
+}
+
+const coreStatus = (home: string) => withClient(home, (c) => c.call('status/get', {}) as Promise<CoreStatus>);
+
+const waitOnline = (home: string) => waitFor(`${home} to be online`, async () => ((await coreStatus(home)).sync.state === 'online' ? true : undefined));
+
+/** Sends `count` messages to bob over one connection, one after another. */
+async function sendLane(home: string, lane: string, count: number): Promise<string[]> {
+  return withClient(home, async (c) => {
+    const bodies: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const body = `lane=${lane} seq=${i}`;
+      const result = (await c.call('message/send', { to: 'bob', body })) as SendResult;
+      assert.ok(result.status === 'queued' || result.status === 'sent', `${body}: ${JSON.stringify(result)}`);
+      bodies.push(body);
+    }
+    return bodies;
+  });
+}
+
+async function sendAll(home: string): Promise<string[]> {
+  const lanes = await Promise.all([sendLane(home, 'a', MESSAGES / 2), sendLane(home, 'b', MESSAGES / 2)]);
+  return lanes.flat();
+}
+
+/** Reads a store with a connection of its own: only what committed. */
+function readStore<T>(file: string, read: (db: Database.Database) => T): T {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
+
+const inboundBodies = (store: string) => readStore(store, (db) => db.prepare("SELECT body FROM messages WHERE direction = 'in'").pluck().all() as string[]);
+
+/** Every sent body is there exactly once, and nothing else. */
+function assertExactlyOnce(inbound: string[], sent: string[]): void {
+  const counts = new Map<string, number>();
+  for (const body of inbound) counts.set(body, (counts.get(body) ?? 0) + 1);
+  const missing = sent.filter((b) => !counts.has(b));
+  const repeated = [...counts].filter(([, n]) => n > 1).map(([b, n]) => `${b} ×${n}`);
+  assert.deepEqual({ missing: missing.slice(0, 10), missingCount: missing.length, repeated: repeated.slice(0, 10) }, { missing: [], missingCount: 0, repeated: [] });
+  assert.equal(inbound.length, sent.length);
+}
+
+/** A sender's outbox: every message done, as `sent` (a send stored but refused, then resent, would read `duplicate`). */
+function assertAllSent(senderStore: string, count = MESSAGES): void {
+  const rows = readStore(senderStore, (db) => db.prepare('SELECT state, verdict, count(*) AS n FROM outbox GROUP BY state, verdict').all());
+  assert.deepEqual(rows, [{ state: 'done', verdict: 'sent', n: count }]);
+}
+
+const relayAcked = (dataDir: string, user: string) =>
+  readStore(join(dataDir, RELAY_DB_FILE), (db) => (db.prepare('SELECT acked FROM devices WHERE user = ?').pluck().get(user) as number | undefined) ?? 0);
+
+describe('a full disk loses nothing', { concurrency: false }, () => {
+  test("bob's store fills up while 200 messages arrive: nothing acked that was not stored, status says so, and after space returns all 200 are there exactly once", async () => {
+    const relay = new TestRelay();
+    cleanups.push(() => relay.dispose());
+    await relay.start();
+    const alice = tempHome('sb-alice-');
+    const bob = tempHome('sb-bob-');
+    cleanups.push(alice.cleanup, bob.cleanup);
+    await relay.configureHome(alice.home, 'alice');
+    await relay.configureHome(bob.home, 'bob');
+    track(await startCore(alice.home));
+    const bobPaths = homePaths(bob.home);
+    const bobLog: string[] = [];
+    let bobCore = await Core.start(bobPaths, { serve: true, log: createLogger((line) => bobLog.push(line)) });
+    cleanups.push(() => bobCore.stop());
+    await Promise.all([waitOnline(alice.home), waitOnline(bob.home)]);
+
+    const db = bobCore.service.repo.db;
+    db.pragma(`max_page_count = ${(db.pragma('page_count', { simple: true }) as number) + 4}`);
+    const sent = await sendAll(alice.home);
+
+    // While the store fills and stays full: the relay's cursor for bob and bob's own stored
+    // cursor never pass what bob has stored (bob's sequence holds only alice's messages).
+    const passed: string[] = [];
+    const checkCursors = () => {
+      const stored = inboundBodies(bobPaths.store).length;
+      const cursor = Number(readStore(bobPaths.store, (r) => r.prepare("SELECT value FROM sync_state WHERE key = 'relay_cursor'").pluck().get() as string | undefined) ?? 0);
+      const acked = relayAcked(relay.dataDir, 'bob');
+      if (cursor > stored) passed.push(`bob's stored cursor ${cursor} > ${stored} stored`);
+      if (acked > stored) passed.push(`the relay's cursor for bob ${acked} > ${stored} stored`);
+    };
+    await waitFor('bob to fail storing a delivery', () => {
+      checkCursors();
+      return bobLog.some((line) => line.includes('could not store a relay frame')) ? true : undefined;
+    });
+    // Redeliveries keep meeting the full store for a while.
+    for (let i = 0; i < 20; i++) {
+      checkCursors();
+      await sleep(100);
+    }
+    assert.deepEqual(passed.slice(0, 5), []);
+    const storedWhileFull = inboundBodies(bobPaths.store).length;
+    assert.ok(storedWhileFull < MESSAGES, `the cap should stop bob's store short of ${MESSAGES} (stored ${storedWhileFull})`);
+    const full = bobCore.service.storeStatus();
+    assert.equal(full.state, 'disk_full');
+    assert.equal(full.error, `disk full at ${bobPaths.store}`);
+
+    // The CLI says where the disk is full, in words, in both forms.
+    const json = JSON.parse(await runOk(bob.home, ['status', '--json'])) as CoreStatus;
+    assert.deepEqual({ state: json.store.state, error: json.store.error }, { state: 'disk_full', error: `disk full at ${bobPaths.store}` });
+    const human = await runOk(bob.home, ['status']);
+    assert.match(human, new RegExp(`store: +disk full at ${bobPaths.store.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.doesNotMatch(human + JSON.stringify(json), /SQLITE_FULL|ENOSPC/);
+    const doctor = await run(bob.home, ['doctor']);
+    assert.match(doctor.stdout, /^fail +store: disk full at .*store\.db/m);
+    // A local write meets the same plain error (a body too large to fit in what space is left).
+    const refused = await run(bob.home, ['send', '--to', 'alice', '-m', 'x'.repeat(50_000)]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /disk full at .*store/);
+    assert.doesNotMatch(refused.stderr, /SQLITE_FULL|internal error/);
+
+    // Space returns.
+    db.pragma(`max_page_count = ${NO_CAP}`);
+    await waitFor(`all ${MESSAGES} at bob`, () => (inboundBodies(bobPaths.store).length >= MESSAGES ? true : undefined));
+    await waitFor('alice to hear every send accepted', () => {
+      const open = readStore(homePaths(alice.home).store, (adb) => adb.prepare("SELECT count(*) FROM outbox WHERE state <> 'done'").pluck().get() as number);
+      return open === 0 ? true : undefined;
+    });
+    await waitFor('bob to report the store fine again', () => (bobCore.service.storeStatus().state === 'ok' ? true : undefined));
+    await waitFor('the relay to have everything acked', () => (relayAcked(relay.dataDir, 'bob') === MESSAGES ? true : undefined));
+
+    // A restart resumes from the stored cursor: nothing is delivered twice.
+    await bobCore.stop();
+    bobCore = await Core.start(bobPaths, { serve: true, log: createLogger((line) => bobLog.push(line)) });
+    await waitOnline(bob.home);
+    await sleep(500);
+    assertExactlyOnce(inboundBodies(bobPaths.store), sent);
+    assertAllSent(homePaths(alice.home).store);
+    await bobCore.stop();
+  });
+
+  test("the relay's store fills up while 200 messages from two senders pass through: sends it could not store are refused as retryable, never accepted; after space returns all 200 arrive exactly once", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sb-relay-full-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const relayLog: string[] = [];
+    const users = ['alice', 'carol', 'bob'] as const;
+    const tokens: Record<string, string> = {};
+    for (const user of users) tokens[user] = await addTestUser(dataDir, user);
+    const relay: RelayServer = await startTestRelay({ dataDir, log: (line) => relayLog.push(line) });
+    cleanups.push(() => relay.close());
+    const homes: Record<string, string> = {};
+    for (const user of users) {
+      const side = tempHome(`sb-${user}-`);
+      cleanups.push(side.cleanup);
+      homes[user] = side.home;
+      await runOk(side.home, ['init', '--relay', relay.url, '--user', user, '--token', tokens[user]!]);
+      track(await startCore(side.home));
+    }
+    await Promise.all(users.map((user) => waitOnline(homes[user]!)));
+
+    const db = relay.store.db;
+    db.pragma(`max_page_count = ${(db.pragma('page_count', { simple: true }) as number) + 4}`);
+    // Two senders at once: their sends share the relay's write batches.
+    const lanes = await Promise.all([sendLane(homes.alice!, 'alice', MESSAGES / 2), sendLane(homes.carol!, 'carol', MESSAGES / 2)]);
+    const sent = lanes.flat();
+    await waitFor('the relay to refuse a send for want of space', () => (relayLog.some((line) => /send failed to commit/.test(line)) ? true : undefined));
+    assert.ok(relayLog.some((line) => /send failed to commit: disk full at /.test(line)), 'the relay logs where its disk is full');
+    // Retried while full, and refused again: still nothing lost, nothing falsely accepted.
+    await sleep(1500);
+
+    db.pragma(`max_page_count = ${NO_CAP}`);
+    await waitFor(`all ${MESSAGES} at bob`, () => (inboundBodies(homePaths(homes.bob!).store).length >= MESSAGES ? true : undefined), 90_000, 200);
+    for (const sender of ['alice', 'carol']) {
+      await waitFor(`${sender} to hear every send accepted`, async () => {
+        const s = await coreStatus(homes[sender]!);
+        return s.outbox.pending + s.outbox.inflight === 0 ? true : undefined;
+      });
+    }
+    await sleep(500);
+    assertExactlyOnce(inboundBodies(homePaths(homes.bob!).store), sent);
+    assertAllSent(homePaths(homes.alice!).store, MESSAGES / 2);
+    assertAllSent(homePaths(homes.carol!).store, MESSAGES / 2);
+  });
+
+  test('a delivery that fails to store holds the cursor: no later delivery on that link is kept or acked past it, and after the fault clears all arrive exactly once', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sb-relay-poison-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const tokens = { alice: await addTestUser(dataDir, 'alice'), bob: await addTestUser(dataDir, 'bob') };
+    const relay: RelayServer = await startTestRelay({ dataDir });
+    cleanups.push(() => relay.close());
+    const bob = tempHome('sb-bob-');
+    cleanups.push(bob.cleanup);
+    await runOk(bob.home, ['init', '--relay', relay.url, '--user', 'bob', '--token', tokens.bob]);
+    const bobPaths = homePaths(bob.home);
+    const bobLog: string[] = [];
+    const bobCore = await Core.start(bobPaths, { serve: true, log: createLogger((line) => bobLog.push(line)) });
+    cleanups.push(() => bobCore.stop());
+    await waitOnline(bob.home);
+    const alice = await RawRelayClient.login(relay.url, 'alice', tokens.alice, 'alice-raw');
+    cleanups.push(() => alice.closeAndWait().then(() => undefined, () => undefined));
+
+    // bob's store refuses one delivery (a statement-level failure: only its savepoint rolls
+    // back, the batch goes on), as a bug or a corrupt row would.
+    const db = bobCore.service.repo.db;
+    db.exec("CREATE TEMP TRIGGER poison BEFORE INSERT ON main.messages WHEN NEW.body LIKE 'poison%' BEGIN SELECT RAISE(ABORT, 'poisoned delivery'); END");
+    // Large bodies: the frames behind the poisoned one arrive in reads of their own, so their
+    // writes land in the same batch as its failed write, or right after it.
+    const pad = 'p'.repeat(40_000);
+    const bodies = ['poison ' + pad, ...Array.from({ length: 12 }, (_, i) => `after ${i} ${pad}`)];
+    bodies.forEach((body, i) => alice.sendMessage('bob', body, `cm-${i}`));
+    const verdicts = await alice.take('verdict', bodies.length, 20_000);
+    assert.ok(verdicts.every((v) => v.result === 'accepted'));
+    await waitFor('bob to fail storing the poisoned delivery', () => (bobLog.some((line) => line.includes('poisoned delivery')) ? true : undefined));
+    // Reconnects redeliver; the poisoned one keeps failing.
+    await sleep(1500);
+    const storedCursor = Number(readStore(bobPaths.store, (r) => r.prepare("SELECT value FROM sync_state WHERE key = 'relay_cursor'").pluck().get() as string | undefined) ?? 0);
+    assert.equal(storedCursor, 0, "bob's stored cursor stays before the delivery it could not keep");
+    assert.equal(relayAcked(dataDir, 'bob'), 0, 'nothing is acked past it');
+    assert.deepEqual(inboundBodies(bobPaths.store), [], 'nothing behind it is kept');
+
+    db.exec('DROP TRIGGER poison');
+    await waitFor(`all ${bodies.length} at bob`, () => (inboundBodies(bobPaths.store).length >= bodies.length ? true : undefined));
+    await waitFor('the relay to have everything acked', () => (relayAcked(dataDir, 'bob') === bodies.length ? true : undefined));
+    assertExactlyOnce(inboundBodies(bobPaths.store), bodies);
+  });
+
+  test("on a real file system that fills up (tmpfs): bob's core keeps running, says disk full, and has all 200 exactly once when space returns", async (t) => {
+    const cannot = mountUnavailable();
+    if (cannot) return t.skip(cannot);
+    const mount = mkdtempSync(join(tmpdir(), 'sb-tmpfs-'));
+    cleanups.push(() => rmSync(mount, { recursive: true, force: true }));
+    // 16 MiB: room for the store; the filler takes the rest.
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m,mode=0700', 'tmpfs', mount]);
+    cleanups.push(() => unmount(mount));
+
+    const relay = new TestRelay();
+    cleanups.push(() => relay.dispose());
+    await relay.start();
+    const alice = tempHome('sb-alice-');
+    cleanups.push(alice.cleanup);
+    const bobHome = join(mount, 'bob');
+    await relay.configureHome(alice.home, 'alice');
+    await relay.configureHome(bobHome, 'bob');
+    track(await startCore(alice.home));
+    // As `daemon start` runs it: its log goes to a file in the home, on the full disk too.
+    const logFd = openSync(join(bobHome, 'core.log'), 'a', 0o600);
+    const bobCore = track(spawn(process.execPath, [DAEMON, '--home', bobHome], { stdio: ['ignore', 'ignore', logFd] }));
+    closeSync(logFd);
+    const bobPaths = homePaths(bobHome);
+    await waitFor('bob core to answer', async () => ((await socketAnswers(bobPaths.socket)) ? true : undefined), 20_000);
+    await Promise.all([waitOnline(alice.home), waitOnline(bobHome)]);
+
+    // Fill the file system to the last block, then give back a little: a few messages fit.
+    const filler = join(mount, 'filler');
+    fillUp(filler);
+    execFileSync('truncate', ['-s', '-96K', filler]);
+    const sent = await sendAll(alice.home);
+    const full = await waitFor('bob to report disk full', async () => {
+      const s = await coreStatus(bobHome);
+      return s.store.state === 'disk_full' ? s.store : undefined;
+    });
+    assert.equal(full.error, `disk full at ${bobPaths.store}`);
+    assert.ok(inboundBodies(bobPaths.store).length < MESSAGES);
+    const json = JSON.parse(await runOk(bobHome, ['status', '--json'])) as CoreStatus;
+    assert.equal(json.store.error, `disk full at ${bobPaths.store}`);
+    // Now the log cannot grow either: its last page is filled, and so is the file system.
+    const logPath = join(bobHome, 'core.log');
+    padToPage(logPath);
+    fillUp(filler, 'a');
+    const logSizeWhileFull = statSync(logPath).size;
+    // Reconnects keep meeting the full store, and every one of them tries to log.
+    await sleep(2000);
+    assert.equal(statSync(logPath).size, logSizeWhileFull, 'nothing could be logged meanwhile');
+    assert.equal(bobCore.exitCode, null, 'the core keeps running on a full disk');
+    assert.equal((await coreStatus(bobHome)).pid, bobCore.pid);
+
+    rmSync(filler);
+    const spaceBack = new Date().toISOString();
+    await waitFor(`all ${MESSAGES} at bob`, () => (inboundBodies(bobPaths.store).length >= MESSAGES ? true : undefined), 90_000, 200);
+    await waitFor('bob to report the store fine again', async () => ((await coreStatus(bobHome)).store.state === 'ok' ? true : undefined));
+    await waitFor('alice to hear every send accepted', async () => {
+      const s = await coreStatus(alice.home);
+      return s.outbox.pending + s.outbox.inflight === 0 ? true : undefined;
+    });
+    await sleep(500);
+    assertExactlyOnce(inboundBodies(bobPaths.store), sent);
+    assertAllSent(homePaths(alice.home).store);
+    assert.equal(bobCore.exitCode, null);
+    // The log resumes once there is space.
+    const logged = readFileSync(logPath, 'utf8').split('\n').filter((line) => line.slice(0, 24) > spaceBack);
+    assert.ok(logged.length > 0, 'the core logs again after space returns');
+    await kill9(bobCore);
+  });
+});
+
+/** Why a tmpfs cannot be mounted here, or undefined when it can. */
+function mountUnavailable(): string | undefined {
+  if (process.platform !== 'linux') return `mounting a size-limited tmpfs needs Linux (this is ${process.platform})`;
+  if (process.getuid?.() !== 0) return 'mounting a size-limited tmpfs needs root (mount(2)); run the suite as root to include this test';
+  const probe = mkdtempSync(join(tmpdir(), 'sb-tmpfs-probe-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], { stdio: 'pipe' });
+    unmount(probe);
+    return undefined;
+  } catch (error) {
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
+    return `mount -t tmpfs failed here (${stderr || (error as Error).message}); a container without CAP_SYS_ADMIN cannot mount`;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+}
+
+function unmount(path: string): void {
+  try {
+    execFileSync('umount', [path], { stdio: 'pipe' });
+  } catch {
+    // Still busy (a process we killed has not let go yet): detach it now, freed once unused.
+    execFileSync('umount', ['-l', path], { stdio: 'pipe' });
+  }
+}
+
+/** Appends to `file` until its size is a whole number of pages: its next line needs a new block. */
+function padToPage(file: string): void {
+  const size = statSync(file).size;
+  const pad = (4096 - (size % 4096)) % 4096;
+  if (pad > 0) appendFileSync(file, '#'.repeat(pad - 1) + '\n');
+}
+
+/** Writes zeros to `file` until the file system has no block left. */
+function fillUp(file: string, flags: 'w' | 'a' = 'w'): void {
+  const fd = openSync(file, flags);
+  const chunk = Buffer.alloc(64 * 1024);
+  try {
+    for (let i = 0; i < 100_000; i++) {
+      try {
+        writeSync(fd, chunk);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOSPC') return;
+        throw error;
+      }
+    }
+    throw new Error('the file system never filled up');
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -7,9 +7,10 @@ import type { HostToWebview } from '../protocol/webview';
 import { registerCommands } from './commands';
 import { CoreConnection } from './connection';
 import { ConversationPanels } from './conversationPanel';
-import { errorText, oneLine, plural, statusKind, type StatusInput } from './format';
+import { errorText, messageNotice, oneLine, plural, statusKind, type StatusInput } from './format';
 import { InboxModel, type MessageNode } from './inboxModel';
 import { Disposable } from './lifecycle';
+import { showInfo, showWarning } from './notices';
 import { CoreLogTail } from './logTail';
 import { OutboxModel } from './outboxModel';
 import { RuntimeResolver } from './runtimeResolver';
@@ -135,9 +136,9 @@ export class App extends Disposable {
     this.sync = s;
     void vscode.commands.executeCommand('setContext', 'switchboard.configured', s.state !== 'disabled');
     void vscode.commands.executeCommand('setContext', 'switchboard.syncState', s.state);
-    if (prev && prev !== s.state) this.log.info(`relay link: ${prev} → ${s.state}${s.last_error ? ` (${s.last_error})` : ''}`);
+    if (prev && prev !== s.state) this.log.info(`relay link: ${prev} → ${s.state}${s.last_error ? ` (${oneLine(s.last_error, 300)})` : ''}`);
     if (s.state === 'unauthorized' && prev !== 'unauthorized') {
-      void vscode.window.showWarningMessage(`Switchboard: the relay refused the token for ${s.user ?? 'this user'}.`, 'Configure Relay…').then((p) => p && vscode.commands.executeCommand('switchboard.configure'));
+      void showWarning(`Switchboard: the relay refused the token for ${s.user ? oneLine(s.user, 64) : 'this user'}.`, 'Configure Relay…').then((p) => p && vscode.commands.executeCommand('switchboard.configure'));
     }
     this.statusBar.update();
     this.panels.broadcastConnection();
@@ -165,7 +166,7 @@ export class App extends Disposable {
     const user = cfg.get<string>('relay.user', '').trim();
     const token = await this.context.secrets.get(TOKEN_SECRET_KEY);
     if (!relay || !user || !token) return;
-    this.log.info(`the core has no relay configured: applying ${relay} as ${user} from settings`);
+    this.log.info(`the core has no relay configured: applying ${oneLine(relay, 200)} as ${oneLine(user, 64)} from settings`);
     try {
       this.syncChanged(await this.connection.request('config/set', { relay, user, token }));
     } catch (err) {
@@ -185,7 +186,7 @@ export class App extends Disposable {
         const { count, last } = this.backlog;
         this.backlog = { count: 0, timer: undefined, last: undefined };
         if (count === 1 && last) this.showMessageNotification(last);
-        else if (count > 1) void vscode.window.showInformationMessage(`Switchboard: ${count} new messages`, 'Show Inbox').then((p) => p && vscode.commands.executeCommand(`${INBOX_VIEW_ID}.focus`));
+        else if (count > 1) void showInfo(`Switchboard: ${count} new messages`, 'Show Inbox').then((p) => p && vscode.commands.executeCommand(`${INBOX_VIEW_ID}.focus`));
       }, 1000);
       return;
     }
@@ -193,7 +194,7 @@ export class App extends Disposable {
   }
 
   private showMessageNotification(m: MessageNode['message']): void {
-    void vscode.window.showInformationMessage(`${oneLine(m.from, 40)}: ${oneLine(m.body, 160)}`, 'Reply', 'Open').then((pick) => {
+    void showInfo(messageNotice(m), 'Reply', 'Open').then((pick) => {
       if (pick === 'Reply') void vscode.commands.executeCommand('switchboard.reply', { kind: 'message', peer: m.conversation, message: m } satisfies MessageNode);
       if (pick === 'Open') void vscode.commands.executeCommand('switchboard.openConversation', m.conversation);
     });

@@ -89,7 +89,7 @@ export function conversationItemText(c: ConversationSummary, now: number = Date.
   return {
     label: peer,
     description: c.unread ? `${c.unread} unread · ${when}` : when,
-    tooltip: `${peer}\n${plural(c.total, 'message')}, ${c.unread} unread${c.last ? `\nLast: ${absoluteTime(c.last.created_at)}\n${oneLine(c.last.body, 200)}` : ''}`,
+    tooltip: `${peer}\n${plural(c.total, 'message')}, ${c.unread} unread${c.last ? `\nLast: ${absoluteTime(c.last.created_at)}\n${inertText(c.last.body, 200)}` : ''}`,
   };
 }
 

@@ -83,12 +83,13 @@ const JOINING_SCRIPT =
 
 const charOf = (cp: number | undefined) => (cp === undefined ? '' : String.fromCodePoint(cp));
 
-/** ZWJ / ZWNJ that belong where they are: inside an emoji sequence or a word of a joining script. */
+/** ZWJ / ZWNJ that belong where they are: inside an emoji sequence or after a letter of a joining script. */
 function isWantedJoiner(cp: number, prev: number | undefined, next: number | undefined): boolean {
-  if (prev === undefined || next === undefined) return false;
-  if (next === ZWJ || next === ZWNJ || isHiddenCodePoint(next)) return false; // runs of joiners carry hidden data
-  if (cp === ZWJ && (PICTOGRAPHIC.test(charOf(prev)) || EMOJI_MODIFIER.test(charOf(prev)) || prev === VS16) && PICTOGRAPHIC.test(charOf(next))) return true;
+  if (prev === undefined) return false;
+  if (next !== undefined && (next === ZWJ || next === ZWNJ || isHiddenCodePoint(next))) return false; // runs of joiners carry hidden data
   const before = charOf(prev);
+  if (cp === ZWJ && (PICTOGRAPHIC.test(before) || EMOJI_MODIFIER.test(before) || prev === VS16)) return next !== undefined && PICTOGRAPHIC.test(charOf(next));
+  // Old-style Malayalam chillu ends a word with virama + ZWJ, so `next` may be anything visible or nothing.
   return LETTER_OR_MARK.test(before) && JOINING_SCRIPT.test(before);
 }
 
@@ -134,7 +135,8 @@ const FOLDABLE_SPACE = /[\t\n\r \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+/g;
  * and an emoji sequence count as one and are never cut), ending in `…` when cut.
  */
 export function safeLine(text: string, max = Number.POSITIVE_INFINITY): string {
-  return capText(safeText(text.replace(FOLDABLE_SPACE, ' ').trim(), 'inline'), max);
+  // not String#trim: it would silently drop U+2028, U+2029 and U+FEFF at the ends
+  return capText(safeText(text.replace(FOLDABLE_SPACE, ' ').replace(/^ | $/g, ''), 'inline'), max);
 }
 
 /** One log record: hidden characters and line breaks escaped, so a peer cannot forge a record. */

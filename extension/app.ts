@@ -10,7 +10,7 @@ import { ConversationPanels } from './conversationPanel';
 import { errorText, messageNotice, oneLine, plural, statusKind, type StatusInput } from './format';
 import { InboxModel, type MessageNode } from './inboxModel';
 import { Disposable } from './lifecycle';
-import { showInfo, showWarning } from './notices';
+import { onDidShowNotice, showInfo, showWarning } from './notices';
 import { CoreLogTail } from './logTail';
 import { OutboxModel } from './outboxModel';
 import { RuntimeResolver } from './runtimeResolver';
@@ -28,8 +28,13 @@ export class App extends Disposable {
   readonly coreLog: CoreLogTail;
   readonly inboxView: vscode.TreeView<import('./inboxModel').InboxNode>;
   readonly outboxView: vscode.TreeView<import('./outboxModel').OutboxNode>;
+  readonly inboxTree: InboxTreeProvider;
+  readonly outboxTree: OutboxTreeProvider;
+  /** Every notification as VS Code receives it. */
+  readonly onDidShowNotice = onDidShowNotice;
   private readonly statusBar: StatusBar;
-  private readonly runtimes: RuntimeResolver;
+  /** Finds the Node that runs the core (the suite runs the relay and CLI with it too). */
+  readonly runtimes: RuntimeResolver;
   sync: SyncStatus | null = null;
   core: CoreStatus | null = null;
   private backlog: { count: number; timer: ReturnType<typeof setTimeout> | undefined; last: MessageNode['message'] | undefined } = { count: 0, timer: undefined, last: undefined };
@@ -44,10 +49,10 @@ export class App extends Disposable {
     this.outbox = this._register(new OutboxModel(rpc));
     this.coreLog = this._register(new CoreLogTail());
 
-    const inboxProvider = this._register(new InboxTreeProvider(this.inbox));
-    this.inboxView = this._register(vscode.window.createTreeView(INBOX_VIEW_ID, { treeDataProvider: inboxProvider, showCollapseAll: true, canSelectMany: true }));
-    const outboxProvider = this._register(new OutboxTreeProvider(this.outbox));
-    this.outboxView = this._register(vscode.window.createTreeView(OUTBOX_VIEW_ID, { treeDataProvider: outboxProvider }));
+    this.inboxTree = this._register(new InboxTreeProvider(this.inbox));
+    this.inboxView = this._register(vscode.window.createTreeView(INBOX_VIEW_ID, { treeDataProvider: this.inboxTree, showCollapseAll: true, canSelectMany: true }));
+    this.outboxTree = this._register(new OutboxTreeProvider(this.outbox));
+    this.outboxView = this._register(vscode.window.createTreeView(OUTBOX_VIEW_ID, { treeDataProvider: this.outboxTree }));
 
     this.statusBar = this._register(new StatusBar(() => this.statusInput()));
     this.panels = this._register(new ConversationPanels(context, this.connection, this.inbox, this.log, () => this.sync?.user ?? null, () => this.connectionMessage()));

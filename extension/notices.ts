@@ -5,20 +5,39 @@
  */
 import * as vscode from 'vscode';
 import { noLinks } from './format';
+import { Emitter } from './lifecycle';
+
+export interface ShownNotice {
+  severity: 'info' | 'warning' | 'error';
+  /** Exactly the text handed to VS Code. */
+  text: string;
+  detail?: string;
+}
+
+const shown = new Emitter<ShownNotice>();
+/** Each notice as VS Code receives it (the in-VS-Code suite watches it; VS Code offers no way to read a toast back). */
+export const onDidShowNotice = shown.event;
+
+function show(severity: ShownNotice['severity'], text: string, actions: string[], modalDetail?: string): Thenable<string | undefined> {
+  const notice: ShownNotice = { severity, text: noLinks(text), ...(modalDetail !== undefined ? { detail: noLinks(modalDetail) } : {}) };
+  shown.fire(notice);
+  const api = severity === 'info' ? vscode.window.showInformationMessage : severity === 'warning' ? vscode.window.showWarningMessage : vscode.window.showErrorMessage;
+  return notice.detail !== undefined ? api(notice.text, { modal: true, detail: notice.detail }, ...actions) : api(notice.text, ...actions);
+}
 
 export function showInfo(text: string, ...actions: string[]): Thenable<string | undefined> {
-  return vscode.window.showInformationMessage(noLinks(text), ...actions);
+  return show('info', text, actions);
 }
 
 export function showWarning(text: string, ...actions: string[]): Thenable<string | undefined> {
-  return vscode.window.showWarningMessage(noLinks(text), ...actions);
+  return show('warning', text, actions);
 }
 
 export function showError(text: string, ...actions: string[]): Thenable<string | undefined> {
-  return vscode.window.showErrorMessage(noLinks(text), ...actions);
+  return show('error', text, actions);
 }
 
 /** A modal question; `detail` (often a message body) gets the same treatment. */
 export function confirm(text: string, detail: string, action: string): Thenable<string | undefined> {
-  return vscode.window.showWarningMessage(noLinks(text), { modal: true, detail: noLinks(detail) }, action);
+  return show('warning', text, [action], detail);
 }

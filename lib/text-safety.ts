@@ -60,18 +60,26 @@ export function isHiddenCodePoint(cp: number): boolean {
   );
 }
 
-/** Quick test: no candidate at all means the text is returned as it is (the common case). */
-// eslint-disable-next-line no-control-regex
-const CANDIDATE = /[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ud800-\udfff\ufdd0-\ufdef\ufeff\uffa0\ufff0-\uffff]/;
+const ASTRAL_NONCHARACTERS = Array.from({ length: 16 }, (_, plane) => `\\u{${(plane + 1).toString(16)}FFFE}\\u{${(plane + 1).toString(16)}FFFF}`).join('');
+/**
+ * The same set as `isHiddenCodePoint`, as one code-point regex (in `u` mode a surrogate range
+ * matches only lone surrogates), so text is copied in runs and only hidden characters are examined.
+ */
+const HIDDEN = new RegExp(
+  `[\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u061c\\u115f\\u1160\\u17b4\\u17b5\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\u3164\\ud800-\\udfff\\ufdd0-\\ufdef\\ufeff\\uffa0\\ufff0-\\ufffb\\ufffe\\uffff\\u{1BCA0}-\\u{1BCA3}\\u{1D173}-\\u{1D17A}\\u{E0000}-\\u{E00FF}\\u{E01F0}-\\u{E0FFF}${ASTRAL_NONCHARACTERS}]`,
+  'gu',
+);
+
+/** Exposed for the test that proves the regex and the predicate agree on every code point. */
+export const HIDDEN_PATTERN: RegExp = new RegExp(HIDDEN.source, 'u');
 
 const ZWNJ = 0x200c;
 const ZWJ = 0x200d;
 const BLACK_FLAG = 0x1f3f4;
 const TAG_FIRST = 0xe0020;
 const TAG_LAST = 0xe007e;
-const CANCEL_TAG = 0xe007f;
-/** The only tag sequences that render (England, Scotland, Wales); any other tag run is hidden text. */
-const RGI_SUBDIVISION_FLAGS = new Set(['gbeng', 'gbsct', 'gbwls']);
+// The only tag sequences that render are the RGI subdivision flags (England, Scotland, Wales);
+// any other run of tags is hidden text.
 
 const PICTOGRAPHIC = /\p{Extended_Pictographic}/u;
 const EMOJI_MODIFIER = /\p{Emoji_Modifier}/u;
@@ -93,37 +101,45 @@ function isWantedJoiner(cp: number, prev: number | undefined, next: number | und
   return LETTER_OR_MARK.test(before) && JOINING_SCRIPT.test(before);
 }
 
-/** Length of an RGI subdivision flag starting at `i` (a black flag, five tags, cancel tag), or 0. */
-function subdivisionFlagLength(cps: number[], i: number): number {
-  if (cps[i] !== BLACK_FLAG) return 0;
-  let j = i + 1;
-  let spec = '';
-  while (j < cps.length && cps[j]! >= TAG_FIRST && cps[j]! <= TAG_LAST && spec.length < 8) spec += String.fromCharCode(cps[j++]! - 0xe0000);
-  return cps[j] === CANCEL_TAG && RGI_SUBDIVISION_FLAGS.has(spec) ? j - i + 1 : 0;
+/** After a black flag: the tags of an RGI subdivision flag and its cancel tag (code units), or 0. */
+const RGI_FLAG_TAIL = /^\u{E0067}\u{E0062}(?:\u{E0065}\u{E006E}\u{E0067}|\u{E0073}\u{E0063}\u{E0074}|\u{E0077}\u{E006C}\u{E0073})\u{E007F}/u;
+
+function codePointBefore(text: string, i: number): number | undefined {
+  if (i === 0) return undefined;
+  const low = text.charCodeAt(i - 1);
+  if (low >= 0xdc00 && low <= 0xdfff && i >= 2) {
+    const high = text.charCodeAt(i - 2);
+    if (high >= 0xd800 && high <= 0xdbff) return (high - 0xd800) * 0x400 + (low - 0xdc00) + 0x10000;
+  }
+  return low;
 }
 
 /** `text` with every hidden character shown as `<U+XXXX>`. */
 export function safeText(text: string, layout: Layout = 'block'): string {
-  if (!CANDIDATE.test(text)) return text;
-  const cps = Array.from(text, (ch) => ch.codePointAt(0)!);
+  HIDDEN.lastIndex = 0;
+  let match = HIDDEN.exec(text);
+  if (!match) return text;
   let out = '';
-  for (let i = 0; i < cps.length; i++) {
-    const cp = cps[i]!;
-    const flag = subdivisionFlagLength(cps, i);
-    if (flag) {
-      out += String.fromCodePoint(...cps.slice(i, i + flag));
-      i += flag - 1;
-      continue;
+  let copied = 0;
+  for (; match; match = HIDDEN.exec(text)) {
+    const at = match.index;
+    const cp = match[0].codePointAt(0)!;
+    let end = at + match[0].length;
+    let keep = false;
+    if (layout === 'block' && (cp === 0x0a || cp === 0x09 || (cp === 0x0d && text.charCodeAt(end) === 0x0a))) keep = true;
+    else if (cp === ZWJ || cp === ZWNJ) keep = isWantedJoiner(cp, codePointBefore(text, at), text.codePointAt(end));
+    else if (cp >= TAG_FIRST && cp <= TAG_LAST && codePointBefore(text, at) === BLACK_FLAG) {
+      const flag = RGI_FLAG_TAIL.exec(text.slice(at, at + 12));
+      if (flag) {
+        keep = true;
+        end = at + flag[0].length;
+        HIDDEN.lastIndex = end;
+      }
     }
-    if (!isHiddenCodePoint(cp)) {
-      out += String.fromCodePoint(cp);
-      continue;
-    }
-    if (layout === 'block' && (cp === 0x0a || cp === 0x09 || (cp === 0x0d && cps[i + 1] === 0x0a))) out += String.fromCodePoint(cp);
-    else if ((cp === ZWJ || cp === ZWNJ) && isWantedJoiner(cp, cps[i - 1], cps[i + 1])) out += String.fromCodePoint(cp);
-    else out += visibleEscape(cp);
+    out += text.slice(copied, at) + (keep ? text.slice(at, end) : visibleEscape(cp));
+    copied = end;
   }
-  return out;
+  return out + text.slice(copied);
 }
 
 /** Whitespace a one-line summary folds into a single space (line breaks, tabs, spaces). */
@@ -135,8 +151,25 @@ const FOLDABLE_SPACE = /[\t\n\r \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+/g;
  * and an emoji sequence count as one and are never cut), ending in `…` when cut.
  */
 export function safeLine(text: string, max = Number.POSITIVE_INFINITY): string {
+  // A long body in a short row: render a head that is surely longer than the cap. Only its last
+  // unit can differ from the whole text's, so once it holds more than max + 1 units it cuts the same.
+  const headLength = 4 * max + 64;
+  if (text.length > headLength) {
+    const head = foldAndEscape(text.slice(0, headLength));
+    if (hasMoreUnitsThan(head, max + 1)) return capText(head, max);
+  }
+  return capText(foldAndEscape(text), max);
+}
+
+function foldAndEscape(text: string): string {
   // not String#trim: it would silently drop U+2028, U+2029 and U+FEFF at the ends
-  return capText(safeText(text.replace(FOLDABLE_SPACE, ' ').replace(/^ | $/g, ''), 'inline'), max);
+  return safeText(text.replace(FOLDABLE_SPACE, ' ').replace(/^ | $/g, ''), 'inline');
+}
+
+function hasMoreUnitsThan(text: string, n: number): boolean {
+  let count = 0;
+  for (const _ of units(text)) if (++count > n) return true;
+  return false;
 }
 
 /** One log record: hidden characters and line breaks escaped, so a peer cannot forge a record. */
@@ -155,23 +188,39 @@ export function safeJson(value: unknown): string {
 
 const ESCAPE_TOKEN = /<U\+[0-9A-F]{4,6}>/g;
 
-type Segmenter = { segment(text: string): Iterable<{ segment: string }> };
-let graphemeSegmenter: Segmenter | null | undefined;
-function segmenter(): Segmenter | null {
-  if (graphemeSegmenter === undefined) {
-    const Ctor = (Intl as unknown as { Segmenter?: new (locale: undefined, options: { granularity: 'grapheme' }) => Segmenter }).Segmenter;
-    graphemeSegmenter = Ctor ? new Ctor(undefined, { granularity: 'grapheme' }) : null;
-  }
-  return graphemeSegmenter;
-}
+/** What continues a grapheme cluster: marks, emoji modifiers, variation selectors, tags. */
+const EXTEND = /[\p{M}\u{1F3FB}-\u{1F3FF}\ufe00-\ufe0f\u{E0100}-\u{E01EF}\u{E0020}-\u{E007F}]/u;
+const isRegionalIndicator = (cp: number | undefined) => cp !== undefined && cp >= 0x1f1e6 && cp <= 0x1f1ff;
+const width = (cp: number) => (cp > 0xffff ? 2 : 1);
 
+/**
+ * Grapheme clusters, closely enough for a cap: a base with its marks, modifiers, selectors and
+ * tags, ZWJ sequences, flag pairs, CRLF. Lazy, so a cap only walks what it keeps. (Intl.Segmenter
+ * would be exact but costs a fresh ICU iterator per string, which a thousand-row list feels.)
+ */
 function* graphemes(text: string): Generator<string> {
-  const seg = segmenter();
-  if (!seg) return yield* text;
-  for (const s of seg.segment(text)) yield s.segment;
+  let i = 0;
+  while (i < text.length) {
+    const first = text.codePointAt(i)!;
+    let j = i + width(first);
+    if (first === 0x0d && text.charCodeAt(j) === 0x0a) j++;
+    else if (isRegionalIndicator(first) && isRegionalIndicator(text.codePointAt(j))) j += 2;
+    for (;;) {
+      const next = text.codePointAt(j);
+      if (next === undefined) break;
+      if (next === ZWJ) {
+        j++;
+        const joined = text.codePointAt(j);
+        if (joined !== undefined) j += width(joined);
+      } else if (EXTEND.test(String.fromCodePoint(next))) j += width(next);
+      else break;
+    }
+    yield text.slice(i, j);
+    i = j;
+  }
 }
 
-/** What a cap counts: grapheme clusters (code points without Intl.Segmenter), an escape as one. */
+/** What a cap counts: grapheme clusters, an escape as one. */
 function* units(text: string): Generator<string> {
   let last = 0;
   for (const m of text.matchAll(ESCAPE_TOKEN)) {
@@ -182,10 +231,14 @@ function* units(text: string): Generator<string> {
   yield* graphemes(text.slice(last));
 }
 
+/** A prefix with none of these is one unit per code unit, so it can be cut by index. */
+const NOT_SIMPLE = /[<\r\p{M}\u200d\ufe00-\ufe0f\ud800-\udfff\u{10000}-\u{10FFFF}]/u;
+
 /** At most `max` units; `…` marks a cut. */
 export function capText(text: string, max: number): string {
   if (text.length <= max) return text;
   const keep = Math.max(1, max - 1);
+  if (!NOT_SIMPLE.test(text.slice(0, max + 1))) return `${text.slice(0, keep).trimEnd()}…`;
   const kept: string[] = [];
   let total = 0;
   for (const u of units(text)) {

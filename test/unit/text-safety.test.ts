@@ -1,7 +1,7 @@
 /** The one text-safety policy (lib/text-safety.ts): what is shown as an escape, and what is left alone. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { capText, isHiddenCodePoint, safeJson, safeLine, safeLogText, safeText, visibleEscape } from '../../lib/text-safety';
+import { capText, HIDDEN_PATTERN, isHiddenCodePoint, safeJson, safeLine, safeLogText, safeText, visibleEscape } from '../../lib/text-safety';
 
 const tags = (ascii: string) => [...ascii].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
 const hex = (cp: number) => cp.toString(16).toUpperCase().padStart(4, '0');
@@ -74,11 +74,16 @@ describe('hidden characters are shown, never passed or dropped', () => {
       cp === 0x110cd ||
       (cp >= 0x13430 && cp <= 0x1345f);
     const missed: string[] = [];
+    const disagree: string[] = [];
     for (let cp = 0; cp <= 0x10ffff; cp++) {
       const ch = String.fromCodePoint(cp);
-      if (oracle.test(ch) && !allowed(cp) && !isHiddenCodePoint(cp)) missed.push(`U+${hex(cp)}`);
+      const hidden = isHiddenCodePoint(cp);
+      if (oracle.test(ch) && !allowed(cp) && !hidden) missed.push(`U+${hex(cp)}`);
+      if (HIDDEN_PATTERN.test(ch) !== hidden) disagree.push(`U+${hex(cp)}`);
+      if (hidden && cp !== 0x200c && cp !== 0x200d && safeText(`x${ch}y`, 'inline') !== `x<U+${hex(cp)}>y`) disagree.push(`safeText U+${hex(cp)}`);
     }
     assert.deepEqual(missed, []);
+    assert.deepEqual(disagree, [], 'the scanning regex, the predicate and safeText agree');
   });
 });
 
@@ -136,6 +141,18 @@ describe('one-line summaries and caps', () => {
     assert.equal(safeLine('👩‍💻👩‍💻👩‍💻👩‍💻', 3), '👩‍💻👩‍💻…');
     assert.equal(safeLine('𝒜𝒜𝒜𝒜', 3), '𝒜𝒜…');
     assert.equal(safeLine(`x${'\u200b'.repeat(50)}`, 5), 'x<U+200B><U+200B><U+200B>…');
+  });
+
+  it('cut a long body exactly as they would cut the whole of it', () => {
+    const pieces = ['a', ' ', '\n', 'é', 'e\u0301', '👩‍💻', '🇫🇷', '\u200b', '\u001b[', `🏴${tags('gbsct')}\u{E007F}`, 'می‌خ', '\t\t', '𝒜', '\u2028', '<U+0041>'];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+    for (let round = 0; round < 200; round++) {
+      let text = '';
+      const length = 50 + (next() % 600);
+      while (text.length < length) text += pieces[next() % pieces.length];
+      for (const max of [1, 5, 20, 72, 160]) assert.equal(safeLine(text, max), capText(safeLine(text), max), JSON.stringify({ text, max }));
+    }
   });
 
   it('leave text within the cap untouched', () => {

@@ -153,6 +153,10 @@ describe('one-line summaries and caps', () => {
       while (text.length < length) text += pieces[next() % pieces.length];
       for (const max of [1, 5, 20, 72, 160]) assert.equal(safeLine(text, max), capText(safeLine(text), max), JSON.stringify({ text, max }));
     }
+    // clusters longer than the head: the head alone would not know where the cut goes
+    const marks = `x${'\u0301'.repeat(200)}`.repeat(10);
+    assert.equal(safeLine(marks, 5), capText(safeLine(marks), 5));
+    assert.equal(safeLine(marks, 5), `${`x${'\u0301'.repeat(200)}`.repeat(4)}…`);
   });
 
   it('leave text within the cap untouched', () => {

@@ -7,9 +7,10 @@ import type { HostToWebview } from '../protocol/webview';
 import { registerCommands } from './commands';
 import { CoreConnection } from './connection';
 import { ConversationPanels } from './conversationPanel';
-import { errorText, oneLine, plural, statusKind, type StatusInput } from './format';
+import { errorText, messageNotice, oneLine, plural, statusKind, type StatusInput } from './format';
 import { InboxModel, type MessageNode } from './inboxModel';
 import { Disposable } from './lifecycle';
+import { onDidShowNotice, showInfo, showWarning } from './notices';
 import { CoreLogTail } from './logTail';
 import { OutboxModel } from './outboxModel';
 import { RuntimeResolver } from './runtimeResolver';
@@ -27,8 +28,13 @@ export class App extends Disposable {
   readonly coreLog: CoreLogTail;
   readonly inboxView: vscode.TreeView<import('./inboxModel').InboxNode>;
   readonly outboxView: vscode.TreeView<import('./outboxModel').OutboxNode>;
+  readonly inboxTree: InboxTreeProvider;
+  readonly outboxTree: OutboxTreeProvider;
+  /** Every notification as VS Code receives it. */
+  readonly onDidShowNotice = onDidShowNotice;
   private readonly statusBar: StatusBar;
-  private readonly runtimes: RuntimeResolver;
+  /** Finds the Node that runs the core (the suite runs the relay and CLI with it too). */
+  readonly runtimes: RuntimeResolver;
   sync: SyncStatus | null = null;
   core: CoreStatus | null = null;
   private backlog: { count: number; timer: ReturnType<typeof setTimeout> | undefined; last: MessageNode['message'] | undefined } = { count: 0, timer: undefined, last: undefined };
@@ -43,10 +49,10 @@ export class App extends Disposable {
     this.outbox = this._register(new OutboxModel(rpc));
     this.coreLog = this._register(new CoreLogTail());
 
-    const inboxProvider = this._register(new InboxTreeProvider(this.inbox));
-    this.inboxView = this._register(vscode.window.createTreeView(INBOX_VIEW_ID, { treeDataProvider: inboxProvider, showCollapseAll: true, canSelectMany: true }));
-    const outboxProvider = this._register(new OutboxTreeProvider(this.outbox));
-    this.outboxView = this._register(vscode.window.createTreeView(OUTBOX_VIEW_ID, { treeDataProvider: outboxProvider }));
+    this.inboxTree = this._register(new InboxTreeProvider(this.inbox));
+    this.inboxView = this._register(vscode.window.createTreeView(INBOX_VIEW_ID, { treeDataProvider: this.inboxTree, showCollapseAll: true, canSelectMany: true }));
+    this.outboxTree = this._register(new OutboxTreeProvider(this.outbox));
+    this.outboxView = this._register(vscode.window.createTreeView(OUTBOX_VIEW_ID, { treeDataProvider: this.outboxTree }));
 
     this.statusBar = this._register(new StatusBar(() => this.statusInput()));
     this.panels = this._register(new ConversationPanels(context, this.connection, this.inbox, this.log, () => this.sync?.user ?? null, () => this.connectionMessage()));
@@ -135,9 +141,9 @@ export class App extends Disposable {
     this.sync = s;
     void vscode.commands.executeCommand('setContext', 'switchboard.configured', s.state !== 'disabled');
     void vscode.commands.executeCommand('setContext', 'switchboard.syncState', s.state);
-    if (prev && prev !== s.state) this.log.info(`relay link: ${prev} → ${s.state}${s.last_error ? ` (${s.last_error})` : ''}`);
+    if (prev && prev !== s.state) this.log.info(`relay link: ${prev} → ${s.state}${s.last_error ? ` (${oneLine(s.last_error, 300)})` : ''}`);
     if (s.state === 'unauthorized' && prev !== 'unauthorized') {
-      void vscode.window.showWarningMessage(`Switchboard: the relay refused the token for ${s.user ?? 'this user'}.`, 'Configure Relay…').then((p) => p && vscode.commands.executeCommand('switchboard.configure'));
+      void showWarning(`Switchboard: the relay refused the token for ${s.user ? oneLine(s.user, 64) : 'this user'}.`, 'Configure Relay…').then((p) => p && vscode.commands.executeCommand('switchboard.configure'));
     }
     this.statusBar.update();
     this.panels.broadcastConnection();
@@ -165,7 +171,7 @@ export class App extends Disposable {
     const user = cfg.get<string>('relay.user', '').trim();
     const token = await this.context.secrets.get(TOKEN_SECRET_KEY);
     if (!relay || !user || !token) return;
-    this.log.info(`the core has no relay configured: applying ${relay} as ${user} from settings`);
+    this.log.info(`the core has no relay configured: applying ${oneLine(relay, 200)} as ${oneLine(user, 64)} from settings`);
     try {
       this.syncChanged(await this.connection.request('config/set', { relay, user, token }));
     } catch (err) {
@@ -185,7 +191,7 @@ export class App extends Disposable {
         const { count, last } = this.backlog;
         this.backlog = { count: 0, timer: undefined, last: undefined };
         if (count === 1 && last) this.showMessageNotification(last);
-        else if (count > 1) void vscode.window.showInformationMessage(`Switchboard: ${count} new messages`, 'Show Inbox').then((p) => p && vscode.commands.executeCommand(`${INBOX_VIEW_ID}.focus`));
+        else if (count > 1) void showInfo(`Switchboard: ${count} new messages`, 'Show Inbox').then((p) => p && vscode.commands.executeCommand(`${INBOX_VIEW_ID}.focus`));
       }, 1000);
       return;
     }
@@ -193,7 +199,7 @@ export class App extends Disposable {
   }
 
   private showMessageNotification(m: MessageNode['message']): void {
-    void vscode.window.showInformationMessage(`${oneLine(m.from, 40)}: ${oneLine(m.body, 160)}`, 'Reply', 'Open').then((pick) => {
+    void showInfo(messageNotice(m), 'Reply', 'Open').then((pick) => {
       if (pick === 'Reply') void vscode.commands.executeCommand('switchboard.reply', { kind: 'message', peer: m.conversation, message: m } satisfies MessageNode);
       if (pick === 'Open') void vscode.commands.executeCommand('switchboard.openConversation', m.conversation);
     });

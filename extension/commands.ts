@@ -4,9 +4,10 @@ import * as vscode from 'vscode';
 import { RELAY_URL_PATTERN, USER_NAME_PATTERN, type Message, type OutboxItem, type SendParams } from '../protocol/rpc';
 import type { App } from './app';
 import { TOKEN_SECRET_KEY } from './app';
-import { errorText, oneLine, relativeTime, statusActions, verdictText } from './format';
+import { conversationPickText, errorText, inertText, noLinks, oneLine, outboxPickText, peerPickText, replyPickText, statusActions, verdictText } from './format';
 import type { ConversationNode, InboxNode, LoadMoreNode, MessageNode } from './inboxModel';
 import type { IDisposable } from './lifecycle';
+import { confirm, showError, showInfo, showWarning } from './notices';
 import type { OutboxItemNode, OutboxNode } from './outboxModel';
 import { INBOX_VIEW_ID } from './trees';
 
@@ -32,7 +33,7 @@ export const COMMANDS = {
 function requireConnected(app: App): boolean {
   if (app.connection.connected) return true;
   const st = app.connection.current;
-  void vscode.window.showErrorMessage(`Switchboard: not connected to the core${st.detail ? ` (${oneLine(st.detail, 200)})` : ''}.`, 'Reconnect', 'Show Log').then((p) => {
+  void showError(`Switchboard: not connected to the core${st.detail ? ` (${oneLine(st.detail, 200)})` : ''}.`, 'Reconnect', 'Show Log').then((p) => {
     if (p === 'Reconnect') void vscode.commands.executeCommand(COMMANDS.reconnect);
     if (p === 'Show Log') void vscode.commands.executeCommand(COMMANDS.showLog);
   });
@@ -43,7 +44,7 @@ async function report(p: Promise<unknown>, what: string): Promise<void> {
   try {
     await p;
   } catch (err) {
-    void vscode.window.showErrorMessage(`Switchboard: ${what} failed: ${errorText(err)}`);
+    void showError(`Switchboard: ${what} failed: ${errorText(err)}`);
   }
 }
 
@@ -52,16 +53,16 @@ export async function sendAndReport(app: App, params: Omit<SendParams, 'client_m
   const full: SendParams = { ...params, client_message_id: randomUUID(), wait_ms: 5000 };
   let result;
   try {
-    result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Sending to ${params.to}…` }, () => app.connection.request('message/send', full));
+    result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: noLinks(`Sending to ${oneLine(params.to, 64)}…`) }, () => app.connection.request('message/send', full));
   } catch (err) {
-    void vscode.window.showErrorMessage(`Failed: ${errorText(err)}`);
+    void showError(`Failed: ${errorText(err)}`);
     return;
   }
   const v = verdictText({ status: result.status, reason: result.reason, to: result.to });
-  app.log.info(`send ${result.client_message_id} → ${result.to}: ${result.status}${result.reason ? ` (${result.reason})` : ''}`);
-  if (v.severity === 'error') void vscode.window.showErrorMessage(v.text);
-  else if (v.severity === 'warning') void vscode.window.showWarningMessage(v.text);
-  else void vscode.window.showInformationMessage(v.text);
+  app.log.info(`send ${oneLine(result.client_message_id, 200)} → ${oneLine(result.to, 64)}: ${result.status}${result.reason ? ` (${oneLine(result.reason, 300)})` : ''}`);
+  if (v.severity === 'error') void showError(v.text);
+  else if (v.severity === 'warning') void showWarning(v.text);
+  else void showInfo(v.text);
 }
 
 async function pickRecipient(app: App): Promise<string | undefined> {
@@ -69,20 +70,20 @@ async function pickRecipient(app: App): Promise<string | undefined> {
   qp.title = 'Send Message: recipient';
   qp.placeholder = 'Pick a peer or type a user name';
   qp.busy = true;
-  let peers: vscode.QuickPickItem[] = [];
-  const typed = (v: string) => (v.trim() ? [{ label: v.trim(), description: 'send to this user', alwaysShow: true }] : []);
+  let peers: (vscode.QuickPickItem & { peer: string })[] = [];
+  const typed = (v: string) => (v.trim() ? [{ label: noLinks(oneLine(v, 64)), description: 'send to this user', alwaysShow: true, peer: v.trim() }] : []);
   app.connection
     .request('peers/list', {})
     .then((r) => {
-      peers = r.peers.map((p) => ({ label: p.name, description: p.unread ? `${p.unread} unread` : '', detail: p.last_at ? `last message ${relativeTime(p.last_at)}` : undefined }));
-      qp.items = [...typed(qp.value).filter((t) => !peers.some((p) => p.label === t.label)), ...peers];
+      peers = r.peers.map((p) => ({ ...peerPickText(p), peer: p.name }));
+      qp.items = [...typed(qp.value).filter((t) => !peers.some((p) => p.peer === t.peer)), ...peers];
     })
     .catch((err) => app.log.warn(`peers/list failed: ${errorText(err)}`))
     .finally(() => (qp.busy = false));
-  qp.onDidChangeValue((v) => (qp.items = [...typed(v).filter((t) => !peers.some((p) => p.label === t.label)), ...peers]));
+  qp.onDidChangeValue((v) => (qp.items = [...typed(v).filter((t) => !peers.some((p) => p.peer === t.peer)), ...peers]));
   return new Promise((resolve) => {
     qp.onDidAccept(() => {
-      const pick = qp.selectedItems[0]?.label ?? qp.value.trim();
+      const pick = qp.selectedItems[0]?.peer ?? qp.value.trim();
       resolve(pick || undefined);
       qp.hide();
     });
@@ -109,11 +110,11 @@ async function pickInboundMessage(app: App): Promise<Message | undefined> {
   const res = await app.connection.request('inbox/list', { limit: 30 });
   const inbound = res.messages.filter((m) => m.direction === 'in');
   if (!inbound.length) {
-    void vscode.window.showInformationMessage('Switchboard: no messages to reply to.');
+    void showInfo('Switchboard: no messages to reply to.');
     return undefined;
   }
   const pick = await vscode.window.showQuickPick(
-    inbound.map((m) => ({ label: `${m.read ? '' : '$(circle-filled) '}${oneLine(m.from, 40)}`, description: relativeTime(m.created_at), detail: oneLine(m.body, 120), m })),
+    inbound.map((m) => ({ ...replyPickText(m), m })),
     { title: 'Reply to…', matchOnDetail: true },
   );
   return pick?.m;
@@ -122,15 +123,10 @@ async function pickInboundMessage(app: App): Promise<Message | undefined> {
 async function pickConversation(app: App, onlyUnread = false): Promise<string | undefined> {
   if (!app.inbox.isLoaded) await app.inbox.refresh();
   const convs = app.inbox.conversations().filter((c) => !onlyUnread || c.unread > 0);
-  const items: (vscode.QuickPickItem & { peer: string })[] = convs.map((c) => ({
-    label: c.peer,
-    description: `${c.unread ? `${c.unread} unread · ` : ''}${c.last ? relativeTime(c.last.created_at) : ''}`,
-    detail: c.last ? oneLine(c.last.body, 100) : undefined,
-    peer: c.peer,
-  }));
+  const items: (vscode.QuickPickItem & { peer: string })[] = convs.map((c) => ({ ...conversationPickText(c), peer: c.peer }));
   if (!items.length) {
     if (onlyUnread) {
-      void vscode.window.showInformationMessage('Switchboard: nothing unread.');
+      void showInfo('Switchboard: nothing unread.');
       return undefined;
     }
     return pickRecipient(app);
@@ -143,11 +139,11 @@ async function pickOutboxItem(app: App, states: OutboxItem['state'][], title: st
   await app.outbox.refresh();
   const items = [...app.outbox.children('queued'), ...app.outbox.children('failed')].map((n) => n.item).filter((i) => states.includes(i.state));
   if (!items.length) {
-    void vscode.window.showInformationMessage('Switchboard: the outbox has nothing to act on.');
+    void showInfo('Switchboard: the outbox has nothing to act on.');
     return undefined;
   }
   const pick = await vscode.window.showQuickPick(
-    items.map((i) => ({ label: `${i.to}: ${oneLine(i.body, 60)}`, description: `${i.state === 'dead' ? 'failed' : i.state} · ${relativeTime(i.created_at)}`, detail: i.last_error ?? undefined, i })),
+    items.map((i) => ({ ...outboxPickText(i), i })),
     { title },
   );
   return pick?.i;
@@ -176,7 +172,7 @@ export function registerCommands(app: App): IDisposable {
     if (!requireConnected(app)) return;
     const to = peerOf(arg) ?? (await pickRecipient(app));
     if (!to) return;
-    const body = await askBody(`Send Message to ${to}`, `Message to ${to}`);
+    const body = await askBody(noLinks(`Send Message to ${oneLine(to, 64)}`), noLinks(`Message to ${oneLine(to, 64)}`));
     if (!body) return;
     await sendAndReport(app, { to, body });
   });
@@ -200,7 +196,7 @@ export function registerCommands(app: App): IDisposable {
       }
     } else target = await pickInboundMessage(app);
     if (!target) return;
-    const body = await askBody(`Reply to ${target.from}`, `Replying to: ${oneLine(target.body, 100)}`);
+    const body = await askBody(noLinks(`Reply to ${oneLine(target.from, 64)}`), noLinks(`Replying to: ${oneLine(target.body, 100)}`));
     if (!body) return;
     await sendAndReport(app, { to: target.conversation, body, reply_to: target.id });
   });
@@ -243,7 +239,8 @@ export function registerCommands(app: App): IDisposable {
   reg(COMMANDS.copyMessage, async (arg?: unknown) => {
     const n = arg as Partial<MessageNode> | undefined;
     if (n?.kind !== 'message' || !n.message) return;
-    await vscode.env.clipboard.writeText(n.message.body);
+    // what you see is what you copy: hidden characters stay visible escapes
+    await vscode.env.clipboard.writeText(inertText(n.message.body));
     void vscode.window.setStatusBarMessage('$(copy) Message copied', 2000);
   });
 
@@ -259,9 +256,9 @@ export function registerCommands(app: App): IDisposable {
     try {
       const r = await app.connection.request('outbox/requeue', { id: item.id });
       app.outbox.apply(r.item);
-      void vscode.window.showInformationMessage(`Requeued the message to ${item.to}; it will be sent as a new attempt.`);
+      void showInfo(`Requeued the message to ${oneLine(item.to, 64)}; it will be sent as a new attempt.`);
     } catch (err) {
-      void vscode.window.showErrorMessage(`Failed: requeue: ${errorText(err)}`);
+      void showError(`Failed: requeue: ${errorText(err)}`);
     }
   });
 
@@ -269,12 +266,12 @@ export function registerCommands(app: App): IDisposable {
     if (!requireConnected(app)) return;
     const item = itemOf(fromSelection(arg, app.outboxView)) ?? (await pickOutboxItem(app, ['pending', 'inflight', 'dead'], 'Abort'));
     if (!item) return;
-    const ok = await vscode.window.showWarningMessage(`Abort the message to ${item.to}? It will not be sent.`, { modal: true, detail: oneLine(item.body, 200) }, 'Abort');
+    const ok = await confirm(`Abort the message to ${oneLine(item.to, 64)}? It will not be sent.`, oneLine(item.body, 200), 'Abort');
     if (ok !== 'Abort') return;
     try {
       app.outbox.apply(await app.connection.request('outbox/abort', { id: item.id }));
     } catch (err) {
-      void vscode.window.showErrorMessage(`Failed: abort: ${errorText(err)}`);
+      void showError(`Failed: abort: ${errorText(err)}`);
     }
   });
 
@@ -326,21 +323,21 @@ export function registerCommands(app: App): IDisposable {
     await cfg.update('relay.user', user.trim(), vscode.ConfigurationTarget.Global);
     await app.context.secrets.store(TOKEN_SECRET_KEY, finalToken);
     if (!app.connection.connected) {
-      void vscode.window.showWarningMessage('Switchboard: settings saved; they will be applied when the core is reachable.');
+      void showWarning('Switchboard: settings saved; they will be applied when the core is reachable.');
       return;
     }
     try {
       const s = await app.connection.request('config/set', { relay: relay.trim(), user: user.trim(), token: finalToken });
-      void vscode.window.showInformationMessage(`Switchboard: relay configured (${s.state}).`);
+      void showInfo(`Switchboard: relay configured (${s.state}).`);
     } catch (err) {
-      void vscode.window.showErrorMessage(`Switchboard: configuring the core failed: ${errorText(err)}`);
+      void showError(`Switchboard: configuring the core failed: ${errorText(err)}`);
     }
   });
 
   reg(COMMANDS.showActions, async () => {
     const actions = statusActions(app.statusInput());
     const pick = await vscode.window.showQuickPick(
-      actions.map((a) => ({ label: a.label, detail: a.detail, command: a.command })),
+      actions.map((a) => ({ label: a.label, detail: a.detail, command: a.command })), // statusActions makes its details safe
       { title: 'Switchboard', placeHolder: 'Choose an action' },
     );
     if (pick) await vscode.commands.executeCommand(pick.command);

@@ -8,7 +8,7 @@ import type { Message } from '../protocol/rpc';
 import { CONVERSATION_VIEW_TYPE, type HostToWebview, type ThreadMessage, type WebviewToHost } from '../protocol/webview';
 import { parseViewState, parseWebviewToHost } from '../protocol/webview-schemas';
 import type { CoreConnection } from './connection';
-import { errorText, verdictText } from './format';
+import { errorText, oneLine, verdictText } from './format';
 import type { InboxModel } from './inboxModel';
 import { Disposable } from './lifecycle';
 import { conversationHtml, makeNonce } from './webviewHtml';
@@ -29,7 +29,7 @@ export class ConversationPanel extends Disposable {
     private readonly owner: ConversationPanels,
   ) {
     super();
-    panel.title = peer;
+    panel.title = oneLine(peer, 64);
     panel.webview.options = { enableScripts: true, enableCommandUris: false, localResourceRoots: [owner.distUri, owner.mediaUri] };
     panel.webview.html = this.html();
     this._register(panel.webview.onDidReceiveMessage((raw) => void this.onMessage(raw)));

@@ -2,6 +2,8 @@
  * Pure formatting for the status bar, trees, notifications and the webview. No `vscode`, no
  * DOM and no Node imports: the webview bundle and the unit tests use it too.
  */
+import { capText, safeLine, safeText } from '../lib/text-safety';
+import type { Message, OutboxItem, Peer } from '../protocol/rpc';
 import type { SendStatus, SyncState, SyncStatus } from '../protocol/rpc';
 
 // ---- times --------------------------------------------------------------------------------
@@ -36,20 +38,116 @@ export function absoluteTime(iso: string | null | undefined): string {
 
 // ---- text ---------------------------------------------------------------------------------
 
-// C0/C1 controls and bidi overrides: peer text must not reorder or hide what surrounds it.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-
-/** One line for a tree label or notification: controls removed, whitespace collapsed, capped. */
+/** One line for a tree label, description or tooltip line: hidden characters shown, whitespace folded, capped. */
 export function oneLine(text: string, max = 80): string {
-  const flat = text.replace(CONTROL, '').replace(/\s+/g, ' ').trim();
-  if (flat.length <= max) return flat;
-  return `${flat.slice(0, Math.max(1, max - 1)).trimEnd()}…`;
+  return safeLine(text, max);
 }
 
-/** Peer text for multi-line display: controls removed, newlines and tabs kept. */
-export function inertText(text: string): string {
-  return text.replace(CONTROL, '');
+/** Peer text for multi-line display (webview, tooltips): hidden characters shown, newlines and tabs kept. */
+export function inertText(text: string, max = Number.POSITIVE_INFINITY): string {
+  return capText(safeText(text, 'block'), max);
+}
+
+// VS Code renders `[label](https:…|command:…|file:…)` as a link and `$(name)` as an icon in
+// notifications, quick picks, input box prompts and dialogs. A peer's text must not become
+// either: one click on a `command:` link could type into the user's terminal.
+const LINK_OPENER = /\]\(/g;
+// An icon already escaped (`\$(x)`) is left alone, so applying `noLinks` twice changes nothing.
+const ICON = /(?<!\\)\$\([A-Za-z0-9-]+(?:~[A-Za-z0-9-]+)?\)/g;
+
+/**
+ * Text for a surface that renders links and icons: `](` gets a space (so no link can form; the
+ * target stays readable) and `$(name)` is escaped (shown literally, not as an icon). Apply it
+ * to the whole string handed to `showInformationMessage` and friends, quick pick items and
+ * input box prompts, after the peer parts went through `oneLine`.
+ */
+export function noLinks(text: string): string {
+  return text.replace(LINK_OPENER, '] (').replace(ICON, '\\$&');
+}
+
+// ---- peer text on VS Code surfaces ------------------------------------------------------------
+// Tree labels, descriptions and string tooltips are plain text in VS Code (no links, no icons);
+// notifications and quick picks are not, so their text also goes through `noLinks`.
+
+export interface ItemText {
+  label: string;
+  description: string;
+  /** Always a plain string: a MarkdownString would render a peer's markdown. */
+  tooltip: string;
+}
+
+export interface ConversationSummary {
+  peer: string;
+  unread: number;
+  total: number;
+  last: Message | null;
+}
+
+export function conversationItemText(c: ConversationSummary, now: number = Date.now()): ItemText {
+  const when = c.last ? relativeTime(c.last.created_at, now) : '';
+  const peer = oneLine(c.peer, 64);
+  return {
+    label: peer,
+    description: c.unread ? `${c.unread} unread · ${when}` : when,
+    tooltip: `${peer}\n${plural(c.total, 'message')}, ${c.unread} unread${c.last ? `\nLast: ${absoluteTime(c.last.created_at)}\n${inertText(c.last.body, 200)}` : ''}`,
+  };
+}
+
+export function messageItemText(m: Message, now: number = Date.now()): ItemText {
+  const unread = m.direction === 'in' && !m.read;
+  const state = m.direction === 'out' && m.state !== 'sent' && m.state !== 'delivered' ? ` · ${m.state}` : '';
+  const who = m.direction === 'in' ? `From ${oneLine(m.from, 64)}` : `To ${oneLine(m.to, 64)}`;
+  return {
+    label: oneLine(m.body, 80) || '(empty)',
+    description: `${m.direction === 'in' ? oneLine(m.from, 64) : 'you'} · ${relativeTime(m.created_at, now)}${state}`,
+    tooltip: `${who} · ${absoluteTime(m.created_at)} · ${m.state}${unread ? ' · unread' : ''}\n\n${inertText(m.body, 1000)}`,
+  };
+}
+
+export function outboxItemText(it: OutboxItem, now: number = Date.now()): ItemText {
+  const attempts = it.attempts ? ` · ${plural(it.attempts, 'attempt')}` : '';
+  const to = oneLine(it.to, 64);
+  return {
+    label: `${to}: ${oneLine(it.body, 60) || '(empty)'}`,
+    description: `${it.state === 'dead' ? 'failed' : it.state === 'inflight' ? 'sending' : 'queued'} · ${relativeTime(it.created_at, now)}${attempts}`,
+    tooltip: `To ${to} · ${it.state} · created ${absoluteTime(it.created_at)} · updated ${absoluteTime(it.updated_at)}${it.last_error ? `\nLast error: ${oneLine(it.last_error, 300)}` : ''}\n\n${inertText(it.body, 1000)}`,
+  };
+}
+
+/** A quick pick row: VS Code renders links and `$(icon)` in all three fields. */
+export interface PickText {
+  label: string;
+  description?: string;
+  detail?: string;
+}
+
+export function replyPickText(m: Message, now: number = Date.now()): PickText {
+  return { label: `${m.read ? '' : '$(circle-filled) '}${noLinks(oneLine(m.from, 40))}`, description: relativeTime(m.created_at, now), detail: noLinks(oneLine(m.body, 120)) };
+}
+
+export function conversationPickText(c: ConversationSummary, now: number = Date.now()): PickText {
+  return {
+    label: noLinks(oneLine(c.peer, 64)),
+    description: `${c.unread ? `${c.unread} unread · ` : ''}${c.last ? relativeTime(c.last.created_at, now) : ''}`,
+    ...(c.last ? { detail: noLinks(oneLine(c.last.body, 100)) } : {}),
+  };
+}
+
+export function outboxPickText(i: OutboxItem, now: number = Date.now()): PickText {
+  return {
+    label: noLinks(`${oneLine(i.to, 64)}: ${oneLine(i.body, 60)}`),
+    description: `${i.state === 'dead' ? 'failed' : i.state} · ${relativeTime(i.created_at, now)}`,
+    ...(i.last_error ? { detail: noLinks(oneLine(i.last_error, 300)) } : {}),
+  };
+}
+
+export function peerPickText(p: Pick<Peer, 'name' | 'unread' | 'last_at'>, now: number = Date.now()): PickText {
+  return { label: noLinks(oneLine(p.name, 64)), description: p.unread ? `${p.unread} unread` : '', ...(p.last_at ? { detail: `last message ${relativeTime(p.last_at, now)}` } : {}) };
+}
+
+/** The notification for a new message: sender and a summary, never a link or an icon. */
+export function messageNotice(m: Pick<Message, 'from' | 'body'>): string {
+  return noLinks(`${oneLine(m.from, 40)}: ${oneLine(m.body, 160)}`);
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {
@@ -66,7 +164,7 @@ export interface VerdictView {
 
 /** What a send actually did, said plainly: never dress `queued` up as success. */
 export function verdictText(result: { status: SendStatus; reason?: string | null; to?: string }): VerdictView {
-  const to = result.to ? ` to ${result.to}` : '';
+  const to = result.to ? ` to ${oneLine(result.to, 64)}` : '';
   switch (result.status) {
     case 'sent':
       return { status: 'sent', text: `Sent${to}`, severity: 'info' };
@@ -204,7 +302,7 @@ export function formatStatus(input: StatusInput, now: number = Date.now()): Stat
   const lines: string[] = [`Switchboard — ${label}`];
   const s = input.sync;
   if (input.phase === 'connected' && s) {
-    lines.push(`Relay: ${s.relay ?? 'not configured'}${s.user ? ` as ${s.user}` : ''}`);
+    lines.push(`Relay: ${s.relay ? oneLine(s.relay, 200) : 'not configured'}${s.user ? ` as ${oneLine(s.user, 64)}` : ''}`);
     lines.push(`Relay link: ${s.state}${s.connected_since ? ` since ${relativeTime(s.connected_since, now)}` : ''}`);
     lines.push(`Last inbound message: ${relativeTime(s.last_inbound_at, now)}`);
     lines.push(`Last relay ack: ${relativeTime(s.last_ack_at, now)}`);
@@ -213,7 +311,7 @@ export function formatStatus(input: StatusInput, now: number = Date.now()): Stat
   const lastError = input.phase === 'connected' ? (s?.last_error ?? null) : input.phaseDetail;
   if (lastError) lines.push(`Last error: ${oneLine(lastError, 300)}`);
   if (input.phase === 'reconnecting' && input.retryInSeconds != null) lines.push(`Retrying in ${input.retryInSeconds}s`);
-  if (input.core) lines.push(`Core: v${input.core.version} (pid ${input.core.pid}) · ${input.core.home}`);
+  if (input.core) lines.push(`Core: v${oneLine(input.core.version, 32)} (pid ${input.core.pid}) · ${oneLine(input.core.home, 200)}`);
   lines.push('Click for actions');
 
   const severity: StatusPresentation['severity'] = kind === 'error' || kind === 'unauthorized' ? 'error' : input.failed > 0 ? 'warning' : 'none';
@@ -242,7 +340,7 @@ export function statusActions(input: StatusInput): ActionItem[] {
   const connected = input.phase === 'connected';
   const state = input.sync?.state;
   if (!connected) {
-    out.push({ command: 'switchboard.reconnect', label: '$(debug-restart) Reconnect', detail: input.phaseDetail ?? 'Connect to the core, starting one if none runs' });
+    out.push({ command: 'switchboard.reconnect', label: '$(debug-restart) Reconnect', detail: input.phaseDetail ? noLinks(oneLine(input.phaseDetail, 200)) : 'Connect to the core, starting one if none runs' });
     out.push({ command: 'switchboard.showLog', label: '$(output) Show Log' });
   }
   if (connected && (state === 'disabled' || state === 'unauthorized')) {

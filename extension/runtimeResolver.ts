@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { defaultCandidateEnv, describeTried, detectRuntime, makeProbe, runtimeCandidates, type DetectedRuntime, type DetectionFailure } from './runtime';
+import { showError } from './notices';
 
 const CACHE_KEY = 'switchboard.runtime.v1';
 
@@ -76,7 +77,7 @@ export class RuntimeResolver {
     this.log.error(`${failure.advice} Tried: ${describeTried(failure.tried)}`);
     if (this.reported) return;
     this.reported = true;
-    void vscode.window.showErrorMessage(failure.advice, 'Open Settings', 'Show Log').then((pick) => {
+    void showError(failure.advice, 'Open Settings', 'Show Log').then((pick) => {
       if (pick === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'switchboard.server.runtime');
       if (pick === 'Show Log') this.log.show(true);
     });

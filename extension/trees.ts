@@ -1,8 +1,9 @@
 /** The Inbox and Outbox tree views: render the models, nothing more. */
 import * as vscode from 'vscode';
-import { absoluteTime, oneLine, plural, relativeTime } from './format';
+import { conversationItemText, errorText, messageItemText, oneLine, outboxItemText } from './format';
 import type { InboxModel, InboxNode } from './inboxModel';
 import { Disposable } from './lifecycle';
+import { showWarning } from './notices';
 import type { OutboxModel, OutboxNode } from './outboxModel';
 
 export const INBOX_VIEW_ID = 'switchboard.inbox';
@@ -23,28 +24,25 @@ export class InboxTreeProvider extends Disposable implements vscode.TreeDataProv
   getTreeItem(node: InboxNode): vscode.TreeItem {
     switch (node.kind) {
       case 'conversation': {
-        const item = new vscode.TreeItem(node.peer, vscode.TreeItemCollapsibleState.Collapsed);
+        const text = conversationItemText(node);
+        const item = new vscode.TreeItem(text.label, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `conversation:${node.peer}`;
         item.iconPath = new vscode.ThemeIcon(node.unread ? 'mail' : 'account');
-        const when = node.last ? relativeTime(node.last.created_at) : '';
-        item.description = node.unread ? `${node.unread} unread · ${when}` : when;
-        item.tooltip = `${node.peer}\n${plural(node.total, 'message')}, ${node.unread} unread${node.last ? `\nLast: ${absoluteTime(node.last.created_at)}\n${oneLine(node.last.body, 200)}` : ''}`;
+        item.description = text.description;
+        item.tooltip = text.tooltip;
         item.contextValue = node.unread ? 'conversation.unread' : 'conversation';
-        item.accessibilityInformation = { label: `Conversation with ${node.peer}, ${node.unread} unread` };
+        item.accessibilityInformation = { label: `Conversation with ${text.label}, ${node.unread} unread` };
         return item;
       }
       case 'message': {
         const m = node.message;
         const unread = m.direction === 'in' && !m.read;
-        const item = new vscode.TreeItem(oneLine(m.body, 80) || '(empty)', vscode.TreeItemCollapsibleState.None);
+        const text = messageItemText(m);
+        const item = new vscode.TreeItem(text.label, vscode.TreeItemCollapsibleState.None);
         item.id = `message:${m.id}`;
         item.iconPath = new vscode.ThemeIcon(m.direction === 'in' ? (unread ? 'circle-filled' : 'arrow-left') : m.state === 'failed' ? 'error' : m.state === 'queued' ? 'watch' : 'arrow-right');
-        const state = m.direction === 'out' && m.state !== 'sent' && m.state !== 'delivered' ? ` · ${m.state}` : '';
-        item.description = `${m.direction === 'in' ? m.from : 'you'} · ${relativeTime(m.created_at)}${state}`;
-        const tip = new vscode.MarkdownString();
-        tip.appendText(`${m.direction === 'in' ? `From ${m.from}` : `To ${m.to}`} · ${absoluteTime(m.created_at)} · ${m.state}${unread ? ' · unread' : ''}\n\n`);
-        tip.appendText(oneLine(m.body, 1000));
-        item.tooltip = tip;
+        item.description = text.description;
+        item.tooltip = text.tooltip;
         item.contextValue = m.direction === 'in' ? (unread ? 'message.in.unread' : 'message.in') : 'message.out';
         item.command = { command: 'switchboard.openConversation', title: 'Open Conversation', arguments: [node] };
         return item;
@@ -68,7 +66,7 @@ export class InboxTreeProvider extends Disposable implements vscode.TreeDataProv
     try {
       await this.model.ensureMessages(node.peer);
     } catch (err) {
-      void vscode.window.showWarningMessage(`Switchboard: could not load the conversation with ${node.peer}: ${err instanceof Error ? err.message : String(err)}`);
+      void showWarning(`Switchboard: could not load the conversation with ${oneLine(node.peer, 64)}: ${errorText(err)}`);
       return [];
     }
     return this.model.children(node) ?? [];
@@ -100,12 +98,12 @@ export class OutboxTreeProvider extends Disposable implements vscode.TreeDataPro
       return item;
     }
     const it = node.item;
-    const item = new vscode.TreeItem(`${it.to}: ${oneLine(it.body, 60) || '(empty)'}`, vscode.TreeItemCollapsibleState.None);
+    const text = outboxItemText(it);
+    const item = new vscode.TreeItem(text.label, vscode.TreeItemCollapsibleState.None);
     item.id = `outbox:${it.id}`;
-    const attempts = it.attempts ? ` · ${plural(it.attempts, 'attempt')}` : '';
-    item.description = `${it.state === 'dead' ? 'failed' : it.state === 'inflight' ? 'sending' : 'queued'} · ${relativeTime(it.created_at)}${attempts}`;
+    item.description = text.description;
     item.iconPath = new vscode.ThemeIcon(it.state === 'dead' ? 'error' : it.state === 'inflight' ? 'sync~spin' : 'watch');
-    item.tooltip = `To ${it.to} · ${it.state} · created ${absoluteTime(it.created_at)} · updated ${absoluteTime(it.updated_at)}${it.last_error ? `\nLast error: ${oneLine(it.last_error, 300)}` : ''}\n\n${oneLine(it.body, 1000)}`;
+    item.tooltip = text.tooltip;
     item.contextValue = it.state === 'dead' ? 'outbox.failed' : 'outbox.queued';
     return item;
   }

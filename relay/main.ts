@@ -4,6 +4,7 @@
  * directly.
  */
 import { parseArgs } from 'node:util';
+import { safeLogText } from '../lib/text-safety';
 import { addUser, revokeUser, validateUserName } from './accounts';
 import { defaultRelayDataDir } from './data-dir';
 import { parseRate } from './rate-limit';
@@ -17,6 +18,11 @@ const USAGE = `usage:
   relay revoke <name> [--data <dir>]`;
 
 class UsageError extends Error {}
+
+/** The relay's one log sink: a line names unauthenticated users and quotes bad frames, so it is made safe here. */
+export function relayLogLine(line: string): string {
+  return `relay: ${safeLogText(line)}`;
+}
 
 export interface RelayCliIo {
   stdout: (line: string) => void;
@@ -90,7 +96,7 @@ async function serve(args: string[], io: RelayCliIo): Promise<number> {
     heartbeatMs,
     ratePerSecond,
     tls: values.cert && values.key ? { certFile: values.cert, keyFile: values.key } : undefined,
-    log: (line) => io.stderr(`relay: ${line}`),
+    log: (line) => io.stderr(relayLogLine(line)),
   });
   io.stdout(`relay listening on ${server.url}`);
 

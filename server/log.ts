@@ -1,4 +1,10 @@
-/** The core's log: one line per event, to stderr (the daemon points stderr at `<home>/core.log`). */
+/**
+ * The core's log: one line per event, to stderr (the daemon points stderr at `<home>/core.log`).
+ * Messages quote relay reasons and errors, so each goes through the text-safety policy: a line
+ * break or a control character shows as `<U+XXXX>` and can never forge or hide a record.
+ */
+import { safeLogText } from '../lib/text-safety';
+
 export type LogLevel = 'info' | 'warn' | 'error';
 
 export interface Logger {
@@ -15,7 +21,7 @@ export interface Logger {
 export function createLogger(write: (line: string) => void = writeStderr): Logger {
   const at = (level: LogLevel) => (message: string) => {
     try {
-      write(`${new Date().toISOString()} ${level} ${message}\n`);
+      write(`${new Date().toISOString()} ${level} ${safeLogText(message)}\n`);
     } catch {
       // Dropped: see above.
     }

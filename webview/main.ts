@@ -41,7 +41,7 @@ const saved = parseViewState(vscode.getState());
 if (saved) {
   peer = saved.peer;
   input.value = saved.draft;
-  titleEl.textContent = peer;
+  titleEl.textContent = oneLine(peer, 64);
 }
 
 function save(): void {
@@ -89,7 +89,7 @@ function handle(msg: HostToWebview): void {
   switch (msg.type) {
     case 'init':
       peer = msg.peer;
-      titleEl.textContent = peer;
+      titleEl.textContent = oneLine(peer, 64);
       thread = mergeThread([], msg.messages);
       hasMore = msg.hasMore;
       save();

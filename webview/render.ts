@@ -1,7 +1,8 @@
 /**
  * Pure rendering of the conversation thread against a minimal DOM interface, so it can be
  * unit-tested with a shim. Peer text only ever becomes a text node: never innerHTML, never
- * an attribute that the browser interprets (href, src, style, on*).
+ * an attribute that the browser interprets (href, src, style, on*); and it passes the
+ * text-safety policy first, so hidden characters show as `<U+XXXX>`.
  */
 import { absoluteTime, inertText, oneLine, relativeTime } from '../extension/format';
 import type { ThreadMessage } from '../protocol/webview';
@@ -57,7 +58,7 @@ export function renderMessage(doc: DocLike, m: ThreadMessage, ctx: RenderContext
   article.setAttribute('data-id', m.id);
 
   const header = el(doc, 'header', 'meta');
-  header.appendChild(el(doc, 'span', 'from', m.direction === 'in' ? inertText(m.from) : 'you'));
+  header.appendChild(el(doc, 'span', 'from', m.direction === 'in' ? oneLine(m.from, 64) : 'you'));
   const time = el(doc, 'time', 'when', relativeTime(m.created_at, ctx.now));
   time.setAttribute('datetime', m.created_at);
   time.setAttribute('title', absoluteTime(m.created_at));

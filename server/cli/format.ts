@@ -1,29 +1,18 @@
 /**
- * Human output. Everything a peer controls (bodies, names) passes through `inert` first, so a
- * message can never move the cursor, retitle the terminal or hide text.
+ * Human output. Everything a peer controls (bodies, names) passes through the text-safety
+ * policy (lib/text-safety.ts) first, so a message can never move the cursor, retitle the
+ * terminal or hide text.
  */
+import { safeJson, safeLine, safeText } from '../../lib/text-safety';
 import type { CoreStatus, Message, OutboxItem, Peer, SendResult, StoreStatus, SyncStatus } from '../../protocol/rpc';
 
-/**
- * Replaces C0/C1 control characters (ESC among them), DEL, and the Unicode bidi and
- * zero-width format controls with visible escapes. Newlines and tabs survive only where
- * `multiline` allows them.
- */
-export function inert(text: string, multiline = false): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, (ch) => {
-    if (multiline && (ch === '\n' || ch === '\t')) return ch;
-    const code = ch.codePointAt(0)!;
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
+/** A one-line field (name, id, reason): every hidden character and line break shown as an escape. */
+export function inert(text: string): string {
+  return safeText(text, 'inline');
 }
 
-/**
- * JSON for the terminal: JSON.stringify escapes C0 controls but passes DEL, C1 and the bidi
- * and zero-width controls through raw; these become \\u escapes too, so the JSON means the same.
- */
-export function inertJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, (ch) => `\\u${ch.codePointAt(0)!.toString(16).padStart(4, '0')}`);
-}
+/** JSON for the terminal: every string field carries the same safe text human output shows. */
+export const inertJson = safeJson;
 
 /** `2026-11-24 14:03` in UTC: stable across machines, so outputs compare. */
 export function shortTime(iso: string | null): string {
@@ -32,8 +21,7 @@ export function shortTime(iso: string | null): string {
 }
 
 function oneLine(body: string, width = 72): string {
-  const flat = inert(body.replace(/\s+/g, ' ').trim());
-  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
+  return safeLine(body, width);
 }
 
 export function messageLine(m: Message): string {
@@ -57,7 +45,7 @@ export function messageFull(m: Message): string {
   ];
   if (m.reply_to) lines.push(`reply-to: ${inert(m.reply_to)}`);
   if (m.request_id) lines.push(`question: ${inert(m.request_id)} (answer with \`switchboard reply ${inert(m.id)} -m …\`)`);
-  lines.push('', inert(m.body, true));
+  lines.push('', safeText(m.body, 'block'));
   return lines.join('\n');
 }
 
@@ -100,7 +88,7 @@ export function coreStatusLines(s: CoreStatus, delegated: boolean): string[] {
   const core = delegated ? `running (pid ${s.pid}, version ${s.version}, since ${shortTime(s.since)}, ${s.clients} client${s.clients === 1 ? '' : 's'})` : 'not running';
   return [
     `core:      ${core}`,
-    `home:      ${s.home}`,
+    `home:      ${inert(s.home)}`,
     `socket:    ${delegated ? s.socket : `${s.socket ?? '-'} (no core listening)`}`,
     `messages:  ${s.messages} (${s.unread} unread)`,
     `outbox:    ${s.outbox.pending} pending, ${s.outbox.inflight} in flight, ${s.outbox.dead} dead, ${s.outbox.done} done, ${s.outbox.aborted} aborted`,

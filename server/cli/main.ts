@@ -4,6 +4,7 @@
  */
 import { homePaths, resolveHome, type HomePaths } from '../paths';
 import { CliError, ExitCode, usage } from './errors';
+import { inert } from './format';
 import { VERBS, type VerbContext } from './verbs';
 
 const HELP = `usage: switchboard [--home <dir>] <command> [options]
@@ -74,10 +75,10 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     if (error instanceof CliError) {
-      process.stderr.write(`switchboard: ${error.message}\n`);
+      process.stderr.write(`switchboard: ${inert(error.message)}\n`);
       process.exitCode = error.exitCode;
     } else {
-      process.stderr.write(`switchboard: ${(error as Error)?.message ?? String(error)}\n`);
+      process.stderr.write(`switchboard: ${inert((error as Error)?.message ?? String(error))}\n`);
       process.exitCode = ExitCode.Failed;
     }
   },

@@ -193,7 +193,7 @@ describe('direct and delegated runs print the same', () => {
         // Peer text never reaches the terminal raw.
         const read = delegated[verbs.findIndex((v) => v[0] === 'read')]!.stdout;
         assert.ok(!read.includes('\u001b'));
-        assert.match(read, /hello \\x1b\[31mred\\x1b\[0m world/);
+        assert.match(read, /hello <U\+001B>\[31mred<U\+001B>\[0m world/);
       } finally {
         await kill9(core);
       }

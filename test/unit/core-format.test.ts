@@ -6,16 +6,17 @@ import { inert, inertJson, messageFull, messageLine } from '../../server/cli/for
 
 const hostile = 'a\u001b]0;pwned\u0007b\u009b31mc\u202ed\u200be\u007f';
 
-test('inert escapes C0, C1, DEL, bidi and zero-width controls; multiline keeps newlines and tabs', () => {
-  assert.equal(inert(hostile), 'a\\x1b]0;pwned\\x07b\\x9b31mc\\u202ed\\u200be\\x7f');
-  assert.equal(inert('x\ny\tz'), 'x\\x0ay\\x09z');
-  assert.equal(inert('x\ny\tz', true), 'x\ny\tz');
+test('inert shows C0, C1, DEL, bidi and zero-width controls as escapes; a body in `read` keeps newlines and tabs', () => {
+  assert.equal(inert(hostile), 'a<U+001B>]0;pwned<U+0007>b<U+009B>31mc<U+202E>d<U+200B>e<U+007F>');
+  assert.equal(inert('x\ny\tz'), 'x<U+000A>y<U+0009>z');
 });
 
-test('inertJson escapes what JSON.stringify leaves raw, and still parses to the same value', () => {
-  const out = inertJson({ body: hostile });
+test('inertJson is valid JSON whose strings carry the safe text, so printing a field is safe too', () => {
+  const out = inertJson({ body: `${hostile}\nline two\ttab`, n: 3 });
   assert.doesNotMatch(out, /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e]/);
-  assert.deepEqual(JSON.parse(out), { body: hostile });
+  const parsed = JSON.parse(out) as { body: string; n: number };
+  assert.equal(parsed.body, 'a<U+001B>]0;pwned<U+0007>b<U+009B>31mc<U+202E>d<U+200B>e<U+007F>\nline two\ttab');
+  assert.equal(parsed.n, 3);
 });
 
 test('every peer-controlled field of a message is neutralised in human output', () => {

@@ -25,10 +25,10 @@ describe('relativeTime', () => {
 });
 
 describe('oneLine', () => {
-  it('collapses whitespace, strips controls and bidi overrides, caps length', () => {
+  it('collapses whitespace, shows controls and bidi overrides as escapes, caps length', () => {
     assert.equal(oneLine('a\n\tb   c'), 'a b c');
-    assert.equal(oneLine('\u001b[31mred\u001b[0m'), '[31mred[0m');
-    assert.equal(oneLine('x\u202eevil'), 'xevil');
+    assert.equal(oneLine('\u001b[31mred\u001b[0m'), '<U+001B>[31mred<U+001B>[0m');
+    assert.equal(oneLine('x\u202eevil'), 'x<U+202E>evil');
     assert.equal(oneLine('abcdefghij', 5), 'abcd…');
   });
 });

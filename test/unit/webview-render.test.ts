@@ -57,9 +57,9 @@ describe('renderMessage', () => {
     assert.equal(el.find('from')!.textContent, '<b>mallory</b>');
   });
 
-  it('strips terminal and bidi control characters but keeps newlines', () => {
+  it('shows terminal and bidi control characters as escapes but keeps newlines', () => {
     const el = renderMessage(doc, { ...base, body: 'line1\n\u001b[2Jline2\u202e' }, { now: NOW, lookup: () => undefined }) as El;
-    assert.equal(el.find('body')!.textContent, 'line1\n[2Jline2');
+    assert.equal(el.find('body')!.textContent, 'line1\n<U+001B>[2Jline2<U+202E>');
   });
 
   it('marks direction, unread and outbound state honestly', () => {

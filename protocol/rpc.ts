@@ -13,13 +13,10 @@ export const MIN_CLIENT_PROTOCOL_VERSION = 1;
 
 /** Largest JSON-RPC frame (header excluded) either side accepts. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
-/** A user name: a letter or digit, then letters, digits, ".", "_" or "-"; 64 characters at most. */
-export const USER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** User names, ids and bodies are limited in one place, shared with the relay: see limits.ts. */
+export { MAX_BODY_BYTES, MAX_ID_LENGTH, USER_NAME_MAX_LENGTH, USER_NAME_PATTERN } from './limits';
 /** A relay address. */
 export const RELAY_URL_PATTERN = /^wss?:\/\/\S+$/;
-
-/** Largest message body the core stores, in UTF-8 bytes. */
-export const MAX_BODY_BYTES = 64 * 1024;
 
 export type SendStatus = 'sent' | 'duplicate' | 'queued' | 'failed';
 export type Direction = 'in' | 'out';

@@ -10,6 +10,7 @@ import { writesPerTurn } from '../server/net/turn-writes';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { RELAY_MAX_FRAME_BYTES, RELAY_PROTOCOL_VERSION, RelayCloseCodes, type CoreToRelayFrame, type HelloFrame, type SendFrame } from '../protocol/relay';
 import { parseCoreFrame } from '../protocol/relay-schemas';
+import { MAX_BODY_BYTES } from '../protocol/limits';
 import { WriteBatcher } from '../server/store/write-batcher';
 
 /** How long sends after a rate refusal wait for the refused one to be resent before flowing again. */
@@ -38,7 +39,7 @@ export interface RelayServerOptions {
 }
 
 export const DEFAULT_HEARTBEAT_MS = 15_000;
-export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+export const DEFAULT_MAX_BODY_BYTES = MAX_BODY_BYTES;
 export const DEFAULT_RATE_PER_SECOND = 1000;
 /** Frames a client may pipeline behind its hello while the token is being checked. */
 const MAX_HELD_FRAMES = 1024;

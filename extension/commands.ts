@@ -255,7 +255,7 @@ export function registerCommands(app: App): IDisposable {
 
   reg(COMMANDS.requeue, async (arg?: unknown) => {
     if (!requireConnected(app)) return;
-    const item = itemOf(fromSelection(arg, app.outboxView)) ?? (await pickOutboxItem(app, ['dead', 'pending'], 'Requeue'));
+    const item = itemOf(fromSelection(arg, app.outboxView)) ?? (await pickOutboxItem(app, ['dead', 'expired', 'pending'], 'Requeue'));
     if (!item) return;
     try {
       const r = await app.connection.request('outbox/requeue', { id: item.id });

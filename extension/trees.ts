@@ -103,10 +103,11 @@ export class OutboxTreeProvider extends Disposable implements vscode.TreeDataPro
     const item = new vscode.TreeItem(`${it.to}: ${oneLine(it.body, 60) || '(empty)'}`, vscode.TreeItemCollapsibleState.None);
     item.id = `outbox:${it.id}`;
     const attempts = it.attempts ? ` · ${plural(it.attempts, 'attempt')}` : '';
-    item.description = `${it.state === 'dead' ? 'failed' : it.state === 'inflight' ? 'sending' : 'queued'} · ${relativeTime(it.created_at)}${attempts}`;
-    item.iconPath = new vscode.ThemeIcon(it.state === 'dead' ? 'error' : it.state === 'inflight' ? 'sync~spin' : 'watch');
+    item.description = `${it.state === 'dead' ? 'failed' : it.state === 'expired' ? 'expired' : it.state === 'inflight' ? 'sending' : 'queued'} · ${relativeTime(it.created_at)}${attempts}`;
+    item.iconPath = new vscode.ThemeIcon(it.state === 'dead' ? 'error' : it.state === 'expired' ? 'history' : it.state === 'inflight' ? 'sync~spin' : 'watch');
     item.tooltip = `To ${it.to} · ${it.state} · created ${absoluteTime(it.created_at)} · updated ${absoluteTime(it.updated_at)}${it.last_error ? `\nLast error: ${oneLine(it.last_error, 300)}` : ''}\n\n${oneLine(it.body, 1000)}`;
-    item.contextValue = it.state === 'dead' ? 'outbox.failed' : 'outbox.queued';
+    // Expired items can be requeued, not aborted (the relay already dropped them).
+    item.contextValue = it.state === 'dead' ? 'outbox.failed' : it.state === 'expired' ? 'outbox.expired' : 'outbox.queued';
     return item;
   }
 

@@ -101,12 +101,14 @@ const rejectedVerdictSchema = z.object({
   id,
   reason: z.string(),
   retryable: z.boolean(),
+  code: z.string().max(64).optional(),
 });
 export const verdictFrameSchema = z.discriminatedUnion('result', [acceptedVerdictSchema, duplicateVerdictSchema, rejectedVerdictSchema]);
 
 export const deliveryItemSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('message'), server_id: id, message: wireMessageSchema }),
   z.object({ kind: z.literal('receipt'), id, server_id: id, by: id, at: timestamp }),
+  z.object({ kind: z.literal('expired'), id, server_id: id, to: id, at: timestamp }),
 ]);
 
 export const deliverFrameSchema = z.object({ type: z.literal('deliver'), seq, item: deliveryItemSchema });

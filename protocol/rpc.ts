@@ -22,8 +22,13 @@ export type SendStatus = 'sent' | 'duplicate' | 'queued' | 'failed';
 export type Direction = 'in' | 'out';
 /** Where a message stands. Outbound: queued → sent → delivered, or failed / aborted. Inbound: received. */
 export type MessageState = 'queued' | 'sent' | 'delivered' | 'failed' | 'aborted' | 'received';
-export type OutboxState = 'pending' | 'inflight' | 'done' | 'dead' | 'aborted';
-export const OUTBOX_STATES: readonly OutboxState[] = ['pending', 'inflight', 'done', 'dead', 'aborted'];
+/**
+ * pending → inflight → done (at the relay), or dead (refused, out of attempts) / aborted. A done
+ * row becomes `expired` when the relay dropped it undelivered after its retention; expired,
+ * dead and aborted are terminal (requeue sends a copy under a new id).
+ */
+export type OutboxState = 'pending' | 'inflight' | 'done' | 'dead' | 'aborted' | 'expired';
+export const OUTBOX_STATES: readonly OutboxState[] = ['pending', 'inflight', 'done', 'dead', 'aborted', 'expired'];
 export type SyncState = 'disabled' | 'offline' | 'connecting' | 'online' | 'unauthorized' | 'error';
 
 export interface Message {
@@ -81,6 +86,18 @@ export interface SyncStatus {
   last_error: string | null;
   connected_since: string | null;
   queued: number;
+  /**
+   * Recipients whose queued messages wait because the relay refused one for the recipient's
+   * quota: nothing more goes to them before `retry_at` (backing off); others flow meanwhile.
+   */
+  held: HeldRecipient[];
+}
+
+export interface HeldRecipient {
+  to: string;
+  /** The relay's refusal, for a person. */
+  reason: string;
+  retry_at: string;
 }
 
 export interface CoreStatus {
@@ -198,7 +215,10 @@ export interface RequeueResult {
 }
 
 export interface SubscribeParams {
-  /** Resume after this event cursor. Absent: only events from now on. 0: everything kept. */
+  /**
+   * Resume after this event cursor. Absent: only events from now on. 0: everything kept. A
+   * cursor older than the events the core has pruned fails with `CursorTooOld`: resync.
+   */
   since?: number;
 }
 
@@ -285,12 +305,16 @@ export const ErrorCodes = {
   FrameTooLarge: -32007,
   TooManyClients: -32008,
   ShuttingDown: -32009,
+  /** `events/subscribe` from a cursor whose next events were pruned: list again, then subscribe without `since`. */
+  CursorTooOld: -32010,
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
 /** The `data` of every error the core raises on purpose: enough for a client to act on it. */
 export interface ErrorData {
-  kind: 'conflict' | 'not_found' | 'protocol' | 'invalid_state' | 'invalid_params' | 'not_sent' | 'frame' | 'busy' | 'internal';
+  kind: 'conflict' | 'not_found' | 'protocol' | 'invalid_state' | 'invalid_params' | 'not_sent' | 'frame' | 'busy' | 'internal' | 'cursor_too_old';
   /** For conflicts: the id of the earlier message that owns the client_message_id. */
   id?: string;
+  /** For cursor_too_old: every event up to this cursor was pruned. */
+  pruned_through?: number;
 }

@@ -147,6 +147,8 @@ export class Core {
     try {
       for (;;) {
         const cutoff = new Date(Date.now() - retention).toISOString();
+        // Read first: most ticks find nothing due, and need no write.
+        if (!this.service.repo.hasEventsBefore(cutoff)) break;
         const deleted = await this.service.writes.run(() => this.service.repo.pruneEvents(cutoff, EVENT_PRUNE_BATCH));
         if (deleted < EVENT_PRUNE_BATCH || this.stopping) break;
       }

@@ -364,6 +364,12 @@ export class Repository {
     return Number(this.getState(EVENTS_PRUNED_KEY) ?? 0);
   }
 
+  /** Whether the oldest event was written before `cutoff` (ISO time). */
+  hasEventsBefore(cutoff: string): boolean {
+    const oldest = this.s.oldestEvents.get(1);
+    return oldest !== undefined && oldest.created_at < cutoff;
+  }
+
   /**
    * Deletes the oldest events written before `cutoff` (ISO time), at most `limit` of them, in
    * cursor order; returns how many. Records the highest pruned cursor for `events/subscribe`.

@@ -179,14 +179,20 @@ describe('message ids cannot be taken over (defect 6)', () => {
         const verdict = await reuse(mallory, 'alice', id, `mallory: hostile ${label}`, `${label}-${attempt++}`);
         return verdict.result === 'accepted' ? verdict : undefined;
       }, 30_000, 200);
+    const inboundFromMallory = (count: number) =>
+      waitFor(`${count} hostile message(s) at alice`, async () => {
+        const messages = await thread(alice.home, 'mallory');
+        return messages.filter((m) => m.direction === 'in').length >= count ? messages : undefined;
+      });
+    // Over an id alice sent: her message must keep it (the old code let `read` show mallory's).
     const overSent = await acceptedReuse(sent.id, 'sent');
+    await inboundFromMallory(1);
+    assert.equal((await getMessage(alice.home, sent.id)).body, 'alice: the original', 'read <id> shows alice\'s own message');
+    // Over an id alice received from bob: bob's keeps it, and mallory's is kept too, not dropped.
     const overReceived = await acceptedReuse(fromBob.id, 'received');
     assert.equal(overSent.result === 'accepted' && overReceived.result === 'accepted', true);
 
-    const malloryThread = await waitFor('both hostile messages at alice', async () => {
-      const messages = await thread(alice.home, 'mallory');
-      return messages.filter((m) => m.direction === 'in').length === 2 ? messages : undefined;
-    });
+    const malloryThread = await inboundFromMallory(2);
     // The thread holds alice's message once, untouched, and mallory's two under their server ids.
     assert.deepEqual(
       malloryThread.map((m) => [m.direction, m.body]),

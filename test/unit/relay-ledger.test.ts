@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { MIGRATIONS as RELAY_MIGRATIONS } from '../../relay/migrations';
 import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import type { DeliveryItem, SendFrame } from '../../protocol/relay';
@@ -226,4 +228,32 @@ test('retention: an undelivered message expires and its sender is told; delivere
   assert.ok(later.deleted >= 2, 'the dedupe rows of r1 and r2');
   assert.equal(store.findDedupe('alice', 'r1'), undefined);
   assert.equal(later.more, false);
+});
+
+test('migration 2: a version-1 relay keeps its rows, counts what is undelivered, and expires nothing at once', () => {
+  const path = join(dir.path, 'v1', 'relay.db');
+  const v1 = RelayStore.open(join(dir.path, 'v1')).db;
+  v1.close();
+  // Rebuild it as a version-1 database with rows, as an older relay left it.
+  rmSync(path);
+  const old = new Database(path);
+  old.exec(RELAY_MIGRATIONS[0]!);
+  old.pragma('user_version = 1');
+  const item = (serverId: string, id: string) => JSON.stringify({ kind: 'message', server_id: serverId, message: { ...message(id), from: 'alice' } });
+  old.prepare('INSERT INTO deliveries (user, seq, item) VALUES (?, ?, ?)').run('bob', 1, item('s1', 'm1'));
+  old.prepare('INSERT INTO deliveries (user, seq, item) VALUES (?, ?, ?)').run('bob', 2, item('s2', 'm2'));
+  old.prepare("INSERT INTO receipts_sent (server_id) VALUES ('s1')").run();
+  old.prepare("INSERT INTO dedupe (sender, client_message_id, id, server_id, fingerprint) VALUES ('alice', 'm2', 'id-m2', 's2', 'f')").run();
+  old.close();
+  const migrated = RelayStore.open(join(dir.path, 'v1'));
+  try {
+    assert.deepEqual(migrated.undelivered('bob'), { messages: 1, bytes: Buffer.byteLength(item('s2', 'm2')) }, 'only the message no device took counts');
+    assert.deepEqual(migrated.idOwner('id-m2'), { sender: 'alice', client_message_id: 'm2' });
+    const limited = new RelayLedger(migrated, 100_000, { ...DEFAULT_LEDGER_LIMITS, retentionMs: 60_000 });
+    const outcome = migrated.transaction(() => limited.prune(new Date()));
+    assert.deepEqual([outcome.expired, outcome.deleted], [0, 0], 'old rows count as stored at the upgrade');
+    assert.equal(migrated.deliveriesAfter('bob', 0, 10).length, 2);
+  } finally {
+    migrated.close();
+  }
 });

@@ -1,7 +1,8 @@
 /** Every command: palette, tree context menus, status bar quick pick. */
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import { RELAY_URL_PATTERN, USER_NAME_PATTERN, type Message, type OutboxItem, type SendParams } from '../protocol/rpc';
+import { USER_NAME_RULE, isValidUserName } from '../protocol/limits';
+import { RELAY_URL_PATTERN, type Message, type OutboxItem, type SendParams } from '../protocol/rpc';
 import type { App } from './app';
 import { TOKEN_SECRET_KEY } from './app';
 import { conversationPickText, errorText, inertText, noLinks, oneLine, outboxPickText, peerPickText, replyPickText, statusActions, verdictText } from './format';
@@ -251,7 +252,7 @@ export function registerCommands(app: App): IDisposable {
 
   reg(COMMANDS.requeue, async (arg?: unknown) => {
     if (!requireConnected(app)) return;
-    const item = itemOf(fromSelection(arg, app.outboxView)) ?? (await pickOutboxItem(app, ['dead', 'pending'], 'Requeue'));
+    const item = itemOf(fromSelection(arg, app.outboxView)) ?? (await pickOutboxItem(app, ['dead', 'expired', 'pending'], 'Requeue'));
     if (!item) return;
     try {
       const r = await app.connection.request('outbox/requeue', { id: item.id });
@@ -306,7 +307,7 @@ export function registerCommands(app: App): IDisposable {
       prompt: 'Your user name on the relay',
       value: cfg.get<string>('relay.user', '') || app.sync?.user || '',
       ignoreFocusOut: true,
-      validateInput: (v) => (USER_NAME_PATTERN.test(v.trim()) ? undefined : 'Enter a user name: letters, digits, ".", "_" or "-"'),
+      validateInput: (v) => (isValidUserName(v.trim()) ? undefined : `Enter a user name: ${USER_NAME_RULE}`),
     });
     if (user === undefined) return;
     const existing = await app.context.secrets.get(TOKEN_SECRET_KEY);

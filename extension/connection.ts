@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { CloseAction, ErrorAction, LanguageClient, type LanguageClientOptions, type StreamInfo } from 'vscode-languageclient/node';
 import type { InitializeResult, Method, MessageEvent, OutboxEvent, ParamsOf, ResultOf, SyncStatus } from '../protocol/rpc';
-import { PROTOCOL_VERSION } from '../protocol/rpc';
+import { ErrorCodes, PROTOCOL_VERSION } from '../protocol/rpc';
 import { homePaths, resolveHome } from '../server/paths';
 import { errorText, type ConnectionPhase } from './format';
 import { Disposable, Emitter } from './lifecycle';
@@ -247,7 +247,7 @@ export class CoreConnection extends Disposable implements Rpc {
 
     try {
       this.backlogUntil = undefined;
-      const sub = await client.sendRequest('events/subscribe', this.cursor === undefined ? {} : { since: this.cursor });
+      const sub = await this.subscribe(client);
       const { cursor } = sub as ResultOf<'events/subscribe'>;
       this.backlogUntil = cursor;
       this.noteCursor(cursor);
@@ -262,6 +262,22 @@ export class CoreConnection extends Disposable implements Rpc {
     this.log.info(`connected to core ${server.name} ${server.version} at ${paths.socket}${resumed ? ' (reconnected)' : ''}`);
     this.setState({ phase: 'connected', detail: null, retryInSeconds: null, server });
     this._onDidConnect.fire({ resumed });
+  }
+
+  /**
+   * Resumes from our cursor. When the core has pruned the events after it, nothing can be
+   * replayed: start from now; the reload every connection triggers is the resync.
+   */
+  private async subscribe(client: LanguageClient): Promise<unknown> {
+    if (this.cursor === undefined) return client.sendRequest('events/subscribe', {});
+    try {
+      return await client.sendRequest('events/subscribe', { since: this.cursor });
+    } catch (err) {
+      if ((err as { code?: unknown } | null)?.code !== ErrorCodes.CursorTooOld) throw err;
+      this.log.warn(`events after cursor ${this.cursor} were pruned by the core; resyncing`);
+      this.cursor = undefined;
+      return client.sendRequest('events/subscribe', {});
+    }
   }
 
   private backlogUntil: number | undefined;

@@ -109,7 +109,7 @@ export function outboxItemText(it: OutboxItem, now: number = Date.now()): ItemTe
   const to = oneLine(it.to, 64);
   return {
     label: `${to}: ${oneLine(it.body, 60) || '(empty)'}`,
-    description: `${it.state === 'dead' ? 'failed' : it.state === 'inflight' ? 'sending' : 'queued'} · ${relativeTime(it.created_at, now)}${attempts}`,
+    description: `${it.state === 'dead' ? 'failed' : it.state === 'expired' ? 'expired' : it.state === 'inflight' ? 'sending' : 'queued'} · ${relativeTime(it.created_at, now)}${attempts}`,
     tooltip: `To ${to} · ${it.state} · created ${absoluteTime(it.created_at)} · updated ${absoluteTime(it.updated_at)}${it.last_error ? `\nLast error: ${oneLine(it.last_error, 300)}` : ''}\n\n${inertText(it.body, 1000)}`,
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The Outbox tree's model: items still queued (pending / in flight) and those that failed
- * (dead). Done and aborted items leave the tree. The vscode provider is `outboxTree.ts`.
+ * (dead, or expired undelivered at the relay). Done and aborted items leave the tree. The vscode provider is `outboxTree.ts`.
  */
 import type { OutboxItem, OutboxState } from '../protocol/rpc';
 import { Disposable, Emitter } from './lifecycle';
@@ -22,7 +22,7 @@ export type OutboxNode = OutboxGroupNode | OutboxItemNode;
 
 export function groupOf(state: OutboxState): OutboxGroupKind | undefined {
   if (state === 'pending' || state === 'inflight') return 'queued';
-  if (state === 'dead') return 'failed';
+  if (state === 'dead' || state === 'expired') return 'failed';
   return undefined;
 }
 
@@ -75,7 +75,7 @@ export class OutboxModel extends Disposable {
     const rpc = this.rpc();
     if (!rpc) return;
     const gen = ++this.generation;
-    const states: OutboxState[] = ['pending', 'inflight', 'dead'];
+    const states: OutboxState[] = ['pending', 'inflight', 'dead', 'expired'];
     const lists = await Promise.all(states.map((state) => rpc.request('outbox/list', { state })));
     if (gen !== this.generation) return;
     this.replace(lists.flatMap((l) => l.items));

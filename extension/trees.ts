@@ -102,9 +102,10 @@ export class OutboxTreeProvider extends Disposable implements vscode.TreeDataPro
     const item = new vscode.TreeItem(text.label, vscode.TreeItemCollapsibleState.None);
     item.id = `outbox:${it.id}`;
     item.description = text.description;
-    item.iconPath = new vscode.ThemeIcon(it.state === 'dead' ? 'error' : it.state === 'inflight' ? 'sync~spin' : 'watch');
+    item.iconPath = new vscode.ThemeIcon(it.state === 'dead' ? 'error' : it.state === 'expired' ? 'history' : it.state === 'inflight' ? 'sync~spin' : 'watch');
     item.tooltip = text.tooltip;
-    item.contextValue = it.state === 'dead' ? 'outbox.failed' : 'outbox.queued';
+    // Expired items can be requeued, not aborted (the relay already dropped them).
+    item.contextValue = it.state === 'dead' ? 'outbox.failed' : it.state === 'expired' ? 'outbox.expired' : 'outbox.queued';
     return item;
   }
 

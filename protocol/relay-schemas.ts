@@ -6,6 +6,7 @@
  * contract type, so the two can never drift apart silently.
  */
 import { z } from 'zod';
+import { MAX_ID_LENGTH, USER_NAME_PATTERN } from './limits';
 import type {
   AckFrame,
   CoreToRelayFrame,
@@ -26,9 +27,14 @@ import type {
 type Equals<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Assert<T extends true> = T;
 
-/** Identifiers are opaque strings; the bound keeps a hostile peer from bloating indexes. */
-const MAX_ID_LENGTH = 200;
+/** Identifiers are opaque strings; the bound (shared with the core, limits.ts) keeps a hostile peer from bloating indexes. */
 const id = z.string().min(1).max(MAX_ID_LENGTH);
+/**
+ * Names a core sends (its own, a recipient) follow the one user-name rule. Names the relay
+ * sends (`from`, `by`) stay plain ids: a core must never choke on a delivery, whatever name
+ * an older relay let a user have.
+ */
+const userName = z.string().regex(USER_NAME_PATTERN);
 const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const timestamp = z.string().min(1).max(64);
 
@@ -46,7 +52,7 @@ export const wireMessageSchema = z.object({
 export const helloFrameSchema = z.object({
   type: z.literal('hello'),
   v: z.number().int(),
-  user: id,
+  user: userName,
   token: z.string().min(1).max(1024),
   device: id,
   cursor: seq,
@@ -54,7 +60,7 @@ export const helloFrameSchema = z.object({
 
 export const sendFrameSchema = z.object({
   type: z.literal('send'),
-  message: wireMessageSchema.omit({ from: true }),
+  message: wireMessageSchema.omit({ from: true }).extend({ to: userName }),
 });
 
 export const ackFrameSchema = z.object({ type: z.literal('ack'), seq });
@@ -95,12 +101,14 @@ const rejectedVerdictSchema = z.object({
   id,
   reason: z.string(),
   retryable: z.boolean(),
+  code: z.string().max(64).optional(),
 });
 export const verdictFrameSchema = z.discriminatedUnion('result', [acceptedVerdictSchema, duplicateVerdictSchema, rejectedVerdictSchema]);
 
 export const deliveryItemSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('message'), server_id: id, message: wireMessageSchema }),
   z.object({ kind: z.literal('receipt'), id, server_id: id, by: id, at: timestamp }),
+  z.object({ kind: z.literal('expired'), id, server_id: id, to: id, at: timestamp }),
 ]);
 
 export const deliverFrameSchema = z.object({ type: z.literal('deliver'), seq, item: deliveryItemSchema });

@@ -89,14 +89,30 @@ export type VerdictFrame =
       client_message_id: string;
       id: string;
       reason: string;
-      /** True when the same send may succeed later (rate limit); false when it never will. */
+      /** True when the same send may succeed later (rate limit, quota); false when it never will. */
       retryable: boolean;
+      /**
+       * For a machine: why, when the relay says. Known values are `REJECTION_CODES`; a core
+       * treats any other value (or none) by `retryable` alone.
+       */
+      code?: string;
     };
 
-/** Something stored for this user: a message from a peer, or a receipt for one this user sent. */
+export const REJECTION_CODES = {
+  /** The recipient has as many undelivered messages or bytes as the relay holds for one recipient. Retryable. */
+  quota: 'quota',
+  /** Another message (of another sender, or another client_message_id) already uses this message id. Not retryable. */
+  idTaken: 'id_taken',
+} as const;
+
+/**
+ * Something stored for this user: a message from a peer; a receipt for one this user sent; or
+ * word that one this user sent expired at the relay, undelivered, after the relay's retention.
+ */
 export type DeliveryItem =
   | { kind: 'message'; server_id: string; message: WireMessage }
-  | { kind: 'receipt'; id: string; server_id: string; by: string; at: string };
+  | { kind: 'receipt'; id: string; server_id: string; by: string; at: string }
+  | { kind: 'expired'; id: string; server_id: string; to: string; at: string };
 
 export interface DeliverFrame {
   type: 'deliver';

@@ -4,15 +4,16 @@
  */
 import { z } from 'zod';
 import type { Method, ParamsOf } from './rpc';
-import { MAX_BODY_BYTES, OUTBOX_STATES, RELAY_URL_PATTERN, USER_NAME_PATTERN } from './rpc';
+import { MAX_BODY_BYTES, MAX_ID_LENGTH, USER_NAME_MAX_LENGTH, USER_NAME_PATTERN } from './limits';
+import { OUTBOX_STATES, RELAY_URL_PATTERN } from './rpc';
 
 const utf8 = new TextEncoder();
 const userName = z
   .string()
   .min(1, 'must not be empty')
-  .max(64, 'is longer than 64 characters')
+  .max(USER_NAME_MAX_LENGTH, `is longer than ${USER_NAME_MAX_LENGTH} characters`)
   .regex(USER_NAME_PATTERN, 'may contain only letters, digits, ".", "_" and "-", starting with a letter or digit');
-const id = z.string().min(1).max(128);
+const id = z.string().min(1).max(MAX_ID_LENGTH);
 const body = z
   .string()
   .min(1, 'must not be empty')

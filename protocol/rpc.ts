@@ -13,20 +13,22 @@ export const MIN_CLIENT_PROTOCOL_VERSION = 1;
 
 /** Largest JSON-RPC frame (header excluded) either side accepts. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
-/** A user name: a letter or digit, then letters, digits, ".", "_" or "-"; 64 characters at most. */
-export const USER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** User names, ids and bodies are limited in one place, shared with the relay: see limits.ts. */
+export { MAX_BODY_BYTES, MAX_ID_LENGTH, USER_NAME_MAX_LENGTH, USER_NAME_PATTERN } from './limits';
 /** A relay address. */
 export const RELAY_URL_PATTERN = /^wss?:\/\/\S+$/;
-
-/** Largest message body the core stores, in UTF-8 bytes. */
-export const MAX_BODY_BYTES = 64 * 1024;
 
 export type SendStatus = 'sent' | 'duplicate' | 'queued' | 'failed';
 export type Direction = 'in' | 'out';
 /** Where a message stands. Outbound: queued → sent → delivered, or failed / aborted. Inbound: received. */
 export type MessageState = 'queued' | 'sent' | 'delivered' | 'failed' | 'aborted' | 'received';
-export type OutboxState = 'pending' | 'inflight' | 'done' | 'dead' | 'aborted';
-export const OUTBOX_STATES: readonly OutboxState[] = ['pending', 'inflight', 'done', 'dead', 'aborted'];
+/**
+ * pending → inflight → done (at the relay), or dead (refused, out of attempts) / aborted. A done
+ * row becomes `expired` when the relay dropped it undelivered after its retention; expired,
+ * dead and aborted are terminal (requeue sends a copy under a new id).
+ */
+export type OutboxState = 'pending' | 'inflight' | 'done' | 'dead' | 'aborted' | 'expired';
+export const OUTBOX_STATES: readonly OutboxState[] = ['pending', 'inflight', 'done', 'dead', 'aborted', 'expired'];
 export type SyncState = 'disabled' | 'offline' | 'connecting' | 'online' | 'unauthorized' | 'error';
 
 export interface Message {
@@ -84,6 +86,18 @@ export interface SyncStatus {
   last_error: string | null;
   connected_since: string | null;
   queued: number;
+  /**
+   * Recipients whose queued messages wait because the relay refused one for the recipient's
+   * quota: nothing more goes to them before `retry_at` (backing off); others flow meanwhile.
+   */
+  held: HeldRecipient[];
+}
+
+export interface HeldRecipient {
+  to: string;
+  /** The relay's refusal, for a person. */
+  reason: string;
+  retry_at: string;
 }
 
 /** The store's health: `disk_full` while writes fail for want of space, `ok` again once one stores. */
@@ -212,7 +226,10 @@ export interface RequeueResult {
 }
 
 export interface SubscribeParams {
-  /** Resume after this event cursor. Absent: only events from now on. 0: everything kept. */
+  /**
+   * Resume after this event cursor. Absent: only events from now on. 0: everything kept. A
+   * cursor older than the events the core has pruned fails with `CursorTooOld`: resync.
+   */
   since?: number;
 }
 
@@ -301,12 +318,16 @@ export const ErrorCodes = {
   ShuttingDown: -32009,
   /** The write could not be stored: the disk holding the store is full. Retry once there is space. */
   DiskFull: -32010,
+  /** `events/subscribe` from a cursor whose next events were pruned: list again, then subscribe without `since`. */
+  CursorTooOld: -32011,
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
 /** The `data` of every error the core raises on purpose: enough for a client to act on it. */
 export interface ErrorData {
-  kind: 'conflict' | 'not_found' | 'protocol' | 'invalid_state' | 'invalid_params' | 'not_sent' | 'frame' | 'busy' | 'disk_full' | 'internal';
+  kind: 'conflict' | 'not_found' | 'protocol' | 'invalid_state' | 'invalid_params' | 'not_sent' | 'frame' | 'busy' | 'disk_full' | 'internal' | 'cursor_too_old';
   /** For conflicts: the id of the earlier message that owns the client_message_id. */
   id?: string;
+  /** For cursor_too_old: every event up to this cursor was pruned. */
+  pruned_through?: number;
 }

@@ -1,12 +1,11 @@
 /** Adding and revoking relay users: what `relay add-user` and `relay revoke` do. */
+import { userNameProblem } from '../protocol/limits';
 import type { RelayStore } from './store';
 import { generateToken, hashToken } from './tokens';
 
-/** Names appear in frames, logs and shells: keep them plain. */
-const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
-
+/** The one user-name rule (protocol/limits.ts), the same the core applies at `init` and `send`. */
 export function validateUserName(name: string): string | undefined {
-  return USER_NAME.test(name) ? undefined : `invalid user name "${name}": use 1-64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit`;
+  return userNameProblem(name);
 }
 
 /** Creates the user and returns its token: the only time the token exists in clear. */

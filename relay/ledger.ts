@@ -4,7 +4,7 @@
  * transaction (see server/store/write-batcher.ts) and delivers the returned items after the commit.
  */
 import { newId } from '../server/ids';
-import { RELAY_MAX_FRAME_BYTES, type DeliveryItem, type SendFrame, type VerdictFrame, type WireMessage } from '../protocol/relay';
+import { REJECTION_CODES, RELAY_MAX_FRAME_BYTES, type DeliveryItem, type SendFrame, type VerdictFrame, type WireMessage } from '../protocol/relay';
 import { sendFingerprint } from './fingerprint';
 import type { RelayStore, StoredDelivery } from './store';
 
@@ -21,10 +21,49 @@ export interface SendOutcome {
 /** Room for `{"type":"deliver","seq":<n>,"item":…}` around the stored item. */
 const DELIVER_FRAME_OVERHEAD = 64;
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** What one recipient may have waiting, how long anything waits, and how long sends are remembered. */
+export interface LedgerLimits {
+  /** Undelivered messages held for one recipient; a send beyond it is refused (retryable). */
+  quotaMessages: number;
+  /** Undelivered bytes (stored items, UTF-8) held for one recipient. */
+  quotaBytes: number;
+  /** Deliveries older than this are dropped; for an undelivered message, its sender is told `expired`. */
+  retentionMs: number;
+  /**
+   * How long (sender, client_message_id) and message ids are remembered: a resend within it is
+   * a duplicate, an id reused within it by another message is refused. At least `retentionMs`.
+   */
+  dedupeWindowMs: number;
+}
+
+export const DEFAULT_LEDGER_LIMITS: LedgerLimits = {
+  quotaMessages: 10_000,
+  quotaBytes: 100 * 1024 * 1024,
+  retentionMs: 30 * DAY_MS,
+  dedupeWindowMs: 90 * DAY_MS,
+};
+
+/** Rows one prune step touches per table: a step is one write, and must stay short. */
+export const PRUNE_BATCH = 500;
+
+export interface PruneOutcome {
+  /** Undelivered messages that expired (their senders were told). */
+  expired: number;
+  /** Delivered or never-needed rows dropped: deliveries past retention, dedupe rows, receipt markers. */
+  deleted: number;
+  /** Notices for the senders of the expired messages, to push after the commit. */
+  notices: CommittedDelivery[];
+  /** True when a batch was full: call again for the rest. */
+  more: boolean;
+}
+
 export class RelayLedger {
   constructor(
     private readonly store: RelayStore,
     private readonly maxBodyBytes: number,
+    private readonly limits: LedgerLimits = DEFAULT_LEDGER_LIMITS,
   ) {}
 
   recordSend(sender: string, message: SendFrame['message'], now: Date): SendOutcome {
@@ -40,6 +79,12 @@ export class RelayLedger {
         deliveries: [],
       };
     }
+    // The id names the message in every store it reaches (read, reply, receipts): the first
+    // send that used it keeps it, so no one can take over another's message.
+    const owner = this.store.idOwner(id);
+    if (owner && (owner.sender !== sender || owner.client_message_id !== client_message_id)) {
+      return rejected(message, `message id "${id}" is already used by another message; send it under a new id`, false, REJECTION_CODES.idTaken);
+    }
     if (!this.store.isUserActive(message.to)) return rejected(message, `unknown recipient "${message.to}"`, false);
     const bodyBytes = Buffer.byteLength(message.body, 'utf8');
     if (bodyBytes > this.maxBodyBytes) {
@@ -48,14 +93,32 @@ export class RelayLedger {
     const serverId = newId();
     const wire: WireMessage = { ...message, from: sender };
     const item = JSON.stringify({ kind: 'message', server_id: serverId, message: wire } satisfies DeliveryItem);
-    if (Buffer.byteLength(item, 'utf8') + DELIVER_FRAME_OVERHEAD > RELAY_MAX_FRAME_BYTES) {
+    const itemBytes = Buffer.byteLength(item, 'utf8');
+    if (itemBytes + DELIVER_FRAME_OVERHEAD > RELAY_MAX_FRAME_BYTES) {
       return rejected(message, 'message is too large to deliver once encoded', false);
     }
-    const seq = this.store.appendDelivery(message.to, item);
-    this.store.insertDedupe(sender, client_message_id, { id, server_id: serverId, fingerprint });
+    const refusal = this.quotaRefusal(message.to, itemBytes);
+    if (refusal) return rejected(message, refusal.reason, refusal.retryable, REJECTION_CODES.quota);
+    const seq = this.store.appendDelivery(message.to, item, now);
+    this.store.addUndelivered(message.to, 1, itemBytes);
+    this.store.insertDedupe(sender, client_message_id, { id, server_id: serverId, fingerprint }, now);
     return {
       verdict: { type: 'verdict', result: 'accepted', client_message_id, id, server_id: serverId, seq },
       deliveries: [{ user: message.to, seq, item }],
+    };
+  }
+
+  /** Why `to` cannot take one more message of `itemBytes` now, if it cannot. */
+  private quotaRefusal(to: string, itemBytes: number): { reason: string; retryable: boolean } | undefined {
+    const { quotaMessages, quotaBytes } = this.limits;
+    if (itemBytes > quotaBytes) {
+      return { reason: `quota: the message takes ${itemBytes} bytes; the relay holds at most ${quotaBytes} bytes for one recipient`, retryable: false };
+    }
+    const held = this.store.undelivered(to);
+    if (held.messages + 1 <= quotaMessages && held.bytes + itemBytes <= quotaBytes) return undefined;
+    return {
+      reason: `quota: "${to}" already has ${held.messages} undelivered messages (${held.bytes} bytes); the relay holds at most ${quotaMessages} messages and ${quotaBytes} bytes per recipient until they are delivered`,
+      retryable: true,
     };
   }
 
@@ -88,19 +151,63 @@ export class RelayLedger {
       const item = JSON.parse(row.item) as DeliveryItem;
       if (item.kind !== 'message') continue;
       const { server_id, message } = item;
-      if (!this.store.markReceipted(server_id)) continue;
+      if (!this.store.markReceipted(server_id, now)) continue;
+      // The first device to ack it has it: it no longer counts against the recipient's quota.
+      this.store.addUndelivered(user, -1, -Buffer.byteLength(row.item, 'utf8'));
       const receipt = JSON.stringify({ kind: 'receipt', id: message.id, server_id, by: user, at: now.toISOString() } satisfies DeliveryItem);
-      receipts.push({ user: message.from, seq: this.store.appendDelivery(message.from, receipt), item: receipt });
+      receipts.push({ user: message.from, seq: this.store.appendDelivery(message.from, receipt, now), item: receipt });
     }
     this.store.setDeviceAcked(user, device, target);
     this.store.pruneDeliveries(user, this.store.minAcked(user));
     return receipts;
   }
+
+  /**
+   * One bounded step of retention, inside one write: deliveries past `retentionMs` are
+   * dropped (a message no device acked tells its sender `expired`); dedupe rows past
+   * `dedupeWindowMs`, and receipt markers past `retentionMs`, are deleted. Receipt markers go
+   * only once no delivery past retention is left, since expiry reads them: a marker is never
+   * older than its delivery, so by then no kept delivery needs it.
+   */
+  prune(now: Date): PruneOutcome {
+    const retentionCutoff = new Date(now.getTime() - this.limits.retentionMs);
+    const notices: CommittedDelivery[] = [];
+    let expired = 0;
+    let deleted = 0;
+    const aged = this.store.deliveriesOlderThan(retentionCutoff, PRUNE_BATCH);
+    for (const row of aged) {
+      this.store.deleteDelivery(row.user, row.seq);
+      const item = JSON.parse(row.item) as DeliveryItem;
+      if (item.kind !== 'message' || this.store.isReceipted(item.server_id)) {
+        deleted++;
+        continue;
+      }
+      expired++;
+      this.store.addUndelivered(row.user, -1, -Buffer.byteLength(row.item, 'utf8'));
+      const { message, server_id } = item;
+      const notice = JSON.stringify({ kind: 'expired', id: message.id, server_id, to: row.user, at: now.toISOString() } satisfies DeliveryItem);
+      notices.push({ user: message.from, seq: this.store.appendDelivery(message.from, notice, now), item: notice });
+    }
+    const dedupe = this.store.pruneDedupe(new Date(now.getTime() - this.limits.dedupeWindowMs), PRUNE_BATCH);
+    deleted += dedupe;
+    const deliveriesDone = aged.length < PRUNE_BATCH;
+    const receipts = deliveriesDone ? this.store.pruneReceipts(retentionCutoff, PRUNE_BATCH) : 0;
+    deleted += receipts;
+    return { expired, deleted, notices, more: !deliveriesDone || dedupe === PRUNE_BATCH || receipts === PRUNE_BATCH };
+  }
 }
 
-function rejected(message: SendFrame['message'], reason: string, retryable: boolean): SendOutcome {
+function rejected(message: SendFrame['message'], reason: string, retryable: boolean, code?: string): SendOutcome {
   return {
-    verdict: { type: 'verdict', result: 'rejected', client_message_id: message.client_message_id, id: message.id, reason, retryable },
+    verdict: {
+      type: 'verdict',
+      result: 'rejected',
+      client_message_id: message.client_message_id,
+      id: message.id,
+      reason,
+      retryable,
+      ...(code === undefined ? {} : { code }),
+    },
     deliveries: [],
   };
 }

@@ -8,12 +8,20 @@ import { safeLogText } from '../lib/text-safety';
 import { addUser, revokeUser, validateUserName } from './accounts';
 import { defaultRelayDataDir } from './data-dir';
 import { parseRate } from './rate-limit';
+import { formatAge, parseAge } from '../server/age';
+import { DEFAULT_LEDGER_LIMITS } from './ledger';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_RATE_PER_SECOND, RelayServer } from './server';
 import { RelayStore, UserExistsError } from './store';
 import { writeStderr } from '../server/log';
 
 const USAGE = `usage:
   relay serve [--host 127.0.0.1] [--port 8787] [--data <dir>] [--cert <file> --key <file>] [--heartbeat-ms N] [--rate N/s]
+              [--quota-messages N] [--quota-bytes N[KiB|MiB|GiB]] [--retention <age>] [--dedupe-window <age>]
+      --quota-messages  undelivered messages held per recipient (default ${DEFAULT_LEDGER_LIMITS.quotaMessages})
+      --quota-bytes     undelivered bytes held per recipient (default ${DEFAULT_LEDGER_LIMITS.quotaBytes / 1024 / 1024}MiB)
+      --retention       undelivered items expire after this age; senders are told (default ${formatAge(DEFAULT_LEDGER_LIMITS.retentionMs)})
+      --dedupe-window   resends within it are duplicates, ids stay owned (default ${formatAge(DEFAULT_LEDGER_LIMITS.dedupeWindowMs)}, at least --retention)
+      ages: a whole number with ms, s, m, h or d (e.g. 30d)
   relay add-user <name> [--data <dir>] [--json]
   relay revoke <name> [--data <dir>]`;
 
@@ -80,6 +88,10 @@ async function serve(args: string[], io: RelayCliIo): Promise<number> {
       key: { type: 'string' },
       'heartbeat-ms': { type: 'string', default: String(DEFAULT_HEARTBEAT_MS) },
       rate: { type: 'string', default: `${DEFAULT_RATE_PER_SECOND}/s` },
+      'quota-messages': { type: 'string', default: String(DEFAULT_LEDGER_LIMITS.quotaMessages) },
+      'quota-bytes': { type: 'string', default: String(DEFAULT_LEDGER_LIMITS.quotaBytes) },
+      retention: { type: 'string', default: formatAge(DEFAULT_LEDGER_LIMITS.retentionMs) },
+      'dedupe-window': { type: 'string' },
     },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -88,6 +100,12 @@ async function serve(args: string[], io: RelayCliIo): Promise<number> {
   const ratePerSecond = parseRate(values.rate);
   if (ratePerSecond === undefined) throw new UsageError(`--rate must look like 100/s (0 for unlimited), got "${values.rate}"`);
   if (Boolean(values.cert) !== Boolean(values.key)) throw new UsageError('--cert and --key go together');
+  const quotaMessages = parseInteger(values['quota-messages'], '--quota-messages', 1, Number.MAX_SAFE_INTEGER);
+  const quotaBytes = parseBytes(values['quota-bytes'], '--quota-bytes');
+  const retentionMs = parseAgeFlag(values.retention, '--retention');
+  // By default the window is the longer of its own default and the retention.
+  const dedupeWindowMs = values['dedupe-window'] === undefined ? Math.max(DEFAULT_LEDGER_LIMITS.dedupeWindowMs, retentionMs) : parseAgeFlag(values['dedupe-window'], '--dedupe-window');
+  if (dedupeWindowMs < retentionMs) throw new UsageError('--dedupe-window must be at least --retention, or a resend of a message still held would be stored twice');
 
   const server = await RelayServer.start({
     dataDir: values.data ?? defaultRelayDataDir(io.env),
@@ -95,6 +113,10 @@ async function serve(args: string[], io: RelayCliIo): Promise<number> {
     port,
     heartbeatMs,
     ratePerSecond,
+    quotaMessages,
+    quotaBytes,
+    retentionMs,
+    dedupeWindowMs,
     tls: values.cert && values.key ? { certFile: values.cert, keyFile: values.key } : undefined,
     log: (line) => io.stderr(relayLogLine(line)),
   });
@@ -171,6 +193,22 @@ function parseInteger(text: string, flag: string, min: number, max: number): num
   if (!/^\d+$/.test(text)) throw new UsageError(`${flag} must be a whole number, got "${text}"`);
   const value = Number(text);
   if (value < min || value > max) throw new UsageError(`${flag} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function parseAgeFlag(text: string, flag: string): number {
+  const value = parseAge(text);
+  if (value === undefined) throw new UsageError(`${flag} must be an age such as 30d, 12h, 90s or 500ms, got "${text}"`);
+  return value;
+}
+
+const BYTE_UNITS: Record<string, number> = { '': 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+
+/** "1048576", "512KiB", "100MiB", "2GiB". */
+function parseBytes(text: string, flag: string): number {
+  const match = /^(\d+)(KiB|MiB|GiB)?$/.exec(text);
+  const value = match ? Number(match[1]) * BYTE_UNITS[match[2] ?? '']! : NaN;
+  if (!Number.isSafeInteger(value) || value <= 0) throw new UsageError(`${flag} must be a number of bytes, optionally with KiB, MiB or GiB, got "${text}"`);
   return value;
 }
 

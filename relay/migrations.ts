@@ -5,7 +5,7 @@
  */
 import type { Database } from 'better-sqlite3';
 
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   // 1: the initial schema.
   `
   CREATE TABLE users (
@@ -53,6 +53,36 @@ const MIGRATIONS: readonly string[] = [
   CREATE TABLE receipts_sent (
     server_id TEXT PRIMARY KEY
   ) WITHOUT ROWID;
+  `,
+  // 2 (ledger): ages for retention and pruning, the owner of every message id, and per-recipient
+  // counters of undelivered messages for quotas. Rows already stored count as stored now, so an
+  // upgrade never expires anything at once. Additive only.
+  `
+  ALTER TABLE deliveries ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+  UPDATE deliveries SET created_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER);
+  CREATE INDEX deliveries_by_age ON deliveries (created_at);
+
+  ALTER TABLE dedupe ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+  UPDATE dedupe SET created_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER);
+  CREATE INDEX dedupe_by_age ON dedupe (created_at);
+  -- A message id belongs to the first send that used it (while its dedupe row is kept).
+  CREATE INDEX dedupe_by_id ON dedupe (id);
+
+  ALTER TABLE receipts_sent ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+  UPDATE receipts_sent SET created_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER);
+  CREATE INDEX receipts_sent_by_age ON receipts_sent (created_at);
+
+  -- Messages waiting for a recipient that no device of it has acked yet: what quotas count.
+  CREATE TABLE undelivered (
+    user TEXT PRIMARY KEY,
+    messages INTEGER NOT NULL,
+    bytes INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  INSERT INTO undelivered (user, messages, bytes)
+    SELECT user, count(*), sum(length(CAST(item AS BLOB))) FROM deliveries
+    WHERE json_extract(item, '$.kind') = 'message'
+      AND json_extract(item, '$.server_id') NOT IN (SELECT server_id FROM receipts_sent)
+    GROUP BY user;
   `,
 ];
 

@@ -10,12 +10,13 @@ import { writesPerTurn } from '../server/net/turn-writes';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { RELAY_MAX_FRAME_BYTES, RELAY_PROTOCOL_VERSION, RelayCloseCodes, type CoreToRelayFrame, type HelloFrame, type SendFrame } from '../protocol/relay';
 import { parseCoreFrame } from '../protocol/relay-schemas';
+import { MAX_BODY_BYTES } from '../protocol/limits';
 import { WriteBatcher } from '../server/store/write-batcher';
 import { DiskFullError } from '../server/store/storage-errors';
 
 /** How long sends after a rate refusal wait for the refused one to be resent before flowing again. */
 const ORDER_HOLD_MS = 5000;
-import { RelayLedger, type CommittedDelivery } from './ledger';
+import { DEFAULT_LEDGER_LIMITS, RelayLedger, type CommittedDelivery } from './ledger';
 import { RateLimiter } from './rate-limit';
 import { RelaySession, sessionKey } from './session';
 import { RelayStore } from './store';
@@ -35,11 +36,18 @@ export interface RelayServerOptions {
   groupCommit?: boolean;
   /** How often to look for revocations made by other processes (`relay revoke`). */
   revocationPollMs?: number;
+  /** Undelivered messages / bytes held per recipient (`--quota-messages`, `--quota-bytes`). */
+  quotaMessages?: number;
+  quotaBytes?: number;
+  /** Age after which undelivered items expire (`--retention`). */
+  retentionMs?: number;
+  /** How long sends are remembered for dedupe and id ownership (`--dedupe-window`); at least `retentionMs`. */
+  dedupeWindowMs?: number;
   log?: (line: string) => void;
 }
 
 export const DEFAULT_HEARTBEAT_MS = 15_000;
-export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+export const DEFAULT_MAX_BODY_BYTES = MAX_BODY_BYTES;
 export const DEFAULT_RATE_PER_SECOND = 1000;
 /** Frames a client may pipeline behind its hello while the token is being checked. */
 const MAX_HELD_FRAMES = 1024;
@@ -50,6 +58,7 @@ export class RelayServer {
   private readonly byUser = new Map<string, Set<RelaySession>>();
   private readonly timers: NodeJS.Timeout[] = [];
   private lastDataVersion: number;
+  private pruning = false;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -81,11 +90,19 @@ export class RelayServer {
       maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       groupCommit: options.groupCommit ?? true,
       revocationPollMs: options.revocationPollMs ?? 1000,
+      quotaMessages: options.quotaMessages ?? DEFAULT_LEDGER_LIMITS.quotaMessages,
+      quotaBytes: options.quotaBytes ?? DEFAULT_LEDGER_LIMITS.quotaBytes,
+      retentionMs: options.retentionMs ?? DEFAULT_LEDGER_LIMITS.retentionMs,
+      dedupeWindowMs: options.dedupeWindowMs ?? Math.max(DEFAULT_LEDGER_LIMITS.dedupeWindowMs, options.retentionMs ?? 0),
       log: options.log ?? (() => {}),
       scheme: options.tls ? ('wss' as const) : ('ws' as const),
       host: options.host ?? '127.0.0.1',
     };
     // Read TLS material before opening anything, so a bad path fails cleanly.
+    if (settings.dedupeWindowMs < settings.retentionMs) {
+      // A resend of a message still held would otherwise be stored twice.
+      throw new Error(`the dedupe window (${settings.dedupeWindowMs} ms) must be at least the retention (${settings.retentionMs} ms)`);
+    }
     const tls = options.tls && { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) };
     const store = RelayStore.open(options.dataDir);
     try {
@@ -96,7 +113,7 @@ export class RelayServer {
       const wss = new WebSocketServer({ server: http, maxPayload: RELAY_MAX_FRAME_BYTES });
       const server = new RelayServer(
         store,
-        new RelayLedger(store, settings.maxBodyBytes),
+        new RelayLedger(store, settings.maxBodyBytes, settings),
         // Without group commit (for measuring it), each write also gets its own fsync.
         new WriteBatcher(store.db, { grouped: settings.groupCommit, syncOffThread: settings.groupCommit }),
         new RateLimiter(settings.ratePerSecond),
@@ -348,7 +365,36 @@ export class RelayServer {
     this.timers.push(setInterval(() => this.heartbeat(), heartbeatMs));
     this.timers.push(setInterval(() => this.pollRevocations(), revocationPollMs));
     this.timers.push(setInterval(() => this.limiter.sweep(), 60_000));
+    this.timers.push(setInterval(() => this.prune(), pruneIntervalMs(this.settings)));
     for (const timer of this.timers) timer.unref();
+  }
+
+  /**
+   * Expires and prunes in bounded steps (one write each) until nothing is due; the senders of
+   * expired messages are told at once when online, else when they next connect.
+   */
+  private prune(): void {
+    if (this.pruning || this.closing) return;
+    this.pruning = true;
+    const step = (): void => {
+      if (this.closing) {
+        this.pruning = false;
+        return;
+      }
+      this.writes.run(() => this.ledger.prune(new Date())).then(
+        (outcome) => {
+          this.push(outcome.notices);
+          if (outcome.expired > 0) this.settings.log(`expired ${outcome.expired} undelivered message${outcome.expired === 1 ? '' : 's'}; their senders were told`);
+          if (outcome.more) setImmediate(step);
+          else this.pruning = false;
+        },
+        (err: unknown) => {
+          this.pruning = false;
+          this.settings.log(`prune failed to commit: ${err instanceof Error ? err.message : String(err)}`);
+        },
+      );
+    };
+    step();
   }
 
   /** Pings ready sessions and drops any connection silent for three heartbeats. */
@@ -401,6 +447,11 @@ export class RelayServer {
     this.store.close();
     this.settings.log(`stopped (${this.writes.stats.writes} writes in ${this.writes.stats.commits} commits)`);
   }
+}
+
+/** A tenth of the shortest age that matters, between 100 ms and a minute. */
+function pruneIntervalMs({ retentionMs, dedupeWindowMs }: { retentionMs: number; dedupeWindowMs: number }): number {
+  return Math.min(60_000, Math.max(100, Math.floor(Math.min(retentionMs, dedupeWindowMs) / 10)));
 }
 
 function rawToString(data: RawData): string {

@@ -20,6 +20,17 @@ export interface DedupeRecord {
   fingerprint: string;
 }
 
+/** Messages a recipient has waiting that none of its devices has acked: what quotas count. */
+export interface Undelivered {
+  messages: number;
+  bytes: number;
+}
+
+/** A delivery row with its owner, as the retention sweep reads it. */
+export interface AgedDelivery extends StoredDelivery {
+  user: string;
+}
+
 export interface StoredDelivery {
   seq: number;
   /** The delivery item as JSON text, stored and sent without re-encoding. */
@@ -45,13 +56,21 @@ interface Statements {
   minAcked: Database.Statement<[string], { min_acked: number | null }>;
   lastSeq: Database.Statement<[string], { last_seq: number }>;
   bumpSeq: Database.Statement<[string], { last_seq: number }>;
-  insertDelivery: Database.Statement<[string, number, string]>;
+  insertDelivery: Database.Statement<[string, number, string, number]>;
+  deliveriesOlderThan: Database.Statement<[number, number], AgedDelivery>;
+  deleteDelivery: Database.Statement<[string, number]>;
   deliveriesAfter: Database.Statement<[string, number, number], StoredDelivery>;
   deliveriesBetween: Database.Statement<[string, number, number], StoredDelivery>;
   prune: Database.Statement<[string, number]>;
   findDedupe: Database.Statement<[string, string], DedupeRecord>;
-  insertDedupe: Database.Statement<[string, string, string, string, string]>;
-  markReceipted: Database.Statement<[string]>;
+  insertDedupe: Database.Statement<[string, string, string, string, string, number]>;
+  idOwner: Database.Statement<[string], { sender: string; client_message_id: string }>;
+  pruneDedupe: Database.Statement<[number, number]>;
+  markReceipted: Database.Statement<[string, number]>;
+  isReceipted: Database.Statement<[string], { one: number }>;
+  pruneReceipts: Database.Statement<[number, number]>;
+  undelivered: Database.Statement<[string], Undelivered>;
+  addUndelivered: Database.Statement<[string, number, number]>;
 }
 
 export class RelayStore {
@@ -78,13 +97,29 @@ export class RelayStore {
         `INSERT INTO sequences (user, last_seq) VALUES (?, 1)
          ON CONFLICT (user) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`,
       ),
-      insertDelivery: db.prepare('INSERT INTO deliveries (user, seq, item) VALUES (?, ?, ?)'),
+      insertDelivery: db.prepare('INSERT INTO deliveries (user, seq, item, created_at) VALUES (?, ?, ?, ?)'),
+      deliveriesOlderThan: db.prepare('SELECT user, seq, item FROM deliveries WHERE created_at < ? ORDER BY created_at LIMIT ?'),
+      deleteDelivery: db.prepare('DELETE FROM deliveries WHERE user = ? AND seq = ?'),
       deliveriesAfter: db.prepare('SELECT seq, item FROM deliveries WHERE user = ? AND seq > ? ORDER BY seq LIMIT ?'),
       deliveriesBetween: db.prepare('SELECT seq, item FROM deliveries WHERE user = ? AND seq > ? AND seq <= ? ORDER BY seq'),
       prune: db.prepare('DELETE FROM deliveries WHERE user = ? AND seq <= ?'),
       findDedupe: db.prepare('SELECT id, server_id, fingerprint FROM dedupe WHERE sender = ? AND client_message_id = ?'),
-      insertDedupe: db.prepare('INSERT INTO dedupe (sender, client_message_id, id, server_id, fingerprint) VALUES (?, ?, ?, ?, ?)'),
-      markReceipted: db.prepare('INSERT OR IGNORE INTO receipts_sent (server_id) VALUES (?)'),
+      insertDedupe: db.prepare('INSERT INTO dedupe (sender, client_message_id, id, server_id, fingerprint, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      idOwner: db.prepare('SELECT sender, client_message_id FROM dedupe WHERE id = ? LIMIT 1'),
+      // Bounded batches, oldest first, so one sweep never holds the write lock for long.
+      pruneDedupe: db.prepare(
+        'DELETE FROM dedupe WHERE (sender, client_message_id) IN (SELECT sender, client_message_id FROM dedupe WHERE created_at < ? ORDER BY created_at LIMIT ?)',
+      ),
+      markReceipted: db.prepare('INSERT OR IGNORE INTO receipts_sent (server_id, created_at) VALUES (?, ?)'),
+      isReceipted: db.prepare('SELECT 1 AS one FROM receipts_sent WHERE server_id = ?'),
+      pruneReceipts: db.prepare(
+        'DELETE FROM receipts_sent WHERE server_id IN (SELECT server_id FROM receipts_sent WHERE created_at < ? ORDER BY created_at LIMIT ?)',
+      ),
+      undelivered: db.prepare('SELECT messages, bytes FROM undelivered WHERE user = ?'),
+      addUndelivered: db.prepare(
+        `INSERT INTO undelivered (user, messages, bytes) VALUES (?, ?, ?)
+         ON CONFLICT (user) DO UPDATE SET messages = messages + excluded.messages, bytes = bytes + excluded.bytes`,
+      ),
     };
   }
 
@@ -183,11 +218,20 @@ export class RelayStore {
   }
 
   /** Appends one delivery to the user's sequence and returns its seq. Call inside a transaction. */
-  appendDelivery(user: string, item: string): number {
+  appendDelivery(user: string, item: string, now: Date): number {
     const row = this.statements.bumpSeq.get(user);
     if (!row) throw new Error(`could not advance the sequence of "${user}"`);
-    this.statements.insertDelivery.run(user, row.last_seq, item);
+    this.statements.insertDelivery.run(user, row.last_seq, item, now.getTime());
     return row.last_seq;
+  }
+
+  /** The oldest deliveries stored before `cutoff`, any user, at most `limit`. */
+  deliveriesOlderThan(cutoff: Date, limit: number): AgedDelivery[] {
+    return this.statements.deliveriesOlderThan.all(cutoff.getTime(), limit);
+  }
+
+  deleteDelivery(user: string, seq: number): void {
+    this.statements.deleteDelivery.run(user, seq);
   }
 
   deliveriesAfter(user: string, afterSeq: number, limit: number): StoredDelivery[] {
@@ -208,12 +252,42 @@ export class RelayStore {
     return this.statements.findDedupe.get(sender, clientMessageId);
   }
 
-  insertDedupe(sender: string, clientMessageId: string, record: DedupeRecord): void {
-    this.statements.insertDedupe.run(sender, clientMessageId, record.id, record.server_id, record.fingerprint);
+  insertDedupe(sender: string, clientMessageId: string, record: DedupeRecord, now: Date): void {
+    this.statements.insertDedupe.run(sender, clientMessageId, record.id, record.server_id, record.fingerprint, now.getTime());
+  }
+
+  /** The send that first used message id `id`, while its dedupe row is kept. */
+  idOwner(id: string): { sender: string; client_message_id: string } | undefined {
+    return this.statements.idOwner.get(id);
+  }
+
+  /** Deletes at most `limit` dedupe rows stored before `cutoff`; returns how many. */
+  pruneDedupe(cutoff: Date, limit: number): number {
+    return this.statements.pruneDedupe.run(cutoff.getTime(), limit).changes;
   }
 
   /** True the first time only: the caller then owes the sender a receipt. */
-  markReceipted(serverId: string): boolean {
-    return this.statements.markReceipted.run(serverId).changes > 0;
+  markReceipted(serverId: string, now: Date): boolean {
+    return this.statements.markReceipted.run(serverId, now.getTime()).changes > 0;
+  }
+
+  isReceipted(serverId: string): boolean {
+    return this.statements.isReceipted.get(serverId) !== undefined;
+  }
+
+  /** Deletes at most `limit` receipt markers written before `cutoff`; returns how many. */
+  pruneReceipts(cutoff: Date, limit: number): number {
+    return this.statements.pruneReceipts.run(cutoff.getTime(), limit).changes;
+  }
+
+  // ---- quotas -----------------------------------------------------------------------------
+
+  undelivered(user: string): Undelivered {
+    return this.statements.undelivered.get(user) ?? { messages: 0, bytes: 0 };
+  }
+
+  /** Adds (or, with negative numbers, removes) undelivered messages of `user`. */
+  addUndelivered(user: string, messages: number, bytes: number): void {
+    this.statements.addUndelivered.run(user, messages, bytes);
   }
 }

@@ -25,12 +25,24 @@ export interface CoreOptions {
   maxClients?: number;
   /** Connect to the relay (default: when configured). */
   sync?: boolean;
+  /**
+   * Events older than this are pruned (a serving core only). Clients resume from a cursor; one
+   * older than what was pruned is told to resync (`events/subscribe`, CursorTooOld).
+   */
+  eventRetentionMs?: number;
 }
+
+/** How long events are kept: far longer than any client stays away and still expects a replay. */
+export const DEFAULT_EVENT_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+/** Events one prune step deletes: a step is one write. */
+const EVENT_PRUNE_BATCH = 5000;
 
 export class Core {
   readonly since = new Date().toISOString();
   private server: RpcServer | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private pruning = false;
   private stopping: Promise<void> | undefined;
   private readonly stopped: Promise<void>;
   private resolveStopped!: () => void;
@@ -106,6 +118,7 @@ export class Core {
       onClientsChanged: (count) => this.armIdleExit(count),
     });
     await this.server.listen();
+    this.startPruning();
     this.lock.describe({ pid: process.pid, socket: this.paths.socket, since: this.since, kind: 'core' });
     this.armIdleExit(0);
     this.options.log.info(`core ${process.pid} serving ${this.paths.socket} for ${this.paths.home}`);
@@ -123,6 +136,32 @@ export class Core {
     this.idleTimer.unref();
   }
 
+  /** Prunes old events every tenth of the retention (between 100 ms and an hour), in bounded steps. */
+  private startPruning(): void {
+    const retention = this.options.eventRetentionMs ?? DEFAULT_EVENT_RETENTION_MS;
+    const every = Math.min(3_600_000, Math.max(100, Math.floor(retention / 10)));
+    this.pruneTimer = setInterval(() => void this.pruneEvents(retention), every);
+    this.pruneTimer.unref();
+  }
+
+  private async pruneEvents(retention: number): Promise<void> {
+    if (this.pruning || this.stopping) return;
+    this.pruning = true;
+    try {
+      for (;;) {
+        const cutoff = new Date(Date.now() - retention).toISOString();
+        // Read first: most ticks find nothing due, and need no write.
+        if (!this.service.repo.hasEventsBefore(cutoff)) break;
+        const deleted = await this.service.writes.run(() => this.service.repo.pruneEvents(cutoff, EVENT_PRUNE_BATCH));
+        if (deleted < EVENT_PRUNE_BATCH || this.stopping) break;
+      }
+    } catch (error) {
+      this.options.log.warn(`events: pruning failed: ${(error as Error).message}`);
+    } finally {
+      this.pruning = false;
+    }
+  }
+
   /** An in-process session, for the CLI's direct mode. */
   localSession(notify: Session['notify'] = () => {}): Session {
     return { initialized: true, leaving: false, notify };
@@ -132,6 +171,7 @@ export class Core {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       clearTimeout(this.idleTimer);
+      clearInterval(this.pruneTimer);
       await this.server?.close();
       await this.sync.stop();
       this.service.stopIndexing();

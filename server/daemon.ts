@@ -1,9 +1,10 @@
 /**
- * The core as a process: `node dist/daemon.js --home <dir> [--idle-exit <seconds>]`, started
+ * The core as a process: `node dist/daemon.js --home <dir> [--idle-exit <seconds>] [--event-retention <age>]`, started
  * detached by `switchboard daemon start` and by the extension, or in the foreground by
  * `switchboard daemon`. Exit codes: 0 clean stop, 4 another core holds the store, 1 failure.
  */
 import { parseArgs } from 'node:util';
+import { parseAge } from './age';
 import { Core } from './core';
 import { LockedError, describeHolder } from './lock';
 import { createLogger, type Logger } from './log';
@@ -17,6 +18,7 @@ const CRASH_STOP_MS = 5_000;
 export interface DaemonOptions {
   home: string;
   idleExitSeconds?: number;
+  eventRetentionMs?: number;
 }
 
 export async function runDaemon(options: DaemonOptions): Promise<number> {
@@ -25,7 +27,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const paths = homePaths(options.home);
   let core: Core;
   try {
-    core = await startWhenFree(paths, log, options.idleExitSeconds);
+    core = await startWhenFree(paths, log, options.idleExitSeconds, options.eventRetentionMs);
   } catch (error) {
     const why = error instanceof LockedError && error.holder ? `the store is held by ${describeHolder(error.holder)}` : (error as Error).message;
     process.stderr.write(`switchboard: cannot start a core: ${why}\n`);
@@ -54,11 +56,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 }
 
 /** Starts the core; a CLI verb holding the store directly is waited for, another core is not. */
-async function startWhenFree(paths: HomePaths, log: Logger, idleExitSeconds: number | undefined): Promise<Core> {
+async function startWhenFree(paths: HomePaths, log: Logger, idleExitSeconds: number | undefined, eventRetentionMs: number | undefined): Promise<Core> {
   const deadline = Date.now() + CLI_HOLDER_PATIENCE_MS;
   for (;;) {
     try {
-      return await Core.start(paths, { serve: true, log, idleExitMs: idleExitSeconds === undefined ? undefined : idleExitSeconds * 1000 });
+      return await Core.start(paths, { serve: true, log, idleExitMs: idleExitSeconds === undefined ? undefined : idleExitSeconds * 1000, eventRetentionMs });
     } catch (error) {
       if (!(error instanceof LockedError && error.holder?.kind === 'cli' && Date.now() < deadline)) throw error;
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -68,7 +70,7 @@ async function startWhenFree(paths: HomePaths, log: Logger, idleExitSeconds: num
 
 function main(): void {
   const { values } = parseArgs({
-    options: { home: { type: 'string' }, 'idle-exit': { type: 'string' } },
+    options: { home: { type: 'string' }, 'idle-exit': { type: 'string' }, 'event-retention': { type: 'string' } },
     strict: true,
   });
   const idle = values['idle-exit'] === undefined ? undefined : Number(values['idle-exit']);
@@ -76,7 +78,13 @@ function main(): void {
     process.stderr.write('switchboard: --idle-exit takes a number of seconds greater than 0\n');
     process.exit(2);
   }
-  void runDaemon({ home: resolveHome(values.home), idleExitSeconds: idle }).then((code) => process.exit(code));
+  const retentionFlag = values['event-retention'];
+  const eventRetentionMs = retentionFlag === undefined ? undefined : parseAge(retentionFlag);
+  if (retentionFlag !== undefined && eventRetentionMs === undefined) {
+    process.stderr.write('switchboard: --event-retention takes an age such as 30d, 12h or 90s\n');
+    process.exit(2);
+  }
+  void runDaemon({ home: resolveHome(values.home), idleExitSeconds: idle, eventRetentionMs }).then((code) => process.exit(code));
 }
 
 if (require.main === module) main();

@@ -4,7 +4,8 @@
  * while nobody listens, and a subscriber that resumes from its last cursor sees no gap and no
  * repeat.
  */
-import type { Notifications, NotificationName, SyncStatus } from '../protocol/rpc';
+import { ErrorCodes, type Notifications, type NotificationName, type SyncStatus } from '../protocol/rpc';
+import { CoreError } from './errors';
 import type { Repository } from './store/repository';
 import type { CoreService } from './service';
 
@@ -26,8 +27,20 @@ export class EventHub {
     private readonly service: () => CoreService,
   ) {}
 
-  /** Starts delivering events after `since` (default: from now on). Returns the newest cursor. */
+  /**
+   * Starts delivering events after `since` (default: from now on). Returns the newest cursor.
+   * A `since` whose next events were pruned would be a silent gap: it fails instead, so the
+   * client lists again and subscribes afresh. `since: 0` asks for whatever is kept.
+   */
   subscribe(subscriber: Subscriber, since?: number): number {
+    const pruned = this.repo.eventsPrunedThrough();
+    if (since !== undefined && since > 0 && since < pruned) {
+      throw new CoreError(
+        ErrorCodes.CursorTooOld,
+        `cursor ${since} is too old: the core keeps events for a limited time and has pruned every event up to ${pruned}; resync (list the inbox and outbox again) and subscribe without a cursor`,
+        { kind: 'cursor_too_old', pruned_through: pruned },
+      );
+    }
     const newest = this.repo.lastCursor();
     subscriber.cursor = since ?? newest;
     this.subscribers.add(subscriber);

@@ -12,8 +12,8 @@ export type IdempotencyDecision =
   | { action: 'earlier'; status: SendStatus }
   /** Same id, different content. CLI exit 5. */
   | { action: 'conflict' }
-  /** Same content, but the earlier send was given up on or aborted: never retried silently. */
-  | { action: 'refuse'; reason: 'dead' | 'aborted' };
+  /** Same content, but the earlier send was given up on, aborted or expired undelivered: never retried silently. */
+  | { action: 'refuse'; reason: 'dead' | 'aborted' | 'expired' };
 
 export interface ExistingSend {
   state: OutboxState;
@@ -37,5 +37,7 @@ export function decideIdempotency(existing: ExistingSend | undefined, incomingFi
       return { action: 'refuse', reason: 'dead' };
     case 'aborted':
       return { action: 'refuse', reason: 'aborted' };
+    case 'expired':
+      return { action: 'refuse', reason: 'expired' };
   }
 }

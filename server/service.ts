@@ -92,7 +92,12 @@ export class CoreService {
       }
       const row = existing!;
       if (decision.action === 'refuse') {
-        const why = decision.reason === 'dead' ? `gave up after ${row.attempts} attempts (${row.last_error ?? 'no error recorded'})` : 'was aborted';
+        const why =
+          decision.reason === 'dead'
+            ? `gave up after ${row.attempts} attempts (${row.last_error ?? 'no error recorded'})`
+            : decision.reason === 'expired'
+              ? `expired undelivered (${row.last_error ?? 'the relay dropped it after its retention'})`
+              : 'was aborted';
         return { id: row.id, status: 'failed' as const, fresh: false, reason: `message ${row.id} with this client id ${why}; requeue it with \`switchboard outbox requeue ${row.id}\`` };
       }
       return { id: row.id, status: decision.status, fresh: false };
@@ -120,7 +125,8 @@ export class CoreService {
         return { status: row.verdict === 'duplicate' ? 'duplicate' : 'sent', server_id: row.server_id, reason: null };
       case 'dead':
       case 'aborted':
-        return { status: 'failed', server_id: null, reason: row.last_error ?? row.state };
+      case 'expired':
+        return { status: 'failed', server_id: row.state === 'expired' ? row.server_id : null, reason: row.last_error ?? row.state };
       default:
         return { status: 'queued', server_id: null, reason: row.last_error };
     }
@@ -232,7 +238,7 @@ export class CoreService {
     return row;
   }
 
-  /** Sends a dead, aborted or pending message again under a new id; the old entry ends aborted. */
+  /** Sends a dead, expired, aborted or pending message again under a new id; the old entry ends aborted. */
   async requeue(id: string): Promise<RequeueResult> {
     const requeued = await this.writes.run(() => {
       const row = this.findOutbox(id);
@@ -260,6 +266,7 @@ export class CoreService {
       if (row.state === 'inflight') throw invalidState(`message ${row.id} is in flight and may already be at the relay; wait for its verdict`);
       if (row.state === 'done') throw invalidState(`message ${row.id} was already delivered to the relay; it cannot be aborted`);
       if (row.state === 'aborted') throw invalidState(`message ${row.id} is already aborted`);
+      if (row.state === 'expired') throw invalidState(`message ${row.id} already expired at the relay undelivered; nothing to abort`);
       const now = new Date().toISOString();
       this.repo.setOutboxState(row.id, 'aborted', now);
       this.repo.setMessageState(row.id, 'aborted');

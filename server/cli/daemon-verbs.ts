@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ensurePrivateDir } from '../fs-private';
 import type { HomePaths } from '../paths';
 import { socketAnswers } from '../socket-probe';
+import { parseAge } from '../age';
 import { parseVerbArgs } from './args';
 import { CliError, ExitCode, usage } from './errors';
 import { loadDirect, tryDelegate } from './transport';
@@ -18,22 +19,26 @@ const STOP_TIMEOUT_MS = 15_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const daemonVerb: Verb = async (args, context) => {
-  const { values, positionals } = parseVerbArgs(args, { 'idle-exit': { type: 'string' }, json: { type: 'boolean' } }, 'daemon');
+  const { values, positionals } = parseVerbArgs(args, { 'idle-exit': { type: 'string' }, 'event-retention': { type: 'string' }, json: { type: 'boolean' } }, 'daemon');
   const [sub, ...rest] = positionals;
   if (rest.length > 0) throw usage(`daemon: unexpected argument "${rest[0]}"`);
   const idle = values['idle-exit'];
   if (idle !== undefined && !(Number(idle) > 0)) throw usage('--idle-exit takes a number of seconds greater than 0');
+  const retention = values['event-retention'];
+  const eventRetentionMs = retention === undefined ? undefined : parseAge(retention);
+  if (retention !== undefined && eventRetentionMs === undefined) throw usage('--event-retention takes an age such as 30d, 12h or 90s');
+  const daemonArgs = [...(idle ? ['--idle-exit', idle] : []), ...(retention ? ['--event-retention', retention] : [])];
   switch (sub) {
     case undefined:
       // Foreground: the core runs in this process until stopped (for service managers).
-      return loadDirect().runDaemon({ home: context.paths.home, idleExitSeconds: idle === undefined ? undefined : Number(idle) });
+      return loadDirect().runDaemon({ home: context.paths.home, idleExitSeconds: idle === undefined ? undefined : Number(idle), eventRetentionMs });
     case 'start':
-      return startDaemon(context, idle);
+      return startDaemon(context, daemonArgs);
     case 'stop':
       return stopDaemon(context);
     case 'restart':
       await stopDaemon(context);
-      return startDaemon(context, idle);
+      return startDaemon(context, daemonArgs);
     case 'status':
       return VERBS.status!(values.json ? ['--json'] : [], context);
     default:
@@ -47,7 +52,7 @@ function holderPid(paths: HomePaths): string {
 }
 
 /** Starts a detached core and returns once it answers on its socket. */
-async function startDaemon(context: VerbContext, idleExitSeconds: string | undefined): Promise<number> {
+async function startDaemon(context: VerbContext, daemonArgs: string[]): Promise<number> {
   const { paths } = context;
   if (await socketAnswers(paths.socket)) {
     context.out(`core already running (${holderPid(paths)}) on ${paths.socket}`);
@@ -55,7 +60,7 @@ async function startDaemon(context: VerbContext, idleExitSeconds: string | undef
   }
   ensurePrivateDir(paths.home);
   const log = openSync(paths.log, 'a', 0o600);
-  const child = spawn(process.execPath, [join(__dirname, 'daemon.js'), '--home', paths.home, ...(idleExitSeconds ? ['--idle-exit', idleExitSeconds] : [])], {
+  const child = spawn(process.execPath, [join(__dirname, 'daemon.js'), '--home', paths.home, ...daemonArgs], {
     detached: true,
     stdio: ['ignore', log, log],
     env: process.env,

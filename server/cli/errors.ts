@@ -21,6 +21,8 @@ export function fromRpcError(error: { code: number; message: string }): CliError
       return new CliError(error.message, ExitCode.Conflict);
     case ErrorCodes.InvalidParams:
       return new CliError(error.message, ExitCode.Usage);
+    case ErrorCodes.CursorTooOld:
+      return new CliError(`${error.message}: run \`switchboard inbox\` to catch up, then \`switchboard inbox --follow\` without --since`);
     case ErrorCodes.MethodNotFound:
       return new CliError(`${error.message}; the running core is older than this command: restart it with \`switchboard daemon restart\``);
     default:

@@ -76,6 +76,8 @@ export function syncLines(s: SyncStatus): string[] {
     `sync:      ${s.state}${s.relay ? ` (${inert(s.relay)} as ${inert(s.user ?? '?')})` : ''}`,
     `  connected since ${shortTime(s.connected_since)}; last inbound ${shortTime(s.last_inbound_at)}; last relay ack ${shortTime(s.last_ack_at)}`,
     `  queued ${s.queued}${s.last_error ? `; last error: ${inert(s.last_error)}` : ''}`,
+    // A recipient whose relay quota is full: its messages wait here, others still flow.
+    ...(s.held ?? []).map((h) => `  held for ${inert(h.to)} until ${shortTime(h.retry_at)}: ${inert(h.reason)}`),
   ];
 }
 
@@ -91,7 +93,7 @@ export function coreStatusLines(s: CoreStatus, delegated: boolean): string[] {
     `home:      ${inert(s.home)}`,
     `socket:    ${delegated ? s.socket : `${s.socket ?? '-'} (no core listening)`}`,
     `messages:  ${s.messages} (${s.unread} unread)`,
-    `outbox:    ${s.outbox.pending} pending, ${s.outbox.inflight} in flight, ${s.outbox.dead} dead, ${s.outbox.done} done, ${s.outbox.aborted} aborted`,
+    `outbox:    ${s.outbox.pending} pending, ${s.outbox.inflight} in flight, ${s.outbox.dead} dead, ${s.outbox.done} done, ${s.outbox.aborted} aborted, ${s.outbox.expired ?? 0} expired`,
     storeLine(s.store),
     ...syncLines(s.sync),
   ];

@@ -1,5 +1,6 @@
 /** `switchboard init`: stores the relay settings, through the core when one runs so it reconnects at once. */
-import { RELAY_URL_PATTERN, USER_NAME_PATTERN } from '../../protocol/rpc';
+import { RELAY_URL_PATTERN } from '../../protocol/rpc';
+import { USER_NAME_RULE, isValidUserName } from '../../protocol/limits';
 import { parseVerbArgs } from './args';
 import { ExitCode, usage } from './errors';
 import { loadDirect, tryDelegate } from './transport';
@@ -15,7 +16,8 @@ export const initVerb: Verb = async (args, context) => {
   if (positionals.length > 0) throw usage(`init: unexpected argument "${positionals[0]}"`);
   const { relay, user } = values;
   if (!relay || !RELAY_URL_PATTERN.test(relay)) throw usage('init needs --relay <ws-url> (ws:// or wss://)');
-  if (!user || !USER_NAME_PATTERN.test(user)) throw usage('init needs --user <name> (letters, digits, ".", "_", "-")');
+  if (!user) throw usage('init needs --user <name>');
+  if (!isValidUserName(user)) throw usage(`init: invalid user name "${user}": ${USER_NAME_RULE}`);
   if (values.token !== undefined && values['token-file'] !== undefined) throw usage('give --token or --token-file, not both');
   const token = values['token-file'] !== undefined ? readFileSync(values['token-file'], 'utf8').trim() : values.token;
   if (!token) throw usage('init needs --token <token> (or --token-file <path>)');

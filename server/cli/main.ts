@@ -10,7 +10,9 @@ import { VERBS, type VerbContext } from './verbs';
 const HELP = `usage: switchboard [--home <dir>] <command> [options]
 
   init --relay <ws-url> --user <name> --token <token>   configure the relay
-  daemon [start|stop|restart|status]                    run the core (foreground without a subcommand)
+  daemon [start|stop|restart|status] [--idle-exit <s>] [--event-retention <age>]
+                                                        run the core (foreground without a subcommand);
+                                                        events older than --event-retention (default 30d) are pruned
   status [--json]                                       core, lock, socket, sync freshness, counts
   send --to <user> [-m <text> | --file <path>] [--reply-to <id>] [--client-id <id>]
        [--wait <seconds>] [--no-queue] [--json]         text from stdin when -m and --file are absent
@@ -20,6 +22,7 @@ const HELP = `usage: switchboard [--home <dir>] <command> [options]
   ask --to <user> -m <text> [--timeout <seconds>] [--json]
   search <query> [--limit N] [--json]
   outbox [list [--state S]] [--json] | outbox requeue <id> | outbox abort <id>
+                                                        S: pending, inflight, done, dead, aborted, expired
   peers [--json]
   doctor [--json]
   relay serve|add-user|revoke …                         run or administer a relay

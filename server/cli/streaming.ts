@@ -22,7 +22,14 @@ export async function followInbox(context: VerbContext, options: { since: string
     last = cursor;
     if (options.from === undefined || message.from === options.from) context.out(inertJson({ cursor, ...message }));
   });
-  const subscribed = await core.call('events/subscribe', { since });
+  let subscribed: { cursor: number };
+  try {
+    subscribed = await core.call('events/subscribe', { since });
+  } catch (error) {
+    // A refused cursor (pruned events) ends the verb: nothing would ever arrive.
+    await core.close();
+    throw error;
+  }
   if (since === undefined) last = Math.max(last, subscribed.cursor);
   const ended = await new Promise<'stopped' | 'lost'>((resolve) => {
     process.once('SIGINT', () => resolve('stopped'));

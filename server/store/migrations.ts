@@ -94,4 +94,37 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX outbox_live;
   CREATE INDEX outbox_open ON outbox (state, created_at) WHERE state <> 'done';
   `,
+  // 3 (ledger): an inbound message is known by the relay's server_id, not by the id its
+  // sender chose, so a redelivery is recognised whatever id it carries. An inbound copy that
+  // took the id of a message of someone else's (the takeover this fixes) is re-keyed to its
+  // server_id, so the id shows the original again; a message to oneself keeps both copies.
+  `
+  CREATE INDEX messages_inbound_server_id ON messages (server_id) WHERE direction = 'in';
+  UPDATE messages SET id = server_id
+    WHERE direction = 'in' AND server_id IS NOT NULL
+      AND EXISTS (SELECT 1 FROM messages o WHERE o.id = messages.id AND o.direction = 'out' AND o.sender <> messages.sender)
+      AND NOT EXISTS (SELECT 1 FROM messages t WHERE t.id = messages.server_id);
+  `,
+  // 4 (ledger): the terminal outbox state \`expired\` (the relay held the message for its whole
+  // retention and no device of the recipient took it). A CHECK cannot be altered in place:
+  // the table is rebuilt, rowids kept, since lists read newest first by rowid.
+  `
+  CREATE TABLE outbox_v4 (
+    client_message_id TEXT PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    fingerprint TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'inflight', 'done', 'dead', 'aborted', 'expired')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    server_id TEXT,
+    verdict TEXT CHECK (verdict IN ('sent', 'duplicate')),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  INSERT INTO outbox_v4 (rowid, client_message_id, id, fingerprint, state, attempts, last_error, server_id, verdict, created_at, updated_at)
+    SELECT rowid, client_message_id, id, fingerprint, state, attempts, last_error, server_id, verdict, created_at, updated_at FROM outbox;
+  DROP TABLE outbox;
+  ALTER TABLE outbox_v4 RENAME TO outbox;
+  CREATE INDEX outbox_open ON outbox (state, created_at) WHERE state <> 'done';
+  `,
 ];

@@ -77,6 +77,8 @@ export function toOutboxItem(row: OutboxRow, message: Pick<Message, 'to' | 'body
   };
 }
 
+const EVENTS_PRUNED_KEY = 'events_pruned_through';
+
 export class Repository {
   private readonly s;
 
@@ -87,7 +89,9 @@ export class Repository {
         VALUES (@id, @client_message_id, @server_id, @conversation, @direction, @from, @to, @body, @reply_to, @request_id, @created_at, @state, @read)`),
       // 'in' sorts before 'out': the inbound copy of a message to oneself wins, read in index order.
       messageById: p<MessageRow>('SELECT * FROM messages WHERE id = ? ORDER BY direction LIMIT 1'),
-      inboundExists: p<{ one: number }>("SELECT 1 AS one FROM messages WHERE id = ? AND direction = 'in'"),
+      // Inbound messages are known by the relay's server_id: the id is the sender's choice.
+      inboundByServerId: p<{ one: number }>("SELECT 1 AS one FROM messages WHERE server_id = ? AND direction = 'in'"),
+      idHolders: p<{ direction: 'in' | 'out'; sender: string }>('SELECT direction, sender FROM messages WHERE id = ?'),
       messageSeq: p<{ seq: number }>('SELECT seq FROM messages WHERE id = ? ORDER BY direction LIMIT 1'),
       setMessageState: p("UPDATE messages SET state = ?, server_id = coalesce(?, server_id) WHERE id = ? AND direction = 'out'"),
       inboxAll: p<MessageRow>("SELECT * FROM messages WHERE direction = 'in' ORDER BY seq DESC LIMIT ?"),
@@ -128,6 +132,17 @@ export class Repository {
       // The other states go by the outbox_open index: the \`state <> 'done'\` term must be spelled out.
       outboxListOpen: p<OutboxRow>("SELECT * FROM outbox WHERE state <> 'done' AND state = ? ORDER BY created_at DESC, rowid DESC LIMIT 1000"),
       outboxClaim: p<OutboxRow>("SELECT * FROM outbox WHERE state <> 'done' AND state = 'pending' ORDER BY created_at, rowid LIMIT ?"),
+      // The same, but leaving out the rows to recipients held back (a JSON array of names).
+      outboxClaimExcept: p<OutboxRow>(
+        `SELECT o.* FROM outbox o JOIN messages m ON m.id = o.id AND m.direction = 'out'
+         WHERE o.state <> 'done' AND o.state = 'pending' AND m.recipient NOT IN (SELECT value FROM json_each(?))
+         ORDER BY o.created_at, o.rowid LIMIT ?`,
+      ),
+      // Only a message the relay accepted and no recipient device took: a receipt wins.
+      outboxExpired: p(
+        `UPDATE outbox SET state = 'expired', last_error = ?, updated_at = ? WHERE id = ? AND server_id = ? AND state = 'done'
+         AND EXISTS (SELECT 1 FROM messages m WHERE m.id = outbox.id AND m.direction = 'out' AND m.state = 'sent')`,
+      ),
       outboxReleaseInflight: p("UPDATE outbox SET state = 'pending', updated_at = ? WHERE state <> 'done' AND state = 'inflight'"),
       outboxOpenCounts: p<{ state: OutboxState; n: number }>("SELECT state, count(*) AS n FROM outbox WHERE state <> 'done' GROUP BY state"),
       outboxTotal: p<{ n: number }>('SELECT count(*) AS n FROM outbox'),
@@ -140,6 +155,8 @@ export class Repository {
          WHERE e.cursor > ? ORDER BY e.cursor LIMIT ?`,
       ),
       lastCursor: p<{ c: number | null }>('SELECT max(cursor) AS c FROM events'),
+      oldestEvents: p<{ cursor: number; created_at: string }>('SELECT cursor, created_at FROM events ORDER BY cursor LIMIT ?'),
+      deleteEventsThrough: p('DELETE FROM events WHERE cursor <= ?'),
       upsertPeer: p('INSERT INTO peers (name, first_seen_at, last_seen_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at'),
       peers: p<{ name: string; last_seen_at: string; unread: number | null; total: number | null }>(
         'SELECT p.name, p.last_seen_at, c.unread, c.total FROM peers p LEFT JOIN conversations c ON c.peer = p.name ORDER BY p.last_seen_at DESC',
@@ -160,8 +177,17 @@ export class Repository {
     return row && toMessage(row);
   }
 
-  hasInbound(id: string): boolean {
-    return this.s.inboundExists.get(id) !== undefined;
+  /** Whether the inbound message the relay calls `serverId` is stored (a redelivery stores nothing). */
+  hasInboundServerId(serverId: string): boolean {
+    return this.s.inboundByServerId.get(serverId) !== undefined;
+  }
+
+  /**
+   * Whether an inbound message from `from` may be stored under `id`: no inbound message has
+   * it, and no outbound one either unless that is its own other copy (a message to oneself).
+   */
+  inboundIdFree(id: string, from: string): boolean {
+    return this.s.idHolders.all(id).every((row) => row.direction === 'out' && row.sender === from);
   }
 
   /** Outbound messages only: inbound ones stay `received`. */
@@ -285,8 +311,14 @@ export class Repository {
     return state === 'done' ? this.s.outboxListDone.all() : this.s.outboxListOpen.all(state);
   }
 
-  pendingOutbox(limit: number): OutboxRow[] {
-    return this.s.outboxClaim.all(limit);
+  /** Pending rows oldest first, leaving out those to the recipients in `except`. */
+  pendingOutbox(limit: number, except: readonly string[] = []): OutboxRow[] {
+    return except.length === 0 ? this.s.outboxClaim.all(limit) : this.s.outboxClaimExcept.all(JSON.stringify(except), limit);
+  }
+
+  /** done → expired for a message still only `sent`; false when it was delivered, or is not done. */
+  markOutboxExpired(id: string, serverId: string, reason: string, now: string): boolean {
+    return this.s.outboxExpired.run(reason, now, id, serverId).changes > 0;
   }
 
   releaseInflight(now: string): number {
@@ -295,7 +327,7 @@ export class Repository {
 
   /** Rows not yet done, by state: read from the index alone, cheap at any outbox size. */
   outboxOpenCounts(): Record<OutboxState, number> {
-    const counts: Record<OutboxState, number> = { pending: 0, inflight: 0, done: 0, dead: 0, aborted: 0 };
+    const counts: Record<OutboxState, number> = { pending: 0, inflight: 0, done: 0, dead: 0, aborted: 0, expired: 0 };
     for (const { state, n } of this.s.outboxOpenCounts.all()) counts[state] = n;
     return counts;
   }
@@ -303,7 +335,7 @@ export class Repository {
   /** Every state, done included; counting done rows reads the whole table, so not for hot paths. */
   outboxCounts(): Record<OutboxState, number> {
     const counts = this.outboxOpenCounts();
-    const open = counts.pending + counts.inflight + counts.dead + counts.aborted;
+    const open = counts.pending + counts.inflight + counts.dead + counts.aborted + counts.expired;
     counts.done = (this.s.outboxTotal.get()?.n ?? 0) - open;
     return counts;
   }
@@ -322,8 +354,38 @@ export class Repository {
     }));
   }
 
+  /** The newest cursor ever written, even when pruning has left no event behind. */
   lastCursor(): number {
-    return this.s.lastCursor.get()?.c ?? 0;
+    return Math.max(this.s.lastCursor.get()?.c ?? 0, this.eventsPrunedThrough());
+  }
+
+  /** Every event at or below this cursor has been pruned (0: none). */
+  eventsPrunedThrough(): number {
+    return Number(this.getState(EVENTS_PRUNED_KEY) ?? 0);
+  }
+
+  /** Whether the oldest event was written before `cutoff` (ISO time). */
+  hasEventsBefore(cutoff: string): boolean {
+    const oldest = this.s.oldestEvents.get(1);
+    return oldest !== undefined && oldest.created_at < cutoff;
+  }
+
+  /**
+   * Deletes the oldest events written before `cutoff` (ISO time), at most `limit` of them, in
+   * cursor order; returns how many. Records the highest pruned cursor for `events/subscribe`.
+   */
+  pruneEvents(cutoff: string, limit: number): number {
+    let through = 0;
+    let count = 0;
+    for (const row of this.s.oldestEvents.all(limit)) {
+      if (row.created_at >= cutoff) break;
+      through = row.cursor;
+      count++;
+    }
+    if (count === 0) return 0;
+    this.s.deleteEventsThrough.run(through);
+    this.setState(EVENTS_PRUNED_KEY, String(Math.max(through, this.eventsPrunedThrough())));
+    return count;
   }
 
   touchPeer(name: string, now: string): void {

@@ -7,8 +7,8 @@
  * link returns inflight rows to pending; the relay dedupes on client_message_id, so resending
  * them can never deliver twice.
  */
-import type { ConfigureParams, SyncState, SyncStatus } from '../../protocol/rpc';
-import { RELAY_MAX_FRAME_BYTES, type DeliverFrame, type SendFrame, type VerdictFrame } from '../../protocol/relay';
+import type { ConfigureParams, HeldRecipient, SyncState, SyncStatus } from '../../protocol/rpc';
+import { REJECTION_CODES, RELAY_MAX_FRAME_BYTES, type DeliverFrame, type SendFrame, type VerdictFrame } from '../../protocol/relay';
 import { readConfig, readToken, writeConfig, type RelayConfig } from '../config';
 import type { Logger } from '../log';
 import type { HomePaths } from '../paths';
@@ -26,6 +26,8 @@ export const MAX_ATTEMPTS = 8;
 const SEND_WINDOW = 512;
 const BACKOFF = { baseMs: 250, maxMs: 30_000 };
 const RETRY_REJECTED_MS = 1000;
+/** Retries to a recipient whose quota at the relay is full: 1 s, 2 s, 4 s … up to 5 min (with jitter). */
+const QUOTA_BACKOFF = { baseMs: 1000, maxMs: 5 * 60_000 };
 /** sync/status notifications for freshness changes are coalesced to at most this often. */
 const FRESHNESS_NOTIFY_MS = 250;
 
@@ -58,6 +60,12 @@ export class SyncEngine implements SyncPort {
   private pendingAck: { link: RelayLink; seq: number } | undefined;
   /** After a rate-limit rejection nothing is sent before this time. */
   private pausedUntil = 0;
+  /**
+   * Recipients the relay refused for quota: their messages stay pending (in order) until
+   * `until`, while messages to everyone else flow. Cleared when one to them is accepted.
+   */
+  private readonly held = new Map<string, { until: number; failures: number; reason: string }>();
+  private holdTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly listeners: ((status: SyncStatus) => void)[] = [];
   private readonly verdictWaiters = new Map<string, ((verdict: SendVerdict | undefined) => void)[]>();
@@ -101,6 +109,7 @@ export class SyncEngine implements SyncPort {
       last_error: this.lastError,
       connected_since: this.connectedSince,
       queued: counts.pending + counts.inflight,
+      held: [...this.held].map(([to, hold]): HeldRecipient => ({ to, reason: hold.reason, retry_at: new Date(hold.until).toISOString() })),
     };
   }
 
@@ -138,6 +147,7 @@ export class SyncEngine implements SyncPort {
   claimOnInsert(message: SendContent): boolean {
     // Anything pending goes first, by the drain; so does everything while a drain is claiming.
     if (!this.isOnline() || !this.link || this.draining || this.inflight + this.claimedUnsent >= SEND_WINDOW || Date.now() < this.pausedUntil) return false;
+    if (this.isHeld(message.to)) return false;
     if (this.repo.hasPendingOutbox()) return false;
     const link = this.link;
     // A claim counts against the window from now: until its write is durable, then on the
@@ -192,6 +202,7 @@ export class SyncEngine implements SyncPort {
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.retryTimer);
     clearTimeout(this.freshnessTimer);
+    clearTimeout(this.holdTimer);
     const link = this.link;
     // Detached first: the store closes after this, and inflight rows are returned on next start.
     this.link = undefined;
@@ -306,7 +317,7 @@ export class SyncEngine implements SyncPort {
               this.inflight++;
             }
           });
-          for (const row of this.repo.pendingOutbox(SEND_WINDOW - this.inflight)) {
+          for (const row of this.repo.pendingOutbox(SEND_WINDOW - this.inflight, this.heldNow())) {
             const frame = sendFrameOf(this.repo.message(row.id)!);
             const bytes = sendFrameBytes(frame);
             if (bytes > RELAY_MAX_FRAME_BYTES) {
@@ -337,6 +348,7 @@ export class SyncEngine implements SyncPort {
     } finally {
       this.draining = false;
     }
+    this.armHoldTimer();
     if (this.drainAgain) {
       this.drainAgain = false;
       void this.drain();
@@ -407,11 +419,14 @@ export class SyncEngine implements SyncPort {
       const status = frame.result === 'accepted' ? 'sent' : 'duplicate';
       if (!this.repo.recordOutboxVerdict(frame.id, status, frame.server_id, now)) return undefined;
       this.repo.setMessageState(frame.id, 'sent', frame.server_id);
+      if (this.held.size > 0) this.release(frame.id);
       verdict = { status, server_id: frame.server_id, reason: null };
     } else if (frame.retryable) {
       if (!this.repo.deferOutbox(frame.id, frame.reason, now)) return undefined;
       this.backlog = true;
-      this.pausedUntil = Date.now() + RETRY_REJECTED_MS;
+      // A full recipient holds back only its own messages; a rate refusal slows everything.
+      if (frame.code === REJECTION_CODES.quota) this.hold(frame.id, frame.reason);
+      else this.pausedUntil = Date.now() + RETRY_REJECTED_MS;
       verdict = { status: 'queued', server_id: null, reason: frame.reason };
     } else {
       const reason = `rejected by the relay: ${frame.reason}`;
@@ -435,6 +450,54 @@ export class SyncEngine implements SyncPort {
     link.close(1011, 'store error');
   }
 
+  /** The recipient of outbound message `id` is full at the relay: back off sending to it. */
+  private hold(id: string, reason: string): void {
+    const to = this.repo.message(id)?.to;
+    if (to === undefined) return;
+    const now = Date.now();
+    const current = this.held.get(to);
+    // Refusals of messages that were already on the wire together count as one.
+    if (current && current.until > now) {
+      current.reason = reason;
+      return;
+    }
+    const failures = (current?.failures ?? 0) + 1;
+    this.held.set(to, { failures, reason, until: now + backoffDelay(failures - 1, QUOTA_BACKOFF) });
+    this.freshnessChanged();
+  }
+
+  /** A message to this recipient was accepted: it has room again. */
+  private release(id: string): void {
+    const to = this.repo.message(id)?.to;
+    if (to !== undefined && this.held.delete(to)) this.freshnessChanged();
+  }
+
+  private isHeld(to: string): boolean {
+    const hold = this.held.get(to);
+    return hold !== undefined && hold.until > Date.now();
+  }
+
+  /** Recipients whose messages must not be claimed now. */
+  private heldNow(): string[] {
+    const now = Date.now();
+    return [...this.held].filter(([, hold]) => hold.until > now).map(([to]) => to);
+  }
+
+  /** Wakes the drain when the earliest hold ends, so the held messages are retried. */
+  private armHoldTimer(): void {
+    clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
+    const now = Date.now();
+    let earliest = Infinity;
+    for (const hold of this.held.values()) if (hold.until > now) earliest = Math.min(earliest, hold.until);
+    if (earliest === Infinity || this.stopped) return;
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = undefined;
+      this.kick();
+    }, earliest - now);
+    this.holdTimer.unref();
+  }
+
   private scheduleRetry(delayMs: number): void {
     if (this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
@@ -452,9 +515,17 @@ export class SyncEngine implements SyncPort {
     const item = frame.item;
     if (item.kind === 'message') {
       const m = item.message;
-      if (!this.repo.hasInbound(m.id)) {
+      if (!this.repo.hasInboundServerId(item.server_id)) {
+        // The id is the sender's choice: one already naming a message here (someone else's,
+        // or one of ours) stays with that message, and this one is known by its server_id.
+        const id = this.repo.inboundIdFree(m.id, m.from) ? m.id : this.repo.inboundIdFree(item.server_id, m.from) ? item.server_id : undefined;
+        if (id === undefined) {
+          this.log.warn(`relay: dropped message ${item.server_id} from ${m.from}: its id and its server id both name other messages here`);
+          return false;
+        }
+        if (id !== m.id) this.log.warn(`relay: message from ${m.from} reuses id ${m.id}, which names another message here; stored as ${id}`);
         this.repo.insertMessage({
-          id: m.id,
+          id,
           client_message_id: m.client_message_id,
           server_id: item.server_id,
           conversation: m.from,
@@ -469,8 +540,14 @@ export class SyncEngine implements SyncPort {
           read: false,
         });
         this.peers.touch(m.from, now);
-        this.repo.addEvent('message/received', m.id, now);
+        this.repo.addEvent('message/received', id, now);
         return true;
+      }
+    } else if (item.kind === 'expired') {
+      const reason = `expired: the relay held it for its whole retention and no device of ${item.to} took it (dropped ${item.at})`;
+      if (this.repo.markOutboxExpired(item.id, item.server_id, reason, now)) {
+        this.repo.setMessageState(item.id, 'failed');
+        this.repo.addEvent('outbox/changed', item.id, now);
       }
     } else if (this.repo.markDelivered(item.id)) {
       this.repo.addEvent('message/updated', item.id, now);

@@ -285,7 +285,7 @@ describe('sync between two cores through a relay', { concurrency: false }, () =>
       // Everything has a verdict now; read again so a late duplicate would be counted.
       assertExactlyOnceInLaneOrder(await inboundFrom(w.bob.home, 'alice'), expected);
       const counts = (await coreStatus(w.alice.home)).outbox;
-      assert.deepEqual(counts, { pending: 0, inflight: 0, done: 1000, dead: 0, aborted: 0 });
+      assert.deepEqual(counts, { pending: 0, inflight: 0, done: 1000, dead: 0, aborted: 0, expired: 0 });
     } finally {
       await w.dispose();
     }
@@ -505,7 +505,7 @@ describe('sync between two cores through a relay', { concurrency: false }, () =>
         const expected = await socketLane(w.alice.home, 'burst', 200);
         await waitDrained(w.alice.home, 60_000);
         const counts = (await coreStatus(w.alice.home)).outbox;
-        assert.deepEqual(counts, { pending: 0, inflight: 0, done: 200, dead: 0, aborted: 0 });
+        assert.deepEqual(counts, { pending: 0, inflight: 0, done: 200, dead: 0, aborted: 0, expired: 0 });
         assertExactlyOnceInLaneOrder(await waitInbound(w.bob.home, 'alice', 200, 30_000), expected);
       } finally {
         await w.dispose();

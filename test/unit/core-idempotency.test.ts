@@ -31,6 +31,7 @@ describe('idempotency decision table', () => {
     done: [{ action: 'earlier', status: 'duplicate' }, { action: 'conflict' }],
     dead: [{ action: 'refuse', reason: 'dead' }, { action: 'conflict' }],
     aborted: [{ action: 'refuse', reason: 'aborted' }, { action: 'conflict' }],
+    expired: [{ action: 'refuse', reason: 'expired' }, { action: 'conflict' }],
   };
   test('no earlier send: insert', () => assert.deepEqual(decideIdempotency(undefined, 'f'), { action: 'insert' }));
   for (const state of OUTBOX_STATES) {
@@ -64,14 +65,14 @@ describe('idempotent send through the store', () => {
     return first;
   }
 
-  const expectedStatus: Record<OutboxState, string> = { pending: 'queued', inflight: 'queued', done: 'duplicate', dead: 'failed', aborted: 'failed' };
+  const expectedStatus: Record<OutboxState, string> = { pending: 'queued', inflight: 'queued', done: 'duplicate', dead: 'failed', aborted: 'failed', expired: 'failed' };
   for (const state of OUTBOX_STATES) {
     test(`${state} × same content answers the earlier verdict without storing anything`, async () => {
       const first = await sendIn(state);
       const again = await core.service.send({ body: 'hello', to: 'bob', client_message_id: 'cid' });
       assert.equal(again.id, first.id);
       assert.equal(again.status, expectedStatus[state]);
-      if (state === 'dead' || state === 'aborted') assert.match(again.reason ?? '', /outbox requeue/);
+      if (state === 'dead' || state === 'aborted' || state === 'expired') assert.match(again.reason ?? '', /outbox requeue/);
       assert.equal(core.service.repo.outboxRows().length, 1);
     });
     test(`${state} × different content is a conflict naming the earlier message`, async () => {

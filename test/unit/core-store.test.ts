@@ -189,6 +189,7 @@ describe('outbox queries', () => {
       ['outboxListOpen', ['dead']],
       ['outboxReleaseInflight', ['now']],
       ['outboxOpenCounts', []],
+      ['outboxClaimExcept', ['["bob"]', 10]],
     ] as const) {
       const detail = plan(name, ...args);
       assert.match(detail, /INDEX outbox_open/, `${name}: ${detail}`);
@@ -198,7 +199,7 @@ describe('outbox queries', () => {
   });
 
   test('a message is read by id in index order, the inbound copy first, with no sort', async () => {
-    for (const name of ['messageById', 'messageSeq']) assert.doesNotMatch(plan(name, 'x'), /TEMP B-TREE|SCAN/, name);
+    for (const name of ['messageById', 'messageSeq', 'inboundByServerId', 'idHolders']) assert.doesNotMatch(plan(name, 'x'), /TEMP B-TREE|SCAN/, name);
     // The event pump reads each event's message by index too, in the same statement.
     assert.doesNotMatch(plan('eventsWithMessages', 0, 10), /TEMP B-TREE|SCAN m|SCAN messages/, plan('eventsWithMessages', 0, 10));
     const now = new Date().toISOString();
@@ -232,8 +233,8 @@ describe('outbox queries', () => {
         if (state === 'dead') repo.recordOutboxFailure(`m${i}`, 'dead', 'gave up', now);
       }
     });
-    assert.deepEqual(repo.outboxCounts(), { pending: 1, inflight: 1, done: 2, dead: 1, aborted: 0 });
-    assert.deepEqual(repo.outboxOpenCounts(), { pending: 1, inflight: 1, done: 0, dead: 1, aborted: 0 });
+    assert.deepEqual(repo.outboxCounts(), { pending: 1, inflight: 1, done: 2, dead: 1, aborted: 0, expired: 0 });
+    assert.deepEqual(repo.outboxOpenCounts(), { pending: 1, inflight: 1, done: 0, dead: 1, aborted: 0, expired: 0 });
     assert.deepEqual(repo.outboxRows('done').map((r) => r.id), ['m3', 'm2']);
     assert.deepEqual(repo.outboxRows().map((r) => r.id), ['m4', 'm3', 'm2', 'm1', 'm0']);
     assert.equal(repo.hasPendingOutbox(), true);
@@ -256,6 +257,47 @@ describe('migration 2', () => {
       assert.ok(indexes.includes('outbox_open'), indexes.join());
       assert.ok(!indexes.includes('outbox_live'), indexes.join());
       assert.equal(new Repository(migrated).hasPendingOutbox(), true);
+    } finally {
+      migrated.close();
+    }
+  });
+});
+
+describe('migrations 3 and 4 (message identity, expired outbox state)', () => {
+  test('a version-2 store: a taken-over id is given back to its original; outbox rows keep their order and may expire', () => {
+    const path = join(home.home, 'v2.db');
+    const old = new Database(path);
+    old.exec(MIGRATIONS[0]!);
+    old.exec(MIGRATIONS[1]!);
+    old.pragma('user_version = 2');
+    const insert = old.prepare(
+      `INSERT INTO messages (id, client_message_id, server_id, conversation, direction, sender, recipient, body, created_at, state, read)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'now', ?, 0)`,
+    );
+    // bob's own message X, and mallory's message that reused X (stored by the old code).
+    insert.run('X', 'c1', 'srv-bob', 'mallory', 'out', 'bob', 'mallory', 'original', 'sent');
+    insert.run('X', 'c2', 'srv-mallory', 'mallory', 'in', 'mallory', 'bob', 'hostile', 'received');
+    // A message to oneself: both copies keep the one id.
+    insert.run('S', 'c3', 'srv-self', 'bob', 'out', 'bob', 'bob', 'note', 'sent');
+    insert.run('S', 'c3', 'srv-self', 'bob', 'in', 'bob', 'bob', 'note', 'received');
+    for (const [i, state] of ['done', 'pending', 'dead'].entries()) {
+      old.prepare("INSERT INTO outbox (client_message_id, id, fingerprint, state, created_at, updated_at) VALUES (?, ?, 'f', ?, 'now', 'now')").run(`k${i}`, `o${i}`, state);
+    }
+    old.close();
+    const migrated = openStore(path, home.home);
+    try {
+      assert.equal(schemaVersion(migrated), MIGRATIONS.length);
+      const r = new Repository(migrated);
+      assert.equal(r.message('X')?.body, 'original', 'read X shows bob\'s own message again');
+      assert.equal(r.message('srv-mallory')?.body, 'hostile', 'the other one is known by its server id');
+      assert.equal(r.message('S')?.direction, 'in');
+      assert.equal(migrated.prepare("SELECT count(*) AS n FROM messages WHERE id = 'S'").get() && (migrated.prepare("SELECT count(*) AS n FROM messages WHERE id = 'S'").get() as { n: number }).n, 2);
+      assert.equal(r.hasInboundServerId('srv-mallory'), true);
+      assert.deepEqual(r.outboxRows().map((row) => row.id), ['o2', 'o1', 'o0'], 'newest first, as before the rebuild');
+      migrated.prepare("UPDATE outbox SET state = 'expired' WHERE id = 'o0'").run();
+      assert.equal(r.outboxCounts().expired, 1);
+      const indexes = (migrated.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox'").all() as { name: string }[]).map((row) => row.name);
+      assert.ok(indexes.includes('outbox_open'), indexes.join());
     } finally {
       migrated.close();
     }

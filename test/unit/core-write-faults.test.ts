@@ -40,6 +40,8 @@ function committedKeys(prefix: string): string[] {
 
 /** Leaves room for only a few more pages: the next writes of any size meet SQLITE_FULL. */
 function capStore(spare: number): void {
+  // Free pages inside the file (a migration that rebuilt a table leaves some) would be room too.
+  db.exec('VACUUM');
   const pages = db.pragma('page_count', { simple: true }) as number;
   db.pragma(`max_page_count = ${pages + spare}`);
 }

@@ -54,7 +54,7 @@ describe('errorText', () => {
 });
 
 function sync(p: Partial<SyncStatus>): SyncStatus {
-  return { state: 'online', relay: 'ws://127.0.0.1:8787', user: 'alice', last_inbound_at: ago(120_000), last_ack_at: ago(30_000), last_error: null, connected_since: ago(3600_000), queued: 0, ...p };
+  return { state: 'online', relay: 'ws://127.0.0.1:8787', user: 'alice', last_inbound_at: ago(120_000), last_ack_at: ago(30_000), last_error: null, connected_since: ago(3600_000), queued: 0, held: [], ...p };
 }
 function input(p: Partial<StatusInput>): StatusInput {
   return { phase: 'connected', phaseDetail: null, sync: sync({}), unread: 0, queued: 0, failed: 0, core: { version: '0.1.0', pid: 42, home: '/h' }, ...p };

@@ -189,4 +189,16 @@ describe('OutboxModel', () => {
     assert.equal(model.get('b')!.state, 'inflight');
     model.dispose();
   });
+
+  it('lists expired items with the failed ones, loaded and live', async () => {
+    const core = new FakeCore();
+    core.outbox.push(item({ id: 'e', state: 'expired', last_error: 'expired: the relay held it for its whole retention' }), item({ id: 'f' }));
+    const model = new OutboxModel(() => core);
+    await model.refresh();
+    assert.deepEqual(model.children('failed').map((n) => n.item.id), ['e'], 'refresh asks for expired items too');
+    model.apply(item({ id: 'f', state: 'done', updated_at: '2026-11-24T00:00:01Z' }));
+    model.apply(item({ id: 'f', state: 'expired', updated_at: '2026-11-24T00:00:02Z' }));
+    assert.deepEqual(model.counts(), { queued: 0, failed: 2 });
+    model.dispose();
+  });
 });

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { MIGRATIONS as RELAY_MIGRATIONS } from '../../relay/migrations';
 import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import type { DeliveryItem, SendFrame } from '../../protocol/relay';
 import { WriteBatcher } from '../../server/store/write-batcher';
-import { RelayLedger } from '../../relay/ledger';
+import { DEFAULT_LEDGER_LIMITS, RelayLedger, type LedgerLimits } from '../../relay/ledger';
 import { RelayStore, UserExistsError } from '../../relay/store';
 import { addUser, revokeUser } from '../../relay/accounts';
 import { makeTempDir } from '../../relay/testing/harness';
@@ -71,8 +73,19 @@ test('sends: accepted with per-recipient seq, duplicate, conflict, unknown recip
   assert.equal(again.deliveries.length, 0);
   assert.equal(store.lastSeq('bob'), 2, 'a duplicate stores nothing');
 
-  const sameIdOtherUser = store.transaction(() => ledger.recordSend('bob', message('c1', 'alice'), now));
-  assert.equal(sameIdOtherUser.verdict.result, 'accepted', 'idempotency is per sender');
+  const sameKeyOtherUser = store.transaction(() => ledger.recordSend('bob', { ...message('c1', 'alice'), id: 'bob-id-c1' }, now));
+  assert.equal(sameKeyOtherUser.verdict.result, 'accepted', 'idempotency is per sender');
+
+  // A message id belongs to the first send that used it: another sender cannot take it over.
+  const takeover = store.transaction(() => ledger.recordSend('bob', { ...message('c9', 'alice'), id: 'id-c1' }, now));
+  assert.equal(takeover.verdict.result, 'rejected');
+  if (takeover.verdict.result === 'rejected') {
+    assert.equal(takeover.verdict.retryable, false);
+    assert.equal(takeover.verdict.code, 'id_taken');
+    assert.match(takeover.verdict.reason, /message id "id-c1" is already used by another message/);
+  }
+  const ownIdOtherKey = store.transaction(() => ledger.recordSend('alice', { ...message('c5'), id: 'id-c2' }, now));
+  assert.equal(ownIdOtherKey.verdict.result === 'rejected' && ownIdOtherKey.verdict.code, 'id_taken', 'one sender cannot reuse its own id for another message either');
 
   const conflict = store.transaction(() => ledger.recordSend('alice', message('c1', 'bob', 'different'), now));
   assert.equal(conflict.verdict.result, 'rejected');
@@ -129,7 +142,7 @@ test('group commit: writes in one turn share a transaction; a failing write does
       return ledger.recordSend('alice', message('g1'), now);
     }),
     queue.run(() => {
-      store.appendDelivery('bob', '{"kind":"bogus"}');
+      store.appendDelivery('bob', '{"kind":"bogus"}', now);
       throw new Error('boom');
     }),
     queue.run(() => ledger.recordSend('alice', message('g2'), now)),
@@ -139,4 +152,108 @@ test('group commit: writes in one turn share a transaction; a failing write does
   const seqs = store.deliveriesAfter('bob', 0, 10).map((d) => d.seq);
   assert.deepEqual(seqs, [1, 2], 'the failed write rolled back to its savepoint, including its seq');
   await queue.idle();
+});
+
+// ---- quotas and retention (injected clock: every ledger call takes `now`) -------------------
+
+function limitedLedger(limits: Partial<LedgerLimits>): RelayLedger {
+  return new RelayLedger(store, 100_000, { ...DEFAULT_LEDGER_LIMITS, ...limits });
+}
+
+const at = (ms: number) => new Date(now.getTime() + ms);
+
+test('quota: a recipient with its messages held is refused (retryable, code quota) until a device acks', () => {
+  const limited = limitedLedger({ quotaMessages: 2 });
+  store.transaction(() => limited.openDevice('bob', 'laptop', 0, now));
+  assert.equal(store.transaction(() => limited.recordSend('alice', message('q1'), now)).verdict.result, 'accepted');
+  assert.equal(store.transaction(() => limited.recordSend('alice', message('q2'), now)).verdict.result, 'accepted');
+  const refused = store.transaction(() => limited.recordSend('alice', message('q3'), now)).verdict;
+  assert.equal(refused.result, 'rejected');
+  if (refused.result === 'rejected') {
+    assert.equal(refused.code, 'quota');
+    assert.equal(refused.retryable, true);
+    assert.match(refused.reason, /^quota: "bob" already has 2 undelivered messages/);
+  }
+  assert.equal(store.lastSeq('bob'), 2, 'a refused send stores nothing');
+  assert.equal(store.findDedupe('alice', 'q3'), undefined, 'nor remembers it: the retry is a fresh send');
+  store.transaction(() => limited.recordAck('bob', 'laptop', 1, now));
+  assert.deepEqual(store.undelivered('bob'), { messages: 1, bytes: store.deliveriesAfter('bob', 1, 10).reduce((n, d) => n + Buffer.byteLength(d.item), 0) });
+  assert.equal(store.transaction(() => limited.recordSend('alice', message('q3'), now)).verdict.result, 'accepted', 'room again once bob has one');
+});
+
+test('quota: bytes count too; a message larger than the whole quota is never retryable', () => {
+  const probe = store.transaction(() => ledger.recordSend('alice', message('b0', 'alice'), now));
+  assert.equal(probe.verdict.result, 'accepted');
+  const itemBytes = Buffer.byteLength(probe.deliveries[0]!.item);
+  const limited = limitedLedger({ quotaBytes: itemBytes * 2 + 10 });
+  assert.equal(store.transaction(() => limited.recordSend('alice', message('b1'), now)).verdict.result, 'accepted');
+  assert.equal(store.transaction(() => limited.recordSend('alice', message('b2'), now)).verdict.result, 'accepted');
+  const full = store.transaction(() => limited.recordSend('alice', message('b3'), now)).verdict;
+  assert.equal(full.result === 'rejected' && full.retryable && full.code, 'quota');
+  const huge = store.transaction(() => limited.recordSend('alice', message('b4', 'bob', 'x'.repeat(itemBytes * 3)), now)).verdict;
+  assert.equal(huge.result === 'rejected' && huge.code, 'quota');
+  assert.equal(huge.result === 'rejected' && huge.retryable, false);
+});
+
+test('retention: an undelivered message expires and its sender is told; delivered rows, dedupe rows and receipt markers are pruned', () => {
+  const limited = limitedLedger({ retentionMs: 1000, dedupeWindowMs: 2000 });
+  store.transaction(() => limited.openDevice('bob', 'laptop', 0, now));
+  store.transaction(() => limited.openDevice('alice', 'desk', 0, now));
+  const kept = store.transaction(() => limited.recordSend('alice', message('r1'), now));
+  const delivered = store.transaction(() => limited.recordSend('alice', message('r2'), now));
+  assert.equal(kept.verdict.result === 'accepted' && delivered.verdict.result === 'accepted', true);
+  // bob's laptop acks r1 only after a second device appeared that never acks: r1 is delivered
+  // (alice got a receipt) but kept for the other device; r2 no device ever acks.
+  store.transaction(() => limited.openDevice('bob', 'old-phone', 0, now));
+  const receipts = store.transaction(() => limited.recordAck('bob', 'laptop', 1, now));
+  assert.equal(receipts.length, 1);
+
+  const early = store.transaction(() => limited.prune(at(999)));
+  assert.deepEqual([early.expired, early.deleted, early.notices.length], [0, 0, 0], 'nothing is old enough yet');
+
+  const due = store.transaction(() => limited.prune(at(1500)));
+  assert.equal(due.expired, 1, 'r2 expired undelivered');
+  assert.equal(due.notices.length, 1);
+  const notice = JSON.parse(due.notices[0]!.item) as DeliveryItem;
+  assert.equal(due.notices[0]!.user, 'alice');
+  assert.deepEqual(notice, { kind: 'expired', id: 'id-r2', server_id: delivered.verdict.result === 'accepted' ? delivered.verdict.server_id : '', to: 'bob', at: at(1500).toISOString() });
+  assert.deepEqual(store.deliveriesAfter('bob', 0, 10), [], 'both of bob\'s deliveries are gone, the delivered one without a notice');
+  assert.deepEqual(store.undelivered('bob'), { messages: 0, bytes: 0 });
+  assert.equal(store.isReceipted(kept.verdict.result === 'accepted' ? kept.verdict.server_id : ''), false, 'its receipt marker went with it');
+  assert.ok(due.deleted >= 3, `the receipt delivery to alice, r1 and its marker (deleted ${due.deleted})`);
+  assert.ok(store.findDedupe('alice', 'r1'), 'dedupe rows stay for their own, longer window');
+  assert.equal(store.transaction(() => limited.recordSend('alice', message('r1'), at(1500))).verdict.result, 'duplicate');
+
+  const later = store.transaction(() => limited.prune(at(2500)));
+  assert.ok(later.deleted >= 2, 'the dedupe rows of r1 and r2');
+  assert.equal(store.findDedupe('alice', 'r1'), undefined);
+  assert.equal(later.more, false);
+});
+
+test('migration 2: a version-1 relay keeps its rows, counts what is undelivered, and expires nothing at once', () => {
+  const path = join(dir.path, 'v1', 'relay.db');
+  const v1 = RelayStore.open(join(dir.path, 'v1')).db;
+  v1.close();
+  // Rebuild it as a version-1 database with rows, as an older relay left it.
+  rmSync(path);
+  const old = new Database(path);
+  old.exec(RELAY_MIGRATIONS[0]!);
+  old.pragma('user_version = 1');
+  const item = (serverId: string, id: string) => JSON.stringify({ kind: 'message', server_id: serverId, message: { ...message(id), from: 'alice' } });
+  old.prepare('INSERT INTO deliveries (user, seq, item) VALUES (?, ?, ?)').run('bob', 1, item('s1', 'm1'));
+  old.prepare('INSERT INTO deliveries (user, seq, item) VALUES (?, ?, ?)').run('bob', 2, item('s2', 'm2'));
+  old.prepare("INSERT INTO receipts_sent (server_id) VALUES ('s1')").run();
+  old.prepare("INSERT INTO dedupe (sender, client_message_id, id, server_id, fingerprint) VALUES ('alice', 'm2', 'id-m2', 's2', 'f')").run();
+  old.close();
+  const migrated = RelayStore.open(join(dir.path, 'v1'));
+  try {
+    assert.deepEqual(migrated.undelivered('bob'), { messages: 1, bytes: Buffer.byteLength(item('s2', 'm2')) }, 'only the message no device took counts');
+    assert.deepEqual(migrated.idOwner('id-m2'), { sender: 'alice', client_message_id: 'm2' });
+    const limited = new RelayLedger(migrated, 100_000, { ...DEFAULT_LEDGER_LIMITS, retentionMs: 60_000 });
+    const outcome = migrated.transaction(() => limited.prune(new Date()));
+    assert.deepEqual([outcome.expired, outcome.deleted], [0, 0], 'old rows count as stored at the upgrade');
+    assert.equal(migrated.deliveriesAfter('bob', 0, 10).length, 2);
+  } finally {
+    migrated.close();
+  }
 });

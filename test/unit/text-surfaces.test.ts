@@ -144,7 +144,7 @@ const SURFACES: Surface[] = [
     name: 'status bar tooltip (each line)',
     multiline: false,
     rich: false,
-    show: (t) => formatStatus({ phase: 'connected', phaseDetail: null, unread: 0, queued: 0, failed: 0, core: null, sync: { state: 'error', relay: t, user: t, last_inbound_at: null, last_ack_at: null, last_error: t, connected_since: null, queued: 0 } }, NOW).tooltip.split('\n'),
+    show: (t) => formatStatus({ phase: 'connected', phaseDetail: null, unread: 0, queued: 0, failed: 0, core: null, sync: { state: 'error', relay: t, user: t, last_inbound_at: null, last_ack_at: null, last_error: t, connected_since: null, queued: 0, held: [] } }, NOW).tooltip.split('\n'),
   },
   {
     name: 'webview',

@@ -78,6 +78,8 @@ export interface RelayLimitStats {
   scryptChecks: number;
   /** Such rows rewritten as SHA-256 after a good login. */
   tokensUpgraded: number;
+  /** Hellos received and not yet answered with welcome or a refusal. */
+  loginsInProgress: number;
 }
 
 export const DEFAULT_HEARTBEAT_MS = 15_000;
@@ -194,7 +196,7 @@ export class RelayServer {
   }
 
   stats(): RelayLimitStats {
-    return { ...this.counters, scryptChecks: this.legacyChecks.started };
+    return { ...this.counters, scryptChecks: this.legacyChecks.started, loginsInProgress: this.loginsInProgress };
   }
 
   /**

@@ -266,7 +266,7 @@ export class RelayServer {
       transport.off('data', countPrelogin);
       this.counters.preloginOverflows++;
       this.settings.log(`dropping ${session.remote}: more than ${this.settings.maxPreloginBytes} bytes before welcome`);
-      session.drop(RelayCloseCodes.TooBig, `more than ${this.settings.maxPreloginBytes} bytes before welcome`);
+      session.drop(RelayCloseCodes.TooBig, `more than ${this.settings.maxPreloginBytes} bytes before welcome`, { stopReading: true });
     };
     transport.on('data', countPrelogin);
     socket.on('message', (data, isBinary) => this.onMessage(session, data, isBinary));
@@ -328,7 +328,7 @@ export class RelayServer {
 
   private protocolError(session: RelaySession, message: string): void {
     this.settings.log(`protocol error from ${session.remote}: ${message}`);
-    session.fail(RelayCloseCodes.Protocol, message, { type: 'error', code: 'protocol', message });
+    session.drop(RelayCloseCodes.Protocol, message, { error: { type: 'error', code: 'protocol', message } });
   }
 
   private async authenticate(session: RelaySession, hello: HelloFrame): Promise<void> {
@@ -391,7 +391,7 @@ export class RelayServer {
 
   private refuseHello(session: RelaySession, hello: HelloFrame): void {
     this.settings.log(`unauthorized hello for "${hello.user}" from ${session.remote}`);
-    session.fail(RelayCloseCodes.Unauthorized, 'unauthorized', { type: 'error', code: 'unauthorized', message: 'unknown user or bad or revoked token' });
+    session.drop(RelayCloseCodes.Unauthorized, 'unauthorized', { error: { type: 'error', code: 'unauthorized', message: 'unknown user or bad or revoked token' } });
   }
 
   private welcome(session: RelaySession, hello: HelloFrame, credential: Credential, { acked, receipts }: { acked: number; receipts: CommittedDelivery[] }): void {

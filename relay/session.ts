@@ -100,13 +100,14 @@ export class RelaySession {
   }
 
   /**
-   * Closes with `code` and stops reading: for a peer that is misbehaving, whose close frame
-   * may never come (it is flooding, or not reading). Cut after a short grace either way.
+   * `fail`, then cut the connection if its close does not complete within a short grace: for
+   * a peer that may never answer the close (ws would otherwise wait 30 s for it). With
+   * `stopReading`, nothing more is read from it meanwhile (it is flooding).
    */
-  drop(code: number, reason: string): void {
+  drop(code: number, reason: string, options: { error?: Extract<RelayToCoreFrame, { type: 'error' }>; stopReading?: boolean } = {}): void {
     if (this.state === 'closed') return;
-    this.fail(code, reason);
-    this.transport.pause();
+    this.fail(code, reason, options.error);
+    if (options.stopReading) this.transport.pause();
     setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
   }
 
@@ -152,7 +153,7 @@ export class RelaySession {
     });
     if (this.unflushedBytes > this.maxPendingBytes) {
       const unflushed = this.unflushedBytes;
-      this.drop(RelayCloseCodes.Policy, `slow consumer: ${unflushed} bytes unsent (limit ${this.maxPendingBytes})`);
+      this.drop(RelayCloseCodes.Policy, `slow consumer: ${unflushed} bytes unsent (limit ${this.maxPendingBytes})`, { stopReading: true });
       this.onSlowConsumer(unflushed);
     }
   }
@@ -184,8 +185,12 @@ export class RelaySession {
     if (this.state !== 'ready' || !this.identity) return;
     while (this.hasRoom(SEND_WINDOW) && this.isOpen()) {
       const page = this.store.deliveriesAfter(this.identity.user, this.nextSeq - 1, PAGE_SIZE);
-      for (const row of page) this.sendDelivery(row.seq, row.item);
-      if (page.length < PAGE_SIZE) return;
+      for (const row of page) {
+        // Large items fill the byte window long before the frame window: stop mid-page.
+        if (!this.hasRoom(SEND_WINDOW) || !this.isOpen()) break;
+        this.sendDelivery(row.seq, row.item);
+      }
+      if (page.length < PAGE_SIZE && this.nextSeq > (page.at(-1)?.seq ?? 0)) return;
     }
     // The window is full: the next send callback resumes the pump.
     this.pumpScheduled = true;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, describe, test } from 'node:test';
+import { after, afterEach, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
 import { RELAY_MAX_FRAME_BYTES, RELAY_REFUSAL_HEADER, RelayCloseCodes } from '../../protocol/relay';
@@ -17,7 +17,10 @@ import type { RelayServer, RelayServerOptions } from '../../relay/server';
 import { RelayStore } from '../../relay/store';
 import { addTestUser, makeTempDir, RawRelayClient, revokeTestUser, startTestRelay, withTimeout, type CloseInfo } from '../../relay/testing/harness';
 import { deriveScrypt, generateToken } from '../../relay/tokens';
+import type { CoreStatus } from '../../protocol/rpc';
 import { RelayLink } from '../../server/sync/relay-link';
+import { kill9, runOk, startCore, tempHome } from '../support/cli';
+import { killAllRelays, TestRelay } from '../support/relay';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -368,5 +371,40 @@ describe('relay store', () => {
     } finally {
       store.close();
     }
+  });
+});
+
+describe('a refused core', () => {
+  after(async () => {
+    await killAllRelays();
+  });
+
+  test("a core refused at a real relay's per-address limit shows why in its status, and gets in once a slot frees", async () => {
+    const relay = new TestRelay({ extraArgs: ['--max-connections-per-address', '1'] });
+    cleanups.push(() => relay.dispose());
+    await relay.start();
+    const squatter = await tryUpgrade(relay.url);
+    assert.equal(squatter.status, 101);
+    const { home, cleanup } = tempHome('sb-limits-');
+    cleanups.push(cleanup);
+    await relay.configureHome(home, 'alice');
+    const core = await startCore(home);
+    cleanups.push(() => kill9(core));
+    const statusOf = async (): Promise<CoreStatus> => JSON.parse(await runOk(home, ['status', '--json'])) as CoreStatus;
+    const deadline = Date.now() + 30_000;
+    let status = await statusOf();
+    while (!/too many connections/.test(status.sync.last_error ?? '') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = await statusOf();
+    }
+    assert.equal(status.sync.state, 'offline');
+    assert.match(status.sync.last_error ?? '', /relay refused the connection \(HTTP 429\): too many connections from 127\.0\.0\.1 \(limit 1\); retry later/);
+    squatter.socket!.terminate();
+    const online = Date.now() + 60_000;
+    while (status.sync.state !== 'online' && Date.now() < online) {
+      await new Promise((r) => setTimeout(r, 200));
+      status = await statusOf();
+    }
+    assert.equal(status.sync.state, 'online', 'the core retried with backoff and got in');
   });
 });

@@ -222,6 +222,9 @@ export class RelayServer {
 
   /** Refuses, with an HTTP status and a reason the core shows, or hands the connection to ws. */
   private upgrade(request: IncomingMessage, socket: Socket, head: Buffer): void {
+    // Node's HTTP server has let go of the socket: a reset from the peer must not go unheard
+    // (an 'error' without a listener would end the process). ws adds its own when it takes over.
+    socket.on('error', () => socket.destroy());
     const address = normalizeAddress(socket.remoteAddress);
     const fromAddress = this.perAddress.get(address) ?? 0;
     if (this.closing) return refuseUpgrade(socket, 503, 'relay shutting down');

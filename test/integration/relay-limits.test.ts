@@ -4,6 +4,7 @@
  * bounded and every wait has a deadline; assertions are on counts, codes and order, never time.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -256,6 +257,22 @@ describe('relay connection limits', () => {
     socket.write('GET / HTTP/1.1\r\nHost: relay\r\nUpgrade: websocket\r\n');
     await withTimeout(new Promise<void>((resolve) => socket.once('close', () => resolve())), 10_000, 'the relay to cut the upgrade');
     assert.match(answer, /^HTTP\/1\.1 408/);
+  });
+
+  test('a TLS handshake that never starts is cut by the same deadline', async () => {
+    const dir = makeTempDir('relay-limits-tls-');
+    cleanups.push(() => dir.remove());
+    const keyFile = join(dir.path, 'key.pem');
+    const certFile = join(dir.path, 'cert.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    const { relay } = await relayWith([], { upgradeTimeoutMs: 500, tls: { certFile, keyFile } });
+    assert.match(relay.url, /^wss:/);
+    const socket: Socket = connect(relay.port, '127.0.0.1');
+    cleanups.push(() => void socket.destroy());
+    socket.on('error', () => {});
+    socket.resume();
+    // A TLS server waits 120 s for a ClientHello by default.
+    await withTimeout(new Promise<void>((resolve) => socket.once('close', () => resolve())), 10_000, 'the relay to cut the silent TLS connection');
   });
 
   test('a TCP connection that sends nothing at all is cut by the same deadline', async () => {

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every figure beside a baseline measured in the same run, as a ratio.
  * Bounded: each phase runs for a fixed count or a few seconds. The 1,000,000-message store is
- * built once and kept in .bench-data/ (git-ignored); delete it to rebuild.
+ * built once and kept in .bench-data/ (git-ignored); delete it to rebuild. One phase alone:
+ * `npm run bench -- --only=relay-limits` (names: cli, throughput, store, e2e, relay-limits).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { openStore } from '../server/store/db';
 import { Repository } from '../server/store/repository';
 import { toFtsQuery } from '../server/service';
 import { forwarderBaseline, switchboardEndToEnd, type EndToEndFigures } from './end-to-end';
+import { relayLimitsBench } from './relay-limits';
 
 const ROOT = resolve(__dirname, '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -218,6 +220,16 @@ async function benchEndToEnd(): Promise<void> {
   }
 }
 
+async function benchRelayLimits(): Promise<void> {
+  // --relay=<file> measures another relay build (e.g. the one before a change) with the same load.
+  const relayJs = resolve(process.argv.find((a) => a.startsWith('--relay='))?.slice('--relay='.length) ?? join(ROOT, 'dist', 'relay.js'));
+  console.log(`\n[5] strangers before login: ${relayJs}`);
+  for (const f of await relayLimitsBench(relayJs, quick)) {
+    record(f.figure, f.value, f.unit, f.baselineName, f.baseline, 'report');
+    if (f.note) console.log(`    (${f.note})`);
+  }
+}
+
 async function main(): Promise<void> {
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
   const phases: [string, () => Promise<void>][] = [
@@ -225,6 +237,7 @@ async function main(): Promise<void> {
     ['throughput', benchThroughput],
     ['store', benchBigStore],
     ['e2e', benchEndToEnd],
+    ['relay-limits', benchRelayLimits],
   ];
   for (const [name, phase] of phases) if (!only || only.includes(name)) await phase();
   console.log('\nsummary');

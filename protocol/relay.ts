@@ -23,7 +23,19 @@ export const RelayCloseCodes = {
   GoingAway: 1001,
   /** Another connection of the same device replaced this one. */
   Replaced: 4003,
+  /** No hello in time after the upgrade, or a slow consumer (too many bytes left unread). Reconnect with backoff. */
+  Policy: 1008,
+  /** A frame over RELAY_MAX_FRAME_BYTES, or more bytes before welcome than the relay allows. */
+  TooBig: 1009,
+  /** Too many logins in progress at the relay. Reconnect with backoff. */
+  TryAgainLater: 1013,
 } as const;
+
+/**
+ * When the relay refuses a connection at the upgrade (HTTP 429 or 503: too many connections),
+ * this response header says why, for the core to show.
+ */
+export const RELAY_REFUSAL_HEADER = 'x-switchboard-refusal';
 
 /** A message as it travels: the sender's core mints `id` and `client_message_id`. */
 export interface WireMessage {

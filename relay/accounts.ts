@@ -13,8 +13,7 @@ export async function addUser(store: RelayStore, name: string, now: Date = new D
   const invalid = validateUserName(name);
   if (invalid) throw new Error(invalid);
   const token = generateToken();
-  const { hash, salt } = await hashToken(token);
-  store.insertUser(name, hash, salt, now.toISOString());
+  store.insertUser(name, hashToken(token), now.toISOString());
   return token;
 }
 

@@ -3,6 +3,7 @@
  * main CLI calls `runRelayCli` for `switchboard relay …`, and `node dist/relay.js …` runs it
  * directly.
  */
+import { isIPv4 } from 'node:net';
 import { parseArgs } from 'node:util';
 import { safeLogText } from '../lib/text-safety';
 import { addUser, revokeUser, validateUserName } from './accounts';
@@ -10,18 +11,22 @@ import { defaultRelayDataDir } from './data-dir';
 import { parseRate } from './rate-limit';
 import { formatAge, parseAge } from '../server/age';
 import { DEFAULT_LEDGER_LIMITS } from './ledger';
-import { DEFAULT_HEARTBEAT_MS, DEFAULT_RATE_PER_SECOND, RelayServer } from './server';
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_RATE_PER_SECOND, RELAY_LIMIT_DEFAULTS, RelayServer } from './server';
 import { RelayStore, UserExistsError } from './store';
+import { RELAY_MAX_FRAME_BYTES } from '../protocol/relay';
 import { writeStderr } from '../server/log';
 
 const USAGE = `usage:
-  relay serve [--host 127.0.0.1] [--port 8787] [--data <dir>] [--cert <file> --key <file>] [--heartbeat-ms N] [--rate N/s]
+  relay serve [--host 127.0.0.1] [--port 8787] [--data <dir>] [--cert <file> --key <file> | --insecure]
+              [--heartbeat-ms N] [--rate N/s] [--max-connections N] [--max-connections-per-address N]
+              [--max-logins N] [--hello-timeout-ms N] [--max-prelogin-bytes N] [--upgrade-timeout-ms N]
+              [--max-pending-bytes N]
               [--quota-messages N] [--quota-bytes N[KiB|MiB|GiB]] [--retention <age>] [--dedupe-window <age>]
       --quota-messages  undelivered messages held per recipient (default ${DEFAULT_LEDGER_LIMITS.quotaMessages})
       --quota-bytes     undelivered bytes held per recipient (default ${DEFAULT_LEDGER_LIMITS.quotaBytes / 1024 / 1024}MiB)
       --retention       undelivered items expire after this age; senders are told (default ${formatAge(DEFAULT_LEDGER_LIMITS.retentionMs)})
       --dedupe-window   resends within it are duplicates, ids stay owned (default ${formatAge(DEFAULT_LEDGER_LIMITS.dedupeWindowMs)}, at least --retention)
-      ages: a whole number with ms, s, m, h or d (e.g. 30d)
+      ages: a whole number with ms, s, m, h or d (e.g. 30d); every limit and its default: docs/operations.md
   relay add-user <name> [--data <dir>] [--json]
   relay revoke <name> [--data <dir>]`;
 
@@ -92,6 +97,14 @@ async function serve(args: string[], io: RelayCliIo): Promise<number> {
       'quota-bytes': { type: 'string', default: String(DEFAULT_LEDGER_LIMITS.quotaBytes) },
       retention: { type: 'string', default: formatAge(DEFAULT_LEDGER_LIMITS.retentionMs) },
       'dedupe-window': { type: 'string' },
+      insecure: { type: 'boolean', default: false },
+      'max-connections': { type: 'string', default: String(RELAY_LIMIT_DEFAULTS.maxConnections) },
+      'max-connections-per-address': { type: 'string', default: String(RELAY_LIMIT_DEFAULTS.maxConnectionsPerAddress) },
+      'max-logins': { type: 'string', default: String(RELAY_LIMIT_DEFAULTS.maxLogins) },
+      'hello-timeout-ms': { type: 'string', default: String(RELAY_LIMIT_DEFAULTS.helloTimeoutMs) },
+      'max-prelogin-bytes': { type: 'string', default: String(RELAY_LIMIT_DEFAULTS.maxPreloginBytes) },
+      'upgrade-timeout-ms': { type: 'string', default: String(RELAY_LIMIT_DEFAULTS.upgradeTimeoutMs) },
+      'max-pending-bytes': { type: 'string', default: String(RELAY_LIMIT_DEFAULTS.maxPendingBytes) },
     },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -106,6 +119,21 @@ async function serve(args: string[], io: RelayCliIo): Promise<number> {
   // By default the window is the longer of its own default and the retention.
   const dedupeWindowMs = values['dedupe-window'] === undefined ? Math.max(DEFAULT_LEDGER_LIMITS.dedupeWindowMs, retentionMs) : parseAgeFlag(values['dedupe-window'], '--dedupe-window');
   if (dedupeWindowMs < retentionMs) throw new UsageError('--dedupe-window must be at least --retention, or a resend of a message still held would be stored twice');
+  // Tokens cross the wire in the hello: off this machine, only inside TLS unless told otherwise.
+  if (!values.cert && !values.insecure && !isLoopbackHost(values.host)) {
+    throw new UsageError(`--host ${values.host} is reachable from other machines: give --cert and --key (wss://), or --insecure to send tokens in clear`);
+  }
+  const limits = {
+    maxConnections: parseInteger(values['max-connections'], '--max-connections', 1, 1_000_000),
+    maxConnectionsPerAddress: parseInteger(values['max-connections-per-address'], '--max-connections-per-address', 1, 1_000_000),
+    maxLogins: parseInteger(values['max-logins'], '--max-logins', 1, 1_000_000),
+    helloTimeoutMs: parseInteger(values['hello-timeout-ms'], '--hello-timeout-ms', 10, 600_000),
+    // Room for a hello (a token of up to 1024 characters, a user and a device of up to 200).
+    maxPreloginBytes: parseInteger(values['max-prelogin-bytes'], '--max-prelogin-bytes', 4096, RELAY_MAX_FRAME_BYTES * 16),
+    upgradeTimeoutMs: parseInteger(values['upgrade-timeout-ms'], '--upgrade-timeout-ms', 100, 600_000),
+    // At least two largest frames, so the delivery pump (which keeps under half) can always send one.
+    maxPendingBytes: parseInteger(values['max-pending-bytes'], '--max-pending-bytes', 4 * RELAY_MAX_FRAME_BYTES, 2 ** 40),
+  };
 
   const server = await RelayServer.start({
     dataDir: values.data ?? defaultRelayDataDir(io.env),
@@ -117,10 +145,12 @@ async function serve(args: string[], io: RelayCliIo): Promise<number> {
     quotaBytes,
     retentionMs,
     dedupeWindowMs,
+    ...limits,
     tls: values.cert && values.key ? { certFile: values.cert, keyFile: values.key } : undefined,
     log: (line) => io.stderr(relayLogLine(line)),
   });
   io.stdout(`relay listening on ${server.url}`);
+  if (values.insecure && !values.cert && !isLoopbackHost(values.host)) io.stderr(`relay: --insecure: tokens and messages cross the network in clear`);
 
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
@@ -210,6 +240,14 @@ function parseBytes(text: string, flag: string): number {
   const value = match ? Number(match[1]) * BYTE_UNITS[match[2] ?? '']! : NaN;
   if (!Number.isSafeInteger(value) || value <= 0) throw new UsageError(`${flag} must be a number of bytes, optionally with KiB, MiB or GiB, got "${text}"`);
   return value;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (bare === 'localhost' || bare === '::1') return true;
+  const v4 = bare.startsWith('::ffff:') ? bare.slice('::ffff:'.length) : bare;
+  return isIPv4(v4) && v4.startsWith('127.');
 }
 
 function isParseArgsError(err: unknown): boolean {

@@ -84,17 +84,23 @@ export const MIGRATIONS: readonly string[] = [
       AND json_extract(item, '$.server_id') NOT IN (SELECT server_id FROM receipts_sent)
     GROUP BY user;
   `,
+  // Token hash kind (additive; renumber freely on merge). Rows written before it are scrypt;
+  // new rows are SHA-256, and a scrypt row is rewritten as SHA-256 on its next good login.
+  `
+  ALTER TABLE users ADD COLUMN hash_kind TEXT NOT NULL DEFAULT 'scrypt' CHECK (hash_kind IN ('scrypt', 'sha256'));
+  `,
 ];
 
 export const RELAY_SCHEMA_VERSION = MIGRATIONS.length;
 
-export function migrate(db: Database): void {
+/** Brings `db` to `target` (the latest by default; tests build older databases with a lower one). */
+export function migrate(db: Database, target: number = MIGRATIONS.length): void {
   const current = db.pragma('user_version', { simple: true });
   if (typeof current !== 'number') throw new Error('cannot read the relay database schema version');
   if (current > MIGRATIONS.length) {
     throw new Error(`the relay database has schema version ${current}, newer than this relay (${MIGRATIONS.length}); upgrade the relay`);
   }
-  for (let version = current; version < MIGRATIONS.length; version++) {
+  for (let version = current; version < target; version++) {
     const sql = MIGRATIONS[version];
     if (sql === undefined) break;
     db.transaction(() => {

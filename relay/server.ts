@@ -5,10 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { writesPerTurn } from '../server/net/turn-writes';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { RELAY_MAX_FRAME_BYTES, RELAY_PROTOCOL_VERSION, RelayCloseCodes, type CoreToRelayFrame, type HelloFrame, type SendFrame } from '../protocol/relay';
+import { RELAY_MAX_FRAME_BYTES, RELAY_PROTOCOL_VERSION, RELAY_REFUSAL_HEADER, RelayCloseCodes, type CoreToRelayFrame, type HelloFrame, type SendFrame } from '../protocol/relay';
 import { parseCoreFrame } from '../protocol/relay-schemas';
 import { MAX_BODY_BYTES } from '../protocol/limits';
 import { WriteBatcher } from '../server/store/write-batcher';
@@ -18,9 +19,9 @@ import { DiskFullError } from '../server/store/storage-errors';
 const ORDER_HOLD_MS = 5000;
 import { DEFAULT_LEDGER_LIMITS, RelayLedger, type CommittedDelivery } from './ledger';
 import { RateLimiter } from './rate-limit';
-import { RelaySession, sessionKey } from './session';
-import { RelayStore } from './store';
-import { verifyToken } from './tokens';
+import { normalizeAddress, RelaySession, sessionKey } from './session';
+import { RelayStore, type Credential } from './store';
+import { checkSha256Token, hashToken, LegacyTokenChecks } from './tokens';
 
 export interface RelayServerOptions {
   dataDir: string;
@@ -43,7 +44,51 @@ export interface RelayServerOptions {
   retentionMs?: number;
   /** How long sends are remembered for dedupe and id ownership (`--dedupe-window`); at least `retentionMs`. */
   dedupeWindowMs?: number;
+  /** Open WebSocket connections in total, logged in or not. */
+  maxConnections?: number;
+  /** Open WebSocket connections from one address. */
+  maxConnectionsPerAddress?: number;
+  /** Hellos being checked at once (between hello and welcome). */
+  maxLogins?: number;
+  /** A connection that has not sent hello this long after its upgrade is closed. */
+  helloTimeoutMs?: number;
+  /** Bytes a connection may send before its welcome: its hello and anything pipelined behind it. */
+  maxPreloginBytes?: number;
+  /** The TLS handshake and the upgrade request's headers must arrive within this. */
+  upgradeTimeoutMs?: number;
+  /** Unflushed outgoing bytes of one connection beyond which it is dropped as a slow consumer. */
+  maxPendingBytes?: number;
   log?: (line: string) => void;
+}
+
+/** What a stranger may hold before logging in, and what a peer that stops reading may cost. */
+export const RELAY_LIMIT_DEFAULTS = {
+  maxConnections: 4096,
+  maxConnectionsPerAddress: 64,
+  maxLogins: 256,
+  helloTimeoutMs: 5000,
+  maxPreloginBytes: 64 * 1024,
+  upgradeTimeoutMs: 10_000,
+  maxPendingBytes: 16 * 1024 * 1024,
+} as const;
+
+/** TCP connections still in their upgrade may exceed maxConnections by this many; beyond, they are dropped at accept. */
+const UPGRADE_SLACK = 256;
+
+/** Counters of what the limits refused, for logs and tests. */
+export interface RelayLimitStats {
+  refusedTotal: number;
+  refusedPerAddress: number;
+  refusedLogins: number;
+  helloTimeouts: number;
+  preloginOverflows: number;
+  slowConsumers: number;
+  /** scrypt derivations run for rows written by older relays. */
+  scryptChecks: number;
+  /** Such rows rewritten as SHA-256 after a good login. */
+  tokensUpgraded: number;
+  /** Hellos received and not yet answered with welcome or a refusal. */
+  loginsInProgress: number;
 }
 
 export const DEFAULT_HEARTBEAT_MS = 15_000;
@@ -57,6 +102,10 @@ export class RelayServer {
   private readonly byDevice = new Map<string, RelaySession>();
   private readonly byUser = new Map<string, Set<RelaySession>>();
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly perAddress = new Map<string, number>();
+  private readonly legacyChecks = new LegacyTokenChecks();
+  private loginsInProgress = 0;
+  private readonly counters = { refusedTotal: 0, refusedPerAddress: 0, refusedLogins: 0, helloTimeouts: 0, preloginOverflows: 0, slowConsumers: 0, tokensUpgraded: 0 };
   private lastDataVersion: number;
   private pruning = false;
   private closing: Promise<void> | undefined;
@@ -94,6 +143,13 @@ export class RelayServer {
       quotaBytes: options.quotaBytes ?? DEFAULT_LEDGER_LIMITS.quotaBytes,
       retentionMs: options.retentionMs ?? DEFAULT_LEDGER_LIMITS.retentionMs,
       dedupeWindowMs: options.dedupeWindowMs ?? Math.max(DEFAULT_LEDGER_LIMITS.dedupeWindowMs, options.retentionMs ?? 0),
+      maxConnections: options.maxConnections ?? RELAY_LIMIT_DEFAULTS.maxConnections,
+      maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? RELAY_LIMIT_DEFAULTS.maxConnectionsPerAddress,
+      maxLogins: options.maxLogins ?? RELAY_LIMIT_DEFAULTS.maxLogins,
+      helloTimeoutMs: options.helloTimeoutMs ?? RELAY_LIMIT_DEFAULTS.helloTimeoutMs,
+      maxPreloginBytes: options.maxPreloginBytes ?? RELAY_LIMIT_DEFAULTS.maxPreloginBytes,
+      upgradeTimeoutMs: options.upgradeTimeoutMs ?? RELAY_LIMIT_DEFAULTS.upgradeTimeoutMs,
+      maxPendingBytes: options.maxPendingBytes ?? RELAY_LIMIT_DEFAULTS.maxPendingBytes,
       log: options.log ?? (() => {}),
       scheme: options.tls ? ('wss' as const) : ('ws' as const),
       host: options.host ?? '127.0.0.1',
@@ -106,11 +162,20 @@ export class RelayServer {
     const tls = options.tls && { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) };
     const store = RelayStore.open(options.dataDir);
     try {
-      const http = tls ? createHttpsServer(tls) : createHttpServer();
+      // A slow TLS handshake or upgrade request is cut after upgradeTimeoutMs, checked often
+      // enough that it is not held much longer (Node checks every 30 s by default).
+      const timeouts = {
+        headersTimeout: settings.upgradeTimeoutMs,
+        requestTimeout: settings.upgradeTimeoutMs,
+        connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(settings.upgradeTimeoutMs / 4))),
+      };
+      const http = tls ? createHttpsServer({ ...tls, ...timeouts, handshakeTimeout: settings.upgradeTimeoutMs }) : createHttpServer(timeouts);
+      http.maxConnections = settings.maxConnections + UPGRADE_SLACK;
       http.on('request', (_req, res) => {
-        res.writeHead(426, { 'content-type': 'text/plain' }).end('switchboard relay: connect with a WebSocket client\n');
+        res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' }).end('switchboard relay: connect with a WebSocket client\n');
       });
-      const wss = new WebSocketServer({ server: http, maxPayload: RELAY_MAX_FRAME_BYTES });
+      // Limits are checked at the upgrade, before ws allocates anything for the connection.
+      const wss = new WebSocketServer({ noServer: true, maxPayload: RELAY_MAX_FRAME_BYTES, perMessageDeflate: false });
       const server = new RelayServer(
         store,
         new RelayLedger(store, settings.maxBodyBytes, settings),
@@ -121,9 +186,7 @@ export class RelayServer {
         wss,
         settings,
       );
-      wss.on('connection', (socket, request) => server.accept(socket, request));
-      // ws re-emits the HTTP server's errors (EADDRINUSE…); they are handled below, as one line.
-      wss.on('error', () => {});
+      http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => server.upgrade(request, socket as Socket, head));
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
         http.listen(options.port ?? 8787, settings.host, () => {
@@ -152,6 +215,10 @@ export class RelayServer {
     return this.sessions.size;
   }
 
+  stats(): RelayLimitStats {
+    return { ...this.counters, scryptChecks: this.legacyChecks.started, loginsInProgress: this.loginsInProgress };
+  }
+
   /**
    * Stops accepting, lets committed-but-unanswered writes answer, closes every socket with
    * 1001 and closes the database. Nothing is lost: every verdict follows its commit.
@@ -173,13 +240,58 @@ export class RelayServer {
 
   // ---- connections ------------------------------------------------------------------------
 
-  private accept(socket: WebSocket, request: IncomingMessage): void {
-    const session = new RelaySession(socket, this.store, `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`, writesPerTurn(request.socket));
-    if (this.closing) {
-      socket.close(RelayCloseCodes.GoingAway, 'relay shutting down');
-      return;
+  /** Refuses, with an HTTP status and a reason the core shows, or hands the connection to ws. */
+  private upgrade(request: IncomingMessage, socket: Socket, head: Buffer): void {
+    // Node's HTTP server has let go of the socket: a reset from the peer must not go unheard
+    // (an 'error' without a listener would end the process). ws adds its own when it takes over.
+    socket.on('error', () => socket.destroy());
+    const address = normalizeAddress(socket.remoteAddress);
+    const fromAddress = this.perAddress.get(address) ?? 0;
+    if (this.closing) return refuseUpgrade(socket, 503, 'relay shutting down');
+    if (this.sessions.size >= this.settings.maxConnections) {
+      this.counters.refusedTotal++;
+      this.settings.log(`refused ${address}: at the connection limit (${this.settings.maxConnections})`);
+      return refuseUpgrade(socket, 503, `relay at its connection limit (${this.settings.maxConnections}); retry later`);
     }
+    if (fromAddress >= this.settings.maxConnectionsPerAddress) {
+      this.counters.refusedPerAddress++;
+      this.settings.log(`refused ${address}: ${fromAddress} connections from that address already`);
+      return refuseUpgrade(socket, 429, `too many connections from ${address} (limit ${this.settings.maxConnectionsPerAddress}); retry later`);
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, socket));
+  }
+
+  private accept(socket: WebSocket, transport: Socket): void {
+    const session = new RelaySession(socket, this.store, {
+      transport,
+      holdWrites: writesPerTurn(transport),
+      maxPendingBytes: this.settings.maxPendingBytes,
+    });
     this.sessions.add(session);
+    this.perAddress.set(session.address, (this.perAddress.get(session.address) ?? 0) + 1);
+    session.onSlowConsumer = (bytes) => {
+      this.counters.slowConsumers++;
+      this.settings.log(`dropping ${session.remote}: slow consumer, ${bytes} bytes unsent`);
+    };
+    session.helloTimer = setTimeout(() => {
+      if (session.state !== 'awaiting-hello') return;
+      this.counters.helloTimeouts++;
+      this.settings.log(`dropping ${session.remote}: no hello within ${this.settings.helloTimeoutMs} ms`);
+      session.drop(RelayCloseCodes.Policy, `no hello within ${this.settings.helloTimeoutMs} ms`);
+    }, this.settings.helloTimeoutMs);
+    session.helloTimer.unref();
+    // Counted on the transport, so a frame still arriving (ws buffers it until complete)
+    // counts too: nothing a stranger sends before welcome can take more than the cap.
+    const countPrelogin = (chunk: Buffer): void => {
+      if (session.state === 'ready' || session.state === 'closed') return void transport.off('data', countPrelogin);
+      session.preloginBytes += chunk.length;
+      if (session.preloginBytes <= this.settings.maxPreloginBytes) return;
+      transport.off('data', countPrelogin);
+      this.counters.preloginOverflows++;
+      this.settings.log(`dropping ${session.remote}: more than ${this.settings.maxPreloginBytes} bytes before welcome`);
+      session.drop(RelayCloseCodes.TooBig, `more than ${this.settings.maxPreloginBytes} bytes before welcome`, { stopReading: true });
+    };
+    transport.on('data', countPrelogin);
     socket.on('message', (data, isBinary) => this.onMessage(session, data, isBinary));
     socket.on('close', () => this.forget(session));
     // ws reports oversize frames and bad framing here, then closes the socket itself (1009/1002).
@@ -187,8 +299,13 @@ export class RelayServer {
   }
 
   private forget(session: RelaySession): void {
+    if (!this.sessions.has(session)) return;
+    clearTimeout(session.helloTimer);
     session.state = 'closed';
     this.sessions.delete(session);
+    const fromAddress = (this.perAddress.get(session.address) ?? 1) - 1;
+    if (fromAddress > 0) this.perAddress.set(session.address, fromAddress);
+    else this.perAddress.delete(session.address);
     const key = session.key;
     if (key && this.byDevice.get(key) === session) this.byDevice.delete(key);
     if (session.identity) {
@@ -234,40 +351,73 @@ export class RelayServer {
 
   private protocolError(session: RelaySession, message: string): void {
     this.settings.log(`protocol error from ${session.remote}: ${message}`);
-    session.fail(RelayCloseCodes.Protocol, message, { type: 'error', code: 'protocol', message });
+    session.drop(RelayCloseCodes.Protocol, message, { error: { type: 'error', code: 'protocol', message } });
   }
 
   private async authenticate(session: RelaySession, hello: HelloFrame): Promise<void> {
+    clearTimeout(session.helloTimer);
     if (hello.v !== RELAY_PROTOCOL_VERSION) {
       return this.protocolError(session, `unsupported relay protocol version ${hello.v}; this relay speaks ${RELAY_PROTOCOL_VERSION}`);
     }
+    if (this.loginsInProgress >= this.settings.maxLogins) {
+      this.counters.refusedLogins++;
+      this.settings.log(`refused hello from ${session.remote}: ${this.loginsInProgress} logins in progress`);
+      return session.drop(RelayCloseCodes.TryAgainLater, `relay busy: ${this.loginsInProgress} logins in progress; retry shortly`);
+    }
+    this.loginsInProgress++;
     session.state = 'authenticating';
+    try {
+      await this.login(session, hello);
+    } finally {
+      this.loginsInProgress--;
+    }
+  }
+
+  private async login(session: RelaySession, hello: HelloFrame): Promise<void> {
     const credential = this.store.activeCredential(hello.user);
     let valid: boolean;
-    try {
-      valid = await verifyToken(hello.token, credential);
-    } catch (err) {
-      this.settings.log(`token check failed: ${err instanceof Error ? err.message : String(err)}`);
-      session.fail(1011, 'internal error', { type: 'error', code: 'internal', message: 'could not check the token' });
-      return;
+    if (credential?.kind === 'scrypt') {
+      if (!this.legacyChecks.hasRoom()) {
+        this.counters.refusedLogins++;
+        return session.drop(RelayCloseCodes.TryAgainLater, 'relay busy: too many token checks in progress; retry shortly');
+      }
+      try {
+        valid = await this.legacyChecks.check(hello.token, credential);
+      } catch (err) {
+        this.settings.log(`token check failed: ${err instanceof Error ? err.message : String(err)}`);
+        session.fail(1011, 'internal error', { type: 'error', code: 'internal', message: 'could not check the token' });
+        return;
+      }
+      if (session.state !== 'authenticating' || this.closing) return;
+    } else {
+      valid = checkSha256Token(hello.token, credential?.hash);
     }
-    if (session.state !== 'authenticating' || this.closing) return;
-    // Re-read: the credential may have been revoked while scrypt ran.
-    if (!valid || !credential || !this.store.isCredentialActive(credential.id)) {
-      this.settings.log(`unauthorized hello for "${hello.user}" from ${session.remote}`);
-      session.fail(RelayCloseCodes.Unauthorized, 'unauthorized', { type: 'error', code: 'unauthorized', message: 'unknown user or bad or revoked token' });
-      return;
-    }
-    let acked: number;
-    let receipts: CommittedDelivery[];
+    if (!valid || !credential) return this.refuseHello(session, hello);
+    let opened: { acked: number; receipts: CommittedDelivery[] } | undefined;
     try {
-      ({ acked, receipts } = await this.writes.run(() => this.ledger.openDevice(hello.user, hello.device, hello.cursor, new Date())));
+      // Checked again inside the write that registers the device: a revocation committed while
+      // the token was checked is seen here, and one committed after is caught by the poll.
+      opened = await this.writes.run(() => {
+        if (!this.store.isCredentialActive(credential.id)) return undefined;
+        if (credential.kind === 'scrypt' && this.store.upgradeToken(credential.id, hashToken(hello.token))) this.counters.tokensUpgraded++;
+        return this.ledger.openDevice(hello.user, hello.device, hello.cursor, new Date());
+      });
     } catch (err) {
       this.settings.log(`could not register device: ${err instanceof Error ? err.message : String(err)}`);
       session.fail(1011, 'internal error', { type: 'error', code: 'internal', message: 'relay storage error' });
       return;
     }
     if (session.state !== 'authenticating' || this.closing) return;
+    if (!opened) return this.refuseHello(session, hello);
+    this.welcome(session, hello, credential, opened);
+  }
+
+  private refuseHello(session: RelaySession, hello: HelloFrame): void {
+    this.settings.log(`unauthorized hello for "${hello.user}" from ${session.remote}`);
+    session.drop(RelayCloseCodes.Unauthorized, 'unauthorized', { error: { type: 'error', code: 'unauthorized', message: 'unknown user or bad or revoked token' } });
+  }
+
+  private welcome(session: RelaySession, hello: HelloFrame, credential: Credential, { acked, receipts }: { acked: number; receipts: CommittedDelivery[] }): void {
     session.identity = { user: hello.user, device: hello.device, credentialId: credential.id };
     const key = sessionKey(hello.user, hello.device);
     const previous = this.byDevice.get(key);
@@ -459,3 +609,21 @@ function rawToString(data: RawData): string {
   if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
   return data.toString('utf8');
 }
+
+/** Answers an upgrade request with `status` and closes: the reason is both the body and a header the core reads. */
+function refuseUpgrade(socket: Socket, status: 429 | 503, reason: string): void {
+  if (!socket.writable) return void socket.destroy();
+  const body = `switchboard relay: ${reason}\n`;
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\n` +
+      'Connection: close\r\n' +
+      'Content-Type: text/plain; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Retry-After: 5\r\n' +
+      `${RELAY_REFUSAL_HEADER}: ${reason}\r\n` +
+      `\r\n${body}`,
+  );
+}
+
+const STATUS_TEXT = { 429: 'Too Many Requests', 503: 'Service Unavailable' } as const;

@@ -3,7 +3,7 @@
  * the pump that streams its deliveries in sequence order with bounded buffering.
  */
 import type WebSocket from 'ws';
-import type { RelayToCoreFrame, SendFrame, VerdictFrame } from '../protocol/relay';
+import { RelayCloseCodes, type RelayToCoreFrame, type SendFrame, type VerdictFrame } from '../protocol/relay';
 import type { RelayStore } from './store';
 
 export type SessionState = 'awaiting-hello' | 'authenticating' | 'ready' | 'closed';
@@ -11,6 +11,17 @@ export type SessionState = 'awaiting-hello' | 'authenticating' | 'ready' | 'clos
 /** Frames in flight (written to ws, not yet flushed to the kernel) before the pump waits. */
 const SEND_WINDOW = 256;
 const PAGE_SIZE = 128;
+/** After a close frame, how long a connection may take to finish closing before it is cut. */
+const CLOSE_GRACE_MS = 1000;
+
+export interface SessionOptions {
+  /** The connection's TCP (or TLS) socket under ws. */
+  transport: { readonly remoteAddress?: string; readonly remotePort?: number; pause(): void };
+  /** Called before each write: frames written in one turn leave together (see turn-writes.ts). */
+  holdWrites?: () => void;
+  /** Unflushed outgoing bytes beyond which the connection is dropped as a slow consumer. */
+  maxPendingBytes?: number;
+}
 
 export interface SessionIdentity {
   user: string;
@@ -29,22 +40,42 @@ export class RelaySession {
   lastFrameAt = Date.now();
   /** Frames that arrived while the token was being checked; handled right after welcome. */
   readonly heldFrames: string[] = [];
+  /** Bytes received before welcome (the upgrade's leftovers, hello and anything pipelined). */
+  preloginBytes = 0;
+  /** Set at accept: closes the connection if no hello arrives in time. */
+  helloTimer: NodeJS.Timeout | undefined;
+  /** Called once when this session is dropped for not reading what it is sent. */
+  onSlowConsumer: (unflushedBytes: number) => void = () => {};
   /** Sends that passed the rate checks this turn, stored together by the server. */
   readonly sendsToStore: { message: SendFrame['message']; answer: (verdict: VerdictFrame) => void }[] = [];
 
   /** The next delivery seq this connection has not yet been sent. */
   private nextSeq = 1;
   private inFlight = 0;
+  /** Bytes handed to ws and not yet flushed to the kernel: what a reader that stopped reading costs us. */
+  private unflushedBytes = 0;
   private pumpScheduled = false;
   private readonly verdictSlots: { verdict: VerdictFrame | undefined }[] = [];
+
+  /** `address:port`, for logs. */
+  readonly remote: string;
+  /** The address the connection comes from, without the port: what per-address limits count. */
+  readonly address: string;
+  private readonly transport: SessionOptions['transport'];
+  private readonly holdWrites: () => void;
+  private readonly maxPendingBytes: number;
 
   constructor(
     readonly socket: WebSocket,
     private readonly store: RelayStore,
-    readonly remote: string,
-    /** Called before each write: frames written in one turn leave together (see turn-writes.ts). */
-    private readonly holdWrites: () => void = () => {},
-  ) {}
+    options: SessionOptions,
+  ) {
+    this.transport = options.transport;
+    this.address = normalizeAddress(options.transport.remoteAddress);
+    this.remote = `${this.address}:${options.transport.remotePort ?? '?'}`;
+    this.holdWrites = options.holdWrites ?? (() => {});
+    this.maxPendingBytes = options.maxPendingBytes ?? Number.POSITIVE_INFINITY;
+  }
 
   get key(): string {
     return this.identity ? sessionKey(this.identity.user, this.identity.device) : '';
@@ -63,8 +94,21 @@ export class RelaySession {
     if (this.state === 'closed') return;
     if (error && this.socket.readyState === this.socket.OPEN) this.send(error);
     this.state = 'closed';
+    clearTimeout(this.helloTimer);
     // Close reasons are capped at 123 bytes by the WebSocket protocol.
     this.socket.close(code, truncateReason(reason));
+  }
+
+  /**
+   * `fail`, then cut the connection if its close does not complete within a short grace: for
+   * a peer that may never answer the close (ws would otherwise wait 30 s for it). With
+   * `stopReading`, nothing more is read from it meanwhile (it is flooding).
+   */
+  drop(code: number, reason: string, options: { error?: Extract<RelayToCoreFrame, { type: 'error' }>; stopReading?: boolean } = {}): void {
+    if (this.state === 'closed') return;
+    this.fail(code, reason, options.error);
+    if (options.stopReading) this.transport.pause();
+    setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
   }
 
   /** Starts streaming deliveries after `acked`, the device's committed cursor. */
@@ -76,7 +120,7 @@ export class RelaySession {
   /** A delivery for this user was committed; send it now if it is next in line. */
   notifyDelivery(seq: number, item: string): void {
     if (this.state !== 'ready' || seq < this.nextSeq) return;
-    if (seq === this.nextSeq && !this.pumpScheduled && this.inFlight < SEND_WINDOW) {
+    if (seq === this.nextSeq && !this.pumpScheduled && this.hasRoom(SEND_WINDOW)) {
       this.sendDelivery(seq, item);
       return;
     }
@@ -98,12 +142,29 @@ export class RelaySession {
 
   private sendText(text: string): void {
     if (!this.isOpen()) return;
+    const bytes = Buffer.byteLength(text, 'utf8');
     this.inFlight++;
+    this.unflushedBytes += bytes;
     this.holdWrites();
     this.socket.send(text, () => {
       this.inFlight--;
-      if (this.pumpScheduled && this.inFlight < SEND_WINDOW / 2) this.pump();
+      this.unflushedBytes -= bytes;
+      if (this.pumpScheduled && this.hasRoom(SEND_WINDOW / 2)) this.pump();
     });
+    if (this.unflushedBytes > this.maxPendingBytes) {
+      const unflushed = this.unflushedBytes;
+      this.drop(RelayCloseCodes.Policy, `slow consumer: ${unflushed} bytes unsent (limit ${this.maxPendingBytes})`, { stopReading: true });
+      this.onSlowConsumer(unflushed);
+    }
+  }
+
+  /**
+   * Whether the pump may send more: deliveries wait in the store, not in memory, so the pump
+   * keeps well under the slow-consumer cap and only frames the peer asked for (verdicts,
+   * pongs) can push a connection that stopped reading over it.
+   */
+  private hasRoom(frames: number): boolean {
+    return this.inFlight < frames && this.unflushedBytes < this.maxPendingBytes / 2;
   }
 
   private sendDelivery(seq: number, item: string): void {
@@ -122,10 +183,14 @@ export class RelaySession {
   private pump(): void {
     this.pumpScheduled = false;
     if (this.state !== 'ready' || !this.identity) return;
-    while (this.inFlight < SEND_WINDOW && this.isOpen()) {
+    while (this.hasRoom(SEND_WINDOW) && this.isOpen()) {
       const page = this.store.deliveriesAfter(this.identity.user, this.nextSeq - 1, PAGE_SIZE);
-      for (const row of page) this.sendDelivery(row.seq, row.item);
-      if (page.length < PAGE_SIZE) return;
+      for (const row of page) {
+        // Large items fill the byte window long before the frame window: stop mid-page.
+        if (!this.hasRoom(SEND_WINDOW) || !this.isOpen()) break;
+        this.sendDelivery(row.seq, row.item);
+      }
+      if (page.length < PAGE_SIZE && this.nextSeq > (page.at(-1)?.seq ?? 0)) return;
     }
     // The window is full: the next send callback resumes the pump.
     this.pumpScheduled = true;
@@ -134,6 +199,12 @@ export class RelaySession {
 
 export function sessionKey(user: string, device: string): string {
   return `${user}\u0000${device}`;
+}
+
+/** The peer's address without the port; IPv4 peers of a dual-stack socket count as IPv4. */
+export function normalizeAddress(address: string | undefined): string {
+  if (!address) return '?';
+  return address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
 }
 
 function truncateReason(reason: string): string {

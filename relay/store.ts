@@ -6,12 +6,11 @@
 import Database from 'better-sqlite3';
 import { migrate } from './migrations';
 import { prepareDataDir } from './data-dir';
+import type { StoredToken, TokenHashKind } from './tokens';
 
-export interface Credential {
+export interface Credential extends StoredToken {
   id: number;
   name: string;
-  hash: Buffer;
-  salt: Buffer;
 }
 
 export interface DedupeRecord {
@@ -44,9 +43,10 @@ export class UserExistsError extends Error {
 }
 
 interface Statements {
-  insertUser: Database.Statement<[string, Buffer, Buffer, string]>;
+  insertUser: Database.Statement<[string, Buffer, Buffer, TokenHashKind, string]>;
+  upgradeToken: Database.Statement<[Buffer, Buffer, TokenHashKind, number]>;
   revokeUser: Database.Statement<[string, string]>;
-  activeCredential: Database.Statement<[string], { id: number; name: string; token_hash: Buffer; salt: Buffer }>;
+  activeCredential: Database.Statement<[string], { id: number; name: string; token_hash: Buffer; salt: Buffer; hash_kind: TokenHashKind }>;
   credentialActive: Database.Statement<[number], { one: number }>;
   userActive: Database.Statement<[string], { one: number }>;
   listUsers: Database.Statement<[], { name: string; created_at: string; revoked_at: string | null }>;
@@ -78,9 +78,10 @@ export class RelayStore {
 
   private constructor(readonly db: Database.Database) {
     this.statements = {
-      insertUser: db.prepare('INSERT INTO users (name, token_hash, salt, created_at) VALUES (?, ?, ?, ?)'),
+      insertUser: db.prepare('INSERT INTO users (name, token_hash, salt, hash_kind, created_at) VALUES (?, ?, ?, ?, ?)'),
+      upgradeToken: db.prepare("UPDATE users SET token_hash = ?, salt = ?, hash_kind = ? WHERE id = ? AND hash_kind = 'scrypt' AND revoked_at IS NULL"),
       revokeUser: db.prepare('UPDATE users SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL'),
-      activeCredential: db.prepare('SELECT id, name, token_hash, salt FROM users WHERE name = ? AND revoked_at IS NULL'),
+      activeCredential: db.prepare('SELECT id, name, token_hash, salt, hash_kind FROM users WHERE name = ? AND revoked_at IS NULL'),
       credentialActive: db.prepare('SELECT 1 AS one FROM users WHERE id = ? AND revoked_at IS NULL'),
       // Answered from the users_active_name index alone: no token hash or salt read per send.
       userActive: db.prepare('SELECT 1 AS one FROM users WHERE name = ? AND revoked_at IS NULL'),
@@ -159,9 +160,9 @@ export class RelayStore {
 
   // ---- users ------------------------------------------------------------------------------
 
-  insertUser(name: string, hash: Buffer, salt: Buffer, createdAt: string): void {
+  insertUser(name: string, token: StoredToken, createdAt: string): void {
     try {
-      this.statements.insertUser.run(name, hash, salt, createdAt);
+      this.statements.insertUser.run(name, token.hash, token.salt, token.kind, createdAt);
     } catch (err) {
       if (err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE') throw new UserExistsError(name);
       throw err;
@@ -175,7 +176,12 @@ export class RelayStore {
 
   activeCredential(name: string): Credential | undefined {
     const row = this.statements.activeCredential.get(name);
-    return row && { id: row.id, name: row.name, hash: row.token_hash, salt: row.salt };
+    return row && { id: row.id, name: row.name, kind: row.hash_kind, hash: row.token_hash, salt: row.salt };
+  }
+
+  /** Rewrites an older relay's scrypt row with the token's new hash; true when it did. */
+  upgradeToken(credentialId: number, token: StoredToken): boolean {
+    return this.statements.upgradeToken.run(token.hash, token.salt, token.kind, credentialId).changes > 0;
   }
 
   isCredentialActive(credentialId: number): boolean {

@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import {
   RELAY_MAX_FRAME_BYTES,
   RELAY_PROTOCOL_VERSION,
+  RELAY_REFUSAL_HEADER,
   RelayCloseCodes,
   type CoreToRelayFrame,
   type DeliverFrame,
@@ -113,6 +114,14 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
     this.startWatchdog(Math.min(1000, Math.max(10, handshakeTimeoutMs / 4)));
 
     socket.on('upgrade', (response) => (this.holdWrites = writesPerTurn(response.socket)));
+    // The relay refuses over-limit connections at the upgrade with a status and its reason.
+    socket.on('unexpected-response', (_request, response) => {
+      const why = response.headers[RELAY_REFUSAL_HEADER];
+      const reason = `relay refused the connection (HTTP ${response.statusCode})${typeof why === 'string' ? `: ${why}` : ''}`;
+      this.localClose ??= { code: ABNORMAL_CLOSURE, reason, unauthorized: false };
+      this.report(new RelayLinkError(reason));
+      socket.terminate();
+    });
     socket.on('open', () => {
       this.lastFrameAt = Date.now();
       this.write({ type: 'hello', v: RELAY_PROTOCOL_VERSION, user: options.user, token: options.token, device: options.device, cursor: options.cursor });

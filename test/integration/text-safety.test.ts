@@ -75,7 +75,7 @@ describe('peer text end to end', () => {
     assert.equal(inbox.trimEnd().split('\n').length, 1, 'one row: the newline is folded');
   });
 
-  test('relay log lines: an unauthenticated user name and a malformed frame cannot forge a record or reach the terminal raw', async () => {
+  test('relay log lines: a stranger'"'"'s hello and a malformed frame cannot forge a record or reach the terminal raw', async () => {
     const relay = new TestRelay();
     cleanups.push(() => relay.dispose());
     const proc = await relay.start();
@@ -98,11 +98,14 @@ describe('peer text end to end', () => {
     await exchange(`{"type":"hello","user":\u001b[31m\n${forged}`);
     const log = await waitFor('both log lines', () => {
       const text = proc.stderr();
-      return /unauthorized hello/.test(text) && /protocol error/.test(text) ? text : undefined;
+      return (text.match(/protocol error/g) ?? []).length >= 2 ? text : undefined;
     });
     assert.ok(!RAW.test(log), `raw in the relay log: ${JSON.stringify(log)}`);
     for (const line of log.split('\n').filter(Boolean)) assert.match(line, /^relay: /, `every line is the relay's own record: ${JSON.stringify(line)}`);
-    assert.match(log, /unauthorized hello for "eve<U\+000A>2026-01-01T00:00:00\.000Z relay: accepted admin<U\+001B>\[2J<U\+202E>"/);
+    // A name outside the user-name rule is refused before anything quotes it.
+    assert.match(log, /protocol error from [^\n]*user: Invalid string/);
+    assert.doesNotMatch(log, /accepted admin/);
+    // A malformed frame is quoted, made safe.
     assert.match(log, /protocol error from [^\n]*<U\+001B>/);
   });
 });

@@ -8,7 +8,8 @@ import { VERBS, type VerbContext } from './verbs';
 
 const HELP = `usage: switchboard [--home <dir>] <command> [options]
 
-  init --relay <ws-url> --user <name> --token <token>   configure the relay
+  init --relay <ws-url> --user <name> --token <token> [--insecure]
+                                                        configure the relay (--insecure: allow ws:// to another host)
   daemon [start|stop|restart|status]                    run the core (foreground without a subcommand)
   status [--json]                                       core, lock, socket, sync freshness, counts
   send --to <user> [-m <text> | --file <path>] [--reply-to <id>] [--client-id <id>]

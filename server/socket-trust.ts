@@ -29,23 +29,31 @@ export function assertTrustedSocket(path: string, uid: number | undefined = proc
   const dir = dirname(path);
   const dirStat = lstatOrUndefined(dir);
   if (!dirStat) return;
-  const refuse = (what: string, fix: string) => {
-    throw new UntrustedSocketError(`refusing to use the core's socket ${path}: ${what}; ${fix}`);
-  };
-  const removeDir = `remove it (rm -r ${dir}) or set XDG_RUNTIME_DIR or a shorter --home, then start again`;
-  if (dirStat.isSymbolicLink()) refuse(`its directory ${dir} is a symlink`, removeDir);
-  if (!dirStat.isDirectory()) refuse(`${dir} is not a directory`, removeDir);
-  if (dirStat.uid !== uid) refuse(`its directory ${dir} belongs to uid ${dirStat.uid}, not to you (uid ${uid}), so another user may be posing as the core`, removeDir);
+  // Messages are built only on refusal: this runs before every delegated command.
+  if (dirStat.isSymbolicLink()) refuse(path, `its directory ${dir} is a symlink`, removeDir(dir));
+  if (!dirStat.isDirectory()) refuse(path, `${dir} is not a directory`, removeDir(dir));
+  if (dirStat.uid !== uid) refuse(path, `its directory ${dir} belongs to uid ${dirStat.uid}, not to you (uid ${uid}), so another user may be posing as the core`, removeDir(dir));
   // Writable by others: anyone could plant a socket there, now or between this check and the connect.
-  if (dirStat.mode & 0o022) refuse(`its directory ${dir} is writable by others (mode ${octal(dirStat.mode)})`, `run \`chmod 700 ${dir}\` and check what is inside`);
+  if (dirStat.mode & 0o022) refuse(path, `its directory ${dir} is writable by others (mode ${octal(dirStat.mode)})`, `run \`chmod 700 ${dir}\` and check what is inside`);
   const socketStat = lstatOrUndefined(path);
   // Nothing answers on a missing path or a plain file (the core says what to do with one).
   if (!socketStat || !(socketStat.isSocket() || socketStat.isSymbolicLink())) return;
-  const removeSocket = `remove it (rm ${path}) and start the core again`;
-  if (socketStat.isSymbolicLink()) refuse('it is a symlink', removeSocket);
-  if (socketStat.uid !== uid) refuse(`it belongs to uid ${socketStat.uid}, not to you (uid ${uid}), so another user may be posing as the core`, removeSocket);
-  if (socketStat.mode & 0o077) refuse(`it is open to others (mode ${octal(socketStat.mode)})`, `run \`chmod 600 ${path}\``);
-  if (dirStat.mode & 0o077) refuse(`its directory ${dir} is open to others (mode ${octal(dirStat.mode)})`, `run \`chmod 700 ${dir}\``);
+  if (socketStat.isSymbolicLink()) refuse(path, 'it is a symlink', removeSocket(path));
+  if (socketStat.uid !== uid) refuse(path, `it belongs to uid ${socketStat.uid}, not to you (uid ${uid}), so another user may be posing as the core`, removeSocket(path));
+  if (socketStat.mode & 0o077) refuse(path, `it is open to others (mode ${octal(socketStat.mode)})`, `run \`chmod 600 ${path}\``);
+  if (dirStat.mode & 0o077) refuse(path, `its directory ${dir} is open to others (mode ${octal(dirStat.mode)})`, `run \`chmod 700 ${dir}\``);
+}
+
+function refuse(path: string, what: string, fix: string): never {
+  throw new UntrustedSocketError(`refusing to use the core's socket ${path}: ${what}; ${fix}`);
+}
+
+function removeDir(dir: string): string {
+  return `if it is yours, \`chown -R $(id -u) ${dir} && chmod 700 ${dir}\`; if not, remove it (rm -r ${dir}; someone may be posing as the core) or set XDG_RUNTIME_DIR to a directory of your own, then start again`;
+}
+
+function removeSocket(path: string): string {
+  return `remove it (rm ${path}) and start the core again`;
 }
 
 export function isUntrustedSocket(error: unknown): error is UntrustedSocketError {

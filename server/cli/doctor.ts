@@ -76,9 +76,15 @@ export const doctorVerb: Verb = async (args, context) => {
     } else {
       add('core', 'warn', 'not running; verbs open the store directly (start one with `switchboard daemon start`)');
       if (existsSync(paths.store)) {
-        const store = direct.checkStore(paths);
-        if (store.locked) add('store', 'warn', 'a core or a command took the store while doctor ran; run doctor again');
-        else add('store', store.result === 'ok' ? 'ok' : 'fail', `${paths.store} schema ${store.schema}, quick_check ${store.result}`);
+        let store: ReturnType<typeof direct.checkStore> | undefined;
+        try {
+          store = direct.checkStore(paths);
+        } catch (error) {
+          // A store SQLite cannot open (damaged, too new) is a finding, not a reason to stop checking.
+          add('store', 'fail', (error as Error).message);
+        }
+        if (store?.locked) add('store', 'warn', 'a core or a command took the store while doctor ran; run doctor again');
+        else if (store) add('store', store.result === 'ok' ? 'ok' : 'fail', `${paths.store} schema ${store.schema}, quick_check ${store.result}`);
       }
     }
     const config = direct.readConfig(paths);

@@ -86,6 +86,21 @@ describe('a damaged store', () => {
     }
   });
 
+  it('`doctor` reports it as a failed check and goes on checking', async () => {
+    const { home, cleanup } = tempHome();
+    try {
+      writeFileSync(join(home, 'store.db'), GARBAGE);
+      const r = await run(home, ['doctor']);
+      assert.equal(r.code, 1, r.stderr);
+      const line = r.stdout.split('\n').find((l) => l.startsWith('fail  store: '));
+      assert.ok(line, r.stdout);
+      damaged(line, join(home, 'store.db'));
+      assert.match(r.stdout, /relay config: no relay configured/);
+    } finally {
+      cleanup();
+    }
+  });
+
   it('the relay (serve and add-user) names the file and what to do', async () => {
     const { home: data, cleanup } = tempHome('sb-relay-');
     try {

@@ -1,6 +1,7 @@
 /** Dialling the core's socket and starting a detached core. Node only, no `vscode`. */
 import { execFile } from 'node:child_process';
 import { createConnection, type Socket } from 'node:net';
+import { assertTrustedSocket, isUntrustedSocket } from '../server/socket-trust';
 
 export class DialError extends Error {
   constructor(
@@ -12,9 +13,18 @@ export class DialError extends Error {
   }
 }
 
-/** Connect to the core's socket, or fail with a DialError saying whether a core seems absent. */
+/**
+ * Connect to the core's socket, or fail with a DialError saying whether a core seems absent.
+ * A socket that is not ours alone is refused before connecting (noCore false: never spawn a
+ * core beside it, and never send it the token).
+ */
 export function dial(path: string, timeoutMs = 3000): Promise<Socket> {
   return new Promise((resolve, reject) => {
+    try {
+      assertTrustedSocket(path);
+    } catch (error) {
+      return reject(isUntrustedSocket(error) ? new DialError(error.message, false) : error);
+    }
     const sock = createConnection({ path });
     const timer = setTimeout(() => {
       sock.destroy();

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Method, ParamsOf } from './rpc';
 import { MAX_BODY_BYTES, MAX_ID_LENGTH, USER_NAME_MAX_LENGTH, USER_NAME_PATTERN } from './limits';
 import { OUTBOX_STATES, RELAY_URL_PATTERN } from './rpc';
+import { cleartextRelayProblem } from './relay-url';
 
 const utf8 = new TextEncoder();
 const userName = z
@@ -49,7 +50,13 @@ export const paramSchemas = {
   'inbox/list': z.object({ unread: z.boolean().optional(), from: userName.optional(), limit: limit.optional() }).strict(),
   'conversation/list': empty,
   'conversation/messages': z.object({ peer: userName, limit: limit.optional(), before: id.optional() }).strict(),
-  search: z.object({ query: z.string().min(1, 'must not be empty').max(1000), limit: limit.optional() }).strict(),
+  search: z
+    .object({
+      // SQLite ends a string at NUL, so a query holding one could never match: a usage error.
+      query: z.string().min(1, 'must not be empty').max(1000).refine((q) => !q.includes('\u0000'), 'must not contain NUL characters'),
+      limit: limit.optional(),
+    })
+    .strict(),
   'outbox/list': z.object({ state: z.enum(OUTBOX_STATES as [string, ...string[]]).optional() }).strict(),
   'outbox/requeue': z.object({ id }).strict(),
   'outbox/abort': z.object({ id }).strict(),
@@ -62,8 +69,13 @@ export const paramSchemas = {
       relay: z.string().regex(RELAY_URL_PATTERN, 'must be a ws:// or wss:// URL'),
       user: userName,
       token: z.string().min(1).max(512),
+      insecure: z.boolean().optional(),
     })
-    .strict(),
+    .strict()
+    .superRefine((p, ctx) => {
+      const problem = cleartextRelayProblem(p.relay, p.insecure);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['relay'], message: problem });
+    }),
   'daemon/shutdown': empty,
   shutdown: z.union([z.null(), z.undefined(), empty]),
 } satisfies Record<Method, z.ZodType>;

@@ -242,6 +242,11 @@ export interface ConfigureParams {
   relay: string;
   user: string;
   token: string;
+  /**
+   * Allows a `ws://` relay on another machine (token and messages in clear); stored in the
+   * home's config. Without it such a URL is refused (protocol/relay-url.ts).
+   */
+  insecure?: boolean;
 }
 
 // ---- notifications ----------------------------------------------------------------------

@@ -3,8 +3,8 @@
  * main CLI calls `runRelayCli` for `switchboard relay …`, and `node dist/relay.js …` runs it
  * directly.
  */
-import { isIPv4 } from 'node:net';
 import { parseArgs } from 'node:util';
+import { isLoopbackHost } from '../protocol/relay-url';
 import { safeLogText } from '../lib/text-safety';
 import { addUser, revokeUser, validateUserName } from './accounts';
 import { defaultRelayDataDir } from './data-dir';
@@ -240,14 +240,6 @@ function parseBytes(text: string, flag: string): number {
   const value = match ? Number(match[1]) * BYTE_UNITS[match[2] ?? '']! : NaN;
   if (!Number.isSafeInteger(value) || value <= 0) throw new UsageError(`${flag} must be a number of bytes, optionally with KiB, MiB or GiB, got "${text}"`);
   return value;
-}
-
-/** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (bare === 'localhost' || bare === '::1') return true;
-  const v4 = bare.startsWith('::ffff:') ? bare.slice('::ffff:'.length) : bare;
-  return isIPv4(v4) && v4.startsWith('127.');
 }
 
 function isParseArgsError(err: unknown): boolean {

@@ -125,7 +125,8 @@ export class RelayStore {
   }
 
   static open(dataDir: string): RelayStore {
-    const db = new Database(prepareDataDir(dataDir));
+    const path = prepareDataDir(dataDir);
+    const db = new Database(path);
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
@@ -136,6 +137,12 @@ export class RelayStore {
       return new RelayStore(db);
     } catch (err) {
       db.close();
+      const code = (err as { code?: unknown }).code;
+      if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+        throw new Error(
+          `the relay database ${path} is damaged (SQLite: ${(err as Error).message}); stop the relay, move it aside (mv ${path} ${path}.damaged, with any -wal/-shm beside it) and restore the latest backup (docs/operations.md, Backups); a fresh database knows no users (add them again with \`relay add-user\`, which issues new tokens) and none of the messages not yet delivered`,
+        );
+      }
       throw err;
     }
   }

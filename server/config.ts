@@ -9,6 +9,8 @@ export interface RelayConfig {
   user: string | null;
   /** Stable per home: the relay tracks delivery per device. */
   device: string;
+  /** The user allowed a `ws://` relay on another machine (`init --insecure`); see protocol/relay-url.ts. */
+  insecure: boolean;
 }
 
 export function readConfig(paths: HomePaths): RelayConfig {
@@ -22,6 +24,7 @@ export function readConfig(paths: HomePaths): RelayConfig {
     relay: typeof parsed.relay === 'string' ? parsed.relay : null,
     user: typeof parsed.user === 'string' ? parsed.user : null,
     device: typeof parsed.device === 'string' ? parsed.device : newId(),
+    insecure: parsed.insecure === true,
   };
 }
 

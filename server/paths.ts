@@ -39,20 +39,33 @@ export function homePaths(home: string, env: NodeJS.ProcessEnv = process.env): H
 }
 
 /**
- * The socket sits in the home (0700) when the path fits in `sun_path`; otherwise in a short
- * per-user directory named by a hash of the home, so distinct homes never collide.
+ * The socket sits in the home (0700) when the path fits in `sun_path`. Otherwise it goes to a
+ * short directory of the user's own, named by a hash of the home so distinct homes never
+ * collide: `$XDG_RUNTIME_DIR/switchboard` (per user, 0700, made by the login manager), else
+ * `~/.switchboard/run` (the OS home is short on every usual system), and only when neither
+ * fits the shared temp directory. Every client checks whichever it is (socket-trust.ts), so a
+ * directory another user pre-created there is refused, never connected to.
  */
 export function socketPath(home: string, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
   const digest = createHash('sha256').update(home).digest('hex').slice(0, 16);
   if (platform === 'win32') return `\\\\.\\pipe\\switchboard-${digest}`;
   const inHome = join(home, 'core.sock');
-  if (Buffer.byteLength(inHome) <= MAX_SOCKET_PATH_BYTES) return inHome;
-  return join(shortSocketDir(env), `${digest}.sock`);
+  if (fits(inHome)) return inHome;
+  const candidates = socketDirCandidates(env).map((dir) => join(dir, `${digest}.sock`));
+  return candidates.find(fits) ?? candidates[candidates.length - 1]!;
 }
 
-/** The fallback directory for sockets; the core creates it 0700 before binding. */
-export function shortSocketDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, 'switchboard');
+/** Where a socket may go when `<home>/core.sock` is too long, best first; the core creates the one used 0700. */
+export function socketDirCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  const dirs: string[] = [];
+  if (env.XDG_RUNTIME_DIR) dirs.push(join(env.XDG_RUNTIME_DIR, 'switchboard'));
+  const userHome = env.HOME || homedir();
+  if (userHome) dirs.push(join(userHome, '.switchboard', 'run'));
   const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
-  return join(tmpdir(), `switchboard-${uid}`);
+  dirs.push(join(tmpdir(), `switchboard-${uid}`));
+  return dirs;
+}
+
+function fits(path: string): boolean {
+  return Buffer.byteLength(path) <= MAX_SOCKET_PATH_BYTES;
 }

@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { MAX_SOCKET_PATH_BYTES } from '../paths';
 import { readHolder } from '../holder';
 import { socketAnswers } from '../socket-probe';
+import { assertTrustedSocket, isUntrustedSocket } from '../socket-trust';
 import { parseVerbArgs } from './args';
 import { ExitCode, usage } from './errors';
 import { inertJson } from './format';
@@ -48,7 +49,16 @@ export const doctorVerb: Verb = async (args, context) => {
   if (Buffer.byteLength(paths.socket) > MAX_SOCKET_PATH_BYTES) add('socket path', 'fail', `${paths.socket} is too long for a socket`);
   else add('socket path', 'ok', paths.socket);
 
-  const core = await tryDelegate(paths);
+  let trusted = true;
+  try {
+    assertTrustedSocket(paths.socket);
+  } catch (error) {
+    if (!isUntrustedSocket(error)) throw error;
+    trusted = false;
+    add('socket', 'fail', error.message);
+  }
+
+  const core = trusted ? await tryDelegate(paths) : undefined;
   if (core) {
     try {
       const status = await core.call('status/get', {});
@@ -61,16 +71,22 @@ export const doctorVerb: Verb = async (args, context) => {
       await core.close();
     }
   } else if (direct) {
-    if (existsSync(paths.socket) && !(await socketAnswers(paths.socket))) add('socket', 'warn', `${paths.socket} is stale; the next core removes it`);
+    if (trusted && existsSync(paths.socket) && !(await socketAnswers(paths.socket))) add('socket', 'warn', `${paths.socket} is stale; the next core removes it`);
     if (direct.isLocked(paths)) {
       const holder = readHolder(paths);
       add('core', 'fail', `the store is locked by pid ${holder?.pid ?? '?'} but nothing answers on ${paths.socket}; stop that process`);
     } else {
       add('core', 'warn', 'not running; verbs open the store directly (start one with `switchboard daemon start`)');
       if (existsSync(paths.store)) {
-        const store = direct.checkStore(paths);
-        if (store.locked) add('store', 'warn', 'a core or a command took the store while doctor ran; run doctor again');
-        else add('store', store.result === 'ok' ? 'ok' : 'fail', `${paths.store} schema ${store.schema}, quick_check ${store.result}`);
+        let store: ReturnType<typeof direct.checkStore> | undefined;
+        try {
+          store = direct.checkStore(paths);
+        } catch (error) {
+          // A store SQLite cannot open (damaged, too new) is a finding, not a reason to stop checking.
+          add('store', 'fail', (error as Error).message);
+        }
+        if (store?.locked) add('store', 'warn', 'a core or a command took the store while doctor ran; run doctor again');
+        else if (store) add('store', store.result === 'ok' ? 'ok' : 'fail', `${paths.store} schema ${store.schema}, quick_check ${store.result}`);
       }
     }
     const config = direct.readConfig(paths);

@@ -1,6 +1,7 @@
 /** `switchboard init`: stores the relay settings, through the core when one runs so it reconnects at once. */
 import { RELAY_URL_PATTERN } from '../../protocol/rpc';
 import { USER_NAME_RULE, isValidUserName } from '../../protocol/limits';
+import { cleartextRelayProblem } from '../../protocol/relay-url';
 import { parseVerbArgs } from './args';
 import { ExitCode, usage } from './errors';
 import { loadDirect, tryDelegate } from './transport';
@@ -10,12 +11,15 @@ import { readFileSync } from 'node:fs';
 export const initVerb: Verb = async (args, context) => {
   const { values, positionals } = parseVerbArgs(
     args,
-    { relay: { type: 'string' }, user: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' } },
+    { relay: { type: 'string' }, user: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' }, insecure: { type: 'boolean' } },
     'init',
   );
   if (positionals.length > 0) throw usage(`init: unexpected argument "${positionals[0]}"`);
   const { relay, user } = values;
   if (!relay || !RELAY_URL_PATTERN.test(relay)) throw usage('init needs --relay <ws-url> (ws:// or wss://)');
+  const insecure = values.insecure === true;
+  const cleartext = cleartextRelayProblem(relay, insecure);
+  if (cleartext) throw usage(cleartext);
   if (!user) throw usage('init needs --user <name>');
   if (!isValidUserName(user)) throw usage(`init: invalid user name "${user}": ${USER_NAME_RULE}`);
   if (values.token !== undefined && values['token-file'] !== undefined) throw usage('give --token or --token-file, not both');
@@ -25,13 +29,13 @@ export const initVerb: Verb = async (args, context) => {
   const core = await tryDelegate(paths);
   if (core) {
     try {
-      await core.call('config/set', { relay, user, token });
+      await core.call('config/set', { relay, user, token, ...(insecure ? { insecure } : {}) });
     } finally {
       await core.close();
     }
   } else {
     const direct = loadDirect();
-    direct.writeConfig(paths, { ...direct.readConfig(paths), relay, user }, token);
+    direct.writeConfig(paths, { ...direct.readConfig(paths), relay, user, insecure }, token);
   }
   context.out(`configured ${user} on ${relay} in ${paths.home}`);
   return ExitCode.Ok;

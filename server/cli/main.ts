@@ -9,7 +9,8 @@ import { VERBS, type VerbContext } from './verbs';
 
 const HELP = `usage: switchboard [--home <dir>] <command> [options]
 
-  init --relay <ws-url> --user <name> --token <token>   configure the relay
+  init --relay <ws-url> --user <name> --token <token> [--insecure]
+                                                        configure the relay (--insecure: allow ws:// to another host)
   daemon [start|stop|restart|status] [--idle-exit <s>] [--event-retention <age>]
                                                         run the core (foreground without a subcommand);
                                                         events older than --event-retention (default 30d) are pruned

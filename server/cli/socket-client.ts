@@ -5,6 +5,7 @@
  * `initialize` without waiting for its answer.
  */
 import { connect, type Socket } from 'node:net';
+import { assertTrustedSocket } from '../socket-trust';
 
 export interface RpcErrorShape {
   code: number;
@@ -30,9 +31,13 @@ export class SocketClient {
     socket.on('error', (error) => this.failAll(error));
   }
 
-  /** Resolves once connected; rejects at once when nobody listens on the socket. */
+  /**
+   * Resolves once connected; rejects at once when nobody listens on the socket, and with an
+   * UntrustedSocketError, before connecting, when the socket is not ours alone.
+   */
   static connect(path: string, timeoutMs = 2000): Promise<SocketClient> {
     return new Promise((resolve, reject) => {
+      assertTrustedSocket(path);
       const socket = connect(path);
       const timer = setTimeout(() => {
         socket.destroy();

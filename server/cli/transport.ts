@@ -9,6 +9,7 @@ import type * as Direct from '../direct';
 import type { HolderInfo } from '../lock';
 import { CliError, ExitCode, fromRpcError, isRpcError } from './errors';
 import { SocketClient } from './socket-client';
+import { isUntrustedSocket } from '../socket-trust';
 import { VERSION } from '../version';
 
 export interface CoreClient {
@@ -56,7 +57,9 @@ export async function tryDelegate(paths: HomePaths): Promise<CoreClient | undefi
   let client: SocketClient;
   try {
     client = await SocketClient.connect(paths.socket);
-  } catch {
+  } catch (error) {
+    // Never fall back to the store behind a socket we refused: say what is wrong instead.
+    if (isUntrustedSocket(error)) throw new CliError(error.message);
     return undefined;
   }
   const initialized = client.call('initialize', { client: { name: 'switchboard-cli', version: VERSION }, protocol: PROTOCOL_VERSION });

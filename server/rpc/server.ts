@@ -3,9 +3,10 @@
  * framing, and keeps misbehaving clients from hurting anyone else (connection cap, frame cap,
  * unread-output cap; a stalled client only ever holds its own socket).
  */
-import { lstatSync, chmodSync, unlinkSync } from 'node:fs';
+import { lstatSync, chmodSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { socketAnswers } from '../socket-probe';
+import { assertTrustedSocket } from '../socket-trust';
 import { dirname } from 'node:path';
 import { createMessageConnection, ResponseError } from 'vscode-jsonrpc/node';
 import { ErrorCodes, type NotificationName, type Notifications } from '../../protocol/rpc';
@@ -44,6 +45,9 @@ export class RpcServer {
   async listen(): Promise<void> {
     const path = this.options.socketPath;
     if (process.platform !== 'win32') {
+      // The same check every client makes: a directory someone else owns or may write is refused, not fixed.
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      assertTrustedSocket(path);
       ensurePrivateDir(dirname(path));
       await removeStaleSocket(path);
     }

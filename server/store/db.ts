@@ -16,6 +16,34 @@ export type Db = Database.Database;
 export function openStore(path: string, dir: string): Db {
   ensurePrivateDir(dir);
   const db = new Database(path);
+  try {
+    configure(db);
+  } catch (error) {
+    db.close();
+    throw isCorruption(error) ? corruptStoreError(path, error) : error;
+  }
+  for (const suffix of ['', '-wal', '-shm']) if (existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
+  return db;
+}
+
+/** SQLite's words for "this file is not (or no longer) a database it can read". */
+export function isCorruption(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT';
+}
+
+/**
+ * Names the file and the way out. A fresh store starts empty: the relay sends it again only
+ * what this device has not acknowledged yet (it resumes from the device's acked cursor, and
+ * the device id lives in config.json, not in the store), so history is lost unless recovered.
+ */
+function corruptStoreError(path: string, error: unknown): Error {
+  return new Error(
+    `the store ${path} is damaged (SQLite: ${(error as Error).message}); move it aside (mv ${path} ${path}.damaged, with any -wal/-shm beside it) and run the command again: a fresh store is created, and the relay sends again only messages this device had not yet acknowledged (recover older ones from the damaged file with \`sqlite3 ${path}.damaged .recover\`)`,
+  );
+}
+
+function configure(db: Db): void {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
@@ -24,8 +52,6 @@ export function openStore(path: string, dir: string): Db {
   db.pragma('cache_size = -65536');
   db.pragma('temp_store = MEMORY');
   migrate(db);
-  for (const suffix of ['', '-wal', '-shm']) if (existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
-  return db;
 }
 
 export function schemaVersion(db: Db): number {

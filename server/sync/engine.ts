@@ -10,6 +10,7 @@
 import type { ConfigureParams, HeldRecipient, SyncState, SyncStatus } from '../../protocol/rpc';
 import { REJECTION_CODES, RELAY_MAX_FRAME_BYTES, type DeliverFrame, type SendFrame, type VerdictFrame } from '../../protocol/relay';
 import { readConfig, readToken, writeConfig, type RelayConfig } from '../config';
+import { cleartextRelayProblem } from '../../protocol/relay-url';
 import type { Logger } from '../log';
 import type { HomePaths } from '../paths';
 import { PeerTouches } from '../store/peer-touches';
@@ -190,7 +191,7 @@ export class SyncEngine implements SyncPort {
   }
 
   configure(config: ConfigureParams): void {
-    this.config = { ...this.config, relay: config.relay, user: config.user };
+    this.config = { ...this.config, relay: config.relay, user: config.user, insecure: config.insecure === true };
     this.token = config.token;
     writeConfig(this.paths, this.config, config.token);
     this.lastError = null;
@@ -219,6 +220,13 @@ export class SyncEngine implements SyncPort {
 
   private async connect(): Promise<void> {
     if (this.link || this.stopped) return;
+    // A config.json edited by hand (or written before this rule) must not leak the token either.
+    const cleartext = cleartextRelayProblem(this.config.relay!, this.config.insecure);
+    if (cleartext) {
+      this.lastError = `refusing to connect: ${cleartext}`;
+      this.log.error(`relay: ${this.lastError}`);
+      return this.setState('error');
+    }
     const link = new RelayLink();
     this.link = link;
     this.setState('connecting');

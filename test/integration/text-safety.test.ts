@@ -75,7 +75,7 @@ describe('peer text end to end', () => {
     assert.equal(inbox.trimEnd().split('\n').length, 1, 'one row: the newline is folded');
   });
 
-  test('relay log lines: a stranger'"'"'s hello and a malformed frame cannot forge a record or reach the terminal raw', async () => {
+  test("relay log lines: a stranger's hello and a malformed frame cannot forge a record or reach the terminal raw", async () => {
     const relay = new TestRelay();
     cleanups.push(() => relay.dispose());
     const proc = await relay.start();

@@ -15,6 +15,10 @@ describe('dial', () => {
       await assert.rejects(dial(path), (e: unknown) => e instanceof DialError && e.noCore && /no core is listening/.test(e.message));
       const server = createServer((s) => s.end());
       await new Promise<void>((r) => server.listen(path, r));
+      // A socket others may use is refused before connecting; the core's own is 0600.
+      chmodSync(path, 0o755);
+      await assert.rejects(dial(path), (e: unknown) => e instanceof DialError && !e.noCore && /is open to others \(mode 755\); run `chmod 600 /.test(e.message));
+      chmodSync(path, 0o600);
       const sock = await dial(path);
       sock.destroy();
       await new Promise<void>((r) => server.close(() => r()));

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
-import { isLoopbackHost, runRelayCli } from '../../relay/main';
+import { isLoopbackHost } from '../../protocol/relay-url';
+import { runRelayCli } from '../../relay/main';
 import { makeTempDir } from '../../relay/testing/harness';
 
 const dirs: { remove(): void }[] = [];

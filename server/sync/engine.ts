@@ -483,7 +483,8 @@ export class SyncEngine implements SyncPort {
   }
 
   private freshnessChanged(): void {
-    if (this.freshnessTimer) return;
+    // A frame stored while stopping must not arm a timer that reads the store once it is closed.
+    if (this.freshnessTimer || this.stopped) return;
     this.freshnessTimer = setTimeout(() => {
       this.freshnessTimer = undefined;
       this.emitStatus();

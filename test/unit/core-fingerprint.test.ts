@@ -22,7 +22,8 @@ test('changing any one field changes the fingerprint', () => {
 });
 
 test('it is the SHA-256 of the canonical JSON of all four fields', () => {
-  for (const content of [base, { to: 'bob', body: 'x' }, { to: 'b', body: '"\n\u2028', reply_to: null, request_id: 'q' }]) {
+  const contents: SendContent[] = [base, { to: 'bob', body: 'x' }, { to: 'b', body: '"\n\u2028', reply_to: null, request_id: 'q' }];
+  for (const content of contents) {
     const full = { to: content.to, body: content.body, reply_to: content.reply_to ?? null, request_id: content.request_id ?? null };
     assert.equal(fingerprint(content), createHash('sha256').update(canonicalJson(full)).digest('hex'));
   }

@@ -26,7 +26,7 @@ export function incompatibility(init: Partial<InitializeResult> | undefined): st
   const server = init?.server ?? init?.serverInfo ?? { name: 'switchboard', version: '?' };
   const methods = new Set(init?.methods ?? []);
   const missing = init?.methods ? REQUIRED_METHODS.filter((m) => !methods.has(m)) : [];
-  if (!(typeof init?.protocol === 'number' && init.protocol <= PROTOCOL_VERSION)) return undefined;
+  if (missing.length === 0 && !(typeof init?.protocol === 'number' && init.protocol < PROTOCOL_VERSION)) return undefined;
   return `the running core is version ${server.version} (protocol ${init?.protocol ?? '?'}) and lacks ${missing.length ? missing.join(', ') : `protocol ${PROTOCOL_VERSION}`}; restart it with "switchboard daemon restart"`;
 }
 
@@ -37,7 +37,7 @@ export class EventCursor {
 
   /** Params for `events/subscribe`: from where this window left off, or from now. */
   subscribeParams(): { since?: number } {
-    return {};
+    return this.cursor === undefined ? {} : { since: this.cursor };
   }
 
   /** About to resubscribe: nothing is backlog until the core answers. */
@@ -58,7 +58,7 @@ export class EventCursor {
 
   /** Whether an event is part of the backlog replayed at subscription (no toast for those). */
   isBacklog(cursor: number): boolean {
-    return this.backlogUntil !== undefined && cursor < this.backlogUntil;
+    return this.backlogUntil !== undefined && cursor <= this.backlogUntil;
   }
 
   /** Another home: its cursors mean nothing here. */

@@ -15,7 +15,8 @@ import { RelayServer, type RelayServerOptions } from '../server';
 import { RelayStore } from '../store';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
-export const DEFAULT_WAIT_MS = 5000;
+/** Generous: on a loaded machine a token check (scrypt) alone can take seconds. A deadline, not a delay. */
+export const DEFAULT_WAIT_MS = 20_000;
 
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -12,6 +12,7 @@ import { SocketClient } from '../../server/cli/socket-client';
 import { homePaths, MAX_SOCKET_PATH_BYTES } from '../../server/paths';
 import { socketAnswers } from '../../server/socket-probe';
 import { DAEMON, exited, kill9, run, runOk, startCore, tempHome } from '../support/cli';
+import { reapWithThisProcess } from '../support/reap';
 
 async function client(home: string): Promise<SocketClient> {
   const c = await SocketClient.connect(homePaths(home).socket);
@@ -244,7 +245,7 @@ describe('direct and delegated runs print the same', () => {
 describe('lock and socket lifecycle', () => {
   test('two cores started at the same instant: exactly one wins, the other names the holder', async () => {
     const { home, cleanup } = tempHome();
-    const spawnCore = () => spawn(process.execPath, [DAEMON, '--home', home], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const spawnCore = () => reapWithThisProcess(spawn(process.execPath, [DAEMON, '--home', home], { stdio: ['ignore', 'ignore', 'pipe'] }));
     const a = spawnCore();
     const b = spawnCore();
     const stderr = new Map<number, string>();

@@ -36,7 +36,7 @@ export function run(home: string, args: string[], options: { input?: string; tim
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`switchboard ${args.join(' ')} timed out; stderr: ${stderr}`));
-    }, options.timeoutMs ?? 30_000);
+    }, options.timeoutMs ?? 120_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);

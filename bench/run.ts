@@ -1,10 +1,12 @@
 /**
  * `npm run bench`: every figure beside a baseline measured in the same run, as a ratio.
  * Bounded: each phase runs for a fixed count or a few seconds. The 1,000,000-message store is
- * built once and kept in .bench-data/ (git-ignored); delete it to rebuild. One phase alone:
- * `npm run bench -- --only=relay-limits` (names: cli, throughput, store, e2e, relay-limits).
+ * built once and kept in .bench-data/ (git-ignored), rebuilt when its schema is not the core's;
+ * delete it to rebuild it anyway. One phase alone: `npm run bench -- --only=relay-limits`
+ * (names: cli, throughput, store, e2e, relay, relay-limits).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,6 +19,10 @@ import { Repository } from '../server/store/repository';
 import { toFtsQuery } from '../server/service';
 import { forwarderBaseline, switchboardEndToEnd, type EndToEndFigures } from './end-to-end';
 import { relayLimitsBench } from './relay-limits';
+import { relaySendsPerSecond } from './relay-group-commit';
+import { WriteBatcher } from '../server/store/write-batcher';
+import { schemaVersion } from '../server/store/db';
+import { MIGRATIONS } from '../server/store/migrations';
 
 const ROOT = resolve(__dirname, '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -136,8 +142,16 @@ async function benchThroughput(): Promise<void> {
 const BIG = 1_000_000;
 const PEERS = 50;
 
+/** The stored 1M-message store, rebuilt when it was built for another schema than the core's. */
 function buildBigStore(home: string): void {
-  if (existsSync(join(home, 'store.db'))) return;
+  if (existsSync(join(home, 'store.db'))) {
+    const db = new Database(join(home, 'store.db'), { readonly: true });
+    const version = schemaVersion(db);
+    db.close();
+    if (version === MIGRATIONS.length) return;
+    console.log(`  the stored ${BIG.toLocaleString()}-message store has schema ${version}, the core ${MIGRATIONS.length}: rebuilding it`);
+    rmSync(home, { recursive: true, force: true });
+  }
   console.log(`  building a ${BIG.toLocaleString()}-message store in ${home} (once)…`);
   const started = Date.now();
   const db = openStore(join(home, 'store.db'), home);
@@ -175,12 +189,14 @@ async function benchBigStore(): Promise<void> {
   await client.call('initialize', { client: { name: 'bench', version: '1' }, protocol: PROTOCOL_VERSION });
   const db = openStore(join(home, 'store.db'), home);
   const repo = new Repository(db);
+  // The core indexes whatever is not indexed yet before each search, in a durable write: so does the baseline.
+  const writes = new WriteBatcher(db, { syncOffThread: true });
   const n = quick ? 100 : 500;
   try {
-    const cases: [string, () => unknown, () => Promise<unknown>][] = [
+    const cases: [string, () => unknown | Promise<unknown>, () => Promise<unknown>][] = [
       ['newest 50 of a conversation', () => repo.conversationPage('peer7', 50), () => client.call('conversation/messages', { peer: 'peer7', limit: 50 })],
       ['unread counts (all conversations)', () => repo.conversations(), () => client.call('conversation/list', {})],
-      ['search "needle" (50 newest hits)', () => repo.search(toFtsQuery('needle'), 50), () => client.call('search', { query: 'needle', limit: 50 })],
+      ['search "needle" (50 newest hits)', async () => (await writes.run(() => repo.indexForSearch()), repo.search(toFtsQuery('needle'), 50)), () => client.call('search', { query: 'needle', limit: 50 })],
     ];
     for (const [name, direct, rpc] of cases) {
       const directUs = await timeEach(n, direct);
@@ -193,9 +209,18 @@ async function benchBigStore(): Promise<void> {
     rows.push({ figure: 'core RSS with the 1M store', value: `${(rssKb / 1024).toFixed(0)} MiB`, baseline: '-', ratio: '-', target: 'report' });
   } finally {
     client.close();
+    await writes.idle();
+    writes.dispose();
     db.close();
     await stop(core);
   }
+}
+
+async function benchRelayGroupCommit(): Promise<void> {
+  console.log('\n[5] the relay: durable sends per second from 4 senders, with and without group commit');
+  const single = await relaySendsPerSecond(false);
+  const grouped = await relaySendsPerSecond(true);
+  record('relay, durable sends (group commit)', grouped, 'sends/s', 'one transaction per send', single, 'report');
 }
 
 async function benchEndToEnd(): Promise<void> {
@@ -237,6 +262,7 @@ async function main(): Promise<void> {
     ['throughput', benchThroughput],
     ['store', benchBigStore],
     ['e2e', benchEndToEnd],
+    ['relay', benchRelayGroupCommit],
     ['relay-limits', benchRelayLimits],
   ];
   for (const [name, phase] of phases) if (!only || only.includes(name)) await phase();

@@ -11,27 +11,12 @@ import { CloseAction, ErrorAction, LanguageClient, type LanguageClientOptions, t
 import type { InitializeResult, Method, MessageEvent, OutboxEvent, ParamsOf, ResultOf, SyncStatus } from '../protocol/rpc';
 import { ErrorCodes, PROTOCOL_VERSION } from '../protocol/rpc';
 import { homePaths, resolveHome } from '../server/paths';
+import { EventCursor, incompatibility } from './coreStream';
 import { errorText, type ConnectionPhase } from './format';
 import { Disposable, Emitter } from './lifecycle';
 import type { Rpc } from './rpcClient';
 import { RuntimeResolver } from './runtimeResolver';
 import { backoffMs, dial, DialError, startCore } from './spawn';
-
-/** Methods this extension calls; a core that lacks one is reported as incompatible. */
-export const REQUIRED_METHODS: Method[] = [
-  'message/send',
-  'message/markRead',
-  'conversation/list',
-  'conversation/messages',
-  'outbox/list',
-  'outbox/requeue',
-  'outbox/abort',
-  'peers/list',
-  'status/get',
-  'events/subscribe',
-  'sync/reconnect',
-  'config/set',
-];
 
 export interface ConnectionState {
   phase: ConnectionPhase;
@@ -47,7 +32,7 @@ export class CoreConnection extends Disposable implements Rpc {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private countdown: ReturnType<typeof setInterval> | undefined;
   private running: Promise<void> | undefined;
-  private cursor: number | undefined;
+  private readonly events = new EventCursor();
   private wasConnected = false;
   private stopped = false;
 
@@ -204,17 +189,17 @@ export class CoreConnection extends Disposable implements Rpc {
     this.client = client;
     client.onNotification('message/received', (e: MessageEvent) => {
       if (this.client !== client) return;
-      this.noteCursor(e.cursor);
-      this._onMessageReceived.fire({ ...e, backlog: this.backlogUntil !== undefined && e.cursor <= this.backlogUntil });
+      this.events.note(e.cursor);
+      this._onMessageReceived.fire({ ...e, backlog: this.events.isBacklog(e.cursor) });
     });
     client.onNotification('message/updated', (e: MessageEvent) => {
       if (this.client !== client) return;
-      this.noteCursor(e.cursor);
+      this.events.note(e.cursor);
       this._onMessageUpdated.fire(e);
     });
     client.onNotification('outbox/changed', (e: OutboxEvent) => {
       if (this.client !== client) return;
-      this.noteCursor(e.cursor);
+      this.events.note(e.cursor);
       this._onOutboxChanged.fire(e);
     });
     client.onNotification('sync/status', (s: SyncStatus) => {
@@ -235,10 +220,8 @@ export class CoreConnection extends Disposable implements Rpc {
 
     const init = client.initializeResult as unknown as Partial<InitializeResult> | undefined;
     const server = init?.server ?? init?.serverInfo ?? { name: 'switchboard', version: '?' };
-    const methods = new Set(init?.methods ?? []);
-    const missing = init?.methods ? REQUIRED_METHODS.filter((m) => !methods.has(m)) : [];
-    if (missing.length || (typeof init?.protocol === 'number' && init.protocol < PROTOCOL_VERSION)) {
-      const detail = `the running core is version ${server.version} (protocol ${init?.protocol ?? '?'}) and lacks ${missing.length ? missing.join(', ') : `protocol ${PROTOCOL_VERSION}`}; restart it with "switchboard daemon restart"`;
+    const detail = incompatibility(init);
+    if (detail) {
       this.log.error(detail);
       await this.drop(client);
       this.setState({ phase: 'incompatible', detail, server });
@@ -246,11 +229,9 @@ export class CoreConnection extends Disposable implements Rpc {
     }
 
     try {
-      this.backlogUntil = undefined;
+      this.events.resubscribing();
       const sub = await this.subscribe(client);
-      const { cursor } = sub as ResultOf<'events/subscribe'>;
-      this.backlogUntil = cursor;
-      this.noteCursor(cursor);
+      this.events.subscribed((sub as ResultOf<'events/subscribe'>).cursor);
     } catch (err) {
       await this.drop(client);
       return this.scheduleRetry('reconnecting', `events/subscribe failed: ${errorText(err)}`);
@@ -269,18 +250,17 @@ export class CoreConnection extends Disposable implements Rpc {
    * replayed: start from now; the reload every connection triggers is the resync.
    */
   private async subscribe(client: LanguageClient): Promise<unknown> {
-    if (this.cursor === undefined) return client.sendRequest('events/subscribe', {});
+    const params = this.events.subscribeParams();
     try {
-      return await client.sendRequest('events/subscribe', { since: this.cursor });
+      return await client.sendRequest('events/subscribe', params);
     } catch (err) {
-      if ((err as { code?: unknown } | null)?.code !== ErrorCodes.CursorTooOld) throw err;
-      this.log.warn(`events after cursor ${this.cursor} were pruned by the core; resyncing`);
-      this.cursor = undefined;
+      if (params.since === undefined || (err as { code?: unknown } | null)?.code !== ErrorCodes.CursorTooOld) throw err;
+      this.log.warn(`events after cursor ${params.since} were pruned by the core; resyncing`);
+      this.events.forget();
       return client.sendRequest('events/subscribe', {});
     }
   }
 
-  private backlogUntil: number | undefined;
   private watcher: ReturnType<typeof setInterval> | undefined;
 
   /**
@@ -310,11 +290,7 @@ export class CoreConnection extends Disposable implements Rpc {
 
   /** Another home: its event cursors mean nothing here. */
   forgetCursor(): void {
-    this.cursor = undefined;
-  }
-
-  private noteCursor(c: number): void {
-    if (typeof c === 'number' && (this.cursor === undefined || c > this.cursor)) this.cursor = c;
+    this.events.forget();
   }
 
   /** Resolve a runtime and run `switchboard daemon start`; false when it failed (state set). */

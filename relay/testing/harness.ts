@@ -13,9 +13,11 @@ import { parseRelayFrame } from '../../protocol/relay-schemas';
 import { addUser, revokeUser } from '../accounts';
 import { RelayServer, type RelayServerOptions } from '../server';
 import { RelayStore } from '../store';
+import { reapWithThisProcess } from '../../test/support/reap';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
-export const DEFAULT_WAIT_MS = 5000;
+/** Generous: on a loaded machine a token check (scrypt) alone can take seconds. A deadline, not a delay. */
+export const DEFAULT_WAIT_MS = 20_000;
 
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -81,10 +83,10 @@ export function relayCliArgs(args: string[]): string[] {
 }
 
 export async function spawnRelay(args: string[], timeoutMs = 15_000): Promise<RelayProcess> {
-  const child = spawn(process.execPath, relayCliArgs(['serve', '--port', '0', ...args]), {
+  const child = reapWithThisProcess(spawn(process.execPath, relayCliArgs(['serve', '--port', '0', ...args]), {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  }));
   liveChildren.add(child);
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -124,7 +126,7 @@ export async function spawnRelay(args: string[], timeoutMs = 15_000): Promise<Re
 export function runRelayCliProcess(args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 15_000) {
   return withTimeout(
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolveRun) => {
-      const child = spawn(process.execPath, relayCliArgs(args), { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = reapWithThisProcess(spawn(process.execPath, relayCliArgs(args), { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
       liveChildren.add(child);
       let stdout = '';
       let stderr = '';

@@ -12,6 +12,7 @@ import { SocketClient } from '../../server/cli/socket-client';
 import { homePaths, MAX_SOCKET_PATH_BYTES } from '../../server/paths';
 import { socketAnswers } from '../../server/socket-probe';
 import { DAEMON, exited, kill9, run, runOk, startCore, tempHome } from '../support/cli';
+import { reapWithThisProcess } from '../support/reap';
 
 async function client(home: string): Promise<SocketClient> {
   const c = await SocketClient.connect(homePaths(home).socket);
@@ -118,14 +119,17 @@ describe('core with CLI clients', () => {
     assert.match(newer.text, /switchboard daemon restart/);
 
     const c = await client(home);
-    await assert.rejects(c.call('no/such', {}), (e: { code: number; message: string }) => e.code === ErrorCodes.MethodNotFound && /unknown method "no\/such"/.test(e.message));
-    await assert.rejects(c.call('message/send', { to: 'bob' }), (e: { code: number; message: string }) => e.code === ErrorCodes.InvalidParams && /body/.test(e.message));
-    await assert.rejects(c.call('message/send', { to: 'bad name!', body: 'x' }), (e: { code: number }) => e.code === ErrorCodes.InvalidParams);
-    await assert.rejects(c.call('message/send', { to: 'bob', body: 'x', extra: 1 }), (e: { message: string }) => /unknown field "extra"/.test(e.message));
-    await assert.rejects(c.call('message/get', { id: 'nope' }), (e: { code: number }) => e.code === ErrorCodes.NotFound);
-    const status = (await c.call('status/get', {})) as { pid: number };
-    assert.equal(status.pid, core.pid);
-    c.close();
+    try {
+      await assert.rejects(c.call('no/such', {}), (e: { code: number; message: string }) => e.code === ErrorCodes.MethodNotFound && /unknown method "no\/such"/.test(e.message));
+      await assert.rejects(c.call('message/send', { to: 'bob' }), (e: { code: number; message: string }) => e.code === ErrorCodes.InvalidParams && /body/.test(e.message));
+      await assert.rejects(c.call('message/send', { to: 'bad name!', body: 'x' }), (e: { code: number }) => e.code === ErrorCodes.InvalidParams);
+      await assert.rejects(c.call('message/send', { to: 'bob', body: 'x', extra: 1 }), (e: { message: string }) => /unknown field "extra"/.test(e.message));
+      await assert.rejects(c.call('message/get', { id: 'nope' }), (e: { code: number }) => e.code === ErrorCodes.NotFound);
+      const status = (await c.call('status/get', {})) as { pid: number };
+      assert.equal(status.pid, core.pid);
+    } finally {
+      c.close();
+    }
   });
 
   test('a stalled client does not block another client', async () => {
@@ -150,20 +154,27 @@ describe('core with CLI clients', () => {
 
   test('events resume from a cursor with no gaps and no repeats', async () => {
     const c = await client(home);
-    const cursor = ((await c.call('events/subscribe', {})) as { cursor: number }).cursor;
-    c.close();
+    let cursor: number;
+    try {
+      cursor = ((await c.call('events/subscribe', {})) as { cursor: number }).cursor;
+    } finally {
+      c.close();
+    }
     await runOk(home, ['send', '--to', 'dave', '-m', 'e1'], 3);
     await runOk(home, ['send', '--to', 'dave', '-m', 'e2'], 3);
     const seen: { cursor: number; body?: string }[] = [];
     const d = await client(home);
-    d.onNotification((method, params) => {
-      const p = params as { cursor: number; message?: { body: string } };
-      if (method === 'message/updated') seen.push({ cursor: p.cursor, body: p.message?.body });
-    });
-    await d.call('events/subscribe', { since: cursor });
-    const deadline = Date.now() + 5000;
-    while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    d.close();
+    try {
+      d.onNotification((method, params) => {
+        const p = params as { cursor: number; message?: { body: string } };
+        if (method === 'message/updated') seen.push({ cursor: p.cursor, body: p.message?.body });
+      });
+      await d.call('events/subscribe', { since: cursor });
+      const deadline = Date.now() + 5000;
+      while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      d.close();
+    }
     assert.deepEqual(
       seen.map((s) => s.body),
       ['e1', 'e2'],
@@ -234,7 +245,7 @@ describe('direct and delegated runs print the same', () => {
 describe('lock and socket lifecycle', () => {
   test('two cores started at the same instant: exactly one wins, the other names the holder', async () => {
     const { home, cleanup } = tempHome();
-    const spawnCore = () => spawn(process.execPath, [DAEMON, '--home', home], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const spawnCore = () => reapWithThisProcess(spawn(process.execPath, [DAEMON, '--home', home], { stdio: ['ignore', 'ignore', 'pipe'] }));
     const a = spawnCore();
     const b = spawnCore();
     const stderr = new Map<number, string>();
@@ -294,10 +305,12 @@ describe('lock and socket lifecycle', () => {
 
   test('kill -9 in the middle of a burst: every answered send is present exactly once after restart', async () => {
     const { home, cleanup } = tempHome();
+    let core: Awaited<ReturnType<typeof startCore>> | undefined;
+    const clients: SocketClient[] = [];
     try {
-      const core = await startCore(home);
+      core = await startCore(home);
       const answered = new Map<string, string>();
-      const clients = await Promise.all(Array.from({ length: 8 }, () => client(home)));
+      for (let i = 0; i < 8; i++) clients.push(await client(home));
       let n = 0;
       const burst = clients.map(async (c, ci) => {
         for (;;) {
@@ -310,14 +323,22 @@ describe('lock and socket lifecycle', () => {
           }
         }
       });
-      while (answered.size < 200) await new Promise((r) => setTimeout(r, 5));
+      const burstDeadline = Date.now() + 60_000;
+      while (answered.size < 200) {
+        if (Date.now() > burstDeadline) throw new Error(`timed out waiting for 200 answered sends (${answered.size} so far)`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
       await kill9(core);
       await Promise.all(burst);
       const restarted = await startCore(home);
       try {
         const c = await client(home);
-        const items = ((await c.call('outbox/list', {})) as { items: { client_message_id: string; id: string }[] }).items;
-        c.close();
+        let items: { client_message_id: string; id: string }[];
+        try {
+          items = ((await c.call('outbox/list', {})) as { items: { client_message_id: string; id: string }[] }).items;
+        } finally {
+          c.close();
+        }
         const byClientId = new Map<string, number>();
         for (const item of items) byClientId.set(item.client_message_id, (byClientId.get(item.client_message_id) ?? 0) + 1);
         for (const [cid, id] of answered) {
@@ -328,6 +349,8 @@ describe('lock and socket lifecycle', () => {
         await kill9(restarted);
       }
     } finally {
+      for (const c of clients) c.close();
+      if (core) await kill9(core);
       cleanup();
     }
   });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, afterEach, test } from 'node:test';
 import { RelayCloseCodes, type DeliverFrame } from '../../protocol/relay';
 import { killAllRelayProcesses, makeTempDir, RawRelayClient, runRelayCliProcess, spawnRelay, withTimeout } from '../../relay/testing/harness';
+import { RelayStore } from '../../relay/store';
 import { RelayLink } from '../../server/sync/relay-link';
 
 const dirs: ReturnType<typeof makeTempDir>[] = [];
@@ -46,22 +47,47 @@ class RecipientCore {
   readonly committed: DeliverFrame[] = [];
   readonly seenSeqs: number[] = [];
 
-  /** Consumes every delivery currently arriving on `client` until it goes quiet or closes. */
-  async drain(client: RawRelayClient, quietMs = 400): Promise<void> {
+  /**
+   * Commits the deliveries already received on `client`, then those arriving, until `done()`;
+   * fails after `timeoutMs` instead of waiting for a quiet moment that may never mean "all".
+   */
+  async drainUntil(client: RawRelayClient, done: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
-      let frame: DeliverFrame;
-      try {
-        frame = await client.next('deliver', quietMs);
-      } catch {
-        return;
+      for (let i = client.frames.findIndex((f) => f.type === 'deliver'); i >= 0; i = client.frames.findIndex((f) => f.type === 'deliver')) {
+        this.commit(client, client.frames.splice(i, 1)[0] as DeliverFrame);
       }
-      this.seenSeqs.push(frame.seq);
-      if (frame.seq <= this.cursor) continue; // a core ignores what it already committed
-      assert.equal(frame.seq, this.cursor + 1, 'deliveries arrive in sequence order without gaps');
-      this.committed.push(frame);
-      this.cursor = frame.seq;
-      if (client.socket.readyState === client.socket.OPEN) client.send({ type: 'ack', seq: this.cursor });
+      if (done()) return;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${this.committed.length} committed)`);
+      try {
+        this.commit(client, await client.next('deliver', Math.max(1, Math.min(250, deadline - Date.now()))));
+      } catch {
+        // Nothing within the poll interval: look at done() and the deadline again.
+      }
     }
+  }
+
+  private commit(client: RawRelayClient, frame: DeliverFrame): void {
+    this.seenSeqs.push(frame.seq);
+    if (frame.seq <= this.cursor) return; // a core ignores what it already committed
+    assert.equal(frame.seq, this.cursor + 1, 'deliveries arrive in sequence order without gaps');
+    this.committed.push(frame);
+    this.cursor = frame.seq;
+    if (client.socket.readyState === client.socket.OPEN) client.send({ type: 'ack', seq: this.cursor });
+  }
+
+  messageIds(): string[] {
+    return this.committed.map((frame) => (frame.item.kind === 'message' ? frame.item.message.client_message_id : 'receipt'));
+  }
+}
+
+/** The number of deliveries the relay in `dataDir` has stored for `user`, read through a connection of our own. */
+function storedFor(dataDir: string, user: string): number {
+  const store = RelayStore.open(dataDir);
+  try {
+    return store.lastSeq(user);
+  } finally {
+    store.close();
   }
 }
 
@@ -96,7 +122,9 @@ test('kill -9 mid-stream, then restart: every accepted message is delivered exac
   await trickle;
   // Verdicts that made it out before the kill count as acknowledged too.
   for (const frame of alice.frames.splice(0)) if (frame.type === 'verdict' && frame.result === 'accepted') acceptedBeforeCrash.add(frame.client_message_id);
-  await bob.drain(bobLive, 200);
+  // What reached bob before the kill is committed; his socket is closed, so nothing more comes.
+  await withTimeout(bobLive.closed, 10_000, "bob's link to drop");
+  await bob.drainUntil(bobLive, () => true, 'what arrived before the kill');
   assert.ok(acceptedBeforeCrash.size < total, 'the kill landed mid-stream');
 
   const second = await spawnRelay(['--data', dataDir, '--rate', '0']);
@@ -110,8 +138,8 @@ test('kill -9 mid-stream, then restart: every accepted message is delivered exac
   }
 
   const bobAgain = await login(second.url, 'bob', bobToken, 'bob-core', bob.cursor);
-  await bob.drain(bobAgain);
-  const delivered = bob.committed.map((frame) => (frame.item.kind === 'message' ? frame.item.message.client_message_id : 'receipt'));
+  await bob.drainUntil(bobAgain, () => new Set(bob.messageIds()).size === total, `all ${total} messages`);
+  const delivered = bob.messageIds();
   assert.equal(new Set(delivered).size, delivered.length, 'no message delivered twice');
   assert.deepEqual([...delivered].sort(), Array.from({ length: total }, (_, i) => `k9-${i}`).sort(), 'every message delivered');
   const redeliveredAfterCursor = bob.seenSeqs.filter((seq, index) => bob.seenSeqs.indexOf(seq) !== index);
@@ -138,7 +166,8 @@ test('SIGTERM: clients see 1001, the process exits 0, and every acknowledged sen
 
   const again = await spawnRelay(['--data', dataDir]);
   const bob = new RecipientCore();
-  await bob.drain(await login(again.url, 'bob', bobToken, 'b'));
+  const stored = storedFor(dataDir, 'bob');
+  await bob.drainUntil(await login(again.url, 'bob', bobToken, 'b'), () => bob.committed.length >= stored, `the ${stored} stored deliveries`);
   const delivered = new Set(bob.committed.map((f) => (f.item.kind === 'message' ? f.item.message.client_message_id : '')));
   for (const id of accepted) assert.ok(delivered.has(id), `${id} was accepted before shutdown but not delivered after`);
   assert.equal(delivered.size, bob.committed.length, 'exactly once');

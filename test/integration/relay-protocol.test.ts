@@ -8,6 +8,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { RELAY_MAX_FRAME_BYTES, RelayCloseCodes, type DeliverFrame } from '../../protocol/relay';
 import type { RelayServer } from '../../relay/server';
+import { RelayStore } from '../../relay/store';
 import { addTestUser, makeTempDir, RawRelayClient, revokeTestUser, startTestRelay, withTimeout } from '../../relay/testing/harness';
 
 const clients: RawRelayClient[] = [];
@@ -21,6 +22,8 @@ async function open(relay: RelayServer): Promise<RawRelayClient> {
   clients.push(client);
   return client;
 }
+/** The data dir of the relay the tests below share. */
+const dataDirOf: { current: string | undefined } = { current: undefined };
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((client) => client.closeAndWait().catch(() => undefined)));
 });
@@ -32,6 +35,7 @@ describe('relay protocol', () => {
   const tokens: Record<string, string> = {};
 
   before(async () => {
+    dataDirOf.current = dataDir;
     for (const name of ['alice', 'bob', 'carol', 'dave', 'erin', 'gina']) tokens[name] = await addTestUser(dataDir, name);
     relay = await startTestRelay({ dataDir, maxBodyBytes: 1000, ratePerSecond: 1000 });
   });
@@ -173,10 +177,11 @@ describe('relay protocol', () => {
     assert.equal(onPhone.item.kind === 'message' && onPhone.item.message.body, 'please read');
     phone.send({ type: 'ack', seq: onPhone.seq });
     tablet.send({ type: 'ack', seq: onTablet.seq });
-    await settle(phone); // the acks are in flight; give the relay a moment before alice returns
+    // Both acks committed (so both had their chance to make a receipt) before alice returns.
+    await until('both acks to be committed', () => peek((store) => store.deviceAcked('gina', 'phone') === onPhone.seq && store.deviceAcked('gina', 'tablet') === onTablet.seq));
 
     const back = await login(relay, 'alice', token('alice'), 'receipts', 0);
-    await settle(back);
+    await backlogReceived(back, 'alice', 'receipts');
     const receipts = back.frames.filter((f) => f.type === 'deliver' && f.item.kind === 'receipt' && f.item.id === 'id-rc-1');
     assert.equal(receipts.length, 1, 'exactly one receipt although two devices acked');
     const receipt = receipts[0];
@@ -191,9 +196,9 @@ describe('relay protocol', () => {
     const bobA = await login(relay, 'bob', token('bob'), 'dev-a', 0);
     const bobB = await login(relay, 'bob', token('bob'), 'dev-b', 0);
     const alice = await login(relay, 'alice', token('alice'), 'two-dev');
-    // Earlier tests left a backlog for bob; set it aside and count only the new ones.
-    await settle(bobA);
-    await settle(bobB);
+    // Earlier tests may have left a backlog for bob; set it aside and count only the new ones.
+    await backlogReceived(bobA, 'bob', 'dev-a');
+    await backlogReceived(bobB, 'bob', 'dev-b');
     bobA.frames.length = 0;
     bobB.frames.length = 0;
     for (let i = 0; i < 3; i++) alice.sendMessage('bob', `both ${i}`, `two-${i}`);
@@ -255,7 +260,9 @@ describe('relay rate limit and heartbeat', () => {
   before(async () => {
     aliceToken = await addTestUser(dataDir, 'alice');
     await addTestUser(dataDir, 'bob');
-    relay = await startTestRelay({ dataDir, ratePerSecond: 3, heartbeatMs: 150 });
+    // Silence is counted from a connection's last frame, its hello included, so the heartbeat
+    // must outlast a token check (scrypt), which takes seconds on a loaded machine.
+    relay = await startTestRelay({ dataDir, ratePerSecond: 3, heartbeatMs: 2000 });
   });
   after(async () => {
     await relay.close();
@@ -277,7 +284,7 @@ describe('relay rate limit and heartbeat', () => {
     // Keep talking so the relay keeps us; collect its pings meanwhile.
     const keepAlive = setInterval(() => lively.send({ type: 'ping', t: Date.now() }), 40);
     try {
-      const pings = await lively.take('ping', 3, 10_000);
+      const pings = await lively.take('ping', 3, 30_000);
       assert.equal(pings.length, 3);
       assert.equal(lively.socket.readyState, lively.socket.OPEN, 'a talking peer is not dropped');
     } finally {
@@ -288,22 +295,41 @@ describe('relay rate limit and heartbeat', () => {
   test('the relay drops a connection silent for 3 heartbeats', async () => {
     const silent = await login(relay, 'alice', aliceToken, 'silent');
     // Never send anything: the relay must terminate the socket (no close frame: 1006 here).
-    const closed = await withTimeout(silent.closed, 10_000, 'the relay to drop a silent peer');
+    const closed = await withTimeout(silent.closed, 30_000, 'the relay to drop a silent peer');
     assert.equal(closed.code, 1006);
   });
 
   test('a connection that never says hello is dropped too', async () => {
     const socket = new WebSocket(relay.url);
-    const closed = await withTimeout(new Promise<number>((resolve) => socket.once('close', (code) => resolve(code))), 10_000, 'drop');
+    const closed = await withTimeout(new Promise<number>((resolve) => socket.once('close', (code) => resolve(code))), 30_000, 'drop');
     assert.equal(closed, 1006);
   });
 });
 
-/** Waits until no delivery has arrived for a moment, leaving everything in `client.frames`. */
-async function settle(client: RawRelayClient): Promise<void> {
-  let seen = -1;
-  for (let round = 0; round < 100 && seen !== client.frames.length; round++) {
-    seen = client.frames.length;
-    await new Promise((resolve) => setTimeout(resolve, 150));
+/** Polls `done` until it holds; fails after `ms` instead of hanging. */
+async function until(what: string, done: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** Reads the relay's store through a connection of its own, as `relay` CLI verbs do. */
+function peek<T>(read: (store: RelayStore) => T): T {
+  const store = RelayStore.open(dataDirOf.current!);
+  try {
+    return read(store);
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * Waits until `client` (`user` on `device`, just logged in) has received every delivery stored
+ * for it so far, leaving them in `client.frames`: its backlog ends at the last stored seq.
+ */
+async function backlogReceived(client: RawRelayClient, user: string, device: string): Promise<void> {
+  const last = peek((store) => store.deliveriesAfter(user, store.deviceAcked(user, device) ?? 0, 1_000_000).at(-1)?.seq ?? 0);
+  await until(`${user}'s backlog up to seq ${last}`, () => last === 0 || client.frames.some((f) => f.type === 'deliver' && f.seq >= last));
 }

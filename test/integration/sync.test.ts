@@ -12,6 +12,7 @@ import { SocketClient } from '../../server/cli/socket-client';
 import { homePaths } from '../../server/paths';
 import { CLI, kill9, run, runOk, startCore, tempHome } from '../support/cli';
 import { killAllRelays, TestRelay } from '../support/relay';
+import { reapWithThisProcess } from '../support/reap';
 
 // ---- process bookkeeping ------------------------------------------------------------------
 
@@ -217,7 +218,7 @@ async function socketLane(home: string, lane: string, count: number, options: { 
 
 /** Starts `switchboard <args>` as a long-running child we own; collects stdout and stderr. */
 function spawnCli(home: string, args: string[]): { child: ChildProcess; stdout: () => string; stderr: () => string; exit: Promise<number | null> } {
-  const child = track(spawn(process.execPath, [CLI, ...args], { env: { ...process.env, SWITCHBOARD_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(reapWithThisProcess(spawn(process.execPath, [CLI, ...args], { env: { ...process.env, SWITCHBOARD_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] })));
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { homePaths } from '../../server/paths';
 import { socketAnswers } from '../../server/socket-probe';
+import { reapWithThisProcess } from './reap';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const CLI = join(ROOT, 'dist', 'cli.js');
@@ -24,10 +25,10 @@ export function tempHome(prefix = 'sb-'): { home: string; cleanup: () => void } 
 /** Runs `switchboard <args>` against `home`, bounded by `timeoutMs`. */
 export function run(home: string, args: string[], options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = reapWithThisProcess(spawn(process.execPath, [CLI, ...args], {
       env: { ...process.env, SWITCHBOARD_HOME: home, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    }));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -35,7 +36,7 @@ export function run(home: string, args: string[], options: { input?: string; tim
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`switchboard ${args.join(' ')} timed out; stderr: ${stderr}`));
-    }, options.timeoutMs ?? 30_000);
+    }, options.timeoutMs ?? 120_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -53,7 +54,7 @@ export async function runOk(home: string, args: string[], expectedCode = 0): Pro
 
 /** Starts a core in the foreground of a child process we own, and waits until it answers. */
 export async function startCore(home: string, extraArgs: string[] = []): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [DAEMON, '--home', home, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = reapWithThisProcess(spawn(process.execPath, [DAEMON, '--home', home, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] }));
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const deadline = Date.now() + 20_000;

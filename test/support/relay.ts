@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runOk } from './cli';
+import { reapWithThisProcess } from './reap';
 
 export const RELAY = join(ROOT, 'dist', 'relay.js');
 
@@ -21,7 +22,7 @@ export interface RelayRun {
 /** Runs `node dist/relay.js <args>` to completion, bounded by `timeoutMs`. */
 export function runRelay(args: string[], timeoutMs = 20_000): Promise<RelayRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RELAY, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = reapWithThisProcess(spawn(process.execPath, [RELAY, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -87,7 +88,7 @@ export class TestRelay {
 
   private spawnOnce(args: string[], timeoutMs: number): Promise<RelayProcess> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = reapWithThisProcess(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
       liveChildren.add(child);
       let stdout = '';
       let stderr = '';

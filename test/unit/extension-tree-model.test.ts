@@ -1,204 +1,295 @@
+/**
+ * The extension's tree models against a real core: Core.start in this process on a temp home
+ * (its own SQLite store, its own socket), asked over that socket by the same JSON-RPC the
+ * extension uses. Messages a peer sent are stored the way the sync engine stores a delivery,
+ * so paging, counts and events are the core's own, not a stand-in's.
+ */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Conversation, Message, Method, OutboxItem, ParamsOf, ResultOf } from '../../protocol/rpc';
+import { PROTOCOL_VERSION, type Message, type MessageEvent, type Method, type OutboxEvent, type OutboxItem, type ParamsOf, type ResultOf } from '../../protocol/rpc';
 import { InboxModel, type ConversationNode } from '../../extension/inboxModel';
 import { OutboxModel } from '../../extension/outboxModel';
 import type { Rpc } from '../../extension/rpcClient';
+import { SocketClient } from '../../server/cli/socket-client';
+import { Core } from '../../server/core';
+import { newId } from '../../server/ids';
+import { silentLogger } from '../../server/log';
+import { homePaths } from '../../server/paths';
+import { tempHome } from '../support/cli';
 
-let seq = 0;
-function msg(p: Partial<Message> & { conversation: string }): Message {
-  seq++;
-  const id = p.id ?? `m${String(seq).padStart(4, '0')}`;
-  return {
-    id,
-    client_message_id: `c-${id}`,
-    server_id: null,
-    direction: 'in',
-    from: p.conversation,
-    to: 'me',
-    body: `body ${id}`,
-    reply_to: null,
-    request_id: null,
-    created_at: new Date(Date.parse('2026-11-24T00:00:00Z') + seq * 1000).toISOString(),
-    state: 'received',
-    read: false,
-    ...p,
-  };
+interface Live {
+  core: Core;
+  rpc: Rpc;
+  /** Every event notification this client received, in order. */
+  events: { method: string; params: MessageEvent | OutboxEvent }[];
 }
 
-/** A fake core holding messages; answers the few methods the models use. */
-class FakeCore implements Rpc {
-  messages: Message[] = [];
-  outbox: OutboxItem[] = [];
-  calls: { method: string; params: unknown }[] = [];
-  async request<M extends Method>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
-    this.calls.push({ method, params });
-    if (method === 'conversation/list') {
-      const peers = new Map<string, Conversation>();
-      for (const m of this.messages) {
-        const c = peers.get(m.conversation) ?? { peer: m.conversation, unread: 0, total: 0, last: null };
-        c.total++;
-        if (m.direction === 'in' && !m.read) c.unread++;
-        if (!c.last || c.last.created_at < m.created_at) c.last = m;
-        peers.set(m.conversation, c);
-      }
-      return { conversations: [...peers.values()] } as ResultOf<M>;
-    }
-    if (method === 'conversation/messages') {
-      const p = params as ParamsOf<'conversation/messages'>;
-      let list = this.messages.filter((m) => m.conversation === p.peer).sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
-      if (p.before) {
-        const b = this.messages.find((m) => m.id === p.before)!;
-        list = list.filter((m) => m.created_at < b.created_at);
-      }
-      const limit = p.limit ?? 50;
-      return { messages: list.slice(0, limit).reverse(), has_more: list.length > limit } as ResultOf<M>;
-    }
-    if (method === 'outbox/list') {
-      const p = params as ParamsOf<'outbox/list'>;
-      return { items: this.outbox.filter((i) => !p.state || i.state === p.state) } as ResultOf<M>;
-    }
-    throw new Error(`unexpected ${method}`);
+/** Runs `body` with a real core and one subscribed client; both closed, the home removed, whatever happens. */
+async function withCore(body: (live: Live) => Promise<void>): Promise<void> {
+  const home = tempHome('sb-tree-');
+  let core: Core | undefined;
+  let client: SocketClient | undefined;
+  try {
+    core = await Core.start(homePaths(home.home), { serve: true, sync: false, log: silentLogger });
+    const c = await SocketClient.connect(homePaths(home.home).socket);
+    client = c;
+    const events: Live['events'] = [];
+    c.onNotification((method, params) => events.push({ method, params: params as MessageEvent | OutboxEvent }));
+    await c.call('initialize', { client: { name: 'tree-model-test', version: '1' }, protocol: PROTOCOL_VERSION });
+    await c.call('events/subscribe', {});
+    const rpc: Rpc = { request: <M extends Method>(method: M, params: ParamsOf<M>) => c.call(method, params) as Promise<ResultOf<M>> };
+    await body({ core, rpc, events });
+  } finally {
+    client?.close();
+    await core?.stop();
+    home.cleanup();
   }
 }
 
-const tick = () => new Promise((r) => setTimeout(r, 5));
+let clock = Date.parse('2026-11-24T00:00:00Z');
 
-describe('InboxModel', () => {
+/** Stores messages from `from` as the sync engine stores a delivery (message, peer, event), in one write. */
+async function deliver(core: Core, from: string, count: number, options: { read?: boolean } = {}): Promise<Message[]> {
+  const repo = core.service.repo;
+  const ids = await core.service.writes.run(() => {
+    const now = new Date().toISOString();
+    const stored: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const id = newId();
+      clock += 1000;
+      repo.insertMessage({ id, client_message_id: `c-${id}`, server_id: newId(), conversation: from, direction: 'in', from, to: 'me', body: `from ${from} ${i}`, reply_to: null, request_id: null, created_at: new Date(clock).toISOString(), state: 'received', read: options.read ?? false });
+      repo.touchPeer(from, now);
+      repo.addEvent('message/received', id, now);
+      stored.push(id);
+    }
+    return stored;
+  });
+  return ids.map((id) => repo.message(id)!);
+}
+
+/** Polls until `done()`; fails after `ms` instead of hanging. */
+async function until(what: string, done: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Resolves on the model's next root change (a refresh from the core ends with one); bounded. */
+function nextRootChange(model: InboxModel, ms = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('timed out waiting for the model to refresh')), ms);
+    const sub = model.onDidChange((node) => {
+      if (node !== undefined) return;
+      clearTimeout(timer);
+      sub.dispose();
+      resolve();
+    });
+  });
+}
+
+describe('InboxModel against a real core', () => {
   it('lists conversations newest first with unread counts', async () => {
-    const core = new FakeCore();
-    core.messages.push(msg({ conversation: 'bob' }), msg({ conversation: 'carol' }), msg({ conversation: 'bob', read: true }));
-    const model = new InboxModel(() => core, 50, 1);
-    await model.refresh();
-    assert.deepEqual(
-      model.conversations().map((c) => [c.peer, c.unread, c.total]),
-      [
-        ['bob', 1, 2],
-        ['carol', 1, 1],
-      ],
-    );
-    assert.equal(model.totalUnread, 2);
-    model.dispose();
+    await withCore(async ({ core, rpc }) => {
+      await deliver(core, 'bob', 1);
+      await deliver(core, 'carol', 1);
+      await deliver(core, 'bob', 1, { read: true });
+      const model = new InboxModel(() => rpc, 50, 1);
+      try {
+        await model.refresh();
+        assert.deepEqual(
+          model.conversations().map((c) => [c.peer, c.unread, c.total]),
+          [
+            ['bob', 1, 2],
+            ['carol', 1, 1],
+          ],
+        );
+        assert.equal(model.totalUnread, 2);
+      } finally {
+        model.dispose();
+      }
+    });
   });
 
   it('pages large conversations with `before`, newest first, keeping node identity', async () => {
-    const core = new FakeCore();
-    for (let i = 0; i < 120; i++) core.messages.push(msg({ conversation: 'bob' }));
-    const model = new InboxModel(() => core, 50, 1);
-    await model.refresh();
-    const bob = model.conversation('bob')!;
-    assert.equal(model.children(bob), undefined, 'not loaded until expanded');
-    await model.ensureMessages('bob');
-    let kids = model.children(bob)!;
-    assert.equal(kids.length, 51);
-    assert.equal(kids.at(-1)!.kind, 'loadMore');
-    const first = kids[0]!;
-    assert.equal(first.kind === 'message' && first.message.id, core.messages.at(-1)!.id, 'newest first');
-    await model.loadOlder('bob');
-    const beforeParam = (core.calls.at(-1)!.params as { before?: string }).before;
-    assert.ok(beforeParam, 'second page asks for messages before the oldest loaded');
-    await model.loadOlder('bob');
-    kids = model.children(bob)!;
-    assert.equal(kids.length, 120, 'all loaded, no load-more node');
-    assert.equal(kids[0], first, 'node objects are stable');
-    const ids = kids.map((k) => (k.kind === 'message' ? k.message.created_at : ''));
-    assert.deepEqual(ids, [...ids].sort().reverse());
-    model.dispose();
+    await withCore(async ({ core, rpc }) => {
+      const sent = await deliver(core, 'bob', 120);
+      const model = new InboxModel(() => rpc, 50, 1);
+      try {
+        await model.refresh();
+        const bob = model.conversation('bob')!;
+        assert.equal(model.children(bob), undefined, 'not loaded until expanded');
+        await model.ensureMessages('bob');
+        let kids = model.children(bob)!;
+        assert.equal(kids.length, 51);
+        assert.equal(kids.at(-1)!.kind, 'loadMore');
+        const first = kids[0]!;
+        assert.equal(first.kind === 'message' && first.message.id, sent.at(-1)!.id, 'newest first');
+        await model.loadOlder('bob');
+        assert.equal(model.children(bob)!.length, 101);
+        await model.loadOlder('bob');
+        kids = model.children(bob)!;
+        assert.equal(kids.length, 120, 'all loaded, no load-more node');
+        assert.equal(model.hasMore('bob'), false);
+        assert.equal(kids[0], first, 'node objects are stable');
+        assert.deepEqual(
+          kids.map((k) => (k.kind === 'message' ? k.message.id : '')),
+          [...sent].reverse().map((m) => m.id),
+          'every message once, newest first, none skipped at a page boundary',
+        );
+      } finally {
+        model.dispose();
+      }
+    });
   });
 
-  it('applies live events without a refetch, then reconciles counts', async () => {
-    const core = new FakeCore();
-    core.messages.push(msg({ conversation: 'bob' }));
-    const model = new InboxModel(() => core, 50, 1);
-    await model.refresh();
-    await model.ensureMessages('bob');
-    const changes: (ConversationNode | undefined)[] = [];
-    model.onDidChange((n) => changes.push(n));
+  it("applies the core's live events without a refetch, then reconciles counts with it", async () => {
+    await withCore(async ({ core, rpc, events }) => {
+      await deliver(core, 'bob', 1);
+      const model = new InboxModel(() => rpc, 50, 1);
+      try {
+        await model.refresh();
+        await model.ensureMessages('bob');
+        const changes: (ConversationNode | undefined)[] = [];
+        model.onDidChange((n) => changes.push(n));
+        const applyEvents = (from: number) => {
+          for (const e of events.slice(from)) {
+            const m = (e.params as MessageEvent).message;
+            if (e.method === 'message/received' && m) model.applyMessage(m, 'received');
+            if (e.method === 'message/updated' && m) model.applyMessage(m, 'updated');
+          }
+          return events.length;
+        };
+        let seen = events.length;
 
-    const m2 = msg({ conversation: 'bob' });
-    core.messages.push(m2);
-    model.applyMessage(m2, 'received');
-    assert.equal(model.conversation('bob')!.unread, 2);
-    assert.equal(model.loadedMessages('bob')![0]!.id, m2.id);
-    assert.equal(model.conversation('bob')!.last!.id, m2.id);
-    assert.ok(changes.includes(model.conversation('bob')));
+        const [m2] = await deliver(core, 'bob', 1);
+        await until('the core to announce it', () => events.some((e) => e.method === 'message/received' && (e.params as MessageEvent).message?.id === m2!.id));
+        seen = applyEvents(seen);
+        assert.equal(model.conversation('bob')!.unread, 2);
+        assert.equal(model.loadedMessages('bob')![0]!.id, m2!.id);
+        assert.equal(model.conversation('bob')!.last!.id, m2!.id);
+        assert.ok(changes.includes(model.conversation('bob')));
 
-    const dave = msg({ conversation: 'dave' });
-    core.messages.push(dave);
-    model.applyMessage(dave, 'received');
-    assert.equal(model.conversations()[0]!.peer, 'dave', 'new conversation on top');
-    assert.ok(changes.includes(undefined), 'root refreshed for a new conversation');
+        const [dave] = await deliver(core, 'dave', 1);
+        await until('the core to announce dave', () => events.some((e) => (e.params as MessageEvent).message?.id === dave!.id));
+        seen = applyEvents(seen);
+        // Registered after the events' own (synchronous) root changes: what comes next is the refresh.
+        const settled = nextRootChange(model);
+        assert.equal(model.conversations()[0]!.peer, 'dave', 'new conversation on top');
+        assert.ok(changes.includes(undefined), 'root refreshed for a new conversation');
+        // The refresh those events scheduled lands before the next step, as it would in a
+        // window: a refresh landing between a read and its event would count the read twice
+        // until the next refresh.
+        await settled;
 
-    // read elsewhere (CLI): message/updated flips read
-    const read = { ...m2, read: true };
-    core.messages = core.messages.map((m) => (m.id === m2.id ? read : m));
-    model.applyMessage(read, 'updated');
-    assert.equal(model.conversation('bob')!.unread, 1);
-    await tick();
-    assert.equal(model.conversation('bob')!.unread, 1, 'reconciled with the core');
-    assert.equal(model.totalUnread, 2);
-    model.dispose();
+        // Read elsewhere (the CLI): the core's message/updated flips read.
+        const refreshed = nextRootChange(model);
+        await core.service.markRead({ ids: [m2!.id] });
+        await until('the core to announce the read', () => events.some((e) => e.method === 'message/updated' && (e.params as MessageEvent).message?.id === m2!.id));
+        seen = applyEvents(seen);
+        assert.equal(model.conversation('bob')!.unread, 1);
+        await refreshed;
+        assert.equal(model.conversation('bob')!.unread, 1, 'reconciled with the core');
+        assert.equal(model.totalUnread, 2);
+      } finally {
+        model.dispose();
+      }
+    });
   });
 
   it('marks read locally (message, conversation, all)', async () => {
-    const core = new FakeCore();
-    core.messages.push(msg({ conversation: 'bob' }), msg({ conversation: 'bob' }), msg({ conversation: 'carol' }));
-    const model = new InboxModel(() => core, 50, 1000);
-    await model.refresh();
-    await model.ensureMessages('bob');
-    const id = model.loadedMessages('bob')![0]!.id;
-    model.markReadLocally({ ids: [id] });
-    assert.equal(model.conversation('bob')!.unread, 1);
-    model.markReadLocally({ peer: 'bob' });
-    assert.equal(model.conversation('bob')!.unread, 0);
-    assert.ok(model.loadedMessages('bob')!.every((m) => m.read));
-    model.markReadLocally({ all: true });
-    assert.equal(model.totalUnread, 0);
-    model.dispose();
+    await withCore(async ({ core, rpc }) => {
+      await deliver(core, 'bob', 2);
+      await deliver(core, 'carol', 1);
+      const model = new InboxModel(() => rpc, 50, 1000);
+      try {
+        await model.refresh();
+        await model.ensureMessages('bob');
+        const id = model.loadedMessages('bob')![0]!.id;
+        model.markReadLocally({ ids: [id] });
+        assert.equal(model.conversation('bob')!.unread, 1);
+        model.markReadLocally({ peer: 'bob' });
+        assert.equal(model.conversation('bob')!.unread, 0);
+        assert.ok(model.loadedMessages('bob')!.every((m) => m.read));
+        model.markReadLocally({ all: true });
+        assert.equal(model.totalUnread, 0);
+      } finally {
+        model.dispose();
+      }
+    });
   });
 
   it('does nothing without a connection', async () => {
     const model = new InboxModel(() => undefined);
-    await model.refresh();
-    assert.equal(model.isLoaded, false);
-    assert.deepEqual(model.conversations(), []);
-    model.dispose();
+    try {
+      await model.refresh();
+      assert.equal(model.isLoaded, false);
+      assert.deepEqual(model.conversations(), []);
+    } finally {
+      model.dispose();
+    }
   });
 });
 
-function item(p: Partial<OutboxItem> & { id: string }): OutboxItem {
-  return { client_message_id: `c-${p.id}`, to: 'bob', body: 'hi', state: 'pending', attempts: 0, last_error: null, created_at: '2026-11-24T00:00:00Z', updated_at: '2026-11-24T00:00:00Z', ...p };
-}
+describe('OutboxModel against a real core', () => {
+  it('groups queued and failed, drops done and aborted, and ignores a stale event', async () => {
+    await withCore(async ({ core, rpc }) => {
+      const send = async (body: string) => (await core.service.send({ to: 'bob', body })).id;
+      const [a, b, c, d] = [await send('a'), await send('b'), await send('c'), await send('d')];
+      const at = new Date().toISOString();
+      await core.service.writes.run(() => {
+        core.service.repo.markInflight(b, at);
+        core.service.repo.recordOutboxFailure(c, 'dead', 'rejected by the relay: unknown recipient "bob"', at);
+        core.service.repo.markInflight(d, at);
+        core.service.repo.recordOutboxVerdict(d, 'sent', newId(), at);
+      });
+      const model = new OutboxModel(() => rpc);
+      try {
+        await model.refresh();
+        assert.deepEqual(model.counts(), { queued: 2, failed: 1 });
+        assert.deepEqual(model.roots().map((r) => r.group), ['queued', 'failed']);
+        assert.deepEqual(model.children('queued').map((n) => n.item.id).sort(), [a, b].sort());
 
-describe('OutboxModel', () => {
-  it('groups queued and failed, drops done and aborted', async () => {
-    const core = new FakeCore();
-    core.outbox.push(item({ id: 'a' }), item({ id: 'b', state: 'inflight' }), item({ id: 'c', state: 'dead', last_error: 'unknown user' }), item({ id: 'd', state: 'done' }));
-    const model = new OutboxModel(() => core);
-    await model.refresh();
-    assert.deepEqual(model.counts(), { queued: 2, failed: 1 });
-    assert.deepEqual(model.roots().map((r) => r.group), ['queued', 'failed']);
-    assert.deepEqual(model.children('queued').map((n) => n.item.id), ['a', 'b']);
-
-    model.apply(item({ id: 'a', state: 'done', updated_at: '2026-11-24T00:00:01Z' }));
-    assert.deepEqual(model.counts(), { queued: 1, failed: 1 });
-    model.apply(item({ id: 'c', state: 'aborted', updated_at: '2026-11-24T00:00:01Z' }));
-    assert.deepEqual(model.roots().map((r) => r.group), ['queued']);
-    // stale event is ignored
-    model.apply(item({ id: 'b', state: 'dead', updated_at: '2026-11-23T00:00:00Z' }));
-    assert.equal(model.get('b')!.state, 'inflight');
-    model.dispose();
+        const later = (item: OutboxItem): OutboxItem => ({ ...item, updated_at: new Date(Date.parse(item.updated_at) + 1000).toISOString() });
+        model.apply(later({ ...model.get(a)!, state: 'done' }));
+        assert.deepEqual(model.counts(), { queued: 1, failed: 1 });
+        model.apply(await core.service.abort(c).then(later));
+        assert.deepEqual(model.roots().map((r) => r.group), ['queued']);
+        // A stale event (older than what the model holds) is ignored.
+        const current = model.get(b)!;
+        model.apply({ ...current, state: 'dead', updated_at: new Date(Date.parse(current.updated_at) - 1000).toISOString() });
+        assert.equal(model.get(b)!.state, 'inflight');
+      } finally {
+        model.dispose();
+      }
+    });
   });
 
   it('lists expired items with the failed ones, loaded and live', async () => {
-    const core = new FakeCore();
-    core.outbox.push(item({ id: 'e', state: 'expired', last_error: 'expired: the relay held it for its whole retention' }), item({ id: 'f' }));
-    const model = new OutboxModel(() => core);
-    await model.refresh();
-    assert.deepEqual(model.children('failed').map((n) => n.item.id), ['e'], 'refresh asks for expired items too');
-    model.apply(item({ id: 'f', state: 'done', updated_at: '2026-11-24T00:00:01Z' }));
-    model.apply(item({ id: 'f', state: 'expired', updated_at: '2026-11-24T00:00:02Z' }));
-    assert.deepEqual(model.counts(), { queued: 0, failed: 2 });
-    model.dispose();
+    await withCore(async ({ core, rpc }) => {
+      const send = async (body: string) => (await core.service.send({ to: 'bob', body })).id;
+      const [e, f] = [await send('e'), await send('f')];
+      const serverId = newId();
+      await core.service.writes.run(() => {
+        const at = new Date().toISOString();
+        core.service.repo.markInflight(e, at);
+        core.service.repo.recordOutboxVerdict(e, 'sent', serverId, at);
+        core.service.repo.setMessageState(e, 'sent', serverId);
+        assert.ok(core.service.repo.markOutboxExpired(e, serverId, 'expired: the relay held it for its whole retention', at));
+      });
+      const model = new OutboxModel(() => rpc);
+      try {
+        await model.refresh();
+        assert.deepEqual(model.children('failed').map((n) => n.item.id), [e], 'refresh asks for expired items too');
+        const later = (item: OutboxItem, ms: number): OutboxItem => ({ ...item, updated_at: new Date(Date.parse(item.updated_at) + ms).toISOString() });
+        model.apply(later({ ...model.get(f)!, state: 'done' }, 1000));
+        assert.deepEqual(model.counts(), { queued: 0, failed: 1 });
+        model.apply(later({ ...model.get(e)!, id: f, client_message_id: 'f', state: 'expired' }, 2000));
+        assert.deepEqual(model.counts(), { queued: 0, failed: 2 });
+      } finally {
+        model.dispose();
+      }
+    });
   });
 });

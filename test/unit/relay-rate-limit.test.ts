@@ -25,3 +25,25 @@ test('parseRate accepts N and N/s only', () => {
   assert.equal(parseRate('fast'), undefined);
   assert.equal(parseRate('5/m'), undefined);
 });
+
+test('parseRate trims, and takes fractions of any precision, but nothing around the number', () => {
+  assert.equal(parseRate(' 50/s '), 50);
+  assert.equal(parseRate('0.25'), 0.25);
+  assert.equal(parseRate('x50'), undefined);
+  assert.equal(parseRate('50/sec'), undefined);
+  assert.equal(parseRate(''), undefined);
+});
+
+test('sweep forgets only buckets that have refilled: a user it forgot would get a fresh burst', () => {
+  let now = 0;
+  const limiter = new RateLimiter(2, () => now);
+  assert.deepEqual([limiter.tryTake('alice'), limiter.tryTake('alice')], [true, true]);
+  limiter.sweep();
+  assert.equal(limiter.tryTake('alice'), false, 'an empty bucket survives a sweep');
+  now += 400; // 0.8 of a token
+  limiter.sweep();
+  assert.equal(limiter.tryTake('alice'), false, 'a bucket still refilling survives a sweep');
+  now += 600; // two tokens since the last take: full
+  limiter.sweep();
+  assert.deepEqual([limiter.tryTake('alice'), limiter.tryTake('alice'), limiter.tryTake('alice')], [true, true, false], 'a full bucket, forgotten or not, allows a burst of two');
+});

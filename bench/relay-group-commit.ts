@@ -1,15 +1,15 @@
 /**
- * Measures durable sends per second with and without group commit, in one run, so the two
- * figures share a machine and a disk. Run: node --import tsx relay/tools/measure-group-commit.ts
+ * The relay's durable sends per second with and without group commit, measured in one run so
+ * the two figures share a machine and a disk: phase `relay` of `npm run bench`.
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { addTestUser, makeTempDir, RawRelayClient, startTestRelay } from '../testing/harness';
+import { addTestUser, makeTempDir, RawRelayClient, startTestRelay } from '../relay/testing/harness';
 
 const SENDERS = 4;
 const MESSAGES_PER_SENDER = 2000;
 
-async function measure(groupCommit: boolean): Promise<number> {
+export async function relaySendsPerSecond(groupCommit: boolean): Promise<number> {
   const dir = makeTempDir('relay-measure-');
   try {
     const dataDir = join(dir.path, 'data');
@@ -32,12 +32,3 @@ async function measure(groupCommit: boolean): Promise<number> {
     dir.remove();
   }
 }
-
-async function main(): Promise<void> {
-  const single = await measure(false);
-  const grouped = await measure(true);
-  console.log(`one transaction per send: ${single.toFixed(0)} sends/s`);
-  console.log(`group commit:             ${grouped.toFixed(0)} sends/s (${(grouped / single).toFixed(1)}x)`);
-}
-
-void main();

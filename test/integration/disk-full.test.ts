@@ -20,17 +20,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { PROTOCOL_VERSION, type CoreStatus, type SendResult } from '../../protocol/rpc';
+import { type CoreStatus, type SendResult } from '../../protocol/rpc';
 import { RELAY_DB_FILE } from '../../relay/data-dir';
 import type { RelayServer } from '../../relay/server';
 import { addTestUser, RawRelayClient, startTestRelay } from '../../relay/testing/harness';
-import { SocketClient } from '../../server/cli/socket-client';
 import { Core } from '../../server/core';
 import { createLogger } from '../../server/log';
 import { homePaths } from '../../server/paths';
 import { socketAnswers } from '../../server/socket-probe';
 import { DAEMON, kill9, run, runOk, startCore, tempHome } from '../support/cli';
 import { killAllRelays, TestRelay } from '../support/relay';
+import { sleep, waitFor, withClient } from '../support/wait';
 
 const MESSAGES = 200;
 const NO_CAP = 1073741823;
@@ -50,40 +50,13 @@ after(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
-    await sleep(everyMs);
-  }
-}
-
-async function withClient<T>(home: string, body: (c: SocketClient) => Promise<T>): Promise<T> {
-  const c = await SocketClient.connect(homePaths(home).socket);
-  try {
-    await c.call('initialize', { client: { name: 'disk-full-test', version: '1' }, protocol: PROTOCOL_VERSION });
-    return await body(c);
-  } finally {
-    c.close();
-  }
-}
-
-const coreStatus = (home: string) => withClient(home, (c) => c.call('status/get', {}) as Promise<CoreStatus>);
+const coreStatus = (home: string) => withClient(home, 'disk-full-test', (c) => c.call('status/get', {}) as Promise<CoreStatus>);
 
 const waitOnline = (home: string) => waitFor(`${home} to be online`, async () => ((await coreStatus(home)).sync.state === 'online' ? true : undefined));
 
 /** Sends `count` messages to bob over one connection, one after another. */
 async function sendLane(home: string, lane: string, count: number): Promise<string[]> {
-  return withClient(home, async (c) => {
+  return withClient(home, 'disk-full-test', async (c) => {
     const bodies: string[] = [];
     for (let i = 0; i < count; i++) {
       const body = `lane=${lane} seq=${i}`;

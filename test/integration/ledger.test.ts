@@ -9,13 +9,13 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { ErrorCodes, PROTOCOL_VERSION, type ConversationMessagesResult, type CoreStatus, type Message, type OutboxListResult, type SendResult } from '../../protocol/rpc';
+import { ErrorCodes, type ConversationMessagesResult, type CoreStatus, type Message, type OutboxListResult, type SendResult } from '../../protocol/rpc';
 import type { DeliverFrame, VerdictFrame } from '../../protocol/relay';
 import { RawRelayClient } from '../../relay/testing/harness';
-import { SocketClient } from '../../server/cli/socket-client';
 import { homePaths } from '../../server/paths';
 import { kill9, run, startCore, tempHome } from '../support/cli';
 import { killAllRelays, TestRelay } from '../support/relay';
+import { sleep, waitFor, withClient } from '../support/wait';
 
 const children = new Set<ChildProcess>();
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -28,34 +28,7 @@ after(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
-    await sleep(everyMs);
-  }
-}
-
-async function withClient<T>(home: string, body: (c: SocketClient) => Promise<T>): Promise<T> {
-  const c = await SocketClient.connect(homePaths(home).socket);
-  try {
-    await c.call('initialize', { client: { name: 'ledger-test', version: '1' }, protocol: PROTOCOL_VERSION });
-    return await body(c);
-  } finally {
-    c.close();
-  }
-}
-
-const call = <T>(home: string, method: string, params: unknown) => withClient(home, (c) => c.call(method, params) as Promise<T>);
+const call = <T>(home: string, method: string, params: unknown) => withClient(home, 'ledger-test', (c) => c.call(method, params) as Promise<T>);
 const coreStatus = (home: string) => call<CoreStatus>(home, 'status/get', {});
 const getMessage = (home: string, id: string) => call<Message>(home, 'message/get', { id });
 const send = (home: string, to: string, text: string, waitMs = 10_000) => call<SendResult>(home, 'message/send', { to, body: text, wait_ms: waitMs });
@@ -314,7 +287,7 @@ describe('quotas and retention (defect 7)', () => {
     children.add(core);
     try {
       for (const text of ['makes an event', 'and another']) assert.equal((await call<SendResult>(home, 'message/send', { to: 'bob', body: text })).status, 'queued');
-      const newest = await withClient(home, async (c) => ((await c.call('events/subscribe', { since: 0 })) as { cursor: number }).cursor);
+      const newest = await withClient(home, 'ledger-test', async (c) => ((await c.call('events/subscribe', { since: 0 })) as { cursor: number }).cursor);
       assert.ok(newest >= 2);
       const stale = await waitFor('the events to be pruned', async () => {
         try {
@@ -335,7 +308,7 @@ describe('quotas and retention (defect 7)', () => {
       } finally {
         db.close();
       }
-      assert.equal(await withClient(home, async (c) => ((await c.call('events/subscribe', {})) as { cursor: number }).cursor), stale.data?.pruned_through);
+      assert.equal(await withClient(home, 'ledger-test', async (c) => ((await c.call('events/subscribe', {})) as { cursor: number }).cursor), stale.data?.pruned_through);
       // A cursor at the pruned edge misses nothing and is fine; so is 0 (whatever is kept).
       await call(home, 'events/subscribe', { since: stale.data?.pruned_through });
       await call(home, 'events/subscribe', { since: 0 });

@@ -302,7 +302,8 @@ describe('relay rate limit and heartbeat', () => {
   test('a connection that never says hello is dropped too', async () => {
     const socket = new WebSocket(relay.url);
     const closed = await withTimeout(new Promise<number>((resolve) => socket.once('close', (code) => resolve(code))), 30_000, 'drop');
-    assert.equal(closed, 1006);
+    // Whichever comes first: the hello deadline (1008, a close frame) or the silence check (1006).
+    assert.ok(closed === RelayCloseCodes.Policy || closed === 1006, `closed with ${closed}`);
   });
 });
 

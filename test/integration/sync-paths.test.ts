@@ -23,6 +23,7 @@ import { homePaths } from '../../server/paths';
 import { MAX_ATTEMPTS } from '../../server/sync/engine';
 import { RelayLink } from '../../server/sync/relay-link';
 import { tempHome } from '../support/cli';
+import { waitFor } from '../support/wait';
 
 // ---- a world of one relay and some cores, torn down whatever happens ---------------------
 
@@ -78,17 +79,6 @@ async function withWorld(users: string[], options: Partial<RelayServerOptions>, 
     await relay?.close();
     for (const cleanup of homes) cleanup();
     dir.remove();
-  }
-}
-
-/** Polls `probe` until it returns something other than undefined; fails after `ms`. */
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

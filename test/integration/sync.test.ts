@@ -13,6 +13,7 @@ import { homePaths } from '../../server/paths';
 import { CLI, kill9, run, runOk, startCore, tempHome } from '../support/cli';
 import { killAllRelays, TestRelay } from '../support/relay';
 import { reapWithThisProcess } from '../support/reap';
+import { sleep, waitFor } from '../support/wait';
 
 // ---- process bookkeeping ------------------------------------------------------------------
 
@@ -30,24 +31,6 @@ after(async () => {
   await killAllRelays();
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `probe` until it returns a value other than undefined; fails with `what` after `timeoutMs`. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
-    await sleep(everyMs);
-  }
-}
 
 // ---- a relay and two cores ----------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import type { Message } from '../../protocol/rpc';
 import { kill9, run, runOk, startCore, tempHome } from '../support/cli';
 import { killAllRelays, TestRelay } from '../support/relay';
+import { waitFor } from '../support/wait';
 
 const cores: ChildProcess[] = [];
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -19,16 +20,6 @@ after(async () => {
   await killAllRelays();
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const tags = (ascii: string) => [...ascii].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
 /** What a terminal or a reader must never get raw. */

@@ -14,7 +14,7 @@ import { SocketClient } from '../../server/cli/socket-client';
 import { tryDelegate } from '../../server/cli/transport';
 import type * as Direct from '../../server/direct';
 import { homePaths } from '../../server/paths';
-import { DAEMON, ROOT, kill9, run, startCore, tempHome } from '../support/cli';
+import { DAEMON, ROOT, kill9, run, runDaemon, startCore, tempHome } from '../support/cli';
 import { runRelay } from '../support/relay';
 import { spawn } from 'node:child_process';
 
@@ -24,23 +24,6 @@ function oneLine(stderr: string): string {
   const lines = stderr.split('\n').filter((l) => l.length > 0);
   assert.equal(lines.length, 1, `one line of error, got: ${stderr}`);
   return lines[0]!;
-}
-
-function runDaemon(home: string): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DAEMON, '--home', home], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the core did not exit; stderr: ${stderr}`));
-    }, 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    });
-  });
 }
 
 async function rpc(home: string): Promise<SocketClient> {

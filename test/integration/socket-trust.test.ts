@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { dial, DialError } from '../../extension/spawn';
 import { homePaths, socketPath } from '../../server/paths';
-import { DAEMON, run } from '../support/cli';
+import { DAEMON, run, runDaemon } from '../support/cli';
 
 const STRANGER_UID = 54321;
 const isRoot = process.getuid?.() === 0;
@@ -128,24 +128,6 @@ function oneLine(stderr: string): string {
   const lines = stderr.split('\n').filter((l) => l.length > 0);
   assert.equal(lines.length, 1, `one line of error, got: ${stderr}`);
   return lines[0]!;
-}
-
-/** Runs the core's own entry point in the foreground, bounded. */
-function runDaemon(home: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DAEMON, '--home', home], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the core did not exit; stderr: ${stderr}`));
-    }, 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    });
-  });
 }
 
 describe('a socket that is not ours alone', { skip: !isRoot && 'needs root to chown to another uid' }, () => {

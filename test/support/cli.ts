@@ -69,6 +69,24 @@ export async function startCore(home: string, extraArgs: string[] = []): Promise
   }
 }
 
+/** Runs the core's own entry point in the foreground until it exits (it must, within 20 s). */
+export function runDaemon(home: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = reapWithThisProcess(spawn(process.execPath, [DAEMON, '--home', home], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] }));
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the core did not exit; stderr: ${stderr}`));
+    }, 20_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
+}
+
 export function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));

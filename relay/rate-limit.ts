@@ -2,6 +2,12 @@
  * Per-user token buckets: a user may burst up to one second's worth of sends, then is held to
  * the steady rate. A limited send is rejected as retryable, never silently dropped or queued.
  */
+/**
+ * Clock readings are fractional milliseconds, so a refill of exactly one token can come out as
+ * 0.9999999999999998: a send that is on time must not be refused for a rounding error.
+ */
+const TOKEN_EPSILON = 1e-9;
+
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; updatedAt: number }>();
 
@@ -20,8 +26,8 @@ export class RateLimiter {
     bucket.tokens = Math.min(capacity, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.perSecond);
     bucket.updatedAt = now;
     this.buckets.set(key, bucket);
-    if (bucket.tokens < 1) return false;
-    bucket.tokens -= 1;
+    if (bucket.tokens < 1 - TOKEN_EPSILON) return false;
+    bucket.tokens = Math.max(0, bucket.tokens - 1);
     return true;
   }
 

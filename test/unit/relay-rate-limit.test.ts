@@ -13,6 +13,18 @@ test('rate limiter allows a burst of one second, then the steady rate, per user'
   assert.equal(limiter.tryTake('alice'), false);
 });
 
+test('a refill of exactly one token is one token, whatever rounding the fractional clock brings', () => {
+  // Readings like these (performance.now() of a real process) make 1608.768713 - 608.768713 come
+  // out as 999.9999999999999, so a full second's refill is 1.9999999999999998 tokens.
+  let now = 608.768713;
+  const limiter = new RateLimiter(2, () => now);
+  assert.deepEqual([limiter.tryTake('alice'), limiter.tryTake('alice'), limiter.tryTake('alice')], [true, true, false]);
+  now += 1000;
+  assert.deepEqual([limiter.tryTake('alice'), limiter.tryTake('alice'), limiter.tryTake('alice')], [true, true, false], 'two tokens a second later');
+  now += 500;
+  assert.deepEqual([limiter.tryTake('alice'), limiter.tryTake('alice')], [true, false], 'one token half a second later');
+});
+
 test('rate 0 disables limiting', () => {
   const limiter = new RateLimiter(0, () => 0);
   for (let i = 0; i < 1000; i++) assert.equal(limiter.tryTake('alice'), true);

@@ -104,6 +104,27 @@ function assertAllSent(senderStore: string, count = MESSAGES): void {
 const relayAcked = (dataDir: string, user: string) =>
   readStore(join(dataDir, RELAY_DB_FILE), (db) => (db.prepare('SELECT acked FROM devices WHERE user = ?').pluck().get(user) as number | undefined) ?? 0);
 
+/** The last lines of a log file, or why there are none. */
+function tail(file: string, count: number): string[] {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-count);
+  } catch (error) {
+    return [`(no log: ${(error as Error).message})`];
+  }
+}
+
+/** What a stalled run needs to be understood: each sender's outbox, bob's count, the logs' tails. */
+function whereMessagesAre(homes: Record<string, string>, relayLog: string[]): string {
+  const lines = [`bob has ${inboundBodies(homePaths(homes.bob!).store).length}`];
+  for (const sender of ['alice', 'carol']) {
+    const paths = homePaths(homes[sender]!);
+    const rows = readStore(paths.store, (db) => db.prepare('SELECT state, attempts, last_error, count(*) AS n FROM outbox GROUP BY state, attempts, last_error').all());
+    lines.push(`${sender}'s outbox: ${JSON.stringify(rows)}`, `${sender}'s log tail:`, ...tail(paths.log, 15));
+  }
+  lines.push("bob's log tail:", ...tail(homePaths(homes.bob!).log, 15), "the relay's log tail:", ...relayLog.slice(-25));
+  return lines.join('\n');
+}
+
 describe('a full disk loses nothing', { concurrency: false }, () => {
   test("bob's store fills up while 200 messages arrive: nothing acked that was not stored, status says so, and after space returns all 200 are there exactly once", async () => {
     const relay = new TestRelay();
@@ -185,8 +206,7 @@ describe('a full disk loses nothing', { concurrency: false }, () => {
     await bobCore.stop();
   });
 
-  // Skipped: in 2 of 4 full-suite runs not every message reached bob within 90 s after space returned; cause not yet found (see the closing note of this stop).
-  test.skip("the relay's store fills up while 200 messages from two senders pass through: sends it could not store are refused as retryable, never accepted; after space returns all 200 arrive exactly once", async () => {
+  test("the relay's store fills up while 200 messages from two senders pass through: sends it could not store are refused as retryable, never accepted; after space returns all 200 arrive exactly once", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sb-relay-full-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const relayLog: string[] = [];
@@ -216,7 +236,11 @@ describe('a full disk loses nothing', { concurrency: false }, () => {
     await sleep(1500);
 
     db.pragma(`max_page_count = ${NO_CAP}`);
-    await waitFor(`all ${MESSAGES} at bob`, () => (inboundBodies(homePaths(homes.bob!).store).length >= MESSAGES ? true : undefined), 90_000, 200);
+    try {
+      await waitFor(`all ${MESSAGES} at bob`, () => (inboundBodies(homePaths(homes.bob!).store).length >= MESSAGES ? true : undefined), 90_000, 200);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${whereMessagesAre(homes, relayLog)}`);
+    }
     for (const sender of ['alice', 'carol']) {
       await waitFor(`${sender} to hear every send accepted`, async () => {
         const s = await coreStatus(homes[sender]!);

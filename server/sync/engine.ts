@@ -54,6 +54,12 @@ export class SyncEngine implements SyncPort {
    * would start a drain that only reads an empty outbox, and blocks claims on insert meanwhile.
    */
   private backlog = true;
+  /**
+   * Counts every setting of `backlog`. A drain clears `backlog` only if none happened after its
+   * claim looked: a verdict written later in the same batch may have put a row back to pending,
+   * and clearing it then would leave that row with no drain to send it.
+   */
+  private backlogMarks = 0;
   private draining = false;
   private drainAgain = false;
   /** The current link is being closed on purpose, to reconnect at once. */
@@ -141,7 +147,7 @@ export class SyncEngine implements SyncPort {
   }
 
   kick(): void {
-    this.backlog = true;
+    this.markBacklog();
     if (this.isOnline()) void this.drain();
   }
 
@@ -249,7 +255,7 @@ export class SyncEngine implements SyncPort {
     if (this.inflightStranded !== undefined) await this.returnInflightOrRemember(this.inflightStranded);
     if (this.link !== link) return;
     this.setState('online');
-    this.backlog = true;
+    this.markBacklog();
     void this.drain();
   }
 
@@ -315,7 +321,9 @@ export class SyncEngine implements SyncPort {
     try {
       while (this.isOnline() && this.link && this.inflight < SEND_WINDOW && Date.now() >= this.pausedUntil) {
         const link = this.link;
+        let marksSeen = 0;
         const claimed = await this.writes.run(() => {
+          marksSeen = this.backlogMarks;
           const now = new Date().toISOString();
           const frames: SendFrame['message'][] = [];
           // Sent once the claim commits, in commit order with messages claimed on insert.
@@ -343,13 +351,13 @@ export class SyncEngine implements SyncPort {
           return frames;
         });
         if (claimed.length === 0) {
-          this.backlog = false;
+          if (this.backlogMarks === marksSeen) this.backlog = false;
           break;
         }
       }
     } catch (error) {
       // The claim was not stored (disk full): the rows are still pending; try again shortly.
-      this.backlog = true;
+      this.markBacklog();
       this.lastError = `could not claim queued sends: ${describe(error)}`;
       this.log.error(`relay: ${this.lastError}`);
       this.scheduleRetry(RETRY_REJECTED_MS);
@@ -431,7 +439,7 @@ export class SyncEngine implements SyncPort {
       verdict = { status, server_id: frame.server_id, reason: null };
     } else if (frame.retryable) {
       if (!this.repo.deferOutbox(frame.id, frame.reason, now)) return undefined;
-      this.backlog = true;
+      this.markBacklog();
       // A full recipient holds back only its own messages; a rate refusal slows everything.
       if (frame.code === REJECTION_CODES.quota) this.hold(frame.id, frame.reason);
       else this.pausedUntil = Date.now() + RETRY_REJECTED_MS;
@@ -504,6 +512,11 @@ export class SyncEngine implements SyncPort {
       this.kick();
     }, earliest - now);
     this.holdTimer.unref();
+  }
+
+  private markBacklog(): void {
+    this.backlog = true;
+    this.backlogMarks++;
   }
 
   private scheduleRetry(delayMs: number): void {

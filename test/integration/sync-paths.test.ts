@@ -20,7 +20,7 @@ import { fingerprint } from '../../server/fingerprint';
 import { newId } from '../../server/ids';
 import { silentLogger } from '../../server/log';
 import { homePaths } from '../../server/paths';
-import { MAX_ATTEMPTS } from '../../server/sync/engine';
+import { MAX_ATTEMPTS, SyncEngine } from '../../server/sync/engine';
 import { RelayLink } from '../../server/sync/relay-link';
 import { tempHome } from '../support/cli';
 import { waitFor } from '../support/wait';
@@ -360,6 +360,31 @@ describe("the relay's rate limit", () => {
       assert.match(JSON.stringify(await verdict('m6')), /resend it first/, 'still held at 4999 ms');
       wall += 2;
       assert.equal((await verdict('m6')).result, 'accepted', 'the hold has expired: m5 was never resent, m6 flows');
+    });
+  });
+});
+
+// ---- a retryable refusal is always sent again --------------------------------------------
+
+describe('a send the relay refused as retryable', () => {
+  test('is sent again even when a drain that found nothing to claim finishes after the refusal put it back to pending', async (t) => {
+    await withWorld(['alice', 'bob'], { ratePerSecond: 1 }, async (w) => {
+      const alice = await w.core('alice');
+      await online(alice);
+      // A drain starts (a new send, a timer) as the verdicts arrive: its claim runs in the same
+      // batch, just before the verdicts are stored, so it finds every row still in flight.
+      type Inbound = { storeInbound(link: RelayLink): Promise<void> };
+      const engine = SyncEngine.prototype as unknown as Inbound;
+      const storeInbound = engine.storeInbound;
+      t.mock.method(engine, 'storeInbound', function (this: SyncEngine, link: RelayLink) {
+        this.kick();
+        return storeInbound.call(this, link);
+      });
+      assert.equal((await alice.service.send({ to: 'bob', body: 'first', wait_ms: 10_000 })).status, 'sent');
+      const refused = await alice.service.send({ to: 'bob', body: 'second', wait_ms: 10_000 });
+      assert.match(refused.reason ?? '', /rate limit exceeded/, JSON.stringify(refused));
+      const row = await untilRow(alice, refused.id, 'done');
+      assert.equal(row.verdict, 'sent');
     });
   });
 });

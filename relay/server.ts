@@ -126,6 +126,12 @@ export class RelayServer {
   ) {
     this.lastDataVersion = store.dataVersion();
     writes.onActionFailed = (error) => settings.log(`an after-commit action failed: ${error instanceof Error ? error.message : String(error)}`);
+    writes.onSpaceChange = (change) =>
+      settings.log(
+        change.full
+          ? `${change.state.error.message}: sends are refused as retryable until space returns`
+          : `space is back at ${change.was.error.path} (full since ${change.was.since}): sends are stored again`,
+      );
     writes.onDurabilityLost = (error) => {
       settings.log(`${error.message}; shutting down`);
       void this.close();

@@ -95,6 +95,10 @@ export class Core {
       core = new Core(paths, lock, db, service, hub, dispatcher, sync, options);
       // A bug in an after-commit action is logged; the batch's callers have their answers.
       writes.onActionFailed = (error) => options.log.error(`store: an after-commit action failed: ${(error as Error)?.stack ?? String(error)}`);
+      writes.onSpaceChange = (change) =>
+        change.full
+          ? options.log.error(`store: ${change.state.error.message}; writes wait for space and nothing stored is lost`)
+          : options.log.info(`store: space is back at ${change.was.error.path} (full since ${change.was.since}); writes resumed`);
       writes.onDurabilityLost = (error) => {
         options.log.error(`store: ${error.message}; stopping the core`);
         void core.stop();

@@ -96,6 +96,11 @@ export class WriteBatcher {
   private readonly totalChanges: () => number;
   /** Set while writes fail for want of space; cleared by the next batch that stores something. */
   private full: DiskFullState | undefined;
+  /**
+   * Called when the store fills up (with the error writes meet) and when space returns (with
+   * undefined and how long it was full), so the owner can say both once, not on every write.
+   */
+  onSpaceChange: (change: { full: true; state: DiskFullState } | { full: false; was: DiskFullState }) => void = () => {};
   /** Called with what an after-commit action threw: the batch's callers are told regardless. */
   onActionFailed: (error: unknown) => void = (error) =>
     queueMicrotask(() => {
@@ -224,8 +229,15 @@ export class WriteBatcher {
 
   /** The store is full (status says so) until a batch stores something without meeting that. */
   private noteSpace(error: unknown, stored: boolean): void {
-    if (error instanceof DiskFullError) this.full ??= { error, since: new Date().toISOString() };
-    else if (stored) this.full = undefined;
+    if (error instanceof DiskFullError) {
+      if (this.full) return;
+      this.full = { error, since: new Date().toISOString() };
+      this.onSpaceChange({ full: true, state: this.full });
+    } else if (stored && this.full) {
+      const was = this.full;
+      this.full = undefined;
+      this.onSpaceChange({ full: false, was });
+    }
   }
 
   /** Set while the store is full; the first write that stores something clears it. */

@@ -194,6 +194,8 @@ describe('a full disk loses nothing', { concurrency: false }, () => {
       return open === 0 ? true : undefined;
     });
     await waitFor('bob to report the store fine again', () => (bobCore.service.storeStatus().state === 'ok' ? true : undefined));
+    assert.ok(bobLog.some((line) => line.includes(`store: disk full at ${bobPaths.store}; writes wait for space`)), 'the core says once that its store is full');
+    assert.ok(bobLog.some((line) => line.includes(`store: space is back at ${bobPaths.store}`)), 'the core says when space is back');
     await waitFor('the relay to have everything acked', () => (relayAcked(relay.dataDir, 'bob') === MESSAGES ? true : undefined));
 
     // A restart resumes from the stored cursor: nothing is delivered twice.
@@ -232,6 +234,7 @@ describe('a full disk loses nothing', { concurrency: false }, () => {
     const sent = lanes.flat();
     await waitFor('the relay to refuse a send for want of space', () => (relayLog.some((line) => /send failed to commit/.test(line)) ? true : undefined));
     assert.ok(relayLog.some((line) => /send failed to commit: disk full at /.test(line)), 'the relay logs where its disk is full');
+    assert.ok(relayLog.some((line) => /relay\.db: sends are refused as retryable until space returns$/.test(line)), 'the relay says once that it is full, and what that means');
     // Retried while full, and refused again: still nothing lost, nothing falsely accepted.
     await sleep(1500);
 
@@ -241,6 +244,7 @@ describe('a full disk loses nothing', { concurrency: false }, () => {
     } catch (error) {
       throw new Error(`${(error as Error).message}\n${whereMessagesAre(homes, relayLog)}`);
     }
+    assert.ok(relayLog.some((line) => /^space is back at .*relay\.db \(full since .*\): sends are stored again$/.test(line)), 'the relay says when space is back');
     for (const sender of ['alice', 'carol']) {
       await waitFor(`${sender} to hear every send accepted`, async () => {
         const s = await coreStatus(homes[sender]!);
@@ -359,7 +363,10 @@ describe('a full disk loses nothing', { concurrency: false }, () => {
     assert.equal(bobCore.exitCode, null);
     // The log resumes once there is space.
     const logged = readFileSync(logPath, 'utf8').split('\n').filter((line) => line.slice(0, 24) > spaceBack);
-    assert.ok(logged.length > 0, 'the core logs again after space returns');
+    assert.ok(
+      logged.some((line) => line.includes(`store: space is back at ${bobPaths.store}`)),
+      `the core logs that space is back once it can; logged since: ${JSON.stringify(logged.slice(0, 5))}`,
+    );
     await kill9(bobCore);
   });
 });

@@ -397,7 +397,9 @@ describe('a refused core', () => {
   });
 
   test("a core refused at a real relay's per-address limit shows why in its status, and gets in once a slot frees", async () => {
-    const relay = new TestRelay({ extraArgs: ['--max-connections-per-address', '1'] });
+    // The squatter never says hello: a long hello deadline keeps it in its slot until the test
+    // lets go, however slowly the core gets to its first attempt on a loaded machine.
+    const relay = new TestRelay({ extraArgs: ['--max-connections-per-address', '1', '--hello-timeout-ms', '300000'] });
     cleanups.push(() => relay.dispose());
     await relay.start();
     const squatter = await tryUpgrade(relay.url);
@@ -414,7 +416,8 @@ describe('a refused core', () => {
       await new Promise((r) => setTimeout(r, 100));
       status = await statusOf();
     }
-    assert.equal(status.sync.state, 'offline');
+    // Between attempts it is offline, during one connecting; never online while the slot is taken.
+    assert.ok(['offline', 'connecting'].includes(status.sync.state), status.sync.state);
     assert.match(status.sync.last_error ?? '', /relay refused the connection \(HTTP 429\): too many connections from 127\.0\.0\.1 \(limit 1\); retry later/);
     squatter.socket!.terminate();
     const online = Date.now() + 60_000;

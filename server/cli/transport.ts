@@ -8,7 +8,9 @@ import type { HomePaths } from '../paths';
 import type * as Direct from '../direct';
 import type { HolderInfo } from '../lock';
 import { CliError, ExitCode, fromRpcError, isRpcError } from './errors';
-import { SocketClient } from './socket-client';
+import { CallDeadlineError, SocketClient } from './socket-client';
+import { readHolder } from '../holder';
+import { preflight } from './preflight';
 import { isUntrustedSocket } from '../socket-trust';
 import { VERSION } from '../version';
 
@@ -53,6 +55,29 @@ export function lockedError(paths: HomePaths, holder: HolderInfo | undefined): C
   );
 }
 
+/**
+ * How long a delegated call waits for the core's answer beyond any wait the call asks for
+ * itself. A healthy core answers in milliseconds; one that is stopped or wedged never does.
+ */
+export const ANSWER_DEADLINE_MS = 10_000;
+
+/** A call that waits on purpose (a send's `wait_ms`, init's check) gets that wait on top. */
+function deadlineFor<M extends Method>(method: M, params: ParamsOf<M>): number {
+  const wait = (params as { wait_ms?: unknown } | null | undefined)?.wait_ms;
+  return ANSWER_DEADLINE_MS + (typeof wait === 'number' && Number.isFinite(wait) && wait > 0 ? wait : 0);
+}
+
+/** The core holds the lock and accepted the connection, but did not answer in time. */
+function unansweredError(paths: HomePaths, deadlineMs: number): CliError {
+  const pid = readHolder(paths)?.pid;
+  const who = pid === undefined ? `the core on ${paths.socket}` : `core ${pid}`;
+  const cont = pid === undefined ? 'find it with `switchboard doctor`' : `\`kill -CONT ${pid}\``;
+  return new CliError(
+    `${who} did not answer within ${Math.round(deadlineMs / 1000)} s; it may be stopped or overloaded — ${cont} or \`switchboard daemon restart\``,
+    ExitCode.Locked,
+  );
+}
+
 export async function tryDelegate(paths: HomePaths): Promise<CoreClient | undefined> {
   let client: SocketClient;
   try {
@@ -62,16 +87,22 @@ export async function tryDelegate(paths: HomePaths): Promise<CoreClient | undefi
     if (isUntrustedSocket(error)) throw new CliError(error.message);
     return undefined;
   }
-  const initialized = client.call('initialize', { client: { name: 'switchboard-cli', version: VERSION }, protocol: PROTOCOL_VERSION });
+  const initialized = client.call('initialize', { client: { name: 'switchboard-cli', version: VERSION }, protocol: PROTOCOL_VERSION }, ANSWER_DEADLINE_MS);
   // A failed handshake is reported by the first call; keep it from being an unhandled rejection.
   initialized.catch(() => {});
   return {
     delegated: true,
     async call(method, params) {
+      preflight(method, params);
       try {
-        const [, result] = await Promise.all([initialized, client.call(method, params)]);
+        const [, result] = await Promise.all([initialized, client.call(method, params, deadlineFor(method, params))]);
         return result as ResultOf<typeof method>;
       } catch (error) {
+        if (error instanceof CallDeadlineError) {
+          // Dropped, not ended: a stopped core would never finish the goodbye, keeping this process alive.
+          client.abort();
+          throw unansweredError(paths, error.deadlineMs);
+        }
         throw isRpcError(error) ? fromRpcError(error) : new CliError(`lost the core mid-request: ${(error as Error).message}`);
       }
     },
@@ -89,6 +120,7 @@ function directClient(core: Direct.DirectCore): CoreClient {
   return {
     delegated: false,
     async call(method, params) {
+      preflight(method, params);
       try {
         return (await core.call(method, params)) as ResultOf<typeof method>;
       } catch (error) {

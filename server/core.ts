@@ -62,7 +62,13 @@ export class Core {
 
   /** Throws `LockedError` when another process holds the store. */
   static async start(paths: HomePaths, options: CoreOptions): Promise<Core> {
-    const lock = StoreLock.acquire(paths, { kind: options.serve ? 'core' : 'cli', socket: null });
+    let lock: StoreLock;
+    try {
+      lock = StoreLock.acquire(paths, { kind: options.serve ? 'core' : 'cli', socket: null });
+    } catch (error) {
+      // Taking the lock can need a page of disk: a full disk is said as one, not as SQLITE_FULL.
+      throw asStorageError(error, paths.store);
+    }
     let db: Db | undefined;
     try {
       db = openStore(paths.store, paths.home);

@@ -11,6 +11,7 @@ import { CliError, ExitCode, usage } from './errors';
 import { loadDirect, tryDelegate } from './transport';
 import type { Verb } from './verbs';
 import { readFileSync } from 'node:fs';
+import { isDiskFull } from '../store/storage-errors';
 
 /** How long init waits for the relay's welcome before saying it got no answer. */
 export const INIT_CHECK_MS = 10_000;
@@ -52,7 +53,12 @@ export const initVerb: Verb = async (args, context) => {
   } else {
     const direct = loadDirect();
     const config = { ...direct.readConfig(paths), relay, user, insecure };
-    direct.writeConfig(paths, config, token);
+    try {
+      direct.writeConfig(paths, config, token);
+    } catch (error) {
+      if (isDiskFull(error)) throw new CliError(`disk full at ${paths.config}: the settings were not saved; free some space and retry`);
+      throw error;
+    }
     check = await direct.probeRelay({ url: relay, user, token, device: config.device, timeoutMs: INIT_CHECK_MS });
   }
   context.out(`configured ${user} on ${relay} in ${paths.home}`);

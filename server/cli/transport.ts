@@ -11,6 +11,7 @@ import { CliError, ExitCode, fromRpcError, isRpcError } from './errors';
 import { CallDeadlineError, SocketClient } from './socket-client';
 import { readHolder } from '../holder';
 import { preflight } from './preflight';
+import { isDiskFull } from '../store/storage-errors';
 import { isUntrustedSocket } from '../socket-trust';
 import { VERSION } from '../version';
 
@@ -40,11 +41,26 @@ export async function openCore(paths: HomePaths, options: { sync: boolean }): Pr
   for (;;) {
     const delegated = await tryDelegate(paths);
     if (delegated) return delegated;
-    const opened = await loadDirect().openDirect(paths, { sync: options.sync });
+    const opened = await loadDirect()
+      .openDirect(paths, { sync: options.sync })
+      .catch((error: unknown) => {
+        throw diskFullAsCliError(error);
+      });
     if (opened.ok) return directClient(opened.core);
     if (Date.now() - started > PATIENCE_MS[opened.holder?.kind ?? 'core']) throw lockedError(paths, opened.holder);
     await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 50));
   }
+}
+
+/**
+ * A store that cannot even be opened for want of space: the same sentence a core gives for a
+ * write it could not store (server/errors.ts), never SQLITE_FULL or ENOSPC.
+ */
+export function diskFullAsCliError(error: unknown): unknown {
+  // direct.js is a bundle of its own: its DiskFullError is known by its code, not its class.
+  if (!isDiskFull(error) && (error as { code?: unknown } | null)?.code !== 'disk_full') return error;
+  const where = error instanceof Error && /^disk full at /.test(error.message) ? error.message : 'disk full';
+  return new CliError(`${where}: nothing was stored; free some space and retry`);
 }
 
 export function lockedError(paths: HomePaths, holder: HolderInfo | undefined): CliError {

@@ -184,6 +184,7 @@ export class Core {
       // Everything queued commits, and everything committed is on disk, before the store closes.
       await this.service.writes.idle();
       this.service.writes.dispose();
+      this.hub.close();
       this.db.close();
       this.lock.release();
       const { commits, writes } = this.service.writes.stats;

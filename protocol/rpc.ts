@@ -15,7 +15,7 @@ export const MIN_CLIENT_PROTOCOL_VERSION = 1;
 export const MAX_FRAME_BYTES = 1024 * 1024;
 /** User names, ids and bodies are limited in one place, shared with the relay: see limits.ts. */
 export { MAX_BODY_BYTES, MAX_ID_LENGTH, USER_NAME_MAX_LENGTH, USER_NAME_PATTERN } from './limits';
-/** A relay address. */
+/** A relay address at a glance; the full rule (what a WebSocket client can dial) is relayUrlProblem in relay-url.ts. */
 export const RELAY_URL_PATTERN = /^wss?:\/\/\S+$/;
 
 export type SendStatus = 'sent' | 'duplicate' | 'queued' | 'failed';

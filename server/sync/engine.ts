@@ -14,6 +14,7 @@ import { cleartextRelayProblem, relayUrlProblem } from '../../protocol/relay-url
 import type { Logger } from '../log';
 import type { HomePaths } from '../paths';
 import { PeerTouches } from '../store/peer-touches';
+import { asStorageError } from '../store/storage-errors';
 import type { Repository } from '../store/repository';
 import type { WriteBatcher } from '../store/write-batcher';
 import { backoffDelay } from './backoff';
@@ -197,9 +198,15 @@ export class SyncEngine implements SyncPort {
   }
 
   configure(config: ConfigureParams): void {
-    this.config = { ...this.config, relay: config.relay, user: config.user, insecure: config.insecure === true };
+    const next = { ...this.config, relay: config.relay, user: config.user, insecure: config.insecure === true };
+    try {
+      writeConfig(this.paths, next, config.token);
+    } catch (error) {
+      // Nothing changes when the settings cannot be stored: a full disk is said as one.
+      throw asStorageError(error, this.paths.config);
+    }
+    this.config = next;
     this.token = config.token;
-    writeConfig(this.paths, this.config, config.token);
     this.lastError = null;
     this.configGeneration++;
     this.configCheck = undefined;

@@ -14,7 +14,7 @@ import { Dispatcher, type CoreContext, type Session } from './rpc/dispatch';
 import { RpcServer } from './rpc/server';
 import { SyncEngine } from './sync/engine';
 import type { Logger } from './log';
-import { readConfig, writeConfig } from './config';
+import { loadConfig, writeConfig } from './config';
 
 export interface CoreOptions {
   /** Serve the socket (a daemon) or not (a CLI verb run directly). */
@@ -77,8 +77,10 @@ export class Core {
       // fsync per write, on the event loop.
       const grouped = process.env.SWITCHBOARD_GROUP_COMMIT !== 'off';
       const writes = new WriteBatcher(db, { grouped, syncOffThread: grouped });
-      const config = readConfig(paths);
-      writeConfig(paths, config); // persists a freshly minted device id
+      // A config.json that cannot be read is the sync engine's error to report, never a reason
+      // not to start; it is left as it is for the person to fix (or `init` to replace).
+      const { config, problem } = loadConfig(paths);
+      if (problem === null) writeConfig(paths, config); // persists a freshly minted device id
       let service!: CoreService;
       const hub = new EventHub(repo, () => service);
       const sync = new SyncEngine(paths, repo, writes, options.log);

@@ -52,7 +52,8 @@ export const initVerb: Verb = async (args, context) => {
     }
   } else {
     const direct = loadDirect();
-    const config = { ...direct.readConfig(paths), relay, user, insecure };
+    // A config.json that cannot be read is replaced: that is what init is for. Its device id stays when readable.
+    const config = { ...direct.loadConfig(paths).config, relay, user, insecure };
     try {
       direct.writeConfig(paths, config, token);
     } catch (error) {

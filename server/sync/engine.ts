@@ -9,7 +9,7 @@
  */
 import type { ConfigureParams, HeldRecipient, RelayCheck, SyncState, SyncStatus } from '../../protocol/rpc';
 import { REJECTION_CODES, RELAY_MAX_FRAME_BYTES, type DeliverFrame, type SendFrame, type VerdictFrame } from '../../protocol/relay';
-import { readConfig, readToken, writeConfig, type RelayConfig } from '../config';
+import { loadConfig, readToken, writeConfig, type RelayConfig } from '../config';
 import { cleartextRelayProblem, relayUrlProblem } from '../../protocol/relay-url';
 import type { Logger } from '../log';
 import type { HomePaths } from '../paths';
@@ -82,6 +82,8 @@ export class SyncEngine implements SyncPort {
   /** Links on which a frame could not be stored: closing, and never acked again. */
   private readonly failedLinks = new WeakSet<RelayLink>();
   private readonly settleWaiters: (() => void)[] = [];
+  /** What is wrong with config.json as read at start (sync stays in `error`), until `configure`. */
+  private configProblem: string | null;
   /** Bumped by every `configure`: attempts are tied to the settings they were made with. */
   private configGeneration = 0;
   /** What the first attempt under `generation` found. */
@@ -96,7 +98,9 @@ export class SyncEngine implements SyncPort {
     private readonly writes: WriteBatcher,
     private readonly log: Logger,
   ) {
-    this.config = readConfig(paths);
+    const loaded = loadConfig(paths);
+    this.config = loaded.config;
+    this.configProblem = loaded.problem;
     this.token = readToken(paths);
     this.cursor = Number(repo.getState(CURSOR_KEY) ?? 0);
     this.peers = new PeerTouches(repo, writes);
@@ -131,6 +135,11 @@ export class SyncEngine implements SyncPort {
 
   start(): void {
     this.stopped = false;
+    if (this.configProblem !== null) {
+      this.lastError = `refusing to connect: ${this.configProblem}`;
+      this.log.error(`relay: ${this.lastError}`);
+      return this.setState('error');
+    }
     if (!this.isConfigured()) return this.setState('disabled');
     void this.connect();
   }
@@ -206,6 +215,7 @@ export class SyncEngine implements SyncPort {
       throw asStorageError(error, this.paths.config);
     }
     this.config = next;
+    this.configProblem = null;
     this.token = config.token;
     this.lastError = null;
     this.configGeneration++;

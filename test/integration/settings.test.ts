@@ -185,3 +185,31 @@ describe('a bad relay URL stored in config.json never crashes anything', () => {
     });
   }
 });
+
+describe('a config.json a person broke never stops a core', () => {
+  const broken: [string, string, RegExp][] = [
+    ['not JSON', '{"relay": "ws://127.0.0.1:8787",', /is not valid JSON \(.*\); fix it, or run `switchboard init` to write it afresh$/],
+    ['not an object', '["ws://127.0.0.1:8787"]', /does not hold a JSON object; run `switchboard init`/],
+    ['a relay that is not a string', '{"relay": 8787, "user": "bob", "device": "dev-1"}', /"relay" in .* is not a string; fix it with `switchboard init`$/],
+    ['a user that breaks the name rule', '{"relay": "ws://127.0.0.1:8787", "user": "bob smith", "device": "dev-1"}', /the user in .* is unusable: invalid user name "bob smith": .*; fix it with `switchboard init`$/],
+  ];
+  for (const [what, text, reason] of broken) {
+    it(`${what}: the core starts, reports sync error with the reason, and init (through it) writes the file afresh`, async () => {
+      const h = home();
+      mkdirSync(h, { recursive: true });
+      writeFileSync(homePaths(h).config, text, { mode: 0o600 });
+      writeFileSync(homePaths(h).token, 'secret\n', { mode: 0o600 });
+      const child = await core(h);
+      const status = await withClient(h, 'settings-test', (c) => c.call('status/get', {}) as Promise<CoreStatus>);
+      assert.equal(status.sync.state, 'error');
+      assert.match(status.sync.last_error ?? '', new RegExp(`^refusing to connect: `));
+      assert.match(status.sync.last_error ?? '', reason);
+      assert.equal(readFileSync(homePaths(h).config, 'utf8'), text, 'the file is left for the person to fix');
+      const r = await run(h, ['init', '--relay', relay.url, '--user', 'bob', '--token', bobToken]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^connected as bob to /m);
+      assert.equal(savedRelay(h), relay.url);
+      assert.equal(child.exitCode, null, 'the core is still running');
+    });
+  }
+});

@@ -141,6 +141,21 @@ for (const mode of ['direct', 'delegated'] as const) {
       assert.match(oneLine(r.stderr), new RegExp(`^switchboard: ${escape(webUrl)} is not a Switchboard relay: it answered HTTP 200 OK instead of accepting a WebSocket; the settings are saved`));
     });
 
+    it('a server that accepts and never answers: init gives up after its deadline, says so, keeps the settings, exit 0', async () => {
+      const h = await prepare();
+      const silent = createTcpServer((socket) => socket.on('error', () => {}));
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+      try {
+        const url = `ws://127.0.0.1:${(silent.address() as { port: number }).port}`;
+        const r = await run(h, ['init', '--relay', url, '--user', 'bob', '--token', bobToken], { timeoutMs: 60_000 });
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(oneLine(r.stderr), new RegExp(`^switchboard: (relay unreachable at ${escape(url)}: no answer|no answer from the relay at ${escape(url)} within 10 s).*; the settings are saved`));
+        assert.equal(savedRelay(h), url);
+      } finally {
+        silent.close();
+      }
+    });
+
     it('wss:// to a relay without TLS: a TLS error, exit 1', async () => {
       const h = await prepare();
       const url = relay.url.replace('ws://', 'wss://');

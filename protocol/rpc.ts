@@ -15,7 +15,7 @@ export const MIN_CLIENT_PROTOCOL_VERSION = 1;
 export const MAX_FRAME_BYTES = 1024 * 1024;
 /** User names, ids and bodies are limited in one place, shared with the relay: see limits.ts. */
 export { MAX_BODY_BYTES, MAX_ID_LENGTH, USER_NAME_MAX_LENGTH, USER_NAME_PATTERN } from './limits';
-/** A relay address. */
+/** A relay address at a glance; the full rule (what a WebSocket client can dial) is relayUrlProblem in relay-url.ts. */
 export const RELAY_URL_PATTERN = /^wss?:\/\/\S+$/;
 
 export type SendStatus = 'sent' | 'duplicate' | 'queued' | 'failed';
@@ -247,6 +247,30 @@ export interface ConfigureParams {
    * home's config. Without it such a URL is refused (protocol/relay-url.ts).
    */
   insecure?: boolean;
+  /**
+   * Answer only once the first connection attempt with these settings has ended (or after this
+   * many ms), with what it found in `check`. Without it the answer comes at once.
+   */
+  wait_ms?: number;
+}
+
+/** What one connection attempt with new settings found (`config/set` with `wait_ms`; `init`). */
+export interface RelayCheck {
+  /**
+   * `connected`; `unauthorized` (token refused); `unreachable` (nothing answered at the host and
+   * port); `timeout` (no answer or no welcome in time); `tls` (the TLS handshake failed);
+   * `not_relay` (something answered, not a Switchboard relay); `refused` (a relay turned the
+   * connection away, e.g. busy); `url` (the URL cannot be dialled); `pending` (still trying when
+   * the wait ended).
+   */
+  outcome: 'connected' | 'unauthorized' | 'unreachable' | 'timeout' | 'tls' | 'not_relay' | 'refused' | 'url' | 'pending';
+  /** One line for a person. */
+  message: string;
+}
+
+export interface ConfigureResult extends SyncStatus {
+  /** Present when `wait_ms` was given. */
+  check?: RelayCheck;
 }
 
 // ---- notifications ----------------------------------------------------------------------
@@ -283,7 +307,7 @@ export interface Requests {
   'status/get': [Record<string, never>, CoreStatus];
   'events/subscribe': [SubscribeParams, SubscribeResult];
   'sync/reconnect': [Record<string, never>, SyncStatus];
-  'config/set': [ConfigureParams, SyncStatus];
+  'config/set': [ConfigureParams, ConfigureResult];
   'daemon/shutdown': [Record<string, never>, { ok: true }];
   /** LSP courtesy: a leaving client. The core keeps serving everyone else. */
   shutdown: [null | undefined | Record<string, never>, null];

@@ -14,7 +14,8 @@ import type { NotificationName, Notifications } from '../protocol/rpc';
 
 export { runDaemon } from './daemon';
 export { isLocked } from './lock';
-export { readConfig, readToken, writeConfig } from './config';
+export { loadConfig, readConfig, readToken, writeConfig } from './config';
+export { probeRelay } from './sync/relay-probe';
 
 /** Integrity of the store, checked under the lock so no core can be writing meanwhile. */
 export function checkStore(paths: HomePaths): { locked: true } | { locked: false; schema: number; result: string } {

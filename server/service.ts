@@ -6,6 +6,7 @@ import { newId } from './ids';
 import {
   ErrorCodes,
   type ConfigureParams,
+  type ConfigureResult,
   type ConversationMessagesParams,
   type ConversationMessagesResult,
   type Conversation,
@@ -289,9 +290,12 @@ export class CoreService {
     return this.sync.status();
   }
 
-  configure(p: ConfigureParams): SyncStatus {
+  /** Applies new relay settings; with `wait_ms`, answers once the first attempt with them has ended. */
+  async configure(p: ConfigureParams): Promise<ConfigureResult> {
     this.sync.configure(p);
-    return this.sync.status();
+    if (p.wait_ms === undefined) return this.sync.status();
+    const check = await this.sync.whenConfigured(p.wait_ms);
+    return { ...this.sync.status(), check };
   }
 
   reconnect(): SyncStatus {

@@ -1,12 +1,23 @@
-/** `switchboard init`: stores the relay settings, through the core when one runs so it reconnects at once. */
-import { RELAY_URL_PATTERN } from '../../protocol/rpc';
+/**
+ * `switchboard init`: checks the relay URL, stores the settings (through the core when one
+ * runs, so it reconnects at once), then tries them: a hello with the token, bounded in time,
+ * and one line saying what it found.
+ */
+import type { RelayCheck } from '../../protocol/rpc';
 import { USER_NAME_RULE, isValidUserName } from '../../protocol/limits';
-import { cleartextRelayProblem } from '../../protocol/relay-url';
+import { cleartextRelayProblem, relayUrlProblem } from '../../protocol/relay-url';
 import { parseVerbArgs } from './args';
-import { ExitCode, usage } from './errors';
+import { CliError, ExitCode, usage } from './errors';
 import { loadDirect, tryDelegate } from './transport';
 import type { Verb } from './verbs';
 import { readFileSync } from 'node:fs';
+import { isDiskFull } from '../store/storage-errors';
+
+/** How long init waits for the relay's welcome before saying it got no answer. */
+export const INIT_CHECK_MS = 10_000;
+
+/** Outcomes after which the settings may work later as they are: nothing for the user to fix. */
+const TRANSIENT: ReadonlySet<RelayCheck['outcome']> = new Set(['unreachable', 'timeout', 'refused', 'pending']);
 
 export const initVerb: Verb = async (args, context) => {
   const { values, positionals } = parseVerbArgs(
@@ -16,7 +27,10 @@ export const initVerb: Verb = async (args, context) => {
   );
   if (positionals.length > 0) throw usage(`init: unexpected argument "${positionals[0]}"`);
   const { relay, user } = values;
-  if (!relay || !RELAY_URL_PATTERN.test(relay)) throw usage('init needs --relay <ws-url> (ws:// or wss://)');
+  if (!relay) throw usage('init needs --relay <ws-url> (ws:// or wss://)');
+  // Malformed: refused before anything is written, so no core ever reads it.
+  const malformed = relayUrlProblem(relay);
+  if (malformed) throw usage(`init: ${malformed}`);
   const insecure = values.insecure === true;
   const cleartext = cleartextRelayProblem(relay, insecure);
   if (cleartext) throw usage(cleartext);
@@ -27,16 +41,36 @@ export const initVerb: Verb = async (args, context) => {
   if (!token) throw usage('init needs --token <token> (or --token-file <path>)');
   const { paths } = context;
   const core = await tryDelegate(paths);
+  let check: RelayCheck;
   if (core) {
+    // The core tries the new settings itself and answers with what its first attempt found.
     try {
-      await core.call('config/set', { relay, user, token, ...(insecure ? { insecure } : {}) });
+      const result = await core.call('config/set', { relay, user, token, ...(insecure ? { insecure } : {}), wait_ms: INIT_CHECK_MS });
+      check = result.check ?? { outcome: 'pending', message: `the core took the settings but did not say whether it reached ${relay}` };
     } finally {
       await core.close();
     }
   } else {
     const direct = loadDirect();
-    direct.writeConfig(paths, { ...direct.readConfig(paths), relay, user, insecure }, token);
+    // A config.json that cannot be read is replaced: that is what init is for. Its device id stays when readable.
+    const config = { ...direct.loadConfig(paths).config, relay, user, insecure };
+    try {
+      direct.writeConfig(paths, config, token);
+    } catch (error) {
+      if (isDiskFull(error)) throw new CliError(`disk full at ${paths.config}: the settings were not saved; free some space and retry`);
+      throw error;
+    }
+    check = await direct.probeRelay({ url: relay, user, token, device: config.device, timeoutMs: INIT_CHECK_MS });
   }
   context.out(`configured ${user} on ${relay} in ${paths.home}`);
-  return ExitCode.Ok;
+  if (check.outcome === 'connected') {
+    context.out(check.message);
+    return ExitCode.Ok;
+  }
+  const retried = core ? 'the core keeps trying' : 'a core retries it while it runs (`switchboard daemon start`)';
+  if (TRANSIENT.has(check.outcome)) {
+    process.stderr.write(`switchboard: ${check.message}; the settings are saved and ${retried}\n`);
+    return ExitCode.Ok;
+  }
+  throw new CliError(`${check.message}; the settings are saved, but will not work until you run \`switchboard init\` again with a working relay URL and token`);
 };

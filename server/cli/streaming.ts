@@ -5,6 +5,7 @@ import { parseVerbArgs } from './args';
 import { CliError, ExitCode, usage } from './errors';
 import { inertJson, messageFull, sendVerdict } from './format';
 import { openCore } from './transport';
+import { preflight } from './preflight';
 import { parseSeconds, type Verb, type VerbContext } from './verbs';
 
 /** Streams received messages as NDJSON until interrupted; each line's `cursor` resumes with --since. */
@@ -52,6 +53,8 @@ export const askVerb: Verb = async (args, context) => {
   if (!values.to) throw usage('ask needs --to <user>');
   if (values.message === undefined) throw usage('ask needs -m <text>');
   const timeoutMs = Math.round(parseSeconds(values.timeout, '--timeout', 60) * 1000);
+  // Before connecting: a question that breaks a limit is refused alike on both paths, at once.
+  preflight('message/send', { to: values.to, body: values.message });
   const deadline = Date.now() + timeoutMs;
   const core = await openCore(context.paths, { sync: true });
   try {

@@ -8,7 +8,10 @@ import type { HomePaths } from '../paths';
 import type * as Direct from '../direct';
 import type { HolderInfo } from '../lock';
 import { CliError, ExitCode, fromRpcError, isRpcError } from './errors';
-import { SocketClient } from './socket-client';
+import { CallDeadlineError, SocketClient } from './socket-client';
+import { readHolder } from '../holder';
+import { preflight } from './preflight';
+import { isDiskFull } from '../store/storage-errors';
 import { isUntrustedSocket } from '../socket-trust';
 import { VERSION } from '../version';
 
@@ -38,17 +41,55 @@ export async function openCore(paths: HomePaths, options: { sync: boolean }): Pr
   for (;;) {
     const delegated = await tryDelegate(paths);
     if (delegated) return delegated;
-    const opened = await loadDirect().openDirect(paths, { sync: options.sync });
+    const opened = await loadDirect()
+      .openDirect(paths, { sync: options.sync })
+      .catch((error: unknown) => {
+        throw diskFullAsCliError(error);
+      });
     if (opened.ok) return directClient(opened.core);
     if (Date.now() - started > PATIENCE_MS[opened.holder?.kind ?? 'core']) throw lockedError(paths, opened.holder);
     await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 50));
   }
 }
 
+/**
+ * A store that cannot even be opened for want of space: the same sentence a core gives for a
+ * write it could not store (server/errors.ts), never SQLITE_FULL or ENOSPC.
+ */
+export function diskFullAsCliError(error: unknown): unknown {
+  // direct.js is a bundle of its own: its DiskFullError is known by its code, not its class.
+  if (!isDiskFull(error) && (error as { code?: unknown } | null)?.code !== 'disk_full') return error;
+  const where = error instanceof Error && /^disk full at /.test(error.message) ? error.message : 'disk full';
+  return new CliError(`${where}: nothing was stored; free some space and retry`);
+}
+
 export function lockedError(paths: HomePaths, holder: HolderInfo | undefined): CliError {
   const who = holder ? `pid ${holder.pid} (since ${holder.since})` : 'another process';
   return new CliError(
     `the store in ${paths.home} is locked by ${who}, and no core answers on ${paths.socket}; wait for it to finish or stop it${holder ? ` (kill ${holder.pid})` : ''}`,
+    ExitCode.Locked,
+  );
+}
+
+/**
+ * How long a delegated call waits for the core's answer beyond any wait the call asks for
+ * itself. A healthy core answers in milliseconds; one that is stopped or wedged never does.
+ */
+export const ANSWER_DEADLINE_MS = 10_000;
+
+/** A call that waits on purpose (a send's `wait_ms`, init's check) gets that wait on top. */
+function deadlineFor<M extends Method>(method: M, params: ParamsOf<M>): number {
+  const wait = (params as { wait_ms?: unknown } | null | undefined)?.wait_ms;
+  return ANSWER_DEADLINE_MS + (typeof wait === 'number' && Number.isFinite(wait) && wait > 0 ? wait : 0);
+}
+
+/** The core holds the lock and accepted the connection, but did not answer in time. */
+function unansweredError(paths: HomePaths, deadlineMs: number): CliError {
+  const pid = readHolder(paths)?.pid;
+  const who = pid === undefined ? `the core on ${paths.socket}` : `core ${pid}`;
+  const cont = pid === undefined ? 'find it with `switchboard doctor`' : `\`kill -CONT ${pid}\``;
+  return new CliError(
+    `${who} did not answer within ${Math.round(deadlineMs / 1000)} s; it may be stopped or overloaded — ${cont} or \`switchboard daemon restart\``,
     ExitCode.Locked,
   );
 }
@@ -62,16 +103,22 @@ export async function tryDelegate(paths: HomePaths): Promise<CoreClient | undefi
     if (isUntrustedSocket(error)) throw new CliError(error.message);
     return undefined;
   }
-  const initialized = client.call('initialize', { client: { name: 'switchboard-cli', version: VERSION }, protocol: PROTOCOL_VERSION });
+  const initialized = client.call('initialize', { client: { name: 'switchboard-cli', version: VERSION }, protocol: PROTOCOL_VERSION }, ANSWER_DEADLINE_MS);
   // A failed handshake is reported by the first call; keep it from being an unhandled rejection.
   initialized.catch(() => {});
   return {
     delegated: true,
     async call(method, params) {
+      preflight(method, params);
       try {
-        const [, result] = await Promise.all([initialized, client.call(method, params)]);
+        const [, result] = await Promise.all([initialized, client.call(method, params, deadlineFor(method, params))]);
         return result as ResultOf<typeof method>;
       } catch (error) {
+        if (error instanceof CallDeadlineError) {
+          // Dropped, not ended: a stopped core would never finish the goodbye, keeping this process alive.
+          client.abort();
+          throw unansweredError(paths, error.deadlineMs);
+        }
         throw isRpcError(error) ? fromRpcError(error) : new CliError(`lost the core mid-request: ${(error as Error).message}`);
       }
     },
@@ -89,6 +136,7 @@ function directClient(core: Direct.DirectCore): CoreClient {
   return {
     delegated: false,
     async call(method, params) {
+      preflight(method, params);
       try {
         return (await core.call(method, params)) as ResultOf<typeof method>;
       } catch (error) {

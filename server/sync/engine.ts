@@ -7,19 +7,21 @@
  * link returns inflight rows to pending; the relay dedupes on client_message_id, so resending
  * them can never deliver twice.
  */
-import type { ConfigureParams, HeldRecipient, SyncState, SyncStatus } from '../../protocol/rpc';
+import type { ConfigureParams, HeldRecipient, RelayCheck, SyncState, SyncStatus } from '../../protocol/rpc';
 import { REJECTION_CODES, RELAY_MAX_FRAME_BYTES, type DeliverFrame, type SendFrame, type VerdictFrame } from '../../protocol/relay';
-import { readConfig, readToken, writeConfig, type RelayConfig } from '../config';
-import { cleartextRelayProblem } from '../../protocol/relay-url';
+import { loadConfig, readToken, writeConfig, type RelayConfig } from '../config';
+import { cleartextRelayProblem, relayUrlProblem } from '../../protocol/relay-url';
 import type { Logger } from '../log';
 import type { HomePaths } from '../paths';
 import { PeerTouches } from '../store/peer-touches';
+import { asStorageError } from '../store/storage-errors';
 import type { Repository } from '../store/repository';
 import type { WriteBatcher } from '../store/write-batcher';
 import { backoffDelay } from './backoff';
 import type { SendVerdict, SyncPort } from './port';
 import { sendFrameBytes, sendFrameOf, type SendContent } from './send-frame';
 import { RelayLink, type RelayLinkClose } from './relay-link';
+import { relayCheckOf } from './relay-probe';
 
 /** Sends of one message without a verdict before it is declared dead. */
 export const MAX_ATTEMPTS = 8;
@@ -86,6 +88,13 @@ export class SyncEngine implements SyncPort {
   /** Links on which a frame could not be stored: closing, and never acked again. */
   private readonly failedLinks = new WeakSet<RelayLink>();
   private readonly settleWaiters: (() => void)[] = [];
+  /** What is wrong with config.json as read at start (sync stays in `error`), until `configure`. */
+  private configProblem: string | null;
+  /** Bumped by every `configure`: attempts are tied to the settings they were made with. */
+  private configGeneration = 0;
+  /** What the first attempt under `generation` found. */
+  private configCheck: { generation: number; check: RelayCheck } | undefined;
+  private readonly configWaiters = new Set<() => void>();
   /** A lost link's inflight rows could not be returned to pending (disk full): retried on the next connect. */
   private inflightStranded: string | undefined;
 
@@ -95,7 +104,9 @@ export class SyncEngine implements SyncPort {
     private readonly writes: WriteBatcher,
     private readonly log: Logger,
   ) {
-    this.config = readConfig(paths);
+    const loaded = loadConfig(paths);
+    this.config = loaded.config;
+    this.configProblem = loaded.problem;
     this.token = readToken(paths);
     this.cursor = Number(repo.getState(CURSOR_KEY) ?? 0);
     this.peers = new PeerTouches(repo, writes);
@@ -130,6 +141,11 @@ export class SyncEngine implements SyncPort {
 
   start(): void {
     this.stopped = false;
+    if (this.configProblem !== null) {
+      this.lastError = `refusing to connect: ${this.configProblem}`;
+      this.log.error(`relay: ${this.lastError}`);
+      return this.setState('error');
+    }
     if (!this.isConfigured()) return this.setState('disabled');
     void this.connect();
   }
@@ -197,11 +213,44 @@ export class SyncEngine implements SyncPort {
   }
 
   configure(config: ConfigureParams): void {
-    this.config = { ...this.config, relay: config.relay, user: config.user, insecure: config.insecure === true };
+    const next = { ...this.config, relay: config.relay, user: config.user, insecure: config.insecure === true };
+    try {
+      writeConfig(this.paths, next, config.token);
+    } catch (error) {
+      // Nothing changes when the settings cannot be stored: a full disk is said as one.
+      throw asStorageError(error, this.paths.config);
+    }
+    this.config = next;
+    this.configProblem = null;
     this.token = config.token;
-    writeConfig(this.paths, this.config, config.token);
     this.lastError = null;
+    this.configGeneration++;
+    this.configCheck = undefined;
     this.reconnect();
+  }
+
+  whenConfigured(ms: number): Promise<RelayCheck> {
+    const generation = this.configGeneration;
+    const pending = (): RelayCheck => ({ outcome: 'pending', message: `no answer from the relay at ${this.config.relay} within ${Math.round(ms / 1000)} s; the core keeps trying` });
+    const found = () => (this.configCheck?.generation === generation ? this.configCheck.check : undefined);
+    const now = found();
+    if (now) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(), ms);
+      const done = () => {
+        clearTimeout(timer);
+        this.configWaiters.delete(done);
+        resolve(found() ?? pending());
+      };
+      this.configWaiters.add(done);
+    });
+  }
+
+  /** The first attempt under the current settings ended: tell whoever waits in `whenConfigured`. */
+  private recordConfigCheck(generation: number, check: RelayCheck): void {
+    if (generation !== this.configGeneration || this.configCheck?.generation === generation) return;
+    this.configCheck = { generation, check };
+    for (const wake of [...this.configWaiters]) wake();
   }
 
   async stop(): Promise<void> {
@@ -226,11 +275,21 @@ export class SyncEngine implements SyncPort {
 
   private async connect(): Promise<void> {
     if (this.link || this.stopped) return;
-    // A config.json edited by hand (or written before this rule) must not leak the token either.
+    const generation = this.configGeneration;
+    // A config.json edited by hand must neither crash the core nor leak the token: the URL
+    // is checked as `init` checks it, and a bad one is reported in status, not dialled.
+    const badUrl = relayUrlProblem(this.config.relay!);
+    if (badUrl) {
+      this.lastError = `refusing to connect: the relay URL in ${this.paths.config} is unusable: ${badUrl}; fix it with \`switchboard init --relay <url> --user <name> --token <token>\``;
+      this.log.error(`relay: ${this.lastError}`);
+      this.recordConfigCheck(generation, { outcome: 'url', message: this.lastError });
+      return this.setState('error');
+    }
     const cleartext = cleartextRelayProblem(this.config.relay!, this.config.insecure);
     if (cleartext) {
       this.lastError = `refusing to connect: ${cleartext}`;
       this.log.error(`relay: ${this.lastError}`);
+      this.recordConfigCheck(generation, { outcome: 'url', message: this.lastError });
       return this.setState('error');
     }
     const link = new RelayLink();
@@ -247,6 +306,7 @@ export class SyncEngine implements SyncPort {
       device: this.config.device,
       cursor: this.cursor,
     });
+    this.recordConfigCheck(generation, relayCheckOf(result, this.config.relay!, this.config.user!));
     if (!result.ok || this.link !== link) return;
     this.attempt = 0;
     this.lastError = null;

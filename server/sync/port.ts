@@ -1,5 +1,5 @@
 /** What the core's services need from the relay sync engine. */
-import type { ConfigureParams, SendResult, SyncStatus } from '../../protocol/rpc';
+import type { ConfigureParams, RelayCheck, SendResult, SyncStatus } from '../../protocol/rpc';
 import type { SendContent } from './send-frame';
 
 /** What a send's caller learns from the relay's verdict. */
@@ -25,6 +25,8 @@ export interface SyncPort {
   whenSettled(ms: number): Promise<void>;
   reconnect(): void;
   configure(config: ConfigureParams): void;
+  /** What the first connection attempt since the last `configure` found; `pending` if it is still going after `ms`. */
+  whenConfigured(ms: number): Promise<RelayCheck>;
   onStatus(listener: (status: SyncStatus) => void): void;
   stop(): Promise<void>;
 }

@@ -405,7 +405,7 @@ describe('lock and socket lifecycle', () => {
       }
       const badName = await run(home, ['send', '--to', 'no spaces', '-m', 'x']);
       assert.equal(badName.code, 2);
-      assert.match(badName.stderr, /to: may contain only/);
+      assert.match(badName.stderr, /--to: invalid user name "no spaces"/);
     } finally {
       cleanup();
     }

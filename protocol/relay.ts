@@ -90,6 +90,12 @@ export interface WelcomeFrame {
   /** The relay sends a ping at least this often; silence for 3× this means a dead link. */
   heartbeat_ms: number;
   max_body_bytes: number;
+  /**
+   * The highest delivery seq the relay had given this user when it said welcome. Everything
+   * up to it is already on its way, so a core that has committed this seq is caught up (a
+   * CLI verb run without a core pulls until then). Absent from a relay that does not say.
+   */
+  head_seq?: number;
 }
 
 export type VerdictFrame =

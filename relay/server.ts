@@ -439,6 +439,8 @@ export class RelayServer {
       device: hello.device,
       heartbeat_ms: this.settings.heartbeatMs,
       max_body_bytes: this.settings.maxBodyBytes,
+      // Read in the same synchronous step as the backlog below: everything up to it is sent now.
+      head_seq: this.store.lastSeq(hello.user),
     });
     // Registering and reading the backlog happen in one synchronous step, so a delivery
     // committed concurrently is either in the backlog or pushed live — never both, never lost.

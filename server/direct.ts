@@ -15,6 +15,7 @@ import type { NotificationName, Notifications, PullResult } from '../protocol/rp
 export { runDaemon } from './daemon';
 export { isLocked } from './lock';
 export { readConfig, readToken, writeConfig } from './config';
+export { checkRelay } from './sync/relay-check';
 
 /** Integrity of the store, checked under the lock so no core can be writing meanwhile. */
 export function checkStore(paths: HomePaths): { locked: true } | { locked: false; schema: number; result: string } {

@@ -128,8 +128,8 @@ export class CoreService {
       return { ...base, ...this.verdictOf(this.repo.outboxById(outcome.id)!, waitMs) };
     }
     // A row just written and not waited on has no verdict yet, and nothing to read back.
-    if (outcome.fresh) return { ...base, status: 'queued', server_id: null, ...this.whyQueued(0, null) };
-    return { ...base, ...this.verdictOf(this.repo.outboxById(outcome.id)!, 0) };
+    if (outcome.fresh) return { ...base, status: 'queued', server_id: null, ...this.whyQueued(waitMs, null) };
+    return { ...base, ...this.verdictOf(this.repo.outboxById(outcome.id)!, waitMs) };
   }
 
   /** A verdict from the relay; a deferral (queued) also says what happens to the message next. */

@@ -58,10 +58,13 @@ export function problemOfClose(close: RelayLinkClose, settings: RelaySettings): 
 
 /** The relay did not finish within a verb's short deadline. */
 export function pullTimeout(settings: RelaySettings, ms: number, online: boolean): SyncProblem {
-  const seconds = Math.round(ms / 100) / 10;
   return online
-    ? { code: 'timeout', message: `the relay at ${settings.relay ?? '?'} was still sending after ${seconds} s; run the command again for the rest` }
-    : { code: 'timeout', message: `relay unreachable at ${settings.relay ?? '?'}: no answer within ${seconds} s` };
+    ? { code: 'timeout', message: `the relay at ${settings.relay ?? '?'} was still sending after ${seconds(ms)} s; run the command again for the rest` }
+    : { code: 'timeout', message: `relay unreachable at ${settings.relay ?? '?'}: no answer within ${seconds(ms)} s` };
+}
+
+function seconds(ms: number): number {
+  return Math.round(ms / 100) / 10;
 }
 
 /** Problems no retry can fix: the settings must change first. */
@@ -71,7 +74,7 @@ export interface QueuedContext {
   /** Why the link is down, when it is. */
   problem: SyncProblem | null;
   online: boolean;
-  /** How long the send waited for the relay's verdict (0: it did not wait). */
+  /** How long the send was allowed to wait for the relay's verdict (--wait; 0: it did not wait). */
   waitedMs: number;
   /** The relay's own reason when it deferred this message (rate limit, recipient full). */
   deferred: string | null;
@@ -86,9 +89,9 @@ export function queuedReason(c: QueuedContext): { reason_code: SendReasonCode; r
   let why: string;
   if (c.deferred !== null) [code, why] = ['deferred', `the relay deferred it: ${c.deferred}`];
   else if (c.problem) [code, why] = [c.problem.code, c.problem.message];
+  else if (c.waitedMs === 0) [code, why] = ['not_waited', 'not yet at the relay (--wait 0 does not wait for its verdict)'];
   else if (!c.online) [code, why] = ['timeout', `still connecting to the relay at ${c.relay ?? '?'}`];
-  else if (c.waitedMs > 0) [code, why] = ['no_verdict', `the relay has not answered within ${Math.round(c.waitedMs / 100) / 10} s`];
-  else [code, why] = ['not_waited', 'not yet at the relay (--wait 0 does not wait for its verdict)'];
+  else [code, why] = ['no_verdict', `the relay has not answered within ${seconds(c.waitedMs)} s`];
   if (NEEDS_NEW_SETTINGS.has(code)) return { reason_code: code, reason: why };
   const next = c.oneShot
     ? 'it is retried automatically while a core runs — start one with `switchboard daemon start`'

@@ -66,13 +66,14 @@ describe('no core, new mail anyway', () => {
     assert.match(inbox.stdout, new RegExp(`^\\* ${first.id} .* alice: first, while bob has no core$`, 'm'));
     assert.equal(inbox.stderr, '', 'nothing to explain when the pull caught up');
 
+    // Acked as a core acks, before that command ended (not only by the next hello's cursor):
+    // the relay tells alice (her own pull) that bob's device took it.
+    const delivered = JSON.parse(await runOk(homes.alice!, ['read', first.id, '--json'])) as Message;
+    assert.equal(delivered.state, 'delivered', 'the receipt for bob’s ack reached alice');
+
     // Stored once: asking again fetches nothing new and shows it once.
     const again = JSON.parse(await runOk(homes.bob!, ['inbox', '--json'])) as { messages: Message[] };
     assert.deepEqual(again.messages.map((m) => m.id), [first.id]);
-
-    // Acked as a core acks: the relay tells alice (her pull) that bob's device took it.
-    const delivered = JSON.parse(await runOk(homes.alice!, ['read', first.id, '--json'])) as Message;
-    assert.equal(delivered.state, 'delivered', 'the receipt for bob’s ack reached alice');
 
     // `read` of a message that only the relay has yet: fetched first, then shown.
     const second = JSON.parse(await runOk(homes.alice!, ['send', '--to', 'bob', '-m', 'second', '--json'])) as SendResult;

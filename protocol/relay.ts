@@ -91,11 +91,11 @@ export interface WelcomeFrame {
   heartbeat_ms: number;
   max_body_bytes: number;
   /**
-   * The highest delivery seq the relay had given this user when it said welcome. Everything
-   * up to it is already on its way, so a core that has committed this seq is caught up (a
-   * CLI verb run without a core pulls until then). Absent from a relay that does not say.
+   * The seq of the last delivery waiting for this device when the relay said welcome (0 when
+   * none was): the backlog that follows ends there, so a core that has committed it is caught
+   * up (a CLI verb run without a core pulls until then). Absent from a relay that does not say.
    */
-  head_seq?: number;
+  backlog_seq?: number;
 }
 
 export type VerdictFrame =

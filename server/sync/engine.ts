@@ -44,8 +44,8 @@ export class SyncEngine implements SyncPort {
   private lastError: string | null = null;
   /** Why the link is not up, for a person and a script; null while online or dialling the first time. */
   private problemNow: SyncProblem | null = null;
-  /** The relay's head_seq from the current link's welcome: committed up to it, this core is caught up. */
-  private headSeq = 0;
+  /** The relay's backlog_seq from the current link's welcome: committed up to it, this core is caught up. */
+  private backlogSeq = 0;
   /** New messages stored since this engine started (what a pull fetched). */
   private fetched = 0;
   private readonly pullWaiters: (() => void)[] = [];
@@ -166,7 +166,7 @@ export class SyncEngine implements SyncPort {
   private isCaughtUp(): boolean {
     return (
       this.isOnline() &&
-      this.cursor >= this.headSeq &&
+      this.cursor >= this.backlogSeq &&
       this.inbound.length === 0 &&
       this.inflight === 0 &&
       this.claimedUnsent === 0 &&
@@ -310,7 +310,7 @@ export class SyncEngine implements SyncPort {
     this.attempt = 0;
     this.lastError = null;
     this.problemNow = null;
-    this.headSeq = result.welcome.head_seq ?? 0;
+    this.backlogSeq = result.welcome.backlog_seq ?? 0;
     this.connectedSince = new Date().toISOString();
     this.log.info(`relay: online at ${this.config.relay} as ${this.config.user}`);
     if (this.inflightStranded !== undefined) await this.returnInflightOrRemember(this.inflightStranded);

@@ -83,7 +83,7 @@ describe('no core, new mail anyway', () => {
     assert.match(read.stdout, /\n\nsecond\n$/);
   });
 
-  test('a backlog larger than one burst is fetched whole: the pull waits for the relay’s head, not for a quiet moment', async () => {
+  test('a backlog larger than one burst is fetched whole: the pull waits for the end of the relay’s backlog, not for a quiet moment', async () => {
     const { homes } = await relayWith('alice', 'bob');
     const alice = await startCore(homes.alice!);
     cleanups.push(() => kill9(alice));
@@ -102,6 +102,17 @@ describe('no core, new mail anyway', () => {
     const status = JSON.parse(await runOk(homes.bob!, ['status', '--json'])) as StatusJson;
     assert.deepEqual(status.pull, { fetched: count, caught_up: true, problem: null });
     assert.equal(status.messages, count);
+  });
+
+  test('a second device of bob, after the first took (and the relay dropped) everything: caught up at once, nothing to wait for', async () => {
+    const { relay, homes } = await relayWith('alice', 'bob');
+    await runOk(homes.alice!, ['send', '--to', 'bob', '-m', 'taken by the first device']);
+    await runOk(homes.bob!, ['inbox']);
+    const laptop = home('sb-bob-laptop-');
+    const token = readFileSync(homePaths(homes.bob!).token, 'utf8').trim();
+    await runOk(laptop, ['init', '--relay', relay.url, '--user', 'bob', '--token', token]);
+    const status = JSON.parse(await runOk(laptop, ['status', '--json'])) as StatusJson;
+    assert.deepEqual(status.pull, { fetched: 0, caught_up: true, problem: null });
   });
 
   test('relay stopped: `inbox` shows what is stored here and says in one line why nothing was fetched; exit 0', async () => {

@@ -136,8 +136,9 @@ const inbox: Verb = async (args, context) => {
   if (positionals.length > 0) throw usage(`inbox: unexpected argument "${positionals[0]}"`);
   if (values.since !== undefined && !values.follow) throw usage('--since goes with --follow');
   if (values.follow) return followInbox(context, { since: values.since, from: values.from });
+  const limit = parseLimit(values.limit);
   // Without a core, new mail is fetched from the relay first.
-  const result = await withCore(context.paths, (core) => core.call('inbox/list', { unread: values.unread, from: values.from, limit: parseLimit(values.limit) }), { pull: 'warn' });
+  const result = await withCore(context.paths, (core) => core.call('inbox/list', { unread: values.unread, from: values.from, limit }), { pull: 'warn' });
   if (values.json) printJson(context, result);
   else context.out(messageList(result.messages, values.unread ? 'no unread messages' : 'no messages'));
   return ExitCode.Ok;

@@ -171,7 +171,8 @@ export class SyncEngine implements SyncPort {
       this.inflight === 0 &&
       this.claimedUnsent === 0 &&
       !this.draining &&
-      !this.backlog
+      // Sends paused by a rate refusal wait for the next run; they do not hold the pull up.
+      (!this.backlog || Date.now() < this.pausedUntil)
     );
   }
 

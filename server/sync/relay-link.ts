@@ -301,7 +301,10 @@ export function connectFailure(url: string, err: Error & { code?: string }): Rel
   const code = typeof err.code === 'string' ? err.code : '';
   const base = { code: ABNORMAL_CLOSURE, unauthorized: false };
   if (TLS_CODE.test(code) || /certificate|SSL routines|TLS/i.test(err.message)) {
-    return { ...base, failure: 'tls', reason: `TLS error talking to ${url}: ${err.message} (for a relay with a private certificate, see docs/operations.md, TLS)` };
+    const why = /wrong version number|packet length too long|http request/i.test(err.message)
+      ? 'the server there does not speak TLS (a relay started without --cert is reached with ws://)'
+      : `${err.message.split('\n')[0]} (for a relay with a private certificate, see docs/operations.md, TLS)`;
+    return { ...base, failure: 'tls', reason: `TLS error talking to ${url}: ${why}` };
   }
   if (code === 'ECONNREFUSED') return { ...base, failure: 'unreachable', reason: `relay unreachable at ${url}: connection refused (is the relay running, on that port?)` };
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { ...base, failure: 'unreachable', reason: `relay unreachable at ${url}: its host name does not resolve (${code})` };

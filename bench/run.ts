@@ -3,7 +3,7 @@
  * Bounded: each phase runs for a fixed count or a few seconds. The 1,000,000-message store is
  * built once and kept in .bench-data/ (git-ignored), rebuilt when its schema is not the core's;
  * delete it to rebuild it anyway. One phase alone: `npm run bench -- --only=relay-limits`
- * (names: cli, throughput, store, e2e, relay, relay-limits).
+ * (names: cli, direct, throughput, store, e2e, relay, relay-limits).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import Database from 'better-sqlite3';
@@ -19,6 +19,7 @@ import { Repository } from '../server/store/repository';
 import { toFtsQuery } from '../server/service';
 import { forwarderBaseline, switchboardEndToEnd, type EndToEndFigures } from './end-to-end';
 import { relayLimitsBench } from './relay-limits';
+import { directSendWallTime } from './direct-send';
 import { relaySendsPerSecond } from './relay-group-commit';
 import { WriteBatcher } from '../server/store/write-batcher';
 import { schemaVersion } from '../server/store/db';
@@ -85,6 +86,12 @@ async function benchDelegatedSend(): Promise<void> {
     await stop(core);
     rmSync(home, { recursive: true, force: true });
   }
+}
+
+async function benchDirectSend(): Promise<void> {
+  console.log('\n[1b] direct `switchboard send` (no core) to a relay on loopback, spawn to exit');
+  const figures = await directSendWallTime(ROOT, 5);
+  record(`direct send (median of ${figures.runs})`, figures.sendMs, 'ms', 'node -e 0', figures.nodeMs, 'report');
 }
 
 async function loadRun(framing: 'jsonrpc' | 'ndjson', socket: string, seconds: number, clients = 64, window = 8): Promise<number> {
@@ -259,6 +266,7 @@ async function main(): Promise<void> {
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
   const phases: [string, () => Promise<void>][] = [
     ['cli', benchDelegatedSend],
+    ['direct', benchDirectSend],
     ['throughput', benchThroughput],
     ['store', benchBigStore],
     ['e2e', benchEndToEnd],

@@ -76,6 +76,7 @@ export const welcomeFrameSchema = z.object({
   device: id,
   heartbeat_ms: z.number().int().positive(),
   max_body_bytes: z.number().int().positive(),
+  backlog_seq: seq.optional(),
 });
 
 const acceptedVerdictSchema = z.object({

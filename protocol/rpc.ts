@@ -167,7 +167,39 @@ export interface SendResult {
   client_message_id: string;
   to: string;
   server_id: string | null;
+  /** For a person: why the message is queued or failed, and what fixes it. Null when sent. */
   reason: string | null;
+  /** For a script: `reason` as a stable code (docs/protocol.md lists them). Null when sent. */
+  reason_code: SendReasonCode | null;
+}
+
+/**
+ * Why the relay cannot be reached right now (a core's link, or a CLI verb's pull): the same
+ * codes name why a send is queued and why nothing was fetched.
+ */
+export const SYNC_PROBLEM_CODES = ['not_configured', 'unauthorized', 'unreachable', 'timeout', 'tls', 'not_relay', 'refused', 'bad_url', 'disconnected'] as const;
+export type SyncProblemCode = (typeof SYNC_PROBLEM_CODES)[number];
+
+/** A sync problem: a stable code and a sentence that names the command that fixes it. */
+export interface SyncProblem {
+  code: SyncProblemCode;
+  message: string;
+}
+
+/**
+ * Why a send is queued (a sync problem, or the relay deferred it, or no verdict came in time)
+ * or failed (the relay rejected it, it ran out of attempts, expired at the relay, or was aborted).
+ */
+export type SendReasonCode = SyncProblemCode | 'deferred' | 'no_verdict' | 'not_waited' | 'rejected' | 'dead' | 'expired' | 'aborted';
+
+/**
+ * What a CLI verb run without a core fetched from the relay before answering: `fetched` new
+ * messages stored, `caught_up` when the relay had nothing more waiting, `problem` why not.
+ */
+export interface PullResult {
+  fetched: number;
+  caught_up: boolean;
+  problem: SyncProblem | null;
 }
 
 export interface InboxListParams {

@@ -61,6 +61,7 @@ interface Statements {
   deleteDelivery: Database.Statement<[string, number]>;
   deliveriesAfter: Database.Statement<[string, number, number], StoredDelivery>;
   deliveriesBetween: Database.Statement<[string, number, number], StoredDelivery>;
+  lastDeliveryAfter: Database.Statement<[string, number], { seq: number | null }>;
   prune: Database.Statement<[string, number]>;
   findDedupe: Database.Statement<[string, string], DedupeRecord>;
   insertDedupe: Database.Statement<[string, string, string, string, string, number]>;
@@ -103,6 +104,7 @@ export class RelayStore {
       deleteDelivery: db.prepare('DELETE FROM deliveries WHERE user = ? AND seq = ?'),
       deliveriesAfter: db.prepare('SELECT seq, item FROM deliveries WHERE user = ? AND seq > ? ORDER BY seq LIMIT ?'),
       deliveriesBetween: db.prepare('SELECT seq, item FROM deliveries WHERE user = ? AND seq > ? AND seq <= ? ORDER BY seq'),
+      lastDeliveryAfter: db.prepare('SELECT MAX(seq) AS seq FROM deliveries WHERE user = ? AND seq > ?'),
       prune: db.prepare('DELETE FROM deliveries WHERE user = ? AND seq <= ?'),
       findDedupe: db.prepare('SELECT id, server_id, fingerprint FROM dedupe WHERE sender = ? AND client_message_id = ?'),
       insertDedupe: db.prepare('INSERT INTO dedupe (sender, client_message_id, id, server_id, fingerprint, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -253,6 +255,11 @@ export class RelayStore {
 
   deliveriesBetween(user: string, afterSeq: number, throughSeq: number): StoredDelivery[] {
     return this.statements.deliveriesBetween.all(user, afterSeq, throughSeq);
+  }
+
+  /** The seq of the last delivery stored for `user` after `afterSeq`; 0 when there is none. */
+  lastDeliveryAfter(user: string, afterSeq: number): number {
+    return this.statements.lastDeliveryAfter.get(user, afterSeq)?.seq ?? 0;
   }
 
   pruneDeliveries(user: string, throughSeq: number): number {

@@ -84,7 +84,8 @@ export class Core {
       let service!: CoreService;
       const hub = new EventHub(repo, () => service);
       const sync = new SyncEngine(paths, repo, writes, options.log);
-      service = new CoreService(repo, writes, sync, () => sync.localUser());
+      // A core that does not serve (a CLI verb run directly) stops after answering: its queued sends wait for the next one.
+      service = new CoreService(repo, writes, sync, () => sync.localUser(), !options.serve);
       writes.onCommit = () => {
         hub.pump();
         service.scheduleIndexing();

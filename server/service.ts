@@ -21,6 +21,7 @@ import {
   type RequeueResult,
   type SearchParams,
   type SendParams,
+  type SendReasonCode,
   type SendResult,
   type StoreStatus,
   type SyncStatus,
@@ -32,7 +33,8 @@ import { decideIdempotency } from './idempotency';
 import { toOutboxItem, type OutboxRow, type Repository } from './store/repository';
 import type { WriteBatcher } from './store/write-batcher';
 import { PeerTouches } from './store/peer-touches';
-import type { SyncPort } from './sync/port';
+import type { SendVerdict, SyncPort } from './sync/port';
+import { queuedReason } from './sync/problem';
 import { sendFrameBytes, sendFrameOf } from './sync/send-frame';
 
 const DEFAULT_LIMIT = 50;
@@ -52,6 +54,8 @@ export class CoreService {
     readonly writes: WriteBatcher,
     readonly sync: SyncPort,
     private readonly localUser: () => string,
+    /** True when this core answers one CLI verb and stops (no core runs to retry queued sends). */
+    private readonly oneShot = false,
   ) {
     this.peerTouches = new PeerTouches(repo, writes);
   }
@@ -62,9 +66,11 @@ export class CoreService {
     // A core that has just started (the CLI's direct mode) may still be dialling the relay.
     await this.sync.whenSettled(Math.min(p.wait_ms ?? 0, 5000));
     if (p.queue === false && !this.sync.isOnline()) {
-      const state = this.sync.status().state;
-      throw new CoreError(ErrorCodes.NotSent, `not sent: the relay is ${describeOffline(state)} and --no-queue was given; nothing was stored`, {
+      const problem = this.sync.problem();
+      const why = problem ? problem.message : `the relay is ${describeOffline(this.sync.status().state)}`;
+      throw new CoreError(ErrorCodes.NotSent, `not sent: ${why}; --no-queue was given, so nothing was stored`, {
         kind: 'not_sent',
+        ...(problem ? { reason_code: problem.code } : {}),
       });
     }
     // The body limit counts UTF-8 bytes, but the relay measures the JSON-encoded frame, where
@@ -99,7 +105,13 @@ export class CoreService {
             : decision.reason === 'expired'
               ? `expired undelivered (${row.last_error ?? 'the relay dropped it after its retention'})`
               : 'was aborted';
-        return { id: row.id, status: 'failed' as const, fresh: false, reason: `message ${row.id} with this client id ${why}; requeue it with \`switchboard outbox requeue ${row.id}\`` };
+        return {
+          id: row.id,
+          status: 'failed' as const,
+          fresh: false,
+          reason: `message ${row.id} with this client id ${why}; requeue it with \`switchboard outbox requeue ${row.id}\``,
+          reason_code: decision.reason satisfies SendReasonCode,
+        };
       }
       return { id: row.id, status: decision.status, fresh: false };
     });
@@ -107,29 +119,49 @@ export class CoreService {
     const base = { id: outcome.id, client_message_id: clientMessageId, to: p.to };
     if (outcome.status !== 'queued') {
       const row = this.repo.outboxById(outcome.id);
-      return { ...base, status: outcome.status, server_id: row?.server_id ?? null, reason: 'reason' in outcome ? (outcome.reason ?? null) : null };
+      const reasoned = 'reason' in outcome ? { reason: outcome.reason ?? null, reason_code: outcome.reason_code ?? null } : { reason: null, reason_code: null };
+      return { ...base, status: outcome.status, server_id: row?.server_id ?? null, ...reasoned };
     }
     const waitMs = p.wait_ms ?? 0;
     if (waitMs > 0 && this.sync.isOnline()) {
       const verdict = await this.sync.awaitVerdict(outcome.id, waitMs);
-      if (verdict) return { ...base, ...verdict };
+      if (verdict) return { ...base, ...this.explained(verdict, waitMs) };
+      return { ...base, ...this.verdictOf(this.repo.outboxById(outcome.id)!, waitMs) };
     }
     // A row just written and not waited on has no verdict yet, and nothing to read back.
-    else if (outcome.fresh) return { ...base, status: 'queued', server_id: null, reason: null };
-    return { ...base, ...this.verdictOf(this.repo.outboxById(outcome.id)!) };
+    if (outcome.fresh) return { ...base, status: 'queued', server_id: null, ...this.whyQueued(waitMs, null) };
+    return { ...base, ...this.verdictOf(this.repo.outboxById(outcome.id)!, waitMs) };
+  }
+
+  /** A verdict from the relay; a deferral (queued) also says what happens to the message next. */
+  private explained(verdict: SendVerdict, waitedMs: number): SendVerdict {
+    if (verdict.status !== 'queued') return verdict;
+    return { ...verdict, ...this.whyQueued(waitedMs, verdict.reason_code === 'deferred' ? verdict.reason : null) };
+  }
+
+  /** Why a message is still queued now, and what fixes it or retries it. */
+  private whyQueued(waitedMs: number, deferred: string | null): Pick<SendResult, 'reason' | 'reason_code'> {
+    return queuedReason({
+      problem: this.sync.isOnline() ? null : this.sync.problem(),
+      online: this.sync.isOnline(),
+      waitedMs,
+      deferred,
+      oneShot: this.oneShot,
+      relay: this.sync.status().relay,
+    });
   }
 
   /** The send verdict an outbox row stands for now. */
-  private verdictOf(row: OutboxRow): Pick<SendResult, 'status' | 'server_id' | 'reason'> {
+  private verdictOf(row: OutboxRow, waitedMs: number): SendVerdict {
     switch (row.state) {
       case 'done':
-        return { status: row.verdict === 'duplicate' ? 'duplicate' : 'sent', server_id: row.server_id, reason: null };
+        return { status: row.verdict === 'duplicate' ? 'duplicate' : 'sent', server_id: row.server_id, reason: null, reason_code: null };
       case 'dead':
       case 'aborted':
       case 'expired':
-        return { status: 'failed', server_id: row.state === 'expired' ? row.server_id : null, reason: row.last_error ?? row.state };
+        return { status: 'failed', server_id: row.state === 'expired' ? row.server_id : null, reason: row.last_error ?? row.state, reason_code: row.state };
       default:
-        return { status: 'queued', server_id: null, reason: row.last_error };
+        return { status: 'queued', server_id: null, ...this.whyQueued(waitedMs, null) };
     }
   }
 

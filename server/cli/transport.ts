@@ -3,11 +3,12 @@
  * by opening the store itself under the lock (direct). The verb never knows which.
  */
 import { join } from 'node:path';
-import { PROTOCOL_VERSION, type Method, type NotificationName, type Notifications, type ParamsOf, type ResultOf } from '../../protocol/rpc';
+import { PROTOCOL_VERSION, type Method, type NotificationName, type Notifications, type ParamsOf, type PullResult, type ResultOf } from '../../protocol/rpc';
 import type { HomePaths } from '../paths';
 import type * as Direct from '../direct';
 import type { HolderInfo } from '../lock';
 import { CliError, ExitCode, fromRpcError, isRpcError } from './errors';
+import { pullNotice } from './format';
 import { CallDeadlineError, SocketClient } from './socket-client';
 import { readHolder } from '../holder';
 import { preflight } from './preflight';
@@ -17,6 +18,8 @@ import { VERSION } from '../version';
 
 export interface CoreClient {
   readonly delegated: boolean;
+  /** Direct only, when asked: what was fetched from the relay before the verb ran. */
+  readonly pulled?: PullResult;
   call<M extends Method>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>>;
   onNotification(listener: <N extends NotificationName>(name: N, params: Notifications[N]) => void): void;
   /** Settles if the core goes away under a delegated client; never for a direct one. */
@@ -31,22 +34,43 @@ export interface CoreClient {
  */
 const PATIENCE_MS = { cli: 15_000, core: 3_000 };
 
+/**
+ * How long a verb run without a core spends fetching what the relay holds before it answers:
+ * long enough for a backlog on a healthy link, short enough that a dead relay costs little.
+ */
+export const PULL_MS = 3_000;
+
+export interface OpenOptions {
+  /** Connect to the relay while the verb runs (a direct send does). */
+  sync: boolean;
+  /**
+   * Without a core, first fetch what the relay holds (inbox, read, status). `warn` also says on
+   * stderr, in one line, why nothing (or not everything) could be fetched; `quiet` leaves that
+   * to the verb.
+   */
+  pull?: 'warn' | 'quiet';
+}
+
 export function loadDirect(): typeof Direct {
   // Resolved at run time beside the bundle; see scripts/build.mjs.
   return require(join(__dirname, 'direct.js')) as typeof Direct;
 }
 
-export async function openCore(paths: HomePaths, options: { sync: boolean }): Promise<CoreClient> {
+export async function openCore(paths: HomePaths, options: OpenOptions): Promise<CoreClient> {
   const started = Date.now();
   for (;;) {
     const delegated = await tryDelegate(paths);
     if (delegated) return delegated;
     const opened = await loadDirect()
-      .openDirect(paths, { sync: options.sync })
+      .openDirect(paths, { sync: options.sync, pullMs: options.pull ? PULL_MS : undefined })
       .catch((error: unknown) => {
         throw diskFullAsCliError(error);
       });
-    if (opened.ok) return directClient(opened.core);
+    if (opened.ok) {
+      const notice = options.pull === 'warn' && opened.core.pulled ? pullNotice(opened.core.pulled) : undefined;
+      if (notice) process.stderr.write(`switchboard: ${notice}\n`);
+      return directClient(opened.core);
+    }
     if (Date.now() - started > PATIENCE_MS[opened.holder?.kind ?? 'core']) throw lockedError(paths, opened.holder);
     await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 50));
   }
@@ -135,6 +159,7 @@ export async function tryDelegate(paths: HomePaths): Promise<CoreClient | undefi
 function directClient(core: Direct.DirectCore): CoreClient {
   return {
     delegated: false,
+    pulled: core.pulled,
     async call(method, params) {
       preflight(method, params);
       try {

@@ -9,7 +9,7 @@ import type { HomePaths } from '../paths';
 import { CliError, ExitCode, usage } from './errors';
 import { coreStatusLines, inert, inertJson, messageFull, messageList, outboxLine, peerLine, sendVerdict } from './format';
 import { parseVerbArgs } from './args';
-import { openCore, type CoreClient } from './transport';
+import { openCore, type CoreClient, type OpenOptions } from './transport';
 import { daemonVerb } from './daemon-verbs';
 import { doctorVerb } from './doctor';
 import { initVerb } from './init';
@@ -26,8 +26,8 @@ export type Verb = (args: string[], context: VerbContext) => Promise<number>;
 export const DEFAULT_WAIT_SECONDS = 10;
 
 /** Runs `body` against the core and always closes the connection (or the store) afterwards. */
-export async function withCore<T>(paths: HomePaths, body: (core: CoreClient) => Promise<T>, options: { sync?: boolean } = {}): Promise<T> {
-  const core = await openCore(paths, { sync: options.sync ?? false });
+export async function withCore<T>(paths: HomePaths, body: (core: CoreClient) => Promise<T>, options: { sync?: boolean; pull?: OpenOptions['pull'] } = {}): Promise<T> {
+  const core = await openCore(paths, { sync: options.sync ?? false, pull: options.pull });
   try {
     return await body(core);
   } finally {
@@ -136,7 +136,9 @@ const inbox: Verb = async (args, context) => {
   if (positionals.length > 0) throw usage(`inbox: unexpected argument "${positionals[0]}"`);
   if (values.since !== undefined && !values.follow) throw usage('--since goes with --follow');
   if (values.follow) return followInbox(context, { since: values.since, from: values.from });
-  const result = await withCore(context.paths, (core) => core.call('inbox/list', { unread: values.unread, from: values.from, limit: parseLimit(values.limit) }));
+  const limit = parseLimit(values.limit);
+  // Without a core, new mail is fetched from the relay first.
+  const result = await withCore(context.paths, (core) => core.call('inbox/list', { unread: values.unread, from: values.from, limit }), { pull: 'warn' });
   if (values.json) printJson(context, result);
   else context.out(messageList(result.messages, values.unread ? 'no unread messages' : 'no messages'));
   return ExitCode.Ok;
@@ -149,7 +151,7 @@ const read: Verb = async (args, context) => {
     const m = await core.call('message/get', { id });
     if (m.direction === 'in' && !m.read) await core.call('message/markRead', { ids: [id] });
     return { ...m, read: true };
-  });
+  }, { pull: 'warn' });
   if (values.json) printJson(context, message);
   else context.out(messageFull(message));
   return ExitCode.Ok;
@@ -222,9 +224,15 @@ const peers: Verb = async (args, context) => {
 const status: Verb = async (args, context) => {
   const { values, positionals } = parseVerbArgs(args, { json: { type: 'boolean' } }, 'status');
   if (positionals.length > 0) throw usage(`status: unexpected argument "${positionals[0]}"`);
-  const { result, delegated } = await withCore(context.paths, async (core) => ({ result: await core.call('status/get', {}), delegated: core.delegated }));
-  if (values.json) printJson(context, { ...result, core_running: delegated, delegated });
-  else context.out(coreStatusLines(result, delegated).join('\n'));
+  const { result, delegated, pulled } = await withCore(
+    context.paths,
+    async (core) => ({ result: await core.call('status/get', {}), delegated: core.delegated, pulled: core.pulled ?? null }),
+    { pull: 'quiet' },
+  );
+  // Without a core there is no core's pid or start time to show: this command's would mislead.
+  const shown = delegated ? result : { ...result, pid: null, since: null };
+  if (values.json) printJson(context, { ...shown, core_running: delegated, delegated, pull: pulled });
+  else context.out(coreStatusLines(result, delegated, pulled).join('\n'));
   return ExitCode.Ok;
 };
 

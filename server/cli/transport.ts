@@ -68,8 +68,7 @@ export async function openCore(paths: HomePaths, options: OpenOptions): Promise<
       });
     if (opened.ok) {
       const notice = options.pull === 'warn' && opened.core.pulled ? pullNotice(opened.core.pulled) : undefined;
-      if (notice) process.stderr.write(`switchboard: ${notice}\n`);
-      return directClient(opened.core);
+      return directClient(opened.core, notice);
     }
     if (Date.now() - started > PATIENCE_MS[opened.holder?.kind ?? 'core']) throw lockedError(paths, opened.holder);
     await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 50));
@@ -156,12 +155,16 @@ export async function tryDelegate(paths: HomePaths): Promise<CoreClient | undefi
   };
 }
 
-function directClient(core: Direct.DirectCore): CoreClient {
+/** `notice`: what the pull found, said once the first call's input has passed its checks (a usage error is said alone, as through a core). */
+function directClient(core: Direct.DirectCore, notice: string | undefined): CoreClient {
+  let pending = notice;
   return {
     delegated: false,
     pulled: core.pulled,
     async call(method, params) {
       preflight(method, params);
+      if (pending) process.stderr.write(`switchboard: ${pending}\n`);
+      pending = undefined;
       try {
         return (await core.call(method, params)) as ResultOf<typeof method>;
       } catch (error) {

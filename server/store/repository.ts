@@ -3,7 +3,10 @@
  * nowhere else.
  */
 import type { Conversation, CoreEvent, Message, MessageState, OutboxItem, OutboxState, Peer } from '../../protocol/rpc';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './db';
+import { UNSPACED_BODY_GLOB } from './migrations';
+import { SHORT_TERM_WINDOW, type SearchPlan } from './search-query';
 
 interface MessageRow {
   seq: number;
@@ -81,6 +84,7 @@ const EVENTS_PRUNED_KEY = 'events_pruned_through';
 
 export class Repository {
   private readonly s;
+  private readonly searchStatements = new Map<string, Statement<unknown[], MessageRow>>();
 
   constructor(readonly db: Db) {
     const p = <T = unknown>(sql: string) => db.prepare<unknown[], T>(sql);
@@ -109,9 +113,6 @@ export class Repository {
       markReadId: p("UPDATE messages SET read = 1 WHERE id = ? AND read = 0 AND direction = 'in'"),
       markReadConversation: p('UPDATE messages SET read = 1 WHERE conversation = ? AND read = 0'),
       markReadAll: p('UPDATE messages SET read = 1 WHERE read = 0'),
-      search: p<MessageRow>(
-        'SELECT m.* FROM messages_fts f JOIN messages m ON m.seq = f.rowid WHERE messages_fts MATCH ? ORDER BY f.rowid DESC LIMIT ?',
-      ),
       outboxByClientId: p<OutboxRow>('SELECT * FROM outbox WHERE client_message_id = ?'),
       outboxById: p<OutboxRow>('SELECT * FROM outbox WHERE id = ?'),
       insertOutbox: p(`INSERT INTO outbox (client_message_id, id, fingerprint, state, attempts, created_at, updated_at)
@@ -163,6 +164,7 @@ export class Repository {
       ),
       maxSeq: p<{ n: number | null }>('SELECT max(seq) AS n FROM messages'),
       indexRange: p('INSERT INTO messages_fts (rowid, body) SELECT seq, body FROM messages WHERE seq > ? AND seq <= ? ORDER BY seq'),
+      indexRangeTrigram: p(`INSERT INTO messages_trigram (rowid, body) SELECT seq, body FROM messages WHERE seq > ? AND seq <= ? AND body GLOB ${UNSPACED_BODY_GLOB} ORDER BY seq`),
       getState: p<{ value: string }>('SELECT value FROM sync_state WHERE key = ?'),
       setState: p('INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     };
@@ -250,12 +252,50 @@ export class Repository {
     if (newest <= done) return 0;
     const upTo = Math.min(newest, done + limit);
     this.s.indexRange.run(done, upTo);
+    this.s.indexRangeTrigram.run(done, upTo);
     this.setState('fts_seq', String(upTo));
     return newest - upTo;
   }
 
-  search(ftsQuery: string, limit: number): Message[] {
-    return this.s.search.all(ftsQuery, limit).map(toMessage);
+  /**
+   * The newest `limit` messages matching every term of `plan` (search-query.ts). One index
+   * drives the query, newest first, so it stops at the limit: the word index when there are
+   * words, else the trigram index; the other index and the LIKE terms filter what it yields.
+   * With only one- or two-character unspaced terms there is no index to use, and LIKE reads
+   * at most the newest SHORT_TERM_WINDOW messages.
+   */
+  search(plan: SearchPlan, limit: number): Message[] {
+    const like = plan.short.map(() => " AND m.body LIKE ? ESCAPE '\\'").join('');
+    let sql: string;
+    const params: (string | number)[] = [];
+    if (plan.words !== null) {
+      sql = 'SELECT m.* FROM messages_fts f JOIN messages m ON m.seq = f.rowid WHERE messages_fts MATCH ?';
+      params.push(plan.words);
+      if (plan.substrings !== null) {
+        sql += ' AND f.rowid IN (SELECT rowid FROM messages_trigram WHERE messages_trigram MATCH ?)';
+        params.push(plan.substrings);
+      }
+      sql += `${like} ORDER BY f.rowid DESC LIMIT ?`;
+    } else if (plan.substrings !== null) {
+      sql = `SELECT m.* FROM messages_trigram t JOIN messages m ON m.seq = t.rowid WHERE messages_trigram MATCH ?${like} ORDER BY t.rowid DESC LIMIT ?`;
+      params.push(plan.substrings);
+    } else {
+      sql = `SELECT m.* FROM messages m WHERE m.seq > ?${like} ORDER BY m.seq DESC LIMIT ?`;
+      params.push((this.s.maxSeq.get()?.n ?? 0) - SHORT_TERM_WINDOW);
+    }
+    params.push(...plan.short, limit);
+    return this.searchStatement(sql).all(...params).map(toMessage);
+  }
+
+  /** A search has a handful of shapes (which indexes, how many LIKE terms): each is prepared once. */
+  private searchStatement(sql: string) {
+    let statement = this.searchStatements.get(sql);
+    if (!statement) {
+      if (this.searchStatements.size >= 64) this.searchStatements.clear();
+      statement = this.db.prepare<unknown[], MessageRow>(sql);
+      this.searchStatements.set(sql, statement);
+    }
+    return statement;
   }
 
   outboxByClientId(clientMessageId: string): OutboxRow | undefined {

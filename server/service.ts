@@ -31,6 +31,7 @@ import { decideIdempotency } from './idempotency';
 import { toOutboxItem, type OutboxRow, type Repository } from './store/repository';
 import type { WriteBatcher } from './store/write-batcher';
 import { PeerTouches } from './store/peer-touches';
+import { planSearch } from './store/search-query';
 import type { SyncPort } from './sync/port';
 import { sendFrameBytes, sendFrameOf } from './sync/send-frame';
 
@@ -201,11 +202,11 @@ export class CoreService {
   }
 
   async search(p: SearchParams): Promise<MessagesResult> {
-    const fts = toFtsQuery(p.query);
-    if (!fts) throw invalidParams('query: has no words to search for');
+    const plan = planSearch(p.query);
+    if (!plan) throw invalidParams('query: has no words to search for');
     // Whatever is not indexed yet is indexed first, so a search always sees every message.
     await this.writes.run(() => this.repo.indexForSearch());
-    return { messages: this.repo.search(fts, p.limit ?? DEFAULT_LIMIT) };
+    return { messages: this.repo.search(plan, p.limit ?? DEFAULT_LIMIT) };
   }
 
   /** Indexes recent messages for search in the background, a chunk per commit, when writes go quiet. */
@@ -312,13 +313,4 @@ function mayExceedFrame(content: { to: string; body: string; reply_to: string | 
 
 function describeOffline(state: SyncStatus['state']): string {
   return state === 'disabled' ? 'not configured (run `switchboard init`)' : state;
-}
-
-/** Turns free text into an FTS5 query of quoted terms, so user input can never be FTS syntax. */
-export function toFtsQuery(query: string): string {
-  return query
-    .split(/\s+/)
-    .filter((term) => term.length > 0)
-    .map((term) => `"${term.replaceAll('"', '""')}"`)
-    .join(' ');
 }

@@ -1,5 +1,6 @@
 /** The home's relay settings: `config.json` (relay URL, user, device id) and `token` (0600). */
 import { readFileSync } from 'node:fs';
+import { canonicalUserName } from '../protocol/names';
 import { newId } from './ids';
 import type { HomePaths } from './paths';
 import { writePrivateFile } from './fs-private';
@@ -22,7 +23,8 @@ export function readConfig(paths: HomePaths): RelayConfig {
   }
   return {
     relay: typeof parsed.relay === 'string' ? parsed.relay : null,
-    user: typeof parsed.user === 'string' ? parsed.user : null,
+    // Written before names were case-insensitive, it may hold another spelling: use the canonical one.
+    user: typeof parsed.user === 'string' ? canonicalUserName(parsed.user) : null,
     device: typeof parsed.device === 'string' ? parsed.device : newId(),
     insecure: parsed.insecure === true,
   };

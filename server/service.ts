@@ -57,6 +57,11 @@ export class CoreService {
   }
 
   async send(p: SendParams): Promise<SendResult> {
+    // A reply names a message this store holds: an id that is not here (mistyped, or of mail
+    // not fetched yet) is refused rather than sent pointing at nothing.
+    if (p.reply_to !== undefined && !this.repo.message(p.reply_to)) {
+      throw invalidParams(`reply_to: no message ${p.reply_to} in this store; check the id (\`switchboard inbox\` lists the messages you have)`);
+    }
     const clientMessageId = p.client_message_id ?? newId();
     const content = { to: p.to, body: p.body, reply_to: p.reply_to ?? null, request_id: p.request_id ?? null };
     // A core that has just started (the CLI's direct mode) may still be dialling the relay.
@@ -239,10 +244,15 @@ export class CoreService {
     return row;
   }
 
-  /** Sends a dead, expired, aborted or pending message again under a new id; the old entry ends aborted. */
+  /**
+   * Sends a dead, expired, aborted or pending message again under a new id; the old entry ends
+   * aborted. Idempotent: an entry already requeued answers with the copy it was requeued as
+   * (whatever has become of it since; to send once more, requeue that copy).
+   */
   async requeue(id: string): Promise<RequeueResult> {
     const requeued = await this.writes.run(() => {
       const row = this.findOutbox(id);
+      if (row.requeued_as !== null && this.repo.outboxById(row.requeued_as)) return { aborted: row.id, id: row.requeued_as, fresh: false };
       if (row.state === 'inflight') throw invalidState(`message ${row.id} is in flight; wait for its verdict (see \`switchboard outbox\`)`);
       if (row.state === 'done') throw invalidState(`message ${row.id} was already delivered to the relay; nothing to requeue`);
       const old = this.repo.message(row.id)!;
@@ -255,9 +265,10 @@ export class CoreService {
       const content = { to: old.to, body: old.body, reply_to: old.reply_to, request_id: old.request_id };
       const fresh = newId();
       this.insertOutbound(fresh, newId(), fingerprint(content), content);
-      return { aborted: row.id, id: fresh };
+      this.repo.setRequeuedAs(row.id, fresh);
+      return { aborted: row.id, id: fresh, fresh: true };
     });
-    this.sync.kick();
+    if (requeued.fresh) this.sync.kick();
     return { aborted: requeued.aborted, item: this.outboxItem(this.repo.outboxById(requeued.id)!) };
   }
 

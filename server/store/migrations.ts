@@ -193,6 +193,11 @@ export const MIGRATIONS: readonly string[] = [
     INSERT INTO messages_trigram (messages_trigram, rowid, body) VALUES ('delete', old.seq, old.body);
   END;
   `,
+  // 7: the copy a requeue made, so requeueing the same entry again reports that copy instead
+  // of queueing another (a requeue is idempotent).
+  `
+  ALTER TABLE outbox ADD COLUMN requeued_as TEXT;
+  `,
 ];
 
 /** For Repository.indexForSearch: the same test migration 6 applies. */

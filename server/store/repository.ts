@@ -36,6 +36,8 @@ export interface OutboxRow {
   verdict: 'sent' | 'duplicate' | null;
   created_at: string;
   updated_at: string;
+  /** The id of the copy `outbox requeue` made of this entry, if it made one. */
+  requeued_as: string | null;
 }
 
 /** A message as the store takes it: the protocol's own shape. */
@@ -119,6 +121,7 @@ export class Repository {
         VALUES (@client_message_id, @id, @fingerprint, @state, @attempts, @now, @now)`),
       anyPending: p<{ one: number }>("SELECT 1 AS one FROM outbox WHERE state <> 'done' AND state = 'pending' LIMIT 1"),
       setOutboxState: p('UPDATE outbox SET state = ?, updated_at = ? WHERE id = ?'),
+      setRequeuedAs: p('UPDATE outbox SET requeued_as = ? WHERE id = ?'),
       // A verdict settles only a row still waiting for one: a late verdict for a row already
       // done or aborted changes nothing (the caller learns that from \`changes\`).
       outboxVerdict: p("UPDATE outbox SET state = 'done', verdict = ?, server_id = ?, last_error = NULL, updated_at = ? WHERE id = ? AND state NOT IN ('done', 'aborted')"),
@@ -261,8 +264,8 @@ export class Repository {
    * The newest `limit` messages matching every term of `plan` (search-query.ts). One index
    * drives the query, newest first, so it stops at the limit: the word index when there are
    * words, else the trigram index; the other index and the LIKE terms filter what it yields.
-   * With only one- or two-character unspaced terms there is no index to use, and LIKE reads
-   * at most the newest SHORT_TERM_WINDOW messages.
+   * With only one- or two-character unspaced terms there is no index to match them, and LIKE
+   * reads at most the newest SHORT_TERM_WINDOW messages written in those scripts.
    */
   search(plan: SearchPlan, limit: number): Message[] {
     const like = plan.short.map(() => " AND m.body LIKE ? ESCAPE '\\'").join('');
@@ -280,8 +283,10 @@ export class Repository {
       sql = `SELECT m.* FROM messages_trigram t JOIN messages m ON m.seq = t.rowid WHERE messages_trigram MATCH ?${like} ORDER BY t.rowid DESC LIMIT ?`;
       params.push(plan.substrings);
     } else {
-      sql = `SELECT m.* FROM messages m WHERE m.seq > ?${like} ORDER BY m.seq DESC LIMIT ?`;
-      params.push((this.s.maxSeq.get()?.n ?? 0) - SHORT_TERM_WINDOW);
+      // Only one- or two-character terms: no index can match them, but only a body in those
+      // scripts can hold one, and those are exactly the trigram index's documents (its docsize
+      // table has a row per document, keyed by rowid): LIKE reads the newest of them, bounded.
+      sql = `SELECT m.* FROM (SELECT id FROM messages_trigram_docsize ORDER BY id DESC LIMIT ${SHORT_TERM_WINDOW}) d JOIN messages m ON m.seq = d.id WHERE 1${like} ORDER BY d.id DESC LIMIT ?`;
     }
     params.push(...plan.short, limit);
     return this.searchStatement(sql).all(...params).map(toMessage);
@@ -318,6 +323,11 @@ export class Repository {
 
   setOutboxState(id: string, state: OutboxState, now: string): void {
     this.s.setOutboxState.run(state, now, id);
+  }
+
+  /** Records the copy a requeue of `id` made. */
+  setRequeuedAs(id: string, copyId: string): void {
+    this.s.setRequeuedAs.run(copyId, id);
   }
 
   /** Settles a row still awaiting a verdict; false when it was already done or aborted. */

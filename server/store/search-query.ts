@@ -4,13 +4,17 @@
  * spaces (Chinese, Japanese, Thai, …) has no word boundaries that index could see, so
  * `日本語` would never find `日本語テキスト`: such a term is matched as a substring, by the
  * trigram index when it has at least three characters (trigrams are what that index holds),
- * and by LIKE over the newest messages when it has one or two.
+ * and by LIKE over the newest messages in those scripts when it has one or two.
  *
  * User input never becomes FTS or LIKE syntax: every term is quoted or escaped here.
  */
 import { UNSPACED_SCRIPT_RANGES } from './migrations';
 
-/** A one- or two-character term reads at most this many of the newest messages (LIKE, no index). */
+/**
+ * A query of only one- or two-character terms reads at most this many of the newest messages
+ * written in those scripts (LIKE, no index matches so few characters). With a longer term or
+ * a word beside it, an index drives the query and nothing is left out.
+ */
 export const SHORT_TERM_WINDOW = 100_000;
 
 export interface SearchPlan {

@@ -224,11 +224,14 @@ function revokeVerb(args: string[], io: RelayCliIo): number {
 function reportCaseCollisions(dataDir: string, io: RelayCliIo): void {
   const store = RelayStore.open(dataDir);
   try {
+    const activeNames = new Set(store.listUsers().filter((u) => u.revoked_at === null).map((u) => u.name));
     for (const { name, others } of store.caseCollisions()) {
       const also = others.length > 0 ? ` (also stored: ${others.map((o) => `"${o}"`).join(', ')})` : '';
+      const canonical = canonicalUserName(name);
+      const again = activeNames.has(canonical) ? 'add it again under a name of its own' : `"relay add-user ${canonical}"`;
       io.stderr(
         relayLogLine(
-          `user "${name}" differs from another account only in case${also}; names are case-insensitive, so "${name}" cannot log in and nothing of it was merged: run "relay revoke ${name}" (that exact spelling), then "relay add-user ${canonicalUserName(name)}" if the account should go on (docs/operations.md, User names)`,
+          `user "${name}" differs from another account only in case${also}; names are case-insensitive, so "${name}" cannot log in and nothing of it was merged: run "relay revoke ${name}" (that exact spelling), then ${again} if the account should go on (docs/operations.md, User names)`,
         ),
       );
     }

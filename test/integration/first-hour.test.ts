@@ -198,6 +198,18 @@ describe('search through the CLI finds text written without spaces', () => {
   });
 });
 
+/** The README's `bin/switchboard send|inbox` lines after npm start, as [command, what it prints (ids and times generalised)]. */
+function readmeQuickStart(): [string, RegExp][] {
+  const lines = readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n').filter((l) => /^bin\/switchboard (send|inbox)\b/.test(l));
+  assert.equal(lines.length, 2, 'the README shows a send and an inbox');
+  return lines.map((line) => {
+    const [command, comment] = line.split(/\s+# /) as [string, string];
+    const escaped = comment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const pattern = escaped.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '[0-9a-f-]{36}').replace(/\d{4}-\d\d-\d\d \d\d:\d\d/g, '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d');
+    return [command.trim(), new RegExp(`^${pattern}$`)];
+  });
+}
+
 describe('npm start', () => {
   function freePort(): Promise<number> {
     return new Promise((resolvePort, reject) => {
@@ -229,7 +241,7 @@ describe('npm start', () => {
       const port = await freePort();
       const child = reapWithThisProcess(
         spawn(process.execPath, [join(ROOT, 'scripts', 'start.mjs')], {
-          env: { ...process.env, SWITCHBOARD_HOME: storeHome, SWITCHBOARD_RELAY_DATA: relayData, SWITCHBOARD_RELAY_PORT: String(port), SWITCHBOARD_USER: 'Tester' },
+          env: { ...process.env, SWITCHBOARD_HOME: storeHome, SWITCHBOARD_RELAY_DATA: relayData, SWITCHBOARD_RELAY_PORT: String(port), SWITCHBOARD_USER: 'Ada' },
           stdio: ['ignore', 'pipe', 'pipe'],
         }),
       );
@@ -239,9 +251,16 @@ describe('npm start', () => {
       child.stderr!.on('data', (d) => (stderr += d));
       const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
       await waitFor('npm start to be running', () => (stdout.includes('Switchboard is running') ? true : undefined), 60_000);
-      assert.ok(stdout.includes('send --to tester -m hi'), stdout);
+      assert.ok(stdout.includes('send --to ada -m hi'), stdout);
       corePid = Number(/core started \(pid (\d+)\)/.exec(stdout)?.[1]);
       assert.ok(alive(corePid), 'the core runs');
+
+      // The README's quick start, run as written: each line prints what its comment shows.
+      for (const [command, shown] of readmeQuickStart()) {
+        const args = command.replace(/^bin\/switchboard /, '').split(' ');
+        const printed = (await runOk(storeHome, args)).trim();
+        assert.match(printed, shown, `README: ${command}`);
+      }
       const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
       assert.equal(children.length, 1, `only the relay is a child: ${children.join(' ')}`);
       process.kill(children[0]!, 'SIGKILL');

@@ -108,10 +108,10 @@ export const MIGRATIONS: readonly string[] = [
     UNION SELECT json_extract(item, '$.message.to') FROM deliveries WHERE json_extract(item, '$.kind') = 'message'
     UNION SELECT json_extract(item, '$.by') FROM deliveries WHERE json_extract(item, '$.kind') = 'receipt'
     UNION SELECT json_extract(item, '$.to') FROM deliveries WHERE json_extract(item, '$.kind') = 'expired';
+  -- One group per name ignoring case; a group of one spelling that is not lower case is folded.
   CREATE TEMP TABLE name_folds AS
-    SELECT spelling FROM name_spellings s
-    WHERE spelling IS NOT NULL AND spelling <> lower(spelling)
-      AND (SELECT count(*) FROM name_spellings t WHERE lower(t.spelling) = lower(s.spelling)) = 1;
+    SELECT min(spelling) AS spelling FROM name_spellings WHERE spelling IS NOT NULL
+    GROUP BY lower(spelling) HAVING count(*) = 1 AND min(spelling) <> lower(min(spelling));
 
   UPDATE users SET name = lower(name) WHERE name IN (SELECT spelling FROM name_folds);
   UPDATE devices SET user = lower(user) WHERE user IN (SELECT spelling FROM name_folds);

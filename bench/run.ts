@@ -16,7 +16,7 @@ import { homePaths } from '../server/paths';
 import { socketAnswers } from '../server/socket-probe';
 import { openStore } from '../server/store/db';
 import { Repository } from '../server/store/repository';
-import { toFtsQuery } from '../server/service';
+import { planSearch } from '../server/store/search-query';
 import { forwarderBaseline, switchboardEndToEnd, type EndToEndFigures } from './end-to-end';
 import { relayLimitsBench } from './relay-limits';
 import { directSendWallTime } from './direct-send';
@@ -169,7 +169,8 @@ function buildBigStore(home: string): void {
   const batch = db.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) {
       const peer = `peer${i % PEERS}`;
-      const body = `${words[i % 12]} ${words[(i * 7) % 12]} message ${i}${i % 1000 === 0 ? ' needle' : ''}`;
+      // One message in a thousand is Japanese (no spaces between words), for the substring searches.
+      const body = i % 1000 === 500 ? `日本語テキスト ${i}` : `${words[i % 12]} ${words[(i * 7) % 12]} message ${i}${i % 1000 === 0 ? ' needle' : ''}`;
       insert.run(`m${i}`, `c${i}`, peer, peer, body, new Date(1_700_000_000_000 + i * 1000).toISOString(), i % 3 === 0 ? 0 : 1);
     }
   });
@@ -203,7 +204,10 @@ async function benchBigStore(): Promise<void> {
     const cases: [string, () => unknown | Promise<unknown>, () => Promise<unknown>][] = [
       ['newest 50 of a conversation', () => repo.conversationPage('peer7', 50), () => client.call('conversation/messages', { peer: 'peer7', limit: 50 })],
       ['unread counts (all conversations)', () => repo.conversations(), () => client.call('conversation/list', {})],
-      ['search "needle" (50 newest hits)', async () => (await writes.run(() => repo.indexForSearch()), repo.search(toFtsQuery('needle'), 50)), () => client.call('search', { query: 'needle', limit: 50 })],
+      ['search "needle" (50 newest hits)', async () => (await writes.run(() => repo.indexForSearch()), repo.search(planSearch('needle')!, 50)), () => client.call('search', { query: 'needle', limit: 50 })],
+      ['search "日本語" (trigram, 50 newest hits)', async () => (await writes.run(() => repo.indexForSearch()), repo.search(planSearch('日本語')!, 50)), () => client.call('search', { query: '日本語', limit: 50 })],
+      ['search "日本" (two characters: LIKE, 50 newest hits)', async () => (await writes.run(() => repo.indexForSearch()), repo.search(planSearch('日本')!, 50)), () => client.call('search', { query: '日本', limit: 50 })],
+      ['search "語日", no hit (LIKE reads the whole newest-100,000 window)', async () => (await writes.run(() => repo.indexForSearch()), repo.search(planSearch('語日')!, 50)), () => client.call('search', { query: '語日', limit: 50 })],
     ];
     for (const [name, direct, rpc] of cases) {
       const directUs = await timeEach(n, direct);

@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import type { Method, ParamsOf } from './rpc';
-import { MAX_BODY_BYTES, MAX_ID_LENGTH, USER_NAME_MAX_LENGTH, USER_NAME_PATTERN } from './limits';
+import { MAX_BODY_BYTES, MAX_ID_LENGTH } from './limits';
+import { USER_NAME_MAX_LENGTH, USER_NAME_PATTERN, canonicalUserName } from './names';
 import { OUTBOX_STATES } from './rpc';
 import { cleartextRelayProblem, relayUrlProblem } from './relay-url';
 
@@ -13,7 +14,9 @@ const userName = z
   .string()
   .min(1, 'must not be empty')
   .max(USER_NAME_MAX_LENGTH, `is longer than ${USER_NAME_MAX_LENGTH} characters`)
-  .regex(USER_NAME_PATTERN, 'may contain only letters, digits, ".", "_" and "-", starting with a letter or digit');
+  .regex(USER_NAME_PATTERN, 'may contain only letters, digits, ".", "_" and "-", starting with a letter or digit')
+  // Case-insensitive (protocol/names.ts): the core only ever sees the canonical spelling.
+  .transform(canonicalUserName);
 const id = z.string().min(1).max(MAX_ID_LENGTH);
 const body = z
   .string()

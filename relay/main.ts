@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { isLoopbackHost } from '../protocol/relay-url';
 import { safeLogText } from '../lib/text-safety';
 import { addUser, revokeUser, validateUserName } from './accounts';
+import { canonicalUserName } from '../protocol/names';
 import { defaultRelayDataDir } from './data-dir';
 import { parseRate } from './rate-limit';
 import { formatAge, parseAge } from '../server/age';
@@ -135,8 +136,10 @@ async function serve(args: string[], io: RelayCliIo): Promise<number> {
     maxPendingBytes: parseInteger(values['max-pending-bytes'], '--max-pending-bytes', 4 * RELAY_MAX_FRAME_BYTES, 2 ** 40),
   };
 
+  const dataDir = values.data ?? defaultRelayDataDir(io.env);
+  reportCaseCollisions(dataDir, io);
   const server = await RelayServer.start({
-    dataDir: values.data ?? defaultRelayDataDir(io.env),
+    dataDir,
     host: values.host,
     port,
     heartbeatMs,
@@ -173,7 +176,9 @@ async function addUserVerb(args: string[], io: RelayCliIo): Promise<number> {
     allowPositionals: true,
     options: { data: { type: 'string' }, json: { type: 'boolean', default: false } },
   });
-  const name = singleName(positionals, 'add-user');
+  // Names are case-insensitive: the account is created, and named back, in lower case.
+  const given = singleName(positionals, 'add-user');
+  const name = canonicalUserName(given);
   const store = RelayStore.open(values.data ?? defaultRelayDataDir(io.env));
   try {
     const token = await addUser(store, name);
@@ -185,7 +190,8 @@ async function addUserVerb(args: string[], io: RelayCliIo): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof UserExistsError) {
-      io.stderr(`relay: user "${name}" already has an active token; run "relay revoke ${name}" first to issue a new one`);
+      const same = given === name ? '' : ` ("${given}" is the same account: names are case-insensitive)`;
+      io.stderr(`relay: user "${name}" already has an active token${same}; run "relay revoke ${name}" first to issue a new one`);
       return 1;
     }
     throw err;
@@ -205,6 +211,30 @@ function revokeVerb(args: string[], io: RelayCliIo): number {
     }
     io.stderr(`relay: revoked "${name}"; a running relay closes its connections within a second`);
     return 0;
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * Names accounts that differed only in case when names became case-insensitive (relay
+ * migration 4): nothing of one was merged into another, and each such account stays unable to
+ * log in until the operator revokes it (and adds it again under one spelling if it should go on).
+ */
+function reportCaseCollisions(dataDir: string, io: RelayCliIo): void {
+  const store = RelayStore.open(dataDir);
+  try {
+    const activeNames = new Set(store.listUsers().filter((u) => u.revoked_at === null).map((u) => u.name));
+    for (const { name, others } of store.caseCollisions()) {
+      const also = others.length > 0 ? ` (also stored: ${others.map((o) => `"${o}"`).join(', ')})` : '';
+      const canonical = canonicalUserName(name);
+      const again = activeNames.has(canonical) ? 'add it again under a name of its own' : `"relay add-user ${canonical}"`;
+      io.stderr(
+        relayLogLine(
+          `user "${name}" differs from another account only in case${also}; names are case-insensitive, so "${name}" cannot log in and nothing of it was merged: run "relay revoke ${name}" (that exact spelling), then ${again} if the account should go on (docs/operations.md, User names)`,
+        ),
+      );
+    }
   } finally {
     store.close();
   }

@@ -1,6 +1,6 @@
 /** The home's relay settings: `config.json` (relay URL, user, device id) and `token` (0600). */
 import { readFileSync } from 'node:fs';
-import { userNameProblem } from '../protocol/limits';
+import { canonicalUserName, userNameProblem } from '../protocol/names';
 import { newId } from './ids';
 import type { HomePaths } from './paths';
 import { writePrivateFile } from './fs-private';
@@ -53,7 +53,8 @@ export function loadConfig(paths: HomePaths): LoadedConfig {
 function fromFields(parsed: Record<string, unknown>): RelayConfig {
   return {
     relay: typeof parsed.relay === 'string' ? parsed.relay : null,
-    user: typeof parsed.user === 'string' ? parsed.user : null,
+    // Written before names were case-insensitive, it may hold another spelling: use the canonical one.
+    user: typeof parsed.user === 'string' ? canonicalUserName(parsed.user) : null,
     device: typeof parsed.device === 'string' && parsed.device.length > 0 ? parsed.device : newId(),
     insecure: parsed.insecure === true,
   };

@@ -33,6 +33,7 @@ import { decideIdempotency } from './idempotency';
 import { toOutboxItem, type OutboxRow, type Repository } from './store/repository';
 import type { WriteBatcher } from './store/write-batcher';
 import { PeerTouches } from './store/peer-touches';
+import { planSearch } from './store/search-query';
 import type { SendVerdict, SyncPort } from './sync/port';
 import { queuedReason } from './sync/problem';
 import { sendFrameBytes, sendFrameOf } from './sync/send-frame';
@@ -61,6 +62,11 @@ export class CoreService {
   }
 
   async send(p: SendParams): Promise<SendResult> {
+    // A reply names a message this store holds: an id that is not here (mistyped, or of mail
+    // not fetched yet) is refused rather than sent pointing at nothing.
+    if (p.reply_to !== undefined && !this.repo.message(p.reply_to)) {
+      throw invalidParams(`reply_to: no message ${p.reply_to} in this store; check the id (\`switchboard inbox\` lists the messages you have)`);
+    }
     const clientMessageId = p.client_message_id ?? newId();
     const content = { to: p.to, body: p.body, reply_to: p.reply_to ?? null, request_id: p.request_id ?? null };
     // A core that has just started (the CLI's direct mode) may still be dialling the relay.
@@ -234,11 +240,11 @@ export class CoreService {
   }
 
   async search(p: SearchParams): Promise<MessagesResult> {
-    const fts = toFtsQuery(p.query);
-    if (!fts) throw invalidParams('query: has no words to search for');
+    const plan = planSearch(p.query);
+    if (!plan) throw invalidParams('query: has no words to search for');
     // Whatever is not indexed yet is indexed first, so a search always sees every message.
     await this.writes.run(() => this.repo.indexForSearch());
-    return { messages: this.repo.search(fts, p.limit ?? DEFAULT_LIMIT) };
+    return { messages: this.repo.search(plan, p.limit ?? DEFAULT_LIMIT) };
   }
 
   /** Indexes recent messages for search in the background, a chunk per commit, when writes go quiet. */
@@ -271,10 +277,15 @@ export class CoreService {
     return row;
   }
 
-  /** Sends a dead, expired, aborted or pending message again under a new id; the old entry ends aborted. */
+  /**
+   * Sends a dead, expired, aborted or pending message again under a new id; the old entry ends
+   * aborted. Idempotent: an entry already requeued answers with the copy it was requeued as
+   * (whatever has become of it since; to send once more, requeue that copy).
+   */
   async requeue(id: string): Promise<RequeueResult> {
     const requeued = await this.writes.run(() => {
       const row = this.findOutbox(id);
+      if (row.requeued_as !== null && this.repo.outboxById(row.requeued_as)) return { aborted: row.id, id: row.requeued_as, fresh: false };
       if (row.state === 'inflight') throw invalidState(`message ${row.id} is in flight; wait for its verdict (see \`switchboard outbox\`)`);
       if (row.state === 'done') throw invalidState(`message ${row.id} was already delivered to the relay; nothing to requeue`);
       const old = this.repo.message(row.id)!;
@@ -287,9 +298,10 @@ export class CoreService {
       const content = { to: old.to, body: old.body, reply_to: old.reply_to, request_id: old.request_id };
       const fresh = newId();
       this.insertOutbound(fresh, newId(), fingerprint(content), content);
-      return { aborted: row.id, id: fresh };
+      this.repo.setRequeuedAs(row.id, fresh);
+      return { aborted: row.id, id: fresh, fresh: true };
     });
-    this.sync.kick();
+    if (requeued.fresh) this.sync.kick();
     return { aborted: requeued.aborted, item: this.outboxItem(this.repo.outboxById(requeued.id)!) };
   }
 
@@ -348,13 +360,4 @@ function mayExceedFrame(content: { to: string; body: string; reply_to: string | 
 
 function describeOffline(state: SyncStatus['state']): string {
   return state === 'disabled' ? 'not configured (run `switchboard init`)' : state;
-}
-
-/** Turns free text into an FTS5 query of quoted terms, so user input can never be FTS syntax. */
-export function toFtsQuery(query: string): string {
-  return query
-    .split(/\s+/)
-    .filter((term) => term.length > 0)
-    .map((term) => `"${term.replaceAll('"', '""')}"`)
-    .join(' ');
 }

@@ -4,14 +4,16 @@
  * and one line saying what it found.
  */
 import type { RelayCheck } from '../../protocol/rpc';
-import { USER_NAME_RULE, isValidUserName } from '../../protocol/limits';
+import { USER_NAME_RULE, canonicalUserName, isValidUserName } from '../../protocol/names';
 import { cleartextRelayProblem, relayUrlProblem } from '../../protocol/relay-url';
 import { parseVerbArgs } from './args';
 import { CliError, ExitCode, usage } from './errors';
 import { loadDirect, tryDelegate } from './transport';
 import type { Verb } from './verbs';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { isDiskFull } from '../store/storage-errors';
+import { readableFileProblem } from './file-errors';
 
 /** How long init waits for the relay's welcome before saying it got no answer. */
 export const INIT_CHECK_MS = 10_000;
@@ -26,7 +28,7 @@ export const initVerb: Verb = async (args, context) => {
     'init',
   );
   if (positionals.length > 0) throw usage(`init: unexpected argument "${positionals[0]}"`);
-  const { relay, user } = values;
+  const { relay } = values;
   if (!relay) throw usage('init needs --relay <ws-url> (ws:// or wss://)');
   // Malformed: refused before anything is written, so no core ever reads it.
   const malformed = relayUrlProblem(relay);
@@ -34,10 +36,12 @@ export const initVerb: Verb = async (args, context) => {
   const insecure = values.insecure === true;
   const cleartext = cleartextRelayProblem(relay, insecure);
   if (cleartext) throw usage(cleartext);
-  if (!user) throw usage('init needs --user <name>');
-  if (!isValidUserName(user)) throw usage(`init: invalid user name "${user}": ${USER_NAME_RULE}`);
+  if (!values.user) throw usage('init needs --user <name>');
+  if (!isValidUserName(values.user)) throw usage(`init: invalid user name "${values.user}": ${USER_NAME_RULE}`);
+  // Names are case-insensitive: the home is configured, and named back, in the canonical form.
+  const user = canonicalUserName(values.user);
   if (values.token !== undefined && values['token-file'] !== undefined) throw usage('give --token or --token-file, not both');
-  const token = values['token-file'] !== undefined ? readFileSync(values['token-file'], 'utf8').trim() : values.token;
+  const token = values['token-file'] !== undefined ? readTokenFile(values['token-file']) : values.token;
   if (!token) throw usage('init needs --token <token> (or --token-file <path>)');
   const { paths } = context;
   const core = await tryDelegate(paths);
@@ -74,3 +78,12 @@ export const initVerb: Verb = async (args, context) => {
   }
   throw new CliError(`${check.message}; the settings are saved, but will not work until you run \`switchboard init\` again with a working relay URL and token`);
 };
+
+function readTokenFile(file: string): string {
+  const path = resolve(file);
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (error) {
+    throw usage(`--token-file ${path}: ${readableFileProblem(error)}`);
+  }
+}

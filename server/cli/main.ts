@@ -5,6 +5,7 @@
 import { homePaths, resolveHome, type HomePaths } from '../paths';
 import { CliError, ExitCode, usage } from './errors';
 import { inert } from './format';
+import { checkHome } from './home-check';
 import { VERBS, type VerbContext } from './verbs';
 
 const HELP = `usage: switchboard [--home <dir>] <command> [options]
@@ -68,7 +69,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const run = VERBS[verb];
   if (!run) throw usage(`unknown command "${verb}"; see \`switchboard help\``);
-  const paths: HomePaths = homePaths(resolveHome(home));
+  const resolvedHome = resolveHome(home);
+  checkHome(resolvedHome, home !== undefined ? '--home' : process.env.SWITCHBOARD_HOME !== undefined ? 'SWITCHBOARD_HOME' : 'the default home');
+  const paths: HomePaths = homePaths(resolvedHome);
   const context: VerbContext = { paths, out: (text) => process.stdout.write(text + '\n') };
   return run(args, context);
 }

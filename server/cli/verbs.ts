@@ -9,6 +9,7 @@ import type { HomePaths } from '../paths';
 import { CliError, ExitCode, usage } from './errors';
 import { coreStatusLines, inert, inertJson, messageFull, messageList, outboxLine, peerLine, sendVerdict } from './format';
 import { parseVerbArgs } from './args';
+import { readableFileProblem } from './file-errors';
 import { openCore, type CoreClient, type OpenOptions } from './transport';
 import { daemonVerb } from './daemon-verbs';
 import { doctorVerb } from './doctor';
@@ -71,10 +72,15 @@ async function readBody(message: string | undefined, file: string | undefined): 
       size = st.size;
     } catch (error) {
       if (error instanceof CliError) throw error;
-      throw usage(`--file ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+      throw usage(`--file ${path}: ${readableFileProblem(error)}`);
     }
     if (size > MAX_BODY_BYTES) throw usage(`--file ${path} is ${size} bytes; a message holds at most ${MAX_BODY_BYTES}`);
-    return readFileSync(path, 'utf8');
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (error) {
+      // stat needs no read permission: an unreadable file fails only here.
+      throw usage(`--file ${path}: ${readableFileProblem(error)}`);
+    }
   }
   if (process.stdin.isTTY) throw usage('send needs -m <text>, --file <path>, or the text on stdin');
   const chunks: Buffer[] = [];

@@ -2,19 +2,26 @@
 import { RELAY_URL_PATTERN } from '../../protocol/rpc';
 import { USER_NAME_RULE, isValidUserName } from '../../protocol/limits';
 import { cleartextRelayProblem } from '../../protocol/relay-url';
-import { parseVerbArgs } from './args';
+import { command, spec } from './command';
+import type { VerbContext } from './context';
 import { ExitCode, usage } from './errors';
 import { loadDirect, tryDelegate } from './transport';
-import type { Verb } from './verbs';
 import { readFileSync } from 'node:fs';
 
-export const initVerb: Verb = async (args, context) => {
-  const { values, positionals } = parseVerbArgs(
-    args,
-    { relay: { type: 'string' }, user: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' }, insecure: { type: 'boolean' } },
-    'init',
-  );
-  if (positionals.length > 0) throw usage(`init: unexpected argument "${positionals[0]}"`);
+const initSpec = spec({
+  name: 'init',
+  summary: 'configure the relay and the account (through the running core, which reconnects at once)',
+  flags: {
+    relay: { type: 'string', value: 'ws-url', description: 'the relay, ws:// or wss://' },
+    user: { type: 'string', value: 'name', description: 'your account on the relay' },
+    token: { type: 'string', value: 'token', conflicts: ['token-file'], description: 'the token `relay add-user` printed (stored in a 0600 file)' },
+    'token-file': { type: 'string', value: 'path', description: 'read the token from a file instead' },
+    insecure: { type: 'boolean', description: 'allow ws:// to a host other than this machine (token and messages in clear)' },
+  },
+  examples: ['switchboard init --relay wss://relay.example.org --user bob --token-file ~/bob.token', 'switchboard init --relay ws://127.0.0.1:8787 --user bob --token "$TOKEN"'],
+});
+
+export const init = command(initSpec, async ({ values }, context: VerbContext) => {
   const { relay, user } = values;
   if (!relay || !RELAY_URL_PATTERN.test(relay)) throw usage('init needs --relay <ws-url> (ws:// or wss://)');
   const insecure = values.insecure === true;
@@ -39,4 +46,4 @@ export const initVerb: Verb = async (args, context) => {
   }
   context.out(`configured ${user} on ${relay} in ${paths.home}`);
   return ExitCode.Ok;
-};
+});

@@ -1,7 +1,7 @@
 /** Flags several verbs declare alike, so their help, limits and refusals read the same everywhere. */
 import type { BooleanFlag, NumberFlag, StringFlag } from './command';
 
-export const JSON_FLAG = { type: 'boolean', description: 'print one JSON object (fields: docs/protocol.md, "CLI --json output")' } as const satisfies BooleanFlag;
+export const JSON_FLAG = { type: 'boolean', description: 'print one JSON object (its fields: docs/protocol.md, "CLI `--json` output")' } as const satisfies BooleanFlag;
 
 /** Same default and ceiling as the core's `limit` (protocol/rpc-schemas.ts). */
 export const LIMIT_FLAG = { type: 'number', value: 'N', default: 50, min: 1, max: 1000, integer: true, description: 'at most N messages' } as const satisfies NumberFlag;

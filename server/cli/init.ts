@@ -12,8 +12,8 @@ const initSpec = spec({
   name: 'init',
   summary: 'configure the relay and the account (through the running core, which reconnects at once)',
   flags: {
-    relay: { type: 'string', value: 'ws-url', description: 'the relay, ws:// or wss://' },
-    user: { type: 'string', value: 'name', description: 'your account on the relay' },
+    relay: { type: 'string', value: 'ws-url', required: true, description: 'the relay, ws:// or wss://' },
+    user: { type: 'string', value: 'name', required: true, description: 'your account on the relay' },
     token: { type: 'string', value: 'token', conflicts: ['token-file'], description: 'the token `relay add-user` printed (stored in a 0600 file)' },
     'token-file': { type: 'string', value: 'path', description: 'read the token from a file instead' },
     insecure: { type: 'boolean', description: 'allow ws:// to a host other than this machine (token and messages in clear)' },

@@ -105,6 +105,11 @@ export const RELAY = group<{}, RelayCliIo>(
 
 export const RELAY_HELP: HelpOptions = { program: 'switchboard relay', globals: [], footer: ['exit codes: 0 ok, 1 failed, 2 usage.'] };
 
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
 /** Runs one relay verb and resolves with its exit code (serve resolves when it has stopped). */
 export async function runRelayCli(argv: string[], io: RelayCliIo = defaultIo): Promise<number> {
   try {
@@ -115,12 +120,14 @@ export async function runRelayCli(argv: string[], io: RelayCliIo = defaultIo): P
     }
     return await resolved.run(io);
   } catch (err) {
-    if (err instanceof UsageError || (err instanceof CliError && err.exitCode === 2)) {
-      io.stderr(`relay: ${errorMessage(err)} (run "switchboard relay --help" for usage)`);
-      return 2;
-    }
-    io.stderr(`relay: ${errorMessage(err)}`);
-    return 1;
+    const isUsage = err instanceof UsageError || (err instanceof CliError && err.exitCode === 2);
+    const hint = err instanceof CliError ? err.hint : null;
+    // As for switchboard's own verbs: under --json, one JSON object on stderr.
+    if (wantsJson(argv)) {
+      io.stderr(JSON.stringify({ error: { code: isUsage ? 'usage' : 'failed', message: errorMessage(err), hint: isUsage ? (hint ?? 'run "switchboard relay --help" for usage') : hint } }));
+    } else if (isUsage) io.stderr(`relay: ${errorMessage(err)}; ${hint ?? 'run "switchboard relay --help" for usage'}`);
+    else io.stderr(`relay: ${errorMessage(err)}${hint ? `; ${hint}` : ''}`);
+    return isUsage ? 2 : 1;
   }
 }
 
@@ -194,8 +201,7 @@ async function addUserVerb({ values, positionals }: Parsed<typeof addUserSpec.fl
     return 0;
   } catch (err) {
     if (err instanceof UserExistsError) {
-      io.stderr(`relay: user "${name}" already has an active token; run "relay revoke ${name}" first to issue a new one`);
-      return 1;
+      throw new CliError(`user "${name}" already has an active token`, 1, { hint: `run "relay revoke ${name}" first to issue a new one` });
     }
     throw err;
   } finally {

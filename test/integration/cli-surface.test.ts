@@ -16,7 +16,7 @@ import { EXIT_CODE_MEANINGS, ERROR_CODES, ExitCode } from '../../server/cli/erro
 import { helpPaths } from '../../server/cli/help';
 import { README, withUsage } from '../../scripts/cli-readme';
 import { CLI, kill9, run, runOk, startCore, tempHome } from '../support/cli';
-import { killAllRelays, TestRelay } from '../support/relay';
+import { killAllRelays, runRelay, TestRelay } from '../support/relay';
 import { reapWithThisProcess } from '../support/reap';
 import { waitFor } from '../support/wait';
 
@@ -185,6 +185,20 @@ describe('a relay and a core: pipes, --json errors, ask, inbox limits', () => {
     }
     const human = await run(alice, ['read', 'no-such-id']);
     assert.match(human.stderr, /^switchboard: message no-such-id not found\n$/);
+
+    // The relay's own verbs too.
+    for (const [args, code, exit] of [
+      [['add-user', 'alice', '--data', relay.dataDir, '--json'], 'failed', 1],
+      [['add-user', 'no spaces', '--data', relay.dataDir, '--json'], 'usage', 2],
+      [['revoke', '--data', relay.dataDir, '--json'], 'usage', 2],
+    ] as const) {
+      const r = await runRelay([...args]);
+      assert.equal(r.code, exit, `relay ${args.join(' ')}: ${r.stderr}`);
+      const parsed = JSON.parse(r.stderr.trim()) as { error: { code: string; message: string; hint: string | null } };
+      assert.equal(parsed.error.code, code, args.join(' '));
+    }
+    const taken = await runRelay(['add-user', 'alice', '--data', relay.dataDir]);
+    assert.equal(taken.stderr, 'relay: user "alice" already has an active token; run "relay revoke alice" first to issue a new one\n');
   });
 
   test('ask without a reply in time exits 6 and still prints the question as JSON', async () => {

@@ -212,6 +212,11 @@ export interface MessagesResult {
   messages: Message[];
 }
 
+export interface InboxListResult extends MessagesResult {
+  /** More messages match than `limit` let through. */
+  has_more: boolean;
+}
+
 export interface ConversationMessagesParams {
   peer: string;
   limit?: number;
@@ -328,7 +333,7 @@ export interface Requests {
   'message/send': [SendParams, SendResult];
   'message/get': [IdParams, Message];
   'message/markRead': [MarkReadParams, MarkReadResult];
-  'inbox/list': [InboxListParams, MessagesResult];
+  'inbox/list': [InboxListParams, InboxListResult];
   'conversation/list': [Record<string, never>, { conversations: Conversation[] }];
   'conversation/messages': [ConversationMessagesParams, ConversationMessagesResult];
   search: [SearchParams, MessagesResult];

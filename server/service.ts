@@ -14,6 +14,7 @@ import {
   type MarkReadParams,
   type MarkReadResult,
   type Message,
+  type InboxListResult,
   type MessagesResult,
   type OutboxItem,
   type OutboxListParams,
@@ -204,8 +205,11 @@ export class CoreService {
     return message;
   }
 
-  inbox(p: InboxListParams): MessagesResult {
-    return { messages: this.repo.inbox({ unread: p.unread ?? false, from: p.from, limit: p.limit ?? DEFAULT_LIMIT }) };
+  inbox(p: InboxListParams): InboxListResult {
+    // One row more than asked tells whether the list was cut.
+    const limit = p.limit ?? DEFAULT_LIMIT;
+    const messages = this.repo.inbox({ unread: p.unread ?? false, from: p.from, limit: limit + 1 });
+    return { messages: messages.slice(0, limit), has_more: messages.length > limit };
   }
 
   conversations(): { conversations: Conversation[] } {

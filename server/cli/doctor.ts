@@ -9,11 +9,12 @@ import { MAX_SOCKET_PATH_BYTES } from '../paths';
 import { readHolder } from '../holder';
 import { socketAnswers } from '../socket-probe';
 import { assertTrustedSocket, isUntrustedSocket } from '../socket-trust';
-import { parseVerbArgs } from './args';
-import { ExitCode, usage } from './errors';
+import { JSON_FLAG } from './args';
+import { command, spec } from './command';
+import type { VerbContext } from './context';
+import { ExitCode } from './errors';
 import { inertJson } from './format';
 import { loadDirect, tryDelegate } from './transport';
-import type { Verb } from './verbs';
 
 interface Check {
   name: string;
@@ -32,9 +33,14 @@ function modeOf(path: string): number | undefined {
   }
 }
 
-export const doctorVerb: Verb = async (args, context) => {
-  const { values, positionals } = parseVerbArgs(args, { json: { type: 'boolean' } }, 'doctor');
-  if (positionals.length > 0) throw usage(`doctor: unexpected argument "${positionals[0]}"`);
+const doctorSpec = spec({
+  name: 'doctor',
+  summary: 'check this home end to end and say what to fix (exit 1 when a check fails)',
+  flags: { json: JSON_FLAG },
+  examples: ['switchboard doctor', 'switchboard doctor --json | jq .ok'],
+});
+
+export const doctor = command(doctorSpec, async ({ values }, context: VerbContext) => {
   const { paths } = context;
   const checks: Check[] = [];
   const add = (name: string, status: Check['status'], detail: string) => checks.push({ name, status, detail });
@@ -124,7 +130,7 @@ export const doctorVerb: Verb = async (args, context) => {
   if (values.json) context.out(inertJson({ ok: !failed, checks }));
   else context.out(checks.map((c) => `${c.status.padEnd(4)}  ${c.name}: ${c.detail}`).join('\n'));
   return failed ? ExitCode.Failed : ExitCode.Ok;
-};
+});
 
 function firstLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;

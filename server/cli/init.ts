@@ -6,10 +6,10 @@
 import type { RelayCheck } from '../../protocol/rpc';
 import { USER_NAME_RULE, canonicalUserName, isValidUserName } from '../../protocol/names';
 import { cleartextRelayProblem, relayUrlProblem } from '../../protocol/relay-url';
-import { parseVerbArgs } from './args';
+import { command, spec } from './command';
+import type { VerbContext } from './context';
 import { CliError, ExitCode, usage } from './errors';
 import { loadDirect, tryDelegate } from './transport';
-import type { Verb } from './verbs';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isDiskFull } from '../store/storage-errors';
@@ -21,13 +21,20 @@ export const INIT_CHECK_MS = 10_000;
 /** Outcomes after which the settings may work later as they are: nothing for the user to fix. */
 const TRANSIENT: ReadonlySet<RelayCheck['outcome']> = new Set(['unreachable', 'timeout', 'refused', 'pending']);
 
-export const initVerb: Verb = async (args, context) => {
-  const { values, positionals } = parseVerbArgs(
-    args,
-    { relay: { type: 'string' }, user: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' }, insecure: { type: 'boolean' } },
-    'init',
-  );
-  if (positionals.length > 0) throw usage(`init: unexpected argument "${positionals[0]}"`);
+const initSpec = spec({
+  name: 'init',
+  summary: 'configure the relay and the account (through the running core, which reconnects at once)',
+  flags: {
+    relay: { type: 'string', value: 'ws-url', required: true, description: 'the relay, ws:// or wss://' },
+    user: { type: 'string', value: 'name', required: true, description: 'your account on the relay' },
+    token: { type: 'string', value: 'token', conflicts: ['token-file'], description: 'the token `relay add-user` printed (stored in a 0600 file)' },
+    'token-file': { type: 'string', value: 'path', description: 'read the token from a file instead' },
+    insecure: { type: 'boolean', description: 'allow ws:// to a host other than this machine (token and messages in clear)' },
+  },
+  examples: ['switchboard init --relay wss://relay.example.org --user bob --token-file ~/bob.token', 'switchboard init --relay ws://127.0.0.1:8787 --user bob --token "$TOKEN"'],
+});
+
+export const init = command(initSpec, async ({ values }, context: VerbContext) => {
   const { relay } = values;
   if (!relay) throw usage('init needs --relay <ws-url> (ws:// or wss://)');
   // Malformed: refused before anything is written, so no core ever reads it.
@@ -77,7 +84,7 @@ export const initVerb: Verb = async (args, context) => {
     return ExitCode.Ok;
   }
   throw new CliError(`${check.message}; the settings are saved, but will not work until you run \`switchboard init\` again with a working relay URL and token`);
-};
+});
 
 function readTokenFile(file: string): string {
   const path = resolve(file);

@@ -35,7 +35,7 @@ const mutate = [
 const testFiles = [
   'test/unit/core-*.test.ts',
   'test/unit/relay-*.test.ts',
-  'test/unit/extension-format.test.ts',
+  'test/unit/extension-format*.test.ts',
   'test/unit/extension-tree-model.test.ts',
   'test/unit/text-*.test.ts',
   'test/integration/relay-link.test.ts',

@@ -3,7 +3,7 @@
  * Bounded: each phase runs for a fixed count or a few seconds. The 1,000,000-message store is
  * built once and kept in .bench-data/ (git-ignored), rebuilt when its schema is not the core's;
  * delete it to rebuild it anyway. One phase alone: `npm run bench -- --only=relay-limits`
- * (names: cli, throughput, store, e2e, relay, relay-limits).
+ * (names: cli, direct, throughput, store, e2e, relay, relay-limits).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import Database from 'better-sqlite3';
@@ -16,9 +16,10 @@ import { homePaths } from '../server/paths';
 import { socketAnswers } from '../server/socket-probe';
 import { openStore } from '../server/store/db';
 import { Repository } from '../server/store/repository';
-import { toFtsQuery } from '../server/service';
+import { planSearch } from '../server/store/search-query';
 import { forwarderBaseline, switchboardEndToEnd, type EndToEndFigures } from './end-to-end';
 import { relayLimitsBench } from './relay-limits';
+import { directSendWallTime } from './direct-send';
 import { relaySendsPerSecond } from './relay-group-commit';
 import { WriteBatcher } from '../server/store/write-batcher';
 import { schemaVersion } from '../server/store/db';
@@ -85,6 +86,12 @@ async function benchDelegatedSend(): Promise<void> {
     await stop(core);
     rmSync(home, { recursive: true, force: true });
   }
+}
+
+async function benchDirectSend(): Promise<void> {
+  console.log('\n[1b] direct `switchboard send` (no core) to a relay on loopback, spawn to exit');
+  const figures = await directSendWallTime(ROOT, 5);
+  record(`direct send (median of ${figures.runs})`, figures.sendMs, 'ms', 'node -e 0', figures.nodeMs, 'report');
 }
 
 async function loadRun(framing: 'jsonrpc' | 'ndjson', socket: string, seconds: number, clients = 64, window = 8): Promise<number> {
@@ -162,7 +169,8 @@ function buildBigStore(home: string): void {
   const batch = db.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) {
       const peer = `peer${i % PEERS}`;
-      const body = `${words[i % 12]} ${words[(i * 7) % 12]} message ${i}${i % 1000 === 0 ? ' needle' : ''}`;
+      // One message in a thousand is Japanese (no spaces between words), for the substring searches.
+      const body = i % 1000 === 500 ? `日本語テキスト ${i}` : `${words[i % 12]} ${words[(i * 7) % 12]} message ${i}${i % 1000 === 0 ? ' needle' : ''}`;
       insert.run(`m${i}`, `c${i}`, peer, peer, body, new Date(1_700_000_000_000 + i * 1000).toISOString(), i % 3 === 0 ? 0 : 1);
     }
   });
@@ -196,7 +204,10 @@ async function benchBigStore(): Promise<void> {
     const cases: [string, () => unknown | Promise<unknown>, () => Promise<unknown>][] = [
       ['newest 50 of a conversation', () => repo.conversationPage('peer7', 50), () => client.call('conversation/messages', { peer: 'peer7', limit: 50 })],
       ['unread counts (all conversations)', () => repo.conversations(), () => client.call('conversation/list', {})],
-      ['search "needle" (50 newest hits)', async () => (await writes.run(() => repo.indexForSearch()), repo.search(toFtsQuery('needle'), 50)), () => client.call('search', { query: 'needle', limit: 50 })],
+      ['search "needle" (50 newest hits)', async () => (await writes.run(() => repo.indexForSearch()), repo.search(planSearch('needle')!, 50)), () => client.call('search', { query: 'needle', limit: 50 })],
+      ['search "日本語" (trigram, 50 newest hits)', async () => (await writes.run(() => repo.indexForSearch()), repo.search(planSearch('日本語')!, 50)), () => client.call('search', { query: '日本語', limit: 50 })],
+      ['search "日本" (two characters: LIKE, 50 newest hits)', async () => (await writes.run(() => repo.indexForSearch()), repo.search(planSearch('日本')!, 50)), () => client.call('search', { query: '日本', limit: 50 })],
+      ['search "語日", no hit (LIKE reads the whole newest-100,000 window)', async () => (await writes.run(() => repo.indexForSearch()), repo.search(planSearch('語日')!, 50)), () => client.call('search', { query: '語日', limit: 50 })],
     ];
     for (const [name, direct, rpc] of cases) {
       const directUs = await timeEach(n, direct);
@@ -259,6 +270,7 @@ async function main(): Promise<void> {
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
   const phases: [string, () => Promise<void>][] = [
     ['cli', benchDelegatedSend],
+    ['direct', benchDirectSend],
     ['throughput', benchThroughput],
     ['store', benchBigStore],
     ['e2e', benchEndToEnd],

@@ -2,8 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { USER_NAME_RULE, isValidUserName } from '../protocol/limits';
-import { RELAY_URL_PATTERN, type Message, type OutboxItem, type SendParams } from '../protocol/rpc';
-import { cleartextRelayProblem } from '../protocol/relay-url';
+import { type Message, type OutboxItem, type SendParams } from '../protocol/rpc';
+import { cleartextRelayProblem, relayUrlProblem } from '../protocol/relay-url';
 import type { App } from './app';
 import { TOKEN_SECRET_KEY } from './app';
 import { conversationPickText, errorText, inertText, noLinks, oneLine, outboxPickText, peerPickText, replyPickText, statusActions, verdictText } from './format';
@@ -301,7 +301,7 @@ export function registerCommands(app: App): IDisposable {
       value: cfg.get<string>('relay.url', '') || app.sync?.relay || '',
       ignoreFocusOut: true,
       // The core refuses ws:// to another machine too; the opt-in is `switchboard init --insecure`.
-      validateInput: (v) => (RELAY_URL_PATTERN.test(v.trim()) ? cleartextRelayProblem(v.trim()) : 'Enter a ws:// or wss:// URL'),
+      validateInput: (v) => relayUrlProblem(v.trim()) ?? cleartextRelayProblem(v.trim()),
     });
     if (relay === undefined) return;
     const user = await vscode.window.showInputBox({

@@ -6,7 +6,8 @@
  * contract type, so the two can never drift apart silently.
  */
 import { z } from 'zod';
-import { MAX_ID_LENGTH, USER_NAME_PATTERN } from './limits';
+import { MAX_ID_LENGTH } from './limits';
+import { USER_NAME_PATTERN, canonicalUserName } from './names';
 import type {
   AckFrame,
   CoreToRelayFrame,
@@ -32,9 +33,10 @@ const id = z.string().min(1).max(MAX_ID_LENGTH);
 /**
  * Names a core sends (its own, a recipient) follow the one user-name rule. Names the relay
  * sends (`from`, `by`) stay plain ids: a core must never choke on a delivery, whatever name
- * an older relay let a user have.
+ * an older relay let a user have. Names are case-insensitive (protocol/names.ts): the relay
+ * sees only the canonical spelling, so `Bob` logs in to, and mail to `BOB` reaches, `bob`.
  */
-const userName = z.string().regex(USER_NAME_PATTERN);
+const userName = z.string().regex(USER_NAME_PATTERN).transform(canonicalUserName);
 const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const timestamp = z.string().min(1).max(64);
 
@@ -76,6 +78,7 @@ export const welcomeFrameSchema = z.object({
   device: id,
   heartbeat_ms: z.number().int().positive(),
   max_body_bytes: z.number().int().positive(),
+  backlog_seq: seq.optional(),
 });
 
 const acceptedVerdictSchema = z.object({

@@ -4,6 +4,29 @@
  * `init`, `config/set` and the core's connect; pure and dependency-free.
  */
 
+/** What a person is shown when a relay URL cannot be used, after what is wrong with it. */
+export const RELAY_URL_SHAPE = 'a relay URL looks like wss://relay.example.com or ws://127.0.0.1:8787';
+
+/**
+ * Why `url` cannot be dialled as a relay, or undefined when it can: it must parse as a URL,
+ * use ws:// or wss://, name a host, and carry no #fragment (the WebSocket client refuses one).
+ * Every place a URL enters (init, `config/set`, a hand-edited config.json) checks it here, so
+ * nothing reaches the WebSocket client that would make it throw.
+ */
+export function relayUrlProblem(url: string): string | undefined {
+  const quoted = JSON.stringify(url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `${quoted} is not a URL; ${RELAY_URL_SHAPE}`;
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') return `${quoted} is not a relay URL (it must start with ws:// or wss://); ${RELAY_URL_SHAPE}`;
+  if (parsed.hostname === '') return `${quoted} names no host; ${RELAY_URL_SHAPE}`;
+  if (parsed.hash !== '' || url.includes('#')) return `${quoted} has a #fragment, which a relay URL cannot carry; ${RELAY_URL_SHAPE}`;
+  return undefined;
+}
+
 /** The flag (and config key) that allows `ws://` to another machine. */
 export const INSECURE_OPT_IN = '--insecure';
 

@@ -90,6 +90,12 @@ export interface WelcomeFrame {
   /** The relay sends a ping at least this often; silence for 3× this means a dead link. */
   heartbeat_ms: number;
   max_body_bytes: number;
+  /**
+   * The seq of the last delivery waiting for this device when the relay said welcome (0 when
+   * none was): the backlog that follows ends there, so a core that has committed it is caught
+   * up (a CLI verb run without a core pulls until then). Absent from a relay that does not say.
+   */
+  backlog_seq?: number;
 }
 
 export type VerdictFrame =

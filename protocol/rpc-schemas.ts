@@ -4,16 +4,19 @@
  */
 import { z } from 'zod';
 import type { Method, ParamsOf } from './rpc';
-import { MAX_BODY_BYTES, MAX_ID_LENGTH, USER_NAME_MAX_LENGTH, USER_NAME_PATTERN } from './limits';
-import { OUTBOX_STATES, RELAY_URL_PATTERN } from './rpc';
-import { cleartextRelayProblem } from './relay-url';
+import { MAX_BODY_BYTES, MAX_ID_LENGTH } from './limits';
+import { USER_NAME_MAX_LENGTH, USER_NAME_PATTERN, canonicalUserName } from './names';
+import { OUTBOX_STATES } from './rpc';
+import { cleartextRelayProblem, relayUrlProblem } from './relay-url';
 
 const utf8 = new TextEncoder();
 const userName = z
   .string()
   .min(1, 'must not be empty')
   .max(USER_NAME_MAX_LENGTH, `is longer than ${USER_NAME_MAX_LENGTH} characters`)
-  .regex(USER_NAME_PATTERN, 'may contain only letters, digits, ".", "_" and "-", starting with a letter or digit');
+  .regex(USER_NAME_PATTERN, 'may contain only letters, digits, ".", "_" and "-", starting with a letter or digit')
+  // Case-insensitive (protocol/names.ts): the core only ever sees the canonical spelling.
+  .transform(canonicalUserName);
 const id = z.string().min(1).max(MAX_ID_LENGTH);
 const body = z
   .string()
@@ -66,14 +69,16 @@ export const paramSchemas = {
   'sync/reconnect': empty,
   'config/set': z
     .object({
-      relay: z.string().regex(RELAY_URL_PATTERN, 'must be a ws:// or wss:// URL'),
+      // The URL rule is relayUrlProblem (below): one message, the same as init's.
+      relay: z.string().max(2048),
       user: userName,
       token: z.string().min(1).max(512),
       insecure: z.boolean().optional(),
+      wait_ms: z.number().int().min(0).max(60_000).optional(),
     })
     .strict()
     .superRefine((p, ctx) => {
-      const problem = cleartextRelayProblem(p.relay, p.insecure);
+      const problem = relayUrlProblem(p.relay) ?? cleartextRelayProblem(p.relay, p.insecure);
       if (problem) ctx.addIssue({ code: 'custom', path: ['relay'], message: problem });
     }),
   'daemon/shutdown': empty,

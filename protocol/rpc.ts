@@ -15,7 +15,7 @@ export const MIN_CLIENT_PROTOCOL_VERSION = 1;
 export const MAX_FRAME_BYTES = 1024 * 1024;
 /** User names, ids and bodies are limited in one place, shared with the relay: see limits.ts. */
 export { MAX_BODY_BYTES, MAX_ID_LENGTH, USER_NAME_MAX_LENGTH, USER_NAME_PATTERN } from './limits';
-/** A relay address. */
+/** A relay address at a glance; the full rule (what a WebSocket client can dial) is relayUrlProblem in relay-url.ts. */
 export const RELAY_URL_PATTERN = /^wss?:\/\/\S+$/;
 
 export type SendStatus = 'sent' | 'duplicate' | 'queued' | 'failed';
@@ -167,7 +167,39 @@ export interface SendResult {
   client_message_id: string;
   to: string;
   server_id: string | null;
+  /** For a person: why the message is queued or failed, and what fixes it. Null when sent. */
   reason: string | null;
+  /** For a script: `reason` as a stable code (docs/protocol.md lists them). Null when sent. */
+  reason_code: SendReasonCode | null;
+}
+
+/**
+ * Why the relay cannot be reached right now (a core's link, or a CLI verb's pull): the same
+ * codes name why a send is queued and why nothing was fetched.
+ */
+export const SYNC_PROBLEM_CODES = ['not_configured', 'unauthorized', 'unreachable', 'timeout', 'tls', 'not_relay', 'refused', 'bad_url', 'disconnected'] as const;
+export type SyncProblemCode = (typeof SYNC_PROBLEM_CODES)[number];
+
+/** A sync problem: a stable code and a sentence that names the command that fixes it. */
+export interface SyncProblem {
+  code: SyncProblemCode;
+  message: string;
+}
+
+/**
+ * Why a send is queued (a sync problem, or the relay deferred it, or no verdict came in time)
+ * or failed (the relay rejected it, it ran out of attempts, expired at the relay, or was aborted).
+ */
+export type SendReasonCode = SyncProblemCode | 'deferred' | 'no_verdict' | 'not_waited' | 'rejected' | 'dead' | 'expired' | 'aborted';
+
+/**
+ * What a CLI verb run without a core fetched from the relay before answering: `fetched` new
+ * messages stored, `caught_up` when the relay had nothing more waiting, `problem` why not.
+ */
+export interface PullResult {
+  fetched: number;
+  caught_up: boolean;
+  problem: SyncProblem | null;
 }
 
 export interface InboxListParams {
@@ -178,6 +210,11 @@ export interface InboxListParams {
 
 export interface MessagesResult {
   messages: Message[];
+}
+
+export interface InboxListResult extends MessagesResult {
+  /** More messages match than `limit` let through. */
+  has_more: boolean;
 }
 
 export interface ConversationMessagesParams {
@@ -247,6 +284,30 @@ export interface ConfigureParams {
    * home's config. Without it such a URL is refused (protocol/relay-url.ts).
    */
   insecure?: boolean;
+  /**
+   * Answer only once the first connection attempt with these settings has ended (or after this
+   * many ms), with what it found in `check`. Without it the answer comes at once.
+   */
+  wait_ms?: number;
+}
+
+/** What one connection attempt with new settings found (`config/set` with `wait_ms`; `init`). */
+export interface RelayCheck {
+  /**
+   * `connected`; `unauthorized` (token refused); `unreachable` (nothing answered at the host and
+   * port); `timeout` (no answer or no welcome in time); `tls` (the TLS handshake failed);
+   * `not_relay` (something answered, not a Switchboard relay); `refused` (a relay turned the
+   * connection away, e.g. busy); `url` (the URL cannot be dialled); `pending` (still trying when
+   * the wait ended).
+   */
+  outcome: 'connected' | 'unauthorized' | 'unreachable' | 'timeout' | 'tls' | 'not_relay' | 'refused' | 'url' | 'pending';
+  /** One line for a person. */
+  message: string;
+}
+
+export interface ConfigureResult extends SyncStatus {
+  /** Present when `wait_ms` was given. */
+  check?: RelayCheck;
 }
 
 // ---- notifications ----------------------------------------------------------------------
@@ -272,7 +333,7 @@ export interface Requests {
   'message/send': [SendParams, SendResult];
   'message/get': [IdParams, Message];
   'message/markRead': [MarkReadParams, MarkReadResult];
-  'inbox/list': [InboxListParams, MessagesResult];
+  'inbox/list': [InboxListParams, InboxListResult];
   'conversation/list': [Record<string, never>, { conversations: Conversation[] }];
   'conversation/messages': [ConversationMessagesParams, ConversationMessagesResult];
   search: [SearchParams, MessagesResult];
@@ -283,7 +344,7 @@ export interface Requests {
   'status/get': [Record<string, never>, CoreStatus];
   'events/subscribe': [SubscribeParams, SubscribeResult];
   'sync/reconnect': [Record<string, never>, SyncStatus];
-  'config/set': [ConfigureParams, SyncStatus];
+  'config/set': [ConfigureParams, ConfigureResult];
   'daemon/shutdown': [Record<string, never>, { ok: true }];
   /** LSP courtesy: a leaving client. The core keeps serving everyone else. */
   shutdown: [null | undefined | Record<string, never>, null];

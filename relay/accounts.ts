@@ -1,23 +1,34 @@
 /** Adding and revoking relay users: what `relay add-user` and `relay revoke` do. */
-import { userNameProblem } from '../protocol/limits';
+import { canonicalUserName, userNameProblem } from '../protocol/names';
 import type { RelayStore } from './store';
 import { generateToken, hashToken } from './tokens';
 
-/** The one user-name rule (protocol/limits.ts), the same the core applies at `init` and `send`. */
+/** The one user-name rule (protocol/names.ts), the same the core applies at `init` and `send`. */
 export function validateUserName(name: string): string | undefined {
   return userNameProblem(name);
 }
 
-/** Creates the user and returns its token: the only time the token exists in clear. */
+/**
+ * Creates the user under its canonical name (protocol/names.ts) and returns its token: the
+ * only time the token exists in clear. `Bob` when `bob` exists is the same user: refused.
+ */
 export async function addUser(store: RelayStore, name: string, now: Date = new Date()): Promise<string> {
   const invalid = validateUserName(name);
   if (invalid) throw new Error(invalid);
   const token = generateToken();
-  store.insertUser(name, hashToken(token), now.toISOString());
+  store.insertUser(canonicalUserName(name), hashToken(token), now.toISOString());
   return token;
 }
 
-/** True when the user had an active token; a running relay notices within its poll interval. */
+/**
+ * True when the user had an active token; a running relay notices within its poll interval.
+ * The exact spelling is tried first, so an account the names migration left under another
+ * spelling (a case collision, see RelayStore.caseCollisions) can be revoked by that name
+ * without touching the canonical one; otherwise the name is matched case-insensitively.
+ */
 export function revokeUser(store: RelayStore, name: string, now: Date = new Date()): boolean {
-  return store.revokeUser(name, now.toISOString());
+  const at = now.toISOString();
+  if (store.revokeUser(name, at)) return true;
+  const canonical = canonicalUserName(name);
+  return canonical !== name && store.revokeUser(canonical, at);
 }

@@ -3,10 +3,10 @@
  * main CLI calls `runRelayCli` for `switchboard relay …`, and `node dist/relay.js …` runs it
  * directly.
  */
-import { parseArgs } from 'node:util';
 import { isLoopbackHost } from '../protocol/relay-url';
 import { safeLogText } from '../lib/text-safety';
 import { addUser, revokeUser, validateUserName } from './accounts';
+import { canonicalUserName } from '../protocol/names';
 import { defaultRelayDataDir } from './data-dir';
 import { parseRate } from './rate-limit';
 import { formatAge, parseAge } from '../server/age';
@@ -15,20 +15,9 @@ import { DEFAULT_HEARTBEAT_MS, DEFAULT_RATE_PER_SECOND, RELAY_LIMIT_DEFAULTS, Re
 import { RelayStore, UserExistsError } from './store';
 import { RELAY_MAX_FRAME_BYTES } from '../protocol/relay';
 import { writeStderr } from '../server/log';
-
-const USAGE = `usage:
-  relay serve [--host 127.0.0.1] [--port 8787] [--data <dir>] [--cert <file> --key <file> | --insecure]
-              [--heartbeat-ms N] [--rate N/s] [--max-connections N] [--max-connections-per-address N]
-              [--max-logins N] [--hello-timeout-ms N] [--max-prelogin-bytes N] [--upgrade-timeout-ms N]
-              [--max-pending-bytes N]
-              [--quota-messages N] [--quota-bytes N[KiB|MiB|GiB]] [--retention <age>] [--dedupe-window <age>]
-      --quota-messages  undelivered messages held per recipient (default ${DEFAULT_LEDGER_LIMITS.quotaMessages})
-      --quota-bytes     undelivered bytes held per recipient (default ${DEFAULT_LEDGER_LIMITS.quotaBytes / 1024 / 1024}MiB)
-      --retention       undelivered items expire after this age; senders are told (default ${formatAge(DEFAULT_LEDGER_LIMITS.retentionMs)})
-      --dedupe-window   resends within it are duplicates, ids stay owned (default ${formatAge(DEFAULT_LEDGER_LIMITS.dedupeWindowMs)}, at least --retention)
-      ages: a whole number with ms, s, m, h or d (e.g. 30d); every limit and its default: docs/operations.md
-  relay add-user <name> [--data <dir>] [--json]
-  relay revoke <name> [--data <dir>]`;
+import { command, group, resolve, spec, type NumberFlag, type Parsed } from '../server/cli/command';
+import { CliError } from '../server/cli/errors';
+import { commandHelp, type HelpOptions } from '../server/cli/help';
 
 class UsageError extends Error {}
 
@@ -50,70 +39,106 @@ const defaultIo: RelayCliIo = {
   env: process.env,
 };
 
+const DATA_FLAG = { type: 'string', value: 'dir', description: 'the relay\'s data directory (default $SWITCHBOARD_RELAY_DATA, else ~/.switchboard-relay)' } as const;
+
+const whole = (description: string, min: number, max: number, fallback: number, value = 'N') =>
+  ({ type: 'number', value, default: fallback, min, max, integer: true, description }) as const satisfies NumberFlag;
+
+const serveSpec = spec({
+    name: 'serve',
+    summary: 'run a relay until SIGINT or SIGTERM',
+    details: ['Every limit and its default: docs/operations.md. Ages are a whole number with ms, s, m, h or d (e.g. 30d).'],
+    flags: {
+      host: { type: 'string', value: 'host', default: '127.0.0.1', description: 'address to listen on; one reachable from other machines needs --cert and --key, or --insecure' },
+      port: whole('port to listen on; 0 picks a free one', 0, 65535, 8787, 'port'),
+      data: DATA_FLAG,
+      cert: { type: 'string', value: 'file', description: 'TLS certificate (PEM): serve wss://' },
+      key: { type: 'string', value: 'file', description: 'TLS private key (PEM), with --cert' },
+      insecure: { type: 'boolean', description: 'listen beyond loopback without TLS (tokens and messages in clear)' },
+      'heartbeat-ms': whole('ping interval; a link silent for two is dropped', 10, 3_600_000, DEFAULT_HEARTBEAT_MS),
+      rate: { type: 'string', value: 'N/s', default: `${DEFAULT_RATE_PER_SECOND}/s`, description: 'sends per second per connection (0/s: unlimited)' },
+      'max-connections': whole('connections in total', 1, 1_000_000, RELAY_LIMIT_DEFAULTS.maxConnections),
+      'max-connections-per-address': whole('connections from one address', 1, 1_000_000, RELAY_LIMIT_DEFAULTS.maxConnectionsPerAddress),
+      'max-logins': whole('connections still logging in', 1, 1_000_000, RELAY_LIMIT_DEFAULTS.maxLogins),
+      'hello-timeout-ms': whole('time a connection has to say hello', 10, 600_000, RELAY_LIMIT_DEFAULTS.helloTimeoutMs),
+      // Room for a hello (a token of up to 1024 characters, a user and a device of up to 200).
+      'max-prelogin-bytes': whole('bytes a connection may send before its hello is accepted', 4096, RELAY_MAX_FRAME_BYTES * 16, RELAY_LIMIT_DEFAULTS.maxPreloginBytes),
+      'upgrade-timeout-ms': whole('time a connection has to finish the WebSocket upgrade', 100, 600_000, RELAY_LIMIT_DEFAULTS.upgradeTimeoutMs),
+      // At least two largest frames, so the delivery pump (which keeps under half) can always send one.
+      'max-pending-bytes': whole('bytes queued to one slow connection before it is dropped', 4 * RELAY_MAX_FRAME_BYTES, 2 ** 40, RELAY_LIMIT_DEFAULTS.maxPendingBytes),
+      'quota-messages': whole('undelivered messages held per recipient', 1, Number.MAX_SAFE_INTEGER, DEFAULT_LEDGER_LIMITS.quotaMessages),
+      'quota-bytes': { type: 'string', value: 'bytes', default: `${DEFAULT_LEDGER_LIMITS.quotaBytes / 1024 / 1024}MiB`, description: 'undelivered bytes held per recipient, optionally with KiB, MiB or GiB' },
+      retention: { type: 'string', value: 'age', default: formatAge(DEFAULT_LEDGER_LIMITS.retentionMs), description: 'undelivered items expire after this age; senders are told' },
+      'dedupe-window': { type: 'string', value: 'age', description: `resends within it are duplicates and ids stay owned (default ${formatAge(DEFAULT_LEDGER_LIMITS.dedupeWindowMs)}, at least --retention)` },
+    },
+    examples: ['switchboard relay serve --port 8787 --data ~/relay', 'switchboard relay serve --host 0.0.0.0 --cert cert.pem --key key.pem --quota-bytes 500MiB'],
+});
+const serveCommand = command(serveSpec, (input, io: RelayCliIo) => serve(input, io));
+
+const addUserSpec = spec({
+    name: 'add-user',
+    summary: 'create an account and print its token (shown only once)',
+    flags: { data: DATA_FLAG, json: { type: 'boolean', description: 'print {"user", "token"}' } },
+    positionals: [{ name: 'name', description: 'the account name (letters, digits, ".", "_", "-"; at most 64)' }],
+    examples: ['switchboard relay add-user bob > bob.token'],
+});
+const addUserCommand = command(addUserSpec, (input, io: RelayCliIo) => addUserVerb(input, io));
+
+const revokeSpec = spec({
+    name: 'revoke',
+    summary: "revoke an account's token; a running relay closes its connections within a second",
+    flags: { data: DATA_FLAG },
+    positionals: [{ name: 'name', description: 'the account name' }],
+    examples: ['switchboard relay revoke bob'],
+});
+const revokeCommand = command(revokeSpec, (input, io: RelayCliIo) => revokeVerb(input, io));
+
+/** The relay's table: `switchboard relay <command>`, or `node dist/relay.js <command>`. */
+export const RELAY = group<{}, RelayCliIo>(
+  {
+    name: 'relay',
+    summary: 'run or administer a relay',
+    flags: {},
+    examples: ['switchboard relay add-user bob', 'switchboard relay serve'],
+  },
+  [serveCommand, addUserCommand, revokeCommand],
+);
+
+export const RELAY_HELP: HelpOptions = { program: 'switchboard relay', globals: [], footer: ['exit codes: 0 ok, 1 failed, 2 usage.'] };
+
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
 /** Runs one relay verb and resolves with its exit code (serve resolves when it has stopped). */
 export async function runRelayCli(argv: string[], io: RelayCliIo = defaultIo): Promise<number> {
-  const [verb, ...rest] = argv;
   try {
-    switch (verb) {
-      case 'serve':
-        return await serve(rest, io);
-      case 'add-user':
-        return await addUserVerb(rest, io);
-      case 'revoke':
-        return revokeVerb(rest, io);
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        io.stdout(USAGE);
-        return verb === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`unknown relay command "${verb}"`);
+    const resolved = resolve(RELAY, argv.length === 1 && argv[0] === 'help' ? ['--help'] : argv);
+    if (resolved.kind === 'help') {
+      io.stdout(commandHelp(resolved.path, RELAY_HELP));
+      return resolved.exitCode;
     }
+    return await resolved.run(io);
   } catch (err) {
-    if (err instanceof UsageError || isParseArgsError(err)) {
-      io.stderr(`relay: ${errorMessage(err)} (run "relay help" for usage)`);
-      return 2;
-    }
-    io.stderr(`relay: ${errorMessage(err)}`);
-    return 1;
+    const isUsage = err instanceof UsageError || (err instanceof CliError && err.exitCode === 2);
+    const hint = err instanceof CliError ? err.hint : null;
+    // As for switchboard's own verbs: under --json, one JSON object on stderr.
+    if (wantsJson(argv)) {
+      io.stderr(JSON.stringify({ error: { code: isUsage ? 'usage' : 'failed', message: errorMessage(err), hint: isUsage ? (hint ?? 'run "switchboard relay --help" for usage') : hint } }));
+    } else if (isUsage) io.stderr(`relay: ${errorMessage(err)}; ${hint ?? 'run "switchboard relay --help" for usage'}`);
+    else io.stderr(`relay: ${errorMessage(err)}${hint ? `; ${hint}` : ''}`);
+    return isUsage ? 2 : 1;
   }
 }
 
-async function serve(args: string[], io: RelayCliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      host: { type: 'string', default: '127.0.0.1' },
-      port: { type: 'string', default: '8787' },
-      data: { type: 'string' },
-      cert: { type: 'string' },
-      key: { type: 'string' },
-      'heartbeat-ms': { type: 'string', default: String(DEFAULT_HEARTBEAT_MS) },
-      rate: { type: 'string', default: `${DEFAULT_RATE_PER_SECOND}/s` },
-      'quota-messages': { type: 'string', default: String(DEFAULT_LEDGER_LIMITS.quotaMessages) },
-      'quota-bytes': { type: 'string', default: String(DEFAULT_LEDGER_LIMITS.quotaBytes) },
-      retention: { type: 'string', default: formatAge(DEFAULT_LEDGER_LIMITS.retentionMs) },
-      'dedupe-window': { type: 'string' },
-      insecure: { type: 'boolean', default: false },
-      'max-connections': { type: 'string', default: String(RELAY_LIMIT_DEFAULTS.maxConnections) },
-      'max-connections-per-address': { type: 'string', default: String(RELAY_LIMIT_DEFAULTS.maxConnectionsPerAddress) },
-      'max-logins': { type: 'string', default: String(RELAY_LIMIT_DEFAULTS.maxLogins) },
-      'hello-timeout-ms': { type: 'string', default: String(RELAY_LIMIT_DEFAULTS.helloTimeoutMs) },
-      'max-prelogin-bytes': { type: 'string', default: String(RELAY_LIMIT_DEFAULTS.maxPreloginBytes) },
-      'upgrade-timeout-ms': { type: 'string', default: String(RELAY_LIMIT_DEFAULTS.upgradeTimeoutMs) },
-      'max-pending-bytes': { type: 'string', default: String(RELAY_LIMIT_DEFAULTS.maxPendingBytes) },
-    },
-  });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const port = parseInteger(values.port, '--port', 0, 65535);
-  const heartbeatMs = parseInteger(values['heartbeat-ms'], '--heartbeat-ms', 10, 3_600_000);
+async function serve({ values }: Parsed<typeof serveSpec.flags>, io: RelayCliIo): Promise<number> {
+  const port = values.port;
+  const heartbeatMs = values['heartbeat-ms'];
   const ratePerSecond = parseRate(values.rate);
   if (ratePerSecond === undefined) throw new UsageError(`--rate must look like 100/s (0 for unlimited), got "${values.rate}"`);
   if (Boolean(values.cert) !== Boolean(values.key)) throw new UsageError('--cert and --key go together');
-  const quotaMessages = parseInteger(values['quota-messages'], '--quota-messages', 1, Number.MAX_SAFE_INTEGER);
+  const quotaMessages = values['quota-messages'];
   const quotaBytes = parseBytes(values['quota-bytes'], '--quota-bytes');
   const retentionMs = parseAgeFlag(values.retention, '--retention');
   // By default the window is the longer of its own default and the retention.
@@ -124,19 +149,19 @@ async function serve(args: string[], io: RelayCliIo): Promise<number> {
     throw new UsageError(`--host ${values.host} is reachable from other machines: give --cert and --key (wss://), or --insecure to send tokens in clear`);
   }
   const limits = {
-    maxConnections: parseInteger(values['max-connections'], '--max-connections', 1, 1_000_000),
-    maxConnectionsPerAddress: parseInteger(values['max-connections-per-address'], '--max-connections-per-address', 1, 1_000_000),
-    maxLogins: parseInteger(values['max-logins'], '--max-logins', 1, 1_000_000),
-    helloTimeoutMs: parseInteger(values['hello-timeout-ms'], '--hello-timeout-ms', 10, 600_000),
-    // Room for a hello (a token of up to 1024 characters, a user and a device of up to 200).
-    maxPreloginBytes: parseInteger(values['max-prelogin-bytes'], '--max-prelogin-bytes', 4096, RELAY_MAX_FRAME_BYTES * 16),
-    upgradeTimeoutMs: parseInteger(values['upgrade-timeout-ms'], '--upgrade-timeout-ms', 100, 600_000),
-    // At least two largest frames, so the delivery pump (which keeps under half) can always send one.
-    maxPendingBytes: parseInteger(values['max-pending-bytes'], '--max-pending-bytes', 4 * RELAY_MAX_FRAME_BYTES, 2 ** 40),
+    maxConnections: values['max-connections'],
+    maxConnectionsPerAddress: values['max-connections-per-address'],
+    maxLogins: values['max-logins'],
+    helloTimeoutMs: values['hello-timeout-ms'],
+    maxPreloginBytes: values['max-prelogin-bytes'],
+    upgradeTimeoutMs: values['upgrade-timeout-ms'],
+    maxPendingBytes: values['max-pending-bytes'],
   };
 
+  const dataDir = values.data ?? defaultRelayDataDir(io.env);
+  reportCaseCollisions(dataDir, io);
   const server = await RelayServer.start({
-    dataDir: values.data ?? defaultRelayDataDir(io.env),
+    dataDir,
     host: values.host,
     port,
     heartbeatMs,
@@ -166,14 +191,10 @@ async function serve(args: string[], io: RelayCliIo): Promise<number> {
   return 0;
 }
 
-async function addUserVerb(args: string[], io: RelayCliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: { data: { type: 'string' }, json: { type: 'boolean', default: false } },
-  });
-  const name = singleName(positionals, 'add-user');
+async function addUserVerb({ values, positionals }: Parsed<typeof addUserSpec.flags>, io: RelayCliIo): Promise<number> {
+  // Names are case-insensitive: the account is created, and named back, in lower case.
+  const given = singleName(positionals, 'add-user');
+  const name = canonicalUserName(given);
   const store = RelayStore.open(values.data ?? defaultRelayDataDir(io.env));
   try {
     const token = await addUser(store, name);
@@ -185,8 +206,8 @@ async function addUserVerb(args: string[], io: RelayCliIo): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof UserExistsError) {
-      io.stderr(`relay: user "${name}" already has an active token; run "relay revoke ${name}" first to issue a new one`);
-      return 1;
+      const same = given === name ? '' : ` ("${given}" is the same account: names are case-insensitive)`;
+      throw new CliError(`user "${name}" already has an active token${same}`, 1, { hint: `run "relay revoke ${name}" first to issue a new one` });
     }
     throw err;
   } finally {
@@ -194,8 +215,7 @@ async function addUserVerb(args: string[], io: RelayCliIo): Promise<number> {
   }
 }
 
-function revokeVerb(args: string[], io: RelayCliIo): number {
-  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { data: { type: 'string' } } });
+async function revokeVerb({ values, positionals }: Parsed<typeof revokeSpec.flags>, io: RelayCliIo): Promise<number> {
   const name = singleName(positionals, 'revoke');
   const store = RelayStore.open(values.data ?? defaultRelayDataDir(io.env));
   try {
@@ -205,6 +225,30 @@ function revokeVerb(args: string[], io: RelayCliIo): number {
     }
     io.stderr(`relay: revoked "${name}"; a running relay closes its connections within a second`);
     return 0;
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * Names accounts that differed only in case when names became case-insensitive (relay
+ * migration 4): nothing of one was merged into another, and each such account stays unable to
+ * log in until the operator revokes it (and adds it again under one spelling if it should go on).
+ */
+function reportCaseCollisions(dataDir: string, io: RelayCliIo): void {
+  const store = RelayStore.open(dataDir);
+  try {
+    const activeNames = new Set(store.listUsers().filter((u) => u.revoked_at === null).map((u) => u.name));
+    for (const { name, others } of store.caseCollisions()) {
+      const also = others.length > 0 ? ` (also stored: ${others.map((o) => `"${o}"`).join(', ')})` : '';
+      const canonical = canonicalUserName(name);
+      const again = activeNames.has(canonical) ? 'add it again under a name of its own' : `"relay add-user ${canonical}"`;
+      io.stderr(
+        relayLogLine(
+          `user "${name}" differs from another account only in case${also}; names are case-insensitive, so "${name}" cannot log in and nothing of it was merged: run "relay revoke ${name}" (that exact spelling), then ${again} if the account should go on (docs/operations.md, User names)`,
+        ),
+      );
+    }
   } finally {
     store.close();
   }

@@ -89,6 +89,48 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE users ADD COLUMN hash_kind TEXT NOT NULL DEFAULT 'scrypt' CHECK (hash_kind IN ('scrypt', 'sha256'));
   `,
+  // User names are case-insensitive from here on (protocol/names.ts): the relay folds every name
+  // it is given to lower case, so stored names are folded too. A name is folded only when it is
+  // the one spelling of itself anywhere in the data: where \`Bob\` and \`bob\` both exist, each
+  // keeps its rows as they are and nothing of one is merged into the other (\`relay serve\`
+  // names such an account at startup; it cannot log in until the operator settles it,
+  // docs/operations.md). Delivery items carry names too; json_set rewrites only the value, so
+  // an item keeps its byte length and the quota counters stay exact.
+  `
+  CREATE TEMP TABLE name_spellings AS
+    SELECT name AS spelling FROM users
+    UNION SELECT user FROM devices
+    UNION SELECT user FROM sequences
+    UNION SELECT user FROM deliveries
+    UNION SELECT sender FROM dedupe
+    UNION SELECT user FROM undelivered
+    UNION SELECT json_extract(item, '$.message.from') FROM deliveries WHERE json_extract(item, '$.kind') = 'message'
+    UNION SELECT json_extract(item, '$.message.to') FROM deliveries WHERE json_extract(item, '$.kind') = 'message'
+    UNION SELECT json_extract(item, '$.by') FROM deliveries WHERE json_extract(item, '$.kind') = 'receipt'
+    UNION SELECT json_extract(item, '$.to') FROM deliveries WHERE json_extract(item, '$.kind') = 'expired';
+  -- One group per name ignoring case; a group of one spelling that is not lower case is folded.
+  CREATE TEMP TABLE name_folds AS
+    SELECT min(spelling) AS spelling FROM name_spellings WHERE spelling IS NOT NULL
+    GROUP BY lower(spelling) HAVING count(*) = 1 AND min(spelling) <> lower(min(spelling));
+
+  UPDATE users SET name = lower(name) WHERE name IN (SELECT spelling FROM name_folds);
+  UPDATE devices SET user = lower(user) WHERE user IN (SELECT spelling FROM name_folds);
+  UPDATE sequences SET user = lower(user) WHERE user IN (SELECT spelling FROM name_folds);
+  UPDATE deliveries SET user = lower(user) WHERE user IN (SELECT spelling FROM name_folds);
+  UPDATE dedupe SET sender = lower(sender) WHERE sender IN (SELECT spelling FROM name_folds);
+  UPDATE undelivered SET user = lower(user) WHERE user IN (SELECT spelling FROM name_folds);
+  UPDATE deliveries SET item = json_set(item, '$.message.from', lower(json_extract(item, '$.message.from')))
+    WHERE json_extract(item, '$.kind') = 'message' AND json_extract(item, '$.message.from') IN (SELECT spelling FROM name_folds);
+  UPDATE deliveries SET item = json_set(item, '$.message.to', lower(json_extract(item, '$.message.to')))
+    WHERE json_extract(item, '$.kind') = 'message' AND json_extract(item, '$.message.to') IN (SELECT spelling FROM name_folds);
+  UPDATE deliveries SET item = json_set(item, '$.by', lower(json_extract(item, '$.by')))
+    WHERE json_extract(item, '$.kind') = 'receipt' AND json_extract(item, '$.by') IN (SELECT spelling FROM name_folds);
+  UPDATE deliveries SET item = json_set(item, '$.to', lower(json_extract(item, '$.to')))
+    WHERE json_extract(item, '$.kind') = 'expired' AND json_extract(item, '$.to') IN (SELECT spelling FROM name_folds);
+
+  DROP TABLE temp.name_folds;
+  DROP TABLE temp.name_spellings;
+  `,
 ];
 
 export const RELAY_SCHEMA_VERSION = MIGRATIONS.length;

@@ -445,6 +445,8 @@ export class RelayServer {
       device: hello.device,
       heartbeat_ms: this.settings.heartbeatMs,
       max_body_bytes: this.settings.maxBodyBytes,
+      // Read in the same synchronous step as the backlog below, which sends everything up to it.
+      backlog_seq: this.store.lastDeliveryAfter(hello.user, acked),
     });
     // Registering and reading the backlog happen in one synchronous step, so a delivery
     // committed concurrently is either in the backlog or pushed live — never both, never lost.

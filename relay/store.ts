@@ -50,6 +50,7 @@ interface Statements {
   credentialActive: Database.Statement<[number], { one: number }>;
   userActive: Database.Statement<[string], { one: number }>;
   listUsers: Database.Statement<[], { name: string; created_at: string; revoked_at: string | null }>;
+  caseCollisions: Database.Statement<[], { name: string; others: string }>;
   upsertDevice: Database.Statement<[string, string, number, string, string]>;
   deviceAcked: Database.Statement<[string, string], { acked: number }>;
   setDeviceAcked: Database.Statement<[number, string, string]>;
@@ -61,6 +62,7 @@ interface Statements {
   deleteDelivery: Database.Statement<[string, number]>;
   deliveriesAfter: Database.Statement<[string, number, number], StoredDelivery>;
   deliveriesBetween: Database.Statement<[string, number, number], StoredDelivery>;
+  lastDeliveryAfter: Database.Statement<[string, number], { seq: number | null }>;
   prune: Database.Statement<[string, number]>;
   findDedupe: Database.Statement<[string, string], DedupeRecord>;
   insertDedupe: Database.Statement<[string, string, string, string, string, number]>;
@@ -86,6 +88,12 @@ export class RelayStore {
       // Answered from the users_active_name index alone: no token hash or salt read per send.
       userActive: db.prepare('SELECT 1 AS one FROM users WHERE name = ? AND revoked_at IS NULL'),
       listUsers: db.prepare('SELECT name, created_at, revoked_at FROM users ORDER BY name, id'),
+      // Every name the relay is given is folded to lower case, so an active account stored under
+      // another spelling is one the names migration left alone: another spelling of it exists.
+      caseCollisions: db.prepare(
+        `SELECT u.name, coalesce((SELECT group_concat(DISTINCT o.name) FROM users o WHERE lower(o.name) = lower(u.name) AND o.name <> u.name), '') AS others
+         FROM users u WHERE u.revoked_at IS NULL AND u.name <> lower(u.name) ORDER BY u.name`,
+      ),
       upsertDevice: db.prepare(
         `INSERT INTO devices (user, device, acked, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (user, device) DO UPDATE SET last_seen_at = excluded.last_seen_at`,
@@ -103,6 +111,7 @@ export class RelayStore {
       deleteDelivery: db.prepare('DELETE FROM deliveries WHERE user = ? AND seq = ?'),
       deliveriesAfter: db.prepare('SELECT seq, item FROM deliveries WHERE user = ? AND seq > ? ORDER BY seq LIMIT ?'),
       deliveriesBetween: db.prepare('SELECT seq, item FROM deliveries WHERE user = ? AND seq > ? AND seq <= ? ORDER BY seq'),
+      lastDeliveryAfter: db.prepare('SELECT MAX(seq) AS seq FROM deliveries WHERE user = ? AND seq > ?'),
       prune: db.prepare('DELETE FROM deliveries WHERE user = ? AND seq <= ?'),
       findDedupe: db.prepare('SELECT id, server_id, fingerprint FROM dedupe WHERE sender = ? AND client_message_id = ?'),
       insertDedupe: db.prepare('INSERT INTO dedupe (sender, client_message_id, id, server_id, fingerprint, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -203,6 +212,15 @@ export class RelayStore {
     return this.statements.listUsers.all();
   }
 
+  /**
+   * Active accounts whose stored name is not canonical (protocol/names.ts), each with the
+   * other spellings of it among the users: they shared a name but for case when names became
+   * case-insensitive, so none was folded into another, and such an account cannot log in.
+   */
+  caseCollisions(): { name: string; others: string[] }[] {
+    return this.statements.caseCollisions.all().map((row) => ({ name: row.name, others: row.others === '' ? [] : row.others.split(',') }));
+  }
+
   // ---- devices ----------------------------------------------------------------------------
 
   /** Records the device (first sight starts its cursor at `initialAcked`) and returns its acked cursor. */
@@ -253,6 +271,11 @@ export class RelayStore {
 
   deliveriesBetween(user: string, afterSeq: number, throughSeq: number): StoredDelivery[] {
     return this.statements.deliveriesBetween.all(user, afterSeq, throughSeq);
+  }
+
+  /** The seq of the last delivery stored for `user` after `afterSeq`; 0 when there is none. */
+  lastDeliveryAfter(user: string, afterSeq: number): number {
+    return this.statements.lastDeliveryAfter.get(user, afterSeq)?.seq ?? 0;
   }
 
   pruneDeliveries(user: string, throughSeq: number): number {

@@ -12,7 +12,14 @@ const relayBundle = join(root, 'dist', 'relay.js');
 const home = resolve(process.env.SWITCHBOARD_HOME ?? join(homedir(), '.switchboard'));
 const relayData = resolve(process.env.SWITCHBOARD_RELAY_DATA ?? join(homedir(), '.switchboard-relay'));
 const port = Number(process.env.SWITCHBOARD_RELAY_PORT ?? 8787);
-const user = (process.env.SWITCHBOARD_USER ?? userInfo().username).replace(/[^A-Za-z0-9._-]/g, '') || 'me';
+// A name the relay takes (protocol/names.ts: letters, digits, ".", "_", "-", starting with a
+// letter or digit, case-insensitive and kept in lower case); `relay add-user` enforces the rule.
+const user =
+  (process.env.SWITCHBOARD_USER ?? userInfo().username)
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]/g, '')
+    .replace(/^[._-]+/, '')
+    .slice(0, 64) || 'me';
 const env = { ...process.env, SWITCHBOARD_HOME: home };
 
 function sb(args, options = {}) {
@@ -50,7 +57,10 @@ await new Promise((resolveReady, reject) => {
 });
 
 sb(['init', '--relay', `ws://127.0.0.1:${port}`, '--user', user, '--token-file', tokenFile]);
-process.stdout.write(sb(['daemon', 'start']).stdout);
+const daemon = sb(['daemon', 'start']).stdout;
+process.stdout.write(daemon);
+// A core that was already running is not ours to stop when the relay dies.
+const startedCore = daemon.startsWith('core started');
 process.stdout.write(`
 Switchboard is running: relay on ws://127.0.0.1:${port}, core for ${user} in ${home}.
 Try:
@@ -59,10 +69,19 @@ Try:
 (or \`npm link\` once to have \`switchboard\` on your PATH). Ctrl-C stops the relay and the core.
 `);
 
+let stopping = false;
 const shutdown = () => {
+  stopping = true;
   sb(['daemon', 'stop'], { allowFail: true });
   relay.kill('SIGTERM');
 };
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);
-relay.on('exit', () => process.exit(0));
+relay.on('exit', (code, signal) => {
+  if (stopping) process.exit(0);
+  // Not asked to stop: the relay died under us. Say so, stop the core we started, fail.
+  const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+  process.stderr.write(`switchboard: the relay (pid ${relay.pid}) ${how}; ${startedCore ? 'stopping the core started for it' : 'the core that was already running is left running'}\n`);
+  if (startedCore) sb(['daemon', 'stop'], { allowFail: true });
+  process.exit(1);
+});

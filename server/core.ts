@@ -14,7 +14,7 @@ import { Dispatcher, type CoreContext, type Session } from './rpc/dispatch';
 import { RpcServer } from './rpc/server';
 import { SyncEngine } from './sync/engine';
 import type { Logger } from './log';
-import { readConfig, writeConfig } from './config';
+import { loadConfig, writeConfig } from './config';
 
 export interface CoreOptions {
   /** Serve the socket (a daemon) or not (a CLI verb run directly). */
@@ -62,7 +62,13 @@ export class Core {
 
   /** Throws `LockedError` when another process holds the store. */
   static async start(paths: HomePaths, options: CoreOptions): Promise<Core> {
-    const lock = StoreLock.acquire(paths, { kind: options.serve ? 'core' : 'cli', socket: null });
+    let lock: StoreLock;
+    try {
+      lock = StoreLock.acquire(paths, { kind: options.serve ? 'core' : 'cli', socket: null });
+    } catch (error) {
+      // Taking the lock can need a page of disk: a full disk is said as one, not as SQLITE_FULL.
+      throw asStorageError(error, paths.store);
+    }
     let db: Db | undefined;
     try {
       db = openStore(paths.store, paths.home);
@@ -71,12 +77,15 @@ export class Core {
       // fsync per write, on the event loop.
       const grouped = process.env.SWITCHBOARD_GROUP_COMMIT !== 'off';
       const writes = new WriteBatcher(db, { grouped, syncOffThread: grouped });
-      const config = readConfig(paths);
-      writeConfig(paths, config); // persists a freshly minted device id
+      // A config.json that cannot be read is the sync engine's error to report, never a reason
+      // not to start; it is left as it is for the person to fix (or `init` to replace).
+      const { config, problem } = loadConfig(paths);
+      if (problem === null) writeConfig(paths, config); // persists a freshly minted device id
       let service!: CoreService;
       const hub = new EventHub(repo, () => service);
       const sync = new SyncEngine(paths, repo, writes, options.log);
-      service = new CoreService(repo, writes, sync, () => sync.localUser());
+      // A core that does not serve (a CLI verb run directly) stops after answering: its queued sends wait for the next one.
+      service = new CoreService(repo, writes, sync, () => sync.localUser(), !options.serve);
       writes.onCommit = () => {
         hub.pump();
         service.scheduleIndexing();
@@ -182,6 +191,7 @@ export class Core {
       // Everything queued commits, and everything committed is on disk, before the store closes.
       await this.service.writes.idle();
       this.service.writes.dispose();
+      this.hub.close();
       this.db.close();
       this.lock.release();
       const { commits, writes } = this.service.writes.stats;

@@ -10,11 +10,12 @@ import { createLogger, silentLogger } from './log';
 import type { HomePaths } from './paths';
 import { CoreError } from './errors';
 import type { Session } from './rpc/dispatch';
-import type { NotificationName, Notifications } from '../protocol/rpc';
+import type { NotificationName, Notifications, PullResult } from '../protocol/rpc';
 
 export { runDaemon } from './daemon';
 export { isLocked } from './lock';
-export { readConfig, readToken, writeConfig } from './config';
+export { loadConfig, readConfig, readToken, writeConfig } from './config';
+export { checkRelay, probeRelay } from './sync/relay-probe';
 
 /** Integrity of the store, checked under the lock so no core can be writing meanwhile. */
 export function checkStore(paths: HomePaths): { locked: true } | { locked: false; schema: number; result: string } {
@@ -38,6 +39,8 @@ export function checkStore(paths: HomePaths): { locked: true } | { locked: false
 }
 
 export interface DirectCore {
+  /** What the relay sent before the verb ran, when it asked to pull first. */
+  readonly pulled: PullResult | undefined;
   call(method: string, params: unknown): Promise<unknown>;
   onNotification(listener: <N extends NotificationName>(name: N, params: Notifications[N]) => void): void;
   close(): Promise<void>;
@@ -52,15 +55,21 @@ export interface DirectError {
   data?: unknown;
 }
 
-export async function openDirect(paths: HomePaths, options: { sync: boolean; verbose?: boolean }): Promise<DirectOpen> {
+/**
+ * `pullMs`: first fetch what the relay holds for this home, for at most that long, through the
+ * same sync engine a core runs (stored, then acked), so a verb without a core still sees new mail.
+ */
+export async function openDirect(paths: HomePaths, options: { sync: boolean; pullMs?: number; verbose?: boolean }): Promise<DirectOpen> {
   process.umask(0o077);
   let core: Core;
+  const pull = options.pullMs !== undefined;
   try {
-    core = await Core.start(paths, { serve: false, sync: options.sync, log: options.verbose ? createLogger() : silentLogger });
+    core = await Core.start(paths, { serve: false, sync: options.sync || pull, log: options.verbose ? createLogger() : silentLogger });
   } catch (error) {
     if (error instanceof LockedError) return { ok: false, holder: error.holder };
     throw error;
   }
+  const pulled = pull ? await core.sync.pull(options.pullMs!) : undefined;
   const listeners: (<N extends NotificationName>(name: N, params: Notifications[N]) => void)[] = [];
   const session: Session = core.localSession((name, params) => {
     for (const l of listeners) l(name, params);
@@ -68,6 +77,7 @@ export async function openDirect(paths: HomePaths, options: { sync: boolean; ver
   return {
     ok: true,
     core: {
+      pulled,
       async call(method, params) {
         try {
           return await core.dispatcher.dispatch(method, params, session);

@@ -21,6 +21,8 @@ export class EventHub {
   private readonly subscribers = new Set<Subscriber>();
   private pumping = false;
   private again = false;
+  /** Set when the core stops: a pump scheduled before then must not read the closed store. */
+  private closed = false;
 
   constructor(
     private readonly repo: Repository,
@@ -60,8 +62,15 @@ export class EventHub {
     return this.subscribers.size;
   }
 
+  /** No more deliveries: the store is about to close. */
+  close(): void {
+    this.closed = true;
+    this.subscribers.clear();
+  }
+
   /** Sends every subscriber the events past its cursor, a page per turn so a long backlog never stalls the core. */
   pump(): void {
+    if (this.closed) return;
     if (this.pumping) {
       this.again = true;
       return;

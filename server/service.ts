@@ -6,6 +6,7 @@ import { newId } from './ids';
 import {
   ErrorCodes,
   type ConfigureParams,
+  type ConfigureResult,
   type ConversationMessagesParams,
   type ConversationMessagesResult,
   type Conversation,
@@ -13,6 +14,7 @@ import {
   type MarkReadParams,
   type MarkReadResult,
   type Message,
+  type InboxListResult,
   type MessagesResult,
   type OutboxItem,
   type OutboxListParams,
@@ -20,6 +22,7 @@ import {
   type RequeueResult,
   type SearchParams,
   type SendParams,
+  type SendReasonCode,
   type SendResult,
   type StoreStatus,
   type SyncStatus,
@@ -31,7 +34,9 @@ import { decideIdempotency } from './idempotency';
 import { toOutboxItem, type OutboxRow, type Repository } from './store/repository';
 import type { WriteBatcher } from './store/write-batcher';
 import { PeerTouches } from './store/peer-touches';
-import type { SyncPort } from './sync/port';
+import { planSearch } from './store/search-query';
+import type { SendVerdict, SyncPort } from './sync/port';
+import { queuedReason } from './sync/problem';
 import { sendFrameBytes, sendFrameOf } from './sync/send-frame';
 
 const DEFAULT_LIMIT = 50;
@@ -51,19 +56,28 @@ export class CoreService {
     readonly writes: WriteBatcher,
     readonly sync: SyncPort,
     private readonly localUser: () => string,
+    /** True when this core answers one CLI verb and stops (no core runs to retry queued sends). */
+    private readonly oneShot = false,
   ) {
     this.peerTouches = new PeerTouches(repo, writes);
   }
 
   async send(p: SendParams): Promise<SendResult> {
+    // A reply names a message this store holds: an id that is not here (mistyped, or of mail
+    // not fetched yet) is refused rather than sent pointing at nothing.
+    if (p.reply_to !== undefined && !this.repo.message(p.reply_to)) {
+      throw invalidParams(`reply_to: no message ${p.reply_to} in this store; check the id (\`switchboard inbox\` lists the messages you have)`);
+    }
     const clientMessageId = p.client_message_id ?? newId();
     const content = { to: p.to, body: p.body, reply_to: p.reply_to ?? null, request_id: p.request_id ?? null };
     // A core that has just started (the CLI's direct mode) may still be dialling the relay.
     await this.sync.whenSettled(Math.min(p.wait_ms ?? 0, 5000));
     if (p.queue === false && !this.sync.isOnline()) {
-      const state = this.sync.status().state;
-      throw new CoreError(ErrorCodes.NotSent, `not sent: the relay is ${describeOffline(state)} and --no-queue was given; nothing was stored`, {
+      const problem = this.sync.problem();
+      const why = problem ? problem.message : `the relay is ${describeOffline(this.sync.status().state)}`;
+      throw new CoreError(ErrorCodes.NotSent, `not sent: ${why}; --no-queue was given, so nothing was stored`, {
         kind: 'not_sent',
+        ...(problem ? { reason_code: problem.code } : {}),
       });
     }
     // The body limit counts UTF-8 bytes, but the relay measures the JSON-encoded frame, where
@@ -98,7 +112,13 @@ export class CoreService {
             : decision.reason === 'expired'
               ? `expired undelivered (${row.last_error ?? 'the relay dropped it after its retention'})`
               : 'was aborted';
-        return { id: row.id, status: 'failed' as const, fresh: false, reason: `message ${row.id} with this client id ${why}; requeue it with \`switchboard outbox requeue ${row.id}\`` };
+        return {
+          id: row.id,
+          status: 'failed' as const,
+          fresh: false,
+          reason: `message ${row.id} with this client id ${why}; requeue it with \`switchboard outbox requeue ${row.id}\``,
+          reason_code: decision.reason satisfies SendReasonCode,
+        };
       }
       return { id: row.id, status: decision.status, fresh: false };
     });
@@ -106,29 +126,49 @@ export class CoreService {
     const base = { id: outcome.id, client_message_id: clientMessageId, to: p.to };
     if (outcome.status !== 'queued') {
       const row = this.repo.outboxById(outcome.id);
-      return { ...base, status: outcome.status, server_id: row?.server_id ?? null, reason: 'reason' in outcome ? (outcome.reason ?? null) : null };
+      const reasoned = 'reason' in outcome ? { reason: outcome.reason ?? null, reason_code: outcome.reason_code ?? null } : { reason: null, reason_code: null };
+      return { ...base, status: outcome.status, server_id: row?.server_id ?? null, ...reasoned };
     }
     const waitMs = p.wait_ms ?? 0;
     if (waitMs > 0 && this.sync.isOnline()) {
       const verdict = await this.sync.awaitVerdict(outcome.id, waitMs);
-      if (verdict) return { ...base, ...verdict };
+      if (verdict) return { ...base, ...this.explained(verdict, waitMs) };
+      return { ...base, ...this.verdictOf(this.repo.outboxById(outcome.id)!, waitMs) };
     }
     // A row just written and not waited on has no verdict yet, and nothing to read back.
-    else if (outcome.fresh) return { ...base, status: 'queued', server_id: null, reason: null };
-    return { ...base, ...this.verdictOf(this.repo.outboxById(outcome.id)!) };
+    if (outcome.fresh) return { ...base, status: 'queued', server_id: null, ...this.whyQueued(waitMs, null) };
+    return { ...base, ...this.verdictOf(this.repo.outboxById(outcome.id)!, waitMs) };
+  }
+
+  /** A verdict from the relay; a deferral (queued) also says what happens to the message next. */
+  private explained(verdict: SendVerdict, waitedMs: number): SendVerdict {
+    if (verdict.status !== 'queued') return verdict;
+    return { ...verdict, ...this.whyQueued(waitedMs, verdict.reason_code === 'deferred' ? verdict.reason : null) };
+  }
+
+  /** Why a message is still queued now, and what fixes it or retries it. */
+  private whyQueued(waitedMs: number, deferred: string | null): Pick<SendResult, 'reason' | 'reason_code'> {
+    return queuedReason({
+      problem: this.sync.isOnline() ? null : this.sync.problem(),
+      online: this.sync.isOnline(),
+      waitedMs,
+      deferred,
+      oneShot: this.oneShot,
+      relay: this.sync.status().relay,
+    });
   }
 
   /** The send verdict an outbox row stands for now. */
-  private verdictOf(row: OutboxRow): Pick<SendResult, 'status' | 'server_id' | 'reason'> {
+  private verdictOf(row: OutboxRow, waitedMs: number): SendVerdict {
     switch (row.state) {
       case 'done':
-        return { status: row.verdict === 'duplicate' ? 'duplicate' : 'sent', server_id: row.server_id, reason: null };
+        return { status: row.verdict === 'duplicate' ? 'duplicate' : 'sent', server_id: row.server_id, reason: null, reason_code: null };
       case 'dead':
       case 'aborted':
       case 'expired':
-        return { status: 'failed', server_id: row.state === 'expired' ? row.server_id : null, reason: row.last_error ?? row.state };
+        return { status: 'failed', server_id: row.state === 'expired' ? row.server_id : null, reason: row.last_error ?? row.state, reason_code: row.state };
       default:
-        return { status: 'queued', server_id: null, reason: row.last_error };
+        return { status: 'queued', server_id: null, ...this.whyQueued(waitedMs, null) };
     }
   }
 
@@ -165,8 +205,11 @@ export class CoreService {
     return message;
   }
 
-  inbox(p: InboxListParams): MessagesResult {
-    return { messages: this.repo.inbox({ unread: p.unread ?? false, from: p.from, limit: p.limit ?? DEFAULT_LIMIT }) };
+  inbox(p: InboxListParams): InboxListResult {
+    // One row more than asked tells whether the list was cut.
+    const limit = p.limit ?? DEFAULT_LIMIT;
+    const messages = this.repo.inbox({ unread: p.unread ?? false, from: p.from, limit: limit + 1 });
+    return { messages: messages.slice(0, limit), has_more: messages.length > limit };
   }
 
   conversations(): { conversations: Conversation[] } {
@@ -201,11 +244,11 @@ export class CoreService {
   }
 
   async search(p: SearchParams): Promise<MessagesResult> {
-    const fts = toFtsQuery(p.query);
-    if (!fts) throw invalidParams('query: has no words to search for');
+    const plan = planSearch(p.query);
+    if (!plan) throw invalidParams('query: has no words to search for');
     // Whatever is not indexed yet is indexed first, so a search always sees every message.
     await this.writes.run(() => this.repo.indexForSearch());
-    return { messages: this.repo.search(fts, p.limit ?? DEFAULT_LIMIT) };
+    return { messages: this.repo.search(plan, p.limit ?? DEFAULT_LIMIT) };
   }
 
   /** Indexes recent messages for search in the background, a chunk per commit, when writes go quiet. */
@@ -238,10 +281,15 @@ export class CoreService {
     return row;
   }
 
-  /** Sends a dead, expired, aborted or pending message again under a new id; the old entry ends aborted. */
+  /**
+   * Sends a dead, expired, aborted or pending message again under a new id; the old entry ends
+   * aborted. Idempotent: an entry already requeued answers with the copy it was requeued as
+   * (whatever has become of it since; to send once more, requeue that copy).
+   */
   async requeue(id: string): Promise<RequeueResult> {
     const requeued = await this.writes.run(() => {
       const row = this.findOutbox(id);
+      if (row.requeued_as !== null && this.repo.outboxById(row.requeued_as)) return { aborted: row.id, id: row.requeued_as, fresh: false };
       if (row.state === 'inflight') throw invalidState(`message ${row.id} is in flight; wait for its verdict (see \`switchboard outbox\`)`);
       if (row.state === 'done') throw invalidState(`message ${row.id} was already delivered to the relay; nothing to requeue`);
       const old = this.repo.message(row.id)!;
@@ -254,9 +302,10 @@ export class CoreService {
       const content = { to: old.to, body: old.body, reply_to: old.reply_to, request_id: old.request_id };
       const fresh = newId();
       this.insertOutbound(fresh, newId(), fingerprint(content), content);
-      return { aborted: row.id, id: fresh };
+      this.repo.setRequeuedAs(row.id, fresh);
+      return { aborted: row.id, id: fresh, fresh: true };
     });
-    this.sync.kick();
+    if (requeued.fresh) this.sync.kick();
     return { aborted: requeued.aborted, item: this.outboxItem(this.repo.outboxById(requeued.id)!) };
   }
 
@@ -289,9 +338,12 @@ export class CoreService {
     return this.sync.status();
   }
 
-  configure(p: ConfigureParams): SyncStatus {
+  /** Applies new relay settings; with `wait_ms`, answers once the first attempt with them has ended. */
+  async configure(p: ConfigureParams): Promise<ConfigureResult> {
     this.sync.configure(p);
-    return this.sync.status();
+    if (p.wait_ms === undefined) return this.sync.status();
+    const check = await this.sync.whenConfigured(p.wait_ms);
+    return { ...this.sync.status(), check };
   }
 
   reconnect(): SyncStatus {
@@ -312,13 +364,4 @@ function mayExceedFrame(content: { to: string; body: string; reply_to: string | 
 
 function describeOffline(state: SyncStatus['state']): string {
   return state === 'disabled' ? 'not configured (run `switchboard init`)' : state;
-}
-
-/** Turns free text into an FTS5 query of quoted terms, so user input can never be FTS syntax. */
-export function toFtsQuery(query: string): string {
-  return query
-    .split(/\s+/)
-    .filter((term) => term.length > 0)
-    .map((term) => `"${term.replaceAll('"', '""')}"`)
-    .join(' ');
 }

@@ -7,44 +7,70 @@ import { ensurePrivateDir } from '../fs-private';
 import type { HomePaths } from '../paths';
 import { socketAnswers } from '../socket-probe';
 import { parseAge } from '../age';
-import { parseVerbArgs } from './args';
+import { command, group, type StringFlag } from './command';
+import type { VerbContext } from './context';
 import { CliError, ExitCode, usage } from './errors';
 import { loadDirect, tryDelegate } from './transport';
-import type { Verb, VerbContext } from './verbs';
-import { VERBS } from './verbs';
+import { status } from './verbs';
 
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 15_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export const daemonVerb: Verb = async (args, context) => {
-  const { values, positionals } = parseVerbArgs(args, { 'idle-exit': { type: 'string' }, 'event-retention': { type: 'string' }, json: { type: 'boolean' } }, 'daemon');
-  const [sub, ...rest] = positionals;
-  if (rest.length > 0) throw usage(`daemon: unexpected argument "${rest[0]}"`);
+const CORE_FLAGS = {
+  'idle-exit': { type: 'string', value: 'seconds', description: 'stop the core after this many seconds with no client connected (default: never)' },
+  'event-retention': { type: 'string', value: 'age', description: 'prune events older than this age, such as 30d, 12h or 90s (default 30d)' },
+} as const satisfies Record<string, StringFlag>;
+
+/** The core's own flags, checked here so a bad value is a usage error before anything starts. */
+function coreOptions(values: { 'idle-exit'?: string; 'event-retention'?: string }) {
   const idle = values['idle-exit'];
   if (idle !== undefined && !(Number(idle) > 0)) throw usage('--idle-exit takes a number of seconds greater than 0');
   const retention = values['event-retention'];
   const eventRetentionMs = retention === undefined ? undefined : parseAge(retention);
   if (retention !== undefined && eventRetentionMs === undefined) throw usage('--event-retention takes an age such as 30d, 12h or 90s');
   const daemonArgs = [...(idle ? ['--idle-exit', idle] : []), ...(retention ? ['--event-retention', retention] : [])];
-  switch (sub) {
-    case undefined:
+  return { idle, eventRetentionMs, daemonArgs };
+}
+
+const daemonStart = command(
+  { name: 'start', summary: 'start a core in the background and wait until it answers', flags: CORE_FLAGS, examples: ['switchboard daemon start --idle-exit 3600'] },
+  async ({ values }, context: VerbContext) => startDaemon(context, coreOptions(values).daemonArgs),
+);
+
+const daemonStop = command(
+  { name: 'stop', summary: 'stop the running core and wait until it is gone', flags: {}, examples: ['switchboard daemon stop'] },
+  async (_input, context: VerbContext) => stopDaemon(context),
+);
+
+const daemonRestart = command(
+  { name: 'restart', summary: 'stop the running core (if any), then start a new one', flags: CORE_FLAGS, examples: ['switchboard daemon restart'] },
+  async ({ values }, context: VerbContext) => {
+    const { daemonArgs } = coreOptions(values);
+    await stopDaemon(context);
+    return startDaemon(context, daemonArgs);
+  },
+);
+
+const daemonStatus = { ...status, spec: { ...status.spec, summary: 'the same as `switchboard status`', examples: ['switchboard daemon status --json'] as const } };
+
+export const daemon = group(
+  {
+    name: 'daemon',
+    summary: 'run the core: in the foreground without a command (for service managers), or start, stop, restart it',
+    flags: CORE_FLAGS,
+    examples: ['switchboard daemon', 'switchboard daemon start'],
+  },
+  [daemonStart, daemonStop, daemonRestart, daemonStatus],
+  {
+    handler: async ({ values }, context: VerbContext) => {
       // Foreground: the core runs in this process until stopped (for service managers).
+      const { idle, eventRetentionMs } = coreOptions(values);
       return loadDirect().runDaemon({ home: context.paths.home, idleExitSeconds: idle === undefined ? undefined : Number(idle), eventRetentionMs });
-    case 'start':
-      return startDaemon(context, daemonArgs);
-    case 'stop':
-      return stopDaemon(context);
-    case 'restart':
-      await stopDaemon(context);
-      return startDaemon(context, daemonArgs);
-    case 'status':
-      return VERBS.status!(values.json ? ['--json'] : [], context);
-    default:
-      throw usage(`unknown daemon command "${sub}" (start, stop, restart, status)`);
-  }
-};
+    },
+  },
+);
 
 function holderPid(paths: HomePaths): string {
   const holder = readHolder(paths);

@@ -4,7 +4,7 @@
  * terminal or hide text.
  */
 import { safeJson, safeLine, safeText } from '../../lib/text-safety';
-import type { CoreStatus, Message, OutboxItem, Peer, SendResult, StoreStatus, SyncStatus } from '../../protocol/rpc';
+import type { CoreStatus, Message, OutboxItem, Peer, PullResult, SendResult, StoreStatus, SyncStatus } from '../../protocol/rpc';
 
 /** A one-line field (name, id, reason): every hidden character and line break shown as an escape. */
 export function inert(text: string): string {
@@ -56,7 +56,9 @@ export function sendVerdict(r: SendResult): string {
     case 'duplicate':
       return `duplicate: ${r.id} to ${inert(r.to)} was already sent with this client id; nothing new was sent`;
     case 'queued':
-      return `queued ${r.id} to ${inert(r.to)}: not yet at the relay${r.reason ? ` (${inert(r.reason)})` : ''}; it is retried automatically (see \`switchboard outbox\`)`;
+      // The reason says why and what happens next (or the command that fixes it).
+      if (r.reason) return `queued ${r.id} to ${inert(r.to)}: ${inert(r.reason)}`;
+      return `queued ${r.id} to ${inert(r.to)}: not yet at the relay; it is retried automatically (see \`switchboard outbox\`)`;
     case 'failed':
       return `failed: ${inert(r.reason ?? 'unknown reason')}`;
   }
@@ -86,8 +88,14 @@ export function storeLine(s: StoreStatus): string {
   return `store:     ${s.error ?? `disk full at ${s.path}`} since ${shortTime(s.since)}: new writes fail until there is space, then resume by themselves`;
 }
 
-export function coreStatusLines(s: CoreStatus, delegated: boolean): string[] {
-  const core = delegated ? `running (pid ${s.pid}, version ${s.version}, since ${shortTime(s.since)}, ${s.clients} client${s.clients === 1 ? '' : 's'})` : 'not running';
+/**
+ * `status`. Without a core (`delegated` false) the status is this command's own: no pid, no
+ * live link; it says what is configured and what this command's pull fetched instead.
+ */
+export function coreStatusLines(s: CoreStatus, delegated: boolean, pulled: PullResult | null = null): string[] {
+  const core = delegated
+    ? `running (pid ${s.pid}, version ${s.version}, since ${shortTime(s.since)}, ${s.clients} client${s.clients === 1 ? '' : 's'})`
+    : 'no core running; commands open the store themselves (start one with `switchboard daemon start`)';
   return [
     `core:      ${core}`,
     `home:      ${inert(s.home)}`,
@@ -95,6 +103,32 @@ export function coreStatusLines(s: CoreStatus, delegated: boolean): string[] {
     `messages:  ${s.messages} (${s.unread} unread)`,
     `outbox:    ${s.outbox.pending} pending, ${s.outbox.inflight} in flight, ${s.outbox.dead} dead, ${s.outbox.done} done, ${s.outbox.aborted} aborted, ${s.outbox.expired ?? 0} expired`,
     storeLine(s.store),
-    ...syncLines(s.sync),
+    ...(delegated ? syncLines(s.sync) : relayLines(s.sync, pulled)),
   ];
+}
+
+/** With no core: what is configured, and what this command fetched just now. */
+function relayLines(s: SyncStatus, pulled: PullResult | null): string[] {
+  if (!s.relay || !s.user) return ['relay:     not configured; run `switchboard init --relay <ws-url> --user <name> --token <token>`'];
+  const lines = [`relay:     ${inert(s.relay)} as ${inert(s.user)} (configured; no live link without a core)`];
+  if (pulled) {
+    const fetched = pulled.fetched === 0 ? 'nothing new' : messages(pulled.fetched);
+    lines.push(pulled.problem ? `pull:      ${fetched} fetched just now: ${inert(pulled.problem.message)}` : `pull:      ${fetched} fetched just now; caught up with the relay`);
+  }
+  lines.push(
+    `  last inbound ${shortTime(s.last_inbound_at)}; last relay ack ${shortTime(s.last_ack_at)}`,
+    `  queued ${s.queued}${s.queued > 0 ? ' (sent by the next command that reaches the relay, or by a core)' : ''}`,
+  );
+  return lines;
+}
+
+function messages(n: number): string {
+  return `${n} new message${n === 1 ? '' : 's'}`;
+}
+
+/** One line for stderr when a verb without a core could not fetch everything; undefined when it did. */
+export function pullNotice(p: PullResult): string | undefined {
+  if (!p.problem) return undefined;
+  const what = p.fetched === 0 ? 'nothing new fetched from the relay' : `fetched ${messages(p.fetched)}, maybe not all`;
+  return `${what}: ${inert(p.problem.message)}; showing what is stored here`;
 }

@@ -2,34 +2,15 @@
  * `switchboard`: every verb, run directly or delegated to a running core with the same
  * output. This bundle stays small; the store code loads only when a verb runs directly.
  */
-import { homePaths, resolveHome, type HomePaths } from '../paths';
+import { homePaths, resolveHome } from '../paths';
+import { resolve } from './command';
+import { RELAY_SUMMARY, SWITCHBOARD, SWITCHBOARD_HELP } from './commands';
+import type { VerbContext } from './context';
 import { CliError, ExitCode, usage } from './errors';
-import { inert } from './format';
-import { VERBS, type VerbContext } from './verbs';
-
-const HELP = `usage: switchboard [--home <dir>] <command> [options]
-
-  init --relay <ws-url> --user <name> --token <token> [--insecure]
-                                                        configure the relay (--insecure: allow ws:// to another host)
-  daemon [start|stop|restart|status] [--idle-exit <s>] [--event-retention <age>]
-                                                        run the core (foreground without a subcommand);
-                                                        events older than --event-retention (default 30d) are pruned
-  status [--json]                                       core, lock, socket, sync freshness, counts
-  send --to <user> [-m <text> | --file <path>] [--reply-to <id>] [--client-id <id>]
-       [--wait <seconds>] [--no-queue] [--json]         text from stdin when -m and --file are absent
-  inbox [--unread] [--from <user>] [--limit N] [--json] [--follow [--since <cursor>]]
-  read <id> [--json]
-  reply <id> -m <text> [--wait <seconds>] [--json]
-  ask --to <user> -m <text> [--timeout <seconds>] [--json]
-  search <query> [--limit N] [--json]
-  outbox [list [--state S]] [--json] | outbox requeue <id> | outbox abort <id>
-                                                        S: pending, inflight, done, dead, aborted, expired
-  peers [--json]
-  doctor [--json]
-  relay serve|add-user|revoke …                         run or administer a relay
-
-The store is --home, or $SWITCHBOARD_HOME, or ~/.switchboard.
-Exit codes: 0 ok, 1 failed, 2 usage, 3 queued, 4 locked and core unreachable, 5 conflict.`;
+import { inert, inertJson } from './format';
+import { checkHome } from './home-check';
+import { commandHelp, overview } from './help';
+import { openStdout } from './stdout';
 
 /** Pulls the global `--home` out wherever it appears, so each verb parses only its own flags. */
 function splitGlobal(argv: string[]): { home: string | undefined; rest: string[] } {
@@ -50,40 +31,51 @@ function splitGlobal(argv: string[]): { home: string | undefined; rest: string[]
   return { home, rest };
 }
 
+/** `--json` anywhere before `--`: errors are then printed as JSON too, even a bad flag's. */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+function runRelay(args: string[]): Promise<number> {
+  const relay = require(require('node:path').join(__dirname, 'relay.js')) as { runRelayCli(argv: string[]): Promise<number> };
+  return relay.runRelayCli(args);
+}
+
+const stdout = openStdout();
+
 async function main(argv: string[]): Promise<number> {
   const { home, rest } = splitGlobal(argv);
   const [verb, ...args] = rest;
-  if (verb === undefined || verb === 'help' || verb === '--help' || verb === '-h') {
-    process.stdout.write(HELP + '\n');
-    return verb === undefined ? ExitCode.Usage : ExitCode.Ok;
-  }
   if (verb === '--version' || verb === 'version') {
     const { VERSION } = await import('../version');
-    process.stdout.write(`switchboard ${VERSION}\n`);
+    stdout.out(`switchboard ${VERSION}`);
     return ExitCode.Ok;
   }
-  if (verb === 'relay') {
-    const relay = require(require('node:path').join(__dirname, 'relay.js')) as { runRelayCli(argv: string[]): Promise<number> };
-    return relay.runRelayCli(args);
+  if (verb === 'relay') return runRelay(args);
+  if (verb === 'help' && args[0] === 'relay') return runRelay([...args.slice(1), '--help']);
+  const resolved = resolve(SWITCHBOARD, verb === 'help' ? [...args, '--help'] : rest);
+  if (resolved.kind === 'help') {
+    const top = resolved.path.length === 1;
+    stdout.out(top ? overview(SWITCHBOARD, { ...SWITCHBOARD_HELP, extra: [[RELAY_SUMMARY.usage, RELAY_SUMMARY.summary]] }) : commandHelp(resolved.path, SWITCHBOARD_HELP));
+    return resolved.exitCode;
   }
-  const run = VERBS[verb];
-  if (!run) throw usage(`unknown command "${verb}"; see \`switchboard help\``);
-  const paths: HomePaths = homePaths(resolveHome(home));
-  const context: VerbContext = { paths, out: (text) => process.stdout.write(text + '\n') };
-  return run(args, context);
+  const resolvedHome = resolveHome(home);
+  checkHome(resolvedHome, home !== undefined ? '--home' : process.env.SWITCHBOARD_HOME !== undefined ? 'SWITCHBOARD_HOME' : 'the default home');
+  const context: VerbContext = { paths: homePaths(resolvedHome), out: stdout.out, stdoutClosed: stdout.closed };
+  return resolved.run(context);
 }
+
+const json = wantsJson(process.argv.slice(2));
 
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    process.exitCode = stdout.failed ? ExitCode.Failed : code;
   },
   (error: unknown) => {
-    if (error instanceof CliError) {
-      process.stderr.write(`switchboard: ${inert(error.message)}\n`);
-      process.exitCode = error.exitCode;
-    } else {
-      process.stderr.write(`switchboard: ${inert((error as Error)?.message ?? String(error))}\n`);
-      process.exitCode = ExitCode.Failed;
-    }
+    const cli = error instanceof CliError ? error : new CliError((error as Error)?.message ?? String(error));
+    if (json) process.stderr.write(`${inertJson({ error: { code: cli.code, message: cli.message, hint: cli.hint } })}\n`);
+    else process.stderr.write(`switchboard: ${inert(cli.line)}\n`);
+    process.exitCode = cli.exitCode;
   },
 );

@@ -13,6 +13,17 @@ export interface RpcErrorShape {
   data?: unknown;
 }
 
+/** A request got no answer within its deadline. */
+export class CallDeadlineError extends Error {
+  readonly code = 'ETIMEDOUT';
+  constructor(
+    readonly method: string,
+    readonly deadlineMs: number,
+  ) {
+    super(`no answer to ${method} within ${deadlineMs} ms`);
+  }
+}
+
 type Pending = { resolve: (value: unknown) => void; reject: (error: RpcErrorShape | Error) => void };
 
 export class SocketClient {
@@ -55,12 +66,28 @@ export class SocketClient {
     });
   }
 
-  call(method: string, params: unknown): Promise<unknown> {
+  /**
+   * Sends a request. With `deadlineMs`, an answer that has not come by then rejects with a
+   * CallDeadlineError: a core that is stopped (SIGSTOP) or wedged still accepts connections
+   * (the kernel queues them), so only a deadline tells the caller it will not answer.
+   */
+  call(method: string, params: unknown, deadlineMs?: number): Promise<unknown> {
     if (this.closedError) return Promise.reject(this.closedError);
     const id = this.nextId++;
     const json = JSON.stringify({ jsonrpc: '2.0', id, method, params });
     this.socket.write(`Content-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`);
-    return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    return new Promise((resolve, reject) => {
+      if (deadlineMs === undefined) return this.pending.set(id, { resolve, reject });
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new CallDeadlineError(method, deadlineMs));
+      }, deadlineMs);
+      const settle = <T>(f: (value: T) => void) => (value: T) => {
+        clearTimeout(timer);
+        f(value);
+      };
+      this.pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
+    });
   }
 
   onNotification(listener: (method: string, params: unknown) => void): void {
@@ -69,6 +96,11 @@ export class SocketClient {
 
   close(): void {
     this.socket.end();
+  }
+
+  /** Drops the connection at once, without waiting for the core's side (which may never come). */
+  abort(): void {
+    this.socket.destroy();
   }
 
   private onData(chunk: Buffer): void {

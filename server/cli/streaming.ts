@@ -1,11 +1,13 @@
 /** Verbs that stay connected: `inbox --follow` (NDJSON with resume cursors) and `ask` (question, then its reply). */
 import { randomUUID } from 'node:crypto';
 import type { Message, MessageEvent } from '../../protocol/rpc';
-import { parseVerbArgs } from './args';
+import { JSON_FLAG } from './args';
+import { command, spec } from './command';
+import type { VerbContext } from './context';
 import { CliError, ExitCode, usage } from './errors';
 import { inertJson, messageFull, sendVerdict } from './format';
 import { openCore } from './transport';
-import { parseSeconds, type Verb, type VerbContext } from './verbs';
+import { preflight } from './preflight';
 
 /** Streams received messages as NDJSON until interrupted; each line's `cursor` resumes with --since. */
 export async function followInbox(context: VerbContext, options: { since: string | undefined; from: string | undefined }): Promise<number> {
@@ -34,7 +36,8 @@ export async function followInbox(context: VerbContext, options: { since: string
   const ended = await new Promise<'stopped' | 'lost'>((resolve) => {
     process.once('SIGINT', () => resolve('stopped'));
     process.once('SIGTERM', () => resolve('stopped'));
-    process.stdout.once('error', () => resolve('stopped'));
+    // `inbox --follow | head -1`: the reader is gone, so is the point of following.
+    void context.stdoutClosed.then(() => resolve('stopped'));
     void core.lost.then(() => resolve('lost'));
   });
   await core.close();
@@ -42,16 +45,28 @@ export async function followInbox(context: VerbContext, options: { since: string
   return ExitCode.Ok;
 }
 
-export const askVerb: Verb = async (args, context) => {
-  const { values, positionals } = parseVerbArgs(
-    args,
-    { to: { type: 'string' }, message: { type: 'string', short: 'm' }, timeout: { type: 'string' }, json: { type: 'boolean' } },
-    'ask',
-  );
-  if (positionals.length > 0) throw usage(`ask: unexpected argument "${positionals[0]}"`);
-  if (!values.to) throw usage('ask needs --to <user>');
-  if (values.message === undefined) throw usage('ask needs -m <text>');
-  const timeoutMs = Math.round(parseSeconds(values.timeout, '--timeout', 60) * 1000);
+const askSpec = spec({
+  name: 'ask',
+  summary: 'send a question and wait for its reply',
+  details: [
+    'Prints the reply (--json: {"question", "reply"}). Only a reply to this question from --to counts;',
+    'other messages meanwhile stay in the inbox. No reply within --timeout: exit 6 (--json: "reply": null);',
+    'a later reply still lands in the inbox.',
+  ],
+  flags: {
+    to: { type: 'string', value: 'user', required: true, description: 'who to ask' },
+    message: { type: 'string', short: 'm', value: 'text', required: true, description: 'the question' },
+    timeout: { type: 'number', value: 'seconds', default: 60, min: 0, max: 600, unit: 'seconds', description: 'how long to wait for the reply' },
+    json: JSON_FLAG,
+  },
+  extraArgumentHint: 'the question goes after -m',
+  examples: ['switchboard ask --to bob -m "ship it?" --timeout 120', 'switchboard ask --to reviewer -m "LGTM?" --json | jq -r .reply.body'],
+});
+
+export const ask = command(askSpec, async ({ values }, context: VerbContext) => {
+  const timeoutMs = Math.round(values.timeout * 1000);
+  // Before connecting: a question that breaks a limit is refused alike on both paths, at once.
+  preflight('message/send', { to: values.to, body: values.message });
   const deadline = Date.now() + timeoutMs;
   const core = await openCore(context.paths, { sync: true });
   try {
@@ -85,10 +100,11 @@ export const askVerb: Verb = async (args, context) => {
         };
       });
     }
-    throw new CliError(
-      `no reply from ${values.to} within ${timeoutMs / 1000} s (question ${question.id}, ${question.status}); a later reply still lands in \`switchboard inbox\``,
-    );
+    if (values.json) context.out(inertJson({ question, reply: null }));
+    throw new CliError(`no reply from ${values.to} within ${timeoutMs / 1000} s (question ${question.id}, ${question.status})`, ExitCode.Timeout, {
+      hint: 'a later reply still lands in `switchboard inbox`',
+    });
   } finally {
     await core.close();
   }
-};
+});

@@ -1,6 +1,8 @@
 /**
- * The verbs. Each parses its flags, asks the core (delegated or direct, it cannot tell) and
- * prints the answer through format.ts, so output is the same either way.
+ * The message verbs. Each declares its flags, positionals and examples (command.ts) beside
+ * its handler, asks the core (delegated or direct, it cannot tell) and prints the answer
+ * through format.ts, so output is the same either way. The table of every verb is
+ * commands.ts; nothing here imports it.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -8,26 +10,16 @@ import { MAX_BODY_BYTES, OUTBOX_STATES, type Message, type OutboxState, type Sen
 import type { HomePaths } from '../paths';
 import { CliError, ExitCode, usage } from './errors';
 import { coreStatusLines, inert, inertJson, messageFull, messageList, outboxLine, peerLine, sendVerdict } from './format';
-import { parseVerbArgs } from './args';
-import { openCore, type CoreClient } from './transport';
-import { daemonVerb } from './daemon-verbs';
-import { doctorVerb } from './doctor';
-import { initVerb } from './init';
-import { askVerb, followInbox } from './streaming';
-
-export interface VerbContext {
-  paths: HomePaths;
-  out: (text: string) => void;
-}
-
-export type Verb = (args: string[], context: VerbContext) => Promise<number>;
-
-/** Default time a send waits for the relay's verdict when online. */
-export const DEFAULT_WAIT_SECONDS = 10;
+import { command, group, spec } from './command';
+import { JSON_FLAG, LIMIT_FLAG, WAIT_FLAG } from './args';
+import type { VerbContext } from './context';
+import { readableFileProblem } from './file-errors';
+import { openCore, type CoreClient, type OpenOptions } from './transport';
+import { followInbox } from './streaming';
 
 /** Runs `body` against the core and always closes the connection (or the store) afterwards. */
-export async function withCore<T>(paths: HomePaths, body: (core: CoreClient) => Promise<T>, options: { sync?: boolean } = {}): Promise<T> {
-  const core = await openCore(paths, { sync: options.sync ?? false });
+export async function withCore<T>(paths: HomePaths, body: (core: CoreClient) => Promise<T>, options: { sync?: boolean; pull?: OpenOptions['pull'] } = {}): Promise<T> {
+  const core = await openCore(paths, { sync: options.sync ?? false, pull: options.pull });
   try {
     return await body(core);
   } finally {
@@ -37,25 +29,6 @@ export async function withCore<T>(paths: HomePaths, body: (core: CoreClient) => 
 
 function printJson(context: VerbContext, value: unknown): void {
   context.out(inertJson(value));
-}
-
-export function parseSeconds(value: string | undefined, flag: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 600) throw usage(`${flag} takes a number of seconds between 0 and 600`);
-  return n;
-}
-
-function parseLimit(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw usage('--limit takes a whole number between 1 and 1000');
-  return n;
-}
-
-function onePositional(positionals: string[], what: string, verb: string): string {
-  if (positionals.length !== 1) throw usage(`${verb} takes exactly one ${what}`);
-  return positionals[0]!;
 }
 
 /** Reads a message body from -m, --file (made absolute and checked here, before delegation) or stdin. */
@@ -71,10 +44,15 @@ async function readBody(message: string | undefined, file: string | undefined): 
       size = st.size;
     } catch (error) {
       if (error instanceof CliError) throw error;
-      throw usage(`--file ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+      throw usage(`--file ${path}: ${readableFileProblem(error)}`);
     }
     if (size > MAX_BODY_BYTES) throw usage(`--file ${path} is ${size} bytes; a message holds at most ${MAX_BODY_BYTES}`);
-    return readFileSync(path, 'utf8');
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (error) {
+      // stat needs no read permission: an unreadable file fails only here.
+      throw usage(`--file ${path}: ${readableFileProblem(error)}`);
+    }
   }
   if (process.stdin.isTTY) throw usage('send needs -m <text>, --file <path>, or the text on stdin');
   const chunks: Buffer[] = [];
@@ -94,24 +72,26 @@ export async function deliver(context: VerbContext, params: SendParams, json: bo
   return SEND_EXIT[result.status];
 }
 
-const send: Verb = async (args, context) => {
-  const { values, positionals } = parseVerbArgs(
-    args,
-    {
-      to: { type: 'string' },
-      message: { type: 'string', short: 'm' },
-      file: { type: 'string' },
-      'reply-to': { type: 'string' },
-      'client-id': { type: 'string' },
-      wait: { type: 'string' },
-      'no-queue': { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
-    'send',
-  );
-  if (positionals.length > 0) throw usage(`send: unexpected argument "${positionals[0]}" (the text goes after -m)`);
-  if (values.to === undefined) throw usage('send needs --to <user>');
-  const wait = parseSeconds(values.wait, '--wait', DEFAULT_WAIT_SECONDS);
+const sendSpec = spec({
+  name: 'send',
+  summary: 'send a message (the text from -m, --file or stdin)',
+  details: ['Prints the verdict: sent (at the relay), duplicate, queued (stored, retried automatically; exit 3) or failed.'],
+  flags: {
+    to: { type: 'string', value: 'user', required: true, description: 'recipient' },
+    message: { type: 'string', short: 'm', value: 'text', conflicts: ['file'], description: 'the text; a text starting with - is fine unless it looks like one of these flags (then write -m=-x)' },
+    file: { type: 'string', value: 'path', description: 'read the text from a file (at most 65536 bytes)' },
+    'reply-to': { type: 'string', value: 'id', description: 'the message this answers' },
+    'client-id': { type: 'string', value: 'id', description: 'idempotency key: a retry with the same id and text never sends twice (default: a fresh id)' },
+    wait: WAIT_FLAG,
+    'no-queue': { type: 'boolean', description: 'fail instead of queueing when the relay is not reachable; nothing is stored' },
+    json: JSON_FLAG,
+  },
+  extraArgumentHint: 'the text goes after -m',
+  examples: ['switchboard send --to bob -m "build is green"', 'git log -1 | switchboard send --to bob --client-id deploy-42 --json'],
+});
+
+export const send = command(sendSpec, async ({ values }, context: VerbContext) => {
+  const wait = values.wait;
   const body = await readBody(values.message, values.file);
   return deliver(
     context,
@@ -125,120 +105,191 @@ const send: Verb = async (args, context) => {
     },
     values.json ?? false,
   );
-};
+});
 
-const inbox: Verb = async (args, context) => {
-  const { values, positionals } = parseVerbArgs(
-    args,
-    { unread: { type: 'boolean' }, from: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' }, follow: { type: 'boolean' }, since: { type: 'string' } },
-    'inbox',
-  );
-  if (positionals.length > 0) throw usage(`inbox: unexpected argument "${positionals[0]}"`);
-  if (values.since !== undefined && !values.follow) throw usage('--since goes with --follow');
+const inboxSpec = spec({
+  name: 'inbox',
+  summary: 'list received messages, newest first, or follow them as they arrive',
+  details: [
+    'A list cut at --limit ends with a line saying so (--json: "has_more": true).',
+    '--follow prints one JSON object per message (NDJSON) until interrupted; each carries a `cursor` that resumes with --since.',
+  ],
+  flags: {
+    unread: { type: 'boolean', description: 'only messages not yet read' },
+    from: { type: 'string', value: 'user', description: 'only messages from this sender' },
+    limit: LIMIT_FLAG,
+    json: JSON_FLAG,
+    follow: { type: 'boolean', conflicts: ['limit', 'unread'], description: 'stream messages as they arrive (NDJSON)' },
+    since: { type: 'string', value: 'cursor', requires: 'follow', description: 'with --follow: first replay what arrived after this cursor' },
+  },
+  examples: ['switchboard inbox --unread', 'switchboard inbox --follow --from bob | head -1'],
+});
+
+export const inbox = command(inboxSpec, async ({ values }, context: VerbContext) => {
   if (values.follow) return followInbox(context, { since: values.since, from: values.from });
-  const result = await withCore(context.paths, (core) => core.call('inbox/list', { unread: values.unread, from: values.from, limit: parseLimit(values.limit) }));
-  if (values.json) printJson(context, result);
-  else context.out(messageList(result.messages, values.unread ? 'no unread messages' : 'no messages'));
+  const limit = values.limit;
+  // Without a core, new mail is fetched from the relay first.
+  const result = await withCore(context.paths, (core) => core.call('inbox/list', { unread: values.unread, from: values.from, limit }), { pull: 'warn' });
+  const has_more = result.has_more ?? false;
+  if (values.json) printJson(context, { ...result, has_more });
+  else {
+    context.out(messageList(result.messages, values.unread ? 'no unread messages' : 'no messages'));
+    if (has_more) context.out(`(the newest ${limit} shown; more with --limit N, up to ${LIMIT_FLAG.max})`);
+  }
   return ExitCode.Ok;
-};
+});
 
-const read: Verb = async (args, context) => {
-  const { values, positionals } = parseVerbArgs(args, { json: { type: 'boolean' } }, 'read');
-  const id = onePositional(positionals, 'message id', 'read');
+const readSpec = spec({
+  name: 'read',
+  summary: 'show one message in full and mark it read',
+  flags: { json: JSON_FLAG },
+  positionals: [{ name: 'id', description: 'a message id' }],
+  examples: ['switchboard read 0193a5c4-7d1e-7c4a-9b61-2f0c3e8d9a10'],
+});
+
+export const read = command(readSpec, async ({ values, positionals }, context: VerbContext) => {
+  const id = positionals[0]!;
   const message = await withCore(context.paths, async (core) => {
     const m = await core.call('message/get', { id });
     if (m.direction === 'in' && !m.read) await core.call('message/markRead', { ids: [id] });
     return { ...m, read: true };
-  });
+  }, { pull: 'warn' });
   if (values.json) printJson(context, message);
   else context.out(messageFull(message));
   return ExitCode.Ok;
-};
+});
 
-const reply: Verb = async (args, context) => {
-  const { values, positionals } = parseVerbArgs(
-    args,
-    { message: { type: 'string', short: 'm' }, file: { type: 'string' }, wait: { type: 'string' }, 'client-id': { type: 'string' }, json: { type: 'boolean' } },
-    'reply',
-  );
-  const id = onePositional(positionals, 'message id', 'reply');
-  const wait = parseSeconds(values.wait, '--wait', DEFAULT_WAIT_SECONDS);
+const replySpec = spec({
+  name: 'reply',
+  summary: 'answer a message (to its sender, or to its recipient for one you sent)',
+  flags: {
+    message: { type: 'string', short: 'm', value: 'text', conflicts: ['file'], description: 'the text (else --file or stdin)' },
+    file: { type: 'string', value: 'path', description: 'read the text from a file' },
+    wait: WAIT_FLAG,
+    'client-id': { type: 'string', value: 'id', description: 'idempotency key, as for send' },
+    json: JSON_FLAG,
+  },
+  positionals: [{ name: 'id', description: 'the message to answer' }],
+  examples: ['switchboard reply 0193a5c4-7d1e-7c4a-9b61-2f0c3e8d9a10 -m "on it"'],
+});
+
+export const reply = command(replySpec, async ({ values, positionals }, context: VerbContext) => {
+  const id = positionals[0]!;
+  const wait = values.wait;
   const body = await readBody(values.message, values.file);
   // Fails closed: an unknown id is an error, never a guess at the recipient.
   const original: Message = await withCore(context.paths, (core) => core.call('message/get', { id }));
   const to = original.direction === 'in' ? original.from : original.to;
   return deliver(context, { to, body, reply_to: original.id, client_message_id: values['client-id'], wait_ms: Math.round(wait * 1000) }, values.json ?? false);
-};
+});
 
-const search: Verb = async (args, context) => {
-  const { values, positionals } = parseVerbArgs(args, { json: { type: 'boolean' }, limit: { type: 'string' } }, 'search');
-  if (positionals.length === 0) throw usage('search needs a query');
+const searchSpec = spec({
+  name: 'search',
+  summary: 'full-text search over every message, newest first',
+  details: ['Every word must match; search syntax in the query has no effect.'],
+  flags: { limit: LIMIT_FLAG, json: JSON_FLAG },
+  positionals: [{ name: 'query', description: 'words to look for', variadic: true }],
+  examples: ['switchboard search deploy failed', 'switchboard search release --json | jq -r ".messages[].id"'],
+});
+
+export const search = command(searchSpec, async ({ values, positionals }, context: VerbContext) => {
   const query = positionals.join(' ');
-  const result = await withCore(context.paths, (core) => core.call('search', { query, limit: parseLimit(values.limit) }));
+  const result = await withCore(context.paths, (core) => core.call('search', { query, limit: values.limit }));
   if (values.json) printJson(context, result);
   else context.out(messageList(result.messages, `nothing matches "${inert(query)}"`));
   return ExitCode.Ok;
-};
+});
 
-const outbox: Verb = async (args, context) => {
-  const { values, positionals } = parseVerbArgs(args, { state: { type: 'string' }, json: { type: 'boolean' } }, 'outbox');
-  const [sub = 'list', ...rest] = positionals;
-  if (sub === 'list') {
-    if (rest.length > 0) throw usage(`outbox list: unexpected argument "${rest[0]}"`);
-    if (values.state !== undefined && !OUTBOX_STATES.includes(values.state as OutboxState)) {
-      throw usage(`--state is one of ${OUTBOX_STATES.join(', ')}`);
-    }
-    const result = await withCore(context.paths, (core) => core.call('outbox/list', { state: values.state as OutboxState | undefined }));
-    if (values.json) printJson(context, result);
-    else context.out(result.items.length === 0 ? 'outbox is empty' : result.items.map(outboxLine).join('\n'));
-    return ExitCode.Ok;
-  }
-  if (values.state !== undefined) throw usage('--state goes with `outbox list`');
-  const id = onePositional(rest, 'message id', `outbox ${sub}`);
-  if (sub === 'requeue') {
-    const result = await withCore(context.paths, (core) => core.call('outbox/requeue', { id }), { sync: true });
-    if (values.json) printJson(context, result);
-    else context.out(`requeued as ${result.item.id} (client id ${result.item.client_message_id}); ${result.aborted} is now aborted`);
-    return ExitCode.Ok;
-  }
-  if (sub === 'abort') {
-    const item = await withCore(context.paths, (core) => core.call('outbox/abort', { id }));
-    if (values.json) printJson(context, item);
-    else context.out(`aborted ${item.id}`);
-    return ExitCode.Ok;
-  }
-  throw usage(`unknown outbox command "${sub}" (list, requeue, abort)`);
-};
+const outboxListSpec = spec({
+  name: 'list',
+  summary: 'what you sent that is queued, in flight, failed, aborted or expired (newest first, at most 1000)',
+  flags: {
+    state: { type: 'string', value: 'state', choices: OUTBOX_STATES, description: 'only entries in this state' },
+    json: JSON_FLAG,
+  },
+  examples: ['switchboard outbox list --state dead'],
+});
 
-const peers: Verb = async (args, context) => {
-  const { values, positionals } = parseVerbArgs(args, { json: { type: 'boolean' } }, 'peers');
-  if (positionals.length > 0) throw usage(`peers: unexpected argument "${positionals[0]}"`);
+export const outboxList = command(outboxListSpec, async ({ values }, context: VerbContext) => {
+  const result = await withCore(context.paths, (core) => core.call('outbox/list', { state: values.state as OutboxState | undefined }));
+  if (values.json) printJson(context, result);
+  else context.out(result.items.length === 0 ? 'outbox is empty' : result.items.map(outboxLine).join('\n'));
+  return ExitCode.Ok;
+});
+
+const outboxRequeueSpec = spec({
+  name: 'requeue',
+  summary: 'send a queued, dead, aborted or expired message again, under a new id',
+  flags: { json: JSON_FLAG },
+  positionals: [{ name: 'id', description: 'a message id or client id' }],
+  examples: ['switchboard outbox requeue 0193a5c4-7d1e-7c4a-9b61-2f0c3e8d9a10'],
+});
+
+export const outboxRequeue = command(outboxRequeueSpec, async ({ values, positionals }, context: VerbContext) => {
+  const id = positionals[0]!;
+  const result = await withCore(context.paths, (core) => core.call('outbox/requeue', { id }), { sync: true });
+  if (values.json) printJson(context, result);
+  else context.out(`requeued as ${result.item.id} (client id ${result.item.client_message_id}); ${result.aborted} is now aborted`);
+  return ExitCode.Ok;
+});
+
+const outboxAbortSpec = spec({
+  name: 'abort',
+  summary: 'stop retrying a queued or dead message',
+  flags: { json: JSON_FLAG },
+  positionals: [{ name: 'id', description: 'a message id or client id' }],
+  examples: ['switchboard outbox abort 0193a5c4-7d1e-7c4a-9b61-2f0c3e8d9a10'],
+});
+
+export const outboxAbort = command(outboxAbortSpec, async ({ values, positionals }, context: VerbContext) => {
+  const id = positionals[0]!;
+  const item = await withCore(context.paths, (core) => core.call('outbox/abort', { id }));
+  if (values.json) printJson(context, item);
+  else context.out(`aborted ${item.id}`);
+  return ExitCode.Ok;
+});
+
+export const outbox = group(
+  {
+    name: 'outbox',
+    summary: 'messages on their way, and the ones that failed (`outbox` alone is `outbox list`)',
+    flags: {},
+    examples: ['switchboard outbox', 'switchboard outbox requeue 0193a5c4-7d1e-7c4a-9b61-2f0c3e8d9a10'],
+  },
+  [outboxList, outboxRequeue, outboxAbort],
+  { defaultSubcommand: 'list' },
+);
+
+const peersSpec = spec({
+  name: 'peers',
+  summary: 'everyone you have exchanged messages with, most recent first',
+  flags: { json: JSON_FLAG },
+  examples: ['switchboard peers --json'],
+});
+
+export const peers = command(peersSpec, async ({ values }, context: VerbContext) => {
   const result = await withCore(context.paths, (core) => core.call('peers/list', {}));
   if (values.json) printJson(context, result);
   else context.out(result.peers.length === 0 ? 'no peers yet' : result.peers.map(peerLine).join('\n'));
   return ExitCode.Ok;
-};
+});
 
-const status: Verb = async (args, context) => {
-  const { values, positionals } = parseVerbArgs(args, { json: { type: 'boolean' } }, 'status');
-  if (positionals.length > 0) throw usage(`status: unexpected argument "${positionals[0]}"`);
-  const { result, delegated } = await withCore(context.paths, async (core) => ({ result: await core.call('status/get', {}), delegated: core.delegated }));
-  if (values.json) printJson(context, { ...result, core_running: delegated, delegated });
-  else context.out(coreStatusLines(result, delegated).join('\n'));
+const statusSpec = spec({
+  name: 'status',
+  summary: 'core, lock, socket, sync state and freshness, counts',
+  flags: { json: JSON_FLAG },
+  examples: ['switchboard status', 'switchboard status --json | jq .sync.state'],
+});
+
+export const status = command(statusSpec, async ({ values }, context: VerbContext) => {
+  const { result, delegated, pulled } = await withCore(
+    context.paths,
+    async (core) => ({ result: await core.call('status/get', {}), delegated: core.delegated, pulled: core.pulled ?? null }),
+    { pull: 'quiet' },
+  );
+  // Without a core there is no core's pid or start time to show: this command's would mislead.
+  const shown = delegated ? result : { ...result, pid: null, since: null };
+  if (values.json) printJson(context, { ...shown, core_running: delegated, delegated, pull: pulled });
+  else context.out(coreStatusLines(result, delegated, pulled).join('\n'));
   return ExitCode.Ok;
-};
-
-export const VERBS: Record<string, Verb> = {
-  init: initVerb,
-  daemon: daemonVerb,
-  status,
-  send,
-  inbox,
-  read,
-  reply,
-  ask: askVerb,
-  search,
-  outbox,
-  peers,
-  doctor: doctorVerb,
-};
+});

@@ -2,6 +2,38 @@
  * Versioned schema migrations. Each entry runs once, in order, inside one transaction with
  * the `user_version` bump, so a crash mid-migration leaves the previous version intact.
  */
+
+/**
+ * Code-point ranges of the scripts written without spaces between words (Han, Hiragana,
+ * Katakana, Thai, Lao, Tibetan, Myanmar, Khmer) and of Hangul, whose particles attach to the
+ * word before them. A body holding any of them is also put in the trigram index, and a query
+ * term holding any of them is matched as a substring (search-query.ts). Migration 6 and the
+ * delete trigger it creates are built from this list: changing it needs a new migration that
+ * rebuilds messages_trigram.
+ */
+export const UNSPACED_SCRIPT_RANGES: readonly (readonly [number, number])[] = [
+  [0x0e00, 0x0eff], // Thai, Lao
+  [0x0f00, 0x0fff], // Tibetan
+  [0x1000, 0x109f], // Myanmar
+  [0x1100, 0x11ff], // Hangul Jamo
+  [0x1780, 0x17ff], // Khmer
+  [0x2e80, 0x2fdf], // CJK radicals, Kangxi radicals
+  [0x3040, 0x30ff], // Hiragana, Katakana
+  [0x3130, 0x318f], // Hangul compatibility Jamo
+  [0x31f0, 0x31ff], // Katakana phonetic extensions
+  [0x3400, 0x4dbf], // CJK extension A
+  [0x4e00, 0x9fff], // CJK unified ideographs
+  [0xa960, 0xa97f], // Hangul Jamo extended A
+  [0xac00, 0xd7ff], // Hangul syllables, Jamo extended B
+  [0xf900, 0xfaff], // CJK compatibility ideographs
+  [0xff66, 0xff9f], // halfwidth Katakana
+  [0xffa1, 0xffdc], // halfwidth Hangul
+  [0x20000, 0x3134f], // CJK extensions B to G
+];
+
+/** SQLite GLOB matching a text that holds a character of UNSPACED_SCRIPT_RANGES. */
+const UNSPACED_GLOB = `'*[${UNSPACED_SCRIPT_RANGES.map(([from, to]) => `${String.fromCodePoint(from)}-${String.fromCodePoint(to)}`).join('')}]*'`;
+
 export const MIGRATIONS: readonly string[] = [
   // 1: messages with full-text search, per-conversation counters, outbox (the idempotency
   // table), events for replay-safe subscriptions, peers and sync state.
@@ -127,4 +159,46 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE outbox_v4 RENAME TO outbox;
   CREATE INDEX outbox_open ON outbox (state, created_at) WHERE state <> 'done';
   `,
+  // 5 (names): user names are case-insensitive (protocol/names.ts) and stored in lower case.
+  // Names already stored are folded, and conversations and peers that differed only in case
+  // become one (their counters added up): the relay now delivers both spellings as one account.
+  `
+  UPDATE messages SET sender = lower(sender), recipient = lower(recipient), conversation = lower(conversation)
+    WHERE sender <> lower(sender) OR recipient <> lower(recipient) OR conversation <> lower(conversation);
+  INSERT INTO conversations (peer, unread, total, last_seq)
+    SELECT lower(peer), unread, total, last_seq FROM conversations WHERE peer <> lower(peer)
+    ON CONFLICT (peer) DO UPDATE SET
+      unread = unread + excluded.unread, total = total + excluded.total,
+      last_seq = max(coalesce(last_seq, 0), coalesce(excluded.last_seq, 0));
+  DELETE FROM conversations WHERE peer <> lower(peer);
+  INSERT INTO peers (name, first_seen_at, last_seen_at)
+    SELECT lower(name), first_seen_at, last_seen_at FROM peers WHERE name <> lower(name)
+    ON CONFLICT (name) DO UPDATE SET
+      first_seen_at = min(first_seen_at, excluded.first_seen_at), last_seen_at = max(last_seen_at, excluded.last_seen_at);
+  DELETE FROM peers WHERE name <> lower(name);
+  `,
+  // 6 (search): a trigram index beside the word index, so text written without spaces is found
+  // by any part of it (\`日本語\` finds \`日本語テキスト\`). It holds only the bodies with a
+  // character of those scripts, so a store of mostly spaced text pays almost nothing for it.
+  // Built here for what the word index already holds; Repository.indexForSearch keeps both
+  // up to the same watermark (\`fts_seq\`), and the trigger mirrors messages_fts_delete.
+  `
+  CREATE VIRTUAL TABLE messages_trigram USING fts5 (body, content = 'messages', content_rowid = 'seq', tokenize = 'trigram');
+  INSERT INTO messages_trigram (rowid, body)
+    SELECT seq, body FROM messages
+    WHERE seq <= coalesce((SELECT CAST(value AS INTEGER) FROM sync_state WHERE key = 'fts_seq'), 0) AND body GLOB ${UNSPACED_GLOB}
+    ORDER BY seq;
+  CREATE TRIGGER messages_trigram_delete AFTER DELETE ON messages
+    WHEN old.seq <= coalesce((SELECT CAST(value AS INTEGER) FROM sync_state WHERE key = 'fts_seq'), 0) AND old.body GLOB ${UNSPACED_GLOB} BEGIN
+    INSERT INTO messages_trigram (messages_trigram, rowid, body) VALUES ('delete', old.seq, old.body);
+  END;
+  `,
+  // 7: the copy a requeue made, so requeueing the same entry again reports that copy instead
+  // of queueing another (a requeue is idempotent).
+  `
+  ALTER TABLE outbox ADD COLUMN requeued_as TEXT;
+  `,
 ];
+
+/** For Repository.indexForSearch: the same test migration 6 applies. */
+export const UNSPACED_BODY_GLOB = UNSPACED_GLOB;

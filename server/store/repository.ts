@@ -3,7 +3,10 @@
  * nowhere else.
  */
 import type { Conversation, CoreEvent, Message, MessageState, OutboxItem, OutboxState, Peer } from '../../protocol/rpc';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './db';
+import { UNSPACED_BODY_GLOB } from './migrations';
+import { SHORT_TERM_WINDOW, type SearchPlan } from './search-query';
 
 interface MessageRow {
   seq: number;
@@ -33,6 +36,8 @@ export interface OutboxRow {
   verdict: 'sent' | 'duplicate' | null;
   created_at: string;
   updated_at: string;
+  /** The id of the copy `outbox requeue` made of this entry, if it made one. */
+  requeued_as: string | null;
 }
 
 /** A message as the store takes it: the protocol's own shape. */
@@ -81,6 +86,7 @@ const EVENTS_PRUNED_KEY = 'events_pruned_through';
 
 export class Repository {
   private readonly s;
+  private readonly searchStatements = new Map<string, Statement<unknown[], MessageRow>>();
 
   constructor(readonly db: Db) {
     const p = <T = unknown>(sql: string) => db.prepare<unknown[], T>(sql);
@@ -109,15 +115,13 @@ export class Repository {
       markReadId: p("UPDATE messages SET read = 1 WHERE id = ? AND read = 0 AND direction = 'in'"),
       markReadConversation: p('UPDATE messages SET read = 1 WHERE conversation = ? AND read = 0'),
       markReadAll: p('UPDATE messages SET read = 1 WHERE read = 0'),
-      search: p<MessageRow>(
-        'SELECT m.* FROM messages_fts f JOIN messages m ON m.seq = f.rowid WHERE messages_fts MATCH ? ORDER BY f.rowid DESC LIMIT ?',
-      ),
       outboxByClientId: p<OutboxRow>('SELECT * FROM outbox WHERE client_message_id = ?'),
       outboxById: p<OutboxRow>('SELECT * FROM outbox WHERE id = ?'),
       insertOutbox: p(`INSERT INTO outbox (client_message_id, id, fingerprint, state, attempts, created_at, updated_at)
         VALUES (@client_message_id, @id, @fingerprint, @state, @attempts, @now, @now)`),
       anyPending: p<{ one: number }>("SELECT 1 AS one FROM outbox WHERE state <> 'done' AND state = 'pending' LIMIT 1"),
       setOutboxState: p('UPDATE outbox SET state = ?, updated_at = ? WHERE id = ?'),
+      setRequeuedAs: p('UPDATE outbox SET requeued_as = ? WHERE id = ?'),
       // A verdict settles only a row still waiting for one: a late verdict for a row already
       // done or aborted changes nothing (the caller learns that from \`changes\`).
       outboxVerdict: p("UPDATE outbox SET state = 'done', verdict = ?, server_id = ?, last_error = NULL, updated_at = ? WHERE id = ? AND state NOT IN ('done', 'aborted')"),
@@ -163,6 +167,7 @@ export class Repository {
       ),
       maxSeq: p<{ n: number | null }>('SELECT max(seq) AS n FROM messages'),
       indexRange: p('INSERT INTO messages_fts (rowid, body) SELECT seq, body FROM messages WHERE seq > ? AND seq <= ? ORDER BY seq'),
+      indexRangeTrigram: p(`INSERT INTO messages_trigram (rowid, body) SELECT seq, body FROM messages WHERE seq > ? AND seq <= ? AND body GLOB ${UNSPACED_BODY_GLOB} ORDER BY seq`),
       getState: p<{ value: string }>('SELECT value FROM sync_state WHERE key = ?'),
       setState: p('INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     };
@@ -250,12 +255,52 @@ export class Repository {
     if (newest <= done) return 0;
     const upTo = Math.min(newest, done + limit);
     this.s.indexRange.run(done, upTo);
+    this.s.indexRangeTrigram.run(done, upTo);
     this.setState('fts_seq', String(upTo));
     return newest - upTo;
   }
 
-  search(ftsQuery: string, limit: number): Message[] {
-    return this.s.search.all(ftsQuery, limit).map(toMessage);
+  /**
+   * The newest `limit` messages matching every term of `plan` (search-query.ts). One index
+   * drives the query, newest first, so it stops at the limit: the word index when there are
+   * words, else the trigram index; the other index and the LIKE terms filter what it yields.
+   * With only one- or two-character unspaced terms there is no index to match them, and LIKE
+   * reads at most the newest SHORT_TERM_WINDOW messages written in those scripts.
+   */
+  search(plan: SearchPlan, limit: number): Message[] {
+    const like = plan.short.map(() => " AND m.body LIKE ? ESCAPE '\\'").join('');
+    let sql: string;
+    const params: (string | number)[] = [];
+    if (plan.words !== null) {
+      sql = 'SELECT m.* FROM messages_fts f JOIN messages m ON m.seq = f.rowid WHERE messages_fts MATCH ?';
+      params.push(plan.words);
+      if (plan.substrings !== null) {
+        sql += ' AND f.rowid IN (SELECT rowid FROM messages_trigram WHERE messages_trigram MATCH ?)';
+        params.push(plan.substrings);
+      }
+      sql += `${like} ORDER BY f.rowid DESC LIMIT ?`;
+    } else if (plan.substrings !== null) {
+      sql = `SELECT m.* FROM messages_trigram t JOIN messages m ON m.seq = t.rowid WHERE messages_trigram MATCH ?${like} ORDER BY t.rowid DESC LIMIT ?`;
+      params.push(plan.substrings);
+    } else {
+      // Only one- or two-character terms: no index can match them, but only a body in those
+      // scripts can hold one, and those are exactly the trigram index's documents (its docsize
+      // table has a row per document, keyed by rowid): LIKE reads the newest of them, bounded.
+      sql = `SELECT m.* FROM (SELECT id FROM messages_trigram_docsize ORDER BY id DESC LIMIT ${SHORT_TERM_WINDOW}) d JOIN messages m ON m.seq = d.id WHERE 1${like} ORDER BY d.id DESC LIMIT ?`;
+    }
+    params.push(...plan.short, limit);
+    return this.searchStatement(sql).all(...params).map(toMessage);
+  }
+
+  /** A search has a handful of shapes (which indexes, how many LIKE terms): each is prepared once. */
+  private searchStatement(sql: string) {
+    let statement = this.searchStatements.get(sql);
+    if (!statement) {
+      if (this.searchStatements.size >= 64) this.searchStatements.clear();
+      statement = this.db.prepare<unknown[], MessageRow>(sql);
+      this.searchStatements.set(sql, statement);
+    }
+    return statement;
   }
 
   outboxByClientId(clientMessageId: string): OutboxRow | undefined {
@@ -278,6 +323,11 @@ export class Repository {
 
   setOutboxState(id: string, state: OutboxState, now: string): void {
     this.s.setOutboxState.run(state, now, id);
+  }
+
+  /** Records the copy a requeue of `id` made. */
+  setRequeuedAs(id: string, copyId: string): void {
+    this.s.setRequeuedAs.run(copyId, id);
   }
 
   /** Settles a row still awaiting a verdict; false when it was already done or aborted. */

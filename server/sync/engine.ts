@@ -7,19 +7,22 @@
  * link returns inflight rows to pending; the relay dedupes on client_message_id, so resending
  * them can never deliver twice.
  */
-import type { ConfigureParams, HeldRecipient, SyncState, SyncStatus } from '../../protocol/rpc';
+import type { ConfigureParams, HeldRecipient, PullResult, RelayCheck, SyncProblem, SyncState, SyncStatus } from '../../protocol/rpc';
 import { REJECTION_CODES, RELAY_MAX_FRAME_BYTES, type DeliverFrame, type SendFrame, type VerdictFrame } from '../../protocol/relay';
-import { readConfig, readToken, writeConfig, type RelayConfig } from '../config';
-import { cleartextRelayProblem } from '../../protocol/relay-url';
+import { loadConfig, readToken, writeConfig, type RelayConfig } from '../config';
+import { cleartextRelayProblem, relayUrlProblem } from '../../protocol/relay-url';
 import type { Logger } from '../log';
 import type { HomePaths } from '../paths';
 import { PeerTouches } from '../store/peer-touches';
+import { asStorageError } from '../store/storage-errors';
 import type { Repository } from '../store/repository';
 import type { WriteBatcher } from '../store/write-batcher';
 import { backoffDelay } from './backoff';
 import type { SendVerdict, SyncPort } from './port';
 import { sendFrameBytes, sendFrameOf, type SendContent } from './send-frame';
 import { RelayLink, type RelayLinkClose } from './relay-link';
+import { badUrl, notConfigured, problemOfClose, pullTimeout } from './problem';
+import { relayCheckOf } from './relay-probe';
 
 /** Sends of one message without a verdict before it is declared dead. */
 export const MAX_ATTEMPTS = 8;
@@ -33,12 +36,21 @@ const QUOTA_BACKOFF = { baseMs: 1000, maxMs: 5 * 60_000 };
 const FRESHNESS_NOTIFY_MS = 250;
 
 const CURSOR_KEY = 'relay_cursor';
+/** How long stopping waits for the relay to answer the close frame. */
+const CLOSE_WAIT_MS = 2000;
 
 export class SyncEngine implements SyncPort {
   private config: RelayConfig;
   private token: string | null;
   private state: SyncState = 'disabled';
   private lastError: string | null = null;
+  /** Why the link is not up, for a person and a script; null while online or dialling the first time. */
+  private problemNow: SyncProblem | null = null;
+  /** The relay's backlog_seq from the current link's welcome: committed up to it, this core is caught up. */
+  private backlogSeq = 0;
+  /** New messages stored since this engine started (what a pull fetched). */
+  private fetched = 0;
+  private readonly pullWaiters: (() => void)[] = [];
   private connectedSince: string | null = null;
   private link: RelayLink | undefined;
   private attempt = 0;
@@ -86,6 +98,13 @@ export class SyncEngine implements SyncPort {
   /** Links on which a frame could not be stored: closing, and never acked again. */
   private readonly failedLinks = new WeakSet<RelayLink>();
   private readonly settleWaiters: (() => void)[] = [];
+  /** What is wrong with config.json as read at start (sync stays in `error`), until `configure`. */
+  private configProblem: string | null;
+  /** Bumped by every `configure`: attempts are tied to the settings they were made with. */
+  private configGeneration = 0;
+  /** What the first attempt under `generation` found. */
+  private configCheck: { generation: number; check: RelayCheck } | undefined;
+  private readonly configWaiters = new Set<() => void>();
   /** A lost link's inflight rows could not be returned to pending (disk full): retried on the next connect. */
   private inflightStranded: string | undefined;
 
@@ -95,7 +114,9 @@ export class SyncEngine implements SyncPort {
     private readonly writes: WriteBatcher,
     private readonly log: Logger,
   ) {
-    this.config = readConfig(paths);
+    const loaded = loadConfig(paths);
+    this.config = loaded.config;
+    this.configProblem = loaded.problem;
     this.token = readToken(paths);
     this.cursor = Number(repo.getState(CURSOR_KEY) ?? 0);
     this.peers = new PeerTouches(repo, writes);
@@ -130,8 +151,59 @@ export class SyncEngine implements SyncPort {
 
   start(): void {
     this.stopped = false;
-    if (!this.isConfigured()) return this.setState('disabled');
+    if (this.configProblem !== null) {
+      this.lastError = `refusing to connect: ${this.configProblem}`;
+      this.problemNow = badUrl(this.lastError, this.config);
+      this.log.error(`relay: ${this.lastError}`);
+      return this.setState('error');
+    }
+    if (!this.isConfigured()) {
+      this.problemNow = notConfigured();
+      return this.setState('disabled');
+    }
     void this.connect();
+  }
+
+  problem(): SyncProblem | null {
+    return this.problemNow;
+  }
+
+  /**
+   * For a CLI verb run without a core: waits until the relay has sent everything it held when
+   * it said welcome, and everything queued here has its verdict; or until the link fails, or
+   * `ms` pass. Deliveries are stored and acked on the way exactly as a core does.
+   */
+  async pull(ms: number): Promise<PullResult> {
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+      this.pullWaiters.push(resolve);
+      this.notePull();
+    });
+    clearTimeout(timer);
+    const caughtUp = this.isCaughtUp();
+    const problem = caughtUp ? null : (this.problemNow ?? pullTimeout(this.config, ms, this.isOnline()));
+    return { fetched: this.fetched, caught_up: caughtUp, problem };
+  }
+
+  private isCaughtUp(): boolean {
+    return (
+      this.isOnline() &&
+      this.cursor >= this.backlogSeq &&
+      this.inbound.length === 0 &&
+      this.inflight === 0 &&
+      this.claimedUnsent === 0 &&
+      !this.draining &&
+      // Sends paused by a rate refusal wait for the next run; they do not hold the pull up.
+      (!this.backlog || Date.now() < this.pausedUntil)
+    );
+  }
+
+  /** Wakes pulls once caught up, or once the link has failed (a pull does not wait for retries). */
+  private notePull(): void {
+    if (this.pullWaiters.length === 0) return;
+    const failed = this.state !== 'connecting' && this.state !== 'online';
+    if (failed || this.isCaughtUp()) for (const wake of this.pullWaiters.splice(0)) wake();
   }
 
   /** Resolves once a connection attempt has ended one way or the other, or after `ms`. */
@@ -197,11 +269,45 @@ export class SyncEngine implements SyncPort {
   }
 
   configure(config: ConfigureParams): void {
-    this.config = { ...this.config, relay: config.relay, user: config.user, insecure: config.insecure === true };
+    const next = { ...this.config, relay: config.relay, user: config.user, insecure: config.insecure === true };
+    try {
+      writeConfig(this.paths, next, config.token);
+    } catch (error) {
+      // Nothing changes when the settings cannot be stored: a full disk is said as one.
+      throw asStorageError(error, this.paths.config);
+    }
+    this.config = next;
+    this.configProblem = null;
     this.token = config.token;
-    writeConfig(this.paths, this.config, config.token);
     this.lastError = null;
+    this.problemNow = null;
+    this.configGeneration++;
+    this.configCheck = undefined;
     this.reconnect();
+  }
+
+  whenConfigured(ms: number): Promise<RelayCheck> {
+    const generation = this.configGeneration;
+    const pending = (): RelayCheck => ({ outcome: 'pending', message: `no answer from the relay at ${this.config.relay} within ${Math.round(ms / 1000)} s; the core keeps trying` });
+    const found = () => (this.configCheck?.generation === generation ? this.configCheck.check : undefined);
+    const now = found();
+    if (now) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(), ms);
+      const done = () => {
+        clearTimeout(timer);
+        this.configWaiters.delete(done);
+        resolve(found() ?? pending());
+      };
+      this.configWaiters.add(done);
+    });
+  }
+
+  /** The first attempt under the current settings ended: tell whoever waits in `whenConfigured`. */
+  private recordConfigCheck(generation: number, check: RelayCheck): void {
+    if (generation !== this.configGeneration || this.configCheck?.generation === generation) return;
+    this.configCheck = { generation, check };
+    for (const wake of [...this.configWaiters]) wake();
   }
 
   async stop(): Promise<void> {
@@ -214,9 +320,18 @@ export class SyncEngine implements SyncPort {
     // Detached first: the store closes after this, and inflight rows are returned on next start.
     this.link = undefined;
     if (link) {
+      // An ack still waiting for its tick goes out before the close frame, or the relay sends
+      // what was just stored here again next time.
+      const ack = this.pendingAck;
+      this.pendingAck = undefined;
+      if (ack?.link === link && !this.failedLinks.has(link)) link.ack(ack.seq);
+      let timer: NodeJS.Timeout | undefined;
       const closed = new Promise<void>((resolve) => link.once('close', () => resolve()));
       link.close(1000, 'core stopping');
-      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      // The close handshake is bounded; its timer is cleared so it never holds the process up
+      // after the link has closed (a CLI verb exits as soon as its answer is durable).
+      await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+      clearTimeout(timer);
     }
   }
 
@@ -226,11 +341,23 @@ export class SyncEngine implements SyncPort {
 
   private async connect(): Promise<void> {
     if (this.link || this.stopped) return;
-    // A config.json edited by hand (or written before this rule) must not leak the token either.
+    const generation = this.configGeneration;
+    // A config.json edited by hand must neither crash the core nor leak the token: the URL
+    // is checked as `init` checks it, and a bad one is reported in status, not dialled.
+    const urlProblem = relayUrlProblem(this.config.relay!);
+    if (urlProblem) {
+      this.lastError = `refusing to connect: the relay URL in ${this.paths.config} is unusable: ${urlProblem}; fix it with \`switchboard init --relay <url> --user <name> --token <token>\``;
+      this.problemNow = badUrl(`refusing to connect: the relay URL in ${this.paths.config} is unusable: ${urlProblem}`, this.config);
+      this.log.error(`relay: ${this.lastError}`);
+      this.recordConfigCheck(generation, { outcome: 'url', message: this.lastError });
+      return this.setState('error');
+    }
     const cleartext = cleartextRelayProblem(this.config.relay!, this.config.insecure);
     if (cleartext) {
       this.lastError = `refusing to connect: ${cleartext}`;
+      this.problemNow = badUrl(this.lastError, this.config);
       this.log.error(`relay: ${this.lastError}`);
+      this.recordConfigCheck(generation, { outcome: 'url', message: this.lastError });
       return this.setState('error');
     }
     const link = new RelayLink();
@@ -247,9 +374,12 @@ export class SyncEngine implements SyncPort {
       device: this.config.device,
       cursor: this.cursor,
     });
+    this.recordConfigCheck(generation, relayCheckOf(result, this.config.relay!, this.config.user!));
     if (!result.ok || this.link !== link) return;
     this.attempt = 0;
     this.lastError = null;
+    this.problemNow = null;
+    this.backlogSeq = result.welcome.backlog_seq ?? 0;
     this.connectedSince = new Date().toISOString();
     this.log.info(`relay: online at ${this.config.relay} as ${this.config.user}`);
     if (this.inflightStranded !== undefined) await this.returnInflightOrRemember(this.inflightStranded);
@@ -265,6 +395,7 @@ export class SyncEngine implements SyncPort {
     this.connectedSince = null;
     this.inflight = 0;
     const reason = info.reason || `connection closed (code ${info.code})`;
+    this.problemNow = problemOfClose(info, this.config);
     await this.returnInflightOrRemember(reason);
     if (info.unauthorized) {
       this.lastError = `the relay refused the token for ${this.config.user}: ${reason}; run \`switchboard init\` with a valid token`;
@@ -369,6 +500,7 @@ export class SyncEngine implements SyncPort {
       this.drainAgain = false;
       void this.drain();
     }
+    this.notePull();
   }
 
   /**
@@ -384,13 +516,13 @@ export class SyncEngine implements SyncPort {
   private async storeInbound(link: RelayLink): Promise<void> {
     const frames = this.inbound;
     this.inbound = [];
-    let stored: { verdicts: [id: string, verdict: SendVerdict | undefined][]; highestSeq: number };
+    let stored: { verdicts: [id: string, verdict: SendVerdict | undefined][]; highestSeq: number; received: number };
     try {
       stored = await this.writes.run(() => {
         const now = new Date().toISOString();
         const verdicts: [string, SendVerdict | undefined][] = [];
         let highestSeq = 0;
-        let received = false;
+        let received = 0;
         // After a delivery on this link failed to store, later ones are not kept either: the
         // cursor would pass the lost one. The relay sends them all again after reconnecting.
         const keepDeliveries = !this.failedLinks.has(link);
@@ -404,19 +536,19 @@ export class SyncEngine implements SyncPort {
         for (const frame of frames) {
           if (frame.type === 'verdict') verdicts.push([frame.id, this.storeVerdict(frame, now)]);
           else if (keepDeliveries) {
-            received = this.storeDelivery(frame, now) || received;
+            if (this.storeDelivery(frame, now)) received++;
             highestSeq = Math.max(highestSeq, frame.seq);
           }
         }
         // Last, once every frame is stored: a frame that throws rolls back the whole write,
         // and the cursor must never move past a delivery that was not kept.
         if (verdicts.length > 0) this.setStateAtCommit('last_ack_at', now);
-        if (received) this.setStateAtCommit('last_inbound_at', now);
+        if (received > 0) this.setStateAtCommit('last_inbound_at', now);
         if (highestSeq > Math.max(this.cursor, Number(this.stateAtCommit.get(CURSOR_KEY) ?? 0))) {
           this.setStateAtCommit(CURSOR_KEY, String(highestSeq));
           this.writes.afterCommit(() => (this.cursor = Math.max(this.cursor, highestSeq)));
         }
-        return { verdicts, highestSeq };
+        return { verdicts, highestSeq, received };
       });
     } catch (error) {
       return this.storeFailed(link, error);
@@ -424,8 +556,10 @@ export class SyncEngine implements SyncPort {
     for (const [id, verdict] of stored.verdicts) this.wakeVerdictWaiters(id, verdict);
     // Committed before acked: a crash in between only means a redelivery, which is dropped.
     if (stored.highestSeq > 0) this.ackSoon(link, stored.highestSeq);
+    this.fetched += stored.received;
     this.freshnessChanged();
     if (stored.verdicts.length > 0 && this.backlog) void this.drain();
+    this.notePull();
   }
 
   /** Inside a write. Undefined when the row was no longer awaiting a verdict (done or aborted meanwhile). */
@@ -436,19 +570,20 @@ export class SyncEngine implements SyncPort {
       if (!this.repo.recordOutboxVerdict(frame.id, status, frame.server_id, now)) return undefined;
       this.repo.setMessageState(frame.id, 'sent', frame.server_id);
       if (this.held.size > 0) this.release(frame.id);
-      verdict = { status, server_id: frame.server_id, reason: null };
+      verdict = { status, server_id: frame.server_id, reason: null, reason_code: null };
     } else if (frame.retryable) {
       if (!this.repo.deferOutbox(frame.id, frame.reason, now)) return undefined;
       this.markBacklog();
       // A full recipient holds back only its own messages; a rate refusal slows everything.
       if (frame.code === REJECTION_CODES.quota) this.hold(frame.id, frame.reason);
       else this.pausedUntil = Date.now() + RETRY_REJECTED_MS;
-      verdict = { status: 'queued', server_id: null, reason: frame.reason };
+      // The relay's own words; the service says what happens next (CoreService.send).
+      verdict = { status: 'queued', server_id: null, reason: frame.reason, reason_code: 'deferred' };
     } else {
       const reason = `rejected by the relay: ${frame.reason}`;
       if (!this.repo.recordOutboxFailure(frame.id, 'dead', reason, now)) return undefined;
       this.repo.setMessageState(frame.id, 'failed');
-      verdict = { status: 'failed', server_id: null, reason };
+      verdict = { status: 'failed', server_id: null, reason, reason_code: 'rejected' };
     }
     this.repo.addEvent('outbox/changed', frame.id, now);
     return verdict;
@@ -629,6 +764,7 @@ export class SyncEngine implements SyncPort {
     this.state = state;
     if (state !== 'connecting') for (const settle of this.settleWaiters.splice(0)) settle();
     this.emitStatus();
+    this.notePull();
   }
 
   private emitStatus(): void {

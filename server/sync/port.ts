@@ -1,13 +1,17 @@
 /** What the core's services need from the relay sync engine. */
-import type { ConfigureParams, SendResult, SyncStatus } from '../../protocol/rpc';
+import type { ConfigureParams, PullResult, RelayCheck, SendResult, SyncProblem, SyncStatus } from '../../protocol/rpc';
 import type { SendContent } from './send-frame';
 
 /** What a send's caller learns from the relay's verdict. */
-export type SendVerdict = Pick<SendResult, 'status' | 'server_id' | 'reason'>;
+export type SendVerdict = Pick<SendResult, 'status' | 'server_id' | 'reason' | 'reason_code'>;
 
 export interface SyncPort {
   status(): SyncStatus;
   isOnline(): boolean;
+  /** Why the relay cannot be reached now (not configured, token refused, unreachable…); null while online. */
+  problem(): SyncProblem | null;
+  /** Fetches what the relay holds, bounded by `ms` (a CLI verb run without a core). */
+  pull(ms: number): Promise<PullResult>;
   /** The outbox has new work. */
   kick(): void;
   /**
@@ -25,6 +29,8 @@ export interface SyncPort {
   whenSettled(ms: number): Promise<void>;
   reconnect(): void;
   configure(config: ConfigureParams): void;
+  /** What the first connection attempt since the last `configure` found; `pending` if it is still going after `ms`. */
+  whenConfigured(ms: number): Promise<RelayCheck>;
   onStatus(listener: (status: SyncStatus) => void): void;
   stop(): Promise<void>;
 }

@@ -41,7 +41,20 @@ export interface RelayLinkClose {
   reason: string;
   /** The relay refused the credentials: do not reconnect until the user reconfigures. */
   unauthorized: boolean;
+  /**
+   * Set when the attempt never reached the relay's welcome for a reason other than the token,
+   * so a person can be told what to fix (see `connectFailure`); absent on a link that was open.
+   */
+  failure?: RelayLinkFailure;
 }
+
+/**
+ * Why a connection attempt failed before the welcome: `unreachable` (nothing answered at the
+ * host and port), `timeout` (no answer or no welcome in time), `tls` (the TLS handshake failed),
+ * `not_relay` (something answered, but not a Switchboard relay), `refused` (a relay refused the
+ * connection at the upgrade, e.g. too many connections), `url` (the URL cannot be dialled).
+ */
+export type RelayLinkFailure = 'unreachable' | 'timeout' | 'tls' | 'not_relay' | 'refused' | 'url';
 
 export type RelayLinkConnectResult = { ok: true; welcome: WelcomeFrame } | { ok: false; close: RelayLinkClose };
 
@@ -84,6 +97,10 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
   private localClose: RelayLinkClose | undefined;
   private sawUnauthorized = false;
   private settleConnect: ((result: RelayLinkConnectResult) => void) | undefined;
+  /** The URL of the current attempt, for messages. */
+  private url = '';
+  /** The current attempt got past the HTTP upgrade: a WebSocket server answered. */
+  private upgraded = false;
   /** Called before each write: frames written in one turn leave together (see turn-writes.ts). */
   private holdWrites: () => void = () => {};
 
@@ -102,23 +119,40 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
     const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
     const result = new Promise<RelayLinkConnectResult>((resolve) => (this.settleConnect = resolve));
 
-    const socket = new WebSocket(options.url, {
-      maxPayload: RELAY_MAX_FRAME_BYTES,
-      handshakeTimeout: handshakeTimeoutMs,
-      ca: options.ca,
-      perMessageDeflate: false,
-    });
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(options.url, {
+        maxPayload: RELAY_MAX_FRAME_BYTES,
+        handshakeTimeout: handshakeTimeoutMs,
+        ca: options.ca,
+        perMessageDeflate: false,
+      });
+    } catch (error) {
+      // The client throws at once on a URL it cannot dial; that ends this attempt, never the process.
+      const reason = `cannot dial ${options.url}: ${(error as Error).message}`;
+      setImmediate(() => this.onClose(ABNORMAL_CLOSURE, '', { code: ABNORMAL_CLOSURE, reason, unauthorized: false, failure: 'url' }));
+      return result;
+    }
     this.socket = socket;
+    this.url = options.url;
+    this.upgraded = false;
     this.lastFrameAt = Date.now();
     this.deadline = handshakeTimeoutMs;
     this.startWatchdog(Math.min(1000, Math.max(10, handshakeTimeoutMs / 4)));
 
-    socket.on('upgrade', (response) => (this.holdWrites = writesPerTurn(response.socket)));
+    socket.on('upgrade', (response) => {
+      this.upgraded = true;
+      this.holdWrites = writesPerTurn(response.socket);
+    });
     // The relay refuses over-limit connections at the upgrade with a status and its reason.
     socket.on('unexpected-response', (_request, response) => {
       const why = response.headers[RELAY_REFUSAL_HEADER];
-      const reason = `relay refused the connection (HTTP ${response.statusCode})${typeof why === 'string' ? `: ${why}` : ''}`;
-      this.localClose ??= { code: ABNORMAL_CLOSURE, reason, unauthorized: false };
+      // Only a Switchboard relay names its refusal; anything else answering HTTP is not one.
+      const reason =
+        typeof why === 'string'
+          ? `relay refused the connection (HTTP ${response.statusCode}): ${why}`
+          : `${options.url} is not a Switchboard relay: it answered HTTP ${response.statusCode}${response.statusMessage ? ` ${response.statusMessage}` : ''} instead of accepting a WebSocket`;
+      this.localClose ??= { code: ABNORMAL_CLOSURE, reason, unauthorized: false, failure: typeof why === 'string' ? 'refused' : 'not_relay' };
       this.report(new RelayLinkError(reason));
       socket.terminate();
     });
@@ -127,7 +161,10 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
       this.write({ type: 'hello', v: RELAY_PROTOCOL_VERSION, user: options.user, token: options.token, device: options.device, cursor: options.cursor });
     });
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    socket.on('error', (err) => this.report(new RelayLinkError(`relay connection error: ${err.message}`)));
+    socket.on('error', (err) => {
+      if (this.currentState === 'connecting') this.localClose ??= connectFailure(options.url, err);
+      this.report(new RelayLinkError(`relay connection error: ${err.message}`));
+    });
     socket.on('close', (code, reason) => this.onClose(code, reason.toString('utf8')));
     return result;
   }
@@ -204,8 +241,13 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
     const watchdog = setInterval(() => {
       const silentMs = Date.now() - this.lastFrameAt;
       if (silentMs <= this.deadline) return;
-      const what = this.currentState === 'connecting' ? 'no welcome from relay' : 'heartbeat timeout: relay silent';
-      this.localClose ??= { code: ABNORMAL_CLOSURE, reason: `${what} for ${silentMs}ms`, unauthorized: false };
+      if (this.currentState === 'connecting') {
+        // Upgraded but silent: something speaks WebSocket there, or a relay too busy to answer.
+        const reason = this.upgraded
+          ? `no welcome from relay for ${silentMs}ms at ${this.url} (not a Switchboard relay, or one too busy to answer)`
+          : `relay unreachable at ${this.url}: no answer within ${silentMs}ms`;
+        this.localClose ??= { code: ABNORMAL_CLOSURE, reason, unauthorized: false, failure: 'timeout' };
+      } else this.localClose ??= { code: ABNORMAL_CLOSURE, reason: `heartbeat timeout: relay silent for ${silentMs}ms`, unauthorized: false };
       this.socket?.terminate();
     }, everyMs);
     watchdog.unref();
@@ -215,18 +257,25 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
   /** This side refuses the relay's frames: close with a protocol code and say why. */
   private abort(code: number, reason: string): void {
     this.report(new RelayLinkError(reason));
-    this.localClose ??= { code, reason, unauthorized: false };
+    // Frames we cannot read before any welcome: whatever answered is not a Switchboard relay.
+    this.localClose ??=
+      this.currentState === 'connecting' ? { code, reason: `${this.url} is not a Switchboard relay: ${reason}`, unauthorized: false, failure: 'not_relay' } : { code, reason, unauthorized: false };
     this.socket?.close(code, reason.slice(0, 120));
     this.currentState = 'closed';
   }
 
-  private onClose(code: number, reason: string): void {
+  private onClose(code: number, reason: string, local = this.localClose): void {
+    const wasConnecting = this.currentState === 'connecting';
     this.stopTimers();
     this.currentState = 'closed';
     this.socket = undefined;
-    const info = this.localClose ?? { code, reason, unauthorized: false };
+    const info = local ?? { code, reason, unauthorized: false };
     const unauthorized = info.code === RelayCloseCodes.Unauthorized || this.sawUnauthorized;
-    const final: RelayLinkClose = { ...info, unauthorized };
+    // Closed by the far side before its welcome (a relay busy or going away does): say so.
+    const early = wasConnecting && !unauthorized && local === undefined;
+    const final: RelayLinkClose = early
+      ? { ...info, unauthorized, reason: `the relay at ${this.url} closed the connection before its welcome (code ${info.code}${info.reason ? `: ${info.reason}` : ''})`, failure: 'refused' }
+      : { ...info, unauthorized };
     this.settleConnect?.({ ok: false, close: final });
     this.settleConnect = undefined;
     this.emit('close', final);
@@ -241,6 +290,28 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
   }
+}
+
+/** Node's and OpenSSL's codes for a failed TLS handshake or an untrusted certificate. */
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|EPROTO$|HOSTNAME_MISMATCH)/;
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'ETIMEDOUT', 'ECONNRESET', 'EADDRNOTAVAIL']);
+
+/** A transport error before the welcome, said so a person knows what to check. */
+export function connectFailure(url: string, err: Error & { code?: string }): RelayLinkClose {
+  const code = typeof err.code === 'string' ? err.code : '';
+  const base = { code: ABNORMAL_CLOSURE, unauthorized: false };
+  if (TLS_CODE.test(code) || /certificate|SSL routines|TLS/i.test(err.message)) {
+    const why = /wrong version number|packet length too long|http request/i.test(err.message)
+      ? 'the server there does not speak TLS (a relay started without --cert is reached with ws://)'
+      : `${err.message.split('\n')[0]} (for a relay with a private certificate, see docs/operations.md, TLS)`;
+    return { ...base, failure: 'tls', reason: `TLS error talking to ${url}: ${why}` };
+  }
+  if (code === 'ECONNREFUSED') return { ...base, failure: 'unreachable', reason: `relay unreachable at ${url}: connection refused (is the relay running, on that port?)` };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { ...base, failure: 'unreachable', reason: `relay unreachable at ${url}: its host name does not resolve (${code})` };
+  if (UNREACHABLE_CODES.has(code)) return { ...base, failure: 'unreachable', reason: `relay unreachable at ${url}: ${err.message}` };
+  if (/handshake has timed out/i.test(err.message)) return { ...base, failure: 'timeout', reason: `relay unreachable at ${url}: no answer in time` };
+  // Anything else answered with bytes that are not HTTP or not a WebSocket upgrade.
+  return { ...base, failure: 'not_relay', reason: `${url} is not a Switchboard relay: ${err.message}` };
 }
 
 function rawToString(data: WebSocket.RawData): string {

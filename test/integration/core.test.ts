@@ -379,7 +379,7 @@ describe('lock and socket lifecycle', () => {
   test('daemon start detaches and returns once ready; stop removes the socket; status and doctor work without a core', async () => {
     const { home, cleanup } = tempHome();
     try {
-      assert.match(await runOk(home, ['status']), /core: +not running/);
+      assert.match(await runOk(home, ['status']), /core: +no core running/);
       assert.match((await run(home, ['doctor'])).stdout, /core: not running/);
       assert.match(await runOk(home, ['daemon', 'start']), /core started \(pid \d+\)/);
       assert.match(await runOk(home, ['daemon', 'start']), /core already running/);
@@ -405,7 +405,7 @@ describe('lock and socket lifecycle', () => {
       }
       const badName = await run(home, ['send', '--to', 'no spaces', '-m', 'x']);
       assert.equal(badName.code, 2);
-      assert.match(badName.stderr, /to: may contain only/);
+      assert.match(badName.stderr, /--to: invalid user name "no spaces"/);
     } finally {
       cleanup();
     }

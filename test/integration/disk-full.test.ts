@@ -367,6 +367,35 @@ describe('a full disk loses nothing', { concurrency: false }, () => {
     assert.ok(log.includes(`store: space is back at ${bobPaths.store}`), `the core logs that space is back once it can; the log ends: ${JSON.stringify(log.slice(-400))}`);
     await kill9(bobCore);
   });
+
+  test('with no core, on a real file system that is full (tmpfs): send, status and init say "disk full at <path>" and what to do, never SQLITE_FULL or ENOSPC', async (t) => {
+    const cannot = mountUnavailable();
+    if (cannot) return t.skip(cannot);
+    const mount = mkdtempSync(join(tmpdir(), 'sb-tmpfs-'));
+    cleanups.push(() => rmSync(mount, { recursive: true, force: true }));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m,mode=0700', 'tmpfs', mount]);
+    cleanups.push(() => unmount(mount));
+    const home = join(mount, 'bob');
+    const paths = homePaths(home);
+    // Nothing listens on port 9: sends stay queued, and no relay is needed.
+    await runOk(home, ['init', '--relay', 'ws://127.0.0.1:9', '--user', 'bob', '--token', 'secret']);
+    await runOk(home, ['send', '--to', 'alice', '-m', 'before the disk filled', '--wait', '0'], 3);
+
+    const filler = join(mount, 'filler');
+    fillUp(filler);
+    const storeFull = `switchboard: disk full at ${paths.store}: nothing was stored; free some space and retry`;
+    for (const args of [['send', '--to', 'alice', '-m', 'x'.repeat(20_000), '--wait', '0'], ['status'], ['inbox']]) {
+      const r = await run(home, args);
+      assert.deepEqual({ code: r.code, stderr: r.stderr.trim() }, { code: 1, stderr: storeFull }, args.join(' '));
+    }
+    const init = await run(home, ['init', '--relay', 'ws://127.0.0.1:9', '--user', 'bob', '--token', 'other']);
+    assert.deepEqual({ code: init.code, stderr: init.stderr.trim() }, { code: 1, stderr: `switchboard: disk full at ${paths.config}: the settings were not saved; free some space and retry` });
+    assert.equal(readFileSync(paths.token, 'utf8').trim(), 'secret', 'the old settings stay');
+
+    rmSync(filler);
+    await runOk(home, ['send', '--to', 'alice', '-m', 'after space returned', '--wait', '0'], 3);
+    assert.match(await runOk(home, ['outbox']), /after space returned/);
+  });
 });
 
 /** Why a tmpfs cannot be mounted here, or undefined when it can. */

@@ -208,7 +208,8 @@ describe('quotas and retention (defect 7)', () => {
     assert.equal((await send(alice.home, 'bob', 'two')).status, 'sent');
     const third = await send(alice.home, 'bob', 'three');
     assert.equal(third.status, 'queued');
-    assert.match(third.reason ?? '', /^quota: "bob" already has 2 undelivered messages/);
+    assert.equal(third.reason_code, 'deferred');
+    assert.match(third.reason ?? '', /^the relay deferred it: quota: "bob" already has 2 undelivered messages/);
 
     const listed = await run(alice.home, ['outbox', 'list', '--state', 'pending']);
     assert.equal(listed.code, 0, listed.stderr);

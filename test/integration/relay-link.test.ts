@@ -170,3 +170,28 @@ test('a relay shutdown reaches the link as 1001, retryable', async () => {
   assert.deepEqual(await closed, { code: RelayCloseCodes.GoingAway, reason: 'relay shutting down', unauthorized: false });
   shortDir.remove();
 });
+
+test('a URL the WebSocket client cannot dial ends the attempt with failure "url": connect never throws, close still comes once', async () => {
+  for (const url of ['ws://127.0.0.1:1/#fragment', 'ftp://127.0.0.1:1', 'not a url']) {
+    const link = newLink();
+    const closes: RelayLinkClose[] = [];
+    link.on('close', (info) => closes.push(info));
+    const result = await withTimeout(link.connect({ url, user: 'alice', token: 't', device: 'd', cursor: 0 }), 5000, `connect ${url}`);
+    assert.equal(result.ok, false, url);
+    assert.equal(!result.ok && result.close.failure, 'url', url);
+    assert.match(!result.ok ? result.close.reason : '', new RegExp(`^cannot dial ${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+    assert.equal(closes.length, 1, url);
+    assert.equal(link.state, 'closed');
+  }
+});
+
+test('a fake that upgrades but never welcomes is "not a relay, or too busy" (failure timeout); one that sends garbage is not_relay', async () => {
+  const silent = await fakeRelay(() => {});
+  const quiet = await newLink().connect({ url: silent, user: 'alice', token: 't', device: 'd', cursor: 0, handshakeTimeoutMs: 300 });
+  assert.equal(!quiet.ok && quiet.close.failure, 'timeout');
+  assert.match(!quiet.ok ? quiet.close.reason : '', /^no welcome from relay for \d+ms at ws:\/\/127\.0\.0\.1:\d+ \(not a Switchboard relay/);
+  const garbage = await fakeRelay((send) => send('{"hello":"i am not a relay"}'));
+  const bad = await newLink().connect({ url: garbage, user: 'alice', token: 't', device: 'd', cursor: 0 });
+  assert.equal(!bad.ok && bad.close.failure, 'not_relay');
+  assert.match(!bad.ok ? bad.close.reason : '', /^ws:\/\/127\.0\.0\.1:\d+ is not a Switchboard relay: invalid frame from relay/);
+});

@@ -49,7 +49,7 @@ describe('relay protocol', () => {
     const client = await open(relay);
     client.send({ type: 'hello', v: 1, user: 'alice', token: token('alice'), device: 'd1', cursor: 0 });
     const welcome = await client.next('welcome');
-    assert.deepEqual(welcome, { type: 'welcome', v: 1, user: 'alice', device: 'd1', heartbeat_ms: 15000, max_body_bytes: 1000 });
+    assert.deepEqual(welcome, { type: 'welcome', v: 1, user: 'alice', device: 'd1', heartbeat_ms: 15000, max_body_bytes: 1000, backlog_seq: 0 });
   });
 
   test('auth: a bad token or unknown user gets an unauthorized error and close 4001', async () => {

@@ -249,7 +249,8 @@ describe('verdicts', () => {
         holder.exec('BEGIN IMMEDIATE');
         const result = await alice.service.send({ to: 'bob', body: 'stored later', wait_ms: 30_000 });
         assert.equal(result.status, 'queued');
-        assert.equal(result.reason, 'relay storage error');
+        assert.equal(result.reason_code, 'deferred');
+        assert.match(result.reason ?? '', /^the relay deferred it: relay storage error; /);
         const row = alice.service.repo.outboxById(result.id)!;
         assert.ok(row.state === 'pending' || row.state === 'inflight', `not dead: ${row.state}`);
         holder.exec('ROLLBACK');

@@ -399,13 +399,16 @@ describe('sync between two cores through a relay', { concurrency: false }, () =>
       // Control for the measure: a core that starts with the revoked token tries exactly once.
       const { home: carol, cleanup } = tempHome('sb-carol-');
       cleanups.push(cleanup);
-      await runOk(carol, ['init', '--relay', w.relay.url, '--user', 'alice', '--token', w.alice.token]);
+      // init saves the settings and says the relay refused the token (exit 1): its own hello is one attempt.
+      await runOk(carol, ['init', '--relay', w.relay.url, '--user', 'alice', '--token', w.alice.token], 1);
+      await waitFor("init's hello in the relay's log", () => (attempts() === before + 1 ? true : undefined), 20_000);
       const carolCore = track(await startCore(carol));
       try {
         await waitFor('the stale-token core to be unauthorized', async () => ((await coreStatus(carol)).sync.state === 'unauthorized' ? true : undefined), 20_000);
-        assert.equal(attempts(), before + 1, 'one attempt is one log line');
+        await waitFor("the core's hello in the relay's log", () => (attempts() >= before + 2 ? true : undefined), 20_000);
+        assert.equal(attempts(), before + 2, 'one attempt is one log line');
         await sleep(3000);
-        assert.equal(attempts(), before + 1, 'and it does not retry');
+        assert.equal(attempts(), before + 2, 'and it does not retry');
       } finally {
         await kill9(carolCore);
       }

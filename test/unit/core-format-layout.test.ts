@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CoreStatus, Message, OutboxItem, SyncStatus } from '../../protocol/rpc';
-import { coreStatusLines, messageFull, messageLine, messageList, outboxLine, peerLine, sendVerdict, shortTime, syncLines } from '../../server/cli/format';
+import { coreStatusLines, messageFull, messageLine, messageList, outboxLine, peerLine, pullNotice, sendVerdict, shortTime, syncLines } from '../../server/cli/format';
 
 const AT = '2026-11-24T14:03:59.123Z';
 
@@ -48,11 +48,14 @@ test('messageFull: headers, the optional reply-to and question lines, then the b
 });
 
 test('sendVerdict: every status says what happened', () => {
-  const base = { id: 'm1', client_message_id: 'c1', to: 'bob', server_id: null, reason: null };
+  const base = { id: 'm1', client_message_id: 'c1', to: 'bob', server_id: null, reason: null, reason_code: null };
   assert.equal(sendVerdict({ ...base, status: 'sent', server_id: 's1' }), 'sent m1 to bob');
   assert.equal(sendVerdict({ ...base, status: 'duplicate', server_id: 's1' }), 'duplicate: m1 to bob was already sent with this client id; nothing new was sent');
   assert.equal(sendVerdict({ ...base, status: 'queued' }), 'queued m1 to bob: not yet at the relay; it is retried automatically (see `switchboard outbox`)');
-  assert.equal(sendVerdict({ ...base, status: 'queued', reason: 'offline' }), 'queued m1 to bob: not yet at the relay (offline); it is retried automatically (see `switchboard outbox`)');
+  assert.equal(
+    sendVerdict({ ...base, status: 'queued', reason: 'no relay configured; run `switchboard init`', reason_code: 'not_configured' }),
+    'queued m1 to bob: no relay configured; run `switchboard init`',
+  );
   assert.equal(sendVerdict({ ...base, status: 'failed', reason: 'rejected by the relay: no' }), 'failed: rejected by the relay: no');
   assert.equal(sendVerdict({ ...base, status: 'failed' }), 'failed: unknown reason');
 });
@@ -88,7 +91,25 @@ test('coreStatusLines: running or not, clients counted, every outbox state', () 
   ]);
   assert.equal(coreStatusLines({ ...status, clients: 2 }, true)[0], 'core:      running (pid 42, version 0.1.0, since 2026-11-24 14:03, 2 clients)');
   const direct = coreStatusLines({ ...status, socket: null }, false);
-  assert.deepEqual(direct.slice(0, 3), ['core:      not running', 'home:      /h', 'socket:    - (no core listening)']);
+  assert.deepEqual(direct.slice(0, 3), ['core:      no core running; commands open the store themselves (start one with `switchboard daemon start`)', 'home:      /h', 'socket:    - (no core listening)']);
   assert.equal(coreStatusLines(status, false)[2], 'socket:    /h/s (no core listening)');
   assert.deepEqual(coreStatusLines(status, true).slice(6), syncLines(sync));
+});
+
+test('coreStatusLines without a core: what is configured and what the pull found, never a sync state', () => {
+  const status: CoreStatus = { version: '0.1.0', protocol: 1, pid: 42, home: '/h', socket: '/h/s', since: AT, clients: 0, messages: 5, unread: 2, outbox: { pending: 1, inflight: 0, dead: 0, done: 0, aborted: 0, expired: 0 }, sync, store: { path: '/h/store.db', state: 'ok', error: null, since: null } };
+  const unconfigured = coreStatusLines({ ...status, sync: { ...sync, state: 'disabled', relay: null, user: null } }, false, null);
+  assert.deepEqual(unconfigured.slice(6), ['relay:     not configured; run `switchboard init --relay <ws-url> --user <name> --token <token>`']);
+  const caughtUp = coreStatusLines(status, false, { fetched: 1, caught_up: true, problem: null });
+  assert.deepEqual(caughtUp.slice(6, 8), [`relay:     ${sync.relay} as ${sync.user} (configured; no live link without a core)`, 'pull:      1 new message fetched just now; caught up with the relay']);
+  const failed = coreStatusLines(status, false, { fetched: 0, caught_up: false, problem: { code: 'unreachable', message: 'relay unreachable at ws://x' } });
+  assert.equal(failed[7], 'pull:      nothing new fetched just now: relay unreachable at ws://x');
+  assert.ok(!failed.some((line) => line.startsWith('sync:')), failed.join('\n'));
+  assert.equal(failed.at(-1), '  queued 2 (sent by the next command that reaches the relay, or by a core)');
+});
+
+test('pullNotice: one line when a pull fell short, nothing when it caught up', () => {
+  assert.equal(pullNotice({ fetched: 0, caught_up: true, problem: null }), undefined);
+  assert.equal(pullNotice({ fetched: 0, caught_up: false, problem: { code: 'not_configured', message: 'no relay configured' } }), 'nothing new fetched from the relay: no relay configured; showing what is stored here');
+  assert.equal(pullNotice({ fetched: 2, caught_up: false, problem: { code: 'timeout', message: 'still sending' } }), 'fetched 2 new messages, maybe not all: still sending; showing what is stored here');
 });

@@ -402,11 +402,12 @@ describe('a refused core', () => {
     const relay = new TestRelay({ extraArgs: ['--max-connections-per-address', '1', '--hello-timeout-ms', '300000'] });
     cleanups.push(() => relay.dispose());
     await relay.start();
-    const squatter = await tryUpgrade(relay.url);
-    assert.equal(squatter.status, 101);
     const { home, cleanup } = tempHome('sb-limits-');
     cleanups.push(cleanup);
+    // Configured first: init's own hello must not spend the squatter's time, which ends at the relay's hello deadline.
     await relay.configureHome(home, 'alice');
+    const squatter = await tryUpgrade(relay.url);
+    assert.equal(squatter.status, 101);
     const core = await startCore(home);
     cleanups.push(() => kill9(core));
     const statusOf = async (): Promise<CoreStatus> => JSON.parse(await runOk(home, ['status', '--json'])) as CoreStatus;

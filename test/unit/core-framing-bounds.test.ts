@@ -174,7 +174,7 @@ test('the hold ends as soon as every request is answered', async (t) => {
 });
 
 test('only a response counts as an answer: notifications and requests the core sends do not', async (t) => {
-  for (const outgoing of [{ jsonrpc: '2.0', method: 'event', params: {} }, { jsonrpc: '2.0', id: 99, method: 'ask', params: {} }] as Message[]) {
+  for (const outgoing of [{ jsonrpc: '2.0', method: 'event', params: {} }, { jsonrpc: '2.0', id: 99, method: 'ask', params: {} }] as unknown as Message[]) {
     const p = await socketPair();
     try {
       frozenClock(t);

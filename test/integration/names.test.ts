@@ -74,7 +74,7 @@ describe('Bob and bob are one account', () => {
       const aliceToken = (JSON.parse((await runRelay(['add-user', 'alice', '--data', relay.dataDir, '--json'])).stdout) as { token: string }).token;
       const bobToken = (JSON.parse((await runRelay(['add-user', 'Bob', '--data', relay.dataDir, '--json'])).stdout) as { token: string }).token;
       // Each logs in under another spelling of its name.
-      assert.equal((await runOk(alice.home, ['init', '--relay', relay.url, '--user', 'ALICE', '--token', aliceToken])).trim(), `configured alice on ${relay.url} in ${alice.home}`);
+      assert.equal((await runOk(alice.home, ['init', '--relay', relay.url, '--user', 'ALICE', '--token', aliceToken])).trim(), `configured alice on ${relay.url} in ${alice.home}\nconnected as alice to ${relay.url}`);
       await runOk(bob.home, ['init', '--relay', relay.url, '--user', 'bob', '--token', bobToken]);
       const sent = JSON.parse(await runOk(alice.home, ['send', '--to', 'BoB', '-m', 'hi bob', '--json'])) as { status: string; to: string };
       assert.deepEqual([sent.status, sent.to], ['sent', 'bob']);
@@ -175,7 +175,10 @@ describe('a relay database from before names were case-insensitive', () => {
       await runOk(dave.home, ['init', '--relay', relay.url, '--user', 'dave', '--token', tokens.get('dave')!]);
       const daveSent = JSON.parse(await runOk(dave.home, ['send', '--to', 'carol', '-m', 'from dave', '--json'])) as { status: string };
       assert.equal(daveSent.status, 'sent');
-      await runOk(daveUpper.home, ['init', '--relay', relay.url, '--user', 'Dave', '--token', tokens.get('Dave')!]);
+      // init's own hello already says so: the settings are saved, and refused.
+      const init = await run(daveUpper.home, ['init', '--relay', relay.url, '--user', 'Dave', '--token', tokens.get('Dave')!]);
+      assert.equal(init.code, 1);
+      assert.match(init.stderr, /refused the token for dave/);
       const refused = await run(daveUpper.home, ['send', '--to', 'carol', '-m', 'from Dave', '--json', '--wait', '5']);
       assert.notEqual(JSON.parse(refused.stdout).status, 'sent', 'the token of "Dave" does not log in to "dave"');
 

@@ -4,61 +4,19 @@
  * boundaries that matter are set by emitting the socket's data events directly.
  */
 import assert from 'node:assert/strict';
-import { createServer, connect, type Socket } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { Socket } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Message } from 'vscode-jsonrpc/node';
 import { ErrorCodes } from '../../protocol/rpc';
 import { RequestFlow, SocketMessageReader, SocketMessageWriter } from '../../server/rpc/framing';
+import { socketPair as pair, recordWrites, frozenClock } from '../support/socket-pair';
 import { waitFor } from '../support/wait';
 
-/** Both ends of a real Unix socket; `close` ends them and removes the socket's directory. */
-async function pair(): Promise<{ server: Socket; client: Socket; close: () => Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'sb-frame-'));
-  const srv = createServer();
-  try {
-    const serverSide = new Promise<Socket>((resolve) => srv.once('connection', resolve));
-    await new Promise<void>((resolve) => srv.listen(join(dir, 's.sock'), resolve));
-    const client = connect(join(dir, 's.sock'));
-    const server = await serverSide;
-    return {
-      server,
-      client,
-      close: async () => {
-        client.destroy();
-        server.destroy();
-        await new Promise<void>((resolve) => srv.close(() => resolve()));
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  } catch (error) {
-    srv.close();
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
-}
 
 const until = (what: string, done: () => boolean) => waitFor(what, () => (done() ? true : undefined), 5000, 10);
 
-/** Records every buffer the writer hands the socket, one entry per write. */
-function recordWrites(t: TestContext, socket: Socket): string[] {
-  const writes: string[] = [];
-  const original = socket.write.bind(socket) as (chunk: Buffer) => boolean;
-  t.mock.method(socket, 'write', (chunk: Buffer) => {
-    writes.push(chunk.toString());
-    return original(chunk);
-  });
-  return writes;
-}
 
-/** Freezes the clock the writer measures its hold with. */
-function frozenClock(t: TestContext): void {
-  const now = performance.now();
-  t.mock.method(performance, 'now', () => now);
-}
 
 const frame = (json: string) => `Content-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`;
 const answer = (id: number) => ({ jsonrpc: '2.0', id, result: id }) as Message;

@@ -4,46 +4,15 @@
  * writer's hold clock is frozen or stepped by the test, so nothing here depends on timing.
  */
 import assert from 'node:assert/strict';
-import { createServer, connect, type Socket } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { Socket } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Message } from 'vscode-jsonrpc/node';
 import { ErrorCodes } from '../../protocol/rpc';
 import { RequestFlow, SocketMessageReader, SocketMessageWriter, frame as encodeFrame } from '../../server/rpc/framing';
+import { socketPair as pair, recordWrites, frozenClock } from '../support/socket-pair';
 
-interface Pair {
-  server: Socket;
-  client: Socket;
-  close: () => Promise<void>;
-}
 
-async function pair(): Promise<Pair> {
-  const dir = mkdtempSync(join(tmpdir(), 'sb-frame-'));
-  const srv = createServer();
-  try {
-    const serverSide = new Promise<Socket>((resolve) => srv.once('connection', resolve));
-    await new Promise<void>((resolve) => srv.listen(join(dir, 's.sock'), resolve));
-    const client = connect(join(dir, 's.sock'));
-    const server = await serverSide;
-    return {
-      server,
-      client,
-      close: async () => {
-        client.destroy();
-        server.destroy();
-        await new Promise<void>((resolve) => srv.close(() => resolve()));
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  } catch (error) {
-    srv.close();
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
-}
 
 /** Polls until `done()`; fails after `ms` instead of hanging. */
 async function until(what: string, done: () => boolean, ms = 5000): Promise<void> {
@@ -54,23 +23,7 @@ async function until(what: string, done: () => boolean, ms = 5000): Promise<void
   }
 }
 
-/** Records every buffer the writer hands the socket, one entry per write. */
-function recordWrites(t: TestContext, socket: Socket): string[] {
-  const writes: string[] = [];
-  const original = socket.write.bind(socket) as (chunk: Buffer) => boolean;
-  t.mock.method(socket, 'write', (chunk: Buffer) => {
-    writes.push(chunk.toString());
-    return original(chunk);
-  });
-  return writes;
-}
 
-/** Freezes the clock the writer measures its hold with; `advance` moves it on. */
-function frozenClock(t: TestContext): { advance(ms: number): void } {
-  let now = performance.now();
-  t.mock.method(performance, 'now', () => now);
-  return { advance: (ms) => (now += ms) };
-}
 
 const frame = (json: string) => `Content-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`;
 const answer = (id: number) => ({ jsonrpc: '2.0', id, result: id }) as Message;

@@ -4,68 +4,22 @@
  * boundaries that matter are set by emitting the socket's data events directly.
  */
 import assert from 'node:assert/strict';
-import { createServer, connect, type Socket } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Message } from 'vscode-jsonrpc/node';
 import { ErrorCodes } from '../../protocol/rpc';
 import { RequestFlow, SocketMessageReader, SocketMessageWriter } from '../../server/rpc/framing';
+import { frozenClock, recordWrites, socketPair } from '../support/socket-pair';
 import { waitFor } from '../support/wait';
 
-/** Both ends of a real Unix socket; `close` ends them and removes the socket's directory. */
-async function pair(): Promise<{ server: Socket; client: Socket; close: () => Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'sb-frame-'));
-  const srv = createServer();
-  try {
-    const serverSide = new Promise<Socket>((resolve) => srv.once('connection', resolve));
-    await new Promise<void>((resolve) => srv.listen(join(dir, 's.sock'), resolve));
-    const client = connect(join(dir, 's.sock'));
-    const server = await serverSide;
-    return {
-      server,
-      client,
-      close: async () => {
-        client.destroy();
-        server.destroy();
-        await new Promise<void>((resolve) => srv.close(() => resolve()));
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  } catch (error) {
-    srv.close();
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
-}
-
 const until = (what: string, done: () => boolean) => waitFor(what, () => (done() ? true : undefined), 5000, 10);
-
-/** Records every buffer the writer hands the socket, one entry per write. */
-function recordWrites(t: TestContext, socket: Socket): string[] {
-  const writes: string[] = [];
-  const original = socket.write.bind(socket) as (chunk: Buffer) => boolean;
-  t.mock.method(socket, 'write', (chunk: Buffer) => {
-    writes.push(chunk.toString());
-    return original(chunk);
-  });
-  return writes;
-}
-
-/** Freezes the clock the writer measures its hold with. */
-function frozenClock(t: TestContext): void {
-  const now = performance.now();
-  t.mock.method(performance, 'now', () => now);
-}
 
 const frame = (json: string) => `Content-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`;
 const answer = (id: number) => ({ jsonrpc: '2.0', id, result: id }) as Message;
 
 /** The reader on a real socket, with the client's answers collected as parsed JSON. */
 async function readerOn(limits?: { maxFrameBytes: number }) {
-  const p = await pair();
+  const p = await socketPair();
   const got: Message[] = [];
   const flow = new RequestFlow();
   const reader = new SocketMessageReader(p.server, limits, flow);
@@ -197,7 +151,7 @@ test('the reader reports its socket closing, and hears nothing once disposed', a
 });
 
 test('nothing is written to a destroyed socket', async (t) => {
-  const { server, close } = await pair();
+  const { server, close } = await socketPair();
   try {
     const writes = recordWrites(t, server);
     const writer = new SocketMessageWriter(server, new RequestFlow());
@@ -213,7 +167,7 @@ test('nothing is written to a destroyed socket', async (t) => {
 });
 
 test('end() sends what is held at once', async (t) => {
-  const { server, close } = await pair();
+  const { server, close } = await socketPair();
   try {
     frozenClock(t);
     const writes = recordWrites(t, server);
@@ -230,7 +184,7 @@ test('end() sends what is held at once', async (t) => {
 });
 
 test('a client that leaves more than 16 MiB of answers unread is dropped', async () => {
-  const { server, client, close } = await pair();
+  const { server, client, close } = await socketPair();
   try {
     client.pause();
     const writer = new SocketMessageWriter(server, new RequestFlow());

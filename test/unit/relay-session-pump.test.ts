@@ -9,10 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
-import { RelayCloseCodes, type SendFrame, type VerdictFrame } from '../../protocol/relay';
+import { RelayCloseCodes, type SendFrame } from '../../protocol/relay';
 import { addUser } from '../../relay/accounts';
 import { RelayLedger } from '../../relay/ledger';
-import { normalizeAddress, RelaySession, sessionKey, type SessionOptions } from '../../relay/session';
+import { RelaySession, type SessionOptions } from '../../relay/session';
 import { RelayStore } from '../../relay/store';
 import { makeTempDir } from '../../relay/testing/harness';
 import { waitFor } from '../support/wait';
@@ -94,7 +94,6 @@ async function sentinel(f: Fixture): Promise<void> {
   f.frames.splice(f.frames.findIndex((frame) => frame.message === 'sentinel'), 1);
 }
 
-const verdict = (cmid: string): VerdictFrame => ({ type: 'verdict', result: 'accepted', client_message_id: cmid, id: `id-${cmid}`, server_id: `s-${cmid}`, seq: 1 });
 
 
 test('a peer that stops reading holds the pump within its window; reading again, it gets every delivery once, in order', async () => {

@@ -4,26 +4,22 @@
  * boundaries that matter are set by emitting the socket's data events directly.
  */
 import assert from 'node:assert/strict';
-import type { Socket } from 'node:net';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Message } from 'vscode-jsonrpc/node';
 import { ErrorCodes } from '../../protocol/rpc';
 import { RequestFlow, SocketMessageReader, SocketMessageWriter } from '../../server/rpc/framing';
-import { socketPair as pair, recordWrites, frozenClock } from '../support/socket-pair';
+import { frozenClock, recordWrites, socketPair } from '../support/socket-pair';
 import { waitFor } from '../support/wait';
 
-
 const until = (what: string, done: () => boolean) => waitFor(what, () => (done() ? true : undefined), 5000, 10);
-
-
 
 const frame = (json: string) => `Content-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`;
 const answer = (id: number) => ({ jsonrpc: '2.0', id, result: id }) as Message;
 
 /** The reader on a real socket, with the client's answers collected as parsed JSON. */
 async function readerOn(limits?: { maxFrameBytes: number }) {
-  const p = await pair();
+  const p = await socketPair();
   const got: Message[] = [];
   const flow = new RequestFlow();
   const reader = new SocketMessageReader(p.server, limits, flow);
@@ -155,7 +151,7 @@ test('the reader reports its socket closing, and hears nothing once disposed', a
 });
 
 test('nothing is written to a destroyed socket', async (t) => {
-  const { server, close } = await pair();
+  const { server, close } = await socketPair();
   try {
     const writes = recordWrites(t, server);
     const writer = new SocketMessageWriter(server, new RequestFlow());
@@ -171,7 +167,7 @@ test('nothing is written to a destroyed socket', async (t) => {
 });
 
 test('end() sends what is held at once', async (t) => {
-  const { server, close } = await pair();
+  const { server, close } = await socketPair();
   try {
     frozenClock(t);
     const writes = recordWrites(t, server);
@@ -188,7 +184,7 @@ test('end() sends what is held at once', async (t) => {
 });
 
 test('a client that leaves more than 16 MiB of answers unread is dropped', async () => {
-  const { server, client, close } = await pair();
+  const { server, client, close } = await socketPair();
   try {
     client.pause();
     const writer = new SocketMessageWriter(server, new RequestFlow());

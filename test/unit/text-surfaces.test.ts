@@ -23,7 +23,8 @@ import type { Message, OutboxItem } from '../../protocol/rpc';
 import { relayLogLine } from '../../relay/main';
 import { inertJson, messageFull, messageLine, outboxLine, peerLine } from '../../server/cli/format';
 import { createLogger } from '../../server/log';
-import { renderMessage, type DocLike, type ElementLike, type NodeLike } from '../../webview/render';
+import { renderMessage } from '../../webview/render';
+import { doc, El } from '../support/dom-shim';
 
 const ROOT = join(__dirname, '..', '..');
 const tags = (ascii: string) => [...ascii].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
@@ -62,38 +63,7 @@ const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Noncharacter_Code_Point}\p{Def
 const hex = (cp: number) => cp.toString(16).toUpperCase().padStart(4, '0');
 const hiddenIn = (text: string) => [...text].map((c) => c.codePointAt(0)!).filter((cp) => HIDDEN.test(String.fromCodePoint(cp)) && cp !== 0x0a && cp !== 0x09 && cp !== 0x0d);
 
-// ---- the webview's DOM, as a shim (the real render code runs against it) ----------------------
-class Text implements NodeLike {
-  readonly nodeType = 3;
-  constructor(readonly data: string) {}
-}
-class El implements ElementLike {
-  readonly nodeType = 1;
-  className = '';
-  readonly children: (El | Text)[] = [];
-  readonly attrs = new Map<string, string>();
-  appendChild(c: NodeLike) {
-    this.children.push(c as El | Text);
-    return c;
-  }
-  setAttribute(name: string, value: string) {
-    this.attrs.set(name, value);
-  }
-  get textContent(): string {
-    return this.children.map((c) => (c instanceof Text ? c.data : c.textContent)).join('');
-  }
-  find(cls: string): El | undefined {
-    for (const c of this.children) {
-      if (c instanceof El) {
-        if (c.className.split(' ').includes(cls)) return c;
-        const inner = c.find(cls);
-        if (inner) return inner;
-      }
-    }
-    return undefined;
-  }
-}
-const doc: DocLike = { createElement: () => new El(), createTextNode: (s) => new Text(s) };
+// ---- the webview's DOM: test/support/dom-shim.ts (the real render code runs against it) ----
 
 const NOW = Date.parse('2026-11-24T12:00:00Z');
 function message(text: string): Message {

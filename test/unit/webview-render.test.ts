@@ -1,42 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ThreadMessage } from '../../protocol/webview';
-import { mergeThread, renderMessage, type DocLike, type ElementLike, type NodeLike } from '../../webview/render';
+import { mergeThread, renderMessage } from '../../webview/render';
+import { doc, El, Text } from '../support/dom-shim';
 
-/** A tiny DOM shim: elements, text nodes, attributes. No innerHTML exists, so none can be used. */
-class Text implements NodeLike {
-  readonly nodeType = 3;
-  constructor(readonly data: string) {}
-}
-class El implements ElementLike {
-  readonly nodeType = 1;
-  className = '';
-  readonly children: (El | Text)[] = [];
-  readonly attrs = new Map<string, string>();
-  constructor(readonly tag: string) {}
-  appendChild(c: NodeLike) {
-    assert.ok(c instanceof El || c instanceof Text, 'only shim nodes');
-    this.children.push(c);
-    return c;
-  }
-  setAttribute(name: string, value: string) {
-    this.attrs.set(name, value);
-  }
-  get textContent(): string {
-    return this.children.map((c) => (c instanceof Text ? c.data : c.textContent)).join('');
-  }
-  *walk(): Generator<El | Text> {
-    for (const c of this.children) {
-      yield c;
-      if (c instanceof El) yield* c.walk();
-    }
-  }
-  find(cls: string): El | undefined {
-    for (const n of this.walk()) if (n instanceof El && n.className.split(' ').includes(cls)) return n;
-    return undefined;
-  }
-}
-const doc: DocLike = { createElement: (t) => new El(t), createTextNode: (s) => new Text(s) };
 
 const base: ThreadMessage = { id: 'm1', direction: 'in', from: 'bob', to: 'me', body: 'hi', created_at: '2026-11-24T11:58:00Z', state: 'received', read: false, reply_to: null };
 const NOW = Date.parse('2026-11-24T12:00:00Z');

@@ -12,3 +12,9 @@ export const MAX_ID_LENGTH = 128;
 
 /** Largest message body, in UTF-8 bytes: what the core stores and the relay accepts by default. */
 export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Longest search query, in characters. */
+export const MAX_QUERY_LENGTH = 1000;
+
+/** Longest relay token, in characters. */
+export const MAX_TOKEN_LENGTH = 512;

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { Method, ParamsOf } from './rpc';
-import { MAX_BODY_BYTES, MAX_ID_LENGTH } from './limits';
+import { MAX_BODY_BYTES, MAX_ID_LENGTH, MAX_QUERY_LENGTH, MAX_TOKEN_LENGTH } from './limits';
 import { USER_NAME_MAX_LENGTH, USER_NAME_PATTERN, canonicalUserName } from './names';
 import { OUTBOX_STATES } from './rpc';
 import { cleartextRelayProblem, relayUrlProblem } from './relay-url';
@@ -56,7 +56,7 @@ export const paramSchemas = {
   search: z
     .object({
       // SQLite ends a string at NUL, so a query holding one could never match: a usage error.
-      query: z.string().min(1, 'must not be empty').max(1000).refine((q) => !q.includes('\u0000'), 'must not contain NUL characters'),
+      query: z.string().min(1, 'must not be empty').max(MAX_QUERY_LENGTH).refine((q) => !q.includes('\u0000'), 'must not contain NUL characters'),
       limit: limit.optional(),
     })
     .strict(),
@@ -72,7 +72,7 @@ export const paramSchemas = {
       // The URL rule is relayUrlProblem (below): one message, the same as init's.
       relay: z.string().max(2048),
       user: userName,
-      token: z.string().min(1).max(512),
+      token: z.string().min(1).max(MAX_TOKEN_LENGTH),
       insecure: z.boolean().optional(),
       wait_ms: z.number().int().min(0).max(60_000).optional(),
     })

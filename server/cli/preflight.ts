@@ -5,14 +5,10 @@
  * bytes" (exit 2) directly. Now both paths refuse it here, with one message and exit 2.
  * Dependency-free: the delegated path stays lean.
  */
-import { MAX_BODY_BYTES, MAX_ID_LENGTH, userNameProblem } from '../../protocol/limits';
+import { MAX_BODY_BYTES, MAX_ID_LENGTH, MAX_QUERY_LENGTH, MAX_TOKEN_LENGTH, userNameProblem } from '../../protocol/limits';
 import type { Method, ParamsOf } from '../../protocol/rpc';
 import { usage } from './errors';
 
-/** Longest search query, in characters (the core's schema says the same). */
-export const MAX_QUERY_LENGTH = 1000;
-/** Longest token, in characters (the core's schema says the same). */
-export const MAX_TOKEN_LENGTH = 512;
 
 /** Throws a usage error (exit 2) naming the flag and the limit when `params` break one. */
 export function preflight<M extends Method>(method: M, params: ParamsOf<M>): void {

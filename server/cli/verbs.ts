@@ -31,9 +31,8 @@ function printJson(context: VerbContext, value: unknown): void {
   context.out(inertJson(value));
 }
 
-/** Reads a message body from -m, --file (made absolute and checked here, before delegation) or stdin. */
+/** Reads a message body from -m, --file (made absolute and checked here, before delegation) or stdin; -m with --file is refused by the declared conflict. */
 async function readBody(message: string | undefined, file: string | undefined): Promise<string> {
-  if (message !== undefined && file !== undefined) throw usage('give either -m or --file, not both');
   if (message !== undefined) return message;
   if (file !== undefined) {
     const path = resolve(file);

@@ -11,7 +11,7 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'no
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CLI, ROOT, kill9, run, runOk, startCore, tempHome, type RunResult } from '../support/cli';
+import { CLI, NOBODY, ROOT, kill9, nobodyCannotRunCli, run, runOk, startCore, tempHome, type RunResult } from '../support/cli';
 import { reapWithThisProcess } from '../support/reap';
 import { TestRelay, killAllRelays } from '../support/relay';
 import { waitFor } from '../support/wait';
@@ -23,8 +23,6 @@ function oneLine(stderr: string): string {
   assert.equal(lines.length, 1, `one line of error, got: ${stderr}`);
   return lines[0]!;
 }
-
-const NOBODY = 65534;
 
 /** Runs the CLI as an unprivileged user, so file modes apply even when the tests run as root. */
 function runAsNobody(home: string, args: string[]): Promise<RunResult> {
@@ -50,7 +48,9 @@ function runAsNobody(home: string, args: string[]): Promise<RunResult> {
 }
 
 describe('files and homes that cannot be used: one line, no raw errno', () => {
-  it('an unreadable --file', async () => {
+  it('an unreadable --file', async (t) => {
+    const cannot = nobodyCannotRunCli();
+    if (cannot) return t.skip(cannot);
     const { home, cleanup } = tempHome();
     try {
       chmodSync(home, 0o755);

@@ -1,5 +1,5 @@
 /** Runs the built CLI and the core as real child processes, each in its own temp home. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -97,4 +97,18 @@ export async function kill9(child: ChildProcess): Promise<void> {
     child.kill('SIGKILL');
     await exited(child);
   }
+}
+
+/** The unprivileged user tests run a command as, when they run as root, so that file modes apply. */
+export const NOBODY = 65534;
+
+/**
+ * Why the built CLI cannot run as NOBODY here, or undefined when it can: a checkout below a
+ * directory only its owner may enter (`mktemp -d` makes one) is out of that user's reach.
+ */
+export function nobodyCannotRunCli(): string | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const addon = join(ROOT, 'node_modules', 'better-sqlite3', 'package.json');
+  const probe = spawnSync(process.execPath, ['-e', 'for (const f of process.argv.slice(1)) require("fs").accessSync(f, require("fs").constants.R_OK)', CLI, addon], { uid: NOBODY, gid: NOBODY, stdio: 'ignore' });
+  return probe.status === 0 ? undefined : `uid ${NOBODY} cannot read ${CLI} (a directory above the checkout is closed to other users), so file modes cannot be tested as another user here`;
 }

@@ -11,7 +11,7 @@ const mutate = [
   'server/sync/engine.ts',
   'server/service.ts',
   // the write batcher
-  'server/store/write-batcher.ts',
+  'lib/node/write-batcher.ts',
   // the relay's ledger (and its store's quota and id-ownership checks)
   'relay/ledger.ts',
   'relay/store.ts',
@@ -26,7 +26,7 @@ const mutate = [
   'lib/text-safety.ts',
   // framing
   'server/rpc/framing.ts',
-  'server/net/turn-writes.ts',
+  'lib/node/turn-writes.ts',
 ];
 
 // Test files that exercise those modules in this process: the tap runner collects coverage

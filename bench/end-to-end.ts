@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION, type MessageEvent, type SyncStatus } from '../protocol/rpc';
 import { RELAY_PROTOCOL_VERSION } from '../protocol/relay';
-import { startForwarder } from '../relay/forwarder';
+import { startForwarder } from './forwarder';
 import { SocketClient } from '../server/cli/socket-client';
-import { homePaths } from '../server/paths';
+import { homePaths } from '../lib/node/paths';
 
 /** SIGTERM (the cores and the relay stop cleanly), SIGKILL if that takes over 5 s. */
 async function stopGracefully(child: ChildProcess): Promise<void> {

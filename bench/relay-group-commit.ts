@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { addTestUser, makeTempDir, RawRelayClient, startTestRelay } from '../relay/testing/harness';
+import { addTestUser, makeTempDir, RawRelayClient, startTestRelay } from '../test/support/relay-harness';
 
 const SENDERS = 4;
 const MESSAGES_PER_SENDER = 2000;

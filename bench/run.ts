@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PROTOCOL_VERSION } from '../protocol/rpc';
 import { SocketClient } from '../server/cli/socket-client';
-import { homePaths } from '../server/paths';
+import { homePaths } from '../lib/node/paths';
 import { socketAnswers } from '../server/socket-probe';
 import { openStore } from '../server/store/db';
 import { Repository } from '../server/store/repository';
@@ -21,7 +21,7 @@ import { forwarderBaseline, switchboardEndToEnd, type EndToEndFigures } from './
 import { relayLimitsBench } from './relay-limits';
 import { directSendWallTime } from './direct-send';
 import { relaySendsPerSecond } from './relay-group-commit';
-import { WriteBatcher } from '../server/store/write-batcher';
+import { WriteBatcher } from '../lib/node/write-batcher';
 import { schemaVersion } from '../server/store/db';
 import { MIGRATIONS } from '../server/store/migrations';
 

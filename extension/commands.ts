@@ -6,7 +6,8 @@ import { type Message, type OutboxItem, type SendParams } from '../protocol/rpc'
 import { cleartextRelayProblem, relayUrlProblem } from '../protocol/relay-url';
 import type { App } from './app';
 import { TOKEN_SECRET_KEY } from './app';
-import { conversationPickText, errorText, inertText, noLinks, oneLine, outboxPickText, peerPickText, replyPickText, statusActions, verdictText } from './format';
+import { conversationPickText, errorText, noLinks, outboxPickText, peerPickText, replyPickText, statusActions, verdictText } from './format';
+import { inertText, oneLine } from '../lib/display';
 import type { ConversationNode, InboxNode, LoadMoreNode, MessageNode } from './inboxModel';
 import type { IDisposable } from './lifecycle';
 import { confirm, showError, showInfo, showWarning } from './notices';

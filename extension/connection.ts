@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { CloseAction, ErrorAction, LanguageClient, type LanguageClientOptions, type StreamInfo } from 'vscode-languageclient/node';
 import type { InitializeResult, Method, MessageEvent, OutboxEvent, ParamsOf, ResultOf, SyncStatus } from '../protocol/rpc';
 import { ErrorCodes, PROTOCOL_VERSION } from '../protocol/rpc';
-import { homePaths, resolveHome } from '../server/paths';
+import { homePaths, resolveHome } from '../lib/node/paths';
 import { EventCursor, incompatibility } from './coreStream';
 import { errorText, type ConnectionPhase } from './format';
 import { Disposable, Emitter } from './lifecycle';

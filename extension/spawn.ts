@@ -1,7 +1,7 @@
 /** Dialling the core's socket and starting a detached core. Node only, no `vscode`. */
 import { execFile } from 'node:child_process';
 import { createConnection, type Socket } from 'node:net';
-import { assertTrustedSocket, isUntrustedSocket } from '../server/socket-trust';
+import { assertTrustedSocket, isUntrustedSocket } from '../lib/node/socket-trust';
 
 export class DialError extends Error {
   constructor(

@@ -1,6 +1,7 @@
 /** The Inbox and Outbox tree views: render the models, nothing more. */
 import * as vscode from 'vscode';
-import { conversationItemText, errorText, messageItemText, oneLine, outboxItemText } from './format';
+import { conversationItemText, errorText, messageItemText, outboxItemText } from './format';
+import { oneLine } from '../lib/display';
 import type { InboxModel, InboxNode } from './inboxModel';
 import { Disposable } from './lifecycle';
 import { showWarning } from './notices';

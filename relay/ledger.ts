@@ -1,9 +1,9 @@
 /**
  * The relay's decisions about what to store: verdicts for sends, cursors for acks, receipts
  * for the senders, pruning. Synchronous and socket-free; the caller runs each method inside a
- * transaction (see server/store/write-batcher.ts) and delivers the returned items after the commit.
+ * transaction (see lib/node/write-batcher.ts) and delivers the returned items after the commit.
  */
-import { newId } from '../server/ids';
+import { newId } from '../lib/node/ids';
 import { REJECTION_CODES, RELAY_MAX_FRAME_BYTES, type DeliveryItem, type SendFrame, type VerdictFrame, type WireMessage } from '../protocol/relay';
 import { sendFingerprint } from './fingerprint';
 import type { RelayStore, StoredDelivery } from './store';

@@ -9,15 +9,15 @@ import { addUser, revokeUser, validateUserName } from './accounts';
 import { canonicalUserName } from '../protocol/names';
 import { defaultRelayDataDir } from './data-dir';
 import { parseRate } from './rate-limit';
-import { formatAge, parseAge } from '../server/age';
+import { formatAge, parseAge } from '../lib/age';
 import { DEFAULT_LEDGER_LIMITS } from './ledger';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_RATE_PER_SECOND, RELAY_LIMIT_DEFAULTS, RelayServer } from './server';
 import { RelayStore, UserExistsError } from './store';
 import { RELAY_MAX_FRAME_BYTES } from '../protocol/relay';
-import { writeStderr } from '../server/log';
-import { command, group, resolve, spec, type NumberFlag, type Parsed } from '../server/cli/command';
-import { CliError } from '../server/cli/errors';
-import { commandHelp, type HelpOptions } from '../server/cli/help';
+import { writeStderr } from '../lib/node/log';
+import { command, group, resolve, spec, type NumberFlag, type Parsed } from '../lib/node/cli/command';
+import { CliError } from '../lib/node/cli/errors';
+import { commandHelp, type HelpOptions } from '../lib/node/cli/help';
 
 class UsageError extends Error {}
 
@@ -34,7 +34,7 @@ export interface RelayCliIo {
 
 const defaultIo: RelayCliIo = {
   stdout: (line) => process.stdout.write(`${line}\n`),
-  // Never throws, even with the log's disk full (see server/log.ts).
+  // Never throws, even with the log's disk full (see lib/node/log.ts).
   stderr: (line) => writeStderr(`${line}\n`),
   env: process.env,
 };

@@ -7,13 +7,13 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { writesPerTurn } from '../server/net/turn-writes';
+import { writesPerTurn } from '../lib/node/turn-writes';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { RELAY_MAX_FRAME_BYTES, RELAY_PROTOCOL_VERSION, RELAY_REFUSAL_HEADER, RelayCloseCodes, type CoreToRelayFrame, type HelloFrame, type SendFrame } from '../protocol/relay';
 import { parseCoreFrame } from '../protocol/relay-schemas';
 import { MAX_BODY_BYTES } from '../protocol/limits';
-import { WriteBatcher } from '../server/store/write-batcher';
-import { DiskFullError } from '../server/store/storage-errors';
+import { WriteBatcher } from '../lib/node/write-batcher';
+import { DiskFullError } from '../lib/node/storage-errors';
 
 /** How long sends after a rate refusal wait for the refused one to be resent before flowing again. */
 const ORDER_HOLD_MS = 5000;

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RELAY } from '../relay/main';
 import { SWITCHBOARD } from '../server/cli/commands';
-import { synopsis } from '../server/cli/help';
+import { synopsis } from '../lib/node/cli/help';
 
 export const README = join(__dirname, '..', 'README.md');
 const BEGIN = '<!-- cli-usage: generated from the command declarations by `node --import tsx scripts/cli-readme.ts --write` -->';

@@ -1,8 +1,8 @@
 /** The home's relay settings: `config.json` (relay URL, user, device id) and `token` (0600). */
 import { readFileSync } from 'node:fs';
 import { canonicalUserName, userNameProblem } from '../protocol/names';
-import { newId } from './ids';
-import type { HomePaths } from './paths';
+import { newId } from '../lib/node/ids';
+import type { HomePaths } from '../lib/node/paths';
 import { writePrivateFile } from './fs-private';
 
 export interface RelayConfig {

@@ -2,18 +2,18 @@
  * The core: takes the store lock, opens the store, starts sync and (for a daemon) serves the
  * socket. The CLI's direct mode runs the same thing without a socket for one verb.
  */
-import type { HomePaths } from './paths';
+import type { HomePaths } from '../lib/node/paths';
 import { StoreLock } from './lock';
 import { openStore, type Db } from './store/db';
 import { Repository } from './store/repository';
-import { WriteBatcher } from './store/write-batcher';
-import { asStorageError } from './store/storage-errors';
+import { WriteBatcher } from '../lib/node/write-batcher';
+import { asStorageError } from '../lib/node/storage-errors';
 import { CoreService } from './service';
 import { EventHub } from './events';
 import { Dispatcher, type CoreContext, type Session } from './rpc/dispatch';
 import { RpcServer } from './rpc/server';
 import { SyncEngine } from './sync/engine';
-import type { Logger } from './log';
+import type { Logger } from '../lib/node/log';
 import { loadConfig, writeConfig } from './config';
 
 export interface CoreOptions {

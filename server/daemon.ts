@@ -4,11 +4,11 @@
  * `switchboard daemon`. Exit codes: 0 clean stop, 4 another core holds the store, 1 failure.
  */
 import { parseArgs } from 'node:util';
-import { parseAge } from './age';
+import { parseAge } from '../lib/age';
 import { Core } from './core';
 import { LockedError, describeHolder } from './lock';
-import { createLogger, type Logger } from './log';
-import { homePaths, resolveHome, type HomePaths } from './paths';
+import { createLogger, type Logger } from '../lib/node/log';
+import { homePaths, resolveHome, type HomePaths } from '../lib/node/paths';
 
 /** How long a starting core waits for a CLI verb that holds the store directly. */
 const CLI_HOLDER_PATIENCE_MS = 15_000;

@@ -6,8 +6,8 @@
 import { Core } from './core';
 import { LockedError, StoreLock, type HolderInfo } from './lock';
 import { openStore, schemaVersion } from './store/db';
-import { createLogger, silentLogger } from './log';
-import type { HomePaths } from './paths';
+import { createLogger, silentLogger } from '../lib/node/log';
+import type { HomePaths } from '../lib/node/paths';
 import { CoreError } from './errors';
 import type { Session } from './rpc/dispatch';
 import type { NotificationName, Notifications, PullResult } from '../protocol/rpc';

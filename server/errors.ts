@@ -1,6 +1,6 @@
 /** Errors raised on purpose: they cross the socket as JSON-RPC errors and reach the user as one line. */
 import { ErrorCodes, type ErrorCode, type ErrorData } from '../protocol/rpc';
-import type { DiskFullError } from './store/storage-errors';
+import type { DiskFullError } from '../lib/node/storage-errors';
 
 export class CoreError extends Error {
   constructor(

@@ -4,7 +4,7 @@
  * name a holder without loading the store engine.
  */
 import { readFileSync } from 'node:fs';
-import type { HomePaths } from './paths';
+import type { HomePaths } from '../lib/node/paths';
 
 export interface HolderInfo {
   pid: number;

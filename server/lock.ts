@@ -6,7 +6,7 @@
  * used to decide whether the lock is held.
  */
 import Database from 'better-sqlite3';
-import type { HomePaths } from './paths';
+import type { HomePaths } from '../lib/node/paths';
 import { describeHolder, readHolder, type HolderInfo } from './holder';
 import { ensurePrivateDir, writePrivateFile } from './fs-private';
 

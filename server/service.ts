@@ -2,7 +2,7 @@
  * What the core does, independent of how it is asked: the JSON-RPC handlers (delegated CLI,
  * extension) and the CLI's direct mode both call these methods, so both answer alike.
  */
-import { newId } from './ids';
+import { newId } from '../lib/node/ids';
 import {
   ErrorCodes,
   type ConfigureParams,
@@ -32,7 +32,7 @@ import { CoreError, invalidParams, invalidState, notFound } from './errors';
 import { fingerprint } from './fingerprint';
 import { decideIdempotency } from './idempotency';
 import { toOutboxItem, type OutboxRow, type Repository } from './store/repository';
-import type { WriteBatcher } from './store/write-batcher';
+import type { WriteBatcher } from '../lib/node/write-batcher';
 import { PeerTouches } from './store/peer-touches';
 import { planSearch } from './store/search-query';
 import type { SendVerdict, SyncPort } from './sync/port';

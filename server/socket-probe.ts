@@ -1,6 +1,6 @@
 /** Whether anything accepts connections on a socket path: a live core, as opposed to a stale file. */
 import { connect } from 'node:net';
-import { assertTrustedSocket } from './socket-trust';
+import { assertTrustedSocket } from '../lib/node/socket-trust';
 
 /** Rejects with an UntrustedSocketError, without connecting, when the socket is not ours alone. */
 export function socketAnswers(path: string, timeoutMs = 1000): Promise<boolean> {

@@ -4,7 +4,7 @@
  */
 import { parseHostToWebview, parseViewState } from '../protocol/webview-schemas';
 import { MAX_COMPOSER_CHARS, WEBVIEW_PROTOCOL_VERSION, type ConversationViewState, type HostToWebview, type ThreadMessage, type WebviewToHost } from '../protocol/webview';
-import { oneLine } from '../extension/format';
+import { oneLine } from '../lib/display';
 import { mergeThread, renderMessage, type DocLike } from './render';
 
 interface VsCodeApi {

@@ -4,7 +4,7 @@
  * an attribute that the browser interprets (href, src, style, on*); and it passes the
  * text-safety policy first, so hidden characters show as `<U+XXXX>`.
  */
-import { absoluteTime, inertText, oneLine, relativeTime } from '../extension/format';
+import { absoluteTime, inertText, oneLine, relativeTime } from '../lib/display';
 import type { ThreadMessage } from '../protocol/webview';
 
 export interface NodeLike {

@@ -1,5 +1,5 @@
 /** Flags several verbs declare alike, so their help, limits and refusals read the same everywhere. */
-import type { BooleanFlag, NumberFlag, StringFlag } from './command';
+import type { BooleanFlag, NumberFlag, StringFlag } from '../../lib/node/cli/command';
 
 export const JSON_FLAG = { type: 'boolean', description: 'print one JSON object (its fields: docs/protocol.md, "CLI `--json` output")' } as const satisfies BooleanFlag;
 

@@ -4,10 +4,10 @@
  * `relay …` is not here: it is the relay's own table (relay/main.ts), loaded only when used.
  */
 import { HOME_FLAG } from './args';
-import { group, type Command } from './command';
+import { group, type Command } from '../../lib/node/cli/command';
 import type { VerbContext } from './context';
-import { EXIT_CODE_MEANINGS } from './errors';
-import type { HelpOptions } from './help';
+import { EXIT_CODE_MEANINGS } from '../../lib/node/cli/errors';
+import type { HelpOptions } from '../../lib/node/cli/help';
 import { daemon } from './daemon-verbs';
 import { doctor } from './doctor';
 import { init } from './init';

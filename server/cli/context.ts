@@ -1,5 +1,5 @@
 /** What every verb of `switchboard` is handed: the home it works on and where its output goes. */
-import type { HomePaths } from '../paths';
+import type { HomePaths } from '../../lib/node/paths';
 
 export interface VerbContext {
   paths: HomePaths;

@@ -4,12 +4,12 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { readHolder } from '../holder';
 import { join } from 'node:path';
 import { ensurePrivateDir } from '../fs-private';
-import type { HomePaths } from '../paths';
+import type { HomePaths } from '../../lib/node/paths';
 import { socketAnswers } from '../socket-probe';
-import { parseAge } from '../age';
-import { command, group, type StringFlag } from './command';
+import { parseAge } from '../../lib/age';
+import { command, group, type StringFlag } from '../../lib/node/cli/command';
 import type { VerbContext } from './context';
-import { CliError, ExitCode, usage } from './errors';
+import { CliError, ExitCode, usage } from '../../lib/node/cli/errors';
 import { loadDirect, tryDelegate } from './transport';
 import { status } from './verbs';
 

@@ -5,14 +5,14 @@
  */
 import { existsSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_SOCKET_PATH_BYTES } from '../paths';
+import { MAX_SOCKET_PATH_BYTES } from '../../lib/node/paths';
 import { readHolder } from '../holder';
 import { socketAnswers } from '../socket-probe';
-import { assertTrustedSocket, isUntrustedSocket } from '../socket-trust';
+import { assertTrustedSocket, isUntrustedSocket } from '../../lib/node/socket-trust';
 import { JSON_FLAG } from './args';
-import { command, spec } from './command';
+import { command, spec } from '../../lib/node/cli/command';
 import type { VerbContext } from './context';
-import { ExitCode } from './errors';
+import { ExitCode } from '../../lib/node/cli/errors';
 import { inertJson } from './format';
 import { loadDirect, tryDelegate } from './transport';
 

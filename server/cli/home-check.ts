@@ -5,7 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { usage } from './errors';
+import { usage } from '../../lib/node/cli/errors';
 import { readableFileProblem } from './file-errors';
 
 /** `source` names where the home came from (`--home`, `SWITCHBOARD_HOME`, the default). */

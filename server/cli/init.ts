@@ -6,13 +6,13 @@
 import type { RelayCheck } from '../../protocol/rpc';
 import { USER_NAME_RULE, canonicalUserName, isValidUserName } from '../../protocol/names';
 import { cleartextRelayProblem, relayUrlProblem } from '../../protocol/relay-url';
-import { command, spec } from './command';
+import { command, spec } from '../../lib/node/cli/command';
 import type { VerbContext } from './context';
-import { CliError, ExitCode, usage } from './errors';
+import { CliError, ExitCode, usage } from '../../lib/node/cli/errors';
 import { loadDirect, tryDelegate } from './transport';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { isDiskFull } from '../store/storage-errors';
+import { isDiskFull } from '../../lib/node/storage-errors';
 import { readableFileProblem } from './file-errors';
 
 /** How long init waits for the relay's welcome before saying it got no answer. */

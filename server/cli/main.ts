@@ -2,14 +2,14 @@
  * `switchboard`: every verb, run directly or delegated to a running core with the same
  * output. This bundle stays small; the store code loads only when a verb runs directly.
  */
-import { homePaths, resolveHome } from '../paths';
-import { resolve } from './command';
+import { homePaths, resolveHome } from '../../lib/node/paths';
+import { resolve } from '../../lib/node/cli/command';
 import { RELAY_SUMMARY, SWITCHBOARD, SWITCHBOARD_HELP } from './commands';
 import type { VerbContext } from './context';
-import { CliError, ExitCode, usage } from './errors';
+import { CliError, ExitCode, usage } from '../../lib/node/cli/errors';
 import { inert, inertJson } from './format';
 import { checkHome } from './home-check';
-import { commandHelp, overview } from './help';
+import { commandHelp, overview } from '../../lib/node/cli/help';
 import { openStdout } from './stdout';
 
 /** Pulls the global `--home` out wherever it appears, so each verb parses only its own flags. */

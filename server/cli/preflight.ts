@@ -7,7 +7,7 @@
  */
 import { MAX_BODY_BYTES, MAX_ID_LENGTH, MAX_QUERY_LENGTH, MAX_TOKEN_LENGTH, userNameProblem } from '../../protocol/limits';
 import type { Method, ParamsOf } from '../../protocol/rpc';
-import { usage } from './errors';
+import { usage } from '../../lib/node/cli/errors';
 
 
 /** Throws a usage error (exit 2) naming the flag and the limit when `params` break one. */

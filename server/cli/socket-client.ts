@@ -5,7 +5,7 @@
  * `initialize` without waiting for its answer.
  */
 import { connect, type Socket } from 'node:net';
-import { assertTrustedSocket } from '../socket-trust';
+import { assertTrustedSocket } from '../../lib/node/socket-trust';
 
 export interface RpcErrorShape {
   code: number;

@@ -3,7 +3,7 @@
  * pipeline: output stops, the verb finishes quietly (no EPIPE stack trace) and streaming
  * verbs stop, as other Unix tools do.
  */
-import { writeStderr } from '../log';
+import { writeStderr } from '../../lib/node/log';
 
 export interface Stdout {
   /** Writes one line (or block) and a newline; a no-op once the reader has gone. */

@@ -2,9 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Message, MessageEvent } from '../../protocol/rpc';
 import { JSON_FLAG } from './args';
-import { command, spec } from './command';
+import { command, spec } from '../../lib/node/cli/command';
 import type { VerbContext } from './context';
-import { CliError, ExitCode, usage } from './errors';
+import { CliError, ExitCode, usage } from '../../lib/node/cli/errors';
 import { inertJson, messageFull, sendVerdict } from './format';
 import { openCore } from './transport';
 import { preflight } from './preflight';

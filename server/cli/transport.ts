@@ -4,16 +4,17 @@
  */
 import { join } from 'node:path';
 import { PROTOCOL_VERSION, type Method, type NotificationName, type Notifications, type ParamsOf, type PullResult, type ResultOf } from '../../protocol/rpc';
-import type { HomePaths } from '../paths';
+import type { HomePaths } from '../../lib/node/paths';
 import type * as Direct from '../direct';
 import type { HolderInfo } from '../lock';
-import { CliError, ExitCode, fromRpcError, isRpcError } from './errors';
+import { CliError, ExitCode } from '../../lib/node/cli/errors';
+import { fromRpcError, isRpcError } from './rpc-errors';
 import { pullNotice } from './format';
 import { CallDeadlineError, SocketClient } from './socket-client';
 import { readHolder } from '../holder';
 import { preflight } from './preflight';
-import { isDiskFull } from '../store/storage-errors';
-import { isUntrustedSocket } from '../socket-trust';
+import { isDiskFull } from '../../lib/node/storage-errors';
+import { isUntrustedSocket } from '../../lib/node/socket-trust';
 import { VERSION } from '../version';
 
 export interface CoreClient {

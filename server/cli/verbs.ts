@@ -7,10 +7,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MAX_BODY_BYTES, OUTBOX_STATES, type Message, type OutboxState, type SendParams, type SendResult } from '../../protocol/rpc';
-import type { HomePaths } from '../paths';
-import { CliError, ExitCode, usage } from './errors';
+import type { HomePaths } from '../../lib/node/paths';
+import { CliError, ExitCode, usage } from '../../lib/node/cli/errors';
 import { coreStatusLines, inert, inertJson, messageFull, messageList, outboxLine, peerLine, sendVerdict } from './format';
-import { command, group, spec } from './command';
+import { command, group, spec } from '../../lib/node/cli/command';
 import { JSON_FLAG, LIMIT_FLAG, WAIT_FLAG } from './args';
 import type { VerbContext } from './context';
 import { readableFileProblem } from './file-errors';

@@ -19,7 +19,7 @@ import {
 } from '../../protocol/rpc';
 import { paramSchemas, parseParams } from '../../protocol/rpc-schemas';
 import { CoreError, diskFull } from '../errors';
-import { DiskFullError } from '../store/storage-errors';
+import { DiskFullError } from '../../lib/node/storage-errors';
 import type { EventHub, Subscriber } from '../events';
 import type { CoreService } from '../service';
 import { VERSION } from '../version';

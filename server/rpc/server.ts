@@ -6,14 +6,14 @@
 import { lstatSync, chmodSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { socketAnswers } from '../socket-probe';
-import { assertTrustedSocket } from '../socket-trust';
+import { assertTrustedSocket } from '../../lib/node/socket-trust';
 import { dirname } from 'node:path';
 import { createMessageConnection, ResponseError } from 'vscode-jsonrpc/node';
 import { ErrorCodes, type NotificationName, type Notifications } from '../../protocol/rpc';
 import { CoreError } from '../errors';
 import type { EventHub } from '../events';
 import { ensurePrivateDir } from '../fs-private';
-import type { Logger } from '../log';
+import type { Logger } from '../../lib/node/log';
 import type { Dispatcher, Session } from './dispatch';
 import { RequestFlow, SocketMessageReader, SocketMessageWriter, writeRawError } from './framing';
 

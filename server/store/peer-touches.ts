@@ -4,7 +4,7 @@
  * finely.
  */
 import type { Repository } from './repository';
-import type { WriteBatcher } from './write-batcher';
+import type { WriteBatcher } from '../../lib/node/write-batcher';
 
 const MIN_INTERVAL_MS = 1000;
 

@@ -11,12 +11,12 @@ import type { ConfigureParams, HeldRecipient, PullResult, RelayCheck, SyncProble
 import { REJECTION_CODES, RELAY_MAX_FRAME_BYTES, type DeliverFrame, type SendFrame, type VerdictFrame } from '../../protocol/relay';
 import { loadConfig, readToken, writeConfig, type RelayConfig } from '../config';
 import { cleartextRelayProblem, relayUrlProblem } from '../../protocol/relay-url';
-import type { Logger } from '../log';
-import type { HomePaths } from '../paths';
+import type { Logger } from '../../lib/node/log';
+import type { HomePaths } from '../../lib/node/paths';
 import { PeerTouches } from '../store/peer-touches';
-import { asStorageError } from '../store/storage-errors';
+import { asStorageError } from '../../lib/node/storage-errors';
 import type { Repository } from '../store/repository';
-import type { WriteBatcher } from '../store/write-batcher';
+import type { WriteBatcher } from '../../lib/node/write-batcher';
 import { backoffDelay } from './backoff';
 import type { SendVerdict, SyncPort } from './port';
 import { sendFrameBytes, sendFrameOf, type SendContent } from './send-frame';

@@ -20,7 +20,7 @@ import {
   type WelcomeFrame,
 } from '../../protocol/relay';
 import { parseRelayFrame } from '../../protocol/relay-schemas';
-import { writesPerTurn } from '../net/turn-writes';
+import { writesPerTurn } from '../../lib/node/turn-writes';
 
 export interface RelayLinkConnectOptions {
   /** ws:// or wss:// */

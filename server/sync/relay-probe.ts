@@ -11,7 +11,7 @@
 import type { RelayCheck, SyncProblem } from '../../protocol/rpc';
 import { cleartextRelayProblem } from '../../protocol/relay-url';
 import { readConfig, readToken } from '../config';
-import type { HomePaths } from '../paths';
+import type { HomePaths } from '../../lib/node/paths';
 import { badUrl, notConfigured, problemOfClose } from './problem';
 import { RelayLink, type RelayLinkConnectResult } from './relay-link';
 

@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { PROTOCOL_VERSION, type Conversation } from '../../protocol/rpc';
-import { homePaths } from '../../server/paths';
+import { homePaths } from '../../lib/node/paths';
 import { kill9, runOk, startCore, tempHome } from '../support/cli';
 import { TestRelay } from '../support/relay';
 

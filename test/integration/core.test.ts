@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ErrorCodes, PROTOCOL_VERSION, type SendResult } from '../../protocol/rpc';
 import { SocketClient } from '../../server/cli/socket-client';
-import { homePaths, MAX_SOCKET_PATH_BYTES } from '../../server/paths';
+import { homePaths, MAX_SOCKET_PATH_BYTES } from '../../lib/node/paths';
 import { socketAnswers } from '../../server/socket-probe';
 import { DAEMON, exited, kill9, run, runOk, startCore, tempHome } from '../support/cli';
 import { reapWithThisProcess } from '../support/reap';

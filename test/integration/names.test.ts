@@ -15,7 +15,7 @@ import { prepareDataDir } from '../../relay/data-dir';
 import { run, runOk, startCore, tempHome } from '../support/cli';
 import { TestRelay, killAllRelays, runRelay } from '../support/relay';
 import { waitFor } from '../support/wait';
-import { RawRelayClient } from '../../relay/testing/harness';
+import { RawRelayClient } from '../support/relay-harness';
 
 after(() => killAllRelays());
 

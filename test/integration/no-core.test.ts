@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { CoreStatus, Message, PullResult, SendResult } from '../../protocol/rpc';
 import { readConfig, writeConfig } from '../../server/config';
-import { homePaths } from '../../server/paths';
+import { homePaths } from '../../lib/node/paths';
 import { CLI, ROOT, kill9, nobodyCannotRunCli, run, runOk, startCore, tempHome, type RunResult } from '../support/cli';
 import { reapWithThisProcess } from '../support/reap';
 import { killAllRelays, TestRelay } from '../support/relay';

@@ -1,8 +1,8 @@
 /** The storage-free bench baseline still speaks the protocol: hello by name, send → verdict + deliver. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startForwarder } from '../../relay/forwarder';
-import { RawRelayClient } from '../../relay/testing/harness';
+import { startForwarder } from '../../bench/forwarder';
+import { RawRelayClient } from '../support/relay-harness';
 
 test('forwarder: accepts any hello, forwards sends to the named user, answers pings', async () => {
   const forwarder = await startForwarder();

@@ -16,7 +16,7 @@ import { relayDbPath, prepareDataDir } from '../../relay/data-dir';
 import { migrate } from '../../relay/migrations';
 import type { RelayServer, RelayServerOptions } from '../../relay/server';
 import { RelayStore } from '../../relay/store';
-import { addTestUser, makeTempDir, RawRelayClient, revokeTestUser, startTestRelay, withTimeout, type CloseInfo } from '../../relay/testing/harness';
+import { addTestUser, makeTempDir, RawRelayClient, revokeTestUser, startTestRelay, withTimeout, type CloseInfo } from '../support/relay-harness';
 import { deriveScrypt, generateToken } from '../../relay/tokens';
 import type { CoreStatus } from '../../protocol/rpc';
 import { RelayLink } from '../../server/sync/relay-link';

@@ -6,7 +6,7 @@ import { after, afterEach, before, test } from 'node:test';
 import { WebSocketServer } from 'ws';
 import { RelayCloseCodes, type DeliverFrame, type VerdictFrame } from '../../protocol/relay';
 import type { RelayServer } from '../../relay/server';
-import { addTestUser, makeTempDir, startTestRelay, withTimeout } from '../../relay/testing/harness';
+import { addTestUser, makeTempDir, startTestRelay, withTimeout } from '../support/relay-harness';
 import { RelayLink, type RelayLinkClose } from '../../server/sync/relay-link';
 
 const dir = makeTempDir();

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, test } from 'node:test';
 import { RelayCloseCodes, type DeliverFrame } from '../../protocol/relay';
-import { killAllRelayProcesses, makeTempDir, RawRelayClient, runRelayCliProcess, spawnRelay, withTimeout } from '../../relay/testing/harness';
+import { killAllRelayProcesses, makeTempDir, RawRelayClient, runRelayCliProcess, spawnRelay, withTimeout } from '../support/relay-harness';
 import { RelayStore } from '../../relay/store';
 import { RelayLink } from '../../server/sync/relay-link';
 

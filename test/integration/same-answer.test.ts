@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { MAX_BODY_BYTES, MAX_ID_LENGTH } from '../../protocol/limits';
 import { openDirect } from '../../server/direct';
-import { homePaths } from '../../server/paths';
+import { homePaths } from '../../lib/node/paths';
 import { kill9, run, startCore, tempHome, type RunResult } from '../support/cli';
 import { sleep } from '../support/wait';
 

@@ -14,7 +14,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { CoreStatus } from '../../protocol/rpc';
-import { homePaths } from '../../server/paths';
+import { homePaths } from '../../lib/node/paths';
 import { kill9, run, startCore, tempHome } from '../support/cli';
 import { killAllRelays, TestRelay } from '../support/relay';
 import { withClient } from '../support/wait';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { dial, DialError } from '../../extension/spawn';
-import { homePaths, socketPath } from '../../server/paths';
+import { homePaths, socketPath } from '../../lib/node/paths';
 import { DAEMON, run, runDaemon } from '../support/cli';
 
 const STRANGER_UID = 54321;

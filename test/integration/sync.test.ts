@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { after, describe, test } from 'node:test';
 import { PROTOCOL_VERSION, type ConversationMessagesResult, type CoreStatus, type Message, type OutboxItem, type SendResult } from '../../protocol/rpc';
 import { SocketClient } from '../../server/cli/socket-client';
-import { homePaths } from '../../server/paths';
+import { homePaths } from '../../lib/node/paths';
 import { CLI, kill9, run, runOk, startCore, tempHome } from '../support/cli';
 import { killAllRelays, TestRelay } from '../support/relay';
 import { reapWithThisProcess } from '../support/reap';

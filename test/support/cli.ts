@@ -3,7 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { homePaths } from '../../server/paths';
+import { homePaths } from '../../lib/node/paths';
 import { socketAnswers } from '../../server/socket-probe';
 import { reapWithThisProcess } from './reap';
 

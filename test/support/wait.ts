@@ -1,7 +1,7 @@
 /** Bounded waits for tests: every wait ends, with a message naming what never happened. */
 import { PROTOCOL_VERSION } from '../../protocol/rpc';
 import { SocketClient } from '../../server/cli/socket-client';
-import { homePaths } from '../../server/paths';
+import { homePaths } from '../../lib/node/paths';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

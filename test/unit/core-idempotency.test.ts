@@ -8,8 +8,8 @@ import { CoreError } from '../../server/errors';
 import { fingerprint } from '../../server/fingerprint';
 import { canonicalJson } from '../support/canonical-json';
 import { decideIdempotency } from '../../server/idempotency';
-import { silentLogger } from '../../server/log';
-import { homePaths } from '../../server/paths';
+import { silentLogger } from '../../lib/node/log';
+import { homePaths } from '../../lib/node/paths';
 import { tempHome } from '../support/cli';
 
 describe('fingerprint', () => {

@@ -8,7 +8,7 @@ import { openStore, schemaVersion, type Db } from '../../server/store/db';
 import { MIGRATIONS } from '../../server/store/migrations';
 import { PeerTouches } from '../../server/store/peer-touches';
 import { Repository } from '../../server/store/repository';
-import { WriteBatcher } from '../../server/store/write-batcher';
+import { WriteBatcher } from '../../lib/node/write-batcher';
 import { tempHome } from '../support/cli';
 
 let home: ReturnType<typeof tempHome>;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { writesPerTurn } from '../../server/net/turn-writes';
+import { writesPerTurn } from '../../lib/node/turn-writes';
 
 /** A stream that records each write it is handed: one entry per underlying write. */
 function recordingStream(): { stream: Writable; writes: string[][] } {

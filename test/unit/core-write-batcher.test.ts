@@ -1,5 +1,5 @@
 /**
- * Group commit's grouping and bookkeeping (server/store/write-batcher.ts): which writes share a
+ * Group commit's grouping and bookkeeping (lib/node/write-batcher.ts): which writes share a
  * transaction, when the owner hears of a commit, and when the off-thread fsync applies. Real
  * SQLite files; the batcher's age clock is frozen or stepped by the test, and its fdatasync is
  * held by the test where batches must queue behind it.
@@ -11,7 +11,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { openStore, type Db } from '../../server/store/db';
 import { Repository } from '../../server/store/repository';
-import { WriteBatcher } from '../../server/store/write-batcher';
+import { WriteBatcher } from '../../lib/node/write-batcher';
 import { tempHome } from '../support/cli';
 import { waitFor } from '../support/wait';
 

@@ -9,8 +9,8 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { openStore, type Db } from '../../server/store/db';
 import { Repository } from '../../server/store/repository';
-import { DiskFullError } from '../../server/store/storage-errors';
-import { WriteBatcher } from '../../server/store/write-batcher';
+import { DiskFullError } from '../../lib/node/storage-errors';
+import { WriteBatcher } from '../../lib/node/write-batcher';
 import { tempHome } from '../support/cli';
 
 let home: ReturnType<typeof tempHome>;

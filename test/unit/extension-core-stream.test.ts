@@ -9,9 +9,9 @@ import { PROTOCOL_VERSION, type InitializeResult, type MessageEvent } from '../.
 import { EventCursor, incompatibility, REQUIRED_METHODS } from '../../extension/coreStream';
 import { SocketClient } from '../../server/cli/socket-client';
 import { Core } from '../../server/core';
-import { newId } from '../../server/ids';
-import { silentLogger } from '../../server/log';
-import { homePaths } from '../../server/paths';
+import { newId } from '../../lib/node/ids';
+import { silentLogger } from '../../lib/node/log';
+import { homePaths } from '../../lib/node/paths';
 import { tempHome } from '../support/cli';
 
 interface Window {

@@ -6,28 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Message, OutboxItem, SyncStatus } from '../../protocol/rpc';
-import {
-  absoluteTime,
-  conversationItemText,
-  conversationPickText,
-  errorText,
-  formatStatus,
-  inertText,
-  messageItemText,
-  messageNotice,
-  noLinks,
-  oneLine,
-  outboxItemText,
-  outboxPickText,
-  peerPickText,
-  plural,
-  relativeTime,
-  replyPickText,
-  statusActions,
-  statusKind,
-  verdictText,
-  type StatusInput,
-} from '../../extension/format';
+import { conversationItemText, conversationPickText, errorText, formatStatus, messageItemText, messageNotice, noLinks, outboxItemText, outboxPickText, peerPickText, plural, replyPickText, statusActions, statusKind, verdictText, type StatusInput } from '../../extension/format';
+import { absoluteTime, inertText, oneLine, relativeTime } from '../../lib/display';
 
 // absoluteTime shows local time: pin the zone so the expected strings hold on any machine.
 process.env.TZ = 'UTC';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SyncStatus } from '../../protocol/rpc';
-import { errorText, formatStatus, oneLine, relativeTime, statusActions, statusKind, verdictText, type StatusInput } from '../../extension/format';
+import { errorText, formatStatus, statusActions, statusKind, verdictText, type StatusInput } from '../../extension/format';
+import { oneLine, relativeTime } from '../../lib/display';
 
 const NOW = Date.parse('2026-11-24T12:00:00Z');
 const ago = (ms: number) => new Date(NOW - ms).toISOString();

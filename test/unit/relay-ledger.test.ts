@@ -5,11 +5,11 @@ import { MIGRATIONS as RELAY_MIGRATIONS } from '../../relay/migrations';
 import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import type { DeliveryItem, SendFrame } from '../../protocol/relay';
-import { WriteBatcher } from '../../server/store/write-batcher';
+import { WriteBatcher } from '../../lib/node/write-batcher';
 import { DEFAULT_LEDGER_LIMITS, RelayLedger, type LedgerLimits } from '../../relay/ledger';
 import { RelayStore, UserExistsError } from '../../relay/store';
 import { addUser, revokeUser } from '../../relay/accounts';
-import { makeTempDir } from '../../relay/testing/harness';
+import { makeTempDir } from '../support/relay-harness';
 import { checkSha256Token } from '../../relay/tokens';
 
 let dir: ReturnType<typeof makeTempDir>;

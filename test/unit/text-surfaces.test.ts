@@ -22,7 +22,7 @@ import {
 import type { Message, OutboxItem } from '../../protocol/rpc';
 import { relayLogLine } from '../../relay/main';
 import { inertJson, messageFull, messageLine, outboxLine, peerLine } from '../../server/cli/format';
-import { createLogger } from '../../server/log';
+import { createLogger } from '../../lib/node/log';
 import { renderMessage } from '../../webview/render';
 import { doc, El } from '../support/dom-shim';
 

@@ -3,7 +3,7 @@
  * Messages quote relay reasons and errors, so each goes through the text-safety policy: a line
  * break or a control character shows as `<U+XXXX>` and can never forge or hide a record.
  */
-import { safeLogText } from '../lib/text-safety';
+import { safeLogText } from '../text-safety';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 

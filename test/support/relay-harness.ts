@@ -10,10 +10,10 @@ import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { RELAY_PROTOCOL_VERSION, type CoreToRelayFrame, type RelayToCoreFrame, type SendFrame, type WelcomeFrame } from '../../protocol/relay';
 import { parseRelayFrame } from '../../protocol/relay-schemas';
-import { addUser, revokeUser } from '../accounts';
-import { RelayServer, type RelayServerOptions } from '../server';
-import { RelayStore } from '../store';
-import { reapWithThisProcess } from '../../test/support/reap';
+import { addUser, revokeUser } from '../../relay/accounts';
+import { RelayServer, type RelayServerOptions } from '../../relay/server';
+import { RelayStore } from '../../relay/store';
+import { reapWithThisProcess } from './reap';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 /** Generous: on a loaded machine a token check (scrypt) alone can take seconds. A deadline, not a delay. */

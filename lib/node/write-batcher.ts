@@ -16,7 +16,7 @@
  * action, no before-commit write), since anything run after that point would commit on its own.
  */
 import { closeSync, fdatasync, openSync } from 'node:fs';
-import type { Db } from './db';
+import type Database from 'better-sqlite3';
 import { asStorageError, DiskFullError, isDiskFull } from './storage-errors';
 
 /** Most writes in one transaction, and the longest the first of them waits for company. */
@@ -107,7 +107,7 @@ export class WriteBatcher {
       throw error;
     });
 
-  constructor(db: Db, options: WriteBatcherOptions = {}) {
+  constructor(db: Database.Database, options: WriteBatcherOptions = {}) {
     this.grouped = options.grouped ?? true;
     this.sync = options.fdatasync ?? fdatasync;
     this.path = db.memory ? ':memory:' : db.name;

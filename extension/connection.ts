@@ -17,6 +17,7 @@ import { Disposable, Emitter } from './lifecycle';
 import type { Rpc } from './rpcClient';
 import { RuntimeResolver } from './runtimeResolver';
 import { backoffMs, dial, DialError, startCore } from './spawn';
+import { withTimeout } from '../lib/node/with-timeout';
 
 export interface ConnectionState {
   phase: ConnectionPhase;
@@ -207,7 +208,7 @@ export class CoreConnection extends Disposable implements Rpc {
     });
 
     try {
-      await withTimeout(client.start(), 15_000, 'the core did not answer initialize within 15 s');
+      await withTimeout(client.start(), 15_000, 'the core\'s answer to initialize');
     } catch (err) {
       const msg = errorText(err);
       await this.drop(client);
@@ -339,7 +340,7 @@ export class CoreConnection extends Disposable implements Rpc {
   private async drop(client: LanguageClient): Promise<void> {
     if (this.client === client) this.client = undefined;
     try {
-      await withTimeout(client.dispose(2000), 3000, 'stop timed out');
+      await withTimeout(client.dispose(2000), 3000, 'stopping the language client');
     } catch {
       // already gone
     }
@@ -378,18 +379,3 @@ export class CoreConnection extends Disposable implements Rpc {
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(message)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
-}

@@ -23,6 +23,7 @@ import type {
   WelcomeFrame,
   WireMessage,
 } from './relay';
+import { errorMessage } from '../lib/error-message';
 
 /** Mutual assignability: strict enough to catch a missing, extra-required or retyped field. */
 type Equals<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -162,7 +163,7 @@ function parseWith<T>(schema: z.ZodType<T>, text: string): ParseResult<T> {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    return { ok: false, error: `invalid JSON: ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, error: `invalid JSON: ${errorMessage(err)}` };
   }
   const result = schema.safeParse(json);
   if (result.success) return { ok: true, frame: result.data };

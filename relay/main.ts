@@ -18,6 +18,7 @@ import { writeStderr } from '../lib/node/log';
 import { command, group, resolve, spec, type NumberFlag, type Parsed } from '../lib/node/cli/command';
 import { CliError } from '../lib/node/cli/errors';
 import { commandHelp, type HelpOptions } from '../lib/node/cli/help';
+import { errorMessage } from '../lib/error-message';
 
 class UsageError extends Error {}
 
@@ -289,10 +290,6 @@ function parseBytes(text: string, flag: string): number {
 function isParseArgsError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 if (require.main === module) {

@@ -22,6 +22,7 @@ import { RateLimiter } from './rate-limit';
 import { normalizeAddress, RelaySession, sessionKey } from './session';
 import { RelayStore, type Credential } from './store';
 import { checkSha256Token, hashToken, LegacyTokenChecks } from './tokens';
+import { errorMessage } from '../lib/error-message';
 
 export interface RelayServerOptions {
   dataDir: string;
@@ -125,7 +126,7 @@ export class RelayServer {
     },
   ) {
     this.lastDataVersion = store.dataVersion();
-    writes.onActionFailed = (error) => settings.log(`an after-commit action failed: ${error instanceof Error ? error.message : String(error)}`);
+    writes.onActionFailed = (error) => settings.log(`an after-commit action failed: ${errorMessage(error)}`);
     writes.onSpaceChange = (change) =>
       settings.log(
         change.full
@@ -390,7 +391,7 @@ export class RelayServer {
       try {
         valid = await this.legacyChecks.check(hello.token, credential);
       } catch (err) {
-        this.settings.log(`token check failed: ${err instanceof Error ? err.message : String(err)}`);
+        this.settings.log(`token check failed: ${errorMessage(err)}`);
         session.fail(1011, 'internal error', { type: 'error', code: 'internal', message: 'could not check the token' });
         return;
       }
@@ -409,7 +410,7 @@ export class RelayServer {
         return this.ledger.openDevice(hello.user, hello.device, hello.cursor, new Date());
       });
     } catch (err) {
-      this.settings.log(`could not register device: ${err instanceof Error ? err.message : String(err)}`);
+      this.settings.log(`could not register device: ${errorMessage(err)}`);
       session.fail(1011, 'internal error', { type: 'error', code: 'internal', message: 'relay storage error' });
       return;
     }
@@ -488,7 +489,7 @@ export class RelayServer {
         for (const outcome of outcomes) this.push(outcome.deliveries);
       },
       (err: unknown) => {
-        this.settings.log(`send failed to commit: ${err instanceof Error ? err.message : String(err)}`);
+        this.settings.log(`send failed to commit: ${errorMessage(err)}`);
         // Nothing of the batch was stored (see write-batcher.ts): never an accept, always retryable.
         const reason = err instanceof DiskFullError ? "relay storage error: the relay's disk is full; retry shortly" : 'relay storage error';
         for (const { message, answer } of sends) {
@@ -503,7 +504,7 @@ export class RelayServer {
     if (!identity) return;
     this.writes.run(() => this.ledger.recordAck(identity.user, identity.device, seq, new Date())).then(
       (receipts) => this.push(receipts),
-      (err: unknown) => this.settings.log(`ack failed to commit: ${err instanceof Error ? err.message : String(err)}`),
+      (err: unknown) => this.settings.log(`ack failed to commit: ${errorMessage(err)}`),
     );
   }
 
@@ -548,7 +549,7 @@ export class RelayServer {
         },
         (err: unknown) => {
           this.pruning = false;
-          this.settings.log(`prune failed to commit: ${err instanceof Error ? err.message : String(err)}`);
+          this.settings.log(`prune failed to commit: ${errorMessage(err)}`);
         },
       );
     };

@@ -15,6 +15,7 @@ import type { VerbContext } from './context';
 import { ExitCode } from '../../lib/node/cli/errors';
 import { inertJson } from './format';
 import { loadDirect, tryDelegate } from './transport';
+import { errorMessage } from '../../lib/error-message';
 
 interface Check {
   name: string;
@@ -133,7 +134,7 @@ export const doctor = command(doctorSpec, async ({ values }, context: VerbContex
 });
 
 function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+  return (errorMessage(error)).split('\n')[0]!;
 }
 
 /**

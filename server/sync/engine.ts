@@ -23,6 +23,7 @@ import { sendFrameBytes, sendFrameOf, type SendContent } from './send-frame';
 import { RelayLink, type RelayLinkClose } from './relay-link';
 import { badUrl, notConfigured, problemOfClose, pullTimeout } from './problem';
 import { relayCheckOf } from './relay-probe';
+import { errorMessage } from '../../lib/error-message';
 
 /** Sends of one message without a verdict before it is declared dead. */
 export const MAX_ATTEMPTS = 8;
@@ -774,5 +775,5 @@ export class SyncEngine implements SyncPort {
 }
 
 function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { createServer } from 'node:net';
 import { constants } from 'node:os';
+import { withTimeout } from '../../lib/node/with-timeout';
 
 export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -20,20 +21,6 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Rejects with `what` timed out after `ms`, unless `p` settles first. */
-export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    if (timer) clearTimeout(timer);
-  }
-}
 
 /** A child process whose combined output is kept (bounded) for diagnostics and waits. */
 export class Proc {

@@ -14,6 +14,7 @@ import { kill9 as killChild, run, runOk, startCore } from '../support/cli';
 import { TestRelay } from '../support/relay';
 import { REPO_ROOT } from './paths';
 import { sleep } from './proc';
+import { errorMessage } from '../../lib/error-message';
 
 /** Packs the real extension (dist/ as built, better-sqlite3 included) with vsce into `dir`. */
 export function packSwitchboard(dir: string): string {
@@ -43,7 +44,7 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
       last = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last error: ${last instanceof Error ? last.message : String(last)})` : ''}`);
+      throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last error: ${errorMessage(last)})` : ''}`);
     }
     await sleep(everyMs);
   }

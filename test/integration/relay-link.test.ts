@@ -6,8 +6,9 @@ import { after, afterEach, before, test } from 'node:test';
 import { WebSocketServer } from 'ws';
 import { RelayCloseCodes, type DeliverFrame, type VerdictFrame } from '../../protocol/relay';
 import type { RelayServer } from '../../relay/server';
-import { addTestUser, makeTempDir, startTestRelay, withTimeout } from '../support/relay-harness';
+import { addTestUser, makeTempDir, startTestRelay } from '../support/relay-harness';
 import { RelayLink, type RelayLinkClose } from '../../server/sync/relay-link';
+import { withTimeout } from '../../lib/node/with-timeout';
 
 const dir = makeTempDir();
 const dataDir = join(dir.path, 'data');

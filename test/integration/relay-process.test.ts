@@ -8,9 +8,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, test } from 'node:test';
 import { RelayCloseCodes, type DeliverFrame } from '../../protocol/relay';
-import { killAllRelayProcesses, makeTempDir, RawRelayClient, runRelayCliProcess, spawnRelay, withTimeout } from '../support/relay-harness';
+import { killAllRelayProcesses, makeTempDir, RawRelayClient, runRelayCliProcess, spawnRelay } from '../support/relay-harness';
 import { RelayStore } from '../../relay/store';
 import { RelayLink } from '../../server/sync/relay-link';
+import { withTimeout } from '../../lib/node/with-timeout';
 
 const dirs: ReturnType<typeof makeTempDir>[] = [];
 function tempDir(): string {

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { RELAY_MAX_FRAME_BYTES } from '../../protocol/relay';
 import type { Message, OutboxState } from '../../protocol/rpc';
 import { relayDbPath } from '../../relay/data-dir';
-import { addTestUser, makeTempDir, RawRelayClient, startTestRelay, withTimeout } from '../support/relay-harness';
+import { addTestUser, makeTempDir, RawRelayClient, startTestRelay } from '../support/relay-harness';
 import type { RelayServer, RelayServerOptions } from '../../relay/server';
 import { writeConfig } from '../../server/config';
 import { Core } from '../../server/core';
@@ -24,6 +24,7 @@ import { MAX_ATTEMPTS, SyncEngine } from '../../server/sync/engine';
 import { RelayLink } from '../../server/sync/relay-link';
 import { tempHome } from '../support/cli';
 import { waitFor } from '../support/wait';
+import { withTimeout } from '../../lib/node/with-timeout';
 
 // ---- a world of one relay and some cores, torn down whatever happens ---------------------
 

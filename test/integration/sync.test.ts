@@ -14,6 +14,7 @@ import { CLI, kill9, run, runOk, startCore, tempHome } from '../support/cli';
 import { killAllRelays, TestRelay } from '../support/relay';
 import { reapWithThisProcess } from '../support/reap';
 import { sleep, waitFor } from '../support/wait';
+import { withTimeout } from '../../lib/node/with-timeout';
 
 // ---- process bookkeeping ------------------------------------------------------------------
 
@@ -210,12 +211,6 @@ function spawnCli(home: string, args: string[]): { child: ChildProcess; stdout: 
   return { child, stdout: () => stdout, stderr: () => stderr, exit };
 }
 
-function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)))]).finally(() =>
-    clearTimeout(timer),
-  );
-}
 
 async function outboxItems(home: string): Promise<OutboxItem[]> {
   return (JSON.parse(await runOk(home, ['outbox', 'list', '--json'])) as { items: OutboxItem[] }).items;
@@ -286,7 +281,7 @@ describe('sync between two cores through a relay', { concurrency: false }, () =>
       await sleep(500);
       await w.relay.start();
       assert.equal(w.relay.port, port, 'restarted on the same port');
-      const expected = (await bounded(sending, 60_000, 'the senders')).flat();
+      const expected = (await withTimeout(sending, 60_000, 'the senders')).flat();
       await waitInbound(w.bob.home, 'alice', expected.length, 60_000);
       await waitDrained(w.alice.home);
       assertExactlyOnceInLaneOrder(await inboundFrom(w.bob.home, 'alice'), expected);
@@ -305,7 +300,7 @@ describe('sync between two cores through a relay', { concurrency: false }, () =>
       t.diagnostic(`bob's core killed with ${atKill.length} of 400 committed`);
       await sleep(300);
       await w.startCore(w.bob);
-      const expected = (await bounded(sending, 60_000, 'the senders')).flat();
+      const expected = (await withTimeout(sending, 60_000, 'the senders')).flat();
       await waitInbound(w.bob.home, 'alice', expected.length, 60_000);
       await waitDrained(w.alice.home);
       assertExactlyOnceInLaneOrder(await inboundFrom(w.bob.home, 'alice'), expected);
@@ -572,7 +567,7 @@ describe('sync between two cores through a relay', { concurrency: false }, () =>
       for (let i = 0; i < 3; i++) assert.equal((await run(w.bob.home, ['send', '--to', 'alice', '-m', `chatter ${i}`])).code, 0);
       await runOk(w.bob.home, ['reply', earlier.result.id, '-m', 'reply to the earlier one']);
       await runOk(w.bob.home, ['reply', question.id, '-m', '42']);
-      const code = await bounded(ask.exit, 30_000, 'ask to exit');
+      const code = await withTimeout(ask.exit, 30_000, 'ask to exit');
       assert.equal(code, 0, ask.stderr());
       const out = JSON.parse(ask.stdout()) as { question: SendResult; reply: Message };
       assert.equal(out.question.id, question.id);
@@ -615,16 +610,16 @@ describe('sync between two cores through a relay', { concurrency: false }, () =>
       // Stop the first follower part-way through the stream.
       await waitFor('the first follower to print 50 lines', () => (lines(first.stdout()).length >= 50 ? true : undefined), 30_000, 50);
       first.child.kill('SIGTERM');
-      assert.equal(await bounded(first.exit, 10_000, 'the first follower to stop'), 0, first.stderr());
+      assert.equal(await withTimeout(first.exit, 10_000, 'the first follower to stop'), 0, first.stderr());
       const seen = lines(first.stdout());
       const cursor = seen[seen.length - 1]!.cursor;
-      const expected = await bounded(sending, 60_000, 'the sender');
+      const expected = await withTimeout(sending, 60_000, 'the sender');
       const second = spawnCli(w.bob.home, ['inbox', '--follow', '--since', String(cursor)]);
       // A last message marks the end of the stream.
       await runOk(w.alice.home, ['send', '--to', 'bob', '-m', 'the end']);
       await waitFor('the second follower to see the end', () => (lines(second.stdout()).some((l) => l.body === 'the end') ? true : undefined), 30_000, 50);
       second.child.kill('SIGTERM');
-      await bounded(second.exit, 10_000, 'the second follower to stop');
+      await withTimeout(second.exit, 10_000, 'the second follower to stop');
       const rest = lines(second.stdout());
       for (const stream of [seen, rest]) {
         for (let i = 1; i < stream.length; i++) assert.ok(stream[i]!.cursor > stream[i - 1]!.cursor, 'cursors increase');

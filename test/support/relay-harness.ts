@@ -14,18 +14,12 @@ import { addUser, revokeUser } from '../../relay/accounts';
 import { RelayServer, type RelayServerOptions } from '../../relay/server';
 import { RelayStore } from '../../relay/store';
 import { reapWithThisProcess } from './reap';
+import { withTimeout } from '../../lib/node/with-timeout';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 /** Generous: on a loaded machine a token check (scrypt) alone can take seconds. A deadline, not a delay. */
 export const DEFAULT_WAIT_MS = 20_000;
 
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms}ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 export function makeTempDir(prefix = 'relay-test-'): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));

@@ -10,8 +10,9 @@ import { RELAY_MAX_FRAME_BYTES, type DeliverFrame, type SendFrame } from '../../
 import { addUser } from '../../relay/accounts';
 import { RelayLedger } from '../../relay/ledger';
 import { RelayStore } from '../../relay/store';
-import { addTestUser, makeTempDir, RawRelayClient, startTestRelay, withTimeout } from '../support/relay-harness';
+import { addTestUser, makeTempDir, RawRelayClient, startTestRelay } from '../support/relay-harness';
 import { RelayLink } from '../../server/sync/relay-link';
+import { withTimeout } from '../../lib/node/with-timeout';
 
 const OVERHEAD = 64;
 const SERVER_ID = '0'.repeat(36); // a UUID's length: the item's size does not depend on its value

@@ -1,6 +1,7 @@
 /** Bundles the in-VS-Code suite to out/vscode-tests/suite.js (CommonJS, `vscode` external). */
 import { build } from 'esbuild';
 import { join } from 'node:path';
+import { errorMessage } from '../../lib/error-message';
 
 export const ROOT = join(__dirname, '..', '..');
 export const SUITE_OUT = join(ROOT, 'out', 'vscode-tests', 'suite.js');
@@ -22,7 +23,7 @@ export async function buildSuite(): Promise<string> {
 
 if (require.main === module) {
   buildSuite().catch((err) => {
-    console.error(err instanceof Error ? err.message : err);
+    console.error(errorMessage(err));
     process.exitCode = 1;
   });
 }

@@ -16,6 +16,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSuite, ROOT, SUITE_OUT } from './build';
+import { errorMessage } from '../../lib/error-message';
 
 async function inDesktopVsCode(exe: string): Promise<boolean> {
   const { runTests } = await import('@vscode/test-electron');
@@ -32,7 +33,7 @@ async function inDesktopVsCode(exe: string): Promise<boolean> {
     });
     return true;
   } catch (err) {
-    console.error(`test/vscode: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(`test/vscode: ${errorMessage(err)}`);
     return false;
   } finally {
     rmSync(tmp, { recursive: true, force: true, maxRetries: 3 });
@@ -95,6 +96,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(`test/vscode: ${err instanceof Error ? err.message : String(err)}`);
+  console.error(`test/vscode: ${errorMessage(err)}`);
   process.exitCode = 1;
 });

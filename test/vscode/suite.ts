@@ -12,6 +12,7 @@ import * as vscode from 'vscode';
 import type { App } from '../../extension/app';
 import type { InboxNode, MessageNode } from '../../extension/inboxModel';
 import type { ShownNotice } from '../../extension/notices';
+import { errorMessage } from '../../lib/error-message';
 
 type Test = { name: string; fn: () => Promise<void> };
 const tests: Test[] = [];
@@ -210,7 +211,7 @@ export async function runWith(report: (line: string) => void): Promise<void> {
       await t.fn();
       report(`  ✓ ${t.name} (${Date.now() - start} ms)`);
     } catch (err) {
-      report(`  ✗ ${t.name}\n    ${err instanceof Error ? err.message : String(err)}`);
+      report(`  ✗ ${t.name}\n    ${errorMessage(err)}`);
       failures.push(t.name);
       if (!app) break;
     }

@@ -23,7 +23,6 @@ import type {
   WelcomeFrame,
   WireMessage,
 } from './relay';
-import { errorMessage } from '../lib/error-message';
 
 /** Mutual assignability: strict enough to catch a missing, extra-required or retyped field. */
 type Equals<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -163,7 +162,7 @@ function parseWith<T>(schema: z.ZodType<T>, text: string): ParseResult<T> {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    return { ok: false, error: `invalid JSON: ${errorMessage(err)}` };
+    return { ok: false, error: `invalid JSON: ${(err as SyntaxError).message}` }; // JSON.parse throws nothing else
   }
   const result = schema.safeParse(json);
   if (result.success) return { ok: true, frame: result.data };

@@ -1,0 +1,2 @@
+import type { SendFrame } from '../protocol/relay';
+export declare function sendFingerprint(message: SendFrame['message']): string;

@@ -1,0 +1,34 @@
+/** What the core's services need from the relay sync engine. */
+import type { ConfigureParams, PullResult, RelayCheck, SendResult, SyncProblem, SyncStatus } from '../../protocol/rpc';
+import type { SendContent } from './send-frame';
+/** What a send's caller learns from the relay's verdict. */
+export type SendVerdict = Pick<SendResult, 'status' | 'server_id' | 'reason' | 'reason_code'>;
+export interface SyncPort {
+    status(): SyncStatus;
+    isOnline(): boolean;
+    /** Why the relay cannot be reached now (not configured, token refused, unreachable…); null while online. */
+    problem(): SyncProblem | null;
+    /** Fetches what the relay holds, bounded by `ms` (a CLI verb run without a core). */
+    pull(ms: number): Promise<PullResult>;
+    /** The outbox has new work. */
+    kick(): void;
+    /**
+     * Called inside the write that stores a new outbound message: claims it for the wire at
+     * once when the link is up and nothing queued is ahead of it. True means the caller stores
+     * the row inflight (one attempt) and the message leaves as soon as that write commits.
+     */
+    claimOnInsert(message: SendContent): boolean;
+    /**
+     * Resolves with the relay's verdict when it arrives, or undefined when the wait ends
+     * another way (after `ms`, or the message died without one): then the outbox row tells.
+     */
+    awaitVerdict(id: string, ms: number): Promise<SendVerdict | undefined>;
+    /** Resolves once a connection attempt in progress has ended, or after `ms`. */
+    whenSettled(ms: number): Promise<void>;
+    reconnect(): void;
+    configure(config: ConfigureParams): void;
+    /** What the first connection attempt since the last `configure` found; `pending` if it is still going after `ms`. */
+    whenConfigured(ms: number): Promise<RelayCheck>;
+    onStatus(listener: (status: SyncStatus) => void): void;
+    stop(): Promise<void>;
+}

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { addTestUser, makeTempDir, RawRelayClient, startTestRelay } from '../test/support/relay-harness';
+import { addTestUser, makeTempDir, RawRelayClient, startTestRelay } from '../test/support/relay';
 
 const SENDERS = 4;
 const MESSAGES_PER_SENDER = 2000;

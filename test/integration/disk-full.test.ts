@@ -23,13 +23,12 @@ import Database from 'better-sqlite3';
 import { type CoreStatus, type SendResult } from '../../protocol/rpc';
 import { RELAY_DB_FILE } from '../../relay/data-dir';
 import type { RelayServer } from '../../relay/server';
-import { addTestUser, RawRelayClient, startTestRelay } from '../support/relay-harness';
+import { addTestUser, killAllRelays, RawRelayClient, startTestRelay, TestRelay } from '../support/relay';
 import { Core } from '../../server/core';
 import { createLogger } from '../../lib/node/log';
 import { homePaths } from '../../lib/node/paths';
 import { socketAnswers } from '../../server/socket-probe';
 import { DAEMON, kill9, run, runOk, startCore, tempHome } from '../support/cli';
-import { killAllRelays, TestRelay } from '../support/relay';
 import { sleep, waitFor, withClient } from '../support/wait';
 
 const MESSAGES = 200;

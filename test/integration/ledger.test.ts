@@ -11,10 +11,9 @@ import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { ErrorCodes, type ConversationMessagesResult, type CoreStatus, type Message, type OutboxListResult, type SendResult } from '../../protocol/rpc';
 import type { DeliverFrame, VerdictFrame } from '../../protocol/relay';
-import { RawRelayClient } from '../support/relay-harness';
+import { killAllRelays, RawRelayClient, TestRelay } from '../support/relay';
 import { homePaths } from '../../lib/node/paths';
 import { kill9, run, startCore, tempHome } from '../support/cli';
-import { killAllRelays, TestRelay } from '../support/relay';
 import { sleep, waitFor, withClient } from '../support/wait';
 
 const children = new Set<ChildProcess>();

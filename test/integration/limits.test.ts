@@ -12,7 +12,7 @@ import { paramSchemas } from '../../protocol/rpc-schemas';
 import { parseCoreFrame } from '../../protocol/relay-schemas';
 import { runRelayCli } from '../../relay/main';
 import { run, tempHome } from '../support/cli';
-import { makeTempDir } from '../support/relay-harness';
+import { makeTempDir } from '../support/relay';
 
 const dirs: { remove(): void }[] = [];
 after(() => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startForwarder } from '../../bench/forwarder';
-import { RawRelayClient } from '../support/relay-harness';
+import { RawRelayClient } from '../support/relay';
 
 test('forwarder: accepts any hello, forwards sends to the named user, answers pings', async () => {
   const forwarder = await startForwarder();

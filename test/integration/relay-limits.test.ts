@@ -16,12 +16,11 @@ import { relayDbPath, prepareDataDir } from '../../relay/data-dir';
 import { migrate } from '../../relay/migrations';
 import type { RelayServer, RelayServerOptions } from '../../relay/server';
 import { RelayStore } from '../../relay/store';
-import { addTestUser, makeTempDir, RawRelayClient, revokeTestUser, startTestRelay, type CloseInfo } from '../support/relay-harness';
+import { addTestUser, killAllRelays, makeTempDir, RawRelayClient, revokeTestUser, startTestRelay, TestRelay, type CloseInfo } from '../support/relay';
 import { deriveScrypt, generateToken } from '../../relay/tokens';
 import type { CoreStatus } from '../../protocol/rpc';
 import { RelayLink } from '../../server/sync/relay-link';
 import { kill9, runOk, startCore, tempHome } from '../support/cli';
-import { killAllRelays, TestRelay } from '../support/relay';
 import { withTimeout } from '../../lib/node/with-timeout';
 
 const cleanups: (() => Promise<void> | void)[] = [];

@@ -6,7 +6,7 @@ import { after, afterEach, before, test } from 'node:test';
 import { WebSocketServer } from 'ws';
 import { RelayCloseCodes, type DeliverFrame, type VerdictFrame } from '../../protocol/relay';
 import type { RelayServer } from '../../relay/server';
-import { addTestUser, makeTempDir, startTestRelay } from '../support/relay-harness';
+import { addTestUser, makeTempDir, startTestRelay } from '../support/relay';
 import { RelayLink, type RelayLinkClose } from '../../server/sync/relay-link';
 import { withTimeout } from '../../lib/node/with-timeout';
 

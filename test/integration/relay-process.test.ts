@@ -8,11 +8,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, test } from 'node:test';
 import { RelayCloseCodes, type DeliverFrame } from '../../protocol/relay';
-import { killAllRelayProcesses, makeTempDir, RawRelayClient, runRelayCliProcess, spawnRelay } from '../support/relay-harness';
+import { killAllRelays, makeTempDir, RawRelayClient, runRelay, spawnRelay, type RelayEntry } from '../support/relay';
 import { RelayStore } from '../../relay/store';
 import { RelayLink } from '../../server/sync/relay-link';
 import { withTimeout } from '../../lib/node/with-timeout';
 
+/** The relay runs from source through tsx here, so this file needs no build. */
+const entry: RelayEntry = 'source';
 const dirs: ReturnType<typeof makeTempDir>[] = [];
 function tempDir(): string {
   const dir = makeTempDir();
@@ -22,14 +24,14 @@ function tempDir(): string {
 const clients: RawRelayClient[] = [];
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((client) => client.closeAndWait().catch(() => undefined)));
-  killAllRelayProcesses();
+  await killAllRelays();
 });
 after(() => {
   for (const dir of dirs) dir.remove();
 });
 
 async function addUserCli(dataDir: string, name: string): Promise<string> {
-  const result = await runRelayCliProcess(['add-user', name, '--data', dataDir, '--json']);
+  const result = await runRelay(['add-user', name, '--data', dataDir, '--json'], { entry });
   assert.equal(result.code, 0, result.stderr);
   const parsed = JSON.parse(result.stdout) as { user: string; token: string };
   assert.equal(parsed.user, name);
@@ -96,7 +98,7 @@ test('kill -9 mid-stream, then restart: every accepted message is delivered exac
   const dataDir = tempDir();
   const aliceToken = await addUserCli(dataDir, 'alice');
   const bobToken = await addUserCli(dataDir, 'bob');
-  const first = await spawnRelay(['--data', dataDir, '--rate', '0']);
+  const first = await spawnRelay(['--data', dataDir, '--rate', '0'], { entry });
 
   const bob = new RecipientCore();
   const bobLive = await login(first.url, 'bob', bobToken, 'bob-core');
@@ -128,7 +130,7 @@ test('kill -9 mid-stream, then restart: every accepted message is delivered exac
   await bob.drainUntil(bobLive, () => true, 'what arrived before the kill');
   assert.ok(acceptedBeforeCrash.size < total, 'the kill landed mid-stream');
 
-  const second = await spawnRelay(['--data', dataDir, '--rate', '0']);
+  const second = await spawnRelay(['--data', dataDir, '--rate', '0'], { entry });
   // The sender's core retries everything it has no verdict for (and, to prove durability, the rest too).
   const aliceAgain = await login(second.url, 'alice', aliceToken, 'alice-core');
   for (let i = 0; i < total; i++) aliceAgain.sendMessage('bob', `message ${i}`, `k9-${i}`);
@@ -153,7 +155,7 @@ test('SIGTERM: clients see 1001, the process exits 0, and every acknowledged sen
   const dataDir = tempDir();
   const aliceToken = await addUserCli(dataDir, 'alice');
   const bobToken = await addUserCli(dataDir, 'bob');
-  const relay = await spawnRelay(['--data', dataDir, '--rate', '0']);
+  const relay = await spawnRelay(['--data', dataDir, '--rate', '0'], { entry });
   const alice = await login(relay.url, 'alice', aliceToken, 'a');
   for (let i = 0; i < 300; i++) alice.sendMessage('bob', `m${i}`, `term-${i}`);
   await alice.next('verdict', 10_000);
@@ -165,7 +167,7 @@ test('SIGTERM: clients see 1001, the process exits 0, and every acknowledged sen
   const accepted = new Set(['term-0']);
   for (const frame of alice.frames) if (frame.type === 'verdict' && frame.result === 'accepted') accepted.add(frame.client_message_id);
 
-  const again = await spawnRelay(['--data', dataDir]);
+  const again = await spawnRelay(['--data', dataDir], { entry });
   const bob = new RecipientCore();
   const stored = storedFor(dataDir, 'bob');
   await bob.drainUntil(await login(again.url, 'bob', bobToken, 'b'), () => bob.committed.length >= stored, `the ${stored} stored deliveries`);
@@ -176,30 +178,30 @@ test('SIGTERM: clients see 1001, the process exits 0, and every acknowledged sen
 
 test('CLI: add-user prints the token once, refuses duplicates, revoke closes live connections with 4001', async () => {
   const dataDir = tempDir();
-  const env = { ...process.env, SWITCHBOARD_RELAY_DATA: dataDir };
-  const plain = await runRelayCliProcess(['add-user', 'carol'], env);
+  const env = { SWITCHBOARD_RELAY_DATA: dataDir };
+  const plain = await runRelay(['add-user', 'carol'], { entry, env });
   assert.equal(plain.code, 0, plain.stderr);
   assert.match(plain.stdout.trim(), /^sbr_[A-Za-z0-9_-]{40,}$/, 'default data dir comes from SWITCHBOARD_RELAY_DATA');
-  const duplicate = await runRelayCliProcess(['add-user', 'carol', '--data', dataDir]);
+  const duplicate = await runRelay(['add-user', 'carol', '--data', dataDir], { entry });
   assert.equal(duplicate.code, 1);
   assert.match(duplicate.stderr, /revoke carol/);
   assert.equal(duplicate.stderr.trim().split('\n').length, 1, 'one line');
 
-  assert.equal((await runRelayCliProcess(['add-user'], env)).code, 2);
-  assert.equal((await runRelayCliProcess(['add-user', 'bad name!'], env)).code, 2);
-  assert.equal((await runRelayCliProcess(['serve', '--port', 'many'], env)).code, 2);
-  assert.equal((await runRelayCliProcess(['serve', '--bogus'], env)).code, 2);
-  assert.equal((await runRelayCliProcess(['frobnicate'], env)).code, 2);
-  assert.equal((await runRelayCliProcess(['revoke', 'nobody', '--data', dataDir])).code, 1);
+  assert.equal((await runRelay(['add-user'], { entry, env })).code, 2);
+  assert.equal((await runRelay(['add-user', 'bad name!'], { entry, env })).code, 2);
+  assert.equal((await runRelay(['serve', '--port', 'many'], { entry, env })).code, 2);
+  assert.equal((await runRelay(['serve', '--bogus'], { entry, env })).code, 2);
+  assert.equal((await runRelay(['frobnicate'], { entry, env })).code, 2);
+  assert.equal((await runRelay(['revoke', 'nobody', '--data', dataDir], { entry })).code, 1);
 
-  const relay = await spawnRelay(['--data', dataDir]);
+  const relay = await spawnRelay(['--data', dataDir], { entry });
   const live = await login(relay.url, 'carol', plain.stdout.trim(), 'desk');
-  const revoked = await runRelayCliProcess(['revoke', 'carol', '--data', dataDir]);
+  const revoked = await runRelay(['revoke', 'carol', '--data', dataDir], { entry });
   assert.equal(revoked.code, 0, revoked.stderr);
   assert.equal((await live.next('error', 10_000)).code, 'unauthorized');
   assert.equal((await withTimeout(live.closed, 10_000, 'the revoked connection to close')).code, RelayCloseCodes.Unauthorized);
 
-  const reissued = await runRelayCliProcess(['add-user', 'carol', '--data', dataDir, '--json']);
+  const reissued = await runRelay(['add-user', 'carol', '--data', dataDir, '--json'], { entry });
   assert.equal(reissued.code, 0, 'after revoking, a new token can be issued');
   const newToken = (JSON.parse(reissued.stdout) as { token: string }).token;
   await login(relay.url, 'carol', newToken, 'desk');
@@ -212,7 +214,7 @@ test('wss: with --cert and --key the relay speaks TLS and RelayLink connects wit
   const keyFile = join(dir, 'key.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
   const token = await addUserCli(dataDir, 'alice');
-  const relay = await spawnRelay(['--data', dataDir, '--cert', certFile, '--key', keyFile]);
+  const relay = await spawnRelay(['--data', dataDir, '--cert', certFile, '--key', keyFile], { entry });
   assert.match(relay.url, /^wss:\/\/127\.0\.0\.1:\d+$/);
 
   const untrusted = new RelayLink();

@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import { RELAY_MAX_FRAME_BYTES, RelayCloseCodes, type DeliverFrame } from '../../protocol/relay';
 import type { RelayServer } from '../../relay/server';
 import { RelayStore } from '../../relay/store';
-import { addTestUser, makeTempDir, RawRelayClient, revokeTestUser, startTestRelay } from '../support/relay-harness';
+import { addTestUser, makeTempDir, RawRelayClient, revokeTestUser, startTestRelay } from '../support/relay';
 import { withTimeout } from '../../lib/node/with-timeout';
 
 const clients: RawRelayClient[] = [];

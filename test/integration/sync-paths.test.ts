@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { RELAY_MAX_FRAME_BYTES } from '../../protocol/relay';
 import type { Message, OutboxState } from '../../protocol/rpc';
 import { relayDbPath } from '../../relay/data-dir';
-import { addTestUser, makeTempDir, RawRelayClient, startTestRelay } from '../support/relay-harness';
+import { addTestUser, makeTempDir, RawRelayClient, startTestRelay } from '../support/relay';
 import type { RelayServer, RelayServerOptions } from '../../relay/server';
 import { writeConfig } from '../../server/config';
 import { Core } from '../../server/core';

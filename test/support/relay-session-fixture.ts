@@ -10,7 +10,7 @@ import { addUser } from '../../relay/accounts';
 import { RelayLedger } from '../../relay/ledger';
 import { RelaySession, type SessionOptions } from '../../relay/session';
 import { RelayStore } from '../../relay/store';
-import { makeTempDir } from './relay-harness';
+import { makeTempDir } from './relay';
 import { waitFor } from './wait';
 
 export interface Fixture {

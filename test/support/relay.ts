@@ -1,42 +1,75 @@
 /**
- * Runs the built relay (`node dist/relay.js`) as a real child process on 127.0.0.1 in a temp
- * data dir, adds and revokes users with its CLI, and points a Switchboard home at it with
- * `switchboard init`. Every process is tracked and killed by its PID (`killAll`), and every
- * wait is bounded.
+ * Test support for the relay, in one place: temp data dirs and test users, relays in the
+ * test's own process, relay child processes (`relay serve`, one-shot verbs, and `TestRelay`,
+ * which restarts on the same port), and a raw frame-level client. Every child is tracked and
+ * killed by its PID (`killAllRelays`), and every wait is bounded, so a broken relay fails a
+ * test instead of hanging it. Used only by test/ and bench/; never bundled.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import WebSocket from 'ws';
+import { RELAY_PROTOCOL_VERSION, type CoreToRelayFrame, type RelayToCoreFrame, type SendFrame } from '../../protocol/relay';
+import { parseRelayFrame } from '../../protocol/relay-schemas';
+import { errorMessage } from '../../lib/error-message';
+import { withTimeout } from '../../lib/node/with-timeout';
+import { addUser, revokeUser } from '../../relay/accounts';
+import { RelayServer, type RelayServerOptions } from '../../relay/server';
+import { RelayStore } from '../../relay/store';
 import { ROOT, runOk } from './cli';
 import { reapWithThisProcess } from './reap';
 
-export const RELAY = join(ROOT, 'dist', 'relay.js');
+/** Generous: on a loaded machine a token check (scrypt) alone can take seconds. A deadline, not a delay. */
+const DEFAULT_WAIT_MS = 20_000;
 
-export interface RelayRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+export function makeTempDir(prefix = 'relay-test-'): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** Runs `node dist/relay.js <args>` to completion, bounded by `timeoutMs`. */
-export function runRelay(args: string[], timeoutMs = 20_000): Promise<RelayRun> {
-  return new Promise((resolve, reject) => {
-    const child = reapWithThisProcess(spawn(process.execPath, [RELAY, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
-      reject(new Error(`relay ${args.join(' ')} timed out; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+// ---- relays in the test's own process ----------------------------------------------------
+
+/** Adds a user through a separate store connection, as `relay add-user` would. */
+export async function addTestUser(dataDir: string, name: string): Promise<string> {
+  const store = RelayStore.open(dataDir);
+  try {
+    return await addUser(store, name);
+  } finally {
+    store.close();
+  }
+}
+
+export function revokeTestUser(dataDir: string, name: string): boolean {
+  const store = RelayStore.open(dataDir);
+  try {
+    return revokeUser(store, name);
+  } finally {
+    store.close();
+  }
+}
+
+export async function startTestRelay(options: Partial<RelayServerOptions> & { dataDir: string }): Promise<RelayServer> {
+  return RelayServer.start({ host: '127.0.0.1', port: 0, revocationPollMs: 100, ...options });
+}
+
+// ---- relay child processes ---------------------------------------------------------------
+
+const RELAY_BUNDLE = join(ROOT, 'dist', 'relay.js');
+
+/**
+ * Which relay a child runs: the built bundle (`node dist/relay.js`, what ships; needs
+ * `npm run build`), or the source through tsx (`relay/main.ts`, for tests that run before a build).
+ */
+export type RelayEntry = 'dist' | 'source';
+
+function relayNodeArgs(entry: RelayEntry, args: string[]): string[] {
+  return entry === 'dist' ? [RELAY_BUNDLE, ...args] : ['--import', 'tsx', join(ROOT, 'relay', 'main.ts'), ...args];
+}
+
+export interface RelayExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 /** One `relay serve` process. `stderr()` is everything it logged so far (its log goes to stderr). */
@@ -46,10 +79,117 @@ export interface RelayProcess {
   port: number;
   url: string;
   stderr(): string;
+  exited: Promise<RelayExit>;
+  kill(signal: NodeJS.Signals): void;
 }
 
+export interface RelayRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Every relay child started here that has not exited yet. */
+const liveChildren = new Set<ChildProcess>();
+
+function spawnTracked(entry: RelayEntry, args: string[], env: NodeJS.ProcessEnv = {}) {
+  const child = reapWithThisProcess(spawn(process.execPath, relayNodeArgs(entry, args), {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }));
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
+  return child;
+}
+
+function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+/** SIGKILL by PID, then wait (bounded) until the process is gone. */
+async function killByPid(child: ChildProcess): Promise<void> {
+  if (!isRunning(child) || child.pid === undefined) return;
+  const gone = new Promise<void>((resolveGone) => child.once('exit', () => resolveGone()));
+  try {
+    process.kill(child.pid, 'SIGKILL');
+  } catch {
+    return; // already gone
+  }
+  await withTimeout(gone, DEFAULT_WAIT_MS, `relay process ${child.pid} to die`);
+}
+
+/** Kills, by PID, every relay process started here that is still running, and waits until they are gone. */
+export async function killAllRelays(): Promise<void> {
+  await Promise.all([...liveChildren].map((child) => killByPid(child)));
+}
+
+/** Runs a one-shot relay verb (`relay <args>`) to completion; killed by PID if it outlives `timeoutMs`. */
+export async function runRelay(args: string[], options: { entry?: RelayEntry; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RelayRun> {
+  const child = spawnTracked(options.entry ?? 'dist', args, options.env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const closed = new Promise<RelayRun>((resolveRun, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolveRun({ code, stdout, stderr }));
+  });
+  try {
+    return await withTimeout(closed, options.timeoutMs ?? DEFAULT_WAIT_MS, `relay ${args.join(' ')}`);
+  } catch (error) {
+    await killByPid(child);
+    throw new Error(`${errorMessage(error)}; stderr: ${stderr}`);
+  }
+}
+
+const LISTENING = /relay listening on (wss?:\/\/\S+)/;
+
+/**
+ * Starts `relay serve --host 127.0.0.1 --port <port> <args>` (port 0: any free one) and waits for
+ * its listening line; a relay that exits first or never listens is killed and reported with its stderr.
+ */
+export async function spawnRelay(args: string[], options: { entry?: RelayEntry; port?: number; timeoutMs?: number } = {}): Promise<RelayProcess> {
+  const child = spawnTracked(options.entry ?? 'dist', ['serve', '--host', '127.0.0.1', '--port', String(options.port ?? 0), ...args]);
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('the relay process has no pid');
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<RelayExit>((resolveExit) => child.once('exit', (code, signal) => resolveExit({ code, signal })));
+  const listening = new Promise<string>((resolveUrl, reject) => {
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      const match = LISTENING.exec(stdout);
+      if (match?.[1]) resolveUrl(match[1]);
+    });
+    child.once('error', reject);
+    // 'close', not 'exit': by then all of stderr is read, so the reason (EADDRINUSE, ...) is in it.
+    child.once('close', (code, signal) => reject(new Error(`relay exited (${code ?? signal}) before listening: ${stderr}`)));
+  });
+  let url: string;
+  try {
+    url = await withTimeout(listening, options.timeoutMs ?? DEFAULT_WAIT_MS, 'the relay process to listen');
+  } catch (error) {
+    const hung = isRunning(child);
+    await killByPid(child);
+    throw hung ? new Error(`${errorMessage(error)}; stderr: ${stderr}`) : error;
+  }
+  return {
+    child,
+    pid,
+    port: Number(new URL(url).port),
+    url,
+    stderr: () => stderr,
+    exited,
+    kill: (signal) => process.kill(pid, signal),
+  };
+}
+
+/** A built relay (`dist/relay.js`) in its own temp data dir that comes back on the same port after a kill -9. */
 export class TestRelay {
-  readonly dataDir: string;
+  private readonly data = makeTempDir('sb-relay-');
+  readonly dataDir = this.data.path;
   /** Fixed after the first start, so restarts come back on the same port. */
   port = 0;
   current: RelayProcess | undefined;
@@ -58,7 +198,6 @@ export class TestRelay {
   private readonly extraArgs: string[];
 
   constructor(options: { extraArgs?: string[] } = {}) {
-    this.dataDir = mkdtempSync(join(tmpdir(), 'sb-relay-'));
     this.extraArgs = options.extraArgs ?? [];
   }
 
@@ -67,57 +206,29 @@ export class TestRelay {
   }
 
   /** Starts `relay serve` (port 0 the first time, the same port afterwards) and waits for its listening line. */
-  async start(timeoutMs = 20_000): Promise<RelayProcess> {
-    if (this.current && this.current.child.exitCode === null && this.current.child.signalCode === null) throw new Error('relay already running');
-    const args = [RELAY, 'serve', '--host', '127.0.0.1', '--port', String(this.port), '--data', this.dataDir, ...this.extraArgs];
+  async start(timeoutMs = DEFAULT_WAIT_MS): Promise<RelayProcess> {
+    if (this.current && isRunning(this.current.child)) throw new Error('relay already running');
     // A port freed by kill -9 can take a moment to be bindable again; retry EADDRINUSE briefly.
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
-        const proc = await this.spawnOnce(args, Math.max(1000, deadline - Date.now()));
+        const proc = await spawnRelay(['--data', this.dataDir, ...this.extraArgs], { port: this.port, timeoutMs: Math.max(1000, deadline - Date.now()) });
         this.port = proc.port;
         this.current = proc;
         this.runs.push(proc);
         return proc;
       } catch (error) {
-        if (!/EADDRINUSE/.test((error as Error).message) || Date.now() > deadline) throw error;
+        if (!/EADDRINUSE/.test(errorMessage(error)) || Date.now() > deadline) throw error;
         await new Promise((r) => setTimeout(r, 200));
       }
     }
-  }
-
-  private spawnOnce(args: string[], timeoutMs: number): Promise<RelayProcess> {
-    return new Promise((resolve, reject) => {
-      const child = reapWithThisProcess(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
-      liveChildren.add(child);
-      let stdout = '';
-      let stderr = '';
-      child.stderr!.on('data', (d) => (stderr += d));
-      const timer = setTimeout(() => {
-        killChild(child);
-        reject(new Error(`relay did not start listening within ${timeoutMs} ms; stderr: ${stderr}`));
-      }, timeoutMs);
-      child.on('exit', (code, signal) => {
-        liveChildren.delete(child);
-        clearTimeout(timer);
-        reject(new Error(`relay exited (${code ?? signal}) before listening: ${stderr}`));
-      });
-      child.stdout!.on('data', (d) => {
-        stdout += d;
-        const match = /relay listening on (ws:\/\/127\.0\.0\.1:(\d+))/.exec(stdout);
-        if (match) {
-          clearTimeout(timer);
-          resolve({ child, pid: child.pid!, port: Number(match[2]), url: match[1]!, stderr: () => stderr });
-        }
-      });
-    });
   }
 
   /** kill -9 the running relay and wait until it is gone. */
   async kill9(): Promise<void> {
     const proc = this.current;
     this.current = undefined;
-    if (proc) await killChild(proc.child);
+    if (proc) await killByPid(proc.child);
   }
 
   async restart(): Promise<RelayProcess> {
@@ -148,28 +259,115 @@ export class TestRelay {
   /** Kills the relay and removes its data dir. */
   async dispose(): Promise<void> {
     await this.kill9();
-    rmSync(this.dataDir, { recursive: true, force: true });
+    this.data.remove();
   }
 }
 
-const liveChildren = new Set<ChildProcess>();
+// ---- a raw frame-level client ------------------------------------------------------------
 
-function killChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    if (child.pid !== undefined) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        resolve();
-      }
-    }
-  });
+export interface CloseInfo {
+  code: number;
+  reason: string;
 }
 
-/** Kills, by PID, every relay process started here that is still running. */
-export async function killAllRelays(): Promise<void> {
-  await Promise.all([...liveChildren].map((child) => killChild(child)));
-  liveChildren.clear();
+/** Speaks frames directly, so tests can also send what a well-behaved core never would. */
+export class RawRelayClient {
+  readonly frames: RelayToCoreFrame[] = [];
+  readonly closed: Promise<CloseInfo>;
+  private waiters: (() => boolean)[] = [];
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data) => {
+      const parsed = parseRelayFrame(data.toString());
+      if (!parsed.ok) throw new Error(`relay sent an invalid frame: ${parsed.error}`);
+      this.frames.push(parsed.frame);
+      this.wake();
+    });
+    this.closed = new Promise((resolveClose) => socket.once('close', (code, reason) => resolveClose({ code, reason: reason.toString() })));
+    socket.on('error', () => {});
+  }
+
+  static async open(url: string, options: WebSocket.ClientOptions = {}): Promise<RawRelayClient> {
+    const socket = new WebSocket(url, options);
+    const client = new RawRelayClient(socket);
+    await withTimeout(
+      new Promise<void>((resolveOpen, reject) => {
+        socket.once('open', () => resolveOpen());
+        socket.once('error', reject);
+      }),
+      DEFAULT_WAIT_MS,
+      `a connection to ${url}`,
+    );
+    return client;
+  }
+
+  /** Opens, says hello and waits for welcome. */
+  static async login(url: string, user: string, token: string, device: string, cursor = 0): Promise<RawRelayClient> {
+    const client = await RawRelayClient.open(url);
+    client.send({ type: 'hello', v: RELAY_PROTOCOL_VERSION, user, token, device, cursor });
+    await client.next('welcome');
+    return client;
+  }
+
+  send(frame: CoreToRelayFrame): void {
+    this.socket.send(JSON.stringify(frame));
+  }
+
+  sendText(text: string): void {
+    this.socket.send(text);
+  }
+
+  sendMessage(to: string, body: string, clientMessageId: string, extra: Partial<SendFrame['message']> = {}): void {
+    this.send({
+      type: 'send',
+      message: { id: `id-${clientMessageId}`, client_message_id: clientMessageId, to, body, reply_to: null, request_id: null, created_at: new Date().toISOString(), ...extra },
+    });
+  }
+
+  /** Removes and returns the first buffered frame of `type` (waiting for one if needed). */
+  next<T extends RelayToCoreFrame['type']>(type: T, timeoutMs = DEFAULT_WAIT_MS): Promise<Extract<RelayToCoreFrame, { type: T }>> {
+    return new Promise((resolveFrame, reject) => {
+      const tryTake = (): boolean => {
+        const index = this.frames.findIndex((frame) => frame.type === type);
+        if (index < 0) return false;
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((waiter) => waiter !== tryTake);
+        resolveFrame(this.frames.splice(index, 1)[0] as Extract<RelayToCoreFrame, { type: T }>);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        // Unregister first, so a frame arriving later is left for the next caller.
+        this.waiters = this.waiters.filter((waiter) => waiter !== tryTake);
+        reject(new Error(`timed out after ${timeoutMs}ms waiting for a ${type} frame`));
+      }, timeoutMs);
+      if (!tryTake()) this.waiters.push(tryTake);
+    });
+  }
+
+  /** Waits for `count` frames of `type`, in arrival order. */
+  async take<T extends RelayToCoreFrame['type']>(type: T, count: number, timeoutMs = DEFAULT_WAIT_MS): Promise<Extract<RelayToCoreFrame, { type: T }>[]> {
+    const taken: Extract<RelayToCoreFrame, { type: T }>[] = [];
+    const deadline = Date.now() + timeoutMs;
+    while (taken.length < count) taken.push(await this.next(type, Math.max(1, deadline - Date.now())));
+    return taken;
+  }
+
+  /** True when no frame of `type` arrives within `ms` (for "nothing more is delivered" checks). */
+  async quietFor(type: RelayToCoreFrame['type'], ms: number): Promise<boolean> {
+    try {
+      await this.next(type, ms);
+      return false;
+    } catch {
+      return true;
+    }
+  }
+
+  closeAndWait(): Promise<CloseInfo> {
+    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) this.socket.close();
+    return withTimeout(this.closed, DEFAULT_WAIT_MS, 'the socket to close');
+  }
+
+  private wake(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
 }

@@ -10,7 +10,7 @@ import { RELAY_MAX_FRAME_BYTES, type DeliverFrame, type SendFrame } from '../../
 import { addUser } from '../../relay/accounts';
 import { RelayLedger } from '../../relay/ledger';
 import { RelayStore } from '../../relay/store';
-import { addTestUser, makeTempDir, RawRelayClient, startTestRelay } from '../support/relay-harness';
+import { addTestUser, makeTempDir, RawRelayClient, startTestRelay } from '../support/relay';
 import { RelayLink } from '../../server/sync/relay-link';
 import { withTimeout } from '../../lib/node/with-timeout';
 

@@ -9,7 +9,7 @@ import { WriteBatcher } from '../../lib/node/write-batcher';
 import { DEFAULT_LEDGER_LIMITS, RelayLedger, type LedgerLimits } from '../../relay/ledger';
 import { RelayStore, UserExistsError } from '../../relay/store';
 import { addUser, revokeUser } from '../../relay/accounts';
-import { makeTempDir } from '../support/relay-harness';
+import { makeTempDir } from '../support/relay';
 import { checkSha256Token } from '../../relay/tokens';
 
 let dir: ReturnType<typeof makeTempDir>;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
 import { isLoopbackHost } from '../../protocol/relay-url';
 import { runRelayCli } from '../../relay/main';
-import { makeTempDir } from '../support/relay-harness';
+import { makeTempDir } from '../support/relay';
 
 const dirs: { remove(): void }[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => d.remove()));

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { RelayStore, UserExistsError } from '../../relay/store';
-import { makeTempDir } from '../support/relay-harness';
+import { makeTempDir } from '../support/relay';
 import { hashToken, type StoredToken } from '../../relay/tokens';
 
 let dir: ReturnType<typeof makeTempDir>;

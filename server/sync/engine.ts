@@ -2,7 +2,8 @@
  * The sync engine: keeps the core's live link to the relay, drains the outbox, commits
  * deliveries before acking them, and reports freshness.
  *
- * Outbox rows move pending → inflight (sent on the link) → done on an accepted or duplicate
+ * Outbox rows move only through `Outbox` (server/outbox/), whose table says which moves are
+ * allowed: here pending → inflight (sent on the link) → done on an accepted or duplicate
  * verdict, → dead on a final rejection or after MAX_ATTEMPTS sends without a verdict. A lost
  * link returns inflight rows to pending; the relay dedupes on client_message_id, so resending
  * them can never deliver twice.
@@ -13,13 +14,14 @@ import { loadConfig, readToken, writeConfig, type RelayConfig } from '../config'
 import { cleartextRelayProblem, relayUrlProblem } from '../../protocol/relay-url';
 import type { Logger } from '../../lib/node/log';
 import type { HomePaths } from '../../lib/node/paths';
-import { PeerTouches } from '../store/peer-touches';
+import type { PeerTouches } from '../store/peer-touches';
+import type { Outbox } from '../outbox/outbox';
 import { asStorageError } from '../../lib/node/storage-errors';
 import type { Repository } from '../store/repository';
 import type { WriteBatcher } from '../../lib/node/write-batcher';
 import { backoffDelay } from './backoff';
-import type { SendVerdict, SyncPort } from './port';
-import { sendFrameBytes, sendFrameOf, type SendContent } from './send-frame';
+import type { RelayVerdict, SyncPort } from './port';
+import { sendFrameBytes, sendFrameOf, type SendFrameMessage } from './send-frame';
 import { RelayLink, type RelayLinkClose } from './relay-link';
 import { badUrl, notConfigured, problemOfClose, pullTimeout } from './problem';
 import { relayCheckOf } from './relay-probe';
@@ -88,10 +90,9 @@ export class SyncEngine implements SyncPort {
   private holdTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly listeners: ((status: SyncStatus) => void)[] = [];
-  private readonly verdictWaiters = new Map<string, ((verdict: SendVerdict | undefined) => void)[]>();
+  private readonly verdictWaiters = new Map<string, ((verdict: RelayVerdict | undefined) => void)[]>();
   /** The highest delivery seq committed; kept here so a delivery never reads it back. */
   private cursor: number;
-  private readonly peers: PeerTouches;
   /** Sync-state rows to write at the end of the current batch: the newest value wins. */
   private readonly stateAtCommit = new Map<string, string>();
   /** Verdicts and deliveries received this turn, stored together by storeInbound. */
@@ -113,6 +114,10 @@ export class SyncEngine implements SyncPort {
     private readonly paths: HomePaths,
     private readonly repo: Repository,
     private readonly writes: WriteBatcher,
+    /** Every outbox row moves through it. */
+    private readonly outbox: Outbox,
+    /** Shared with the service: one throttle for the one peers table. */
+    private readonly peers: PeerTouches,
     private readonly log: Logger,
   ) {
     const loaded = loadConfig(paths);
@@ -120,7 +125,6 @@ export class SyncEngine implements SyncPort {
     this.configProblem = loaded.problem;
     this.token = readToken(paths);
     this.cursor = Number(repo.getState(CURSOR_KEY) ?? 0);
-    this.peers = new PeerTouches(repo, writes);
   }
 
   localUser(): string {
@@ -224,7 +228,7 @@ export class SyncEngine implements SyncPort {
     if (this.isOnline()) void this.drain();
   }
 
-  claimOnInsert(message: SendContent): boolean {
+  claimOnInsert(message: SendFrameMessage): boolean {
     // Anything pending goes first, by the drain; so does everything while a drain is claiming.
     if (!this.isOnline() || !this.link || this.draining || this.inflight + this.claimedUnsent >= SEND_WINDOW || Date.now() < this.pausedUntil) return false;
     if (this.isHeld(message.to)) return false;
@@ -243,13 +247,13 @@ export class SyncEngine implements SyncPort {
     return true;
   }
 
-  awaitVerdict(id: string, ms: number): Promise<SendVerdict | undefined> {
+  awaitVerdict(id: string, ms: number): Promise<RelayVerdict | undefined> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => done(undefined), ms);
       const waiters = this.verdictWaiters.get(id) ?? [];
       waiters.push(done);
       this.verdictWaiters.set(id, waiters);
-      function done(verdict: SendVerdict | undefined) {
+      function done(verdict: RelayVerdict | undefined) {
         clearTimeout(timer);
         resolve(verdict);
       }
@@ -433,11 +437,8 @@ export class SyncEngine implements SyncPort {
   private returnInflight(error: string): void {
     const now = new Date().toISOString();
     for (const row of this.repo.outboxRows('inflight')) {
-      const dead = row.attempts >= MAX_ATTEMPTS;
-      this.repo.recordOutboxFailure(row.id, dead ? 'dead' : 'pending', dead ? `no verdict after ${row.attempts} attempts: ${error}` : error, now);
-      if (dead) this.repo.setMessageState(row.id, 'failed');
-      this.repo.addEvent('outbox/changed', row.id, now);
-      if (dead) this.wakeVerdictWaiters(row.id);
+      if (row.attempts < MAX_ATTEMPTS) this.outbox.retry(row.id, error, now);
+      else if (this.outbox.fail(row.id, `no verdict after ${row.attempts} attempts: ${error}`, now)) this.wakeVerdictWaiters(row.id);
     }
   }
 
@@ -470,15 +471,10 @@ export class SyncEngine implements SyncPort {
             const bytes = sendFrameBytes(frame);
             if (bytes > RELAY_MAX_FRAME_BYTES) {
               // Sending it would only get the link closed, and everything in flight with it.
-              this.repo.recordOutboxFailure(row.id, 'dead', `the message is ${bytes} bytes once encoded; the relay takes at most ${RELAY_MAX_FRAME_BYTES}`, now);
-              this.repo.setMessageState(row.id, 'failed');
-              this.repo.addEvent('outbox/changed', row.id, now);
-              setImmediate(() => this.wakeVerdictWaiters(row.id));
+              if (this.outbox.fail(row.id, `the message is ${bytes} bytes once encoded; the relay takes at most ${RELAY_MAX_FRAME_BYTES}`, now)) setImmediate(() => this.wakeVerdictWaiters(row.id));
               continue;
             }
-            this.repo.markInflight(row.id, now);
-            this.repo.addEvent('outbox/changed', row.id, now);
-            frames.push(frame);
+            if (this.outbox.claim(row, now)) frames.push(frame);
           }
           return frames;
         });
@@ -517,11 +513,11 @@ export class SyncEngine implements SyncPort {
   private async storeInbound(link: RelayLink): Promise<void> {
     const frames = this.inbound;
     this.inbound = [];
-    let stored: { verdicts: [id: string, verdict: SendVerdict | undefined][]; highestSeq: number; received: number };
+    let stored: { verdicts: [id: string, verdict: RelayVerdict | undefined][]; highestSeq: number; received: number };
     try {
       stored = await this.writes.run(() => {
         const now = new Date().toISOString();
-        const verdicts: [string, SendVerdict | undefined][] = [];
+        const verdicts: [string, RelayVerdict | undefined][] = [];
         let highestSeq = 0;
         let received = 0;
         // After a delivery on this link failed to store, later ones are not kept either: the
@@ -564,16 +560,15 @@ export class SyncEngine implements SyncPort {
   }
 
   /** Inside a write. Undefined when the row was no longer awaiting a verdict (done or aborted meanwhile). */
-  private storeVerdict(frame: VerdictFrame, now: string): SendVerdict | undefined {
-    let verdict: SendVerdict;
+  private storeVerdict(frame: VerdictFrame, now: string): RelayVerdict | undefined {
+    let verdict: RelayVerdict;
     if (frame.result === 'accepted' || frame.result === 'duplicate') {
       const status = frame.result === 'accepted' ? 'sent' : 'duplicate';
-      if (!this.repo.recordOutboxVerdict(frame.id, status, frame.server_id, now)) return undefined;
-      this.repo.setMessageState(frame.id, 'sent', frame.server_id);
+      if (!this.outbox.accept(frame.id, status, frame.server_id, now)) return undefined;
       if (this.held.size > 0) this.release(frame.id);
       verdict = { status, server_id: frame.server_id, reason: null, reason_code: null };
     } else if (frame.retryable) {
-      if (!this.repo.deferOutbox(frame.id, frame.reason, now)) return undefined;
+      if (!this.outbox.defer(frame.id, frame.reason, now)) return undefined;
       this.markBacklog();
       // A full recipient holds back only its own messages; a rate refusal slows everything.
       if (frame.code === REJECTION_CODES.quota) this.hold(frame.id, frame.reason);
@@ -582,11 +577,9 @@ export class SyncEngine implements SyncPort {
       verdict = { status: 'queued', server_id: null, reason: frame.reason, reason_code: 'deferred' };
     } else {
       const reason = `rejected by the relay: ${frame.reason}`;
-      if (!this.repo.recordOutboxFailure(frame.id, 'dead', reason, now)) return undefined;
-      this.repo.setMessageState(frame.id, 'failed');
+      if (!this.outbox.fail(frame.id, reason, now)) return undefined;
       verdict = { status: 'failed', server_id: null, reason, reason_code: 'rejected' };
     }
-    this.repo.addEvent('outbox/changed', frame.id, now);
     return verdict;
   }
 
@@ -702,10 +695,7 @@ export class SyncEngine implements SyncPort {
       }
     } else if (item.kind === 'expired') {
       const reason = `expired: the relay held it for its whole retention and no device of ${item.to} took it (dropped ${item.at})`;
-      if (this.repo.markOutboxExpired(item.id, item.server_id, reason, now)) {
-        this.repo.setMessageState(item.id, 'failed');
-        this.repo.addEvent('outbox/changed', item.id, now);
-      }
+      this.outbox.expire(item.id, item.server_id, reason, now);
     } else if (this.repo.markDelivered(item.id)) {
       this.repo.addEvent('message/updated', item.id, now);
     }
@@ -744,7 +734,7 @@ export class SyncEngine implements SyncPort {
     });
   }
 
-  private wakeVerdictWaiters(id: string, verdict?: SendVerdict): void {
+  private wakeVerdictWaiters(id: string, verdict?: RelayVerdict): void {
     const waiters = this.verdictWaiters.get(id);
     if (!waiters) return;
     this.verdictWaiters.delete(id);

@@ -24,7 +24,7 @@ import type { RelayVerdict, SyncPort } from './port';
 import { sendFrameBytes, sendFrameOf, type SendFrameMessage } from './send-frame';
 import { RelayLink, type RelayLinkClose } from './relay-link';
 import { badUrl, notConfigured, problemOfClose, pullTimeout } from './problem';
-import { relayCheckOf } from './relay-probe';
+import { badUrlCheck, relayCheckOf } from './relay-probe';
 import { errorMessage } from '../../lib/error-message';
 
 /** Sends of one message without a verdict before it is declared dead. */
@@ -354,7 +354,7 @@ export class SyncEngine implements SyncPort {
       this.lastError = `refusing to connect: the relay URL in ${this.paths.config} is unusable: ${urlProblem}; fix it with \`switchboard init --relay <url> --user <name> --token <token>\``;
       this.problemNow = badUrl(`refusing to connect: the relay URL in ${this.paths.config} is unusable: ${urlProblem}`, this.config);
       this.log.error(`relay: ${this.lastError}`);
-      this.recordConfigCheck(generation, { outcome: 'url', message: this.lastError });
+      this.recordConfigCheck(generation, badUrlCheck(this.lastError));
       return this.setState('error');
     }
     const cleartext = cleartextRelayProblem(this.config.relay!, this.config.insecure);
@@ -362,7 +362,7 @@ export class SyncEngine implements SyncPort {
       this.lastError = `refusing to connect: ${cleartext}`;
       this.problemNow = badUrl(this.lastError, this.config);
       this.log.error(`relay: ${this.lastError}`);
-      this.recordConfigCheck(generation, { outcome: 'url', message: this.lastError });
+      this.recordConfigCheck(generation, badUrlCheck(this.lastError));
       return this.setState('error');
     }
     const link = new RelayLink();

@@ -46,9 +46,14 @@ export class SyncEngine implements SyncPort {
   private config: RelayConfig;
   private token: string | null;
   private state: SyncState = 'disabled';
-  private lastError: string | null = null;
-  /** Why the link is not up, for a person and a script; null while online or dialling the first time. */
-  private problemNow: SyncProblem | null = null;
+  /**
+   * What is wrong, in one record, said two ways. `problem`: why the link is not up, a code for
+   * scripts and a sentence that names the fix (null while online, or dialling the first time).
+   * `lastError`: status's `last_error`, the engine's last error in its own words; it also covers
+   * a write that failed while the link was fine (disk full), which is no link problem, and it
+   * outlives a reconnect that was asked for.
+   */
+  private trouble: { problem: SyncProblem | null; lastError: string | null } = { problem: null, lastError: null };
   /** The relay's backlog_seq from the current link's welcome: committed up to it, this core is caught up. */
   private backlogSeq = 0;
   /** New messages stored since this engine started (what a pull fetched). */
@@ -139,7 +144,7 @@ export class SyncEngine implements SyncPort {
       user: this.config.user,
       last_inbound_at: this.repo.getState('last_inbound_at') ?? null,
       last_ack_at: this.repo.getState('last_ack_at') ?? null,
-      last_error: this.lastError,
+      last_error: this.trouble.lastError,
       connected_since: this.connectedSince,
       queued: counts.pending + counts.inflight,
       held: [...this.held].map(([to, hold]): HeldRecipient => ({ to, reason: hold.reason, retry_at: new Date(hold.until).toISOString() })),
@@ -157,20 +162,31 @@ export class SyncEngine implements SyncPort {
   start(): void {
     this.stopped = false;
     if (this.configProblem !== null) {
-      this.lastError = `refusing to connect: ${this.configProblem}`;
-      this.problemNow = badUrl(this.lastError, this.config);
-      this.log.error(`relay: ${this.lastError}`);
+      this.refuseSettings(`refusing to connect: ${this.configProblem}`);
       return this.setState('error');
     }
     if (!this.isConfigured()) {
-      this.problemNow = notConfigured();
+      this.trouble.problem = notConfigured();
       return this.setState('disabled');
     }
     void this.connect();
   }
 
   problem(): SyncProblem | null {
-    return this.problemNow;
+    return this.trouble.problem;
+  }
+
+  /** Settings that must change before any attempt: a bad URL, or one that would send the token in clear. Returns `last_error`. */
+  private refuseSettings(why: string, lastError = why): string {
+    this.trouble = { problem: badUrl(why, this.config), lastError };
+    this.log.error(`relay: ${lastError}`);
+    return lastError;
+  }
+
+  /** A write failed while the link itself may be fine: said in `last_error`, the link's problem kept. */
+  private writeFailed(what: string, error: unknown): void {
+    this.trouble.lastError = `${what}: ${describe(error)}`;
+    this.log.error(`relay: ${this.trouble.lastError}`);
   }
 
   /**
@@ -187,7 +203,7 @@ export class SyncEngine implements SyncPort {
     });
     clearTimeout(timer);
     const caughtUp = this.isCaughtUp();
-    const problem = caughtUp ? null : (this.problemNow ?? pullTimeout(this.config, ms, this.isOnline()));
+    const problem = caughtUp ? null : (this.trouble.problem ?? pullTimeout(this.config, ms, this.isOnline()));
     return { fetched: this.fetched, caught_up: caughtUp, problem };
   }
 
@@ -284,8 +300,7 @@ export class SyncEngine implements SyncPort {
     this.config = next;
     this.configProblem = null;
     this.token = config.token;
-    this.lastError = null;
-    this.problemNow = null;
+    this.trouble = { problem: null, lastError: null };
     this.configGeneration++;
     this.configCheck = undefined;
     this.reconnect();
@@ -351,18 +366,14 @@ export class SyncEngine implements SyncPort {
     // is checked as `init` checks it, and a bad one is reported in status, not dialled.
     const urlProblem = relayUrlProblem(this.config.relay!);
     if (urlProblem) {
-      this.lastError = `refusing to connect: the relay URL in ${this.paths.config} is unusable: ${urlProblem}; fix it with \`switchboard init --relay <url> --user <name> --token <token>\``;
-      this.problemNow = badUrl(`refusing to connect: the relay URL in ${this.paths.config} is unusable: ${urlProblem}`, this.config);
-      this.log.error(`relay: ${this.lastError}`);
-      this.recordConfigCheck(generation, badUrlCheck(this.lastError));
+      const why = `refusing to connect: the relay URL in ${this.paths.config} is unusable: ${urlProblem}`;
+      const lastError = this.refuseSettings(why, `${why}; fix it with \`switchboard init --relay <url> --user <name> --token <token>\``);
+      this.recordConfigCheck(generation, badUrlCheck(lastError));
       return this.setState('error');
     }
     const cleartext = cleartextRelayProblem(this.config.relay!, this.config.insecure);
     if (cleartext) {
-      this.lastError = `refusing to connect: ${cleartext}`;
-      this.problemNow = badUrl(this.lastError, this.config);
-      this.log.error(`relay: ${this.lastError}`);
-      this.recordConfigCheck(generation, badUrlCheck(this.lastError));
+      this.recordConfigCheck(generation, badUrlCheck(this.refuseSettings(`refusing to connect: ${cleartext}`)));
       return this.setState('error');
     }
     const link = new RelayLink();
@@ -382,8 +393,7 @@ export class SyncEngine implements SyncPort {
     this.recordConfigCheck(generation, relayCheckOf(result, this.config.relay!, this.config.user!));
     if (!result.ok || this.link !== link) return;
     this.attempt = 0;
-    this.lastError = null;
-    this.problemNow = null;
+    this.trouble = { problem: null, lastError: null };
     this.backlogSeq = result.welcome.backlog_seq ?? 0;
     this.connectedSince = new Date().toISOString();
     this.log.info(`relay: online at ${this.config.relay} as ${this.config.user}`);
@@ -400,17 +410,17 @@ export class SyncEngine implements SyncPort {
     this.connectedSince = null;
     this.inflight = 0;
     const reason = info.reason || `connection closed (code ${info.code})`;
-    this.problemNow = problemOfClose(info, this.config);
+    this.trouble.problem = problemOfClose(info, this.config);
     await this.returnInflightOrRemember(reason);
     if (info.unauthorized) {
-      this.lastError = `the relay refused the token for ${this.config.user}: ${reason}; run \`switchboard init\` with a valid token`;
-      this.log.error(`relay: ${this.lastError}`);
+      this.trouble.lastError = `the relay refused the token for ${this.config.user}: ${reason}; run \`switchboard init\` with a valid token`;
+      this.log.error(`relay: ${this.trouble.lastError}`);
       return this.setState('unauthorized');
     }
     if (this.stopped) return this.setState('offline');
     const asked = this.reconnectAsked;
     this.reconnectAsked = false;
-    if (!asked) this.lastError = reason;
+    if (!asked) this.trouble.lastError = reason;
     const delay = asked ? 0 : backoffDelay(this.attempt++, BACKOFF);
     this.log.warn(`relay: link closed (${reason}); retrying in ${delay} ms`);
     this.setState('offline');
@@ -428,8 +438,7 @@ export class SyncEngine implements SyncPort {
       this.inflightStranded = undefined;
     } catch (error) {
       this.inflightStranded = reason;
-      this.lastError = `could not return unanswered sends to the queue: ${describe(error)}`;
-      this.log.error(`relay: ${this.lastError}`);
+      this.writeFailed('could not return unanswered sends to the queue', error);
     }
   }
 
@@ -486,8 +495,7 @@ export class SyncEngine implements SyncPort {
     } catch (error) {
       // The claim was not stored (disk full): the rows are still pending; try again shortly.
       this.markBacklog();
-      this.lastError = `could not claim queued sends: ${describe(error)}`;
-      this.log.error(`relay: ${this.lastError}`);
+      this.writeFailed('could not claim queued sends', error);
       this.scheduleRetry(RETRY_REJECTED_MS);
     } finally {
       this.draining = false;
@@ -590,8 +598,7 @@ export class SyncEngine implements SyncPort {
   private storeFailed(link: RelayLink, error: unknown): void {
     // Nothing more is acked on this link: a cumulative ack for a later frame would cover the lost one.
     this.failedLinks.add(link);
-    this.lastError = `could not store a relay frame: ${describe(error)}`;
-    this.log.error(`relay: ${this.lastError}`);
+    this.writeFailed('could not store a relay frame', error);
     link.close(1011, 'store error');
   }
 

@@ -5,9 +5,9 @@
 const mutate = [
   // idempotency and fingerprints
   'server/idempotency.ts',
-  'server/fingerprint.ts',
-  'relay/fingerprint.ts',
+  'lib/node/send-fingerprint.ts',
   // the outbox and the sync engine
+  'server/outbox/*.ts',
   'server/sync/engine.ts',
   'server/service.ts',
   // the write batcher

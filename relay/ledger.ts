@@ -5,7 +5,7 @@
  */
 import { newId } from '../lib/node/ids';
 import { REJECTION_CODES, RELAY_MAX_FRAME_BYTES, type DeliveryItem, type SendFrame, type VerdictFrame, type WireMessage } from '../protocol/relay';
-import { sendFingerprint } from './fingerprint';
+import { relaySendFingerprint } from '../lib/node/send-fingerprint';
 import type { RelayStore, StoredDelivery } from './store';
 
 /** A delivery just committed for `user`, to push to that user's live devices. */
@@ -68,7 +68,7 @@ export class RelayLedger {
 
   recordSend(sender: string, message: SendFrame['message'], now: Date): SendOutcome {
     const { client_message_id, id } = message;
-    const fingerprint = sendFingerprint(message);
+    const fingerprint = relaySendFingerprint(message);
     const earlier = this.store.findDedupe(sender, client_message_id);
     if (earlier) {
       if (earlier.fingerprint !== fingerprint) {

@@ -6,6 +6,8 @@ import type { HomePaths } from '../lib/node/paths';
 import { StoreLock } from './lock';
 import { openStore, type Db } from './store/db';
 import { Repository } from './store/repository';
+import { PeerTouches } from './store/peer-touches';
+import { Outbox } from './outbox/outbox';
 import { WriteBatcher } from '../lib/node/write-batcher';
 import { asStorageError } from '../lib/node/storage-errors';
 import { CoreService } from './service';
@@ -81,11 +83,14 @@ export class Core {
       // not to start; it is left as it is for the person to fix (or `init` to replace).
       const { config, problem } = loadConfig(paths);
       if (problem === null) writeConfig(paths, config); // persists a freshly minted device id
-      let service!: CoreService;
-      const hub = new EventHub(repo, () => service);
-      const sync = new SyncEngine(paths, repo, writes, options.log);
+      const hub = new EventHub(repo);
+      // One of each for the one store: the service and the sync engine both move outbox rows and
+      // touch peers, and one throttle must guard the peers table.
+      const outbox = new Outbox(repo);
+      const peers = new PeerTouches(repo, writes);
+      const sync = new SyncEngine(paths, repo, writes, outbox, peers, options.log);
       // A core that does not serve (a CLI verb run directly) stops after answering: its queued sends wait for the next one.
-      service = new CoreService(repo, writes, sync, () => sync.localUser(), !options.serve);
+      const service = new CoreService(repo, writes, sync, outbox, peers, () => sync.localUser(), !options.serve);
       writes.onCommit = () => {
         hub.pump();
         service.scheduleIndexing();
@@ -113,7 +118,7 @@ export class Core {
         void core.stop();
       };
       // Anything left inflight by a crash goes back to pending: the relay dedupes resends.
-      await writes.run(() => repo.releaseInflight(new Date().toISOString()));
+      await writes.run(() => outbox.releaseInflight(new Date().toISOString()));
       if (options.serve) await core.serve();
       if (options.sync !== false) sync.start();
       return core;

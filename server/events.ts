@@ -6,8 +6,7 @@
  */
 import { ErrorCodes, type Notifications, type NotificationName, type SyncStatus } from '../protocol/rpc';
 import { CoreError } from './errors';
-import type { Repository } from './store/repository';
-import type { CoreService } from './service';
+import { toOutboxItem, type Repository } from './store/repository';
 
 const PAGE = 500;
 
@@ -24,10 +23,7 @@ export class EventHub {
   /** Set when the core stops: a pump scheduled before then must not read the closed store. */
   private closed = false;
 
-  constructor(
-    private readonly repo: Repository,
-    private readonly service: () => CoreService,
-  ) {}
+  constructor(private readonly repo: Repository) {}
 
   /**
    * Starts delivering events after `since` (default: from now on). Returns the newest cursor.
@@ -96,7 +92,7 @@ export class EventHub {
       if (e.type === 'outbox/changed') {
         // One stored event stands for both: an outbox change is a change of its message.
         const row = this.repo.outboxById(e.ref);
-        if (row) s.notify('outbox/changed', { cursor: e.cursor, item: this.service().outboxItem(row, message) });
+        if (row) s.notify('outbox/changed', { cursor: e.cursor, item: toOutboxItem(row, message) });
         if (message) s.notify('message/updated', { cursor: e.cursor, message });
       } else if (message) {
         s.notify(e.type, { cursor: e.cursor, message });

@@ -28,14 +28,15 @@ import {
   type SyncStatus,
 } from '../protocol/rpc';
 import { RELAY_MAX_FRAME_BYTES } from '../protocol/relay';
-import { CoreError, invalidParams, invalidState, notFound } from './errors';
-import { fingerprint } from './fingerprint';
+import { CoreError, invalidParams, notFound } from './errors';
+import { coreSendFingerprint, type SendContent } from '../lib/node/send-fingerprint';
 import { decideIdempotency } from './idempotency';
+import type { Outbox } from './outbox/outbox';
 import { toOutboxItem, type OutboxRow, type Repository } from './store/repository';
 import type { WriteBatcher } from '../lib/node/write-batcher';
-import { PeerTouches } from './store/peer-touches';
+import type { PeerTouches } from './store/peer-touches';
 import { planSearch } from './store/search-query';
-import type { SendVerdict, SyncPort } from './sync/port';
+import type { RelayVerdict, SyncPort } from './sync/port';
 import { queuedReason } from './sync/problem';
 import { sendFrameBytes, sendFrameOf } from './sync/send-frame';
 
@@ -49,18 +50,19 @@ const PER_MESSAGE_EVENT_LIMIT = 500;
 
 export class CoreService {
   private indexTimer: NodeJS.Timeout | undefined;
-  private readonly peerTouches: PeerTouches;
 
   constructor(
     readonly repo: Repository,
     readonly writes: WriteBatcher,
     readonly sync: SyncPort,
+    /** Every outbox row is created and moved through it. */
+    private readonly outboxStates: Outbox,
+    /** Shared with the sync engine: one throttle for the one peers table. */
+    private readonly peerTouches: PeerTouches,
     private readonly localUser: () => string,
     /** True when this core answers one CLI verb and stops (no core runs to retry queued sends). */
     private readonly oneShot = false,
-  ) {
-    this.peerTouches = new PeerTouches(repo, writes);
-  }
+  ) {}
 
   async send(p: SendParams): Promise<SendResult> {
     // A reply names a message this store holds: an id that is not here (mistyped, or of mail
@@ -69,7 +71,7 @@ export class CoreService {
       throw invalidParams(`reply_to: no message ${p.reply_to} in this store; check the id (\`switchboard inbox\` lists the messages you have)`);
     }
     const clientMessageId = p.client_message_id ?? newId();
-    const content = { to: p.to, body: p.body, reply_to: p.reply_to ?? null, request_id: p.request_id ?? null };
+    const content: Required<SendContent> = { to: p.to, body: p.body, reply_to: p.reply_to ?? null, request_id: p.request_id ?? null };
     // A core that has just started (the CLI's direct mode) may still be dialling the relay.
     await this.sync.whenSettled(Math.min(p.wait_ms ?? 0, 5000));
     if (p.queue === false && !this.sync.isOnline()) {
@@ -86,7 +88,7 @@ export class CoreService {
     if (frameBytes > RELAY_MAX_FRAME_BYTES) {
       throw invalidParams(`body: makes a ${frameBytes}-byte frame once JSON-encoded (control characters take six bytes each); the relay takes at most ${RELAY_MAX_FRAME_BYTES}`);
     }
-    const fp = fingerprint(content);
+    const fp = coreSendFingerprint(content);
     const minted = p.client_message_id === undefined;
     const outcome = await this.writes.run(() => {
       // An id minted here a moment ago cannot be in the outbox yet.
@@ -141,7 +143,7 @@ export class CoreService {
   }
 
   /** A verdict from the relay; a deferral (queued) also says what happens to the message next. */
-  private explained(verdict: SendVerdict, waitedMs: number): SendVerdict {
+  private explained(verdict: RelayVerdict, waitedMs: number): RelayVerdict {
     if (verdict.status !== 'queued') return verdict;
     return { ...verdict, ...this.whyQueued(waitedMs, verdict.reason_code === 'deferred' ? verdict.reason : null) };
   }
@@ -159,7 +161,7 @@ export class CoreService {
   }
 
   /** The send verdict an outbox row stands for now. */
-  private verdictOf(row: OutboxRow, waitedMs: number): SendVerdict {
+  private verdictOf(row: OutboxRow, waitedMs: number): RelayVerdict {
     switch (row.state) {
       case 'done':
         return { status: row.verdict === 'duplicate' ? 'duplicate' : 'sent', server_id: row.server_id, reason: null, reason_code: null };
@@ -173,29 +175,13 @@ export class CoreService {
   }
 
   /** Stores a new outbound message; true when the sync engine claimed it for the wire at once. */
-  private insertOutbound(id: string, clientMessageId: string, fp: string, content: { to: string; body: string; reply_to: string | null; request_id: string | null }): boolean {
+  private insertOutbound(id: string, clientMessageId: string, fp: string, content: Required<SendContent>): boolean {
     const now = new Date().toISOString();
-    this.repo.insertMessage({
-      id,
-      client_message_id: clientMessageId,
-      server_id: null,
-      conversation: content.to,
-      direction: 'out',
-      from: this.localUser(),
-      to: content.to,
-      body: content.body,
-      reply_to: content.reply_to,
-      request_id: content.request_id,
-      created_at: now,
-      state: 'queued',
-      read: true,
-    });
-    this.peerTouches.touch(content.to, now);
-    this.repo.addEvent('outbox/changed', id, now);
-    // A claimed message leaves once this write commits; if the row below fails to insert, the
+    // A claimed message leaves once this write commits; if anything below fails to store, the
     // write rolls back and its send with it (WriteBatcher.afterCommit).
     const inflight = this.sync.claimOnInsert(sendFrameOf({ id, client_message_id: clientMessageId, created_at: now, ...content }));
-    this.repo.insertOutbox({ client_message_id: clientMessageId, id, fingerprint: fp, now, inflight });
+    this.outboxStates.create({ id, client_message_id: clientMessageId, from: this.localUser(), ...content }, fp, now, inflight);
+    this.peerTouches.touch(content.to, now);
     return inflight;
   }
 
@@ -270,9 +256,8 @@ export class CoreService {
     return { items: this.repo.outboxRows(p.state).map((row) => this.outboxItem(row)) };
   }
 
-  /** `message`: the row's message when the caller has already read it. */
-  outboxItem(row: OutboxRow, message: Message | undefined = this.repo.message(row.id)): OutboxItem {
-    return toOutboxItem(row, message ?? { to: '', body: '' });
+  private outboxItem(row: OutboxRow): OutboxItem {
+    return toOutboxItem(row, this.repo.message(row.id));
   }
 
   private findOutbox(id: string): OutboxRow {
@@ -290,18 +275,12 @@ export class CoreService {
     const requeued = await this.writes.run(() => {
       const row = this.findOutbox(id);
       if (row.requeued_as !== null && this.repo.outboxById(row.requeued_as)) return { aborted: row.id, id: row.requeued_as, fresh: false };
-      if (row.state === 'inflight') throw invalidState(`message ${row.id} is in flight; wait for its verdict (see \`switchboard outbox\`)`);
-      if (row.state === 'done') throw invalidState(`message ${row.id} was already delivered to the relay; nothing to requeue`);
+      // An aborted row is requeued as it is; any other is retired (aborted) first, or refused.
+      if (row.state !== 'aborted') this.outboxStates.retire(row, new Date().toISOString());
       const old = this.repo.message(row.id)!;
-      const now = new Date().toISOString();
-      if (row.state !== 'aborted') {
-        this.repo.setOutboxState(row.id, 'aborted', now);
-        this.repo.setMessageState(row.id, 'aborted');
-        this.repo.addEvent('outbox/changed', row.id, now);
-      }
       const content = { to: old.to, body: old.body, reply_to: old.reply_to, request_id: old.request_id };
       const fresh = newId();
-      this.insertOutbound(fresh, newId(), fingerprint(content), content);
+      this.insertOutbound(fresh, newId(), coreSendFingerprint(content), content);
       this.repo.setRequeuedAs(row.id, fresh);
       return { aborted: row.id, id: fresh, fresh: true };
     });
@@ -312,14 +291,7 @@ export class CoreService {
   async abort(id: string): Promise<OutboxItem> {
     const row = await this.writes.run(() => {
       const row = this.findOutbox(id);
-      if (row.state === 'inflight') throw invalidState(`message ${row.id} is in flight and may already be at the relay; wait for its verdict`);
-      if (row.state === 'done') throw invalidState(`message ${row.id} was already delivered to the relay; it cannot be aborted`);
-      if (row.state === 'aborted') throw invalidState(`message ${row.id} is already aborted`);
-      if (row.state === 'expired') throw invalidState(`message ${row.id} already expired at the relay undelivered; nothing to abort`);
-      const now = new Date().toISOString();
-      this.repo.setOutboxState(row.id, 'aborted', now);
-      this.repo.setMessageState(row.id, 'aborted');
-      this.repo.addEvent('outbox/changed', row.id, now);
+      this.outboxStates.abort(row, new Date().toISOString());
       return this.repo.outboxById(row.id)!;
     });
     return this.outboxItem(row);
@@ -357,7 +329,7 @@ export class CoreService {
  * JSON takes at most six bytes for a UTF-16 unit (\uXXXX); 512 covers the keys, the id, the
  * timestamp and the punctuation.
  */
-function mayExceedFrame(content: { to: string; body: string; reply_to: string | null; request_id: string | null }, clientMessageId: string): boolean {
+function mayExceedFrame(content: Required<SendContent>, clientMessageId: string): boolean {
   const units = content.body.length + content.to.length + (content.reply_to?.length ?? 0) + (content.request_id?.length ?? 0) + clientMessageId.length;
   return units * 6 + 512 > RELAY_MAX_FRAME_BYTES;
 }

@@ -7,6 +7,10 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from './db';
 import { UNSPACED_BODY_GLOB } from './migrations';
 import { SHORT_TERM_WINDOW, type SearchPlan } from './search-query';
+import { OUTBOX_TRANSITIONS, fromStatesSql as from, type OutboxTransition } from '../outbox/transitions';
+
+/** The state `transition` ends in, for a statement's SET. */
+const to = (transition: OutboxTransition) => `'${OUTBOX_TRANSITIONS[transition].to}'`;
 
 interface MessageRow {
   seq: number;
@@ -68,12 +72,13 @@ function joinedMessage(row: Partial<MessageRow>): Message | undefined {
   return row.seq === undefined || row.seq === null ? undefined : toMessage(row as MessageRow);
 }
 
-export function toOutboxItem(row: OutboxRow, message: Pick<Message, 'to' | 'body'>): OutboxItem {
+/** An outbox row as clients see it, with its message's recipient and body (empty when the message is gone). */
+export function toOutboxItem(row: OutboxRow, message: Pick<Message, 'to' | 'body'> | undefined): OutboxItem {
   return {
     id: row.id,
     client_message_id: row.client_message_id,
-    to: message.to,
-    body: message.body,
+    to: message?.to ?? '',
+    body: message?.body ?? '',
     state: row.state,
     attempts: row.attempts,
     last_error: row.last_error,
@@ -120,16 +125,20 @@ export class Repository {
       insertOutbox: p(`INSERT INTO outbox (client_message_id, id, fingerprint, state, attempts, created_at, updated_at)
         VALUES (@client_message_id, @id, @fingerprint, @state, @attempts, @now, @now)`),
       anyPending: p<{ one: number }>("SELECT 1 AS one FROM outbox WHERE state <> 'done' AND state = 'pending' LIMIT 1"),
+      // Unguarded: the caller holds the row and has checked its state (server/outbox).
       setOutboxState: p('UPDATE outbox SET state = ?, updated_at = ? WHERE id = ?'),
       setRequeuedAs: p('UPDATE outbox SET requeued_as = ? WHERE id = ?'),
-      // A verdict settles only a row still waiting for one: a late verdict for a row already
-      // done or aborted changes nothing (the caller learns that from \`changes\`).
-      outboxVerdict: p("UPDATE outbox SET state = 'done', verdict = ?, server_id = ?, last_error = NULL, updated_at = ? WHERE id = ? AND state NOT IN ('done', 'aborted')"),
+      // The outbox moves a relay's answer makes are guarded here, by the states the transition
+      // table (server/outbox/transitions.ts) lets them start from: a late verdict for a row
+      // already done or aborted changes nothing (the caller learns that from \`changes\`).
+      outboxVerdict: p(`UPDATE outbox SET state = ${to('accept')}, verdict = ?, server_id = ?, last_error = NULL, updated_at = ? WHERE id = ? AND ${from('accept')}`),
       // A receipt counts only for a message the relay accepted (sent), and only once.
       markDelivered: p("UPDATE messages SET state = 'delivered' WHERE id = ? AND direction = 'out' AND state = 'sent'"),
-      outboxFailure: p("UPDATE outbox SET state = ?, last_error = ?, updated_at = ? WHERE id = ? AND state NOT IN ('done', 'aborted')"),
-      outboxRefund: p("UPDATE outbox SET state = 'pending', attempts = max(0, attempts - 1), last_error = ?, updated_at = ? WHERE id = ? AND state NOT IN ('done', 'aborted')"),
-      outboxInflight: p("UPDATE outbox SET state = 'inflight', attempts = attempts + 1, updated_at = ? WHERE id = ?"),
+      outboxFailure: p(`UPDATE outbox SET state = ${to('fail')}, last_error = ?, updated_at = ? WHERE id = ? AND ${from('fail')}`),
+      outboxRetry: p(`UPDATE outbox SET state = ${to('retry')}, last_error = ?, updated_at = ? WHERE id = ? AND ${from('retry')}`),
+      outboxRefund: p(`UPDATE outbox SET state = ${to('defer')}, attempts = max(0, attempts - 1), last_error = ?, updated_at = ? WHERE id = ? AND ${from('defer')}`),
+      // Unguarded, as setOutboxState: the drain claims rows it has just read as pending.
+      outboxInflight: p(`UPDATE outbox SET state = ${to('claim')}, attempts = attempts + 1, updated_at = ? WHERE id = ?`),
       // Newest first: rowid order is creation order, and reading it backwards stops at the limit.
       outboxList: p<OutboxRow>('SELECT * FROM outbox ORDER BY rowid DESC LIMIT 1000'),
       outboxListDone: p<OutboxRow>("SELECT * FROM outbox WHERE state = 'done' ORDER BY rowid DESC LIMIT 1000"),
@@ -144,10 +153,10 @@ export class Repository {
       ),
       // Only a message the relay accepted and no recipient device took: a receipt wins.
       outboxExpired: p(
-        `UPDATE outbox SET state = 'expired', last_error = ?, updated_at = ? WHERE id = ? AND server_id = ? AND state = 'done'
+        `UPDATE outbox SET state = ${to('expire')}, last_error = ?, updated_at = ? WHERE id = ? AND server_id = ? AND ${from('expire')}
          AND EXISTS (SELECT 1 FROM messages m WHERE m.id = outbox.id AND m.direction = 'out' AND m.state = 'sent')`,
       ),
-      outboxReleaseInflight: p("UPDATE outbox SET state = 'pending', updated_at = ? WHERE state <> 'done' AND state = 'inflight'"),
+      outboxReleaseInflight: p(`UPDATE outbox SET state = ${to('release')}, updated_at = ? WHERE state <> 'done' AND ${from('release')}`),
       outboxOpenCounts: p<{ state: OutboxState; n: number }>("SELECT state, count(*) AS n FROM outbox WHERE state <> 'done' GROUP BY state"),
       outboxTotal: p<{ n: number }>('SELECT count(*) AS n FROM outbox'),
       insertEvent: p('INSERT INTO events (type, ref, created_at) VALUES (?, ?, ?)'),
@@ -340,9 +349,12 @@ export class Repository {
     return this.s.markDelivered.run(id).changes > 0;
   }
 
-  /** Records a failed attempt on a row not yet done or aborted; false when it was. */
+  /**
+   * Records a failed attempt: `dead` (no more tries) on a row not yet done or aborted, `pending`
+   * (tried again later) on a row in flight; false when the row was in no such state.
+   */
   recordOutboxFailure(id: string, state: 'pending' | 'dead', error: string, now: string): boolean {
-    return this.s.outboxFailure.run(state, error, now, id).changes > 0;
+    return (state === 'dead' ? this.s.outboxFailure : this.s.outboxRetry).run(error, now, id).changes > 0;
   }
 
   /** Back to pending without spending an attempt: the relay asked us to slow down, the link was fine. */

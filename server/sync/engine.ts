@@ -2,7 +2,8 @@
  * The sync engine: keeps the core's live link to the relay, drains the outbox, commits
  * deliveries before acking them, and reports freshness.
  *
- * Outbox rows move pending → inflight (sent on the link) → done on an accepted or duplicate
+ * Outbox rows move only through `Outbox` (server/outbox/), whose table says which moves are
+ * allowed: here pending → inflight (sent on the link) → done on an accepted or duplicate
  * verdict, → dead on a final rejection or after MAX_ATTEMPTS sends without a verdict. A lost
  * link returns inflight rows to pending; the relay dedupes on client_message_id, so resending
  * them can never deliver twice.
@@ -13,16 +14,17 @@ import { loadConfig, readToken, writeConfig, type RelayConfig } from '../config'
 import { cleartextRelayProblem, relayUrlProblem } from '../../protocol/relay-url';
 import type { Logger } from '../../lib/node/log';
 import type { HomePaths } from '../../lib/node/paths';
-import { PeerTouches } from '../store/peer-touches';
+import type { PeerTouches } from '../store/peer-touches';
+import type { Outbox } from '../outbox/outbox';
 import { asStorageError } from '../../lib/node/storage-errors';
 import type { Repository } from '../store/repository';
 import type { WriteBatcher } from '../../lib/node/write-batcher';
 import { backoffDelay } from './backoff';
-import type { SendVerdict, SyncPort } from './port';
-import { sendFrameBytes, sendFrameOf, type SendContent } from './send-frame';
+import type { RelayVerdict, SyncPort } from './port';
+import { sendFrameBytes, sendFrameOf, type SendFrameMessage } from './send-frame';
 import { RelayLink, type RelayLinkClose } from './relay-link';
 import { badUrl, notConfigured, problemOfClose, pullTimeout } from './problem';
-import { relayCheckOf } from './relay-probe';
+import { badUrlCheck, relayCheckOf } from './relay-probe';
 import { errorMessage } from '../../lib/error-message';
 
 /** Sends of one message without a verdict before it is declared dead. */
@@ -44,9 +46,14 @@ export class SyncEngine implements SyncPort {
   private config: RelayConfig;
   private token: string | null;
   private state: SyncState = 'disabled';
-  private lastError: string | null = null;
-  /** Why the link is not up, for a person and a script; null while online or dialling the first time. */
-  private problemNow: SyncProblem | null = null;
+  /**
+   * What is wrong, in one record, said two ways. `problem`: why the link is not up, a code for
+   * scripts and a sentence that names the fix (null while online, or dialling the first time).
+   * `lastError`: status's `last_error`, the engine's last error in its own words; it also covers
+   * a write that failed while the link was fine (disk full), which is no link problem, and it
+   * outlives a reconnect that was asked for.
+   */
+  private trouble: { problem: SyncProblem | null; lastError: string | null } = { problem: null, lastError: null };
   /** The relay's backlog_seq from the current link's welcome: committed up to it, this core is caught up. */
   private backlogSeq = 0;
   /** New messages stored since this engine started (what a pull fetched). */
@@ -88,10 +95,9 @@ export class SyncEngine implements SyncPort {
   private holdTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly listeners: ((status: SyncStatus) => void)[] = [];
-  private readonly verdictWaiters = new Map<string, ((verdict: SendVerdict | undefined) => void)[]>();
+  private readonly verdictWaiters = new Map<string, ((verdict: RelayVerdict | undefined) => void)[]>();
   /** The highest delivery seq committed; kept here so a delivery never reads it back. */
   private cursor: number;
-  private readonly peers: PeerTouches;
   /** Sync-state rows to write at the end of the current batch: the newest value wins. */
   private readonly stateAtCommit = new Map<string, string>();
   /** Verdicts and deliveries received this turn, stored together by storeInbound. */
@@ -113,6 +119,10 @@ export class SyncEngine implements SyncPort {
     private readonly paths: HomePaths,
     private readonly repo: Repository,
     private readonly writes: WriteBatcher,
+    /** Every outbox row moves through it. */
+    private readonly outbox: Outbox,
+    /** Shared with the service: one throttle for the one peers table. */
+    private readonly peers: PeerTouches,
     private readonly log: Logger,
   ) {
     const loaded = loadConfig(paths);
@@ -120,7 +130,6 @@ export class SyncEngine implements SyncPort {
     this.configProblem = loaded.problem;
     this.token = readToken(paths);
     this.cursor = Number(repo.getState(CURSOR_KEY) ?? 0);
-    this.peers = new PeerTouches(repo, writes);
   }
 
   localUser(): string {
@@ -135,7 +144,7 @@ export class SyncEngine implements SyncPort {
       user: this.config.user,
       last_inbound_at: this.repo.getState('last_inbound_at') ?? null,
       last_ack_at: this.repo.getState('last_ack_at') ?? null,
-      last_error: this.lastError,
+      last_error: this.trouble.lastError,
       connected_since: this.connectedSince,
       queued: counts.pending + counts.inflight,
       held: [...this.held].map(([to, hold]): HeldRecipient => ({ to, reason: hold.reason, retry_at: new Date(hold.until).toISOString() })),
@@ -153,20 +162,31 @@ export class SyncEngine implements SyncPort {
   start(): void {
     this.stopped = false;
     if (this.configProblem !== null) {
-      this.lastError = `refusing to connect: ${this.configProblem}`;
-      this.problemNow = badUrl(this.lastError, this.config);
-      this.log.error(`relay: ${this.lastError}`);
+      this.refuseSettings(`refusing to connect: ${this.configProblem}`);
       return this.setState('error');
     }
     if (!this.isConfigured()) {
-      this.problemNow = notConfigured();
+      this.trouble.problem = notConfigured();
       return this.setState('disabled');
     }
     void this.connect();
   }
 
   problem(): SyncProblem | null {
-    return this.problemNow;
+    return this.trouble.problem;
+  }
+
+  /** Settings that must change before any attempt: a bad URL, or one that would send the token in clear. Returns `last_error`. */
+  private refuseSettings(why: string, lastError = why): string {
+    this.trouble = { problem: badUrl(why, this.config), lastError };
+    this.log.error(`relay: ${lastError}`);
+    return lastError;
+  }
+
+  /** A write failed while the link itself may be fine: said in `last_error`, the link's problem kept. */
+  private writeFailed(what: string, error: unknown): void {
+    this.trouble.lastError = `${what}: ${describe(error)}`;
+    this.log.error(`relay: ${this.trouble.lastError}`);
   }
 
   /**
@@ -183,7 +203,7 @@ export class SyncEngine implements SyncPort {
     });
     clearTimeout(timer);
     const caughtUp = this.isCaughtUp();
-    const problem = caughtUp ? null : (this.problemNow ?? pullTimeout(this.config, ms, this.isOnline()));
+    const problem = caughtUp ? null : (this.trouble.problem ?? pullTimeout(this.config, ms, this.isOnline()));
     return { fetched: this.fetched, caught_up: caughtUp, problem };
   }
 
@@ -224,7 +244,7 @@ export class SyncEngine implements SyncPort {
     if (this.isOnline()) void this.drain();
   }
 
-  claimOnInsert(message: SendContent): boolean {
+  claimOnInsert(message: SendFrameMessage): boolean {
     // Anything pending goes first, by the drain; so does everything while a drain is claiming.
     if (!this.isOnline() || !this.link || this.draining || this.inflight + this.claimedUnsent >= SEND_WINDOW || Date.now() < this.pausedUntil) return false;
     if (this.isHeld(message.to)) return false;
@@ -243,13 +263,13 @@ export class SyncEngine implements SyncPort {
     return true;
   }
 
-  awaitVerdict(id: string, ms: number): Promise<SendVerdict | undefined> {
+  awaitVerdict(id: string, ms: number): Promise<RelayVerdict | undefined> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => done(undefined), ms);
       const waiters = this.verdictWaiters.get(id) ?? [];
       waiters.push(done);
       this.verdictWaiters.set(id, waiters);
-      function done(verdict: SendVerdict | undefined) {
+      function done(verdict: RelayVerdict | undefined) {
         clearTimeout(timer);
         resolve(verdict);
       }
@@ -280,8 +300,7 @@ export class SyncEngine implements SyncPort {
     this.config = next;
     this.configProblem = null;
     this.token = config.token;
-    this.lastError = null;
-    this.problemNow = null;
+    this.trouble = { problem: null, lastError: null };
     this.configGeneration++;
     this.configCheck = undefined;
     this.reconnect();
@@ -347,18 +366,14 @@ export class SyncEngine implements SyncPort {
     // is checked as `init` checks it, and a bad one is reported in status, not dialled.
     const urlProblem = relayUrlProblem(this.config.relay!);
     if (urlProblem) {
-      this.lastError = `refusing to connect: the relay URL in ${this.paths.config} is unusable: ${urlProblem}; fix it with \`switchboard init --relay <url> --user <name> --token <token>\``;
-      this.problemNow = badUrl(`refusing to connect: the relay URL in ${this.paths.config} is unusable: ${urlProblem}`, this.config);
-      this.log.error(`relay: ${this.lastError}`);
-      this.recordConfigCheck(generation, { outcome: 'url', message: this.lastError });
+      const why = `refusing to connect: the relay URL in ${this.paths.config} is unusable: ${urlProblem}`;
+      const lastError = this.refuseSettings(why, `${why}; fix it with \`switchboard init --relay <url> --user <name> --token <token>\``);
+      this.recordConfigCheck(generation, badUrlCheck(lastError));
       return this.setState('error');
     }
     const cleartext = cleartextRelayProblem(this.config.relay!, this.config.insecure);
     if (cleartext) {
-      this.lastError = `refusing to connect: ${cleartext}`;
-      this.problemNow = badUrl(this.lastError, this.config);
-      this.log.error(`relay: ${this.lastError}`);
-      this.recordConfigCheck(generation, { outcome: 'url', message: this.lastError });
+      this.recordConfigCheck(generation, badUrlCheck(this.refuseSettings(`refusing to connect: ${cleartext}`)));
       return this.setState('error');
     }
     const link = new RelayLink();
@@ -378,8 +393,7 @@ export class SyncEngine implements SyncPort {
     this.recordConfigCheck(generation, relayCheckOf(result, this.config.relay!, this.config.user!));
     if (!result.ok || this.link !== link) return;
     this.attempt = 0;
-    this.lastError = null;
-    this.problemNow = null;
+    this.trouble = { problem: null, lastError: null };
     this.backlogSeq = result.welcome.backlog_seq ?? 0;
     this.connectedSince = new Date().toISOString();
     this.log.info(`relay: online at ${this.config.relay} as ${this.config.user}`);
@@ -396,17 +410,17 @@ export class SyncEngine implements SyncPort {
     this.connectedSince = null;
     this.inflight = 0;
     const reason = info.reason || `connection closed (code ${info.code})`;
-    this.problemNow = problemOfClose(info, this.config);
+    this.trouble.problem = problemOfClose(info, this.config);
     await this.returnInflightOrRemember(reason);
     if (info.unauthorized) {
-      this.lastError = `the relay refused the token for ${this.config.user}: ${reason}; run \`switchboard init\` with a valid token`;
-      this.log.error(`relay: ${this.lastError}`);
+      this.trouble.lastError = `the relay refused the token for ${this.config.user}: ${reason}; run \`switchboard init\` with a valid token`;
+      this.log.error(`relay: ${this.trouble.lastError}`);
       return this.setState('unauthorized');
     }
     if (this.stopped) return this.setState('offline');
     const asked = this.reconnectAsked;
     this.reconnectAsked = false;
-    if (!asked) this.lastError = reason;
+    if (!asked) this.trouble.lastError = reason;
     const delay = asked ? 0 : backoffDelay(this.attempt++, BACKOFF);
     this.log.warn(`relay: link closed (${reason}); retrying in ${delay} ms`);
     this.setState('offline');
@@ -424,8 +438,7 @@ export class SyncEngine implements SyncPort {
       this.inflightStranded = undefined;
     } catch (error) {
       this.inflightStranded = reason;
-      this.lastError = `could not return unanswered sends to the queue: ${describe(error)}`;
-      this.log.error(`relay: ${this.lastError}`);
+      this.writeFailed('could not return unanswered sends to the queue', error);
     }
   }
 
@@ -433,11 +446,8 @@ export class SyncEngine implements SyncPort {
   private returnInflight(error: string): void {
     const now = new Date().toISOString();
     for (const row of this.repo.outboxRows('inflight')) {
-      const dead = row.attempts >= MAX_ATTEMPTS;
-      this.repo.recordOutboxFailure(row.id, dead ? 'dead' : 'pending', dead ? `no verdict after ${row.attempts} attempts: ${error}` : error, now);
-      if (dead) this.repo.setMessageState(row.id, 'failed');
-      this.repo.addEvent('outbox/changed', row.id, now);
-      if (dead) this.wakeVerdictWaiters(row.id);
+      if (row.attempts < MAX_ATTEMPTS) this.outbox.retry(row.id, error, now);
+      else if (this.outbox.fail(row.id, `no verdict after ${row.attempts} attempts: ${error}`, now)) this.wakeVerdictWaiters(row.id);
     }
   }
 
@@ -470,15 +480,10 @@ export class SyncEngine implements SyncPort {
             const bytes = sendFrameBytes(frame);
             if (bytes > RELAY_MAX_FRAME_BYTES) {
               // Sending it would only get the link closed, and everything in flight with it.
-              this.repo.recordOutboxFailure(row.id, 'dead', `the message is ${bytes} bytes once encoded; the relay takes at most ${RELAY_MAX_FRAME_BYTES}`, now);
-              this.repo.setMessageState(row.id, 'failed');
-              this.repo.addEvent('outbox/changed', row.id, now);
-              setImmediate(() => this.wakeVerdictWaiters(row.id));
+              if (this.outbox.fail(row.id, `the message is ${bytes} bytes once encoded; the relay takes at most ${RELAY_MAX_FRAME_BYTES}`, now)) setImmediate(() => this.wakeVerdictWaiters(row.id));
               continue;
             }
-            this.repo.markInflight(row.id, now);
-            this.repo.addEvent('outbox/changed', row.id, now);
-            frames.push(frame);
+            if (this.outbox.claim(row, now)) frames.push(frame);
           }
           return frames;
         });
@@ -490,8 +495,7 @@ export class SyncEngine implements SyncPort {
     } catch (error) {
       // The claim was not stored (disk full): the rows are still pending; try again shortly.
       this.markBacklog();
-      this.lastError = `could not claim queued sends: ${describe(error)}`;
-      this.log.error(`relay: ${this.lastError}`);
+      this.writeFailed('could not claim queued sends', error);
       this.scheduleRetry(RETRY_REJECTED_MS);
     } finally {
       this.draining = false;
@@ -517,11 +521,11 @@ export class SyncEngine implements SyncPort {
   private async storeInbound(link: RelayLink): Promise<void> {
     const frames = this.inbound;
     this.inbound = [];
-    let stored: { verdicts: [id: string, verdict: SendVerdict | undefined][]; highestSeq: number; received: number };
+    let stored: { verdicts: [id: string, verdict: RelayVerdict | undefined][]; highestSeq: number; received: number };
     try {
       stored = await this.writes.run(() => {
         const now = new Date().toISOString();
-        const verdicts: [string, SendVerdict | undefined][] = [];
+        const verdicts: [string, RelayVerdict | undefined][] = [];
         let highestSeq = 0;
         let received = 0;
         // After a delivery on this link failed to store, later ones are not kept either: the
@@ -564,16 +568,15 @@ export class SyncEngine implements SyncPort {
   }
 
   /** Inside a write. Undefined when the row was no longer awaiting a verdict (done or aborted meanwhile). */
-  private storeVerdict(frame: VerdictFrame, now: string): SendVerdict | undefined {
-    let verdict: SendVerdict;
+  private storeVerdict(frame: VerdictFrame, now: string): RelayVerdict | undefined {
+    let verdict: RelayVerdict;
     if (frame.result === 'accepted' || frame.result === 'duplicate') {
       const status = frame.result === 'accepted' ? 'sent' : 'duplicate';
-      if (!this.repo.recordOutboxVerdict(frame.id, status, frame.server_id, now)) return undefined;
-      this.repo.setMessageState(frame.id, 'sent', frame.server_id);
+      if (!this.outbox.accept(frame.id, status, frame.server_id, now)) return undefined;
       if (this.held.size > 0) this.release(frame.id);
       verdict = { status, server_id: frame.server_id, reason: null, reason_code: null };
     } else if (frame.retryable) {
-      if (!this.repo.deferOutbox(frame.id, frame.reason, now)) return undefined;
+      if (!this.outbox.defer(frame.id, frame.reason, now)) return undefined;
       this.markBacklog();
       // A full recipient holds back only its own messages; a rate refusal slows everything.
       if (frame.code === REJECTION_CODES.quota) this.hold(frame.id, frame.reason);
@@ -582,11 +585,9 @@ export class SyncEngine implements SyncPort {
       verdict = { status: 'queued', server_id: null, reason: frame.reason, reason_code: 'deferred' };
     } else {
       const reason = `rejected by the relay: ${frame.reason}`;
-      if (!this.repo.recordOutboxFailure(frame.id, 'dead', reason, now)) return undefined;
-      this.repo.setMessageState(frame.id, 'failed');
+      if (!this.outbox.fail(frame.id, reason, now)) return undefined;
       verdict = { status: 'failed', server_id: null, reason, reason_code: 'rejected' };
     }
-    this.repo.addEvent('outbox/changed', frame.id, now);
     return verdict;
   }
 
@@ -597,8 +598,7 @@ export class SyncEngine implements SyncPort {
   private storeFailed(link: RelayLink, error: unknown): void {
     // Nothing more is acked on this link: a cumulative ack for a later frame would cover the lost one.
     this.failedLinks.add(link);
-    this.lastError = `could not store a relay frame: ${describe(error)}`;
-    this.log.error(`relay: ${this.lastError}`);
+    this.writeFailed('could not store a relay frame', error);
     link.close(1011, 'store error');
   }
 
@@ -702,10 +702,7 @@ export class SyncEngine implements SyncPort {
       }
     } else if (item.kind === 'expired') {
       const reason = `expired: the relay held it for its whole retention and no device of ${item.to} took it (dropped ${item.at})`;
-      if (this.repo.markOutboxExpired(item.id, item.server_id, reason, now)) {
-        this.repo.setMessageState(item.id, 'failed');
-        this.repo.addEvent('outbox/changed', item.id, now);
-      }
+      this.outbox.expire(item.id, item.server_id, reason, now);
     } else if (this.repo.markDelivered(item.id)) {
       this.repo.addEvent('message/updated', item.id, now);
     }
@@ -744,7 +741,7 @@ export class SyncEngine implements SyncPort {
     });
   }
 
-  private wakeVerdictWaiters(id: string, verdict?: SendVerdict): void {
+  private wakeVerdictWaiters(id: string, verdict?: RelayVerdict): void {
     const waiters = this.verdictWaiters.get(id);
     if (!waiters) return;
     this.verdictWaiters.delete(id);

@@ -1,9 +1,12 @@
 /** What the core's services need from the relay sync engine. */
 import type { ConfigureParams, PullResult, RelayCheck, SendResult, SyncProblem, SyncStatus } from '../../protocol/rpc';
-import type { SendContent } from './send-frame';
+import type { SendFrameMessage } from './send-frame';
 
-/** What a send's caller learns from the relay's verdict. */
-export type SendVerdict = Pick<SendResult, 'status' | 'server_id' | 'reason' | 'reason_code'>;
+/**
+ * What a send's caller learns from the relay's verdict (the verdict part of a `SendResult`).
+ * Not the webview's `SendVerdict` (protocol/webview.ts), which is only the status word.
+ */
+export type RelayVerdict = Pick<SendResult, 'status' | 'server_id' | 'reason' | 'reason_code'>;
 
 export interface SyncPort {
   status(): SyncStatus;
@@ -19,12 +22,12 @@ export interface SyncPort {
    * once when the link is up and nothing queued is ahead of it. True means the caller stores
    * the row inflight (one attempt) and the message leaves as soon as that write commits.
    */
-  claimOnInsert(message: SendContent): boolean;
+  claimOnInsert(message: SendFrameMessage): boolean;
   /**
    * Resolves with the relay's verdict when it arrives, or undefined when the wait ends
    * another way (after `ms`, or the message died without one): then the outbox row tells.
    */
-  awaitVerdict(id: string, ms: number): Promise<SendVerdict | undefined>;
+  awaitVerdict(id: string, ms: number): Promise<RelayVerdict | undefined>;
   /** Resolves once a connection attempt in progress has ended, or after `ms`. */
   whenSettled(ms: number): Promise<void>;
   reconnect(): void;

@@ -49,7 +49,7 @@ export function problemOfClose(close: RelayLinkClose, settings: RelaySettings): 
       return { code: 'refused', message: reason };
     case 'not_relay':
       return { code: 'not_relay', message: `${reason}; check the URL and port, then run ${initFor({ ...settings, relay: null })}` };
-    case 'url':
+    case 'bad_url':
       return badUrl(reason, settings);
     default:
       return { code: 'disconnected', message: `lost the link to the relay at ${settings.relay ?? '?'}: ${reason}` };

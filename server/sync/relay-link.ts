@@ -52,9 +52,11 @@ export interface RelayLinkClose {
  * Why a connection attempt failed before the welcome: `unreachable` (nothing answered at the
  * host and port), `timeout` (no answer or no welcome in time), `tls` (the TLS handshake failed),
  * `not_relay` (something answered, but not a Switchboard relay), `refused` (a relay refused the
- * connection at the upgrade, e.g. too many connections), `url` (the URL cannot be dialled).
+ * connection at the upgrade, e.g. too many connections), `bad_url` (the URL cannot be dialled).
+ * The words are the `SyncProblem` codes of the same causes (problem.ts); `config/set`'s
+ * `check.outcome` says `url` for `bad_url` (its wire word, relay-probe.ts `checkOutcome`).
  */
-export type RelayLinkFailure = 'unreachable' | 'timeout' | 'tls' | 'not_relay' | 'refused' | 'url';
+export type RelayLinkFailure = 'unreachable' | 'timeout' | 'tls' | 'not_relay' | 'refused' | 'bad_url';
 
 export type RelayLinkConnectResult = { ok: true; welcome: WelcomeFrame } | { ok: false; close: RelayLinkClose };
 
@@ -130,7 +132,7 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
     } catch (error) {
       // The client throws at once on a URL it cannot dial; that ends this attempt, never the process.
       const reason = `cannot dial ${options.url}: ${(error as Error).message}`;
-      setImmediate(() => this.onClose(ABNORMAL_CLOSURE, '', { code: ABNORMAL_CLOSURE, reason, unauthorized: false, failure: 'url' }));
+      setImmediate(() => this.onClose(ABNORMAL_CLOSURE, '', { code: ABNORMAL_CLOSURE, reason, unauthorized: false, failure: 'bad_url' }));
       return result;
     }
     this.socket = socket;

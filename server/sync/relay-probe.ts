@@ -13,12 +13,26 @@ import { cleartextRelayProblem } from '../../protocol/relay-url';
 import { readConfig, readToken } from '../config';
 import type { HomePaths } from '../../lib/node/paths';
 import { badUrl, notConfigured, problemOfClose } from './problem';
-import { RelayLink, type RelayLinkConnectResult } from './relay-link';
+import { RelayLink, type RelayLinkConnectResult, type RelayLinkFailure } from './relay-link';
 
 /** How long `init` waits for the relay's welcome before saying it got no answer. */
 export const RELAY_CHECK_MS = 10_000;
 /** The goodbye is a courtesy: never wait long for it. */
 const GOODBYE_MS = 1000;
+
+/**
+ * A link failure as `check.outcome`. That field is part of the wire contract (`config/set`,
+ * docs/protocol.md), where a URL that cannot be dialled has always been `url`; everywhere else
+ * (a link failure, a `SyncProblem` code) it is `bad_url`.
+ */
+export function checkOutcome(failure: RelayLinkFailure): RelayCheck['outcome'] {
+  return failure === 'bad_url' ? 'url' : failure;
+}
+
+/** The stored URL was not dialled at all: what `config/set` with `wait_ms` answers. */
+export function badUrlCheck(message: string): RelayCheck {
+  return { outcome: checkOutcome('bad_url'), message };
+}
 
 /** What a connection attempt with `url` as `user` found, in words a person can act on. */
 export function relayCheckOf(result: RelayLinkConnectResult, url: string, user: string): RelayCheck {
@@ -27,7 +41,7 @@ export function relayCheckOf(result: RelayLinkConnectResult, url: string, user: 
   if (close.unauthorized) {
     return { outcome: 'unauthorized', message: `the relay at ${url} refused the token for ${user}; get a new one with \`switchboard relay add-user ${user}\` on the relay's machine` };
   }
-  return { outcome: close.failure ?? 'refused', message: close.reason || `the relay at ${url} closed the connection (code ${close.code})` };
+  return { outcome: checkOutcome(close.failure ?? 'refused'), message: close.reason || `the relay at ${url} closed the connection (code ${close.code})` };
 }
 
 interface Dial {

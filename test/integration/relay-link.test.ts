@@ -172,14 +172,14 @@ test('a relay shutdown reaches the link as 1001, retryable', async () => {
   shortDir.remove();
 });
 
-test('a URL the WebSocket client cannot dial ends the attempt with failure "url": connect never throws, close still comes once', async () => {
+test('a URL the WebSocket client cannot dial ends the attempt with failure "bad_url": connect never throws, close still comes once', async () => {
   for (const url of ['ws://127.0.0.1:1/#fragment', 'ftp://127.0.0.1:1', 'not a url']) {
     const link = newLink();
     const closes: RelayLinkClose[] = [];
     link.on('close', (info) => closes.push(info));
     const result = await withTimeout(link.connect({ url, user: 'alice', token: 't', device: 'd', cursor: 0 }), 5000, `connect ${url}`);
     assert.equal(result.ok, false, url);
-    assert.equal(!result.ok && result.close.failure, 'url', url);
+    assert.equal(!result.ok && result.close.failure, 'bad_url', url);
     assert.match(!result.ok ? result.close.reason : '', new RegExp(`^cannot dial ${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
     assert.equal(closes.length, 1, url);
     assert.equal(link.state, 'closed');

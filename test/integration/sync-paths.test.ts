@@ -16,7 +16,7 @@ import type { RelayServer, RelayServerOptions } from '../../relay/server';
 import { writeConfig } from '../../server/config';
 import { Core } from '../../server/core';
 import { CoreError } from '../../server/errors';
-import { fingerprint } from '../../server/fingerprint';
+import { coreSendFingerprint } from '../../lib/node/send-fingerprint';
 import { newId } from '../../lib/node/ids';
 import { silentLogger } from '../../lib/node/log';
 import { homePaths } from '../../lib/node/paths';
@@ -95,7 +95,7 @@ function storeOutbound(core: Core, to: string, body: string): string {
   const id = newId();
   const at = now();
   repo.insertMessage({ id, client_message_id: id, server_id: null, conversation: to, direction: 'out', from: 'alice', to, body, reply_to: null, request_id: null, created_at: at, state: 'queued', read: true });
-  repo.insertOutbox({ client_message_id: id, id, fingerprint: fingerprint({ to, body }), now: at, inflight: false });
+  repo.insertOutbox({ client_message_id: id, id, fingerprint: coreSendFingerprint({ to, body }), now: at, inflight: false });
   return id;
 }
 
@@ -190,7 +190,7 @@ describe('abort and requeue', () => {
       assert.notEqual(requeued.item.client_message_id, before.client_message_id);
       const again = core.service.repo.message(requeued.item.id)!;
       assert.deepEqual([again.to, again.body, again.reply_to, again.request_id, again.direction], [before.to, before.body, before.reply_to, before.request_id, 'out']);
-      assert.equal(core.service.repo.outboxById(requeued.item.id)?.fingerprint, fingerprint({ to: before.to, body: before.body }));
+      assert.equal(core.service.repo.outboxById(requeued.item.id)?.fingerprint, coreSendFingerprint({ to: before.to, body: before.body }));
       // An aborted row is requeued without being aborted again; a dead one ends aborted.
       const fromAborted = await core.service.requeue(ids.aborted);
       assert.equal(fromAborted.item.state, 'pending');

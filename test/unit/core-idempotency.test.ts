@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { OUTBOX_STATES, type OutboxState } from '../../protocol/rpc';
 import { Core } from '../../server/core';
 import { CoreError } from '../../server/errors';
-import { fingerprint } from '../../server/fingerprint';
+import { coreSendFingerprint } from '../../lib/node/send-fingerprint';
 import { canonicalJson } from '../support/canonical-json';
 import { decideIdempotency } from '../../server/idempotency';
 import { silentLogger } from '../../lib/node/log';
@@ -15,12 +15,12 @@ import { tempHome } from '../support/cli';
 describe('fingerprint', () => {
   test('key order and absent-vs-null do not change it; content does', () => {
     assert.equal(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } }), canonicalJson({ a: { c: null, d: [1, { x: 1, y: 2 }] }, b: 1 }));
-    assert.equal(fingerprint({ to: 'bob', body: 'hi' }), fingerprint({ body: 'hi', to: 'bob', reply_to: null }));
-    assert.notEqual(fingerprint({ to: 'bob', body: 'hi' }), fingerprint({ to: 'bob', body: 'hi!' }));
-    assert.notEqual(fingerprint({ to: 'bob', body: 'hi' }), fingerprint({ to: 'bob', body: 'hi', reply_to: 'x' }));
+    assert.equal(coreSendFingerprint({ to: 'bob', body: 'hi' }), coreSendFingerprint({ body: 'hi', to: 'bob', reply_to: null }));
+    assert.notEqual(coreSendFingerprint({ to: 'bob', body: 'hi' }), coreSendFingerprint({ to: 'bob', body: 'hi!' }));
+    assert.notEqual(coreSendFingerprint({ to: 'bob', body: 'hi' }), coreSendFingerprint({ to: 'bob', body: 'hi', reply_to: 'x' }));
     // Fingerprints are stored: the fast encoding must stay the canonical one.
     const content = { to: 'bob', body: 'hi "there"\n', reply_to: 'r', request_id: null };
-    assert.equal(fingerprint(content), createHash('sha256').update(canonicalJson(content)).digest('hex'));
+    assert.equal(coreSendFingerprint(content), createHash('sha256').update(canonicalJson(content)).digest('hex'));
   });
 });
 

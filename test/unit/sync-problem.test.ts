@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { notConfigured, problemOfClose, pullTimeout, queuedReason, type QueuedContext } from '../../server/sync/problem';
+import { badUrlCheck, relayCheckOf } from '../../server/sync/relay-probe';
 
 const settings = { relay: 'ws://127.0.0.1:8787', user: 'bob' };
 const closed = (failure: Parameters<typeof problemOfClose>[0]['failure'], reason = 'why', unauthorized = false) => ({ code: 1006, reason, unauthorized, failure });
@@ -15,7 +16,7 @@ test('problemOfClose: each failure keeps its code; a refused token names the use
     code: 'not_relay',
     message: 'x is not a Switchboard relay; check the URL and port, then run `switchboard init --relay <ws-url> --user bob --token <token>`',
   });
-  assert.equal(problemOfClose(closed('url'), settings).code, 'bad_url');
+  assert.equal(problemOfClose(closed('bad_url'), settings).code, 'bad_url');
   // Unauthorized wins over whatever else the close says.
   const refused = problemOfClose(closed('refused', 'unauthorized', true), settings);
   assert.equal(refused.code, 'unauthorized');
@@ -43,4 +44,13 @@ test('queuedReason: the first cause that applies, and who retries (or what fixes
   assert.deepEqual(queuedReason({ ...base, waitedMs: 0, online: false }), { reason_code: 'not_waited', reason: `not yet at the relay (--wait 0 does not wait for its verdict)${core}` });
   assert.deepEqual(queuedReason({ ...base, online: false }), { reason_code: 'timeout', reason: `still connecting to the relay at ws://127.0.0.1:8787${core}` });
   assert.deepEqual(queuedReason({ ...base, waitedMs: 1500 }), { reason_code: 'no_verdict', reason: `the relay has not answered within 1.5 s${core}` });
+});
+
+test("relayCheckOf: check.outcome keeps its wire words; a URL that cannot be dialled is `url` there, `bad_url` as a failure", () => {
+  const url = 'ws://127.0.0.1:8787';
+  const outcomeOf = (failure: Parameters<typeof problemOfClose>[0]['failure']) => relayCheckOf({ ok: false, close: closed(failure) }, url, 'bob').outcome;
+  assert.equal(outcomeOf('bad_url'), 'url');
+  for (const failure of ['unreachable', 'timeout', 'tls', 'not_relay', 'refused'] as const) assert.equal(outcomeOf(failure), failure);
+  assert.equal(outcomeOf(undefined), 'refused');
+  assert.deepEqual(badUrlCheck('refusing to connect: x'), { outcome: 'url', message: 'refusing to connect: x' });
 });

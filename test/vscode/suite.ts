@@ -37,8 +37,8 @@ test('activates on startup and connects to a core it starts (Node runtime detect
   app = api.app;
   await until('connected', () => app.connection.connected, 60_000);
   assert.equal(app.connection.current.phase, 'connected');
-  await until('sync status', () => app.sync);
-  assert.equal(app.sync?.state, 'disabled', 'no relay configured in a fresh home');
+  await until('sync status', () => app.status.current.sync);
+  assert.equal(app.status.current.sync?.state, 'disabled', 'no relay configured in a fresh home');
 });
 
 test('contributes every command', async () => {
@@ -138,7 +138,7 @@ test('peer text from a real relay never becomes a link, an icon or markdown: not
       serving.on('exit', (code) => reject(new Error(`the relay exited ${code}`)));
     });
     await app.connection.request('config/set', { relay: url, user: 'dana', token: danaToken });
-    await until('dana online', () => app.sync?.state === 'online');
+    await until('dana online', () => app.status.current.sync?.state === 'online');
 
     const env = { ...process.env, SWITCHBOARD_HOME: join(tmp, 'mallory') };
     const init = await runNode(node, [join(dist, 'cli.js'), 'init', '--relay', url, '--user', 'mallory', '--token', malloryToken], env);

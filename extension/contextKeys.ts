@@ -22,10 +22,10 @@ export type ConnectionContext = 'connecting' | 'connected' | 'unreachable' | 'no
 
 /** The value each key holds. `undefined`: not known yet (VS Code treats it as unset). */
 export interface ContextValues {
-  'switchboard.connection': ConnectionContext;
-  'switchboard.configured': boolean;
-  'switchboard.connected': boolean;
-  'switchboard.syncState': SyncState | undefined;
+  [ContextKeys.connection]: ConnectionContext;
+  [ContextKeys.configured]: boolean;
+  [ContextKeys.connected]: boolean;
+  [ContextKeys.syncState]: SyncState | undefined;
 }
 
 /** Keys set for users' own `when` clauses and docs/extension.md, not named by package.json itself. */

@@ -1,6 +1,6 @@
 /**
  * Every `switchboard.*` id the extension hands to VS Code, typed, in one place (GitLens's
- * constants.commands.ts style): command ids, view ids, the status bar item and the secret key.
+ * constants.commands.ts style): command ids, view ids, the status bar item, the storage keys.
  * No `vscode` import, so test/unit/extension-ids.test.ts can hold package.json to these maps.
  * The ids are stable: package.json, keybindings, docs/extension.md and the e2e tests use them.
  */
@@ -46,3 +46,6 @@ export const STATUS_BAR_ID = 'switchboard.status';
 
 /** SecretStorage key of the relay token. */
 export const TOKEN_SECRET_KEY = 'switchboard.relay.token';
+
+/** globalState key of the runtime that last loaded better-sqlite3 (versioned: bump when its shape changes). */
+export const RUNTIME_CACHE_KEY = 'switchboard.runtime.v1';

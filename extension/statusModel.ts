@@ -9,7 +9,7 @@
 import type { HostToWebview } from '../protocol/webview';
 import type { StoreStatus, SyncState, SyncStatus } from '../protocol/rpc';
 import { oneLine } from '../lib/display';
-import type { ConnectionContext, ContextValues } from './contextKeys';
+import { ContextKeys, type ConnectionContext, type ContextValues } from './contextKeys';
 import { Emitter, type Event, type IDisposable } from './lifecycle';
 
 /** Where the extension's link to the core stands (independent of the core's link to the relay). */
@@ -146,16 +146,16 @@ export function deriveStatus(input: StatusInput): Status {
     diskFull,
     detail: detailOf(input, label, diskFull),
     context: {
-      'switchboard.connection': connectionContext(input.phase),
-      'switchboard.connected': connected,
-      'switchboard.configured': input.sync !== null && input.sync.state !== 'disabled',
-      'switchboard.syncState': input.sync?.state,
+      [ContextKeys.connection]: connectionContext(input.phase),
+      [ContextKeys.connected]: connected,
+      [ContextKeys.configured]: input.sync !== null && input.sync.state !== 'disabled',
+      [ContextKeys.syncState]: input.sync?.state,
     },
   };
 }
 
 /** The conversation webview's banner: shown whenever `detail` says something. */
-export function connectionMessage(status: Status): HostToWebview {
+export function connectionMessage(status: Status): Extract<HostToWebview, { type: 'connection' }> {
   return { type: 'connection', connected: status.connected, sync: status.connected ? (status.sync?.state ?? null) : null, detail: status.detail };
 }
 

@@ -39,6 +39,9 @@ test('activates on startup and connects to a core it starts (Node runtime detect
   assert.equal(app.connection.current.phase, 'connected');
   await until('sync status', () => app.status.current.sync);
   assert.equal(app.status.current.sync?.state, 'disabled', 'no relay configured in a fresh home');
+  const status = app.status.current;
+  assert.equal(status.label, 'not configured', 'the status bar and banner word');
+  assert.deepEqual(status.context, { 'switchboard.connection': 'connected', 'switchboard.connected': true, 'switchboard.configured': false, 'switchboard.syncState': 'disabled' }, 'the context keys the welcome views switch on');
 });
 
 test('contributes every command', async () => {
@@ -139,6 +142,7 @@ test('peer text from a real relay never becomes a link, an icon or markdown: not
     });
     await app.connection.request('config/set', { relay: url, user: 'dana', token: danaToken });
     await until('dana online', () => app.status.current.sync?.state === 'online');
+    assert.equal(app.status.current.detail, '', 'online: the banner has nothing to say');
 
     const env = { ...process.env, SWITCHBOARD_HOME: join(tmp, 'mallory') };
     const init = await runNode(node, [join(dist, 'cli.js'), 'init', '--relay', url, '--user', 'mallory', '--token', malloryToken], env);

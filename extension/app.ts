@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { CoreStatus, SyncStatus } from '../protocol/rpc';
 import { registerCommands, runCommand, type CommandHost } from './commands';
 import { CoreConnection } from './connection';
+import { CoreStatusFeed } from './coreStatusFeed';
 import { ContextKeySync } from './contextKeySync';
 import { ConversationPanels } from './conversationPanel';
 import { errorText, messageNotice, plural } from './format';
@@ -20,11 +21,8 @@ import { CoreLogTail } from './logTail';
 import { OutboxModel, type OutboxNode } from './outboxModel';
 import { RuntimeResolver } from './runtimeResolver';
 import { StatusBar } from './statusBar';
-import { StatusModel, type Status } from './statusModel';
+import { StatusModel } from './statusModel';
 import { InboxTreeProvider, OutboxTreeProvider } from './trees';
-
-/** While the store is full, how often to ask the core whether it stores again (it sends no notice when it does). */
-const DISK_FULL_POLL_MS = 10_000;
 
 export class App extends Disposable implements CommandHost {
   readonly log: vscode.LogOutputChannel;
@@ -45,9 +43,8 @@ export class App extends Disposable implements CommandHost {
   readonly runtimes: RuntimeResolver;
   /** The core's unread count, until the inbox has loaded its own. */
   private coreUnread = 0;
-  private statusRefresh: Promise<void> | undefined;
-  private refreshAgain = false;
-  private diskFullPoll: ReturnType<typeof setInterval> | undefined;
+  /** Asks `status/get` when the core's store may have filled or freed up (the core sends no notice). */
+  private readonly coreStatus: CoreStatusFeed;
   private backlog: { count: number; timer: ReturnType<typeof setTimeout> | undefined; last: MessageNode['message'] | undefined } = { count: 0, timer: undefined, last: undefined };
 
   constructor(readonly context: vscode.ExtensionContext) {
@@ -69,7 +66,8 @@ export class App extends Disposable implements CommandHost {
     this._register(new StatusBar(this.status));
     this._register(new ContextKeySync(this.status));
     this.panels = this._register(new ConversationPanels(context, this.connection, this.inbox, this.log, this.status));
-    this._register(this.status.onDidChange((s) => this.watchDiskFull(s)));
+    this.coreStatus = this._register(new CoreStatusFeed(rpc, (s) => this.coreStatusChanged(s), (err) => this.log.warn(`status/get failed: ${errorText(err)}`)));
+    this._register(this.status.onDidChange((s) => this.coreStatus.watch(s.diskFull !== null)));
 
     this._register(this.inbox.onDidChange(() => this.countsChanged()));
     this._register(this.outbox.onDidChange(() => this.countsChanged()));
@@ -80,10 +78,10 @@ export class App extends Disposable implements CommandHost {
         const prev = this.status.current.sync;
         this.syncChanged(s);
         // a link that failed or came back may be the store filling or freeing up: ask
-        if (prev && (prev.state !== s.state || prev.last_error !== s.last_error)) this.refreshStatus();
+        if (prev && (prev.state !== s.state || prev.last_error !== s.last_error)) void this.coreStatus.refresh();
       }),
     );
-    this._register(this.connection.onDiskFull(() => this.refreshStatus()));
+    this._register(this.connection.onDiskFull(() => void this.coreStatus.refresh()));
     this._register(
       this.connection.onMessageReceived((e) => {
         this.inbox.applyMessage(e.message, 'received');
@@ -139,37 +137,6 @@ export class App extends Disposable implements CommandHost {
     if (wasFull && status.store.state === 'ok') this.log.info('the core\'s store accepts writes again');
     this.syncChanged(status.sync);
     this.countsChanged();
-  }
-
-  /** Ask `status/get` again (one request at a time; a trigger during one asks once more after it). */
-  private refreshStatus(): void {
-    if (!this.connection.connected) return;
-    if (this.statusRefresh) {
-      this.refreshAgain = true;
-      return;
-    }
-    this.statusRefresh = this.connection
-      .request('status/get', {})
-      .then(
-        (s) => this.coreStatusChanged(s),
-        (err) => this.log.warn(`status/get failed: ${errorText(err)}`),
-      )
-      .finally(() => {
-        this.statusRefresh = undefined;
-        if (this.refreshAgain) {
-          this.refreshAgain = false;
-          this.refreshStatus();
-        }
-      });
-  }
-
-  /** The core says nothing when its store accepts writes again: while it is full, ask every few seconds. */
-  private watchDiskFull(s: Status): void {
-    if (s.diskFull && !this.diskFullPoll) this.diskFullPoll = setInterval(() => this.refreshStatus(), DISK_FULL_POLL_MS);
-    if (!s.diskFull && this.diskFullPoll) {
-      clearInterval(this.diskFullPoll);
-      this.diskFullPoll = undefined;
-    }
   }
 
   private async onConnected(resumed: boolean): Promise<void> {
@@ -229,7 +196,6 @@ export class App extends Disposable implements CommandHost {
 
   override dispose(): void {
     if (this.backlog.timer) clearTimeout(this.backlog.timer);
-    if (this.diskFullPoll) clearInterval(this.diskFullPoll);
     super.dispose();
   }
 }

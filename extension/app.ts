@@ -1,49 +1,57 @@
 /**
  * Wires the connection, models, views, notifications and commands together. One per window.
+ * Every source of status (the link to the core, the core's sync and store status, the counts)
+ * goes into one StatusModel; the status bar, the context keys (so the welcome views) and the
+ * conversation banner each subscribe to its one change event.
  */
 import * as vscode from 'vscode';
 import type { CoreStatus, SyncStatus } from '../protocol/rpc';
-import type { HostToWebview } from '../protocol/webview';
-import { registerCommands } from './commands';
+import { registerCommands, runCommand, type CommandHost } from './commands';
 import { CoreConnection } from './connection';
+import { CoreStatusFeed } from './coreStatusFeed';
+import { ContextKeySync } from './contextKeySync';
 import { ConversationPanels } from './conversationPanel';
-import { errorText, messageNotice, plural, statusKind, type StatusInput } from './format';
+import { errorText, messageNotice, plural } from './format';
 import { oneLine } from '../lib/display';
-import { InboxModel, type MessageNode } from './inboxModel';
+import { Commands, focusViewCommand, TOKEN_SECRET_KEY, Views } from './ids';
+import { InboxModel, type InboxNode, type MessageNode } from './inboxModel';
 import { Disposable } from './lifecycle';
 import { onDidShowNotice, showInfo, showWarning } from './notices';
 import { CoreLogTail } from './logTail';
-import { OutboxModel } from './outboxModel';
+import { OutboxModel, type OutboxNode } from './outboxModel';
 import { RuntimeResolver } from './runtimeResolver';
 import { StatusBar } from './statusBar';
-import { INBOX_VIEW_ID, InboxTreeProvider, OUTBOX_VIEW_ID, OutboxTreeProvider } from './trees';
+import { StatusModel } from './statusModel';
+import { InboxTreeProvider, OutboxTreeProvider } from './trees';
 
-export const TOKEN_SECRET_KEY = 'switchboard.relay.token';
-
-export class App extends Disposable {
+export class App extends Disposable implements CommandHost {
   readonly log: vscode.LogOutputChannel;
   readonly connection: CoreConnection;
   readonly inbox: InboxModel;
   readonly outbox: OutboxModel;
   readonly panels: ConversationPanels;
   readonly coreLog: CoreLogTail;
-  readonly inboxView: vscode.TreeView<import('./inboxModel').InboxNode>;
-  readonly outboxView: vscode.TreeView<import('./outboxModel').OutboxNode>;
+  readonly inboxView: vscode.TreeView<InboxNode>;
+  readonly outboxView: vscode.TreeView<OutboxNode>;
   readonly inboxTree: InboxTreeProvider;
   readonly outboxTree: OutboxTreeProvider;
+  /** This window's one status: what the status bar, context keys and banner show. */
+  readonly status: StatusModel;
   /** Every notification as VS Code receives it. */
   readonly onDidShowNotice = onDidShowNotice;
-  private readonly statusBar: StatusBar;
   /** Finds the Node that runs the core (the suite runs the relay and CLI with it too). */
   readonly runtimes: RuntimeResolver;
-  sync: SyncStatus | null = null;
-  core: CoreStatus | null = null;
+  /** The core's unread count, until the inbox has loaded its own. */
+  private coreUnread = 0;
+  /** Asks `status/get` when the core's store may have filled or freed up (the core sends no notice). */
+  private readonly coreStatus: CoreStatusFeed;
   private backlog: { count: number; timer: ReturnType<typeof setTimeout> | undefined; last: MessageNode['message'] | undefined } = { count: 0, timer: undefined, last: undefined };
 
   constructor(readonly context: vscode.ExtensionContext) {
     super();
     this.log = this._register(vscode.window.createOutputChannel('Switchboard', { log: true }));
     this.runtimes = new RuntimeResolver(context, this.log);
+    this.status = this._register(new StatusModel());
     this.connection = this._register(new CoreConnection(context, this.log, this.runtimes));
     const rpc = () => (this.connection.connected ? this.connection : undefined);
     this.inbox = this._register(new InboxModel(rpc));
@@ -51,18 +59,29 @@ export class App extends Disposable {
     this.coreLog = this._register(new CoreLogTail());
 
     this.inboxTree = this._register(new InboxTreeProvider(this.inbox));
-    this.inboxView = this._register(vscode.window.createTreeView(INBOX_VIEW_ID, { treeDataProvider: this.inboxTree, showCollapseAll: true, canSelectMany: true }));
+    this.inboxView = this._register(vscode.window.createTreeView(Views.inbox, { treeDataProvider: this.inboxTree, showCollapseAll: true, canSelectMany: true }));
     this.outboxTree = this._register(new OutboxTreeProvider(this.outbox));
-    this.outboxView = this._register(vscode.window.createTreeView(OUTBOX_VIEW_ID, { treeDataProvider: this.outboxTree }));
+    this.outboxView = this._register(vscode.window.createTreeView(Views.outbox, { treeDataProvider: this.outboxTree }));
 
-    this.statusBar = this._register(new StatusBar(() => this.statusInput()));
-    this.panels = this._register(new ConversationPanels(context, this.connection, this.inbox, this.log, () => this.sync?.user ?? null, () => this.connectionMessage()));
+    this._register(new StatusBar(this.status));
+    this._register(new ContextKeySync(this.status));
+    this.panels = this._register(new ConversationPanels(context, this.connection, this.inbox, this.log, this.status));
+    this.coreStatus = this._register(new CoreStatusFeed(rpc, (s) => this.coreStatusChanged(s), (err) => this.log.warn(`status/get failed: ${errorText(err)}`)));
+    this._register(this.status.onDidChange((s) => this.coreStatus.watch(s.diskFull !== null)));
 
     this._register(this.inbox.onDidChange(() => this.countsChanged()));
     this._register(this.outbox.onDidChange(() => this.countsChanged()));
-    this._register(this.connection.onDidChangeState(() => this.stateChanged()));
+    this._register(this.connection.onDidChangeState((st) => this.status.update({ phase: st.phase, phaseDetail: st.detail, retryInSeconds: st.retryInSeconds })));
     this._register(this.connection.onDidConnect((e) => void this.onConnected(e.resumed)));
-    this._register(this.connection.onSyncStatus((s) => this.syncChanged(s)));
+    this._register(
+      this.connection.onSyncStatus((s) => {
+        const prev = this.status.current.sync;
+        this.syncChanged(s);
+        // a link that failed or came back may be the store filling or freeing up: ask
+        if (prev && (prev.state !== s.state || prev.last_error !== s.last_error)) void this.coreStatus.refresh();
+      }),
+    );
+    this._register(this.connection.onDiskFull(() => void this.coreStatus.refresh()));
     this._register(
       this.connection.onMessageReceived((e) => {
         this.inbox.applyMessage(e.message, 'received');
@@ -84,42 +103,12 @@ export class App extends Disposable {
       }),
     );
     this._register(registerCommands(this));
-    this.stateChanged();
+    const st = this.connection.current;
+    this.status.update({ phase: st.phase, phaseDetail: st.detail, retryInSeconds: st.retryInSeconds });
   }
 
   start(): void {
     this.connection.start();
-  }
-
-  statusInput(): StatusInput {
-    const st = this.connection.current;
-    const counts = this.outbox.counts();
-    return {
-      phase: st.phase,
-      phaseDetail: st.detail,
-      sync: this.sync,
-      unread: this.inbox.isLoaded ? this.inbox.totalUnread : (this.core?.unread ?? 0),
-      queued: counts.queued,
-      failed: counts.failed,
-      core: this.core ? { version: this.core.version, pid: this.core.pid, home: this.core.home } : null,
-      retryInSeconds: st.retryInSeconds,
-    };
-  }
-
-  connectionMessage(): HostToWebview {
-    const input = this.statusInput();
-    const { label } = statusKind(input);
-    const connected = input.phase === 'connected';
-    const detail = connected
-      ? this.sync?.state === 'online'
-        ? 'Online'
-        : this.sync?.state === 'disabled'
-          ? 'Not configured: messages you send are queued until you run "Switchboard: Configure Relay…"'
-          : this.sync?.state === 'connecting'
-            ? 'Connecting to the relay…'
-            : `Relay ${label}: messages you send are queued and sent when it is reachable${this.sync?.last_error ? ` (${oneLine(this.sync.last_error, 120)})` : ''}`
-      : `Switchboard core ${label}${input.phaseDetail ? `: ${oneLine(input.phaseDetail, 160)}` : ''}`;
-    return { type: 'connection', connected, sync: connected ? (this.sync?.state ?? null) : null, detail };
   }
 
   private countsChanged(): void {
@@ -127,35 +116,34 @@ export class App extends Disposable {
     this.inboxView.badge = unread > 0 ? { value: unread, tooltip: `${plural(unread, 'unread message')}` } : undefined;
     const { queued, failed } = this.outbox.counts();
     this.outboxView.badge = queued + failed > 0 ? { value: queued + failed, tooltip: `${queued} queued, ${failed} failed` } : undefined;
-    this.statusBar.update();
-  }
-
-  private stateChanged(): void {
-    const st = this.connection.current;
-    void vscode.commands.executeCommand('setContext', 'switchboard.connection', st.phase === 'connected' ? 'connected' : st.phase === 'noRuntime' ? 'noRuntime' : st.phase === 'incompatible' ? 'incompatible' : st.phase === 'reconnecting' ? 'unreachable' : 'connecting');
-    void vscode.commands.executeCommand('setContext', 'switchboard.connected', st.phase === 'connected');
-    this.statusBar.update();
+    this.status.update({ unread: this.inbox.isLoaded ? unread : this.coreUnread, queued, failed });
   }
 
   private syncChanged(s: SyncStatus): void {
-    const prev = this.sync?.state;
-    this.sync = s;
-    void vscode.commands.executeCommand('setContext', 'switchboard.configured', s.state !== 'disabled');
-    void vscode.commands.executeCommand('setContext', 'switchboard.syncState', s.state);
+    const prev = this.status.current.sync?.state;
+    this.status.update({ sync: s });
     if (prev && prev !== s.state) this.log.info(`relay link: ${prev} → ${s.state}${s.last_error ? ` (${oneLine(s.last_error, 300)})` : ''}`);
     if (s.state === 'unauthorized' && prev !== 'unauthorized') {
-      void showWarning(`Switchboard: the relay refused the token for ${s.user ? oneLine(s.user, 64) : 'this user'}.`, 'Configure Relay…').then((p) => p && vscode.commands.executeCommand('switchboard.configure'));
+      void showWarning(`Switchboard: the relay refused the token for ${s.user ? oneLine(s.user, 64) : 'this user'}.`, 'Configure Relay…').then((p) => p && runCommand(Commands.configure));
     }
-    this.statusBar.update();
-    this.panels.broadcastConnection();
+  }
+
+  /** What `status/get` said: the core, its store, its relay link, its unread count. */
+  private coreStatusChanged(status: CoreStatus): void {
+    const wasFull = this.status.current.store?.state === 'disk_full';
+    this.coreUnread = status.unread;
+    this.status.update({ core: { version: status.version, pid: status.pid, home: status.home }, store: status.store });
+    if (!wasFull && status.store.state === 'disk_full') this.log.warn(`the core's store refuses writes: ${oneLine(status.store.error ?? status.store.path, 300)}`);
+    if (wasFull && status.store.state === 'ok') this.log.info('the core\'s store accepts writes again');
+    this.syncChanged(status.sync);
+    this.countsChanged();
   }
 
   private async onConnected(resumed: boolean): Promise<void> {
     if (resumed) void vscode.window.setStatusBarMessage('$(pass) Switchboard: reconnected to the core', 4000);
     try {
       const status = await this.connection.request('status/get', {});
-      this.core = status;
-      this.syncChanged(status.sync);
+      this.coreStatusChanged(status);
       await this.applyStoredConfig(status.sync);
     } catch (err) {
       this.log.warn(`status/get failed: ${errorText(err)}`);
@@ -192,7 +180,7 @@ export class App extends Disposable {
         const { count, last } = this.backlog;
         this.backlog = { count: 0, timer: undefined, last: undefined };
         if (count === 1 && last) this.showMessageNotification(last);
-        else if (count > 1) void showInfo(`Switchboard: ${count} new messages`, 'Show Inbox').then((p) => p && vscode.commands.executeCommand(`${INBOX_VIEW_ID}.focus`));
+        else if (count > 1) void showInfo(`Switchboard: ${count} new messages`, 'Show Inbox').then((p) => p && runCommand(focusViewCommand(Views.inbox)));
       }, 1000);
       return;
     }
@@ -201,8 +189,8 @@ export class App extends Disposable {
 
   private showMessageNotification(m: MessageNode['message']): void {
     void showInfo(messageNotice(m), 'Reply', 'Open').then((pick) => {
-      if (pick === 'Reply') void vscode.commands.executeCommand('switchboard.reply', { kind: 'message', peer: m.conversation, message: m } satisfies MessageNode);
-      if (pick === 'Open') void vscode.commands.executeCommand('switchboard.openConversation', m.conversation);
+      if (pick === 'Reply') void runCommand(Commands.reply, { kind: 'message', peer: m.conversation, message: m } satisfies MessageNode);
+      if (pick === 'Open') void runCommand(Commands.openConversation, m.conversation);
     });
   }
 

@@ -1,44 +1,47 @@
-/** Every command: palette, tree context menus, status bar quick pick. */
+/**
+ * Every command: palette, tree context menus, status bar quick pick. Commands see the window
+ * through `CommandHost`, the narrow interface App implements, so this module never imports App.
+ */
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { USER_NAME_RULE, isValidUserName } from '../protocol/limits';
 import { type Message, type OutboxItem, type SendParams } from '../protocol/rpc';
 import { cleartextRelayProblem, relayUrlProblem } from '../protocol/relay-url';
-import type { App } from './app';
-import { TOKEN_SECRET_KEY } from './app';
+import type { CoreConnection } from './connection';
 import { conversationPickText, errorText, noLinks, outboxPickText, peerPickText, replyPickText, statusActions, verdictText } from './format';
 import { inertText, oneLine } from '../lib/display';
-import type { ConversationNode, InboxNode, LoadMoreNode, MessageNode } from './inboxModel';
+import { Commands, TOKEN_SECRET_KEY, type CommandId, type RunnableCommand } from './ids';
+import type { ConversationNode, InboxModel, InboxNode, LoadMoreNode, MessageNode } from './inboxModel';
 import type { IDisposable } from './lifecycle';
 import { confirm, showError, showInfo, showWarning } from './notices';
-import type { OutboxItemNode, OutboxNode } from './outboxModel';
-import { INBOX_VIEW_ID } from './trees';
+import type { OutboxItemNode, OutboxModel, OutboxNode } from './outboxModel';
+import type { Status } from './statusModel';
 
-/** Command ids (stable: e2e tests and keybindings use them). */
-export const COMMANDS = {
-  sendMessage: 'switchboard.sendMessage',
-  reply: 'switchboard.reply',
-  markRead: 'switchboard.markRead',
-  markAllRead: 'switchboard.markAllRead',
-  openConversation: 'switchboard.openConversation',
-  copyMessage: 'switchboard.copyMessage',
-  requeue: 'switchboard.requeue',
-  abort: 'switchboard.abort',
-  reconnect: 'switchboard.reconnect',
-  showLog: 'switchboard.showLog',
-  showExtensionLog: 'switchboard.showExtensionLog',
-  configure: 'switchboard.configure',
-  showActions: 'switchboard.showActions',
-  refresh: 'switchboard.refresh',
-  loadOlder: 'switchboard.loadOlder',
-} as const;
+/** What the commands need of the window (App implements it). */
+export interface CommandHost {
+  readonly context: Pick<vscode.ExtensionContext, 'secrets'>;
+  readonly log: vscode.LogOutputChannel;
+  readonly connection: Pick<CoreConnection, 'connected' | 'current' | 'request' | 'reconnect' | 'paths'>;
+  readonly inbox: InboxModel;
+  readonly outbox: OutboxModel;
+  readonly inboxView: vscode.TreeView<InboxNode>;
+  readonly outboxView: vscode.TreeView<OutboxNode>;
+  readonly panels: { show(peer: string): unknown };
+  readonly coreLog: { show(path: string): void };
+  readonly status: { readonly current: Status };
+}
 
-function requireConnected(app: App): boolean {
+/** The one typed way to run a command: only ids from ids.ts. */
+export function runCommand(id: RunnableCommand, ...args: unknown[]): Thenable<unknown> {
+  return vscode.commands.executeCommand(id, ...args);
+}
+
+function requireConnected(app: CommandHost): boolean {
   if (app.connection.connected) return true;
   const st = app.connection.current;
   void showError(`Switchboard: not connected to the core${st.detail ? ` (${oneLine(st.detail, 200)})` : ''}.`, 'Reconnect', 'Show Log').then((p) => {
-    if (p === 'Reconnect') void vscode.commands.executeCommand(COMMANDS.reconnect);
-    if (p === 'Show Log') void vscode.commands.executeCommand(COMMANDS.showLog);
+    if (p === 'Reconnect') void runCommand(Commands.reconnect);
+    if (p === 'Show Log') void runCommand(Commands.showLog);
   });
   return false;
 }
@@ -52,7 +55,7 @@ async function report(p: Promise<unknown>, what: string): Promise<void> {
 }
 
 /** Send, then say honestly what happened. */
-export async function sendAndReport(app: App, params: Omit<SendParams, 'client_message_id' | 'wait_ms'>): Promise<void> {
+export async function sendAndReport(app: CommandHost, params: Omit<SendParams, 'client_message_id' | 'wait_ms'>): Promise<void> {
   const full: SendParams = { ...params, client_message_id: randomUUID(), wait_ms: 5000 };
   let result;
   try {
@@ -68,7 +71,7 @@ export async function sendAndReport(app: App, params: Omit<SendParams, 'client_m
   else void showInfo(v.text);
 }
 
-async function pickRecipient(app: App): Promise<string | undefined> {
+async function pickRecipient(app: CommandHost): Promise<string | undefined> {
   const qp = vscode.window.createQuickPick<vscode.QuickPickItem & { peer?: string }>();
   qp.title = 'Send Message: recipient';
   qp.placeholder = 'Pick a peer or type a user name';
@@ -109,7 +112,7 @@ async function askBody(title: string, prompt: string): Promise<string | undefine
   return body && body.trim() ? body : undefined;
 }
 
-async function pickInboundMessage(app: App): Promise<Message | undefined> {
+async function pickInboundMessage(app: CommandHost): Promise<Message | undefined> {
   const res = await app.connection.request('inbox/list', { limit: 30 });
   const inbound = res.messages.filter((m) => m.direction === 'in');
   if (!inbound.length) {
@@ -123,7 +126,7 @@ async function pickInboundMessage(app: App): Promise<Message | undefined> {
   return pick?.m;
 }
 
-async function pickConversation(app: App, onlyUnread = false): Promise<string | undefined> {
+async function pickConversation(app: CommandHost, onlyUnread = false): Promise<string | undefined> {
   if (!app.inbox.isLoaded) await app.inbox.refresh();
   const convs = app.inbox.conversations().filter((c) => !onlyUnread || c.unread > 0);
   const items: (vscode.QuickPickItem & { peer: string })[] = convs.map((c) => ({ ...conversationPickText(c), peer: c.peer }));
@@ -138,7 +141,7 @@ async function pickConversation(app: App, onlyUnread = false): Promise<string | 
   return pick?.peer;
 }
 
-async function pickOutboxItem(app: App, states: OutboxItem['state'][], title: string): Promise<OutboxItem | undefined> {
+async function pickOutboxItem(app: CommandHost, states: OutboxItem['state'][], title: string): Promise<OutboxItem | undefined> {
   await app.outbox.refresh();
   const items = [...app.outbox.children('queued'), ...app.outbox.children('failed')].map((n) => n.item).filter((i) => states.includes(i.state));
   if (!items.length) {
@@ -167,11 +170,11 @@ function fromSelection(arg: unknown, view: vscode.TreeView<unknown>): unknown {
   return isFromSelection(arg) ? view.selection[0] : arg;
 }
 
-export function registerCommands(app: App): IDisposable {
+export function registerCommands(app: CommandHost): IDisposable {
   const subs: vscode.Disposable[] = [];
-  const reg = (id: string, fn: (...args: unknown[]) => unknown) => subs.push(vscode.commands.registerCommand(id, fn));
+  const reg = (id: CommandId, fn: (...args: unknown[]) => unknown) => subs.push(vscode.commands.registerCommand(id, fn));
 
-  reg(COMMANDS.sendMessage, async (arg?: unknown) => {
+  reg(Commands.sendMessage, async (arg?: unknown) => {
     if (!requireConnected(app)) return;
     const to = peerOf(arg) ?? (await pickRecipient(app));
     if (!to) return;
@@ -180,7 +183,7 @@ export function registerCommands(app: App): IDisposable {
     await sendAndReport(app, { to, body });
   });
 
-  reg(COMMANDS.reply, async (rawArg?: unknown) => {
+  reg(Commands.reply, async (rawArg?: unknown) => {
     if (!requireConnected(app)) return;
     const arg = fromSelection(rawArg, app.inboxView);
     let target: Message | undefined;
@@ -194,7 +197,7 @@ export function registerCommands(app: App): IDisposable {
         target = page.messages.filter((m) => m.direction === 'in').sort((a, b) => (a.created_at < b.created_at ? 1 : -1))[0];
       }
       if (!target) {
-        await vscode.commands.executeCommand(COMMANDS.sendMessage, c.peer);
+        await runCommand(Commands.sendMessage, c.peer);
         return;
       }
     } else target = await pickInboundMessage(app);
@@ -204,7 +207,7 @@ export function registerCommands(app: App): IDisposable {
     await sendAndReport(app, { to: target.conversation, body, reply_to: target.id });
   });
 
-  reg(COMMANDS.markRead, async (arg?: unknown, selected?: unknown) => {
+  reg(Commands.markRead, async (arg?: unknown, selected?: unknown) => {
     if (!requireConnected(app)) return;
     const keyed = isFromSelection(arg);
     const nodes = (keyed ? [...app.inboxView.selection] : Array.isArray(selected) && selected.length ? selected : arg ? [arg] : []) as InboxNode[];
@@ -224,13 +227,13 @@ export function registerCommands(app: App): IDisposable {
     }
   });
 
-  reg(COMMANDS.markAllRead, async () => {
+  reg(Commands.markAllRead, async () => {
     if (!requireConnected(app)) return;
     app.inbox.markReadLocally({ all: true });
     await report(app.connection.request('message/markRead', { all: true }), 'Mark All Read');
   });
 
-  reg(COMMANDS.openConversation, async (arg?: unknown) => {
+  reg(Commands.openConversation, async (arg?: unknown) => {
     const peer = peerOf(arg) ?? (app.connection.connected ? await pickConversation(app) : undefined);
     if (!peer) {
       requireConnected(app);
@@ -239,7 +242,7 @@ export function registerCommands(app: App): IDisposable {
     app.panels.show(peer);
   });
 
-  reg(COMMANDS.copyMessage, async (arg?: unknown) => {
+  reg(Commands.copyMessage, async (arg?: unknown) => {
     const n = arg as Partial<MessageNode> | undefined;
     if (n?.kind !== 'message' || !n.message) return;
     // what you see is what you copy: hidden characters stay visible escapes
@@ -252,7 +255,7 @@ export function registerCommands(app: App): IDisposable {
     return n?.kind === 'item' ? (n as OutboxItemNode).item : undefined;
   };
 
-  reg(COMMANDS.requeue, async (arg?: unknown) => {
+  reg(Commands.requeue, async (arg?: unknown) => {
     if (!requireConnected(app)) return;
     const item = itemOf(fromSelection(arg, app.outboxView)) ?? (await pickOutboxItem(app, ['dead', 'expired', 'pending'], 'Requeue'));
     if (!item) return;
@@ -265,7 +268,7 @@ export function registerCommands(app: App): IDisposable {
     }
   });
 
-  reg(COMMANDS.abort, async (arg?: unknown) => {
+  reg(Commands.abort, async (arg?: unknown) => {
     if (!requireConnected(app)) return;
     const item = itemOf(fromSelection(arg, app.outboxView)) ?? (await pickOutboxItem(app, ['pending', 'inflight', 'dead'], 'Abort'));
     if (!item) return;
@@ -278,7 +281,7 @@ export function registerCommands(app: App): IDisposable {
     }
   });
 
-  reg(COMMANDS.reconnect, async () => {
+  reg(Commands.reconnect, async () => {
     if (app.connection.connected) {
       try {
         const s = await app.connection.request('sync/reconnect', {});
@@ -291,15 +294,15 @@ export function registerCommands(app: App): IDisposable {
     await app.connection.reconnect();
   });
 
-  reg(COMMANDS.showLog, () => app.coreLog.show(app.connection.paths().log));
-  reg(COMMANDS.showExtensionLog, () => app.log.show(true));
+  reg(Commands.showLog, () => app.coreLog.show(app.connection.paths().log));
+  reg(Commands.showExtensionLog, () => app.log.show(true));
 
-  reg(COMMANDS.configure, async () => {
+  reg(Commands.configure, async () => {
     const cfg = vscode.workspace.getConfiguration('switchboard');
     const relay = await vscode.window.showInputBox({
       title: 'Configure Relay (1/3): relay URL',
       prompt: 'The relay WebSocket URL (ws:// or wss://)',
-      value: cfg.get<string>('relay.url', '') || app.sync?.relay || '',
+      value: cfg.get<string>('relay.url', '') || app.status.current.sync?.relay || '',
       ignoreFocusOut: true,
       // The core refuses ws:// to another machine too; the opt-in is `switchboard init --insecure`.
       validateInput: (v) => relayUrlProblem(v.trim()) ?? cleartextRelayProblem(v.trim()),
@@ -308,7 +311,7 @@ export function registerCommands(app: App): IDisposable {
     const user = await vscode.window.showInputBox({
       title: 'Configure Relay (2/3): user',
       prompt: 'Your user name on the relay',
-      value: cfg.get<string>('relay.user', '') || app.sync?.user || '',
+      value: cfg.get<string>('relay.user', '') || app.status.current.sync?.user || '',
       ignoreFocusOut: true,
       validateInput: (v) => (isValidUserName(v.trim()) ? undefined : `Enter a user name: ${USER_NAME_RULE}`),
     });
@@ -338,26 +341,25 @@ export function registerCommands(app: App): IDisposable {
     }
   });
 
-  reg(COMMANDS.showActions, async () => {
-    const actions = statusActions(app.statusInput());
+  reg(Commands.showActions, async () => {
+    const actions = statusActions(app.status.current);
     const pick = await vscode.window.showQuickPick(
       actions.map((a) => ({ label: a.label, detail: a.detail, command: a.command })), // statusActions makes its details safe
       { title: 'Switchboard', placeHolder: 'Choose an action' },
     );
-    if (pick) await vscode.commands.executeCommand(pick.command);
+    if (pick) await runCommand(pick.command);
   });
 
-  reg(COMMANDS.refresh, async () => {
+  reg(Commands.refresh, async () => {
     if (!requireConnected(app)) return;
     await report(Promise.all([app.inbox.refresh(), app.outbox.refresh()]), 'Refresh');
   });
 
-  reg(COMMANDS.loadOlder, async (arg?: unknown) => {
+  reg(Commands.loadOlder, async (arg?: unknown) => {
     const n = arg as Partial<LoadMoreNode> | undefined;
     if (n?.kind !== 'loadMore' || !n.peer) return;
     await report(app.inbox.loadOlder(n.peer), 'Loading older messages');
   });
 
-  void INBOX_VIEW_ID;
   return { dispose: () => subs.forEach((s) => s.dispose()) };
 }

@@ -8,13 +8,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { CloseAction, ErrorAction, LanguageClient, type LanguageClientOptions, type StreamInfo } from 'vscode-languageclient/node';
-import type { InitializeResult, Method, MessageEvent, OutboxEvent, ParamsOf, ResultOf, SyncStatus } from '../protocol/rpc';
+import type { Method, Notifications, ParamsOf, ResultOf, SubscribeResult } from '../protocol/rpc';
 import { ErrorCodes, PROTOCOL_VERSION } from '../protocol/rpc';
 import { homePaths, resolveHome } from '../lib/node/paths';
-import { EventCursor, incompatibility } from './coreStream';
-import { errorText, type ConnectionPhase } from './format';
+import { EventCursor, incompatibility, initializeAnswer, isDiskFull } from './coreStream';
+import { errorText } from './format';
 import { Disposable, Emitter } from './lifecycle';
-import type { Rpc } from './rpcClient';
+import { onCoreNotification, request, type Rpc } from './rpcClient';
+import type { ConnectionPhase } from './statusModel';
 import { RuntimeResolver } from './runtimeResolver';
 import { backoffMs, dial, DialError, startCore } from './spawn';
 import { withTimeout } from '../lib/node/with-timeout';
@@ -42,14 +43,17 @@ export class CoreConnection extends Disposable implements Rpc {
   /** Fired after each (re)connection, once events are subscribed. `resumed`: not the first. */
   private readonly _onDidConnect = this._register(new Emitter<{ resumed: boolean }>());
   readonly onDidConnect = this._onDidConnect.event;
-  private readonly _onMessageReceived = this._register(new Emitter<MessageEvent & { backlog: boolean }>());
+  private readonly _onMessageReceived = this._register(new Emitter<Notifications['message/received'] & { backlog: boolean }>());
   readonly onMessageReceived = this._onMessageReceived.event;
-  private readonly _onMessageUpdated = this._register(new Emitter<MessageEvent>());
+  private readonly _onMessageUpdated = this._register(new Emitter<Notifications['message/updated']>());
   readonly onMessageUpdated = this._onMessageUpdated.event;
-  private readonly _onOutboxChanged = this._register(new Emitter<OutboxEvent>());
+  private readonly _onOutboxChanged = this._register(new Emitter<Notifications['outbox/changed']>());
   readonly onOutboxChanged = this._onOutboxChanged.event;
-  private readonly _onSyncStatus = this._register(new Emitter<SyncStatus>());
+  private readonly _onSyncStatus = this._register(new Emitter<Notifications['sync/status']>());
   readonly onSyncStatus = this._onSyncStatus.event;
+  /** A request was refused because the core's disk is full (error `DiskFull`): its store status changed. */
+  private readonly _onDiskFull = this._register(new Emitter<Method>());
+  readonly onDiskFull = this._onDiskFull.event;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -95,7 +99,12 @@ export class CoreConnection extends Disposable implements Rpc {
     if (!client || this.state.phase !== 'connected') {
       throw new Error(this.state.phase === 'noRuntime' || this.state.phase === 'incompatible' ? (this.state.detail ?? 'the core is not available') : 'not connected to the Switchboard core (it is being restarted; try again in a moment)');
     }
-    return client.sendRequest(method, params) as Promise<ResultOf<M>>;
+    try {
+      return await request(client, method, params);
+    } catch (err) {
+      if (isDiskFull(err)) this._onDiskFull.fire(method);
+      throw err;
+    }
   }
 
   private setState(patch: Partial<ConnectionState>): void {
@@ -188,22 +197,22 @@ export class CoreConnection extends Disposable implements Rpc {
     };
     const client = new LanguageClient('switchboard', 'Switchboard Core', serverOptions, clientOptions);
     this.client = client;
-    client.onNotification('message/received', (e: MessageEvent) => {
+    onCoreNotification(client, 'message/received', (e) => {
       if (this.client !== client) return;
       this.events.note(e.cursor);
       this._onMessageReceived.fire({ ...e, backlog: this.events.isBacklog(e.cursor) });
     });
-    client.onNotification('message/updated', (e: MessageEvent) => {
+    onCoreNotification(client, 'message/updated', (e) => {
       if (this.client !== client) return;
       this.events.note(e.cursor);
       this._onMessageUpdated.fire(e);
     });
-    client.onNotification('outbox/changed', (e: OutboxEvent) => {
+    onCoreNotification(client, 'outbox/changed', (e) => {
       if (this.client !== client) return;
       this.events.note(e.cursor);
       this._onOutboxChanged.fire(e);
     });
-    client.onNotification('sync/status', (s: SyncStatus) => {
+    onCoreNotification(client, 'sync/status', (s) => {
       if (this.client === client) this._onSyncStatus.fire(s);
     });
 
@@ -219,7 +228,7 @@ export class CoreConnection extends Disposable implements Rpc {
       return this.scheduleRetry('reconnecting', msg);
     }
 
-    const init = client.initializeResult as unknown as Partial<InitializeResult> | undefined;
+    const init = initializeAnswer(client.initializeResult);
     const server = init?.server ?? init?.serverInfo ?? { name: 'switchboard', version: '?' };
     const detail = incompatibility(init);
     if (detail) {
@@ -232,7 +241,7 @@ export class CoreConnection extends Disposable implements Rpc {
     try {
       this.events.resubscribing();
       const sub = await this.subscribe(client);
-      this.events.subscribed((sub as ResultOf<'events/subscribe'>).cursor);
+      this.events.subscribed(sub.cursor);
     } catch (err) {
       await this.drop(client);
       return this.scheduleRetry('reconnecting', `events/subscribe failed: ${errorText(err)}`);
@@ -250,15 +259,15 @@ export class CoreConnection extends Disposable implements Rpc {
    * Resumes from our cursor. When the core has pruned the events after it, nothing can be
    * replayed: start from now; the reload every connection triggers is the resync.
    */
-  private async subscribe(client: LanguageClient): Promise<unknown> {
+  private async subscribe(client: LanguageClient): Promise<SubscribeResult> {
     const params = this.events.subscribeParams();
     try {
-      return await client.sendRequest('events/subscribe', params);
+      return await request(client, 'events/subscribe', params);
     } catch (err) {
       if (params.since === undefined || (err as { code?: unknown } | null)?.code !== ErrorCodes.CursorTooOld) throw err;
       this.log.warn(`events after cursor ${params.since} were pruned by the core; resyncing`);
       this.events.forget();
-      return client.sendRequest('events/subscribe', {});
+      return request(client, 'events/subscribe', {});
     }
   }
 
@@ -361,7 +370,7 @@ export class CoreConnection extends Disposable implements Rpc {
   async shutdownCore(): Promise<void> {
     this.stopped = true;
     const c = this.client;
-    if (c && this.state.phase === 'connected') await c.sendRequest('daemon/shutdown', {}).catch(() => undefined);
+    if (c && this.state.phase === 'connected') await request(c, 'daemon/shutdown', {}).catch(() => undefined);
     this.setState({ phase: 'stopped' });
     await this.teardown();
   }

@@ -12,6 +12,7 @@ import { errorText, verdictText } from './format';
 import { oneLine } from '../lib/display';
 import type { InboxModel } from './inboxModel';
 import { Disposable } from './lifecycle';
+import { connectionMessage, type StatusModel } from './statusModel';
 import { conversationHtml, makeNonce } from './webviewHtml';
 
 export function toThreadMessage(m: Message): ThreadMessage {
@@ -149,8 +150,7 @@ export class ConversationPanels extends Disposable implements vscode.WebviewPane
     readonly connection: CoreConnection,
     readonly inbox: InboxModel,
     readonly log: vscode.LogOutputChannel,
-    readonly self: () => string | null,
-    readonly connectionMessage: () => HostToWebview,
+    private readonly status: Pick<StatusModel, 'current' | 'onDidChange'>,
   ) {
     super();
     this.distUri = vscode.Uri.joinPath(context.extensionUri, 'dist');
@@ -159,7 +159,7 @@ export class ConversationPanels extends Disposable implements vscode.WebviewPane
     this._register(connection.onMessageReceived((e) => this.route(e.message)));
     this._register(connection.onMessageUpdated((e) => this.route(e.message)));
     this._register(connection.onDidConnect(() => this.panels.forEach((p) => void p.load().catch(() => undefined))));
-    this._register(connection.onDidChangeState(() => this.broadcastConnection()));
+    this._register(status.onDidChange(() => this.broadcastConnection()));
     this._register({ dispose: () => [...this.panels.values()].forEach((p) => p.panel.dispose()) });
   }
 
@@ -211,9 +211,24 @@ export class ConversationPanels extends Disposable implements vscode.WebviewPane
     if (m.direction === 'in' && !m.read && this.isActive(m.conversation)) void this.markRead([m.id]);
   }
 
-  /** Tells every open conversation the connection and relay state; App calls it once its own sync state is current. */
-  broadcastConnection(): void {
+  /** This user's name on the relay, as the core last said. */
+  self(): string | null {
+    return this.status.current.sync?.user ?? null;
+  }
+
+  /** The banner's message for the current status. */
+  connectionMessage(): HostToWebview {
+    return connectionMessage(this.status.current);
+  }
+
+  private lastBroadcast = '';
+
+  /** Tells every open conversation the status, when what the banner would say changed. */
+  private broadcastConnection(): void {
     const m = this.connectionMessage();
+    const key = JSON.stringify(m);
+    if (key === this.lastBroadcast) return;
+    this.lastBroadcast = key;
     for (const p of this.panels.values()) p.post(m);
   }
 

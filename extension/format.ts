@@ -4,7 +4,9 @@
  */
 import { absoluteTime, inertText, oneLine, relativeTime } from '../lib/display';
 import type { Message, OutboxItem, Peer } from '../protocol/rpc';
-import type { SendStatus, SyncState, SyncStatus } from '../protocol/rpc';
+import type { SendStatus } from '../protocol/rpc';
+import { Commands, focusViewCommand, Views, type RunnableCommand } from './ids';
+import type { Status, StatusKind } from './statusModel';
 
 // VS Code renders `[label](https:…|command:…|file:…)` as a link and `$(name)` as an icon in
 // notifications, quick picks, input box prompts and dialogs. A peer's text must not become
@@ -149,35 +151,7 @@ export function errorText(err: unknown): string {
 
 // ---- status -------------------------------------------------------------------------------
 
-/** Where the extension's link to the core stands (independent of the core's link to the relay). */
-export type ConnectionPhase =
-  | 'starting' // activation, nothing tried yet
-  | 'connecting' // dialling the socket
-  | 'spawning' // no core answered; starting one
-  | 'connected'
-  | 'reconnecting' // the core went away; retrying (with backoff), spawning if needed
-  | 'noRuntime' // no Node that can load better-sqlite3
-  | 'incompatible' // the core speaks another protocol version or lacks methods
-  | 'stopped'; // extension deactivating
-
-/** The five states the status bar shows. */
-export type StatusKind = 'online' | 'syncing' | 'offline' | 'unauthorized' | 'error';
-
-export interface StatusInput {
-  phase: ConnectionPhase;
-  /** Why the phase is what it is: the last connection error, spawn failure, etc. */
-  phaseDetail: string | null;
-  sync: SyncStatus | null;
-  unread: number;
-  /** Outbox items pending or in flight. */
-  queued: number;
-  /** Outbox items that gave up (dead). */
-  failed: number;
-  core: { version: string; pid: number; home: string } | null;
-  /** Seconds until the next reconnect attempt, when reconnecting. */
-  retryInSeconds?: number | null;
-}
-
+/** How the status bar shows a derived status (statusModel.ts decides what the status is). */
 export interface StatusPresentation {
   kind: StatusKind;
   /** The state word shown after the icon ("online", "offline", "core unreachable"…). */
@@ -201,78 +175,42 @@ const ICONS: Record<StatusKind, string> = {
   error: '$(error)',
 };
 
-function syncKind(state: SyncState, queued: number): { kind: StatusKind; label: string } {
-  switch (state) {
-    case 'online':
-      return queued > 0 ? { kind: 'syncing', label: 'syncing' } : { kind: 'online', label: 'online' };
-    case 'connecting':
-      return { kind: 'syncing', label: 'syncing' };
-    case 'offline':
-      return { kind: 'offline', label: 'offline' };
-    case 'disabled':
-      return { kind: 'offline', label: 'not configured' };
-    case 'unauthorized':
-      return { kind: 'unauthorized', label: 'unauthorized' };
-    case 'error':
-      return { kind: 'error', label: 'error' };
-  }
-}
-
-export function statusKind(input: StatusInput): { kind: StatusKind; label: string } {
-  switch (input.phase) {
-    case 'connected':
-      return input.sync ? syncKind(input.sync.state, input.queued) : { kind: 'syncing', label: 'syncing' };
-    case 'starting':
-    case 'connecting':
-      return { kind: 'syncing', label: 'connecting to core' };
-    case 'spawning':
-      return { kind: 'syncing', label: 'starting core' };
-    case 'reconnecting':
-      return { kind: 'error', label: 'core unreachable' };
-    case 'noRuntime':
-      return { kind: 'error', label: 'no usable Node runtime' };
-    case 'incompatible':
-      return { kind: 'error', label: 'core incompatible' };
-    case 'stopped':
-      return { kind: 'offline', label: 'stopped' };
-  }
-}
-
-export function formatStatus(input: StatusInput, now: number = Date.now()): StatusPresentation {
-  const { kind, label } = statusKind(input);
+export function formatStatus(status: Status, now: number = Date.now()): StatusPresentation {
+  const { kind, label } = status;
   const icon = ICONS[kind];
   const counts: string[] = [];
   const spoken: string[] = [];
-  if (input.unread > 0) {
-    counts.push(`$(mail) ${input.unread}`);
-    spoken.push(`${input.unread} unread`);
+  if (status.unread > 0) {
+    counts.push(`$(mail) ${status.unread}`);
+    spoken.push(`${status.unread} unread`);
   }
-  if (input.queued > 0) {
-    counts.push(`$(arrow-up) ${input.queued}`);
-    spoken.push(`${input.queued} queued`);
+  if (status.queued > 0) {
+    counts.push(`$(arrow-up) ${status.queued}`);
+    spoken.push(`${status.queued} queued`);
   }
-  if (input.failed > 0) {
-    counts.push(`$(warning) ${input.failed}`);
-    spoken.push(`${input.failed} failed`);
+  if (status.failed > 0) {
+    counts.push(`$(warning) ${status.failed}`);
+    spoken.push(`${status.failed} failed`);
   }
   const text = `${icon} Switchboard: ${label}${counts.length ? ` ${counts.join(' ')}` : ''}`;
 
   const lines: string[] = [`Switchboard — ${label}`];
-  const s = input.sync;
-  if (input.phase === 'connected' && s) {
+  const s = status.sync;
+  if (status.diskFull) lines.push(`Store: ${oneLine(status.diskFull, 300)}${status.store?.since ? ` since ${relativeTime(status.store.since, now)}` : ''}; nothing new is stored until there is space`);
+  if (status.connected && s) {
     lines.push(`Relay: ${s.relay ? oneLine(s.relay, 200) : 'not configured'}${s.user ? ` as ${oneLine(s.user, 64)}` : ''}`);
     lines.push(`Relay link: ${s.state}${s.connected_since ? ` since ${relativeTime(s.connected_since, now)}` : ''}`);
     lines.push(`Last inbound message: ${relativeTime(s.last_inbound_at, now)}`);
     lines.push(`Last relay ack: ${relativeTime(s.last_ack_at, now)}`);
   }
-  lines.push(`Unread: ${input.unread} · Queued: ${input.queued} · Failed: ${input.failed}`);
-  const lastError = input.phase === 'connected' ? (s?.last_error ?? null) : input.phaseDetail;
+  lines.push(`Unread: ${status.unread} · Queued: ${status.queued} · Failed: ${status.failed}`);
+  const lastError = status.connected ? (s?.last_error ?? null) : status.phaseDetail;
   if (lastError) lines.push(`Last error: ${oneLine(lastError, 300)}`);
-  if (input.phase === 'reconnecting' && input.retryInSeconds != null) lines.push(`Retrying in ${input.retryInSeconds}s`);
-  if (input.core) lines.push(`Core: v${oneLine(input.core.version, 32)} (pid ${input.core.pid}) · ${oneLine(input.core.home, 200)}`);
+  if (status.phase === 'reconnecting' && status.retryInSeconds != null) lines.push(`Retrying in ${status.retryInSeconds}s`);
+  if (status.core) lines.push(`Core: v${oneLine(status.core.version, 32)} (pid ${status.core.pid}) · ${oneLine(status.core.home, 200)}`);
   lines.push('Click for actions');
 
-  const severity: StatusPresentation['severity'] = kind === 'error' || kind === 'unauthorized' ? 'error' : input.failed > 0 ? 'warning' : 'none';
+  const severity: StatusPresentation['severity'] = kind === 'error' || kind === 'unauthorized' ? 'error' : status.failed > 0 ? 'warning' : 'none';
   return {
     kind,
     label,
@@ -287,33 +225,33 @@ export function formatStatus(input: StatusInput, now: number = Date.now()): Stat
 // ---- status bar quick actions ---------------------------------------------------------------
 
 export interface ActionItem {
-  command: string;
+  command: RunnableCommand;
   label: string;
   detail?: string;
 }
 
 /** The actions worth offering from the status bar, most relevant first. */
-export function statusActions(input: StatusInput): ActionItem[] {
+export function statusActions(status: Status): ActionItem[] {
   const out: ActionItem[] = [];
-  const connected = input.phase === 'connected';
-  const state = input.sync?.state;
+  const connected = status.connected;
+  const state = status.sync?.state;
   if (!connected) {
-    out.push({ command: 'switchboard.reconnect', label: '$(debug-restart) Reconnect', detail: input.phaseDetail ? noLinks(oneLine(input.phaseDetail, 200)) : 'Connect to the core, starting one if none runs' });
-    out.push({ command: 'switchboard.showLog', label: '$(output) Show Log' });
+    out.push({ command: Commands.reconnect, label: '$(debug-restart) Reconnect', detail: status.phaseDetail ? noLinks(oneLine(status.phaseDetail, 200)) : 'Connect to the core, starting one if none runs' });
+    out.push({ command: Commands.showLog, label: '$(output) Show Log' });
   }
   if (connected && (state === 'disabled' || state === 'unauthorized')) {
-    out.push({ command: 'switchboard.configure', label: '$(gear) Configure Relay…', detail: state === 'unauthorized' ? 'The relay refused the token: enter a new one' : 'Set the relay URL, user and token' });
+    out.push({ command: Commands.configure, label: '$(gear) Configure Relay…', detail: state === 'unauthorized' ? 'The relay refused the token: enter a new one' : 'Set the relay URL, user and token' });
   }
   if (connected) {
-    out.push({ command: 'switchboard.sendMessage', label: '$(send) Send Message…' });
-    out.push({ command: 'switchboard.openConversation', label: '$(comment-discussion) Open Conversation…' });
-    if (input.unread > 0) out.push({ command: 'switchboard.markAllRead', label: '$(mail-read) Mark All Read', detail: `${input.unread} unread` });
-    if (input.queued > 0 || input.failed > 0) out.push({ command: 'switchboard.outbox.focus', label: '$(cloud-upload) Show Outbox', detail: `${input.queued} queued, ${input.failed} failed` });
-    if (state === 'offline' || state === 'error' || state === 'connecting') out.push({ command: 'switchboard.reconnect', label: '$(debug-restart) Reconnect', detail: 'Ask the core to reconnect to the relay now' });
-    if (state !== 'disabled' && state !== 'unauthorized') out.push({ command: 'switchboard.configure', label: '$(gear) Configure Relay…' });
-    out.push({ command: 'switchboard.showLog', label: '$(output) Show Log' });
+    out.push({ command: Commands.sendMessage, label: '$(send) Send Message…' });
+    out.push({ command: Commands.openConversation, label: '$(comment-discussion) Open Conversation…' });
+    if (status.unread > 0) out.push({ command: Commands.markAllRead, label: '$(mail-read) Mark All Read', detail: `${status.unread} unread` });
+    if (status.queued > 0 || status.failed > 0) out.push({ command: focusViewCommand(Views.outbox), label: '$(cloud-upload) Show Outbox', detail: `${status.queued} queued, ${status.failed} failed` });
+    if (state === 'offline' || state === 'error' || state === 'connecting') out.push({ command: Commands.reconnect, label: '$(debug-restart) Reconnect', detail: 'Ask the core to reconnect to the relay now' });
+    if (state !== 'disabled' && state !== 'unauthorized') out.push({ command: Commands.configure, label: '$(gear) Configure Relay…' });
+    out.push({ command: Commands.showLog, label: '$(output) Show Log' });
   } else {
-    out.push({ command: 'switchboard.configure', label: '$(gear) Configure Relay…' });
+    out.push({ command: Commands.configure, label: '$(gear) Configure Relay…' });
   }
   return out;
 }

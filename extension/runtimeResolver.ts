@@ -6,9 +6,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { defaultCandidateEnv, describeTried, detectRuntime, makeProbe, runtimeCandidates, type DetectedRuntime, type DetectionFailure } from './runtime';
+import { RUNTIME_CACHE_KEY } from './ids';
 import { showError } from './notices';
-
-const CACHE_KEY = 'switchboard.runtime.v1';
 
 interface Cached {
   key: string;
@@ -39,7 +38,7 @@ export class RuntimeResolver {
     if (this.memo?.ok) return this.memo;
     const setting = this.setting();
     const key = this.cacheKey(setting);
-    const cached = this.context.globalState.get<Cached>(CACHE_KEY);
+    const cached = this.context.globalState.get<Cached>(RUNTIME_CACHE_KEY);
     if (cached && cached.key === key && existsSync(cached.runtime.path)) {
       this.memo = { ok: true, runtime: cached.runtime, cached: true };
       return this.memo;
@@ -51,7 +50,7 @@ export class RuntimeResolver {
     if (result.tried.length) this.log.info(`runtimes rejected: ${describeTried(result.tried)}`);
     if (result.ok) {
       this.log.info(`using ${result.runtime.path} (Node ${result.runtime.version}, from ${result.runtime.source})`);
-      await this.context.globalState.update(CACHE_KEY, { key, runtime: result.runtime } satisfies Cached);
+      await this.context.globalState.update(RUNTIME_CACHE_KEY, { key, runtime: result.runtime } satisfies Cached);
       this.memo = { ok: true, runtime: result.runtime, cached: false };
       this.reported = false;
       return this.memo;
@@ -63,7 +62,7 @@ export class RuntimeResolver {
   /** Drop the cached choice (it failed to start a core, or the setting changed). */
   invalidate(): void {
     this.memo = undefined;
-    void this.context.globalState.update(CACHE_KEY, undefined);
+    void this.context.globalState.update(RUNTIME_CACHE_KEY, undefined);
   }
 
   /** Forget a failed detection so the next resolve probes again (Reconnect, setting change). */

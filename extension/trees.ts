@@ -2,13 +2,11 @@
 import * as vscode from 'vscode';
 import { conversationItemText, errorText, messageItemText, outboxItemText } from './format';
 import { oneLine } from '../lib/display';
+import { Commands } from './ids';
 import type { InboxModel, InboxNode } from './inboxModel';
 import { Disposable } from './lifecycle';
 import { showWarning } from './notices';
 import type { OutboxModel, OutboxNode } from './outboxModel';
-
-export const INBOX_VIEW_ID = 'switchboard.inbox';
-export const OUTBOX_VIEW_ID = 'switchboard.outbox';
 
 export class InboxTreeProvider extends Disposable implements vscode.TreeDataProvider<InboxNode> {
   private readonly _onDidChangeTreeData = this._register(new vscode.EventEmitter<InboxNode | undefined>());
@@ -45,7 +43,7 @@ export class InboxTreeProvider extends Disposable implements vscode.TreeDataProv
         item.description = text.description;
         item.tooltip = text.tooltip;
         item.contextValue = m.direction === 'in' ? (unread ? 'message.in.unread' : 'message.in') : 'message.out';
-        item.command = { command: 'switchboard.openConversation', title: 'Open Conversation', arguments: [node] };
+        item.command = { command: Commands.openConversation, title: 'Open Conversation', arguments: [node] };
         return item;
       }
       case 'loadMore': {
@@ -53,7 +51,7 @@ export class InboxTreeProvider extends Disposable implements vscode.TreeDataProv
         item.id = `more:${node.peer}`;
         item.iconPath = new vscode.ThemeIcon(node.loading ? 'loading~spin' : 'history');
         item.contextValue = 'loadMore';
-        item.command = { command: 'switchboard.loadOlder', title: 'Load Older Messages', arguments: [node] };
+        item.command = { command: Commands.loadOlder, title: 'Load Older Messages', arguments: [node] };
         return item;
       }
     }

@@ -125,7 +125,8 @@ function handle(msg: HostToWebview): void {
       verdictEl.hidden = false;
       break;
     case 'connection':
-      bannerEl.hidden = msg.connected && (msg.sync === 'online' || msg.sync === null);
+      // the host says when something is wrong (core, relay, a full disk); '' when nothing is
+      bannerEl.hidden = msg.detail === '';
       bannerEl.textContent = msg.detail;
       bannerEl.className = `banner ${msg.connected ? 'banner-warn' : 'banner-error'}`;
       break;

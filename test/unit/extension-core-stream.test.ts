@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PROTOCOL_VERSION, type InitializeResult, type MessageEvent } from '../../protocol/rpc';
-import { EventCursor, incompatibility, REQUIRED_METHODS } from '../../extension/coreStream';
+import { ErrorCodes, PROTOCOL_VERSION, type InitializeResult, type MessageEvent } from '../../protocol/rpc';
+import { EventCursor, incompatibility, initializeAnswer, isDiskFull, REQUIRED_METHODS } from '../../extension/coreStream';
 import { SocketClient } from '../../server/cli/socket-client';
 import { Core } from '../../server/core';
 import { newId } from '../../lib/node/ids';
@@ -72,6 +72,8 @@ test('the real core serves this extension; one lacking a method it calls, or on 
     const opened = await openWindow(home.home, new EventCursor());
     window = opened;
     assert.equal(incompatibility(opened.init), undefined);
+    const { server, serverInfo, protocol, methods } = opened.init;
+    assert.deepEqual(initializeAnswer(opened.init), { server, serverInfo, protocol, methods }, 'the fields the extension reads, as the core sent them');
     for (const method of REQUIRED_METHODS) {
       const older = { ...opened.init, methods: opened.init.methods.filter((m) => m !== method) };
       assert.match(incompatibility(older) ?? '', new RegExp(`lacks ${method.replace('/', '\\/')}; restart it with "switchboard daemon restart"`), method);
@@ -83,6 +85,20 @@ test('the real core serves this extension; one lacking a method it calls, or on 
     await core?.stop();
     home.cleanup();
   }
+});
+
+test('an initialize answer is read only where its fields have the right type', () => {
+  assert.equal(initializeAnswer(undefined), undefined);
+  assert.equal(initializeAnswer('initialized'), undefined);
+  assert.deepEqual(initializeAnswer({ server: { name: 1, version: '1' }, serverInfo: { name: 'sb', version: '2' }, protocol: '1', methods: ['status/get', 2] }), { serverInfo: { name: 'sb', version: '2' }, methods: ['status/get'] });
+  assert.match(incompatibility(initializeAnswer({ methods: ['status/get'] })) ?? '', /lacks message\/send/);
+});
+
+test('a request refused for a full disk is told apart by its code', () => {
+  assert.equal(isDiskFull({ code: ErrorCodes.DiskFull, message: 'disk full at /h/store.db: nothing was stored; free some space and retry' }), true);
+  assert.equal(isDiskFull({ code: ErrorCodes.InternalError, message: 'disk full' }), false, 'the code decides, not the words');
+  assert.equal(isDiskFull(null), false);
+  assert.equal(isDiskFull('disk full'), false);
 });
 
 test('a window resumes from its cursor after its core was down: what arrived meanwhile comes once, as backlog, then live events', async () => {

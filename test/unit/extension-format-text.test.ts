@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Message, OutboxItem, SyncStatus } from '../../protocol/rpc';
-import { conversationItemText, conversationPickText, errorText, formatStatus, messageItemText, messageNotice, noLinks, outboxItemText, outboxPickText, peerPickText, plural, replyPickText, statusActions, statusKind, verdictText, type StatusInput } from '../../extension/format';
+import { conversationItemText, conversationPickText, errorText, formatStatus, messageItemText, messageNotice, noLinks, outboxItemText, outboxPickText, peerPickText, plural, replyPickText, statusActions, verdictText } from '../../extension/format';
+import { deriveStatus, type Status, type StatusInput } from '../../extension/statusModel';
 import { absoluteTime, inertText, oneLine, relativeTime } from '../../lib/display';
 
 // absoluteTime shows local time: pin the zone so the expected strings hold on any machine.
@@ -205,11 +206,13 @@ describe('verdicts and errors, word for word', () => {
   });
 });
 
+const kindLabel = (s: Status) => ({ kind: s.kind, label: s.label });
+
 function sync(p: Partial<SyncStatus> = {}): SyncStatus {
   return { state: 'online', relay: 'ws://127.0.0.1:8787', user: 'alice', last_inbound_at: ago(2 * MIN), last_ack_at: ago(30_000), last_error: null, connected_since: ago(HOUR), queued: 0, held: [], ...p };
 }
-function input(p: Partial<StatusInput> = {}): StatusInput {
-  return { phase: 'connected', phaseDetail: null, sync: sync(), unread: 0, queued: 0, failed: 0, core: { version: '0.1.0', pid: 42, home: '/h' }, ...p };
+function input(p: Partial<StatusInput> = {}): Status {
+  return deriveStatus({ phase: 'connected', phaseDetail: null, sync: sync(), store: null, unread: 0, queued: 0, failed: 0, core: { version: '0.1.0', pid: 42, home: '/h' }, ...p });
 }
 
 describe('the status bar', () => {
@@ -264,7 +267,7 @@ describe('the status bar', () => {
       [{ phase: 'stopped' }, 'offline', 'stopped', '$(debug-disconnect)'],
     ];
     for (const [p, kind, label, icon] of cases) {
-      assert.deepEqual(statusKind(input(p)), { kind, label }, JSON.stringify(p));
+      assert.deepEqual(kindLabel(input(p)), { kind, label }, JSON.stringify(p));
       assert.equal(formatStatus(input(p), NOW).icon, icon, JSON.stringify(p));
     }
     assert.equal(formatStatus(input({ sync: sync({ state: 'unauthorized' }) }), NOW).severity, 'error');
@@ -288,7 +291,7 @@ describe('the status bar', () => {
 });
 
 describe('status bar actions', () => {
-  const rows = (i: StatusInput) => statusActions(i);
+  const rows = (i: Status) => statusActions(i);
 
   it('away from the core: reconnect (with the reason), the log, configure', () => {
     assert.deepEqual(rows(input({ phase: 'reconnecting', phaseDetail: 'no core [x](command:y)', sync: null })), [

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SyncStatus } from '../../protocol/rpc';
-import { errorText, formatStatus, statusActions, statusKind, verdictText, type StatusInput } from '../../extension/format';
+import { errorText, formatStatus, statusActions, verdictText } from '../../extension/format';
+import { deriveStatus, type Status, type StatusInput } from '../../extension/statusModel';
 import { oneLine, relativeTime } from '../../lib/display';
 
 const NOW = Date.parse('2026-11-24T12:00:00Z');
@@ -54,11 +55,13 @@ describe('errorText', () => {
   });
 });
 
+const kindLabel = (s: Status) => ({ kind: s.kind, label: s.label });
+
 function sync(p: Partial<SyncStatus>): SyncStatus {
   return { state: 'online', relay: 'ws://127.0.0.1:8787', user: 'alice', last_inbound_at: ago(120_000), last_ack_at: ago(30_000), last_error: null, connected_since: ago(3600_000), queued: 0, held: [], ...p };
 }
-function input(p: Partial<StatusInput>): StatusInput {
-  return { phase: 'connected', phaseDetail: null, sync: sync({}), unread: 0, queued: 0, failed: 0, core: { version: '0.1.0', pid: 42, home: '/h' }, ...p };
+function input(p: Partial<StatusInput>): Status {
+  return deriveStatus({ phase: 'connected', phaseDetail: null, sync: sync({}), store: null, unread: 0, queued: 0, failed: 0, core: { version: '0.1.0', pid: 42, home: '/h' }, ...p });
 }
 
 describe('formatStatus', () => {
@@ -85,7 +88,7 @@ describe('formatStatus', () => {
     assert.equal(un.kind, 'unauthorized');
     assert.equal(un.severity, 'error');
     assert.equal(formatStatus(input({ sync: sync({ state: 'error' }) }), NOW).kind, 'error');
-    assert.equal(statusKind(input({ sync: sync({ state: 'disabled' }) })).label, 'not configured');
+    assert.equal(kindLabel(input({ sync: sync({ state: 'disabled' }) })).label, 'not configured');
   });
   it('core unreachable and no runtime are errors with the reason', () => {
     const p = formatStatus(input({ phase: 'reconnecting', phaseDetail: 'no core is listening on /h/core.sock', sync: null, core: null, retryInSeconds: 4 }), NOW);
@@ -104,7 +107,7 @@ describe('formatStatus', () => {
 });
 
 describe('statusActions', () => {
-  const ids = (i: StatusInput) => statusActions(i).map((a) => a.command);
+  const ids = (i: Status) => statusActions(i).map((a) => a.command);
   it('offers reconnect first when the core is unreachable', () => {
     assert.deepEqual(ids(input({ phase: 'reconnecting', sync: null })).slice(0, 2), ['switchboard.reconnect', 'switchboard.showLog']);
   });

@@ -19,6 +19,7 @@ import {
   peerPickText,
   replyPickText,
 } from '../../extension/format';
+import { deriveStatus } from '../../extension/statusModel';
 import type { Message, OutboxItem } from '../../protocol/rpc';
 import { relayLogLine } from '../../relay/main';
 import { inertJson, messageFull, messageLine, outboxLine, peerLine } from '../../server/cli/format';
@@ -114,7 +115,7 @@ const SURFACES: Surface[] = [
     name: 'status bar tooltip (each line)',
     multiline: false,
     rich: false,
-    show: (t) => formatStatus({ phase: 'connected', phaseDetail: null, unread: 0, queued: 0, failed: 0, core: null, sync: { state: 'error', relay: t, user: t, last_inbound_at: null, last_ack_at: null, last_error: t, connected_since: null, queued: 0, held: [] } }, NOW).tooltip.split('\n'),
+    show: (t) => formatStatus(deriveStatus({ phase: 'connected', phaseDetail: null, store: null, unread: 0, queued: 0, failed: 0, core: null, sync: { state: 'error', relay: t, user: t, last_inbound_at: null, last_ack_at: null, last_error: t, connected_since: null, queued: 0, held: [] } }), NOW).tooltip.split('\n'),
   },
   {
     name: 'webview',

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { App } from '../../extension/app';
+import { Commands } from '../../extension/ids';
 import type { InboxNode, MessageNode } from '../../extension/inboxModel';
 import type { ShownNotice } from '../../extension/notices';
 import { errorMessage } from '../../lib/error-message';
@@ -37,15 +38,17 @@ test('activates on startup and connects to a core it starts (Node runtime detect
   app = api.app;
   await until('connected', () => app.connection.connected, 60_000);
   assert.equal(app.connection.current.phase, 'connected');
-  await until('sync status', () => app.sync);
-  assert.equal(app.sync?.state, 'disabled', 'no relay configured in a fresh home');
+  await until('sync status', () => app.status.current.sync);
+  assert.equal(app.status.current.sync?.state, 'disabled', 'no relay configured in a fresh home');
+  const status = app.status.current;
+  assert.equal(status.label, 'not configured', 'the status bar and banner word');
+  assert.deepEqual(status.context, { 'switchboard.connection': 'connected', 'switchboard.connected': true, 'switchboard.configured': false, 'switchboard.syncState': 'disabled' }, 'the context keys the welcome views switch on');
 });
 
 test('contributes every command', async () => {
   const all = new Set(await vscode.commands.getCommands(true));
-  for (const id of ['sendMessage', 'reply', 'markRead', 'markAllRead', 'openConversation', 'requeue', 'abort', 'reconnect', 'showLog', 'configure', 'showActions', 'refresh']) {
-    assert.ok(all.has(`switchboard.${id}`), `switchboard.${id}`);
-  }
+  // every id in the typed map is registered (extension-ids.test.ts holds package.json to the same map)
+  for (const id of Object.values(Commands)) assert.ok(all.has(id), id);
 });
 
 test('a send without a relay is reported as queued, never as sent, and shows in the outbox', async () => {
@@ -138,7 +141,8 @@ test('peer text from a real relay never becomes a link, an icon or markdown: not
       serving.on('exit', (code) => reject(new Error(`the relay exited ${code}`)));
     });
     await app.connection.request('config/set', { relay: url, user: 'dana', token: danaToken });
-    await until('dana online', () => app.sync?.state === 'online');
+    await until('dana online', () => app.status.current.sync?.state === 'online');
+    assert.equal(app.status.current.detail, '', 'online: the banner has nothing to say');
 
     const env = { ...process.env, SWITCHBOARD_HOME: join(tmp, 'mallory') };
     const init = await runNode(node, [join(dist, 'cli.js'), 'init', '--relay', url, '--user', 'mallory', '--token', malloryToken], env);

@@ -11,8 +11,15 @@ export const PROTOCOL_VERSION = 1;
 /** The oldest client protocol version the core still serves. */
 export const MIN_CLIENT_PROTOCOL_VERSION = 1;
 
-/** Largest JSON-RPC frame (header excluded) either side accepts. */
+/** Largest JSON-RPC frame (header excluded) the core accepts from a client. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
+/**
+ * Largest frame (header excluded) a client accepts from the core. An answer is not bounded by
+ * MAX_FRAME_BYTES (a list of 1000 messages near the relay's 256 KiB frame each is about 260 MB;
+ * `outbox/list` has no limit), so this cap is only a guard: a broken core's announced length
+ * is refused at once instead of being buffered, and stays under what one JS string can hold.
+ */
+export const MAX_ANSWER_FRAME_BYTES = 256 * 1024 * 1024;
 /** User names, ids and bodies are limited in one place, shared with the relay: see limits.ts. */
 export { MAX_BODY_BYTES, MAX_ID_LENGTH, USER_NAME_MAX_LENGTH, USER_NAME_PATTERN } from './limits';
 /** A relay address at a glance; the full rule (what a WebSocket client can dial) is relayUrlProblem in relay-url.ts. */
@@ -362,6 +369,15 @@ export interface Notifications {
 }
 export type NotificationName = keyof Notifications;
 export const NOTIFICATIONS: readonly NotificationName[] = ['message/received', 'message/updated', 'outbox/changed', 'sync/status'];
+/**
+ * A notification as a listener's arguments: checking the name narrows the params, so a
+ * listener never annotates a payload by hand.
+ */
+export type NotificationArgs = { [N in NotificationName]: [name: N, params: Notifications[N]] }[NotificationName];
+
+export function isNotificationName(name: string): name is NotificationName {
+  return (NOTIFICATIONS as readonly string[]).includes(name);
+}
 
 // ---- errors -----------------------------------------------------------------------------
 

@@ -150,19 +150,25 @@ export class SocketClient {
       if (isNotificationName(m.method)) this.notify(m.method, m.params);
       return undefined;
     }
-    const error = m.error === undefined ? undefined : asRpcError(m.error);
-    if (m.error !== undefined && !error) return 'an error without a numeric code and a message';
-    if (typeof m.id !== 'number') {
+    if ('error' in m) {
+      const error = asRpcError(m.error);
+      if (!error) return 'an error without a numeric code and a message';
       // An error the core could not tie to a request (e.g. too many clients): fail everything.
-      if (error) this.failAll(error);
+      if (typeof m.id !== 'number') this.failAll(error);
+      else this.settle(m.id, (waiter) => waiter.reject(error));
       return undefined;
     }
-    const waiter = this.pending.get(m.id);
-    if (!waiter) return undefined;
-    this.pending.delete(m.id);
-    if (error) waiter.reject(error);
-    else waiter.resolve(m.result);
+    if (!('result' in m) || typeof m.id !== 'number') return 'a message that is neither a notification nor an answer to a request';
+    this.settle(m.id, (waiter) => waiter.resolve(m.result));
     return undefined;
+  }
+
+  /** An answer to a request no longer waited on (its deadline passed) is dropped. */
+  private settle(id: number, how: (waiter: Pending) => void): void {
+    const waiter = this.pending.get(id);
+    if (!waiter) return;
+    this.pending.delete(id);
+    how(waiter);
   }
 
   /**

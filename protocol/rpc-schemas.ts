@@ -60,7 +60,7 @@ export const paramSchemas = {
       limit: limit.optional(),
     })
     .strict(),
-  'outbox/list': z.object({ state: z.enum(OUTBOX_STATES as [string, ...string[]]).optional() }).strict(),
+  'outbox/list': z.object({ state: z.enum(OUTBOX_STATES).optional() }).strict(),
   'outbox/requeue': z.object({ id }).strict(),
   'outbox/abort': z.object({ id }).strict(),
   'peers/list': empty,
@@ -111,7 +111,7 @@ type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B 
 type Agrees<M extends Method> = Equals<z.infer<(typeof paramSchemas)[M]>, ParamsOf<M>>;
 /** Every method of `Requests` whose schema parses to something other than its params type. */
 type Disagreeing = { [M in Method]: Agrees<M> extends true ? never : M }[Method];
-/** Fails to compile naming each method in `Disagreeing` ("Type '"x/y"' does not satisfy the constraint 'never'"). */
+/** Fails to compile while any method disagrees: the error names it ("Type '"x/y"' does not satisfy the constraint 'never'"), or says `Disagreeing` when several do. */
 type NoneOf<T extends never> = T;
 /** Over `Method` itself: a new method is checked the moment it is declared, with nothing to list. */
 export type SchemaChecks = NoneOf<Disagreeing>;

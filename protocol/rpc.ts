@@ -34,8 +34,8 @@ export type MessageState = 'queued' | 'sent' | 'delivered' | 'failed' | 'aborted
  * row becomes `expired` when the relay dropped it undelivered after its retention; expired,
  * dead and aborted are terminal (requeue sends a copy under a new id).
  */
-export type OutboxState = 'pending' | 'inflight' | 'done' | 'dead' | 'aborted' | 'expired';
-export const OUTBOX_STATES: readonly OutboxState[] = ['pending', 'inflight', 'done', 'dead', 'aborted', 'expired'];
+export const OUTBOX_STATES = ['pending', 'inflight', 'done', 'dead', 'aborted', 'expired'] as const;
+export type OutboxState = (typeof OUTBOX_STATES)[number];
 export type SyncState = 'disabled' | 'offline' | 'connecting' | 'online' | 'unauthorized' | 'error';
 
 export interface Message {

@@ -368,7 +368,11 @@ export interface Notifications {
   'sync/status': SyncStatus;
 }
 export type NotificationName = keyof Notifications;
-export const NOTIFICATIONS: readonly NotificationName[] = ['message/received', 'message/updated', 'outbox/changed', 'sync/status'];
+/** What `initialize` lists; every name of `Notifications`, checked below. */
+export const NOTIFICATIONS = ['message/received', 'message/updated', 'outbox/changed', 'sync/status'] as const satisfies readonly NotificationName[];
+/** Fails to compile naming a notification added to `Notifications` but not to NOTIFICATIONS. */
+type NoneOf<T extends never> = T;
+export type NotificationsListed = NoneOf<Exclude<NotificationName, (typeof NOTIFICATIONS)[number]>>;
 /**
  * A notification as a listener's arguments: checking the name narrows the params, so a
  * listener never annotates a payload by hand.
@@ -404,6 +408,17 @@ export const ErrorCodes = {
   CursorTooOld: -32011,
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/**
+ * A JSON-RPC error as it travels: what a delegated client gets over the socket and a direct one
+ * from the dispatcher, alike. `data` is an ErrorData when the core raised it on purpose; raw
+ * framing errors carry none.
+ */
+export interface RpcErrorObject {
+  code: number;
+  message: string;
+  data?: unknown;
+}
 
 /** The `data` of every error the core raises on purpose: enough for a client to act on it. */
 export interface ErrorData {

@@ -10,7 +10,7 @@ import { createLogger, silentLogger } from '../lib/node/log';
 import type { HomePaths } from '../lib/node/paths';
 import { CoreError } from './errors';
 import type { Session } from './rpc/dispatch';
-import type { Method, NotificationArgs, ParamsOf, PullResult, ResultOf } from '../protocol/rpc';
+import type { Method, NotificationArgs, ParamsOf, PullResult, ResultOf, RpcErrorObject } from '../protocol/rpc';
 
 export { runDaemon } from './daemon';
 export { isLocked } from './lock';
@@ -49,13 +49,6 @@ export interface DirectCore {
 
 export type DirectOpen = { ok: true; core: DirectCore } | { ok: false; holder: HolderInfo | undefined };
 
-/** Errors from the dispatcher, as plain data, shaped like a JSON-RPC error. */
-export interface DirectError {
-  code: number;
-  message: string;
-  data?: unknown;
-}
-
 /**
  * `pullMs`: first fetch what the relay holds for this home, for at most that long, through the
  * same sync engine a core runs (stored, then acked), so a verb without a core still sees new mail.
@@ -84,7 +77,8 @@ export async function openDirect(paths: HomePaths, options: { sync: boolean; pul
         try {
           return await core.dispatcher.dispatch(method, params, session);
         } catch (error) {
-          if (error instanceof CoreError) throw { code: error.code, message: error.message, data: error.data } satisfies DirectError;
+          // As plain data, the shape a delegated client gets over the socket.
+          if (error instanceof CoreError) throw { code: error.code, message: error.message, data: error.data } satisfies RpcErrorObject;
           throw error;
         }
       },

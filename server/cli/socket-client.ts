@@ -7,14 +7,8 @@
  */
 import { connect, type Socket } from 'node:net';
 import { assertTrustedSocket } from '../../lib/node/socket-trust';
-import { MAX_ANSWER_FRAME_BYTES, isNotificationName, type Method, type NotificationArgs, type ParamsOf, type ResultOf } from '../../protocol/rpc';
+import { MAX_ANSWER_FRAME_BYTES, isNotificationName, type Method, type RpcErrorObject, type NotificationArgs, type ParamsOf, type ResultOf } from '../../protocol/rpc';
 import { FrameDecoder, FrameError, encodeFrame, parseBody } from '../rpc/frame-codec';
-
-export interface RpcErrorShape {
-  code: number;
-  message: string;
-  data?: unknown;
-}
 
 /** A request got no answer within its deadline. */
 export class CallDeadlineError extends Error {
@@ -35,7 +29,7 @@ export class CoreProtocolError extends Error {
   }
 }
 
-type Pending = { resolve: (value: unknown) => void; reject: (error: RpcErrorShape | Error) => void };
+type Pending = { resolve: (value: unknown) => void; reject: (error: RpcErrorObject | Error) => void };
 
 export class SocketClient {
   private nextId = 1;
@@ -186,14 +180,14 @@ export class SocketClient {
     this.socket.destroy();
   }
 
-  private failAll(error: RpcErrorShape | Error): void {
+  private failAll(error: RpcErrorObject | Error): void {
     this.closedError ??= error instanceof Error ? error : Object.assign(new Error(error.message), error);
     for (const waiter of this.pending.values()) waiter.reject(error);
     this.pending.clear();
   }
 }
 
-function asRpcError(value: unknown): RpcErrorShape | undefined {
+function asRpcError(value: unknown): RpcErrorObject | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const { code, message, data } = value as Record<string, unknown>;
   if (typeof code !== 'number' || typeof message !== 'string') return undefined;

@@ -49,9 +49,6 @@ export function writeRawError(socket: Socket, code: number, message: string, id:
   socket.write(encodeFrame(JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } })));
 }
 
-/** Kept under its old name for the framing tests: one buffer per frame. */
-export const frame = encodeFrame;
-
 export class SocketMessageReader extends AbstractMessageReader implements MessageReader {
   private readonly decoder: FrameDecoder;
   private callback: DataCallback | undefined;

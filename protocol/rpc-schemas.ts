@@ -4,12 +4,11 @@
  */
 import { z } from 'zod';
 import type { Method, ParamsOf } from './rpc';
-import { MAX_BODY_BYTES, MAX_ID_LENGTH, MAX_QUERY_LENGTH, MAX_TOKEN_LENGTH } from './limits';
+import { MAX_BODY_BYTES, MAX_ID_LENGTH, MAX_QUERY_LENGTH, MAX_TOKEN_LENGTH, utf8ByteLength } from './limits';
 import { USER_NAME_MAX_LENGTH, USER_NAME_PATTERN, canonicalUserName } from './names';
 import { OUTBOX_STATES } from './rpc';
 import { cleartextRelayProblem, relayUrlProblem } from './relay-url';
 
-const utf8 = new TextEncoder();
 const userName = z
   .string()
   .min(1, 'must not be empty')
@@ -21,7 +20,7 @@ const id = z.string().min(1).max(MAX_ID_LENGTH);
 const body = z
   .string()
   .min(1, 'must not be empty')
-  .refine((s) => utf8.encode(s).length <= MAX_BODY_BYTES, `is larger than ${MAX_BODY_BYTES} bytes`);
+  .refine((s) => utf8ByteLength(s) <= MAX_BODY_BYTES, `is larger than ${MAX_BODY_BYTES} bytes`);
 const limit = z.number().int().min(1).max(1000);
 const empty = z.object({}).strict();
 const clientInfo = z.object({ name: z.string().max(128), version: z.string().max(64) });

@@ -11,8 +11,15 @@ export const PROTOCOL_VERSION = 1;
 /** The oldest client protocol version the core still serves. */
 export const MIN_CLIENT_PROTOCOL_VERSION = 1;
 
-/** Largest JSON-RPC frame (header excluded) either side accepts. */
+/** Largest JSON-RPC frame (header excluded) the core accepts from a client. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
+/**
+ * Largest frame (header excluded) a client accepts from the core. An answer is not bounded by
+ * MAX_FRAME_BYTES (a list of 1000 messages near the relay's 256 KiB frame each is about 260 MB;
+ * `outbox/list` has no limit), so this cap is only a guard: a broken core's announced length
+ * is refused at once instead of being buffered, and stays under what one JS string can hold.
+ */
+export const MAX_ANSWER_FRAME_BYTES = 256 * 1024 * 1024;
 /** User names, ids and bodies are limited in one place, shared with the relay: see limits.ts. */
 export { MAX_BODY_BYTES, MAX_ID_LENGTH, USER_NAME_MAX_LENGTH, USER_NAME_PATTERN } from './limits';
 /** A relay address at a glance; the full rule (what a WebSocket client can dial) is relayUrlProblem in relay-url.ts. */
@@ -27,8 +34,8 @@ export type MessageState = 'queued' | 'sent' | 'delivered' | 'failed' | 'aborted
  * row becomes `expired` when the relay dropped it undelivered after its retention; expired,
  * dead and aborted are terminal (requeue sends a copy under a new id).
  */
-export type OutboxState = 'pending' | 'inflight' | 'done' | 'dead' | 'aborted' | 'expired';
-export const OUTBOX_STATES: readonly OutboxState[] = ['pending', 'inflight', 'done', 'dead', 'aborted', 'expired'];
+export const OUTBOX_STATES = ['pending', 'inflight', 'done', 'dead', 'aborted', 'expired'] as const;
+export type OutboxState = (typeof OUTBOX_STATES)[number];
 export type SyncState = 'disabled' | 'offline' | 'connecting' | 'online' | 'unauthorized' | 'error';
 
 export interface Message {
@@ -361,7 +368,20 @@ export interface Notifications {
   'sync/status': SyncStatus;
 }
 export type NotificationName = keyof Notifications;
-export const NOTIFICATIONS: readonly NotificationName[] = ['message/received', 'message/updated', 'outbox/changed', 'sync/status'];
+/** What `initialize` lists; every name of `Notifications`, checked below. */
+export const NOTIFICATIONS = ['message/received', 'message/updated', 'outbox/changed', 'sync/status'] as const satisfies readonly NotificationName[];
+/** Fails to compile naming a notification added to `Notifications` but not to NOTIFICATIONS. */
+type NoneOf<T extends never> = T;
+export type NotificationsListed = NoneOf<Exclude<NotificationName, (typeof NOTIFICATIONS)[number]>>;
+/**
+ * A notification as a listener's arguments: checking the name narrows the params, so a
+ * listener never annotates a payload by hand.
+ */
+export type NotificationArgs = { [N in NotificationName]: [name: N, params: Notifications[N]] }[NotificationName];
+
+export function isNotificationName(name: string): name is NotificationName {
+  return (NOTIFICATIONS as readonly string[]).includes(name);
+}
 
 // ---- errors -----------------------------------------------------------------------------
 
@@ -388,6 +408,17 @@ export const ErrorCodes = {
   CursorTooOld: -32011,
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/**
+ * A JSON-RPC error as it travels: what a delegated client gets over the socket and a direct one
+ * from the dispatcher, alike. `data` is an ErrorData when the core raised it on purpose; raw
+ * framing errors carry none.
+ */
+export interface RpcErrorObject {
+  code: number;
+  message: string;
+  data?: unknown;
+}
 
 /** The `data` of every error the core raises on purpose: enough for a client to act on it. */
 export interface ErrorData {

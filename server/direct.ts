@@ -10,7 +10,7 @@ import { createLogger, silentLogger } from '../lib/node/log';
 import type { HomePaths } from '../lib/node/paths';
 import { CoreError } from './errors';
 import type { Session } from './rpc/dispatch';
-import type { NotificationName, Notifications, PullResult } from '../protocol/rpc';
+import type { Method, NotificationArgs, ParamsOf, PullResult, ResultOf, RpcErrorObject } from '../protocol/rpc';
 
 export { runDaemon } from './daemon';
 export { isLocked } from './lock';
@@ -41,19 +41,13 @@ export function checkStore(paths: HomePaths): { locked: true } | { locked: false
 export interface DirectCore {
   /** What the relay sent before the verb ran, when it asked to pull first. */
   readonly pulled: PullResult | undefined;
-  call(method: string, params: unknown): Promise<unknown>;
-  onNotification(listener: <N extends NotificationName>(name: N, params: Notifications[N]) => void): void;
+  /** What the dispatcher answers: ResultOf<M> for a method of `Requests`. */
+  call<M extends Method>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>>;
+  onNotification(listener: (...args: NotificationArgs) => void): void;
   close(): Promise<void>;
 }
 
 export type DirectOpen = { ok: true; core: DirectCore } | { ok: false; holder: HolderInfo | undefined };
-
-/** Errors from the dispatcher, as plain data, shaped like a JSON-RPC error. */
-export interface DirectError {
-  code: number;
-  message: string;
-  data?: unknown;
-}
 
 /**
  * `pullMs`: first fetch what the relay holds for this home, for at most that long, through the
@@ -70,9 +64,10 @@ export async function openDirect(paths: HomePaths, options: { sync: boolean; pul
     throw error;
   }
   const pulled = pull ? await core.sync.pull(options.pullMs!) : undefined;
-  const listeners: (<N extends NotificationName>(name: N, params: Notifications[N]) => void)[] = [];
+  const listeners: ((...args: NotificationArgs) => void)[] = [];
   const session: Session = core.localSession((name, params) => {
-    for (const l of listeners) l(name, params);
+    // `name` and `params` travel together (Subscriber.notify is generic in N), which TypeScript cannot see as the union.
+    for (const l of listeners) l(...([name, params] as NotificationArgs));
   });
   return {
     ok: true,
@@ -82,7 +77,8 @@ export async function openDirect(paths: HomePaths, options: { sync: boolean; pul
         try {
           return await core.dispatcher.dispatch(method, params, session);
         } catch (error) {
-          if (error instanceof CoreError) throw { code: error.code, message: error.message, data: error.data } satisfies DirectError;
+          // As plain data, the shape a delegated client gets over the socket.
+          if (error instanceof CoreError) throw { code: error.code, message: error.message, data: error.data } satisfies RpcErrorObject;
           throw error;
         }
       },

@@ -1,5 +1,5 @@
 /** A core's JSON-RPC error (delegated or direct, same shape) as the CLI's exit code and `--json` code. */
-import { ErrorCodes } from '../../protocol/rpc';
+import { ErrorCodes, type RpcErrorObject } from '../../protocol/rpc';
 import { CliError, ExitCode, type ErrorCodeName } from '../../lib/node/cli/errors';
 
 const KIND_CODES: Partial<Record<string, ErrorCodeName>> = {
@@ -10,7 +10,7 @@ const KIND_CODES: Partial<Record<string, ErrorCodeName>> = {
 };
 
 /** Maps a core error (delegated or direct, same shape) to the CLI's exit code. */
-export function fromRpcError(error: { code: number; message: string; data?: unknown }): CliError {
+export function fromRpcError(error: RpcErrorObject): CliError {
   switch (error.code) {
     case ErrorCodes.Conflict:
       return new CliError(error.message, ExitCode.Conflict);
@@ -33,6 +33,6 @@ export function fromRpcError(error: { code: number; message: string; data?: unkn
   }
 }
 
-export function isRpcError(error: unknown): error is { code: number; message: string; data?: unknown } {
+export function isRpcError(error: unknown): error is RpcErrorObject {
   return typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'number' && typeof (error as { message?: unknown }).message === 'string';
 }

@@ -1,17 +1,14 @@
 /**
- * A minimal JSON-RPC client for the CLI's delegated path: the same Content-Length framing
- * vscode-jsonrpc speaks, in a few dozen lines and no dependencies, because every delegated
- * command pays for what it loads. Requests are pipelined: the verb's request follows
- * `initialize` without waiting for its answer.
+ * A minimal JSON-RPC client for the CLI's delegated path, without vscode-jsonrpc because every
+ * delegated command pays for what it loads. Frames are read by the core's own decoder
+ * (rpc/frame-codec.ts, dependency-free), so both ends agree on what a frame is; what a core
+ * sends that breaks the framing or JSON-RPC ends the connection with a CoreProtocolError.
+ * Requests are pipelined: the verb's request follows `initialize` without waiting for its answer.
  */
 import { connect, type Socket } from 'node:net';
 import { assertTrustedSocket } from '../../lib/node/socket-trust';
-
-export interface RpcErrorShape {
-  code: number;
-  message: string;
-  data?: unknown;
-}
+import { MAX_ANSWER_FRAME_BYTES, isNotificationName, type Method, type RpcErrorObject, type NotificationArgs, type ParamsOf, type ResultOf } from '../../protocol/rpc';
+import { FrameDecoder, FrameError, encodeFrame, parseBody } from '../rpc/frame-codec';
 
 /** A request got no answer within its deadline. */
 export class CallDeadlineError extends Error {
@@ -24,18 +21,30 @@ export class CallDeadlineError extends Error {
   }
 }
 
-type Pending = { resolve: (value: unknown) => void; reject: (error: RpcErrorShape | Error) => void };
+/** The core sent something that is not a frame, not JSON, or not a JSON-RPC message: the connection is dropped. */
+export class CoreProtocolError extends Error {
+  constructor(readonly problem: string) {
+    super(`the core broke the protocol: ${problem}`);
+    this.name = 'CoreProtocolError';
+  }
+}
+
+type Pending = { resolve: (value: unknown) => void; reject: (error: RpcErrorObject | Error) => void };
 
 export class SocketClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private buffered: Buffer = Buffer.alloc(0);
-  private notificationListener: ((method: string, params: unknown) => void) | undefined;
+  private readonly decoder: FrameDecoder;
+  private notificationListener: ((...args: NotificationArgs) => void) | undefined;
   private closedError: Error | undefined;
   /** Settles when the connection ends, however it ends. */
   readonly closed: Promise<void>;
 
-  private constructor(private readonly socket: Socket) {
+  private constructor(
+    private readonly socket: Socket,
+    maxFrameBytes: number,
+  ) {
+    this.decoder = new FrameDecoder(maxFrameBytes);
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('close', () => this.failAll(new Error('the core closed the connection')));
@@ -46,7 +55,7 @@ export class SocketClient {
    * Resolves once connected; rejects at once when nobody listens on the socket, and with an
    * UntrustedSocketError, before connecting, when the socket is not ours alone.
    */
-  static connect(path: string, timeoutMs = 2000): Promise<SocketClient> {
+  static connect(path: string, timeoutMs = 2000, maxFrameBytes = MAX_ANSWER_FRAME_BYTES): Promise<SocketClient> {
     return new Promise((resolve, reject) => {
       assertTrustedSocket(path);
       const socket = connect(path);
@@ -57,7 +66,7 @@ export class SocketClient {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
-        resolve(new SocketClient(socket));
+        resolve(new SocketClient(socket, maxFrameBytes));
       });
       socket.once('error', (error) => {
         clearTimeout(timer);
@@ -70,12 +79,17 @@ export class SocketClient {
    * Sends a request. With `deadlineMs`, an answer that has not come by then rejects with a
    * CallDeadlineError: a core that is stopped (SIGSTOP) or wedged still accepts connections
    * (the kernel queues them), so only a deadline tells the caller it will not answer.
+   *
+   * A method of `Requests` answers with its `ResultOf`: the contract the core's dispatcher is
+   * typed by. The answer is not validated here (no schema library on the delegated path). Any
+   * other name and params (tests speaking to a core on purpose wrongly) answer `unknown`.
    */
+  call<M extends Method>(method: M, params: ParamsOf<M>, deadlineMs?: number): Promise<ResultOf<M>>;
+  call(method: string, params: unknown, deadlineMs?: number): Promise<unknown>;
   call(method: string, params: unknown, deadlineMs?: number): Promise<unknown> {
     if (this.closedError) return Promise.reject(this.closedError);
     const id = this.nextId++;
-    const json = JSON.stringify({ jsonrpc: '2.0', id, method, params });
-    this.socket.write(`Content-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`);
+    this.socket.write(encodeFrame(JSON.stringify({ jsonrpc: '2.0', id, method, params })));
     return new Promise((resolve, reject) => {
       if (deadlineMs === undefined) return this.pending.set(id, { resolve, reject });
       const timer = setTimeout(() => {
@@ -90,7 +104,8 @@ export class SocketClient {
     });
   }
 
-  onNotification(listener: (method: string, params: unknown) => void): void {
+  /** Notifications the protocol names; others (a newer core's) are not this client's business. */
+  onNotification(listener: (...args: NotificationArgs) => void): void {
     this.notificationListener = listener;
   }
 
@@ -104,41 +119,77 @@ export class SocketClient {
   }
 
   private onData(chunk: Buffer): void {
-    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
-    for (;;) {
-      const headerEnd = this.buffered.indexOf('\r\n\r\n');
-      if (headerEnd < 0) return;
-      const match = /content-length:\s*(\d+)/i.exec(this.buffered.toString('latin1', 0, headerEnd));
-      if (!match) return this.failAll(new Error('the core sent a frame without Content-Length'));
-      const start = headerEnd + 4;
-      const end = start + Number(match[1]);
-      if (this.buffered.length < end) return;
-      const body = this.buffered.toString('utf8', start, end);
-      this.buffered = this.buffered.subarray(end);
-      this.handle(JSON.parse(body) as { id?: number | null; method?: string; params?: unknown; result?: unknown; error?: RpcErrorShape });
+    this.decoder.push(chunk);
+    while (!this.socket.destroyed) {
+      let body: string | undefined;
+      try {
+        body = this.decoder.next();
+      } catch (error) {
+        if (error instanceof FrameError) return this.breakOff(`it sent a bad frame (${error.message})`);
+        throw error;
+      }
+      if (body === undefined) return;
+      const parsed = parseBody(body);
+      if (!parsed.ok) return this.breakOff(`it sent a frame that is not JSON (${parsed.error})`);
+      const problem = this.handle(parsed.value);
+      if (problem) return this.breakOff(`it sent ${problem}`);
     }
   }
 
-  private handle(message: { id?: number | null; method?: string; params?: unknown; result?: unknown; error?: RpcErrorShape }): void {
-    if (message.method !== undefined) {
-      this.notificationListener?.(message.method, message.params);
-      return;
+  /** Acts on one message from the core; says what is wrong with it when it is no JSON-RPC message. */
+  private handle(message: unknown): string | undefined {
+    if (typeof message !== 'object' || message === null || Array.isArray(message)) return 'a message that is not a JSON object';
+    const m = message as Record<string, unknown>;
+    if (typeof m.method === 'string') {
+      if (isNotificationName(m.method)) this.notify(m.method, m.params);
+      return undefined;
     }
-    if (typeof message.id !== 'number') {
+    if ('error' in m) {
+      const error = asRpcError(m.error);
+      if (!error) return 'an error without a numeric code and a message';
       // An error the core could not tie to a request (e.g. too many clients): fail everything.
-      if (message.error) this.failAll(message.error);
-      return;
+      if (typeof m.id !== 'number') this.failAll(error);
+      else this.settle(m.id, (waiter) => waiter.reject(error));
+      return undefined;
     }
-    const waiter = this.pending.get(message.id);
-    if (!waiter) return;
-    this.pending.delete(message.id);
-    if (message.error) waiter.reject(message.error);
-    else waiter.resolve(message.result);
+    if (!('result' in m) || typeof m.id !== 'number') return 'a message that is neither a notification nor an answer to a request';
+    this.settle(m.id, (waiter) => waiter.resolve(m.result));
+    return undefined;
   }
 
-  private failAll(error: RpcErrorShape | Error): void {
+  /** An answer to a request no longer waited on (its deadline passed) is dropped. */
+  private settle(id: number, how: (waiter: Pending) => void): void {
+    const waiter = this.pending.get(id);
+    if (!waiter) return;
+    this.pending.delete(id);
+    how(waiter);
+  }
+
+  /**
+   * Hands a notification to the listener. Its params are the core's, trusted like an answer:
+   * the name is one the protocol's map pairs with them.
+   */
+  private notify(name: NotificationArgs[0], params: unknown): void {
+    this.notificationListener?.(...([name, params] as NotificationArgs));
+  }
+
+  /** What follows a broken frame cannot be trusted: every waiter hears why, and the connection is dropped. */
+  private breakOff(problem: string): void {
+    this.decoder.reset();
+    this.failAll(new CoreProtocolError(problem));
+    this.socket.destroy();
+  }
+
+  private failAll(error: RpcErrorObject | Error): void {
     this.closedError ??= error instanceof Error ? error : Object.assign(new Error(error.message), error);
     for (const waiter of this.pending.values()) waiter.reject(error);
     this.pending.clear();
   }
+}
+
+function asRpcError(value: unknown): RpcErrorObject | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { code, message, data } = value as Record<string, unknown>;
+  if (typeof code !== 'number' || typeof message !== 'string') return undefined;
+  return data === undefined ? { code, message } : { code, message, data };
 }

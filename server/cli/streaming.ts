@@ -1,6 +1,6 @@
 /** Verbs that stay connected: `inbox --follow` (NDJSON with resume cursors) and `ask` (question, then its reply). */
 import { randomUUID } from 'node:crypto';
-import type { Message, MessageEvent } from '../../protocol/rpc';
+import type { Message } from '../../protocol/rpc';
 import { JSON_FLAG } from './args';
 import { command, spec } from '../../lib/node/cli/command';
 import type { VerbContext } from './context';
@@ -20,7 +20,7 @@ export async function followInbox(context: VerbContext, options: { since: string
   let last = since ?? 0;
   core.onNotification((name, params) => {
     if (name !== 'message/received') return;
-    const { cursor, message } = params as MessageEvent;
+    const { cursor, message } = params;
     last = cursor;
     if (options.from === undefined || message.from === options.from) context.out(inertJson({ cursor, ...message }));
   });
@@ -74,7 +74,7 @@ export const ask = command(askSpec, async ({ values }, context: VerbContext) => 
     let wake: () => void = () => {};
     core.onNotification((name, params) => {
       if (name !== 'message/received') return;
-      arrived.push((params as MessageEvent).message);
+      arrived.push(params.message);
       wake();
     });
     await core.call('events/subscribe', {});

@@ -3,14 +3,14 @@
  * by opening the store itself under the lock (direct). The verb never knows which.
  */
 import { join } from 'node:path';
-import { PROTOCOL_VERSION, type Method, type NotificationName, type Notifications, type ParamsOf, type PullResult, type ResultOf } from '../../protocol/rpc';
+import { PROTOCOL_VERSION, type Method, type NotificationArgs, type ParamsOf, type PullResult, type ResultOf } from '../../protocol/rpc';
 import type { HomePaths } from '../../lib/node/paths';
 import type * as Direct from '../direct';
 import type { HolderInfo } from '../lock';
 import { CliError, ExitCode } from '../../lib/node/cli/errors';
 import { fromRpcError, isRpcError } from './rpc-errors';
 import { pullNotice } from './format';
-import { CallDeadlineError, SocketClient } from './socket-client';
+import { CallDeadlineError, CoreProtocolError, SocketClient } from './socket-client';
 import { readHolder } from '../holder';
 import { preflight } from './preflight';
 import { isDiskFull } from '../../lib/node/storage-errors';
@@ -22,7 +22,8 @@ export interface CoreClient {
   /** Direct only, when asked: what was fetched from the relay before the verb ran. */
   readonly pulled?: PullResult;
   call<M extends Method>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>>;
-  onNotification(listener: <N extends NotificationName>(name: N, params: Notifications[N]) => void): void;
+  /** Checking the name narrows the params (NotificationArgs). */
+  onNotification(listener: (...args: NotificationArgs) => void): void;
   /** Settles if the core goes away under a delegated client; never for a direct one. */
   readonly lost: Promise<void>;
   close(): Promise<void>;
@@ -103,7 +104,8 @@ export const ANSWER_DEADLINE_MS = 10_000;
 
 /** A call that waits on purpose (a send's `wait_ms`, init's check) gets that wait on top. */
 function deadlineFor<M extends Method>(method: M, params: ParamsOf<M>): number {
-  const wait = (params as { wait_ms?: unknown } | null | undefined)?.wait_ms;
+  const p: unknown = params;
+  const wait = typeof p === 'object' && p !== null && 'wait_ms' in p ? p.wait_ms : undefined;
   return ANSWER_DEADLINE_MS + (typeof wait === 'number' && Number.isFinite(wait) && wait > 0 ? wait : 0);
 }
 
@@ -116,6 +118,16 @@ function unansweredError(paths: HomePaths, deadlineMs: number): CliError {
     `${who} did not answer within ${Math.round(deadlineMs / 1000)} s; it may be stopped or overloaded — ${cont} or \`switchboard daemon restart\``,
     ExitCode.Locked,
   );
+}
+
+/**
+ * The core answered with bytes that are no frame, no JSON or no JSON-RPC message. Nothing it
+ * says on this connection can be trusted any more; a restart is what a person can do.
+ */
+function brokenCoreError(paths: HomePaths, error: CoreProtocolError): CliError {
+  const pid = readHolder(paths)?.pid;
+  const who = pid === undefined ? `the core on ${paths.socket}` : `core ${pid}`;
+  return new CliError(`${who} broke the protocol: ${error.problem}; restart it with \`switchboard daemon restart\``);
 }
 
 export async function tryDelegate(paths: HomePaths): Promise<CoreClient | undefined> {
@@ -136,18 +148,19 @@ export async function tryDelegate(paths: HomePaths): Promise<CoreClient | undefi
       preflight(method, params);
       try {
         const [, result] = await Promise.all([initialized, client.call(method, params, deadlineFor(method, params))]);
-        return result as ResultOf<typeof method>;
+        return result;
       } catch (error) {
         if (error instanceof CallDeadlineError) {
           // Dropped, not ended: a stopped core would never finish the goodbye, keeping this process alive.
           client.abort();
           throw unansweredError(paths, error.deadlineMs);
         }
+        if (error instanceof CoreProtocolError) throw brokenCoreError(paths, error);
         throw isRpcError(error) ? fromRpcError(error) : new CliError(`lost the core mid-request: ${(error as Error).message}`);
       }
     },
     onNotification(listener) {
-      client.onNotification((method, params) => listener(method as NotificationName, params as Notifications[NotificationName]));
+      client.onNotification(listener);
     },
     lost: client.closed,
     async close() {
@@ -167,7 +180,7 @@ function directClient(core: Direct.DirectCore, notice: string | undefined): Core
       if (pending) process.stderr.write(`switchboard: ${pending}\n`);
       pending = undefined;
       try {
-        return (await core.call(method, params)) as ResultOf<typeof method>;
+        return await core.call(method, params);
       } catch (error) {
         throw isRpcError(error) ? fromRpcError(error) : error;
       }

@@ -6,7 +6,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { MAX_BODY_BYTES, OUTBOX_STATES, type Message, type OutboxState, type SendParams, type SendResult } from '../../protocol/rpc';
+import { MAX_BODY_BYTES, OUTBOX_STATES, type Message, type SendParams, type SendResult } from '../../protocol/rpc';
 import type { HomePaths } from '../../lib/node/paths';
 import { CliError, ExitCode, usage } from '../../lib/node/cli/errors';
 import { coreStatusLines, inert, inertJson, messageFull, messageList, outboxLine, peerLine, sendVerdict } from './format';
@@ -210,7 +210,9 @@ const outboxListSpec = spec({
 });
 
 export const outboxList = command(outboxListSpec, async ({ values }, context: VerbContext) => {
-  const result = await withCore(context.paths, (core) => core.call('outbox/list', { state: values.state as OutboxState | undefined }));
+  // --state is one of OUTBOX_STATES (its declared choices); finding it there gives its type.
+  const state = OUTBOX_STATES.find((s) => s === values.state);
+  const result = await withCore(context.paths, (core) => core.call('outbox/list', { state }));
   if (values.json) printJson(context, result);
   else context.out(result.items.length === 0 ? 'outbox is empty' : result.items.map(outboxLine).join('\n'));
   return ExitCode.Ok;

@@ -82,6 +82,12 @@ export class Dispatcher {
     };
   }
 
+  /**
+   * Runs one request. Params are validated whatever their static type (a socket's are raw
+   * JSON); a method of `Requests` answers with its `ResultOf`, as its handler is typed to.
+   */
+  dispatch<M extends Method>(method: M, rawParams: ParamsOf<M>, session: Session): Promise<ResultOf<M>>;
+  dispatch(method: string, rawParams: unknown, session: Session): Promise<unknown>;
   async dispatch(method: string, rawParams: unknown, session: Session): Promise<unknown> {
     if (!isMethod(method)) {
       throw new CoreError(ErrorCodes.MethodNotFound, `unknown method "${method}" (this core, version ${VERSION}, serves: ${METHODS.join(', ')})`, {
@@ -93,13 +99,17 @@ export class Dispatcher {
     }
     const parsed = parseParams(method, rawParams);
     if (!parsed.ok) throw new CoreError(ErrorCodes.InvalidParams, `invalid params for ${method}: ${parsed.error}`, { kind: 'invalid_params' });
-    const handler = this.handlers[method] as Handler<typeof method>;
     try {
-      return await handler(parsed.value, session);
+      return await this.run(method, parsed.value, session);
     } catch (error) {
       if (error instanceof DiskFullError) throw diskFull(error);
       throw error;
     }
+  }
+
+  private run<M extends Method>(method: M, params: ParamsOf<M>, session: Session): ResultOf<M> | Promise<ResultOf<M>> {
+    const handler: Handler<M> = this.handlers[method];
+    return handler(params, session);
   }
 
   private initialize(p: InitializeParams, session: Session): InitializeResult {

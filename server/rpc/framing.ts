@@ -5,8 +5,8 @@
  * pay for it: the writer awaits each write's callback under a semaphore and issues header and
  * body as separate writes, so pipelined responses leave one at a time. Here a response is
  * one buffer, and everything written in a turn of the event loop goes out in one syscall.
- * The reader parses frames straight from the socket's chunks, enforces the frame-size cap
- * before buffering a body, and answers malformed JSON itself so one bad frame costs the
+ * The reader parses frames straight from the socket's chunks with the decoder the CLI's client
+ * uses too (frame-codec.ts), which enforces the frame-size cap before buffering a body; it answers malformed JSON itself so one bad frame costs the
  * client one error, not the connection.
  */
 import type { Socket } from 'node:net';
@@ -20,9 +20,8 @@ import {
   type MessageWriter,
 } from 'vscode-jsonrpc/node';
 import { ErrorCodes, MAX_FRAME_BYTES } from '../../protocol/rpc';
+import { FrameDecoder, FrameError, encodeFrame, parseBody } from './frame-codec';
 
-const HEADER_END = Buffer.from('\r\n\r\n');
-const MAX_HEADER_BYTES = 1024;
 /** A client that lets this much of our output pile up unread is dropped. */
 const MAX_UNREAD_OUTPUT_BYTES = 16 * 1024 * 1024;
 
@@ -47,20 +46,11 @@ export class RequestFlow {
 /** Writes a JSON-RPC error that no request can be matched to (id null), then optionally hangs up. */
 export function writeRawError(socket: Socket, code: number, message: string, id: string | number | null = null): void {
   if (socket.destroyed) return;
-  socket.write(frame(JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } })));
-}
-
-export function frame(json: string): Buffer {
-  const length = Buffer.byteLength(json);
-  const out = Buffer.allocUnsafe(length + 32);
-  const headerLength = out.write(`Content-Length: ${length}\r\n\r\n`, 0, 'latin1');
-  out.write(json, headerLength, 'utf8');
-  return out.subarray(0, headerLength + length);
+  socket.write(encodeFrame(JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } })));
 }
 
 export class SocketMessageReader extends AbstractMessageReader implements MessageReader {
-  private buffered: Buffer = Buffer.alloc(0);
-  private bodyLength = -1;
+  private readonly decoder: FrameDecoder;
   private callback: DataCallback | undefined;
 
   constructor(
@@ -69,6 +59,7 @@ export class SocketMessageReader extends AbstractMessageReader implements Messag
     private readonly flow: RequestFlow = new RequestFlow(),
   ) {
     super();
+    this.decoder = new FrameDecoder(limits.maxFrameBytes);
   }
 
   listen(callback: DataCallback): Disposable {
@@ -89,38 +80,27 @@ export class SocketMessageReader extends AbstractMessageReader implements Messag
   }
 
   private onData(chunk: Buffer): void {
-    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    this.decoder.push(chunk);
     while (!this.socket.destroyed) {
-      if (this.bodyLength < 0) {
-        const end = this.buffered.indexOf(HEADER_END);
-        if (end < 0) {
-          if (this.buffered.length > MAX_HEADER_BYTES) this.hangUp(ErrorCodes.InvalidRequest, 'frame header too long or missing its blank line');
-          return;
-        }
-        const length = parseContentLength(this.buffered.toString('latin1', 0, end));
-        if (length === undefined) return this.hangUp(ErrorCodes.InvalidRequest, 'frame header has no valid Content-Length');
-        if (length > this.limits.maxFrameBytes) {
-          return this.hangUp(ErrorCodes.FrameTooLarge, `frame of ${length} bytes exceeds the ${this.limits.maxFrameBytes}-byte limit`);
-        }
-        this.bodyLength = length;
-        this.buffered = this.buffered.subarray(end + HEADER_END.length);
+      let body: string | undefined;
+      try {
+        body = this.decoder.next();
+      } catch (error) {
+        if (error instanceof FrameError) return this.hangUp(error.rpcCode, error.message);
+        throw error;
       }
-      if (this.buffered.length < this.bodyLength) return;
-      const body = this.buffered.toString('utf8', 0, this.bodyLength);
-      this.buffered = this.buffered.subarray(this.bodyLength);
-      this.bodyLength = -1;
+      if (body === undefined) return;
       this.deliver(body);
     }
   }
 
   private deliver(body: string): void {
-    let message: unknown;
-    try {
-      message = JSON.parse(body);
-    } catch (error) {
-      writeRawError(this.socket, ErrorCodes.ParseError, `parse error: ${(error as Error).message}`);
+    const parsed = parseBody(body);
+    if (!parsed.ok) {
+      writeRawError(this.socket, ErrorCodes.ParseError, `parse error: ${parsed.error}`);
       return;
     }
+    const message = parsed.value;
     const problem = describeInvalid(message);
     if (problem) {
       const id = typeof message === 'object' && message !== null && 'id' in message ? (message as { id: unknown }).id : null;
@@ -136,20 +116,8 @@ export class SocketMessageReader extends AbstractMessageReader implements Messag
     writeRawError(this.socket, code, message);
     this.socket.end();
     this.socket.destroySoon?.();
-    this.buffered = Buffer.alloc(0);
+    this.decoder.reset();
   }
-}
-
-function parseContentLength(header: string): number | undefined {
-  for (const line of header.split('\r\n')) {
-    const colon = line.indexOf(':');
-    if (colon < 0) return undefined;
-    if (line.slice(0, colon).trim().toLowerCase() !== 'content-length') continue;
-    const value = line.slice(colon + 1).trim();
-    if (!/^\d{1,10}$/.test(value)) return undefined;
-    return Number(value);
-  }
-  return undefined;
 }
 
 /** vscode-jsonrpc assumes well-formed messages; anything else is answered here. */
@@ -191,7 +159,7 @@ export class SocketMessageWriter extends AbstractMessageWriter implements Messag
 
   write(message: Message): Promise<void> {
     if (this.socket.destroyed) return Promise.resolve();
-    const bytes = frame(JSON.stringify(message));
+    const bytes = encodeFrame(JSON.stringify(message));
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
     const answeredBefore = this.flow.answered;

@@ -9,7 +9,8 @@ import { test, type TestContext } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Message } from 'vscode-jsonrpc/node';
 import { ErrorCodes } from '../../protocol/rpc';
-import { RequestFlow, SocketMessageReader, SocketMessageWriter, frame as encodeFrame } from '../../server/rpc/framing';
+import { RequestFlow, SocketMessageReader, SocketMessageWriter } from '../../server/rpc/framing';
+import { encodeFrame } from '../../server/rpc/frame-codec';
 import { socketPair as pair, recordWrites, frozenClock } from '../support/socket-pair';
 
 

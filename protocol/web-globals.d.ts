@@ -1,7 +1,7 @@
 /**
- * The two web-platform globals the contracts use, which every runtime Switchboard ships on has
+ * The web-platform global the contracts use, which every runtime Switchboard ships on has
  * (Node, VS Code's extension host, the webview). protocol/ sees no node or DOM types at all
- * (its tsconfig.json), so the part of each it needs is declared here and nothing else is.
+ * (its tsconfig.json), so the part of it they need is declared here and nothing else is.
  */
 declare class URL {
   constructor(url: string, base?: string);
@@ -14,6 +14,3 @@ declare class URL {
   readonly hash: string;
 }
 
-declare class TextEncoder {
-  encode(input?: string): Uint8Array;
-}

@@ -12,19 +12,12 @@
  */
 import type { MessageState, OutboxState } from '../../protocol/rpc';
 import { invalidState, type CoreError } from '../errors';
+import type { WireMessage } from '../../protocol/relay';
 import type { OutboxRow, Repository } from '../store/repository';
 import { OUTBOX_TRANSITIONS, allows, type OutboxTransition } from './transitions';
 
-/** What the sender chose about a new outbound message; the outbox adds the rest. */
-export interface NewOutbound {
-  id: string;
-  client_message_id: string;
-  from: string;
-  to: string;
-  body: string;
-  reply_to: string | null;
-  request_id: string | null;
-}
+/** What the sender chose about a new outbound message, i.e. what travels but its time; the outbox adds the rest. */
+export type NewOutbound = Omit<WireMessage, 'created_at'>;
 
 /** What a message shows while its row waits to be sent (pending or inflight). */
 const QUEUED: MessageState = 'queued';

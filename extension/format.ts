@@ -1,10 +1,10 @@
 /**
- * Pure formatting for the status bar, trees, notifications and the webview. No `vscode`, no
- * DOM and no Node imports: the webview bundle and the unit tests use it too.
+ * Pure formatting for the status bar, trees, quick picks and notifications. No `vscode`
+ * import, so the unit tests run it without VS Code; what the webview shares with it lives in
+ * lib/display.ts.
  */
 import { absoluteTime, inertText, oneLine, relativeTime } from '../lib/display';
-import type { Message, OutboxItem, Peer } from '../protocol/rpc';
-import type { SendStatus } from '../protocol/rpc';
+import type { Message, OutboxItem, Peer, SendStatus } from '../protocol/rpc';
 import { Commands, focusViewCommand, Views, type RunnableCommand } from './ids';
 import type { Status, StatusKind } from './statusModel';
 

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { migrate } from './migrations';
 import { prepareDataDir } from './data-dir';
 import type { StoredToken, TokenHashKind } from './tokens';
+import { errorMessage } from '../lib/error-message';
 
 export interface Credential extends StoredToken {
   id: number;
@@ -149,7 +150,7 @@ export class RelayStore {
       const code = (err as { code?: unknown }).code;
       if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
         throw new Error(
-          `the relay database ${path} is damaged (SQLite: ${(err as Error).message}); stop the relay, move it aside (mv ${path} ${path}.damaged, with any -wal/-shm beside it) and restore the latest backup (docs/operations.md, Backups); a fresh database knows no users (add them again with \`relay add-user\`, which issues new tokens) and none of the messages not yet delivered`,
+          `the relay database ${path} is damaged (SQLite: ${errorMessage(err)}); stop the relay, move it aside (mv ${path} ${path}.damaged, with any -wal/-shm beside it) and restore the latest backup (docs/operations.md, Backups); a fresh database knows no users (add them again with \`relay add-user\`, which issues new tokens) and none of the messages not yet delivered`,
         );
       }
       throw err;

@@ -4,6 +4,7 @@ import { canonicalUserName, userNameProblem } from '../protocol/names';
 import { newId } from '../lib/node/ids';
 import type { HomePaths } from '../lib/node/paths';
 import { writePrivateFile } from './fs-private';
+import { errorMessage } from '../lib/error-message';
 
 export interface RelayConfig {
   relay: string | null;
@@ -30,13 +31,13 @@ export function loadConfig(paths: HomePaths): LoadedConfig {
     text = readFileSync(paths.config, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { config: fromFields({}), problem: null };
-    return { config: fromFields({}), problem: `cannot read ${paths.config}: ${(error as Error).message}` };
+    return { config: fromFields({}), problem: `cannot read ${paths.config}: ${errorMessage(error)}` };
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    return { config: fromFields({}), problem: `${paths.config} is not valid JSON (${(error as Error).message}); fix it, or run \`switchboard init\` to write it afresh` };
+    return { config: fromFields({}), problem: `${paths.config} is not valid JSON (${errorMessage(error)}); fix it, or run \`switchboard init\` to write it afresh` };
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return { config: fromFields({}), problem: `${paths.config} does not hold a JSON object; run \`switchboard init\` to write it afresh` };

@@ -17,6 +17,7 @@ import { RpcServer } from './rpc/server';
 import { SyncEngine } from './sync/engine';
 import type { Logger } from '../lib/node/log';
 import { loadConfig, writeConfig } from './config';
+import { errorMessage } from '../lib/error-message';
 
 export interface CoreOptions {
   /** Serve the socket (a daemon) or not (a CLI verb run directly). */
@@ -174,7 +175,7 @@ export class Core {
         if (deleted < EVENT_PRUNE_BATCH || this.stopping) break;
       }
     } catch (error) {
-      this.options.log.warn(`events: pruning failed: ${(error as Error).message}`);
+      this.options.log.warn(`events: pruning failed: ${errorMessage(error)}`);
     } finally {
       this.pruning = false;
     }

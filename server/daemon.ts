@@ -9,6 +9,7 @@ import { Core } from './core';
 import { LockedError, describeHolder } from './lock';
 import { createLogger, type Logger } from '../lib/node/log';
 import { homePaths, resolveHome, type HomePaths } from '../lib/node/paths';
+import { errorMessage } from '../lib/error-message';
 
 /** How long a starting core waits for a CLI verb that holds the store directly. */
 const CLI_HOLDER_PATIENCE_MS = 15_000;
@@ -29,7 +30,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   try {
     core = await startWhenFree(paths, log, options.idleExitSeconds, options.eventRetentionMs);
   } catch (error) {
-    const why = error instanceof LockedError && error.holder ? `the store is held by ${describeHolder(error.holder)}` : (error as Error).message;
+    const why = error instanceof LockedError && error.holder ? `the store is held by ${describeHolder(error.holder)}` : errorMessage(error);
     process.stderr.write(`switchboard: cannot start a core: ${why}\n`);
     return error instanceof LockedError ? 4 : 1;
   }

@@ -57,7 +57,7 @@ export const doctor = command(doctorSpec, async ({ values }, context: VerbContex
     direct = loadDirect();
     add('store engine', 'ok', 'better-sqlite3 loads');
   } catch (error) {
-    add('store engine', 'fail', `better-sqlite3 does not load under node ${process.versions.node}: ${(error as Error).message.split('\n')[0]}; run \`npm rebuild better-sqlite3\``);
+    add('store engine', 'fail', `better-sqlite3 does not load under node ${process.versions.node}: ${errorMessage(error).split('\n')[0]}; run \`npm rebuild better-sqlite3\``);
   }
 
   if (Buffer.byteLength(paths.socket) > MAX_SOCKET_PATH_BYTES) add('socket path', 'fail', `${paths.socket} is too long for a socket`);

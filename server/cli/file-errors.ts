@@ -1,4 +1,5 @@
 /** What a person is told when a file they named cannot be read: one line, not a raw errno. */
+import { errorMessage } from '../../lib/error-message';
 
 /** `error` from fs, as the end of "<flag> <path>: …". */
 export function readableFileProblem(error: unknown): string {
@@ -17,6 +18,6 @@ export function readableFileProblem(error: unknown): string {
     case 'ENAMETOOLONG':
       return 'the path is too long';
     default:
-      return `cannot be read (${(error as Error)?.message ?? String(error)})`;
+      return `cannot be read (${errorMessage(error)})`;
   }
 }

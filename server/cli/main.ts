@@ -11,6 +11,7 @@ import { inert, inertJson } from './format';
 import { checkHome } from './home-check';
 import { commandHelp, overview } from '../../lib/node/cli/help';
 import { openStdout } from './stdout';
+import { errorMessage } from '../../lib/error-message';
 
 /** Pulls the global `--home` out wherever it appears, so each verb parses only its own flags. */
 function splitGlobal(argv: string[]): { home: string | undefined; rest: string[] } {
@@ -73,7 +74,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = stdout.failed ? ExitCode.Failed : code;
   },
   (error: unknown) => {
-    const cli = error instanceof CliError ? error : new CliError((error as Error)?.message ?? String(error));
+    const cli = error instanceof CliError ? error : new CliError(errorMessage(error));
     if (json) process.stderr.write(`${inertJson({ error: { code: cli.code, message: cli.message, hint: cli.hint } })}\n`);
     else process.stderr.write(`switchboard: ${inert(cli.line)}\n`);
     process.exitCode = cli.exitCode;

@@ -16,6 +16,7 @@ import { preflight } from './preflight';
 import { isDiskFull } from '../../lib/node/storage-errors';
 import { isUntrustedSocket } from '../../lib/node/socket-trust';
 import { VERSION } from '../version';
+import { errorMessage } from '../../lib/error-message';
 
 export interface CoreClient {
   readonly delegated: boolean;
@@ -156,7 +157,7 @@ export async function tryDelegate(paths: HomePaths): Promise<CoreClient | undefi
           throw unansweredError(paths, error.deadlineMs);
         }
         if (error instanceof CoreProtocolError) throw brokenCoreError(paths, error);
-        throw isRpcError(error) ? fromRpcError(error) : new CliError(`lost the core mid-request: ${(error as Error).message}`);
+        throw isRpcError(error) ? fromRpcError(error) : new CliError(`lost the core mid-request: ${errorMessage(error)}`);
       }
     },
     onNotification(listener) {

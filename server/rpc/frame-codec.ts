@@ -6,6 +6,7 @@
  * and what a client takes from the core (MAX_ANSWER_FRAME_BYTES).
  */
 import { ErrorCodes } from '../../protocol/rpc';
+import { errorMessage } from '../../lib/error-message';
 
 const HEADER_END = Buffer.from('\r\n\r\n');
 /** A header may be this long before its blank line must have come. */
@@ -128,6 +129,6 @@ export function parseBody(body: string): { ok: true; value: unknown } | { ok: fa
     const value: unknown = JSON.parse(body);
     return { ok: true, value };
   } catch (error) {
-    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+    return { ok: false, error: errorMessage(error) };
   }
 }

@@ -16,6 +16,7 @@ import { ensurePrivateDir } from '../fs-private';
 import type { Logger } from '../../lib/node/log';
 import type { Dispatcher, Session } from './dispatch';
 import { RequestFlow, SocketMessageReader, SocketMessageWriter, writeRawError } from './framing';
+import { errorMessage } from '../../lib/error-message';
 
 export interface RpcServerOptions {
   socketPath: string;
@@ -130,7 +131,7 @@ export class RpcServer {
   private toResponseError(method: string, error: unknown): ResponseError<unknown> {
     if (error instanceof CoreError) return new ResponseError(error.code, error.message, error.data);
     this.log.error(`${method} failed: ${(error as Error)?.stack ?? String(error)}`);
-    return new ResponseError(ErrorCodes.InternalError, `internal error in ${method}: ${(error as Error)?.message ?? String(error)}`, { kind: 'internal' });
+    return new ResponseError(ErrorCodes.InternalError, `internal error in ${method}: ${errorMessage(error)}`, { kind: 'internal' });
   }
 }
 

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { chmodSync, existsSync } from 'node:fs';
 import { MIGRATIONS } from './migrations';
 import { ensurePrivateDir } from '../fs-private';
+import { errorMessage } from '../../lib/error-message';
 
 export type Db = Database.Database;
 
@@ -39,7 +40,7 @@ export function isCorruption(error: unknown): boolean {
  */
 function corruptStoreError(path: string, error: unknown): Error {
   return new Error(
-    `the store ${path} is damaged (SQLite: ${(error as Error).message}); move it aside (mv ${path} ${path}.damaged, with any -wal/-shm beside it) and run the command again: a fresh store is created, and the relay sends again only messages this device had not yet acknowledged (recover older ones from the damaged file with \`sqlite3 ${path}.damaged .recover\`)`,
+    `the store ${path} is damaged (SQLite: ${errorMessage(error)}); move it aside (mv ${path} ${path}.damaged, with any -wal/-shm beside it) and run the command again: a fresh store is created, and the relay sends again only messages this device had not yet acknowledged (recover older ones from the damaged file with \`sqlite3 ${path}.damaged .recover\`)`,
   );
 }
 

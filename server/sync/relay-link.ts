@@ -21,6 +21,7 @@ import {
 } from '../../protocol/relay';
 import { parseRelayFrame } from '../../protocol/relay-schemas';
 import { writesPerTurn } from '../../lib/node/turn-writes';
+import { errorMessage } from '../../lib/error-message';
 
 export interface RelayLinkConnectOptions {
   /** ws:// or wss:// */
@@ -131,7 +132,7 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
       });
     } catch (error) {
       // The client throws at once on a URL it cannot dial; that ends this attempt, never the process.
-      const reason = `cannot dial ${options.url}: ${(error as Error).message}`;
+      const reason = `cannot dial ${options.url}: ${errorMessage(error)}`;
       setImmediate(() => this.onClose(ABNORMAL_CLOSURE, '', { code: ABNORMAL_CLOSURE, reason, unauthorized: false, failure: 'bad_url' }));
       return result;
     }

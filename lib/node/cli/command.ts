@@ -7,6 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { usage } from './errors';
+import { errorMessage } from '../../error-message';
 
 interface FlagBase {
   readonly short?: string;
@@ -248,7 +249,7 @@ function parseFlags(args: string[], declaration: CommandSpec<Flags>, name: strin
   try {
     parsed = parseArgs({ args, options: parseOptions(declaration.flags), strict: true, allowPositionals: true });
   } catch (error) {
-    throw usage(`${name}: ${(error as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/s, '')}`, `\`--help\` lists what ${name} takes`);
+    throw usage(`${name}: ${errorMessage(error).split('\n')[0]!.replace(/\. To specify a positional argument.*$/s, '')}`, `\`--help\` lists what ${name} takes`);
   }
   const raw = parsed.values as Record<string, string | boolean | undefined>;
   const values: Record<string, string | number | boolean | undefined> = {};

@@ -26,6 +26,7 @@ const mutate = [
   'lib/text-safety.ts',
   // framing
   'server/rpc/framing.ts',
+  'server/rpc/frame-codec.ts',
   'lib/node/turn-writes.ts',
 ];
 
@@ -38,6 +39,7 @@ const testFiles = [
   'test/unit/extension-format*.test.ts',
   'test/unit/extension-tree-model.test.ts',
   'test/unit/text-*.test.ts',
+  'test/unit/cli-socket-client.test.ts',
   'test/integration/relay-link.test.ts',
   'test/integration/relay-protocol.test.ts',
   'test/integration/sync-paths.test.ts',

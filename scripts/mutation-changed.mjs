@@ -10,7 +10,10 @@ const changed = execFileSync('git', ['diff', '--name-only', `${base}...HEAD`], {
   .split('\n')
   .concat(execFileSync('git', ['diff', '--name-only', 'HEAD'], { encoding: 'utf8' }).split('\n'))
   .filter(Boolean);
-const inScope = [...new Set(changed)].filter((file) => config.mutate.includes(file) && existsSync(file));
+// The scope's entries are paths or globs of one `*` within a folder (server/outbox/*.ts).
+const inScopePattern = (entry) => new RegExp(`^${entry.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
+const patterns = config.mutate.map(inScopePattern);
+const inScope = [...new Set(changed)].filter((file) => patterns.some((p) => p.test(file)) && existsSync(file));
 if (inScope.length === 0) {
   console.log(`no module in the mutation scope differs from ${base}; nothing to do`);
   process.exit(0);

@@ -151,15 +151,23 @@ const FOLDABLE_SPACE = /[\t\n\r \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+/g;
  * and an emoji sequence count as one and are never cut), ending in `…` when cut.
  */
 export function safeLine(text: string, max = Number.POSITIVE_INFINITY): string {
-  // A long body in a short row: render a head that is surely longer than the cap. Only its last
-  // unit can differ from the whole text's, so once it holds more than max + 1 units it cuts the same.
+  // A long body in a short row: render a head that is surely longer than the cap. safeText looks
+  // at most 12 code units ahead (a subdivision flag's tags), so only what the head's last 12 code
+  // units become can differ from the whole text's: at most 13 units (those 12, each one unit at
+  // most, and the cluster they continue). A black flag whose tags are cut becomes the flag and up
+  // to five escapes; an emoji cut inside a ZWJ sequence becomes it, an escaped joiner and an
+  // escaped half. Holding more than max + 13 units, the head keeps at least max + 1 intact units,
+  // so it cuts where the whole text cuts.
   const headLength = 4 * max + 64;
   if (text.length > headLength) {
     const head = foldAndEscape(text.slice(0, headLength));
-    if (hasMoreUnitsThan(head, max + 1)) return capText(head, max);
+    if (hasMoreUnitsThan(head, max + HEAD_TAIL_UNITS)) return capText(head, max);
   }
   return capText(foldAndEscape(text), max);
 }
+
+/** The most units a head's cut tail can differ by from the whole text's (see safeLine). */
+const HEAD_TAIL_UNITS = 13;
 
 function foldAndEscape(text: string): string {
   // not String#trim: it would silently drop U+2028, U+2029 and U+FEFF at the ends

@@ -48,9 +48,3 @@ export function recordWrites(t: TestContext, socket: Socket): string[] {
   return writes;
 }
 
-/** Freezes `performance.now` (the clock the writer measures its hold with); `advance` moves it on. */
-export function frozenClock(t: TestContext): { advance(ms: number): void } {
-  let now = performance.now();
-  t.mock.method(performance, 'now', () => now);
-  return { advance: (ms) => (now += ms) };
-}

@@ -10,7 +10,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Message } from 'vscode-jsonrpc/node';
 import { ErrorCodes } from '../../protocol/rpc';
 import { RequestFlow, SocketMessageReader, SocketMessageWriter } from '../../server/rpc/framing';
-import { frozenClock, recordWrites, socketPair } from '../support/socket-pair';
+import { recordWrites, socketPair } from '../support/socket-pair';
+import { frozenClock } from '../support/clock';
 
 const frame = (json: string) => `Content-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`;
 const request = (id: number) => JSON.stringify({ jsonrpc: '2.0', id, method: 'x', params: { text: 'é' } });

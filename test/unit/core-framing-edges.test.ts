@@ -9,7 +9,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Message } from 'vscode-jsonrpc/node';
 import { ErrorCodes } from '../../protocol/rpc';
 import { RequestFlow, SocketMessageReader, SocketMessageWriter } from '../../server/rpc/framing';
-import { frozenClock, recordWrites, socketPair } from '../support/socket-pair';
+import { recordWrites, socketPair } from '../support/socket-pair';
+import { frozenClock } from '../support/clock';
 import { waitFor } from '../support/wait';
 
 const until = (what: string, done: () => boolean) => waitFor(what, () => (done() ? true : undefined), 5000, 10);

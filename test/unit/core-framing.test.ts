@@ -4,14 +4,14 @@
  * writer's hold clock is frozen or stepped by the test, so nothing here depends on timing.
  */
 import assert from 'node:assert/strict';
-import type { Socket } from 'node:net';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Message } from 'vscode-jsonrpc/node';
 import { ErrorCodes } from '../../protocol/rpc';
 import { RequestFlow, SocketMessageReader, SocketMessageWriter } from '../../server/rpc/framing';
 import { encodeFrame } from '../../server/rpc/frame-codec';
-import { socketPair as pair, recordWrites, frozenClock } from '../support/socket-pair';
+import { socketPair as pair, recordWrites } from '../support/socket-pair';
+import { frozenClock } from '../support/clock';
 
 
 

@@ -4,33 +4,27 @@
  * changes nothing at all, and the person's refusals (abort, requeue) keep their words.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { ErrorCodes, OUTBOX_STATES, type MessageState, type OutboxState } from '../../protocol/rpc';
 import { CoreError } from '../../server/errors';
 import { Outbox } from '../../server/outbox/outbox';
 import { OUTBOX_TRANSITIONS, reachable, type OutboxTransition } from '../../server/outbox/transitions';
-import { openStore, type Db } from '../../server/store/db';
+import { type Db } from '../../server/store/db';
 import { Repository, type OutboxRow } from '../../server/store/repository';
-import { tempHome } from '../support/cli';
+import { openTempStore, type TempStore } from '../support/store';
 
-let home: ReturnType<typeof tempHome>;
+let store: TempStore;
 let db: Db;
 let repo: Repository;
 let outbox: Outbox;
 let serial = 0;
 
 beforeEach(() => {
-  home = tempHome('sb-outbox-');
-  db = openStore(join(home.home, 'store.db'), home.home);
-  repo = new Repository(db);
+  ({ db, repo } = store = openTempStore('sb-outbox-'));
   outbox = new Outbox(repo);
 });
 
-afterEach(() => {
-  db.close();
-  home.cleanup();
-});
+afterEach(() => store.close());
 
 const NOW = '2026-12-01T10:00:00.000Z';
 const LATER = '2026-12-01T10:05:00.000Z';

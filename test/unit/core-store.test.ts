@@ -9,24 +9,19 @@ import { MIGRATIONS } from '../../server/store/migrations';
 import { PeerTouches } from '../../server/store/peer-touches';
 import { Repository } from '../../server/store/repository';
 import { WriteBatcher } from '../../lib/node/write-batcher';
-import { tempHome } from '../support/cli';
+import { openTempStore, type TempStore } from '../support/store';
 
-let home: ReturnType<typeof tempHome>;
+let store: TempStore;
 let db: Db;
 let repo: Repository;
 let writes: WriteBatcher;
 
 beforeEach(() => {
-  home = tempHome('sb-store-');
-  db = openStore(join(home.home, 'store.db'), home.home);
-  repo = new Repository(db);
+  ({ db, repo } = store = openTempStore('sb-store-'));
   writes = new WriteBatcher(db);
 });
 
-afterEach(() => {
-  db.close();
-  home.cleanup();
-});
+afterEach(() => store.close());
 
 const stateOf = (key: string) => repo.getState(key);
 
@@ -149,7 +144,7 @@ describe('WriteBatcher with the fsync off the event loop', () => {
 
 /** What another connection sees: only committed data. */
 function readCommitted(key: string): string | undefined {
-  const reader = new Database(join(home.home, 'store.db'), { readonly: true });
+  const reader = new Database(join(store.home, 'store.db'), { readonly: true });
   try {
     return (reader.prepare('SELECT value FROM sync_state WHERE key = ?').get(key) as { value: string } | undefined)?.value;
   } finally {
@@ -244,13 +239,13 @@ describe('outbox queries', () => {
 
 describe('migration 2', () => {
   test('a version-1 store keeps its rows and gets the open-outbox index', () => {
-    const path = join(home.home, 'v1.db');
+    const path = join(store.home, 'v1.db');
     const old = new Database(path);
     old.exec(MIGRATIONS[0]!);
     old.pragma('user_version = 1');
     old.prepare("INSERT INTO outbox (client_message_id, id, fingerprint, state, created_at, updated_at) VALUES ('c', 'm', 'f', 'pending', 'now', 'now')").run();
     old.close();
-    const migrated = openStore(path, home.home);
+    const migrated = openStore(path, store.home);
     try {
       assert.equal(schemaVersion(migrated), MIGRATIONS.length);
       const indexes = (migrated.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox'").all() as { name: string }[]).map((r) => r.name);
@@ -265,7 +260,7 @@ describe('migration 2', () => {
 
 describe('migrations 3 and 4 (message identity, expired outbox state)', () => {
   test('a version-2 store: a taken-over id is given back to its original; outbox rows keep their order and may expire', () => {
-    const path = join(home.home, 'v2.db');
+    const path = join(store.home, 'v2.db');
     const old = new Database(path);
     old.exec(MIGRATIONS[0]!);
     old.exec(MIGRATIONS[1]!);
@@ -284,7 +279,7 @@ describe('migrations 3 and 4 (message identity, expired outbox state)', () => {
       old.prepare("INSERT INTO outbox (client_message_id, id, fingerprint, state, created_at, updated_at) VALUES (?, ?, 'f', ?, 'now', 'now')").run(`k${i}`, `o${i}`, state);
     }
     old.close();
-    const migrated = openStore(path, home.home);
+    const migrated = openStore(path, store.home);
     try {
       assert.equal(schemaVersion(migrated), MIGRATIONS.length);
       const r = new Repository(migrated);

@@ -7,37 +7,24 @@
  */
 import assert from 'node:assert/strict';
 import { fdatasync, fstatSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, test, type TestContext } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { openStore, type Db } from '../../server/store/db';
+import { type Db } from '../../server/store/db';
 import { Repository } from '../../server/store/repository';
 import { DiskFullError } from '../../lib/node/storage-errors';
 import { WriteBatcher } from '../../lib/node/write-batcher';
-import { tempHome } from '../support/cli';
 import { waitFor } from '../support/wait';
+import { openTempStore, type TempStore } from '../support/store';
+import { frozenClock } from '../support/clock';
 
-let home: ReturnType<typeof tempHome>;
+let store: TempStore;
 let db: Db;
 let repo: Repository;
 
-beforeEach(() => {
-  home = tempHome('sb-batcher-edges-');
-  db = openStore(join(home.home, 'store.db'), home.home);
-  repo = new Repository(db);
-});
+beforeEach(() => ({ db, repo } = store = openTempStore('sb-batcher-edges-')));
 
-afterEach(() => {
-  db.close();
-  home.cleanup();
-});
-
-function frozenClock(t: TestContext): { advance(ms: number): void } {
-  let now = performance.now();
-  t.mock.method(performance, 'now', () => now);
-  return { advance: (ms) => (now += ms) };
-}
+afterEach(() => store.close());
 
 /** What a write meets when the file system has no room (a write that also writes a file). */
 const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });

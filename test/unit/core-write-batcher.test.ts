@@ -6,36 +6,23 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, test, type TestContext } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { openStore, type Db } from '../../server/store/db';
+import { type Db } from '../../server/store/db';
 import { Repository } from '../../server/store/repository';
 import { WriteBatcher } from '../../lib/node/write-batcher';
-import { tempHome } from '../support/cli';
 import { waitFor } from '../support/wait';
+import { openTempStore, type TempStore } from '../support/store';
+import { frozenClock } from '../support/clock';
 
-let home: ReturnType<typeof tempHome>;
+let store: TempStore;
 let db: Db;
 let repo: Repository;
 
-beforeEach(() => {
-  home = tempHome('sb-batcher-');
-  db = openStore(join(home.home, 'store.db'), home.home);
-  repo = new Repository(db);
-});
+beforeEach(() => ({ db, repo } = store = openTempStore('sb-batcher-')));
 
-afterEach(() => {
-  db.close();
-  home.cleanup();
-});
-
-/** Freezes the clock the batcher ages its batch with; `advance` moves it on. */
-function frozenClock(t: TestContext): { advance(ms: number): void } {
-  let now = performance.now();
-  t.mock.method(performance, 'now', () => now);
-  return { advance: (ms) => (now += ms) };
-}
+afterEach(() => store.close());
 
 describe('which writes share a transaction', () => {
   test('writes of one turn are one commit; the callers get their own values back', async () => {
@@ -176,7 +163,7 @@ describe('the off-thread fsync', () => {
     } finally {
       memory.close();
     }
-    const rollbackJournal = new Database(join(home.home, 'journal.db'));
+    const rollbackJournal = new Database(join(store.home, 'journal.db'));
     try {
       rollbackJournal.pragma('journal_mode = DELETE');
       const syncs: number[] = [];

@@ -4,29 +4,21 @@
  * after-commit action that throws. Real SQLite files in a temp dir.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { openStore, type Db } from '../../server/store/db';
+import { type Db } from '../../server/store/db';
 import { Repository } from '../../server/store/repository';
 import { DiskFullError } from '../../lib/node/storage-errors';
 import { WriteBatcher } from '../../lib/node/write-batcher';
-import { tempHome } from '../support/cli';
+import { openTempStore, type TempStore } from '../support/store';
 
-let home: ReturnType<typeof tempHome>;
+let store: TempStore;
 let db: Db;
 let repo: Repository;
 
-beforeEach(() => {
-  home = tempHome('sb-faults-');
-  db = openStore(join(home.home, 'store.db'), home.home);
-  repo = new Repository(db);
-});
+beforeEach(() => ({ db, repo } = store = openTempStore('sb-faults-')));
 
-afterEach(() => {
-  db.close();
-  home.cleanup();
-});
+afterEach(() => store.close());
 
 /** Rows another connection sees: only what committed. */
 function committedKeys(prefix: string): string[] {

@@ -8,7 +8,7 @@
 import { connect, type Socket } from 'node:net';
 import { assertTrustedSocket } from '../../lib/node/socket-trust';
 import { MAX_ANSWER_FRAME_BYTES, isNotificationName, type Method, type RpcErrorObject, type NotificationArgs, type ParamsOf, type ResultOf } from '../../protocol/rpc';
-import { FrameDecoder, encodeFrame, parseBody } from '../rpc/frame-codec';
+import { FrameDecoder, FrameError, encodeFrame, parseBody } from '../rpc/frame-codec';
 
 /** A request got no answer within its deadline. */
 export class CallDeadlineError extends Error {
@@ -119,17 +119,21 @@ export class SocketClient {
   }
 
   private onData(chunk: Buffer): void {
-    this.decoder.feed(
-      chunk,
-      () => !this.socket.destroyed,
-      (body) => {
-        const parsed = parseBody(body);
-        if (!parsed.ok) return this.breakOff(`it sent a frame that is not JSON (${parsed.error})`);
-        const problem = this.handle(parsed.value);
-        if (problem) this.breakOff(`it sent ${problem}`);
-      },
-      (error) => this.breakOff(`it sent a bad frame (${error.message})`),
-    );
+    this.decoder.push(chunk);
+    while (!this.socket.destroyed) {
+      let body: string | undefined;
+      try {
+        body = this.decoder.next();
+      } catch (error) {
+        if (error instanceof FrameError) return this.breakOff(`it sent a bad frame (${error.message})`);
+        throw error;
+      }
+      if (body === undefined) return;
+      const parsed = parseBody(body);
+      if (!parsed.ok) return this.breakOff(`it sent a frame that is not JSON (${parsed.error})`);
+      const problem = this.handle(parsed.value);
+      if (problem) return this.breakOff(`it sent ${problem}`);
+    }
   }
 
   /** Acts on one message from the core; says what is wrong with it when it is no JSON-RPC message. */

@@ -89,26 +89,6 @@ export class FrameDecoder {
     return body;
   }
 
-  /**
-   * Appends `chunk` and hands each whole body to `onBody` while `reading()` holds (a reader that
-   * drops its peer mid-chunk stops there); a bad frame goes to `onBadFrame` and ends the loop.
-   * Both ends of a socket read this way, each deciding what a bad frame means to it.
-   */
-  feed(chunk: Buffer, reading: () => boolean, onBody: (body: string) => void, onBadFrame: (error: FrameError) => void): void {
-    this.push(chunk);
-    while (reading()) {
-      let body: string | undefined;
-      try {
-        body = this.next();
-      } catch (error) {
-        if (error instanceof FrameError) return onBadFrame(error);
-        throw error;
-      }
-      if (body === undefined) return;
-      onBody(body);
-    }
-  }
-
   /** Forgets everything buffered: the stream is being abandoned. */
   reset(): void {
     this.buffered = EMPTY;

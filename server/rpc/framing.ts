@@ -20,7 +20,7 @@ import {
   type MessageWriter,
 } from 'vscode-jsonrpc/node';
 import { ErrorCodes, MAX_FRAME_BYTES } from '../../protocol/rpc';
-import { FrameDecoder, encodeFrame, parseBody } from './frame-codec';
+import { FrameDecoder, FrameError, encodeFrame, parseBody } from './frame-codec';
 
 /** A client that lets this much of our output pile up unread is dropped. */
 const MAX_UNREAD_OUTPUT_BYTES = 16 * 1024 * 1024;
@@ -80,12 +80,18 @@ export class SocketMessageReader extends AbstractMessageReader implements Messag
   }
 
   private onData(chunk: Buffer): void {
-    this.decoder.feed(
-      chunk,
-      () => !this.socket.destroyed,
-      (body) => this.deliver(body),
-      (error) => this.hangUp(error.rpcCode, error.message),
-    );
+    this.decoder.push(chunk);
+    while (!this.socket.destroyed) {
+      let body: string | undefined;
+      try {
+        body = this.decoder.next();
+      } catch (error) {
+        if (error instanceof FrameError) return this.hangUp(error.rpcCode, error.message);
+        throw error;
+      }
+      if (body === undefined) return;
+      this.deliver(body);
+    }
   }
 
   private deliver(body: string): void {

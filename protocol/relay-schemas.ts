@@ -22,7 +22,17 @@ import type {
   VerdictFrame,
   WelcomeFrame,
   WireMessage,
+  CoreToRelayFrameV2,
+  DeliverFrameV2,
+  DeliveryItemV2,
+  GroupFrame,
+  GroupVerdictFrame,
+  ReadFrame,
+  RelayToCoreFrameV2,
+  SendFrameV2,
+  WireMessageV2,
 } from './relay';
+import { GROUP_REJECTION_CODES, MAX_READ_IDS } from './relay';
 
 /** Mutual assignability: strict enough to catch a missing, extra-required or retyped field. */
 type Equals<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -135,6 +145,103 @@ export const relayToCoreFrameSchema = z.discriminatedUnion('type', [
   errorFrameSchema,
 ]);
 
+// ---- protocol v2 ---------------------------------------------------------------------------
+
+/** A group address in a send: `#` and a name under the user-name rule, canonical (lower case) like user names. */
+const groupAddress = z
+  .string()
+  .regex(new RegExp(`^#${USER_NAME_PATTERN.source.slice(1)}`))
+  .transform(canonicalUserName);
+/** A conversation: a user or a `#group`. */
+const conversation = z.union([userName, groupAddress]);
+/**
+ * Names inside group requests are checked by the relay, not here: a bad group name or an
+ * unknown member is a clear refusal (`group_verdict` rejected), not a protocol error that
+ * drops the connection. Bounded like ids so a hostile peer cannot bloat anything.
+ */
+const requestedName = z.string().min(1).max(MAX_ID_LENGTH);
+/** Bounded lists: a group cannot hold more than the relay's cap anyway (relay/groups.ts). */
+const nameList = z.array(requestedName).max(1024);
+const role = z.enum(['owner', 'admin', 'member']);
+
+export const wireMessageV2Schema = wireMessageSchema.extend({ mentions: z.array(id).max(1024).optional() });
+
+export const sendFrameV2Schema = z.object({
+  type: z.literal('send'),
+  message: wireMessageV2Schema.omit({ from: true }).extend({ to: conversation, mentions: z.array(userName).max(1024).optional() }),
+});
+
+export const readFrameSchema = z.object({ type: z.literal('read'), server_ids: z.array(id).min(1).max(MAX_READ_IDS) });
+
+const groupRequest = { request_id: id, group: requestedName };
+export const groupCreateFrameSchema = z.object({ type: z.literal('group_create'), ...groupRequest, members: nameList });
+export const groupAddFrameSchema = z.object({ type: z.literal('group_add'), ...groupRequest, users: nameList.min(1) });
+export const groupRemoveFrameSchema = z.object({ type: z.literal('group_remove'), ...groupRequest, users: nameList.min(1) });
+export const groupLeaveFrameSchema = z.object({ type: z.literal('group_leave'), ...groupRequest });
+export const groupRenameFrameSchema = z.object({ type: z.literal('group_rename'), ...groupRequest, new_name: requestedName });
+export const groupRoleFrameSchema = z.object({ type: z.literal('group_role'), ...groupRequest, user: requestedName, role });
+const groupFrameSchemas = [groupCreateFrameSchema, groupAddFrameSchema, groupRemoveFrameSchema, groupLeaveFrameSchema, groupRenameFrameSchema, groupRoleFrameSchema] as const;
+export const groupFrameSchema = z.discriminatedUnion('type', [...groupFrameSchemas]);
+
+export const coreToRelayFrameV2Schema = z.discriminatedUnion('type', [helloFrameSchema, sendFrameV2Schema, ackFrameSchema, pingFrameSchema, readFrameSchema, ...groupFrameSchemas]);
+
+const groupMemberSchema = z.object({ user: id, role });
+
+export const groupVerdictFrameSchema = z.discriminatedUnion('result', [
+  z.object({ type: z.literal('group_verdict'), request_id: id, result: z.literal('ok'), group_id: id, group: id, pos: seq, members: z.array(groupMemberSchema) }),
+  z.object({
+    type: z.literal('group_verdict'),
+    request_id: id,
+    result: z.literal('rejected'),
+    code: z.enum(GROUP_REJECTION_CODES),
+    reason: z.string(),
+  }),
+]);
+
+export const deliveryItemV2Schema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('message'), server_id: id, message: wireMessageV2Schema, group_id: id.optional(), pos: seq.optional() }),
+  z.object({ kind: z.literal('receipt'), id, server_id: id, by: id, at: timestamp, status: z.enum(['delivered', 'read']).optional(), group_id: id.optional() }),
+  z.object({ kind: z.literal('expired'), id, server_id: id, to: id, at: timestamp, group_id: id.optional() }),
+  z.object({
+    kind: z.literal('group'),
+    server_id: id,
+    group_id: id,
+    group: id,
+    pos: seq,
+    event: z.enum(['created', 'added', 'removed', 'left', 'renamed', 'role']),
+    by: id,
+    at: timestamp,
+    users: z.array(id),
+    renamed_from: id.optional(),
+    role: role.optional(),
+    members: z.array(groupMemberSchema),
+  }),
+]);
+
+export const deliverFrameV2Schema = z.object({ type: z.literal('deliver'), seq, item: deliveryItemV2Schema });
+
+export const relayToCoreFrameV2Schema = z.discriminatedUnion('type', [
+  welcomeFrameSchema,
+  verdictFrameSchema,
+  deliverFrameV2Schema,
+  pingFrameSchema,
+  pongFrameSchema,
+  errorFrameSchema,
+  groupVerdictFrameSchema,
+]);
+
+export type SchemaContractChecksV2 = [
+  Assert<Equals<z.infer<typeof wireMessageV2Schema>, WireMessageV2>>,
+  Assert<Equals<z.infer<typeof sendFrameV2Schema>, SendFrameV2>>,
+  Assert<Equals<z.infer<typeof readFrameSchema>, ReadFrame>>,
+  Assert<Equals<z.infer<typeof groupFrameSchema>, GroupFrame>>,
+  Assert<Equals<z.infer<typeof coreToRelayFrameV2Schema>, CoreToRelayFrameV2>>,
+  Assert<Equals<z.infer<typeof groupVerdictFrameSchema>, GroupVerdictFrame>>,
+  Assert<Equals<z.infer<typeof deliveryItemV2Schema>, DeliveryItemV2>>,
+  Assert<Equals<z.infer<typeof deliverFrameV2Schema>, DeliverFrameV2>>,
+  Assert<Equals<z.infer<typeof relayToCoreFrameV2Schema>, RelayToCoreFrameV2>>,
+];
+
 // ---- compile-time proofs that the schemas and the contract agree -------------------------
 
 export type SchemaContractChecks = [
@@ -186,4 +293,14 @@ export function parseCoreFrame(text: string): ParseResult<CoreToRelayFrame> {
 /** A frame the relay sent to the core. */
 export function parseRelayFrame(text: string): ParseResult<RelayToCoreFrame> {
   return parseWith(relayToCoreFrameSchema, text);
+}
+
+/** A frame a v2 core sent to the relay (a superset of v1). */
+export function parseCoreFrameV2(text: string): ParseResult<CoreToRelayFrameV2> {
+  return parseWith(coreToRelayFrameV2Schema, text);
+}
+
+/** A frame the relay sent to a v2 core. */
+export function parseRelayFrameV2(text: string): ParseResult<RelayToCoreFrameV2> {
+  return parseWith(relayToCoreFrameV2Schema, text);
 }

@@ -150,3 +150,158 @@ export interface ErrorFrame {
 }
 
 export type RelayToCoreFrame = WelcomeFrame | VerdictFrame | DeliverFrame | PingFrame | PongFrame | ErrorFrame;
+
+// ---- protocol v2: groups, own-device copies, per-member receipts, mentions ----------------
+//
+// v2 is a superset of v1 on the wire: every v1 frame is a valid v2 frame, and the relay speaks
+// both. The types above stay the v1 contract (what today's core parses); the v2 types below
+// add to them. A core says `hello {v: 2}` to get the v2 stream; a v1 core (`v: 1`) keeps
+// working for direct messages and is sent only the items it can parse (docs/relay.md, "v2").
+
+export const RELAY_PROTOCOL_V1 = 1;
+export const RELAY_PROTOCOL_V2 = 2;
+/** Every version this relay accepts in hello; `welcome.v` is the one the connection speaks. */
+export const RELAY_SUPPORTED_VERSIONS: readonly number[] = [RELAY_PROTOCOL_V1, RELAY_PROTOCOL_V2];
+
+/** A conversation address is a user name (`bob`) or a group: `#` and a name under the user-name rule (`#team`). */
+export const GROUP_PREFIX = '#';
+
+export type GroupRole = 'owner' | 'admin' | 'member';
+
+/**
+ * The v2 envelope. The relay reads the addressing (`to`, `mentions`) and the body's byte
+ * length, never the body itself: an end-to-end encrypted body is a later change of what
+ * `body` holds, not of this format. `mentions` are user names the sender's core found in the
+ * body; the relay keeps only those that are members of the conversation (the recipient of a
+ * direct message; the group's current members).
+ */
+export interface WireMessageV2 extends WireMessage {
+  mentions?: string[];
+}
+
+export interface SendFrameV2 {
+  type: 'send';
+  message: Omit<WireMessageV2, 'from'>;
+}
+
+/** The member has read these messages (their `server_id`s): the relay tells each sender once. */
+export interface ReadFrame {
+  type: 'read';
+  server_ids: string[];
+}
+
+/** Most server ids one read frame may name. */
+export const MAX_READ_IDS = 256;
+
+/** Group management: each frame gets exactly one `group_verdict` with the same `request_id`. */
+interface GroupRequest<T extends string> {
+  type: T;
+  request_id: string;
+  /** The group's name, without `#`. */
+  group: string;
+}
+export interface GroupCreateFrame extends GroupRequest<'group_create'> {
+  /** Members besides the creator, who becomes the owner. */
+  members: string[];
+}
+export interface GroupAddFrame extends GroupRequest<'group_add'> {
+  users: string[];
+}
+export interface GroupRemoveFrame extends GroupRequest<'group_remove'> {
+  users: string[];
+}
+export type GroupLeaveFrame = GroupRequest<'group_leave'>;
+export interface GroupRenameFrame extends GroupRequest<'group_rename'> {
+  new_name: string;
+}
+export interface GroupRoleFrame extends GroupRequest<'group_role'> {
+  user: string;
+  role: GroupRole;
+}
+export type GroupFrame = GroupCreateFrame | GroupAddFrame | GroupRemoveFrame | GroupLeaveFrame | GroupRenameFrame | GroupRoleFrame;
+
+export type CoreToRelayFrameV2 = HelloFrame | SendFrameV2 | AckFrame | PingFrame | ReadFrame | GroupFrame;
+
+export interface GroupMember {
+  user: string;
+  role: GroupRole;
+}
+
+/** Why a group request was refused; none is retryable as it stands. */
+export const GROUP_REJECTION_CODES = {
+  /** The group name (or a new name) does not follow the user-name rule. */
+  badName: 'bad_name',
+  /** A group of that name exists (create, rename). */
+  groupExists: 'group_exists',
+  unknownGroup: 'unknown_group',
+  /** The requester is not a member, or a named user is not one (remove, role). */
+  notMember: 'not_member',
+  /** The requester's role does not allow it. */
+  forbidden: 'forbidden',
+  /** A named user has no active account at the relay. */
+  unknownUser: 'unknown_user',
+  /** It would leave the group without an owner: hand over ownership first (`group_role`). */
+  lastOwner: 'last_owner',
+  /** Members per group or groups per user at the relay's cap. */
+  limit: 'limit',
+} as const;
+export type GroupRejectionCode = (typeof GROUP_REJECTION_CODES)[keyof typeof GROUP_REJECTION_CODES];
+
+export type GroupVerdictFrame =
+  | {
+      type: 'group_verdict';
+      request_id: string;
+      result: 'ok';
+      group_id: string;
+      group: string;
+      /** The position of the membership event in the group's timeline (or its last one, when nothing changed). */
+      pos: number;
+      members: GroupMember[];
+    }
+  | { type: 'group_verdict'; request_id: string; result: 'rejected'; code: GroupRejectionCode; reason: string };
+
+/** Codes of send verdicts added in v2 (the v1 ones are `REJECTION_CODES`). */
+export const GROUP_SEND_REJECTION_CODES = {
+  /** The sender is not a member of the group. Not retryable. */
+  notMember: 'not_member',
+  /** No group of that name. Not retryable. */
+  unknownGroup: 'unknown_group',
+} as const;
+
+export type GroupEventKind = 'created' | 'added' | 'removed' | 'left' | 'renamed' | 'role';
+
+/**
+ * A v2 delivery item:
+ * - `message`: a direct or group message; `group_id`/`pos` when it is a group's, and a copy of
+ *   the user's own message (from another of its devices) when `message.from` is the user;
+ * - `receipt`: `status` delivered or read, by one recipient (`group_id` for a group message);
+ * - `expired`: as in v1, per member for a group message;
+ * - `group`: a membership event, in the group's timeline at `pos`, with the members after it.
+ */
+export type DeliveryItemV2 =
+  | { kind: 'message'; server_id: string; message: WireMessageV2; group_id?: string; pos?: number }
+  | { kind: 'receipt'; id: string; server_id: string; by: string; at: string; status?: 'delivered' | 'read'; group_id?: string }
+  | { kind: 'expired'; id: string; server_id: string; to: string; at: string; group_id?: string }
+  | {
+      kind: 'group';
+      server_id: string;
+      group_id: string;
+      group: string;
+      pos: number;
+      event: GroupEventKind;
+      by: string;
+      at: string;
+      /** Whom the event is about (added, removed, left, role); empty for created and renamed. */
+      users: string[];
+      renamed_from?: string;
+      role?: GroupRole;
+      members: GroupMember[];
+    };
+
+export interface DeliverFrameV2 {
+  type: 'deliver';
+  seq: number;
+  item: DeliveryItemV2;
+}
+
+export type RelayToCoreFrameV2 = WelcomeFrame | VerdictFrame | DeliverFrameV2 | PingFrame | PongFrame | ErrorFrame | GroupVerdictFrame;

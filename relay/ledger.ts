@@ -4,14 +4,23 @@
  * transaction (see lib/node/write-batcher.ts) and delivers the returned items after the commit.
  */
 import { newId } from '../lib/node/ids';
-import { REJECTION_CODES, RELAY_MAX_FRAME_BYTES, type DeliveryItem, type SendFrame, type VerdictFrame, type WireMessage } from '../protocol/relay';
+import {
+  GROUP_PREFIX,
+  REJECTION_CODES,
+  RELAY_MAX_FRAME_BYTES,
+  RELAY_PROTOCOL_V1,
+  RELAY_PROTOCOL_V2,
+  type DeliveryItemV2,
+  type SendFrameV2,
+  type VerdictFrame,
+  type WireMessageV2,
+} from '../protocol/relay';
 import { relaySendFingerprint } from '../lib/node/send-fingerprint';
-import type { RelayStore, StoredDelivery } from './store';
+import { GroupStore } from './group-store';
+import { DEFAULT_GROUP_LIMITS, GroupLedger, type GroupLimits } from './groups';
+import type { CommittedDelivery, RelayStore } from './store';
 
-/** A delivery just committed for `user`, to push to that user's live devices. */
-export interface CommittedDelivery extends StoredDelivery {
-  user: string;
-}
+export type { CommittedDelivery } from './store';
 
 export interface SendOutcome {
   verdict: VerdictFrame;
@@ -60,13 +69,24 @@ export interface PruneOutcome {
 }
 
 export class RelayLedger {
+  readonly groupStore: GroupStore;
+  readonly groups: GroupLedger;
+
   constructor(
     private readonly store: RelayStore,
     private readonly maxBodyBytes: number,
     private readonly limits: LedgerLimits = DEFAULT_LEDGER_LIMITS,
-  ) {}
+    groupLimits: GroupLimits = DEFAULT_GROUP_LIMITS,
+  ) {
+    this.groupStore = new GroupStore(store.db);
+    this.groups = new GroupLedger(store, this.groupStore, groupLimits);
+  }
 
-  recordSend(sender: string, message: SendFrame['message'], now: Date): SendOutcome {
+  /**
+   * A send to a user or a `#group`. `device` is the sending device: when given, the sender's
+   * other devices get a copy of the message (protocol v2), and that device does not.
+   */
+  recordSend(sender: string, message: SendFrameV2['message'], now: Date, device?: string): SendOutcome {
     const { client_message_id, id } = message;
     const fingerprint = relaySendFingerprint(message);
     const earlier = this.store.findDedupe(sender, client_message_id);
@@ -85,14 +105,25 @@ export class RelayLedger {
     if (owner && (owner.sender !== sender || owner.client_message_id !== client_message_id)) {
       return rejected(message, `message id "${id}" is already used by another message; send it under a new id`, false, REJECTION_CODES.idTaken);
     }
-    if (!this.store.isUserActive(message.to)) return rejected(message, `unknown recipient "${message.to}"`, false);
+    const toGroup = message.to.startsWith(GROUP_PREFIX);
+    if (!toGroup && !this.store.isUserActive(message.to)) return rejected(message, `unknown recipient "${message.to}"`, false);
+    // The relay measures the body and never reads it: an encrypted body changes nothing here.
     const bodyBytes = Buffer.byteLength(message.body, 'utf8');
     if (bodyBytes > this.maxBodyBytes) {
       return rejected(message, `message body is ${bodyBytes} bytes; the relay accepts at most ${this.maxBodyBytes}`, false);
     }
     const serverId = newId();
-    const wire: WireMessage = { ...message, from: sender };
-    const item = JSON.stringify({ kind: 'message', server_id: serverId, message: wire } satisfies DeliveryItem);
+    if (toGroup) {
+      const sent = this.groups.recordGroupSend(sender, device, message, serverId, now, (user, bytes) => this.quotaRefusal(user, bytes));
+      if (sent.refusal) return rejected(message, sent.refusal.reason, sent.refusal.retryable, sent.refusal.code);
+      this.store.insertDedupe(sender, client_message_id, { id, server_id: serverId, fingerprint }, now);
+      // `seq` of a group send is its position in the group's timeline.
+      return { verdict: { type: 'verdict', result: 'accepted', client_message_id, id, server_id: serverId, seq: sent.pos }, deliveries: sent.deliveries };
+    }
+    // Mentions of a direct message: only its recipient counts.
+    const mentions = message.mentions?.filter((user) => user === message.to);
+    const wire: WireMessageV2 = { ...message, from: sender, ...(mentions ? { mentions } : {}) };
+    const item = JSON.stringify({ kind: 'message', server_id: serverId, message: wire } satisfies DeliveryItemV2);
     const itemBytes = Buffer.byteLength(item, 'utf8');
     if (itemBytes + DELIVER_FRAME_OVERHEAD > RELAY_MAX_FRAME_BYTES) {
       return rejected(message, 'message is too large to deliver once encoded', false);
@@ -101,11 +132,14 @@ export class RelayLedger {
     if (refusal) return rejected(message, refusal.reason, refusal.retryable, REJECTION_CODES.quota);
     const seq = this.store.appendDelivery(message.to, item, now);
     this.store.addUndelivered(message.to, 1, itemBytes);
-    this.store.insertDedupe(sender, client_message_id, { id, server_id: serverId, fingerprint }, now);
-    return {
-      verdict: { type: 'verdict', result: 'accepted', client_message_id, id, server_id: serverId, seq },
-      deliveries: [{ user: message.to, seq, item }],
-    };
+    this.store.insertDedupe(sender, client_message_id, { id, server_id: serverId, fingerprint }, now, message.to);
+    const deliveries: CommittedDelivery[] = [{ user: message.to, seq, item }];
+    if (device !== undefined && message.to !== sender) {
+      // The thread is whole on the sender's other devices: a v2-only copy, not counted against any quota.
+      const own = { minVersion: RELAY_PROTOCOL_V2, originDevice: device };
+      deliveries.push({ user: sender, seq: this.store.appendDelivery(sender, item, now, own), item, ...own });
+    }
+    return { verdict: { type: 'verdict', result: 'accepted', client_message_id, id, server_id: serverId, seq }, deliveries };
   }
 
   /** Why `to` cannot take one more message of `itemBytes` now, if it cannot. */
@@ -127,12 +161,12 @@ export class RelayLedger {
    * stored one counts as an ack (the core says it committed those); one beyond anything the
    * relay ever assigned is clamped, so a bogus cursor cannot hide future deliveries.
    */
-  openDevice(user: string, device: string, helloCursor: number, now: Date): { acked: number; receipts: CommittedDelivery[] } {
+  openDevice(user: string, device: string, helloCursor: number, now: Date, version: number = RELAY_PROTOCOL_V1): { acked: number; receipts: CommittedDelivery[] } {
     const cursor = Math.min(helloCursor, this.store.lastSeq(user));
     // A new device starts at 0 and its hello cursor is then applied as an ack, so the
     // messages it already committed still produce their receipts.
     const acked = this.store.touchDevice(user, device, 0, now.toISOString());
-    if (cursor > acked) return { acked: cursor, receipts: this.recordAck(user, device, cursor, now) };
+    if (cursor > acked) return { acked: cursor, receipts: this.recordAck(user, device, cursor, now, version) };
     return { acked, receipts: [] };
   }
 
@@ -140,26 +174,82 @@ export class RelayLedger {
    * Cumulative ack from one device. Returns the receipts it produced (one per message, on the
    * first device to ack it), already appended to each sender's own sequence.
    */
-  recordAck(user: string, device: string, seq: number, now: Date): CommittedDelivery[] {
+  /**
+   * `version` is the protocol the acking connection speaks: a row it was never sent (a v2 item,
+   * to a v1 core) is passed over by its cumulative ack without counting as delivered.
+   */
+  recordAck(user: string, device: string, seq: number, now: Date, version: number = RELAY_PROTOCOL_V1): CommittedDelivery[] {
     const current = this.store.deviceAcked(user, device);
     if (current === undefined) return [];
     const target = Math.min(seq, this.store.lastSeq(user));
     if (target <= current) return [];
     const receipts: CommittedDelivery[] = [];
-    for (const row of this.store.deliveriesBetween(user, current, target)) {
+    for (const row of this.store.deliveryRowsBetween(user, current, target)) {
+      // A copy of the user's own message, or an item this device never saw: nothing to tell anyone.
+      if (row.origin_device !== null || row.min_version > version) continue;
       // The relay's own write, built from a frame validated on arrival: no need to check it again.
-      const item = JSON.parse(row.item) as DeliveryItem;
-      if (item.kind !== 'message') continue;
+      const item = JSON.parse(row.item) as DeliveryItemV2;
+      if (item.kind !== 'message' || item.message.from === user) continue;
       const { server_id, message } = item;
-      if (!this.store.markReceipted(server_id, now)) continue;
+      const bytes = Buffer.byteLength(row.item, 'utf8');
+      if (item.group_id === undefined) {
+        if (!this.store.markReceipted(server_id, now)) continue;
+      } else if (!this.groupStore.markReceipt(server_id, user, 'delivered', now)) continue;
       // The first device to ack it has it: it no longer counts against the recipient's quota.
-      this.store.addUndelivered(user, -1, -Buffer.byteLength(row.item, 'utf8'));
-      const receipt = JSON.stringify({ kind: 'receipt', id: message.id, server_id, by: user, at: now.toISOString() } satisfies DeliveryItem);
-      receipts.push({ user: message.from, seq: this.store.appendDelivery(message.from, receipt, now), item: receipt });
+      this.store.addUndelivered(user, -1, -bytes);
+      const receipt = JSON.stringify({
+        kind: 'receipt',
+        id: message.id,
+        server_id,
+        by: user,
+        at: now.toISOString(),
+        ...(item.group_id === undefined ? {} : { status: 'delivered' as const, group_id: item.group_id }),
+      } satisfies DeliveryItemV2);
+      // A group's receipts are v2 items; a direct message's stays the v1 receipt every core parses.
+      const options = item.group_id === undefined ? {} : { minVersion: RELAY_PROTOCOL_V2 };
+      receipts.push({ user: message.from, seq: this.store.appendDelivery(message.from, receipt, now, options), item: receipt, ...options });
     }
     this.store.setDeviceAcked(user, device, target);
     this.store.pruneDeliveries(user, this.store.minAcked(user));
     return receipts;
+  }
+
+  /**
+   * The reader marked these messages read: each sender is told once per reader (a v2 receipt,
+   * status `read`). Only a recipient may say so: the direct message's recipient, or a member of
+   * the group when the message was written; anything else is passed over in silence (a core
+   * marking what it never had is its own mistake, not the relay's to report).
+   */
+  recordRead(reader: string, serverIds: string[], now: Date): CommittedDelivery[] {
+    const receipts: CommittedDelivery[] = [];
+    for (const serverId of new Set(serverIds)) {
+      const target = this.readTarget(reader, serverId);
+      if (!target || !this.groupStore.markReceipt(serverId, reader, 'read', now)) continue;
+      const receipt = JSON.stringify({
+        kind: 'receipt',
+        id: target.id,
+        server_id: serverId,
+        by: reader,
+        at: now.toISOString(),
+        status: 'read',
+        ...(target.groupId === undefined ? {} : { group_id: target.groupId }),
+      } satisfies DeliveryItemV2);
+      const options = { minVersion: RELAY_PROTOCOL_V2 };
+      receipts.push({ user: target.sender, seq: this.store.appendDelivery(target.sender, receipt, now, options), item: receipt, ...options });
+    }
+    return receipts;
+  }
+
+  private readTarget(reader: string, serverId: string): { sender: string; id: string; groupId?: string } | undefined {
+    const entry = this.groupStore.entryByServerId(serverId);
+    if (entry) {
+      const item = JSON.parse(entry.item) as DeliveryItemV2;
+      if (item.kind !== 'message' || item.message.from === reader || !this.groupStore.wasMemberAt(entry.group_id, reader, entry.pos)) return undefined;
+      return { sender: item.message.from, id: item.message.id, ...(item.group_id === undefined ? {} : { groupId: item.group_id }) };
+    }
+    const direct = this.store.directMessage(serverId);
+    if (!direct || direct.recipient !== reader) return undefined;
+    return { sender: direct.sender, id: direct.id };
   }
 
   /**
@@ -174,30 +264,37 @@ export class RelayLedger {
     const notices: CommittedDelivery[] = [];
     let expired = 0;
     let deleted = 0;
-    const aged = this.store.deliveriesOlderThan(retentionCutoff, PRUNE_BATCH);
+    const aged = this.store.agedDeliveryRows(retentionCutoff, PRUNE_BATCH);
     for (const row of aged) {
       this.store.deleteDelivery(row.user, row.seq);
-      const item = JSON.parse(row.item) as DeliveryItem;
-      if (item.kind !== 'message' || this.store.isReceipted(item.server_id)) {
+      const item = JSON.parse(row.item) as DeliveryItemV2;
+      const delivered =
+        item.kind !== 'message' ||
+        row.origin_device !== null ||
+        item.message.from === row.user ||
+        (item.group_id === undefined ? this.store.isReceipted(item.server_id) : this.groupStore.hasReceipt(item.server_id, row.user, 'delivered'));
+      if (delivered) {
         deleted++;
         continue;
       }
       expired++;
       this.store.addUndelivered(row.user, -1, -Buffer.byteLength(row.item, 'utf8'));
       const { message, server_id } = item;
-      const notice = JSON.stringify({ kind: 'expired', id: message.id, server_id, to: row.user, at: now.toISOString() } satisfies DeliveryItem);
-      notices.push({ user: message.from, seq: this.store.appendDelivery(message.from, notice, now), item: notice });
+      const group = item.group_id === undefined ? {} : { group_id: item.group_id };
+      const notice = JSON.stringify({ kind: 'expired', id: message.id, server_id, to: row.user, at: now.toISOString(), ...group } satisfies DeliveryItemV2);
+      const options = item.group_id === undefined ? {} : { minVersion: RELAY_PROTOCOL_V2 };
+      notices.push({ user: message.from, seq: this.store.appendDelivery(message.from, notice, now, options), item: notice, ...options });
     }
     const dedupe = this.store.pruneDedupe(new Date(now.getTime() - this.limits.dedupeWindowMs), PRUNE_BATCH);
     deleted += dedupe;
     const deliveriesDone = aged.length < PRUNE_BATCH;
-    const receipts = deliveriesDone ? this.store.pruneReceipts(retentionCutoff, PRUNE_BATCH) : 0;
+    const receipts = deliveriesDone ? this.store.pruneReceipts(retentionCutoff, PRUNE_BATCH) + this.groupStore.pruneReceipts(retentionCutoff, PRUNE_BATCH) : 0;
     deleted += receipts;
-    return { expired, deleted, notices, more: !deliveriesDone || dedupe === PRUNE_BATCH || receipts === PRUNE_BATCH };
+    return { expired, deleted, notices, more: !deliveriesDone || dedupe === PRUNE_BATCH || receipts >= PRUNE_BATCH };
   }
 }
 
-function rejected(message: SendFrame['message'], reason: string, retryable: boolean, code?: string): SendOutcome {
+function rejected(message: SendFrameV2['message'], reason: string, retryable: boolean, code?: string): SendOutcome {
   return {
     verdict: {
       type: 'verdict',

@@ -131,6 +131,62 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE temp.name_folds;
   DROP TABLE temp.name_spellings;
   `,
+  // Groups (protocol v2, docs/relay.md "Groups"). Additive: every v1 row keeps its meaning.
+  // - groups, group_members (one row per membership span: joined at a timeline position, left at
+  //   one; the current members are the rows with no left_pos), group_timeline (each group
+  //   message and membership event stored once, at its position).
+  // - deliveries: a fan-out row references its timeline entry (ref_group, ref_pos; item is '')
+  //   instead of holding a copy; min_version is the lowest protocol version that may be sent it
+  //   (2 for anything a v1 core cannot parse); origin_device marks a copy of the user's own
+  //   message, not sent back to the device that sent it.
+  // - member_receipts: one delivered and one read receipt per (message, member), for group
+  //   messages and read receipts; a direct message's delivered receipt stays in receipts_sent.
+  // - dedupe.recipient: whom a direct message went to, so a read receipt can be checked and routed.
+  `
+  CREATE TABLE groups (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_pos INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE group_members (
+    group_id INTEGER NOT NULL,
+    user TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+    joined_pos INTEGER NOT NULL,
+    left_pos INTEGER,
+    PRIMARY KEY (group_id, user, joined_pos)
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX group_members_current ON group_members (group_id, user) WHERE left_pos IS NULL;
+  CREATE INDEX group_members_by_user ON group_members (user) WHERE left_pos IS NULL;
+  CREATE TABLE group_timeline (
+    group_id INTEGER NOT NULL,
+    pos INTEGER NOT NULL,
+    server_id TEXT NOT NULL,
+    item TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (group_id, pos)
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX group_timeline_by_server_id ON group_timeline (server_id);
+
+  ALTER TABLE deliveries ADD COLUMN min_version INTEGER NOT NULL DEFAULT 1;
+  ALTER TABLE deliveries ADD COLUMN origin_device TEXT;
+  ALTER TABLE deliveries ADD COLUMN ref_group INTEGER;
+  ALTER TABLE deliveries ADD COLUMN ref_pos INTEGER;
+
+  CREATE TABLE member_receipts (
+    server_id TEXT NOT NULL,
+    user TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('delivered', 'read')),
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (server_id, user, status)
+  ) WITHOUT ROWID;
+  CREATE INDEX member_receipts_by_age ON member_receipts (created_at);
+
+  ALTER TABLE dedupe ADD COLUMN recipient TEXT;
+  CREATE INDEX dedupe_by_server_id ON dedupe (server_id);
+  `,
 ];
 
 export const RELAY_SCHEMA_VERSION = MIGRATIONS.length;

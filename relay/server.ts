@@ -9,8 +9,20 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { writesPerTurn } from '../lib/node/turn-writes';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { RELAY_MAX_FRAME_BYTES, RELAY_PROTOCOL_VERSION, RELAY_REFUSAL_HEADER, RelayCloseCodes, type CoreToRelayFrame, type HelloFrame, type SendFrame } from '../protocol/relay';
-import { parseCoreFrame } from '../protocol/relay-schemas';
+import {
+  GROUP_REJECTION_CODES,
+  RELAY_MAX_FRAME_BYTES,
+  RELAY_PROTOCOL_V1,
+  RELAY_REFUSAL_HEADER,
+  RELAY_SUPPORTED_VERSIONS,
+  RelayCloseCodes,
+  type CoreToRelayFrameV2,
+  type GroupFrame,
+  type GroupVerdictFrame,
+  type HelloFrame,
+  type SendFrameV2,
+} from '../protocol/relay';
+import { parseCoreFrame, parseCoreFrameV2 } from '../protocol/relay-schemas';
 import { MAX_BODY_BYTES } from '../protocol/limits';
 import { WriteBatcher } from '../lib/node/write-batcher';
 import { DiskFullError } from '../lib/node/storage-errors';
@@ -18,6 +30,7 @@ import { DiskFullError } from '../lib/node/storage-errors';
 /** How long sends after a rate refusal wait for the refused one to be resent before flowing again. */
 const ORDER_HOLD_MS = 5000;
 import { DEFAULT_LEDGER_LIMITS, RelayLedger, type CommittedDelivery } from './ledger';
+import { DEFAULT_GROUP_LIMITS } from './groups';
 import { RateLimiter } from './rate-limit';
 import { normalizeAddress, RelaySession, sessionKey } from './session';
 import { RelayStore, type Credential } from './store';
@@ -45,6 +58,10 @@ export interface RelayServerOptions {
   retentionMs?: number;
   /** How long sends are remembered for dedupe and id ownership (`--dedupe-window`); at least `retentionMs`. */
   dedupeWindowMs?: number;
+  /** Current members of one group (`--max-group-members`); bounds what one group send fans out to. */
+  maxGroupMembers?: number;
+  /** Groups one user may be a current member of (`--max-groups-per-user`). */
+  maxGroupsPerUser?: number;
   /** Open WebSocket connections in total, logged in or not. */
   maxConnections?: number;
   /** Open WebSocket connections from one address. */
@@ -150,6 +167,8 @@ export class RelayServer {
       quotaBytes: options.quotaBytes ?? DEFAULT_LEDGER_LIMITS.quotaBytes,
       retentionMs: options.retentionMs ?? DEFAULT_LEDGER_LIMITS.retentionMs,
       dedupeWindowMs: options.dedupeWindowMs ?? Math.max(DEFAULT_LEDGER_LIMITS.dedupeWindowMs, options.retentionMs ?? 0),
+      maxGroupMembers: options.maxGroupMembers ?? DEFAULT_GROUP_LIMITS.maxGroupMembers,
+      maxGroupsPerUser: options.maxGroupsPerUser ?? DEFAULT_GROUP_LIMITS.maxGroupsPerUser,
       maxConnections: options.maxConnections ?? RELAY_LIMIT_DEFAULTS.maxConnections,
       maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? RELAY_LIMIT_DEFAULTS.maxConnectionsPerAddress,
       maxLogins: options.maxLogins ?? RELAY_LIMIT_DEFAULTS.maxLogins,
@@ -185,7 +204,7 @@ export class RelayServer {
       const wss = new WebSocketServer({ noServer: true, maxPayload: RELAY_MAX_FRAME_BYTES, perMessageDeflate: false });
       const server = new RelayServer(
         store,
-        new RelayLedger(store, settings.maxBodyBytes, settings),
+        new RelayLedger(store, settings.maxBodyBytes, settings, settings),
         // Without group commit (for measuring it), each write also gets its own fsync.
         new WriteBatcher(store.db, { grouped: settings.groupCommit, syncOffThread: settings.groupCommit }),
         new RateLimiter(settings.ratePerSecond),
@@ -336,9 +355,10 @@ export class RelayServer {
   }
 
   private handleText(session: RelaySession, text: string): void {
-    const parsed = parseCoreFrame(text);
+    // A v1 connection is held to the v1 frames; before hello (the same in both) and on v2, v2.
+    const parsed = session.state === 'ready' && session.version === RELAY_PROTOCOL_V1 ? parseCoreFrame(text) : parseCoreFrameV2(text);
     if (!parsed.ok) return this.protocolError(session, parsed.error);
-    const frame: CoreToRelayFrame = parsed.frame;
+    const frame: CoreToRelayFrameV2 = parsed.frame;
     if (session.state === 'awaiting-hello') {
       if (frame.type !== 'hello') return this.protocolError(session, `expected hello first, got ${frame.type}`);
       void this.authenticate(session, frame);
@@ -353,6 +373,15 @@ export class RelayServer {
         return this.handleSend(session, frame);
       case 'ack':
         return this.handleAck(session, frame.seq);
+      case 'read':
+        return this.handleRead(session, frame.server_ids);
+      case 'group_create':
+      case 'group_add':
+      case 'group_remove':
+      case 'group_leave':
+      case 'group_rename':
+      case 'group_role':
+        return this.handleGroup(session, frame);
     }
   }
 
@@ -363,9 +392,13 @@ export class RelayServer {
 
   private async authenticate(session: RelaySession, hello: HelloFrame): Promise<void> {
     clearTimeout(session.helloTimer);
-    if (hello.v !== RELAY_PROTOCOL_VERSION) {
-      return this.protocolError(session, `unsupported relay protocol version ${hello.v}; this relay speaks ${RELAY_PROTOCOL_VERSION}`);
+    if (!RELAY_SUPPORTED_VERSIONS.includes(hello.v)) {
+      return this.protocolError(
+        session,
+        `unsupported relay protocol version ${hello.v}; this relay speaks ${RELAY_SUPPORTED_VERSIONS.join(' and ')}: upgrade ${hello.v > Math.max(...RELAY_SUPPORTED_VERSIONS) ? 'the relay' : 'switchboard'}`,
+      );
     }
+    session.version = hello.v;
     if (this.loginsInProgress >= this.settings.maxLogins) {
       this.counters.refusedLogins++;
       this.settings.log(`refused hello from ${session.remote}: ${this.loginsInProgress} logins in progress`);
@@ -407,7 +440,7 @@ export class RelayServer {
       opened = await this.writes.run(() => {
         if (!this.store.isCredentialActive(credential.id)) return undefined;
         if (credential.kind === 'scrypt' && this.store.upgradeToken(credential.id, hashToken(hello.token))) this.counters.tokensUpgraded++;
-        return this.ledger.openDevice(hello.user, hello.device, hello.cursor, new Date());
+        return this.ledger.openDevice(hello.user, hello.device, hello.cursor, new Date(), session.version);
       });
     } catch (err) {
       this.settings.log(`could not register device: ${errorMessage(err)}`);
@@ -441,13 +474,13 @@ export class RelayServer {
     session.lastFrameAt = Date.now();
     session.send({
       type: 'welcome',
-      v: RELAY_PROTOCOL_VERSION,
+      v: session.version,
       user: hello.user,
       device: hello.device,
       heartbeat_ms: this.settings.heartbeatMs,
       max_body_bytes: this.settings.maxBodyBytes,
       // Read in the same synchronous step as the backlog below, which sends everything up to it.
-      backlog_seq: this.store.lastDeliveryAfter(hello.user, acked),
+      backlog_seq: this.store.lastVisibleDeliveryAfter(hello.user, acked, { version: session.version, device: hello.device }),
     });
     // Registering and reading the backlog happen in one synchronous step, so a delivery
     // committed concurrently is either in the backlog or pushed live — never both, never lost.
@@ -459,7 +492,7 @@ export class RelayServer {
     }
   }
 
-  private handleSend(session: RelaySession, frame: SendFrame): void {
+  private handleSend(session: RelaySession, frame: SendFrameV2): void {
     const identity = session.identity;
     if (!identity) return;
     const answer = session.reserveVerdict();
@@ -475,14 +508,14 @@ export class RelayServer {
     }
     // Sends that arrive together (one read from the socket) are stored in one write.
     session.sendsToStore.push({ message: frame.message, answer });
-    if (session.sendsToStore.length === 1) queueMicrotask(() => this.storeSends(session, identity.user));
+    if (session.sendsToStore.length === 1) queueMicrotask(() => this.storeSends(session, identity.user, identity.device));
   }
 
-  private storeSends(session: RelaySession, sender: string): void {
+  private storeSends(session: RelaySession, sender: string, device: string): void {
     const sends = session.sendsToStore.splice(0);
     this.writes.run(() => {
       const now = new Date();
-      return sends.map((send) => this.ledger.recordSend(sender, send.message, now));
+      return sends.map((send) => this.ledger.recordSend(sender, send.message, now, device));
     }).then(
       (outcomes) => {
         outcomes.forEach((outcome, i) => sends[i]!.answer(outcome.verdict));
@@ -502,9 +535,43 @@ export class RelayServer {
   private handleAck(session: RelaySession, seq: number): void {
     const identity = session.identity;
     if (!identity) return;
-    this.writes.run(() => this.ledger.recordAck(identity.user, identity.device, seq, new Date())).then(
+    const version = session.version;
+    this.writes.run(() => this.ledger.recordAck(identity.user, identity.device, seq, new Date(), version)).then(
       (receipts) => this.push(receipts),
       (err: unknown) => this.settings.log(`ack failed to commit: ${errorMessage(err)}`),
+    );
+  }
+
+  /** Read receipts: committed, then pushed to the senders. Nothing is answered (like an ack). */
+  private handleRead(session: RelaySession, serverIds: string[]): void {
+    const identity = session.identity;
+    if (!identity) return;
+    this.writes.run(() => this.ledger.recordRead(identity.user, serverIds, new Date())).then(
+      (receipts) => this.push(receipts),
+      (err: unknown) => this.settings.log(`read receipts failed to commit: ${errorMessage(err)}`),
+    );
+  }
+
+  /**
+   * A group request: decided and written in one transaction, answered in order with the
+   * connection's verdicts after the commit, then its membership event pushed to every member.
+   * It spends a send's worth of the user's rate, so requests cannot flood the timeline either.
+   */
+  private handleGroup(session: RelaySession, frame: GroupFrame): void {
+    const identity = session.identity;
+    if (!identity) return;
+    const answer = session.reserveVerdict<GroupVerdictFrame>();
+    const refuse = (reason: string): void => answer({ type: 'group_verdict', request_id: frame.request_id, result: 'rejected', code: GROUP_REJECTION_CODES.limit, reason });
+    if (!this.limiter.tryTake(identity.user)) return refuse('rate limit exceeded; retry shortly');
+    this.writes.run(() => this.ledger.groups.handle(identity.user, frame, new Date())).then(
+      (outcome) => {
+        answer(outcome.verdict);
+        this.push(outcome.deliveries);
+      },
+      (err: unknown) => {
+        this.settings.log(`group request failed to commit: ${errorMessage(err)}`);
+        refuse('relay storage error; retry shortly');
+      },
     );
   }
 
@@ -513,7 +580,7 @@ export class RelayServer {
     for (const delivery of deliveries) {
       const peers = this.byUser.get(delivery.user);
       if (!peers) continue;
-      for (const peer of peers) peer.notifyDelivery(delivery.seq, delivery.item);
+      for (const peer of peers) peer.notifyDelivery(delivery.seq, delivery.item, delivery);
     }
   }
 

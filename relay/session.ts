@@ -3,8 +3,11 @@
  * the pump that streams its deliveries in sequence order with bounded buffering.
  */
 import type WebSocket from 'ws';
-import { RelayCloseCodes, type RelayToCoreFrame, type SendFrame, type VerdictFrame } from '../protocol/relay';
-import type { RelayStore } from './store';
+import { RELAY_PROTOCOL_V1, RelayCloseCodes, type GroupVerdictFrame, type RelayToCoreFrameV2, type SendFrameV2, type VerdictFrame } from '../protocol/relay';
+import type { CommittedDelivery, RelayStore } from './store';
+
+/** What a session answers a request with, in the order the requests arrived. */
+export type Answer = VerdictFrame | GroupVerdictFrame;
 
 export type SessionState = 'awaiting-hello' | 'authenticating' | 'ready' | 'closed';
 
@@ -33,6 +36,11 @@ export class RelaySession {
   state: SessionState = 'awaiting-hello';
   identity: SessionIdentity | undefined;
   /**
+   * The protocol version agreed at hello. A v1 connection is streamed only the rows a v1 core
+   * can parse (`min_version` 1) and its frames are read with the v1 schemas.
+   */
+  version: number = RELAY_PROTOCOL_V1;
+  /**
    * Set when a send was refused for rate: later sends on this connection are refused too
    * until that one comes back, so a refusal can never let a later message overtake it.
    */
@@ -47,7 +55,7 @@ export class RelaySession {
   /** Called once when this session is dropped for not reading what it is sent. */
   onSlowConsumer: (unflushedBytes: number) => void = () => {};
   /** Sends that passed the rate checks this turn, stored together by the server. */
-  readonly sendsToStore: { message: SendFrame['message']; answer: (verdict: VerdictFrame) => void }[] = [];
+  readonly sendsToStore: { message: SendFrameV2['message']; answer: (verdict: VerdictFrame) => void }[] = [];
 
   /** The next delivery seq this connection has not yet been sent. */
   private nextSeq = 1;
@@ -55,7 +63,7 @@ export class RelaySession {
   /** Bytes handed to ws and not yet flushed to the kernel: what a reader that stopped reading costs us. */
   private unflushedBytes = 0;
   private pumpScheduled = false;
-  private readonly verdictSlots: { verdict: VerdictFrame | undefined }[] = [];
+  private readonly verdictSlots: { verdict: Answer | undefined }[] = [];
 
   /** `address:port`, for logs. */
   readonly remote: string;
@@ -85,12 +93,12 @@ export class RelaySession {
     return this.state !== 'closed' && this.socket.readyState === this.socket.OPEN;
   }
 
-  send(frame: RelayToCoreFrame): void {
+  send(frame: RelayToCoreFrameV2): void {
     this.sendText(JSON.stringify(frame));
   }
 
   /** Sends an error frame (if one is given) and closes with `code`; later frames are ignored. */
-  fail(code: number, reason: string, error?: Extract<RelayToCoreFrame, { type: 'error' }>): void {
+  fail(code: number, reason: string, error?: Extract<RelayToCoreFrameV2, { type: 'error' }>): void {
     if (this.state === 'closed') return;
     if (error && this.socket.readyState === this.socket.OPEN) this.send(error);
     this.state = 'closed';
@@ -104,7 +112,7 @@ export class RelaySession {
    * a peer that may never answer the close (ws would otherwise wait 30 s for it). With
    * `stopReading`, nothing more is read from it meanwhile (it is flooding).
    */
-  drop(code: number, reason: string, options: { error?: Extract<RelayToCoreFrame, { type: 'error' }>; stopReading?: boolean } = {}): void {
+  drop(code: number, reason: string, options: { error?: Extract<RelayToCoreFrameV2, { type: 'error' }>; stopReading?: boolean } = {}): void {
     if (this.state === 'closed') return;
     this.fail(code, reason, options.error);
     if (options.stopReading) this.transport.pause();
@@ -118,8 +126,13 @@ export class RelaySession {
   }
 
   /** A delivery for this user was committed; send it now if it is next in line. */
-  notifyDelivery(seq: number, item: string): void {
+  notifyDelivery(seq: number, item: string, stored: Pick<CommittedDelivery, 'minVersion' | 'originDevice'> = {}): void {
     if (this.state !== 'ready' || seq < this.nextSeq) return;
+    if (!this.sees(stored)) {
+      // Not for this connection; when it is next in line, the line moves past it.
+      if (seq === this.nextSeq && !this.pumpScheduled) this.nextSeq = seq + 1;
+      return;
+    }
     if (seq === this.nextSeq && !this.pumpScheduled && this.hasRoom(SEND_WINDOW)) {
       this.sendDelivery(seq, item);
       return;
@@ -128,8 +141,8 @@ export class RelaySession {
   }
 
   /** Keeps verdicts in the order their sends arrived, even when some resolve sooner. */
-  reserveVerdict(): (verdict: VerdictFrame) => void {
-    const slot: { verdict: VerdictFrame | undefined } = { verdict: undefined };
+  reserveVerdict<T extends Answer = VerdictFrame>(): (verdict: T) => void {
+    const slot: { verdict: Answer | undefined } = { verdict: undefined };
     this.verdictSlots.push(slot);
     return (verdict) => {
       slot.verdict = verdict;
@@ -138,6 +151,11 @@ export class RelaySession {
         if (ready?.verdict && this.isOpen()) this.send(ready.verdict);
       }
     };
+  }
+
+  /** Whether a delivery stored so may be sent on this connection (DeliveryView, store.ts). */
+  private sees(stored: Pick<CommittedDelivery, 'minVersion' | 'originDevice'>): boolean {
+    return (stored.minVersion ?? RELAY_PROTOCOL_V1) <= this.version && (stored.originDevice === undefined || stored.originDevice !== this.identity?.device);
   }
 
   private sendText(text: string): void {
@@ -184,7 +202,7 @@ export class RelaySession {
     this.pumpScheduled = false;
     if (this.state !== 'ready' || !this.identity) return;
     while (this.hasRoom(SEND_WINDOW) && this.isOpen()) {
-      const page = this.store.deliveriesAfter(this.identity.user, this.nextSeq - 1, PAGE_SIZE);
+      const page = this.store.visibleDeliveriesAfter(this.identity.user, this.nextSeq - 1, PAGE_SIZE, { version: this.version, device: this.identity.device });
       for (const row of page) {
         // Large items fill the byte window long before the frame window: stop mid-page.
         if (!this.hasRoom(SEND_WINDOW) || !this.isOpen()) break;

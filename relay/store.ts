@@ -37,6 +37,46 @@ export interface StoredDelivery {
   item: string;
 }
 
+/**
+ * Who may be sent a delivery (protocol v2): a connection of protocol `version` is sent the rows
+ * with `min_version <= version`; a copy of the user's own message skips the device that sent it.
+ */
+export interface DeliveryView {
+  version: number;
+  device: string;
+}
+
+/** How a delivery is stored besides its item (protocol v2; all optional, the v1 defaults). */
+export interface DeliveryOptions {
+  /** The lowest protocol version that can parse the item (1 by default). */
+  minVersion?: number;
+  /** Set on a copy of the user's own message: the device that sent it, which is not sent it back. */
+  originDevice?: string;
+  /** A group fan-out row: the timeline entry holding the item, which is stored there once. */
+  ref?: { group: number; pos: number };
+}
+
+/** A delivery just committed for `user`, to push to that user's live devices (those its view lets see it). */
+export interface CommittedDelivery extends StoredDelivery {
+  user: string;
+  /** As stored (DeliveryOptions): 1 when absent. */
+  minVersion?: number;
+  originDevice?: string;
+}
+
+/** A delivery row as the ledger reads it back: its item (the timeline's, for a fan-out row) and how it was stored. */
+export interface DeliveryRow extends StoredDelivery {
+  min_version: number;
+  origin_device: string | null;
+  ref_group: number | null;
+}
+
+/** What a row's item is: its own, or the timeline entry it references (stored once for every member). */
+const ITEM = 'coalesce(t.item, d.item)';
+const FROM_DELIVERIES = 'FROM deliveries d LEFT JOIN group_timeline t ON d.ref_group IS NOT NULL AND t.group_id = d.ref_group AND t.pos = d.ref_pos';
+/** The rows a view may be sent (see DeliveryView). */
+const VISIBLE = 'd.min_version <= ? AND (d.origin_device IS NULL OR d.origin_device <> ?)';
+
 export class UserExistsError extends Error {
   constructor(name: string) {
     super(`user "${name}" already exists; revoke it first to issue a new token`);
@@ -58,15 +98,20 @@ interface Statements {
   minAcked: Database.Statement<[string], { min_acked: number | null }>;
   lastSeq: Database.Statement<[string], { last_seq: number }>;
   bumpSeq: Database.Statement<[string], { last_seq: number }>;
-  insertDelivery: Database.Statement<[string, number, string, number]>;
+  insertDelivery: Database.Statement<[string, number, string, number, number, string | null, number | null, number | null]>;
   deliveriesOlderThan: Database.Statement<[number, number], AgedDelivery>;
+  agedRows: Database.Statement<[number, number], DeliveryRow & { user: string }>;
+  rowsBetween: Database.Statement<[string, number, number], DeliveryRow>;
+  visibleAfter: Database.Statement<[string, number, number, string, number], StoredDelivery>;
+  lastVisibleAfter: Database.Statement<[string, number, number, string], { seq: number | null }>;
   deleteDelivery: Database.Statement<[string, number]>;
   deliveriesAfter: Database.Statement<[string, number, number], StoredDelivery>;
   deliveriesBetween: Database.Statement<[string, number, number], StoredDelivery>;
   lastDeliveryAfter: Database.Statement<[string, number], { seq: number | null }>;
   prune: Database.Statement<[string, number]>;
   findDedupe: Database.Statement<[string, string], DedupeRecord>;
-  insertDedupe: Database.Statement<[string, string, string, string, string, number]>;
+  insertDedupe: Database.Statement<[string, string, string, string, string, number, string | null]>;
+  dedupeByServerId: Database.Statement<[string], { sender: string; id: string; recipient: string | null }>;
   idOwner: Database.Statement<[string], { sender: string; client_message_id: string }>;
   pruneDedupe: Database.Statement<[number, number]>;
   markReceipted: Database.Statement<[string, number]>;
@@ -107,15 +152,26 @@ export class RelayStore {
         `INSERT INTO sequences (user, last_seq) VALUES (?, 1)
          ON CONFLICT (user) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`,
       ),
-      insertDelivery: db.prepare('INSERT INTO deliveries (user, seq, item, created_at) VALUES (?, ?, ?, ?)'),
-      deliveriesOlderThan: db.prepare('SELECT user, seq, item FROM deliveries WHERE created_at < ? ORDER BY created_at LIMIT ?'),
+      insertDelivery: db.prepare(
+        'INSERT INTO deliveries (user, seq, item, created_at, min_version, origin_device, ref_group, ref_pos) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      deliveriesOlderThan: db.prepare(`SELECT d.user, d.seq, ${ITEM} AS item ${FROM_DELIVERIES} WHERE d.created_at < ? ORDER BY d.created_at LIMIT ?`),
+      agedRows: db.prepare(
+        `SELECT d.user, d.seq, ${ITEM} AS item, d.min_version, d.origin_device, d.ref_group ${FROM_DELIVERIES} WHERE d.created_at < ? ORDER BY d.created_at LIMIT ?`,
+      ),
+      rowsBetween: db.prepare(
+        `SELECT d.seq, ${ITEM} AS item, d.min_version, d.origin_device, d.ref_group ${FROM_DELIVERIES} WHERE d.user = ? AND d.seq > ? AND d.seq <= ? ORDER BY d.seq`,
+      ),
+      visibleAfter: db.prepare(`SELECT d.seq, ${ITEM} AS item ${FROM_DELIVERIES} WHERE d.user = ? AND d.seq > ? AND ${VISIBLE} ORDER BY d.seq LIMIT ?`),
+      lastVisibleAfter: db.prepare(`SELECT MAX(d.seq) AS seq FROM deliveries d WHERE d.user = ? AND d.seq > ? AND ${VISIBLE}`),
       deleteDelivery: db.prepare('DELETE FROM deliveries WHERE user = ? AND seq = ?'),
-      deliveriesAfter: db.prepare('SELECT seq, item FROM deliveries WHERE user = ? AND seq > ? ORDER BY seq LIMIT ?'),
-      deliveriesBetween: db.prepare('SELECT seq, item FROM deliveries WHERE user = ? AND seq > ? AND seq <= ? ORDER BY seq'),
+      deliveriesAfter: db.prepare(`SELECT d.seq, ${ITEM} AS item ${FROM_DELIVERIES} WHERE d.user = ? AND d.seq > ? ORDER BY d.seq LIMIT ?`),
+      deliveriesBetween: db.prepare(`SELECT d.seq, ${ITEM} AS item ${FROM_DELIVERIES} WHERE d.user = ? AND d.seq > ? AND d.seq <= ? ORDER BY d.seq`),
       lastDeliveryAfter: db.prepare('SELECT MAX(seq) AS seq FROM deliveries WHERE user = ? AND seq > ?'),
       prune: db.prepare('DELETE FROM deliveries WHERE user = ? AND seq <= ?'),
       findDedupe: db.prepare('SELECT id, server_id, fingerprint FROM dedupe WHERE sender = ? AND client_message_id = ?'),
-      insertDedupe: db.prepare('INSERT INTO dedupe (sender, client_message_id, id, server_id, fingerprint, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      insertDedupe: db.prepare('INSERT INTO dedupe (sender, client_message_id, id, server_id, fingerprint, created_at, recipient) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      dedupeByServerId: db.prepare('SELECT sender, id, recipient FROM dedupe WHERE server_id = ? LIMIT 1'),
       idOwner: db.prepare('SELECT sender, client_message_id FROM dedupe WHERE id = ? LIMIT 1'),
       // Bounded batches, oldest first, so one sweep never holds the write lock for long.
       pruneDedupe: db.prepare(
@@ -250,11 +306,33 @@ export class RelayStore {
   }
 
   /** Appends one delivery to the user's sequence and returns its seq. Call inside a transaction. */
-  appendDelivery(user: string, item: string, now: Date): number {
+  appendDelivery(user: string, item: string, now: Date, options: DeliveryOptions = {}): number {
     const row = this.statements.bumpSeq.get(user);
     if (!row) throw new Error(`could not advance the sequence of "${user}"`);
-    this.statements.insertDelivery.run(user, row.last_seq, item, now.getTime());
+    const { minVersion = 1, originDevice, ref } = options;
+    // A fan-out row holds no copy of the item: it is read from the timeline entry.
+    this.statements.insertDelivery.run(user, row.last_seq, ref ? '' : item, now.getTime(), minVersion, originDevice ?? null, ref?.group ?? null, ref?.pos ?? null);
     return row.last_seq;
+  }
+
+  /** The rows `view` may be sent after `afterSeq`, in order (what a session's pump streams). */
+  visibleDeliveriesAfter(user: string, afterSeq: number, limit: number, view: DeliveryView): StoredDelivery[] {
+    return this.statements.visibleAfter.all(user, afterSeq, view.version, view.device, limit);
+  }
+
+  /** The seq of the last row `view` may be sent after `afterSeq`; 0 when there is none (welcome's backlog_seq). */
+  lastVisibleDeliveryAfter(user: string, afterSeq: number, view: DeliveryView): number {
+    return this.statements.lastVisibleAfter.get(user, afterSeq, view.version, view.device)?.seq ?? 0;
+  }
+
+  /** Rows after `afterSeq` through `throughSeq` with how each was stored, for the ledger's ack. */
+  deliveryRowsBetween(user: string, afterSeq: number, throughSeq: number): DeliveryRow[] {
+    return this.statements.rowsBetween.all(user, afterSeq, throughSeq);
+  }
+
+  /** The oldest rows stored before `cutoff`, any user, with how each was stored, for retention. */
+  agedDeliveryRows(cutoff: Date, limit: number): (DeliveryRow & { user: string })[] {
+    return this.statements.agedRows.all(cutoff.getTime(), limit);
   }
 
   /** The oldest deliveries stored before `cutoff`, any user, at most `limit`. */
@@ -289,8 +367,14 @@ export class RelayStore {
     return this.statements.findDedupe.get(sender, clientMessageId);
   }
 
-  insertDedupe(sender: string, clientMessageId: string, record: DedupeRecord, now: Date): void {
-    this.statements.insertDedupe.run(sender, clientMessageId, record.id, record.server_id, record.fingerprint, now.getTime());
+  /** `recipient`: the user a direct message went to (null for a group's), so a read receipt can be checked. */
+  insertDedupe(sender: string, clientMessageId: string, record: DedupeRecord, now: Date, recipient: string | null = null): void {
+    this.statements.insertDedupe.run(sender, clientMessageId, record.id, record.server_id, record.fingerprint, now.getTime(), recipient);
+  }
+
+  /** Who sent the direct message `serverId`, under which id, to whom (while its dedupe row is kept). */
+  directMessage(serverId: string): { sender: string; id: string; recipient: string | null } | undefined {
+    return this.statements.dedupeByServerId.get(serverId);
   }
 
   /** The send that first used message id `id`, while its dedupe row is kept. */

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, test } from 'node:test';
-import { RelayCloseCodes, type DeliverFrame } from '../../protocol/relay';
+import { RelayCloseCodes, type DeliverFrameV2 as DeliverFrame } from '../../protocol/relay';
 import { killAllRelays, makeTempDir, RawRelayClient, runRelay, spawnRelay, type RelayEntry } from '../support/relay';
 import { RelayStore } from '../../relay/store';
 import { RelayLink } from '../../server/sync/relay-link';

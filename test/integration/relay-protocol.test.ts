@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { RELAY_MAX_FRAME_BYTES, RelayCloseCodes, type DeliverFrame } from '../../protocol/relay';
+import { RELAY_MAX_FRAME_BYTES, RelayCloseCodes, type DeliverFrameV2 as DeliverFrame } from '../../protocol/relay';
 import type { RelayServer } from '../../relay/server';
 import { RelayStore } from '../../relay/store';
 import { addTestUser, makeTempDir, RawRelayClient, revokeTestUser, startTestRelay } from '../support/relay';

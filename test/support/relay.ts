@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { RELAY_PROTOCOL_VERSION, type CoreToRelayFrame, type RelayToCoreFrame, type SendFrame } from '../../protocol/relay';
-import { parseRelayFrame } from '../../protocol/relay-schemas';
+import { RELAY_PROTOCOL_VERSION, type CoreToRelayFrameV2, type RelayToCoreFrameV2 as RelayToCoreFrame, type SendFrameV2 as SendFrame } from '../../protocol/relay';
+import { parseRelayFrameV2 } from '../../protocol/relay-schemas';
 import { errorMessage } from '../../lib/error-message';
 import { withTimeout } from '../../lib/node/with-timeout';
 import { addUser, revokeUser } from '../../relay/accounts';
@@ -278,7 +278,8 @@ export class RawRelayClient {
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => {
-      const parsed = parseRelayFrame(data.toString());
+      // The v2 schemas are a superset of v1: one parser reads what either version is sent.
+      const parsed = parseRelayFrameV2(data.toString());
       if (!parsed.ok) throw new Error(`relay sent an invalid frame: ${parsed.error}`);
       this.frames.push(parsed.frame);
       this.wake();
@@ -302,14 +303,14 @@ export class RawRelayClient {
   }
 
   /** Opens, says hello and waits for welcome. */
-  static async login(url: string, user: string, token: string, device: string, cursor = 0): Promise<RawRelayClient> {
+  static async login(url: string, user: string, token: string, device: string, cursor = 0, version = RELAY_PROTOCOL_VERSION): Promise<RawRelayClient> {
     const client = await RawRelayClient.open(url);
-    client.send({ type: 'hello', v: RELAY_PROTOCOL_VERSION, user, token, device, cursor });
+    client.send({ type: 'hello', v: version, user, token, device, cursor });
     await client.next('welcome');
     return client;
   }
 
-  send(frame: CoreToRelayFrame): void {
+  send(frame: CoreToRelayFrameV2): void {
     this.socket.send(JSON.stringify(frame));
   }
 

@@ -1,0 +1,283 @@
+/**
+ * Groups on the relay (protocol v2), against a real relay on 127.0.0.1 with raw frame-level
+ * clients: fan-out exactly once to every member (also across a kill -9 of a relay process),
+ * removal and late joining at their commits, the membership check, own-device copies,
+ * per-member receipts, the clear refusals, and what a v1 core is sent.
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, test } from 'node:test';
+import { RELAY_PROTOCOL_V1, RELAY_PROTOCOL_V2, type DeliverFrameV2, type GroupFrame, type GroupVerdictFrame } from '../../protocol/relay';
+import { addTestUser, killAllRelays, makeTempDir, RawRelayClient, runRelay, spawnRelay, startTestRelay } from '../support/relay';
+import type { RelayServer } from '../../relay/server';
+
+const dirs: ReturnType<typeof makeTempDir>[] = [];
+const clients: RawRelayClient[] = [];
+const relays: RelayServer[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((client) => client.closeAndWait().catch(() => undefined)));
+  await Promise.all(relays.splice(0).map((relay) => relay.close()));
+  await killAllRelays();
+});
+after(() => {
+  for (const dir of dirs) dir.remove();
+});
+
+interface World {
+  url: string;
+  tokens: Record<string, string>;
+  dataDir: string;
+}
+
+async function world(users: string[]): Promise<World> {
+  const dir = makeTempDir();
+  dirs.push(dir);
+  const tokens: Record<string, string> = {};
+  for (const user of users) tokens[user] = await addTestUser(dir.path, user);
+  const relay = await startTestRelay({ dataDir: dir.path });
+  relays.push(relay);
+  return { url: relay.url, tokens, dataDir: dir.path };
+}
+
+async function login(w: World, user: string, device = `${user}-laptop`, version = RELAY_PROTOCOL_V2, cursor = 0): Promise<RawRelayClient> {
+  const client = await RawRelayClient.login(w.url, user, w.tokens[user]!, device, cursor, version);
+  clients.push(client);
+  return client;
+}
+
+let requests = 0;
+type GroupRequest = GroupFrame extends infer F ? (F extends GroupFrame ? Omit<F, 'request_id'> : never) : never;
+async function request(client: RawRelayClient, frame: GroupRequest): Promise<GroupVerdictFrame> {
+  client.send({ ...frame, request_id: `r${++requests}` } as GroupFrame);
+  return client.next('group_verdict');
+}
+
+/** Takes delivers until one matches, acking each (a core commits, then acks). */
+async function nextDelivery(client: RawRelayClient, match: (frame: DeliverFrameV2) => boolean = () => true): Promise<DeliverFrameV2> {
+  for (;;) {
+    const frame = await client.next('deliver');
+    client.send({ type: 'ack', seq: frame.seq });
+    if (match(frame)) return frame;
+  }
+}
+
+const isMessage = (body?: string) => (frame: DeliverFrameV2) => frame.item.kind === 'message' && (body === undefined || frame.item.message.body === body);
+
+/** Bodies of every message delivered to `client` until `quiet` ms pass without one; acks them. */
+async function drainBodies(client: RawRelayClient, quiet = 400): Promise<string[]> {
+  const bodies: string[] = [];
+  for (;;) {
+    let frame: DeliverFrameV2;
+    try {
+      frame = await client.next('deliver', quiet);
+    } catch {
+      return bodies;
+    }
+    client.send({ type: 'ack', seq: frame.seq });
+    if (frame.item.kind === 'message') bodies.push(frame.item.message.body);
+  }
+}
+
+test('a group message reaches every member once, the sender gets per-member delivered and read receipts', async () => {
+  const w = await world(['alice', 'bob', 'carol']);
+  const alice = await login(w, 'alice');
+  const bob = await login(w, 'bob');
+  const carol = await login(w, 'carol');
+  const created = await request(alice, { type: 'group_create', group: 'Team', members: ['bob', 'Carol'] });
+  assert.equal(created.result, 'ok');
+  assert.equal(created.result === 'ok' && created.group, 'team', 'group names are canonical like user names');
+  assert.deepEqual(created.result === 'ok' && created.members, [
+    { user: 'alice', role: 'owner' },
+    { user: 'bob', role: 'member' },
+    { user: 'carol', role: 'member' },
+  ]);
+  for (const member of [alice, bob, carol]) {
+    const event = await nextDelivery(member);
+    assert.equal(event.item.kind, 'group');
+    assert.equal(event.item.kind === 'group' && event.item.event, 'created');
+  }
+
+  alice.sendMessage('#team', 'hello team', 'c1', { mentions: ['bob', 'mallory'] });
+  const verdict = await alice.next('verdict');
+  assert.equal(verdict.result, 'accepted');
+  for (const member of [bob, carol]) {
+    const got = await nextDelivery(member, isMessage());
+    assert.equal(got.item.kind === 'message' && got.item.message.to, '#team');
+    assert.equal(got.item.kind === 'message' && got.item.message.from, 'alice');
+    assert.deepEqual(got.item.kind === 'message' && got.item.message.mentions, ['bob'], 'only members stay mentioned');
+    assert.deepEqual(await drainBodies(member), [], 'exactly once');
+  }
+  const receipts = [await nextDelivery(alice), await nextDelivery(alice)];
+  assert.deepEqual(receipts.map((r) => r.item.kind === 'receipt' && `${r.item.by}:${r.item.status}`).sort(), ['bob:delivered', 'carol:delivered']);
+
+  assert.equal(verdict.result === 'accepted' && typeof verdict.server_id, 'string');
+  const serverId = verdict.result === 'accepted' ? verdict.server_id : '';
+  bob.send({ type: 'read', server_ids: [serverId] });
+  bob.send({ type: 'read', server_ids: [serverId] });
+  const read = await nextDelivery(alice);
+  assert.equal(read.item.kind === 'receipt' && `${read.item.by}:${read.item.status}`, 'bob:read');
+  assert.equal(await alice.quietFor('deliver', 400), true, 'one read receipt per reader');
+});
+
+test('a non-member is refused not_member; an unknown group unknown_group', async () => {
+  const w = await world(['alice', 'bob', 'mallory']);
+  const alice = await login(w, 'alice');
+  const mallory = await login(w, 'mallory');
+  await request(alice, { type: 'group_create', group: 'team', members: ['bob'] });
+  mallory.sendMessage('#team', 'let me in', 'm1');
+  const verdict = await mallory.next('verdict');
+  assert.equal(verdict.result, 'rejected');
+  assert.equal(verdict.result === 'rejected' && verdict.code, 'not_member');
+  assert.equal(verdict.result === 'rejected' && verdict.retryable, false);
+  mallory.sendMessage('#nosuch', 'hello?', 'm2');
+  const unknown = await mallory.next('verdict');
+  assert.equal(unknown.result === 'rejected' && unknown.code, 'unknown_group');
+  const add = await request(mallory, { type: 'group_add', group: 'team', users: ['mallory'] });
+  assert.equal(add.result === 'rejected' && add.code, 'not_member', 'a non-member cannot add itself');
+});
+
+test('a removed member receives nothing sent after the removal; a late joiner nothing from before', async () => {
+  const w = await world(['alice', 'bob', 'carol', 'dave']);
+  const alice = await login(w, 'alice');
+  await request(alice, { type: 'group_create', group: 'team', members: ['bob', 'carol'] });
+  alice.sendMessage('#team', 'before', 'c1');
+  await alice.next('verdict');
+  const removed = await request(alice, { type: 'group_remove', group: 'team', users: ['carol'] });
+  assert.equal(removed.result, 'ok');
+  const added = await request(alice, { type: 'group_add', group: 'team', users: ['dave'] });
+  assert.equal(added.result === 'ok' && added.members.map((m) => m.user).join(), 'alice,bob,dave');
+  alice.sendMessage('#team', 'after', 'c2');
+  await alice.next('verdict');
+
+  const carol = await login(w, 'carol');
+  const carolEvents: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const frame = await nextDelivery(carol, (f) => f.item.kind === 'group');
+    if (frame.item.kind === 'group') carolEvents.push(frame.item.event);
+  }
+  assert.deepEqual(carolEvents, ['created', 'removed'], 'carol learns she was removed');
+  const dave = await login(w, 'dave');
+  const joined = await nextDelivery(dave);
+  assert.equal(joined.item.kind === 'group' && joined.item.event, 'added');
+  assert.deepEqual(await drainBodies(dave), ['after'], 'the late joiner sees from its joining on');
+  const bob = await login(w, 'bob');
+  assert.deepEqual(await drainBodies(bob), ['before', 'after']);
+  assert.deepEqual(await drainBodies(carol), [], 'nothing after the removal reached carol');
+});
+
+test("the sender's own other devices receive what it sent, direct and group; the sending device does not", async () => {
+  const w = await world(['alice', 'bob']);
+  const laptop = await login(w, 'alice', 'laptop');
+  const phone = await login(w, 'alice', 'phone');
+  await request(laptop, { type: 'group_create', group: 'team', members: ['bob'] });
+  await nextDelivery(laptop);
+  await nextDelivery(phone);
+  laptop.sendMessage('bob', 'direct', 'c1');
+  laptop.sendMessage('#team', 'group', 'c2');
+  await laptop.take('verdict', 2);
+  const copies = [await nextDelivery(phone, isMessage()), await nextDelivery(phone, isMessage())];
+  assert.deepEqual(copies.map((c) => c.item.kind === 'message' && `${c.item.message.from}>${c.item.message.to}:${c.item.message.body}`), ['alice>bob:direct', 'alice>#team:group']);
+  assert.equal(await laptop.quietFor('deliver', 400), true, 'the sending device is not sent its own message back');
+});
+
+test('bad names, unknown members, the last owner and renaming onto a taken name are each a clear refusal', async () => {
+  const w = await world(['alice', 'bob']);
+  const alice = await login(w, 'alice');
+  const bob = await login(w, 'bob');
+  const codeOf = (v: GroupVerdictFrame) => (v.result === 'rejected' ? v.code : 'ok');
+  assert.equal(codeOf(await request(alice, { type: 'group_create', group: 'bad name!', members: [] })), 'bad_name');
+  assert.equal(codeOf(await request(alice, { type: 'group_create', group: 'team', members: ['nobody'] })), 'unknown_user');
+  assert.equal(codeOf(await request(alice, { type: 'group_create', group: 'team', members: ['bob'] })), 'ok', 'the refused create wrote nothing');
+  assert.equal(codeOf(await request(alice, { type: 'group_create', group: 'other', members: [] })), 'ok');
+  assert.equal(codeOf(await request(alice, { type: 'group_create', group: 'TEAM', members: [] })), 'group_exists');
+  assert.equal(codeOf(await request(alice, { type: 'group_rename', group: 'team', new_name: 'Other' })), 'group_exists');
+  assert.equal(codeOf(await request(alice, { type: 'group_rename', group: 'team', new_name: '#x y' })), 'bad_name');
+  assert.equal(codeOf(await request(alice, { type: 'group_remove', group: 'team', users: ['alice'] })), 'last_owner');
+  assert.equal(codeOf(await request(alice, { type: 'group_leave', group: 'team' })), 'last_owner');
+  assert.equal(codeOf(await request(alice, { type: 'group_role', group: 'team', user: 'alice', role: 'member' })), 'last_owner');
+  assert.equal(codeOf(await request(bob, { type: 'group_remove', group: 'team', users: ['alice'] })), 'forbidden');
+  assert.equal(codeOf(await request(alice, { type: 'group_remove', group: 'team', users: ['nobody'] })), 'not_member');
+  // Handing over first makes leaving possible.
+  assert.equal(codeOf(await request(alice, { type: 'group_role', group: 'team', user: 'bob', role: 'owner' })), 'ok');
+  assert.equal(codeOf(await request(alice, { type: 'group_leave', group: 'team' })), 'ok');
+  const renamed = await request(bob, { type: 'group_rename', group: 'team', new_name: 'crew' });
+  assert.equal(renamed.result === 'ok' && renamed.group, 'crew');
+});
+
+test('a v1 core keeps its direct messages and is sent nothing of groups, own copies or read receipts', async () => {
+  const w = await world(['alice', 'bob']);
+  const alice = await login(w, 'alice');
+  const oldBob = await login(w, 'bob', 'old-core', RELAY_PROTOCOL_V1);
+  await request(alice, { type: 'group_create', group: 'team', members: ['bob'] });
+  alice.sendMessage('#team', 'group', 'c1');
+  alice.sendMessage('bob', 'direct', 'c2');
+  await alice.take('verdict', 2);
+  const direct = await oldBob.next('deliver');
+  assert.equal(direct.item.kind === 'message' && direct.item.message.body, 'direct', 'the first thing a v1 core is sent is the direct message');
+  oldBob.send({ type: 'ack', seq: direct.seq });
+  assert.equal(await oldBob.quietFor('deliver', 400), true);
+  // Its ack passed over the group message, which it never had: no delivered receipt for it.
+  const receipts = await drainDeliveries(alice);
+  assert.deepEqual(receipts.filter((r) => r.item.kind === 'receipt').map((r) => r.item.kind === 'receipt' && r.item.status), [undefined], 'only the direct message was delivered');
+  // A v1 connection is held to v1 frames: a group request is a protocol error.
+  oldBob.sendText(JSON.stringify({ type: 'group_leave', request_id: 'r', group: 'team' }));
+  assert.equal((await oldBob.closed).code, 4002);
+  // A version this relay does not speak is refused with what to upgrade.
+  const future = await RawRelayClient.open(w.url);
+  clients.push(future);
+  future.send({ type: 'hello', v: 3, user: 'bob', token: w.tokens.bob!, device: 'd', cursor: 0 });
+  const error = await future.next('error');
+  assert.match(error.message, /this relay speaks 1 and 2: upgrade the relay/);
+});
+
+async function drainDeliveries(client: RawRelayClient, quiet = 400): Promise<DeliverFrameV2[]> {
+  const out: DeliverFrameV2[] = [];
+  for (;;) {
+    try {
+      const frame = await client.next('deliver', quiet);
+      client.send({ type: 'ack', seq: frame.seq });
+      out.push(frame);
+    } catch {
+      return out;
+    }
+  }
+}
+
+test('fan-out is exactly once to every member across a kill -9 of the relay process', async () => {
+  const dir = makeTempDir();
+  dirs.push(dir);
+  const tokens: Record<string, string> = {};
+  for (const user of ['alice', 'bob', 'carol']) {
+    const r = await runRelay(['add-user', user, '--data', dir.path, '--json'], { entry: 'source' });
+    assert.equal(r.code, 0, r.stderr);
+    tokens[user] = (JSON.parse(r.stdout) as { token: string }).token;
+  }
+  let proc = await spawnRelay(['--data', dir.path], { entry: 'source' });
+  const w: World = { url: proc.url, tokens, dataDir: dir.path };
+  const alice = await login(w, 'alice');
+  await request(alice, { type: 'group_create', group: 'team', members: ['bob', 'carol'] });
+  const total = 20;
+  for (let i = 0; i < total; i++) alice.sendMessage('#team', `m${i}`, `c${i}`);
+  const verdicts = await alice.take('verdict', total);
+  assert.ok(verdicts.every((v) => v.result === 'accepted'));
+  // bob takes part of the stream, then the relay dies mid-stream.
+  const bob = await login(w, 'bob');
+  const bobBodies: string[] = [];
+  let cursor = 0;
+  while (bobBodies.length < 5) {
+    const frame = await bob.next('deliver');
+    cursor = frame.seq;
+    bob.send({ type: 'ack', seq: frame.seq });
+    if (frame.item.kind === 'message') bobBodies.push(frame.item.message.body);
+  }
+  proc.kill('SIGKILL');
+  await proc.exited;
+  proc = await spawnRelay(['--data', dir.path], { entry: 'source', port: proc.port });
+  // bob resumes from what it committed (its acks may or may not have reached the dead relay).
+  const bobAgain = await login(w, 'bob', 'bob-laptop', RELAY_PROTOCOL_V2, cursor);
+  bobBodies.push(...(await drainBodies(bobAgain, 800)));
+  const carol = await login(w, 'carol');
+  const carolBodies = await drainBodies(carol, 800);
+  const expected = Array.from({ length: total }, (_, i) => `m${i}`);
+  assert.deepEqual(bobBodies, expected, 'bob: every message once, in order');
+  assert.deepEqual(carolBodies, expected, 'carol: every message once, in order');
+});

@@ -195,6 +195,7 @@ export const groupVerdictFrameSchema = z.discriminatedUnion('result', [
     result: z.literal('rejected'),
     code: z.enum(GROUP_REJECTION_CODES),
     reason: z.string(),
+    retryable: z.boolean(),
   }),
 ]);
 

@@ -227,7 +227,7 @@ export interface GroupMember {
   role: GroupRole;
 }
 
-/** Why a group request was refused; none is retryable as it stands. */
+/** Why a group request was refused. Only `rate_limit` and `storage` are retryable as they stand. */
 export const GROUP_REJECTION_CODES = {
   /** The group name (or a new name) does not follow the user-name rule. */
   badName: 'bad_name',
@@ -244,6 +244,10 @@ export const GROUP_REJECTION_CODES = {
   lastOwner: 'last_owner',
   /** Members per group or groups per user at the relay's cap. */
   limit: 'limit',
+  /** The user's rate (shared with sends) is spent. Retryable. */
+  rateLimit: 'rate_limit',
+  /** The relay could not store it (disk full, I/O). Retryable. */
+  storage: 'storage',
 } as const;
 export type GroupRejectionCode = (typeof GROUP_REJECTION_CODES)[keyof typeof GROUP_REJECTION_CODES];
 
@@ -258,7 +262,7 @@ export type GroupVerdictFrame =
       pos: number;
       members: GroupMember[];
     }
-  | { type: 'group_verdict'; request_id: string; result: 'rejected'; code: GroupRejectionCode; reason: string };
+  | { type: 'group_verdict'; request_id: string; result: 'rejected'; code: GroupRejectionCode; reason: string; retryable: boolean };
 
 /** Codes of send verdicts added in v2 (the v1 ones are `REJECTION_CODES`). */
 export const GROUP_SEND_REJECTION_CODES = {

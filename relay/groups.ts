@@ -77,7 +77,7 @@ export class GroupLedger {
       return this.store.transaction(() => this.apply(actor, frame, now));
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
-      return { verdict: { type: 'group_verdict', request_id: frame.request_id, result: 'rejected', code: error.code, reason: error.message }, deliveries: [] };
+      return { verdict: { type: 'group_verdict', request_id: frame.request_id, result: 'rejected', code: error.code, reason: error.message, retryable: false }, deliveries: [] };
     }
   }
 

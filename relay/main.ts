@@ -11,6 +11,7 @@ import { defaultRelayDataDir } from './data-dir';
 import { parseRate } from './rate-limit';
 import { formatAge, parseAge } from '../lib/age';
 import { DEFAULT_LEDGER_LIMITS } from './ledger';
+import { DEFAULT_GROUP_LIMITS } from './groups';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_RATE_PER_SECOND, RELAY_LIMIT_DEFAULTS, RelayServer } from './server';
 import { RelayStore, UserExistsError } from './store';
 import { RELAY_MAX_FRAME_BYTES } from '../protocol/relay';
@@ -69,6 +70,8 @@ const serveSpec = spec({
       'max-pending-bytes': whole('bytes queued to one slow connection before it is dropped', 4 * RELAY_MAX_FRAME_BYTES, 2 ** 40, RELAY_LIMIT_DEFAULTS.maxPendingBytes),
       'quota-messages': whole('undelivered messages held per recipient', 1, Number.MAX_SAFE_INTEGER, DEFAULT_LEDGER_LIMITS.quotaMessages),
       'quota-bytes': { type: 'string', value: 'bytes', default: `${DEFAULT_LEDGER_LIMITS.quotaBytes / 1024 / 1024}MiB`, description: 'undelivered bytes held per recipient, optionally with KiB, MiB or GiB' },
+      'max-group-members': whole('current members of one group (what one group send fans out to)', 2, 100_000, DEFAULT_GROUP_LIMITS.maxGroupMembers),
+      'max-groups-per-user': whole('groups one user may be a member of', 1, 100_000, DEFAULT_GROUP_LIMITS.maxGroupsPerUser),
       retention: { type: 'string', value: 'age', default: formatAge(DEFAULT_LEDGER_LIMITS.retentionMs), description: 'undelivered items expire after this age; senders are told' },
       'dedupe-window': { type: 'string', value: 'age', description: `resends within it are duplicates and ids stay owned (default ${formatAge(DEFAULT_LEDGER_LIMITS.dedupeWindowMs)}, at least --retention)` },
     },
@@ -157,6 +160,8 @@ async function serve({ values }: Parsed<typeof serveSpec.flags>, io: RelayCliIo)
     maxPreloginBytes: values['max-prelogin-bytes'],
     upgradeTimeoutMs: values['upgrade-timeout-ms'],
     maxPendingBytes: values['max-pending-bytes'],
+    maxGroupMembers: values['max-group-members'],
+    maxGroupsPerUser: values['max-groups-per-user'],
   };
 
   const dataDir = values.data ?? defaultRelayDataDir(io.env);

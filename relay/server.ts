@@ -561,8 +561,9 @@ export class RelayServer {
     const identity = session.identity;
     if (!identity) return;
     const answer = session.reserveVerdict<GroupVerdictFrame>();
-    const refuse = (reason: string): void => answer({ type: 'group_verdict', request_id: frame.request_id, result: 'rejected', code: GROUP_REJECTION_CODES.limit, reason });
-    if (!this.limiter.tryTake(identity.user)) return refuse('rate limit exceeded; retry shortly');
+    const refuse = (code: 'rate_limit' | 'storage', reason: string): void =>
+      answer({ type: 'group_verdict', request_id: frame.request_id, result: 'rejected', code, reason, retryable: true });
+    if (!this.limiter.tryTake(identity.user)) return refuse(GROUP_REJECTION_CODES.rateLimit, 'rate limit exceeded; retry shortly');
     this.writes.run(() => this.ledger.groups.handle(identity.user, frame, new Date())).then(
       (outcome) => {
         answer(outcome.verdict);
@@ -570,7 +571,7 @@ export class RelayServer {
       },
       (err: unknown) => {
         this.settings.log(`group request failed to commit: ${errorMessage(err)}`);
-        refuse('relay storage error; retry shortly');
+        refuse(GROUP_REJECTION_CODES.storage, err instanceof DiskFullError ? "relay storage error: the relay's disk is full; retry shortly" : 'relay storage error; retry shortly');
       },
     );
   }

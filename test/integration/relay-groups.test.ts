@@ -28,12 +28,12 @@ interface World {
   dataDir: string;
 }
 
-async function world(users: string[]): Promise<World> {
+async function world(users: string[], options: Partial<Parameters<typeof startTestRelay>[0]> = {}): Promise<World> {
   const dir = makeTempDir();
   dirs.push(dir);
   const tokens: Record<string, string> = {};
   for (const user of users) tokens[user] = await addTestUser(dir.path, user);
-  const relay = await startTestRelay({ dataDir: dir.path });
+  const relay = await startTestRelay({ ...options, dataDir: dir.path });
   relays.push(relay);
   return { url: relay.url, tokens, dataDir: dir.path };
 }
@@ -201,6 +201,18 @@ test('bad names, unknown members, the last owner and renaming onto a taken name 
   assert.equal(codeOf(await request(alice, { type: 'group_leave', group: 'team' })), 'ok');
   const renamed = await request(bob, { type: 'group_rename', group: 'team', new_name: 'crew' });
   assert.equal(renamed.result === 'ok' && renamed.group, 'crew');
+});
+
+test('the caps on members per group and groups per user refuse with limit', async () => {
+  const w = await world(['alice', 'bob', 'carol'], { maxGroupMembers: 2, maxGroupsPerUser: 1 });
+  const alice = await login(w, 'alice');
+  const three = await request(alice, { type: 'group_create', group: 'big', members: ['bob', 'carol'] });
+  assert.equal(three.result === 'rejected' && three.code, 'limit', 'three members in a group of at most two');
+  assert.equal((await request(alice, { type: 'group_create', group: 'one', members: ['bob'] })).result, 'ok');
+  const second = await request(alice, { type: 'group_create', group: 'two', members: [] });
+  assert.equal(second.result === 'rejected' && second.code, 'limit', 'alice is in as many groups as she may be');
+  const full = await request(alice, { type: 'group_add', group: 'one', users: ['carol'] });
+  assert.equal(full.result === 'rejected' && `${full.code}:${full.retryable}`, 'limit:false');
 });
 
 test('a v1 core keeps its direct messages and is sent nothing of groups, own copies or read receipts', async () => {

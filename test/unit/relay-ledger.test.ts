@@ -258,3 +258,49 @@ test('migration 2: a version-1 relay keeps its rows, counts what is undelivered,
     migrated.close();
   }
 });
+
+test('migration 5 (groups): a version-4 relay keeps its history, served to v1 and v2 devices alike', () => {
+  const sub = join(dir.path, 'v4');
+  const path = join(sub, 'relay.db');
+  RelayStore.open(sub).close();
+  rmSync(path);
+  // Rebuild it as a version-4 database with a delivered and an undelivered message.
+  const old = new Database(path);
+  for (const sql of RELAY_MIGRATIONS.slice(0, 4)) old.exec(sql);
+  old.pragma('user_version = 4');
+  const item = (serverId: string, id: string) => JSON.stringify({ kind: 'message', server_id: serverId, message: { ...message(id), from: 'alice' } });
+  old.prepare('INSERT INTO deliveries (user, seq, item, created_at) VALUES (?, ?, ?, 0)').run('bob', 1, item('s1', 'm1'));
+  old.prepare('INSERT INTO deliveries (user, seq, item, created_at) VALUES (?, ?, ?, 0)').run('bob', 2, item('s2', 'm2'));
+  old.prepare("INSERT INTO sequences (user, last_seq) VALUES ('bob', 2)").run();
+  old.close();
+  const migrated = RelayStore.open(sub);
+  try {
+    assert.equal(migrated.db.pragma('user_version', { simple: true }), RELAY_MIGRATIONS.length);
+    const expected = [
+      { seq: 1, item: item('s1', 'm1') },
+      { seq: 2, item: item('s2', 'm2') },
+    ];
+    assert.deepEqual(migrated.visibleDeliveriesAfter('bob', 0, 10, { version: 1, device: 'old-core' }), expected, 'a v1 core is sent every old row');
+    assert.deepEqual(migrated.visibleDeliveriesAfter('bob', 0, 10, { version: 2, device: 'new-core' }), expected, 'and so is a v2 core');
+    assert.equal(migrated.lastVisibleDeliveryAfter('bob', 0, { version: 1, device: 'old-core' }), 2);
+  } finally {
+    migrated.close();
+  }
+});
+
+test('a group message is stored once: each member row references the one timeline entry', async () => {
+  await addUser(store, 'carol');
+  const ledger = new RelayLedger(store, 100_000);
+  store.transaction(() => {
+    ledger.groups.handle('alice', { type: 'group_create', request_id: 'r1', group: 'team', members: ['bob', 'carol'] }, now);
+    ledger.recordSend('alice', { ...message('g1', '#team'), body: 'x'.repeat(1000) }, now, 'laptop');
+  });
+  const stored = store.db.prepare("SELECT count(*) AS n, sum(length(item)) AS bytes FROM deliveries WHERE ref_group IS NOT NULL").get() as { n: number; bytes: number };
+  assert.deepEqual(stored, { n: 6, bytes: 0 }, 'two timeline entries fanned out to three members, no copies');
+  const bodies = store.visibleDeliveriesAfter('bob', 0, 10, { version: 2, device: 'phone' }).map((d) => (JSON.parse(d.item) as { kind: string }).kind);
+  assert.deepEqual(bodies, ['group', 'message'], 'the member reads the entries through its rows');
+  assert.deepEqual(store.visibleDeliveriesAfter('bob', 0, 10, { version: 1, device: 'phone' }), [], 'a v1 core is sent none of it');
+  assert.equal(store.visibleDeliveriesAfter('alice', 0, 10, { version: 2, device: 'laptop' }).length, 1, 'the sending device gets the event, not its own message');
+  assert.equal(store.undelivered('alice').messages, 0, 'the sender\'s copy counts against no quota');
+  assert.equal(store.undelivered('bob').messages, 1);
+});

@@ -177,6 +177,13 @@ test("the sender's own other devices receive what it sent, direct and group; the
   const copies = [await nextDelivery(phone, isMessage()), await nextDelivery(phone, isMessage())];
   assert.deepEqual(copies.map((c) => c.item.kind === 'message' && `${c.item.message.from}>${c.item.message.to}:${c.item.message.body}`), ['alice>bob:direct', 'alice>#team:group']);
   assert.equal(await laptop.quietFor('deliver', 400), true, 'the sending device is not sent its own message back');
+  // The same from the stored backlog: a device that comes later gets the copies; the sender, reconnecting, does not.
+  const tablet = await login(w, 'alice', 'tablet');
+  const later = (await drainDeliveries(tablet)).filter(isMessage()).map((c) => c.item.kind === 'message' && c.item.message.body);
+  assert.deepEqual(later, ['direct', 'group']);
+  await laptop.closeAndWait();
+  const laptopAgain = await login(w, 'alice', 'laptop');
+  assert.deepEqual((await drainDeliveries(laptopAgain)).filter(isMessage()), [], 'not from the backlog either');
 });
 
 test('bad names, unknown members, the last owner and renaming onto a taken name are each a clear refusal', async () => {
@@ -223,6 +230,9 @@ test('a v1 core keeps its direct messages and is sent nothing of groups, own cop
   alice.sendMessage('#team', 'group', 'c1');
   alice.sendMessage('bob', 'direct', 'c2');
   await alice.take('verdict', 2);
+  // The same from the stored backlog, for a v1 device that logs in now (before any device acked).
+  const lateOld = await login(w, 'bob', 'old-core-2', RELAY_PROTOCOL_V1);
+  assert.deepEqual((await drainDeliveries(lateOld)).map((f) => f.item.kind === 'message' && f.item.message.body), ['direct']);
   const direct = await oldBob.next('deliver');
   assert.equal(direct.item.kind === 'message' && direct.item.message.body, 'direct', 'the first thing a v1 core is sent is the direct message');
   oldBob.send({ type: 'ack', seq: direct.seq });

@@ -27,6 +27,8 @@ import type {
   DeliveryItemV2,
   GroupFrame,
   GroupVerdictFrame,
+  GroupListFrame,
+  GroupListResultFrame,
   ReadFrame,
   RelayToCoreFrameV2,
   SendFrameV2,
@@ -180,10 +182,28 @@ export const groupRemoveFrameSchema = z.object({ type: z.literal('group_remove')
 export const groupLeaveFrameSchema = z.object({ type: z.literal('group_leave'), ...groupRequest });
 export const groupRenameFrameSchema = z.object({ type: z.literal('group_rename'), ...groupRequest, new_name: requestedName });
 export const groupRoleFrameSchema = z.object({ type: z.literal('group_role'), ...groupRequest, user: requestedName, role });
-const groupFrameSchemas = [groupCreateFrameSchema, groupAddFrameSchema, groupRemoveFrameSchema, groupLeaveFrameSchema, groupRenameFrameSchema, groupRoleFrameSchema] as const;
+export const groupShowFrameSchema = z.object({ type: z.literal('group_show'), ...groupRequest });
+const groupFrameSchemas = [
+  groupCreateFrameSchema,
+  groupAddFrameSchema,
+  groupRemoveFrameSchema,
+  groupLeaveFrameSchema,
+  groupRenameFrameSchema,
+  groupRoleFrameSchema,
+  groupShowFrameSchema,
+] as const;
 export const groupFrameSchema = z.discriminatedUnion('type', [...groupFrameSchemas]);
+export const groupListFrameSchema = z.object({ type: z.literal('group_list'), request_id: id });
 
-export const coreToRelayFrameV2Schema = z.discriminatedUnion('type', [helloFrameSchema, sendFrameV2Schema, ackFrameSchema, pingFrameSchema, readFrameSchema, ...groupFrameSchemas]);
+export const coreToRelayFrameV2Schema = z.discriminatedUnion('type', [
+  helloFrameSchema,
+  sendFrameV2Schema,
+  ackFrameSchema,
+  pingFrameSchema,
+  readFrameSchema,
+  ...groupFrameSchemas,
+  groupListFrameSchema,
+]);
 
 const groupMemberSchema = z.object({ user: id, role });
 
@@ -198,6 +218,12 @@ export const groupVerdictFrameSchema = z.discriminatedUnion('result', [
     retryable: z.boolean(),
   }),
 ]);
+
+export const groupListResultFrameSchema = z.object({
+  type: z.literal('group_list_result'),
+  request_id: id,
+  groups: z.array(z.object({ group_id: id, group: id, pos: seq, role, member_count: z.number().int().min(0) })),
+});
 
 export const deliveryItemV2Schema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('message'), server_id: id, message: wireMessageV2Schema, group_id: id.optional(), pos: seq.optional() }),
@@ -229,6 +255,7 @@ export const relayToCoreFrameV2Schema = z.discriminatedUnion('type', [
   pongFrameSchema,
   errorFrameSchema,
   groupVerdictFrameSchema,
+  groupListResultFrameSchema,
 ]);
 
 export type SchemaContractChecksV2 = [
@@ -238,6 +265,8 @@ export type SchemaContractChecksV2 = [
   Assert<Equals<z.infer<typeof groupFrameSchema>, GroupFrame>>,
   Assert<Equals<z.infer<typeof coreToRelayFrameV2Schema>, CoreToRelayFrameV2>>,
   Assert<Equals<z.infer<typeof groupVerdictFrameSchema>, GroupVerdictFrame>>,
+  Assert<Equals<z.infer<typeof groupListFrameSchema>, GroupListFrame>>,
+  Assert<Equals<z.infer<typeof groupListResultFrameSchema>, GroupListResultFrame>>,
   Assert<Equals<z.infer<typeof deliveryItemV2Schema>, DeliveryItemV2>>,
   Assert<Equals<z.infer<typeof deliverFrameV2Schema>, DeliverFrameV2>>,
   Assert<Equals<z.infer<typeof relayToCoreFrameV2Schema>, RelayToCoreFrameV2>>,

@@ -218,9 +218,20 @@ export interface GroupRoleFrame extends GroupRequest<'group_role'> {
   user: string;
   role: GroupRole;
 }
-export type GroupFrame = GroupCreateFrame | GroupAddFrame | GroupRemoveFrame | GroupLeaveFrame | GroupRenameFrame | GroupRoleFrame;
+/** The group as it is now (any member): answered with an `ok` group_verdict that changes nothing. */
+export type GroupShowFrame = GroupRequest<'group_show'>;
+export type GroupFrame = GroupCreateFrame | GroupAddFrame | GroupRemoveFrame | GroupLeaveFrame | GroupRenameFrame | GroupRoleFrame | GroupShowFrame;
 
-export type CoreToRelayFrameV2 = HelloFrame | SendFrameV2 | AckFrame | PingFrame | ReadFrame | GroupFrame;
+/**
+ * The groups the user is a member of now, answered with `group_list_result`: how a device that
+ * came after the membership events (pruned once every earlier device took them) learns its rooms.
+ */
+export interface GroupListFrame {
+  type: 'group_list';
+  request_id: string;
+}
+
+export type CoreToRelayFrameV2 = HelloFrame | SendFrameV2 | AckFrame | PingFrame | ReadFrame | GroupFrame | GroupListFrame;
 
 export interface GroupMember {
   user: string;
@@ -263,6 +274,21 @@ export type GroupVerdictFrame =
       members: GroupMember[];
     }
   | { type: 'group_verdict'; request_id: string; result: 'rejected'; code: GroupRejectionCode; reason: string; retryable: boolean };
+
+export interface GroupSummary {
+  group_id: string;
+  group: string;
+  /** The group's last timeline position. */
+  pos: number;
+  role: GroupRole;
+  member_count: number;
+}
+
+export interface GroupListResultFrame {
+  type: 'group_list_result';
+  request_id: string;
+  groups: GroupSummary[];
+}
 
 /** Codes of send verdicts added in v2 (the v1 ones are `REJECTION_CODES`). */
 export const GROUP_SEND_REJECTION_CODES = {
@@ -308,4 +334,4 @@ export interface DeliverFrameV2 {
   item: DeliveryItemV2;
 }
 
-export type RelayToCoreFrameV2 = WelcomeFrame | VerdictFrame | DeliverFrameV2 | PingFrame | PongFrame | ErrorFrame | GroupVerdictFrame;
+export type RelayToCoreFrameV2 = WelcomeFrame | VerdictFrame | DeliverFrameV2 | PingFrame | PongFrame | ErrorFrame | GroupVerdictFrame | GroupListResultFrame;

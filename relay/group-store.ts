@@ -6,6 +6,15 @@
 import type { Database } from 'better-sqlite3';
 import type { GroupMember, GroupRole } from '../protocol/relay';
 
+/** A group the user is in now, as `group_list` reports it (the wire id is made by groups.ts). */
+export interface UserGroupRow {
+  id: number;
+  name: string;
+  last_pos: number;
+  role: GroupRole;
+  member_count: number;
+}
+
 export interface GroupRow {
   id: number;
   name: string;
@@ -37,6 +46,11 @@ export class GroupStore {
       join: db.prepare<[number, string, GroupRole, number]>('INSERT INTO group_members (group_id, user, role, joined_pos) VALUES (?, ?, ?, ?)'),
       leave: db.prepare<[number, number, string]>('UPDATE group_members SET left_pos = ? WHERE group_id = ? AND user = ? AND left_pos IS NULL'),
       setRole: db.prepare<[GroupRole, number, string]>('UPDATE group_members SET role = ? WHERE group_id = ? AND user = ? AND left_pos IS NULL'),
+      groupsOfUser: db.prepare<[string], UserGroupRow>(
+        `SELECT g.id, g.name, g.last_pos, m.role,
+                (SELECT count(*) FROM group_members c WHERE c.group_id = g.id AND c.left_pos IS NULL) AS member_count
+         FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user = ? AND m.left_pos IS NULL ORDER BY g.name`,
+      ),
       groupsOf: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM group_members WHERE user = ? AND left_pos IS NULL'),
       memberAt: db.prepare<[number, string, number, number], { one: number }>(
         'SELECT 1 AS one FROM group_members WHERE group_id = ? AND user = ? AND joined_pos < ? AND (left_pos IS NULL OR left_pos > ?) LIMIT 1',
@@ -94,6 +108,11 @@ export class GroupStore {
 
   setRole(groupId: number, user: string, role: GroupRole): void {
     this.statements.setRole.run(role, groupId, user);
+  }
+
+  /** The groups the user is a current member of, by name. */
+  groupsOfUser(user: string): UserGroupRow[] {
+    return this.statements.groupsOfUser.all(user);
   }
 
   /** How many groups the user is a current member of. */

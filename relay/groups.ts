@@ -18,6 +18,7 @@ import {
   type GroupMember,
   type GroupRejectionCode,
   type GroupRole,
+  type GroupSummary,
   type GroupVerdictFrame,
   type WireMessageV2,
 } from '../protocol/relay';
@@ -125,6 +126,8 @@ export class GroupLedger {
         const renamed = { ...group, name: to };
         return this.event(actor, frame.request_id, renamed, this.groups.nextPos(group.id), { event: 'renamed', users: [], renamed_from: group.name }, now);
       }
+      case 'group_show':
+        return this.unchanged(frame.request_id, group);
       case 'group_role': {
         requireRole(role, ['owner'], `change roles in #${group.name}`);
         const user = memberName(frame.user);
@@ -136,6 +139,11 @@ export class GroupLedger {
         return this.event(actor, frame.request_id, group, this.groups.nextPos(group.id), { event: 'role', users: [user], role: frame.role }, now);
       }
     }
+  }
+
+  /** The groups `user` is a member of now (`group_list`). */
+  list(user: string): GroupSummary[] {
+    return this.groups.groupsOfUser(user).map((g) => ({ group_id: groupWireId(g.id), group: g.name, pos: g.last_pos, role: g.role, member_count: g.member_count }));
   }
 
   private create(actor: string, requestId: string, name: string, requested: string[], now: Date): GroupOutcome {

@@ -71,7 +71,8 @@ const serveSpec = spec({
       'quota-messages': whole('undelivered messages held per recipient', 1, Number.MAX_SAFE_INTEGER, DEFAULT_LEDGER_LIMITS.quotaMessages),
       'quota-bytes': { type: 'string', value: 'bytes', default: `${DEFAULT_LEDGER_LIMITS.quotaBytes / 1024 / 1024}MiB`, description: 'undelivered bytes held per recipient, optionally with KiB, MiB or GiB' },
       'max-group-members': whole('current members of one group (what one group send fans out to)', 2, 100_000, DEFAULT_GROUP_LIMITS.maxGroupMembers),
-      'max-groups-per-user': whole('groups one user may be a member of', 1, 100_000, DEFAULT_GROUP_LIMITS.maxGroupsPerUser),
+      // Bounded so one group_list answer (about 150 bytes a group) stays well inside a frame.
+      'max-groups-per-user': whole('groups one user may be a member of', 1, 1000, DEFAULT_GROUP_LIMITS.maxGroupsPerUser),
       retention: { type: 'string', value: 'age', default: formatAge(DEFAULT_LEDGER_LIMITS.retentionMs), description: 'undelivered items expire after this age; senders are told' },
       'dedupe-window': { type: 'string', value: 'age', description: `resends within it are duplicates and ids stay owned (default ${formatAge(DEFAULT_LEDGER_LIMITS.dedupeWindowMs)}, at least --retention)` },
     },

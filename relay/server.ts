@@ -18,6 +18,7 @@ import {
   RelayCloseCodes,
   type CoreToRelayFrameV2,
   type GroupFrame,
+  type GroupListResultFrame,
   type GroupVerdictFrame,
   type HelloFrame,
   type SendFrameV2,
@@ -381,7 +382,10 @@ export class RelayServer {
       case 'group_leave':
       case 'group_rename':
       case 'group_role':
+      case 'group_show':
         return this.handleGroup(session, frame);
+      case 'group_list':
+        return this.handleGroupList(session, frame.request_id);
     }
   }
 
@@ -572,6 +576,24 @@ export class RelayServer {
       (err: unknown) => {
         this.settings.log(`group request failed to commit: ${errorMessage(err)}`);
         refuse(GROUP_REJECTION_CODES.storage, err instanceof DiskFullError ? "relay storage error: the relay's disk is full; retry shortly" : 'relay storage error; retry shortly');
+      },
+    );
+  }
+
+  /**
+   * The user's groups, read in the write queue so the answer reflects every request before it on
+   * this connection, and answered in order with its verdicts. A read failure drops the connection
+   * (there is no refusal shape for a list): the core asks again after reconnecting.
+   */
+  private handleGroupList(session: RelaySession, requestId: string): void {
+    const identity = session.identity;
+    if (!identity) return;
+    const answer = session.reserveVerdict<GroupListResultFrame>();
+    this.writes.run(() => this.ledger.groups.list(identity.user)).then(
+      (groups) => answer({ type: 'group_list_result', request_id: requestId, groups }),
+      (err: unknown) => {
+        this.settings.log(`group list failed: ${errorMessage(err)}`);
+        session.fail(1011, 'internal error', { type: 'error', code: 'internal', message: 'relay storage error' });
       },
     );
   }

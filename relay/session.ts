@@ -3,11 +3,11 @@
  * the pump that streams its deliveries in sequence order with bounded buffering.
  */
 import type WebSocket from 'ws';
-import { RELAY_PROTOCOL_V1, RelayCloseCodes, type GroupVerdictFrame, type RelayToCoreFrameV2, type SendFrameV2, type VerdictFrame } from '../protocol/relay';
+import { RELAY_PROTOCOL_V1, RelayCloseCodes, type GroupListResultFrame, type GroupVerdictFrame, type RelayToCoreFrameV2, type SendFrameV2, type VerdictFrame } from '../protocol/relay';
 import type { CommittedDelivery, RelayStore } from './store';
 
 /** What a session answers a request with, in the order the requests arrived. */
-export type Answer = VerdictFrame | GroupVerdictFrame;
+export type Answer = VerdictFrame | GroupVerdictFrame | GroupListResultFrame;
 
 export type SessionState = 'awaiting-hello' | 'authenticating' | 'ready' | 'closed';
 

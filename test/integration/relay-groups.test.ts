@@ -210,6 +210,31 @@ test('bad names, unknown members, the last owner and renaming onto a taken name 
   assert.equal(renamed.result === 'ok' && renamed.group, 'crew');
 });
 
+test('a device that came after the events learns its groups with group_list and group_show', async () => {
+  const w = await world(['alice', 'bob', 'mallory']);
+  const alice = await login(w, 'alice');
+  const bob = await login(w, 'bob');
+  await request(alice, { type: 'group_create', group: 'team', members: ['bob'] });
+  await request(alice, { type: 'group_create', group: 'alpha', members: [] });
+  assert.equal((await nextDelivery(bob)).item.kind, 'group');
+  // bob's only device took the event, so it is pruned: a new device is not sent it.
+  const newBob = await login(w, 'bob', 'bob-new-phone');
+  assert.deepEqual(await drainDeliveries(newBob), []);
+  newBob.send({ type: 'group_list', request_id: 'l1' });
+  const list = await newBob.next('group_list_result');
+  assert.deepEqual(list.groups.map((g) => `${g.group}:${g.role}:${g.member_count}`), ['team:member:2']);
+  alice.send({ type: 'group_list', request_id: 'l2' });
+  assert.deepEqual((await alice.next('group_list_result')).groups.map((g) => g.group), ['alpha', 'team'], 'by name');
+  const shown = await request(newBob, { type: 'group_show', group: '#team' });
+  assert.deepEqual(shown.result === 'ok' && shown.members, [
+    { user: 'alice', role: 'owner' },
+    { user: 'bob', role: 'member' },
+  ]);
+  const mallory = await login(w, 'mallory');
+  const refused = await request(mallory, { type: 'group_show', group: 'team' });
+  assert.equal(refused.result === 'rejected' && refused.code, 'not_member', 'the members of a group are for its members');
+});
+
 test('the caps on members per group and groups per user refuse with limit', async () => {
   const w = await world(['alice', 'bob', 'carol'], { maxGroupMembers: 2, maxGroupsPerUser: 1 });
   const alice = await login(w, 'alice');

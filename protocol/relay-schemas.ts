@@ -228,7 +228,7 @@ export const groupListResultFrameSchema = z.object({
 export const deliveryItemV2Schema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('message'), server_id: id, message: wireMessageV2Schema, group_id: id.optional(), pos: seq.optional() }),
   z.object({ kind: z.literal('receipt'), id, server_id: id, by: id, at: timestamp, status: z.enum(['delivered', 'read']).optional(), group_id: id.optional() }),
-  z.object({ kind: z.literal('expired'), id, server_id: id, to: id, at: timestamp, group_id: id.optional() }),
+  z.object({ kind: z.literal('expired'), id, server_id: id, to: id, at: timestamp, group_id: id.optional(), reason: z.enum(['retention', 'quota']).optional() }),
   z.object({
     kind: z.literal('group'),
     server_id: id,

@@ -305,13 +305,27 @@ export type GroupEventKind = 'created' | 'added' | 'removed' | 'left' | 'renamed
  * - `message`: a direct or group message; `group_id`/`pos` when it is a group's, and a copy of
  *   the user's own message (from another of its devices) when `message.from` is the user;
  * - `receipt`: `status` delivered or read, by one recipient (`group_id` for a group message);
- * - `expired`: as in v1, per member for a group message;
+ * - `expired`: as in v1, per member for a group message, also when a member's quota was full;
  * - `group`: a membership event, in the group's timeline at `pos`, with the members after it.
  */
 export type DeliveryItemV2 =
   | { kind: 'message'; server_id: string; message: WireMessageV2; group_id?: string; pos?: number }
   | { kind: 'receipt'; id: string; server_id: string; by: string; at: string; status?: 'delivered' | 'read'; group_id?: string }
-  | { kind: 'expired'; id: string; server_id: string; to: string; at: string; group_id?: string }
+  | {
+      kind: 'expired';
+      id: string;
+      server_id: string;
+      to: string;
+      at: string;
+      group_id?: string;
+      /**
+       * `retention` (absent means it): held for the relay's whole retention and no device of
+       * `to` took it. `quota`: a group message not stored for `to` at all, whose undelivered
+       * messages at the relay were at their cap, so one member who never reads cannot hold
+       * back the whole group.
+       */
+      reason?: 'retention' | 'quota';
+    }
   | {
       kind: 'group';
       server_id: string;

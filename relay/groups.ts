@@ -232,7 +232,9 @@ export class GroupLedger {
   /**
    * Checks a group send (the caller has done dedupe, id ownership and the body size) and, when it
    * may go, stores it once at the group's next position and fans it out to every current member:
-   * the sender's own row skips the device that sent it. Returns a refusal or the deliveries.
+   * the sender's own row skips the device that sent it. A member whose undelivered messages are
+   * at their quota is passed over and named in `skipped` (the sender is told, per member), so
+   * one member who never reads cannot stop the group. Returns a refusal or the deliveries.
    */
   recordGroupSend(
     sender: string,
@@ -241,7 +243,10 @@ export class GroupLedger {
     serverId: string,
     now: Date,
     room: (user: string, itemBytes: number) => { reason: string; retryable: boolean } | undefined,
-  ): { refusal: { reason: string; retryable: boolean; code: string }; deliveries?: undefined } | { refusal?: undefined; pos: number; deliveries: CommittedDelivery[] } {
+    maxItemBytes: number,
+  ):
+    | { refusal: { reason: string; retryable: boolean; code: string }; deliveries?: undefined }
+    | { refusal?: undefined; pos: number; deliveries: CommittedDelivery[]; skipped: string[] } {
     const name = canonicalUserName(message.to.slice(GROUP_PREFIX.length));
     const group = this.groups.byName(name);
     if (!group) return { refusal: { reason: `no group named #${name}`, retryable: false, code: 'unknown_group' } };
@@ -251,21 +256,32 @@ export class GroupLedger {
     const wire: WireMessageV2 = { ...message, to: `${GROUP_PREFIX}${group.name}`, from: sender, ...(message.mentions ? { mentions: message.mentions.filter((u) => members.includes(u)) } : {}) };
     const item = JSON.stringify({ kind: 'message', server_id: serverId, message: wire, group_id: groupWireId(group.id), pos } satisfies DeliveryItemV2);
     const itemBytes = Buffer.byteLength(item, 'utf8');
+    // The group item carries more than the send frame did (from, group_id, pos): refused here
+    // rather than stored and never deliverable.
+    if (itemBytes > maxItemBytes) return { refusal: { reason: 'message is too large to deliver once encoded', retryable: false, code: 'rejected' } };
+    const skipped: string[] = [];
+    const receiving: string[] = [];
     for (const member of members) {
-      if (member === sender) continue;
-      const refusal = room(member, itemBytes);
-      if (refusal) return { refusal: { ...refusal, code: 'quota' } };
+      const refusal = member === sender ? undefined : room(member, itemBytes);
+      // A message larger than any quota would be refused for every member alike: refuse it.
+      if (refusal && !refusal.retryable) return { refusal: { ...refusal, code: 'quota' } };
+      (refusal ? skipped : receiving).push(member);
     }
     this.groups.nextPos(group.id);
     this.groups.appendEntry(group.id, pos, serverId, item, now);
-    const deliveries = members.map((member) => {
+    const deliveries = receiving.map((member) => {
       const own = member === sender;
       const seq = this.store.appendDelivery(member, item, now, { minVersion: RELAY_PROTOCOL_V2, ref: { group: group.id, pos }, ...(own && device ? { originDevice: device } : {}) });
       // The sender's copy is not waiting for anyone: only the others' count against quotas.
       if (!own) this.store.addUndelivered(member, 1, itemBytes);
       return { user: member, seq, item, minVersion: RELAY_PROTOCOL_V2, ...(own && device ? { originDevice: device } : {}) };
     });
-    return { pos, deliveries };
+    for (const member of skipped) {
+      const notice = JSON.stringify({ kind: 'expired', id: message.id, server_id: serverId, to: member, at: now.toISOString(), group_id: groupWireId(group.id), reason: 'quota' } satisfies DeliveryItemV2);
+      const options = { minVersion: RELAY_PROTOCOL_V2 };
+      deliveries.push({ user: sender, seq: this.store.appendDelivery(sender, notice, now, options), item: notice, ...options });
+    }
+    return { pos, deliveries, skipped };
   }
 }
 

@@ -114,7 +114,7 @@ export class RelayLedger {
     }
     const serverId = newId();
     if (toGroup) {
-      const sent = this.groups.recordGroupSend(sender, device, message, serverId, now, (user, bytes) => this.quotaRefusal(user, bytes));
+      const sent = this.groups.recordGroupSend(sender, device, message, serverId, now, (user, bytes) => this.quotaRefusal(user, bytes), RELAY_MAX_FRAME_BYTES - DELIVER_FRAME_OVERHEAD);
       if (sent.refusal) return rejected(message, sent.refusal.reason, sent.refusal.retryable, sent.refusal.code);
       this.store.insertDedupe(sender, client_message_id, { id, server_id: serverId, fingerprint }, now);
       // `seq` of a group send is its position in the group's timeline.

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, test } from 'node:test';
-import { RELAY_PROTOCOL_V1, RELAY_PROTOCOL_V2, type DeliverFrameV2, type GroupFrame, type GroupVerdictFrame } from '../../protocol/relay';
+import { RELAY_MAX_FRAME_BYTES, RELAY_PROTOCOL_V1, RELAY_PROTOCOL_V2, type DeliverFrameV2, type SendFrameV2, type GroupFrame, type GroupVerdictFrame } from '../../protocol/relay';
 import { addTestUser, killAllRelays, makeTempDir, RawRelayClient, runRelay, spawnRelay, startTestRelay } from '../support/relay';
 import type { RelayServer } from '../../relay/server';
 
@@ -245,6 +245,41 @@ test('the caps on members per group and groups per user refuse with limit', asyn
   assert.equal(second.result === 'rejected' && second.code, 'limit', 'alice is in as many groups as she may be');
   const full = await request(alice, { type: 'group_add', group: 'one', users: ['carol'] });
   assert.equal(full.result === 'rejected' && `${full.code}:${full.retryable}`, 'limit:false');
+});
+
+test('a member whose quota is full is passed over and named to the sender; the others still get the message', async () => {
+  const w = await world(['alice', 'bob', 'carol'], { quotaMessages: 1 });
+  const alice = await login(w, 'alice');
+  const bob = await login(w, 'bob');
+  await request(alice, { type: 'group_create', group: 'team', members: ['bob', 'carol'] });
+  // carol never connects: her one undelivered message fills her quota.
+  for (const body of ['first', 'second']) {
+    alice.sendMessage('#team', body, `q-${body}`);
+    const verdict = await alice.next('verdict');
+    assert.equal(verdict.result, 'accepted', `a full member does not stop the group (${body})`);
+    // bob takes each one at once, so his own quota of one never fills.
+    assert.deepEqual(await drainBodies(bob), [body]);
+  }
+  const notice = await nextDelivery(alice, (frame) => frame.item.kind === 'expired');
+  assert.equal(notice.item.kind === 'expired' && `${notice.item.to}:${notice.item.reason}:${notice.item.id}`, 'carol:quota:id-q-second');
+  const carol = await login(w, 'carol');
+  assert.deepEqual(await drainBodies(carol), ['first'], 'carol has what fitted, and nothing twice');
+});
+
+test('a group message whose delivery would not fit in a frame is refused, not stored undeliverable', async () => {
+  const w = await world(['alice', 'bob'], { maxBodyBytes: RELAY_MAX_FRAME_BYTES });
+  const alice = await login(w, 'alice');
+  await request(alice, { type: 'group_create', group: 'team', members: ['bob'] });
+  const frame = (body: string): SendFrameV2 => ({
+    type: 'send',
+    message: { id: 'big-1', client_message_id: 'big-1', to: '#team', body, reply_to: null, request_id: null, created_at: new Date().toISOString() },
+  });
+  // The send frame fits; the deliver item adds from, server_id, group_id and pos to it.
+  const body = 'x'.repeat(RELAY_MAX_FRAME_BYTES - 20 - Buffer.byteLength(JSON.stringify(frame(''))));
+  assert.ok(Buffer.byteLength(JSON.stringify(frame(body))) <= RELAY_MAX_FRAME_BYTES);
+  alice.send(frame(body));
+  const verdict = await alice.next('verdict');
+  assert.equal(verdict.result === 'rejected' && `${verdict.retryable}:${verdict.reason}`, 'false:message is too large to deliver once encoded');
 });
 
 test('a v1 core keeps its direct messages and is sent nothing of groups, own copies or read receipts', async () => {

@@ -59,6 +59,12 @@ export class GroupStore {
       entryByServerId: db.prepare<[string], TimelineEntry>('SELECT group_id, pos, item FROM group_timeline WHERE server_id = ?'),
       markReceipt: db.prepare<[string, string, ReceiptStatus, number]>('INSERT OR IGNORE INTO member_receipts (server_id, user, status, created_at) VALUES (?, ?, ?, ?)'),
       hasReceipt: db.prepare<[string, string, ReceiptStatus], { one: number }>('SELECT 1 AS one FROM member_receipts WHERE server_id = ? AND user = ? AND status = ?'),
+      pruneTimeline: db.prepare<[number, number]>(
+        `DELETE FROM group_timeline WHERE (group_id, pos) IN (
+           SELECT t.group_id, t.pos FROM group_timeline t
+           WHERE t.created_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.ref_group = t.group_id AND d.ref_pos = t.pos)
+           ORDER BY t.created_at LIMIT ?)`,
+      ),
       pruneReceipts: db.prepare<[number, number]>(
         'DELETE FROM member_receipts WHERE (server_id, user, status) IN (SELECT server_id, user, status FROM member_receipts WHERE created_at < ? ORDER BY created_at LIMIT ?)',
       ),
@@ -140,6 +146,15 @@ export class GroupStore {
 
   hasReceipt(serverId: string, user: string, status: ReceiptStatus): boolean {
     return this.statements.hasReceipt.get(serverId, user, status) !== undefined;
+  }
+
+  /**
+   * Timeline entries older than `cutoff` that no delivery row references any more (every
+   * member's row was acked and pruned, or expired): the room's history lives in the members'
+   * stores, not on the relay, so what retention cleared for each member goes here too.
+   */
+  pruneTimeline(cutoff: Date, limit: number): number {
+    return this.statements.pruneTimeline.run(cutoff.getTime(), limit).changes;
   }
 
   pruneReceipts(cutoff: Date, limit: number): number {

@@ -289,8 +289,10 @@ export class RelayLedger {
     deleted += dedupe;
     const deliveriesDone = aged.length < PRUNE_BATCH;
     const receipts = deliveriesDone ? this.store.pruneReceipts(retentionCutoff, PRUNE_BATCH) + this.groupStore.pruneReceipts(retentionCutoff, PRUNE_BATCH) : 0;
-    deleted += receipts;
-    return { expired, deleted, notices, more: !deliveriesDone || dedupe === PRUNE_BATCH || receipts >= PRUNE_BATCH };
+    // After the rows that reference them: an entry goes in the same step as its last row.
+    const timeline = this.groupStore.pruneTimeline(retentionCutoff, PRUNE_BATCH);
+    deleted += receipts + timeline;
+    return { expired, deleted, notices, more: !deliveriesDone || dedupe === PRUNE_BATCH || receipts >= PRUNE_BATCH || timeline === PRUNE_BATCH };
   }
 }
 

@@ -134,7 +134,8 @@ export const MIGRATIONS: readonly string[] = [
   // Groups (protocol v2, docs/relay.md "Groups"). Additive: every v1 row keeps its meaning.
   // - groups, group_members (one row per membership span: joined at a timeline position, left at
   //   one; the current members are the rows with no left_pos), group_timeline (each group
-  //   message and membership event stored once, at its position).
+  //   message and membership event stored once, at its position, until retention has dropped
+  //   every fan-out row that references it).
   // - deliveries: a fan-out row references its timeline entry (ref_group, ref_pos; item is '')
   //   instead of holding a copy; min_version is the lowest protocol version that may be sent it
   //   (2 for anything a v1 core cannot parse); origin_device marks a copy of the user's own
@@ -169,11 +170,14 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (group_id, pos)
   ) WITHOUT ROWID;
   CREATE UNIQUE INDEX group_timeline_by_server_id ON group_timeline (server_id);
+  CREATE INDEX group_timeline_by_age ON group_timeline (created_at);
 
   ALTER TABLE deliveries ADD COLUMN min_version INTEGER NOT NULL DEFAULT 1;
   ALTER TABLE deliveries ADD COLUMN origin_device TEXT;
   ALTER TABLE deliveries ADD COLUMN ref_group INTEGER;
   ALTER TABLE deliveries ADD COLUMN ref_pos INTEGER;
+  -- Retention drops a timeline entry once no fan-out row references it (GroupStore.pruneTimeline).
+  CREATE INDEX deliveries_by_ref ON deliveries (ref_group, ref_pos) WHERE ref_group IS NOT NULL;
 
   CREATE TABLE member_receipts (
     server_id TEXT NOT NULL,

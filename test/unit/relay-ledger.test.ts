@@ -304,3 +304,27 @@ test('a group message is stored once: each member row references the one timelin
   assert.equal(store.undelivered('alice').messages, 0, 'the sender\'s copy counts against no quota');
   assert.equal(store.undelivered('bob').messages, 1);
 });
+
+test('retention drops a group timeline entry once no member row references it, and not before', async () => {
+  await addUser(store, 'carol');
+  const limited = new RelayLedger(store, 100_000, { ...DEFAULT_LEDGER_LIMITS, retentionMs: 1000 });
+  for (const [user, device] of [['alice', 'laptop'], ['bob', 'laptop'], ['carol', 'laptop']] as const) store.transaction(() => limited.openDevice(user, device, 0, now));
+  store.transaction(() => {
+    limited.groups.handle('alice', { type: 'group_create', request_id: 'r1', group: 'team', members: ['bob', 'carol'] }, now);
+    limited.recordSend('alice', message('t1', '#team'), now, 'laptop');
+  });
+  const entries = () => (store.db.prepare('SELECT count(*) AS n FROM group_timeline').get() as { n: number }).n;
+  assert.equal(entries(), 2, 'the creation event and the message');
+  // Everyone takes everything, so their rows are pruned through their cursors at once.
+  for (const user of ['alice', 'bob', 'carol']) store.transaction(() => limited.recordAck(user, 'laptop', store.lastSeq(user), now));
+  assert.equal(store.transaction(() => limited.prune(at(999))).deleted, 0, 'younger than retention: kept');
+  assert.equal(entries(), 2);
+  // A new entry that carol has not taken is still referenced by her row: it stays.
+  store.transaction(() => limited.recordSend('alice', message('t2', '#team'), at(10), 'laptop'));
+  store.transaction(() => limited.recordAck('bob', 'laptop', store.lastSeq('bob'), at(10)));
+  store.transaction(() => limited.prune(at(1005)));
+  assert.equal(entries(), 1, 'the two old entries, referenced by no row, are gone');
+  const expired = store.transaction(() => limited.prune(at(1100)));
+  assert.equal(expired.expired, 1, "t2 expired for carol, who never took it");
+  assert.equal(entries(), 0, 'and its entry went in the same step as its last row');
+});

@@ -305,6 +305,7 @@ export type GroupEventKind = 'created' | 'added' | 'removed' | 'left' | 'renamed
  * - `message`: a direct or group message; `group_id`/`pos` when it is a group's, and a copy of
  *   the user's own message (from another of its devices) when `message.from` is the user;
  * - `receipt`: `status` delivered or read, by one recipient (`group_id` for a group message);
+ *   `by` is the user itself when another of its devices read a message it received;
  * - `expired`: as in v1, per member for a group message, also when a member's quota was full;
  * - `group`: a membership event, in the group's timeline at `pos`, with the members after it.
  */

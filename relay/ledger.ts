@@ -218,9 +218,11 @@ export class RelayLedger {
    * The reader marked these messages read: each sender is told once per reader (a v2 receipt,
    * status `read`). Only a recipient may say so: the direct message's recipient, or a member of
    * the group when the message was written; anything else is passed over in silence (a core
-   * marking what it never had is its own mistake, not the relay's to report).
+   * marking what it never had is its own mistake, not the relay's to report). The reader's own
+   * other devices get the same receipt (`by` is the reader), so a message read on one device
+   * is read on all; the device that said so does not.
    */
-  recordRead(reader: string, serverIds: string[], now: Date): CommittedDelivery[] {
+  recordRead(reader: string, serverIds: string[], now: Date, device?: string): CommittedDelivery[] {
     const receipts: CommittedDelivery[] = [];
     for (const serverId of new Set(serverIds)) {
       const target = this.readTarget(reader, serverId);
@@ -236,6 +238,10 @@ export class RelayLedger {
       } satisfies DeliveryItemV2);
       const options = { minVersion: RELAY_PROTOCOL_V2 };
       receipts.push({ user: target.sender, seq: this.store.appendDelivery(target.sender, receipt, now, options), item: receipt, ...options });
+      if (device !== undefined) {
+        const own = { ...options, originDevice: device };
+        receipts.push({ user: reader, seq: this.store.appendDelivery(reader, receipt, now, own), item: receipt, ...own });
+      }
     }
     return receipts;
   }

@@ -550,7 +550,7 @@ export class RelayServer {
   private handleRead(session: RelaySession, serverIds: string[]): void {
     const identity = session.identity;
     if (!identity) return;
-    this.writes.run(() => this.ledger.recordRead(identity.user, serverIds, new Date())).then(
+    this.writes.run(() => this.ledger.recordRead(identity.user, serverIds, new Date(), identity.device)).then(
       (receipts) => this.push(receipts),
       (err: unknown) => this.settings.log(`read receipts failed to commit: ${errorMessage(err)}`),
     );

@@ -186,6 +186,24 @@ test("the sender's own other devices receive what it sent, direct and group; the
   assert.deepEqual((await drainDeliveries(laptopAgain)).filter(isMessage()), [], 'not from the backlog either');
 });
 
+test("a read on one of the reader's devices reaches its other devices, not the one that said it", async () => {
+  const w = await world(['alice', 'bob']);
+  const alice = await login(w, 'alice');
+  const laptop = await login(w, 'bob', 'laptop');
+  const desktop = await login(w, 'bob', 'desktop');
+  alice.sendMessage('bob', 'read me', 'r1');
+  const verdict = await alice.next('verdict');
+  const serverId = verdict.result === 'accepted' ? verdict.server_id : '';
+  await nextDelivery(laptop, isMessage('read me'));
+  await nextDelivery(desktop, isMessage('read me'));
+  laptop.send({ type: 'read', server_ids: [serverId] });
+  const mirrored = await nextDelivery(desktop, (frame) => frame.item.kind === 'receipt');
+  assert.equal(mirrored.item.kind === 'receipt' && `${mirrored.item.by}:${mirrored.item.status}:${mirrored.item.server_id}`, `bob:read:${serverId}`);
+  assert.equal(await laptop.quietFor('deliver', 400), true, 'the device that read it is not told');
+  laptop.send({ type: 'read', server_ids: [serverId] });
+  assert.equal(await desktop.quietFor('deliver', 400), true, 'once per reader, like the sender\'s receipt');
+});
+
 test('bad names, unknown members, the last owner and renaming onto a taken name are each a clear refusal', async () => {
   const w = await world(['alice', 'bob']);
   const alice = await login(w, 'alice');

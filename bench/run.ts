@@ -3,7 +3,8 @@
  * Bounded: each phase runs for a fixed count or a few seconds. The 1,000,000-message store is
  * built once and kept in .bench-data/ (git-ignored), rebuilt when its schema is not the core's;
  * delete it to rebuild it anyway. One phase alone: `npm run bench -- --only=relay-limits`
- * (names: cli, direct, throughput, store, e2e, relay, relay-limits).
+ * (names: cli, direct, throughput, store, e2e, relay, relay-limits, fanout). `--fanout-members=10,100`
+ * measures only those group sizes.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import Database from 'better-sqlite3';
@@ -21,6 +22,7 @@ import { forwarderBaseline, switchboardEndToEnd, type EndToEndFigures } from './
 import { relayLimitsBench } from './relay-limits';
 import { directSendWallTime } from './direct-send';
 import { relaySendsPerSecond } from './relay-group-commit';
+import { fanoutBench, RELAY_FLAGS, type FanoutRun } from './fanout';
 import { WriteBatcher } from '../lib/node/write-batcher';
 import { schemaVersion } from '../server/store/db';
 import { MIGRATIONS } from '../server/store/migrations';
@@ -266,6 +268,33 @@ async function benchRelayLimits(): Promise<void> {
   }
 }
 
+async function benchFanout(): Promise<void> {
+  const sizes = (process.argv.find((a) => a.startsWith('--fanout-members='))?.slice('--fanout-members='.length) ?? '10,100,1000').split(',').map(Number);
+  const load = quick ? { deliveries: 5000, budgetMs: 5000, rounds: 1 } : { deliveries: 20_000, budgetMs: 20_000, rounds: 3 };
+  console.log(`\n[6] relay fan-out: one group, N members acking over their own sockets, after a warm-up, the median of ${load.rounds} rounds of ~${load.deliveries.toLocaleString()} deliveries (a round stops posting after ${load.budgetMs / 1000} s)`);
+  console.log(`  relay: dist/relay.js serve ${RELAY_FLAGS.join(' ')}; durability as shipped (each write batch committed and its WAL fsynced before any verdict or delivery leaves)`);
+  console.log(`  baseline: bench/forwarder.ts in its own process, no storage, the same frames to the same N sockets`);
+  const results: { n: number; relay: FanoutRun; forwarder: FanoutRun }[] = [];
+  const describe = (r: FanoutRun) =>
+    `${r.messages} messages × ${r.members} in ${(r.elapsedMs / 1000).toFixed(1)} s (rounds: ${r.roundRates.map((x) => x.toFixed(0)).join(', ')}/s), CPU per delivery: server ${r.serverCpuUs.toFixed(1)} µs, clients ${r.clientCpuUs.toFixed(1)} µs; load ${r.loadBefore.toFixed(2)} → ${r.loadAfter.toFixed(2)}`;
+  for (const n of sizes) {
+    console.log(`  ${n} members:`);
+    const { relay, forwarder } = await fanoutBench(n, load);
+    console.log(`    forwarder: ${describe(forwarder)}`);
+    console.log(`    relay:     ${describe(relay)}; delivered receipts to the sender ${relay.receipts}/${relay.receiptsExpected}`);
+    record(`fan-out to ${n} members, durable (deliveries/s)`, relay.perSecond, 'deliv/s', 'plain ws forwarder, no storage', forwarder.perSecond, n === 100 ? '≥ 0.3×' : 'report');
+    results.push({ n, relay, forwarder });
+  }
+  const side = (pick: (r: { relay: FanoutRun; forwarder: FanoutRun }) => FanoutRun) => results.map((r) => `${r.n}: ${pick(r).perSecond.toFixed(0)}`).join(' | ');
+  console.log(`  deliveries/s by members — relay ${side((r) => r.relay)}; forwarder ${side((r) => r.forwarder)}`);
+  const first = results[0];
+  const last = results.at(-1);
+  if (first && last && first !== last) {
+    record(`fan-out cost per extra member: ${last.n} members against ${first.n} (relay)`, last.relay.perSecond, 'deliv/s', `${first.n} members`, first.relay.perSecond, 'flat (≈ 1×)');
+    record(`fan-out cost per extra member: ${last.n} members against ${first.n} (forwarder)`, last.forwarder.perSecond, 'deliv/s', `${first.n} members`, first.forwarder.perSecond, 'contrast');
+  }
+}
+
 async function main(): Promise<void> {
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
   const phases: [string, () => Promise<void>][] = [
@@ -276,6 +305,7 @@ async function main(): Promise<void> {
     ['e2e', benchEndToEnd],
     ['relay', benchRelayGroupCommit],
     ['relay-limits', benchRelayLimits],
+    ['fanout', benchFanout],
   ];
   for (const [name, phase] of phases) if (!only || only.includes(name)) await phase();
   console.log('\nsummary');

@@ -45,7 +45,7 @@ const GROUP = 'fanout';
 const BODY = 'The build on main is green again; I pushed the fix for the flaky relay test, please rebase before you merge.';
 
 export interface FanoutLoad {
-  /** Deliveries to aim for in the measured round (messages = this ÷ members, at least 5). */
+  /** Deliveries to aim for in each measured round (messages = this ÷ members, at least 5). */
   deliveries: number;
   /** The sender stops posting after this long in a round; what it posted must still all arrive. */
   budgetMs: number;
@@ -62,7 +62,7 @@ export interface FanoutRun {
   /** CPU µs per delivery: the server process, and this process (every client). */
   serverCpuUs: number;
   clientCpuUs: number;
-  /** Delivered receipts the sender got for the measured round and the warm-up, of `receiptsExpected` (the relay only). */
+  /** Delivered receipts the sender got for every message sent (warm-up and rounds), of `receiptsExpected` (the relay only). */
   receipts?: number;
   receiptsExpected?: number;
   loadBefore: number;
@@ -75,6 +75,8 @@ interface Server {
   url: string;
   pid: number;
   tokens: Map<string, string>;
+  /** What the server logged that reads as a failure (an ack or a send that did not commit, …). */
+  complaints(): string[];
   stop(): Promise<void>;
 }
 
@@ -109,8 +111,9 @@ async function startRelayServer(members: string[]): Promise<Server> {
   }
   let relay: ChildProcess;
   let url: string;
+  let log: () => string;
   try {
-    ({ child: relay, url } = await spawnListening('relay', [...profile, join(ROOT, 'dist', 'relay.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--data', dataDir, ...RELAY_FLAGS]));
+    ({ child: relay, url, log } = await spawnListening('relay', [...profile, join(ROOT, 'dist', 'relay.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--data', dataDir, ...RELAY_FLAGS]));
   } catch (error) {
     dir.remove();
     throw error;
@@ -119,6 +122,7 @@ async function startRelayServer(members: string[]): Promise<Server> {
     url,
     pid: relay.pid!,
     tokens,
+    complaints: () => log().split('\n').filter((line) => /fail|error|refused|dropping/i.test(line)),
     stop: async () => {
       await stopChild(relay);
       dir.remove();
@@ -127,8 +131,11 @@ async function startRelayServer(members: string[]): Promise<Server> {
 }
 
 /** Starts `node <args>` and resolves with its URL once it prints `<what> listening on ws://…`; bounded, killed by PID on failure. */
-async function spawnListening(what: string, args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = reapWithThisProcess(spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', process.env.SWITCHBOARD_BENCH_VERBOSE ? 'inherit' : 'ignore'] }));
+async function spawnListening(what: string, args: string[]): Promise<{ child: ChildProcess; url: string; log: () => string }> {
+  const child = reapWithThisProcess(spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
+  // Its log (stderr), the last 64 KiB of it: read for complaints once the rounds are done.
+  let log = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (log = (log + chunk).slice(-65_536)));
   const url = await withTimeout(
     new Promise<string>((resolve, reject) => {
       let out = '';
@@ -145,12 +152,19 @@ async function spawnListening(what: string, args: string[]): Promise<{ child: Ch
     await stopChild(child);
     throw error;
   });
-  return { child, url };
+  return { child, url, log: () => log };
 }
 
 async function startForwarderServer(members: string[]): Promise<Server> {
-  const { child, url } = await spawnListening('forwarder', ['--import', 'tsx', ...profile, join(__dirname, 'forwarder-process.ts')]);
-  return { url, pid: child.pid!, tokens: new Map(['sender', ...members].map((u) => [u, 'forwarder-ignores-tokens'])), stop: () => stopChild(child) };
+  const { child, url, log } = await spawnListening('forwarder', ['--import', 'tsx', ...profile, join(__dirname, 'forwarder-process.ts')]);
+  return {
+    url,
+    pid: child.pid!,
+    tokens: new Map(['sender', ...members].map((u) => [u, 'forwarder-ignores-tokens'])),
+    // It logs nothing when all is well.
+    complaints: () => log().split('\n').filter((line) => line.trim() !== ''),
+    stop: () => stopChild(child),
+  };
 }
 
 /** SIGTERM by PID, SIGKILL if it is still there after 5 s. */
@@ -292,7 +306,7 @@ class FanoutGroup {
     if (counted !== sent * n) throw new Error(`${counted} deliveries counted, ${sent * n} expected`);
     const missing = ledger.missing(sent);
     if (missing.length > 0) throw new Error(`missing deliveries: ${missing.slice(0, 5).join('; ')}`);
-    const problems = [this.sender, ...members].flatMap((c) => c.problems);
+    const problems = [...[this.sender, ...members].flatMap((c) => c.problems), ...this.server.complaints().map((line) => `${this.kind} logged: ${line}`)];
     if (problems.length > 0) throw new Error(`${problems.length} client problems, first: ${problems[0]}`);
     const median = [...this.rounds].sort((x, y) => x.perSecond - y.perSecond)[Math.floor(this.rounds.length / 2)]!;
     const run: FanoutRun = { ...median, roundRates: this.rounds.map((r) => r.perSecond) };

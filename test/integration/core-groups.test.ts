@@ -16,6 +16,8 @@ import { ErrorCodes, type Message, type Method, type ParamsOf, type ResultOf, ty
 import { kill9, runOk, startCore, tempHome } from '../support/cli';
 import { killAllRelays, TestRelay } from '../support/relay';
 import { waitFor, withClient } from '../support/wait';
+import { openDirect } from '../../server/direct';
+import { homePaths } from '../../lib/node/paths';
 
 interface Side {
   name: string;
@@ -105,7 +107,6 @@ after(async () => {
 /** The token `init` stored for a side (to give a second device of the same user). */
 async function readToken(side: Side): Promise<string> {
   const { readToken: read } = await import('../../server/config');
-  const { homePaths } = await import('../../lib/node/paths');
   const token = read(homePaths(side.home));
   assert.ok(token, 'alice has a token');
   return token;
@@ -275,5 +276,27 @@ describe('groups through real cores and a real relay', () => {
     const forbidden = await rpcError(dave, 'group/remove', { name: 'crew', users: ['bob'] });
     assert.equal(forbidden.data?.code, 'forbidden');
     assert.match(forbidden.message, /ask an owner or admin/);
+  });
+
+  test("the CLI's direct mode (no core running) serves the group methods through its own link", async () => {
+    await stopSide(dave);
+    const opened = await openDirect(homePaths(dave.home), { sync: true });
+    assert.ok(opened.ok);
+    try {
+      const shown = await opened.core.call('group/show', { name: '#crew' });
+      assert.deepEqual(shown.members.map((m) => m.user), ['alice', 'bob', 'dave']);
+      const left = await opened.core.call('group/leave', { name: 'crew' });
+      assert.equal(left.role, null);
+      assert.deepEqual(left.members.map((m) => m.user), ['alice', 'bob']);
+      const listed = await opened.core.call('group/list', {});
+      assert.deepEqual(listed.groups.find((g) => g.group_id === left.group_id)?.role, null);
+    } finally {
+      await opened.core.close();
+    }
+    const seen = await waitFor('alice sees dave leave', async () => {
+      const g = await rpc(alice, 'group/show', { name: 'crew' });
+      return g.members.length === 2 ? g : undefined;
+    });
+    assert.deepEqual(seen.members.map((m) => m.user), ['alice', 'bob']);
   });
 });

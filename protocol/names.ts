@@ -37,3 +37,20 @@ export function canonicalUserName(name: string): string {
 export function sameUser(a: string, b: string): boolean {
   return canonicalUserName(a) === canonicalUserName(b);
 }
+
+/** A conversation is addressed as a user (`bob`) or a group: this prefix and a name under the user-name rule (`#team`). */
+export const GROUP_ADDRESS_PREFIX = '#';
+
+export function isGroupAddress(address: string): boolean {
+  return address.startsWith(GROUP_ADDRESS_PREFIX);
+}
+
+/** `#team` for the group `team`. */
+export function groupAddress(name: string): string {
+  return `${GROUP_ADDRESS_PREFIX}${name}`;
+}
+
+/** The group's name in `#team` or `team`: the prefix is optional where only a group can be meant. */
+export function groupNameOf(nameOrAddress: string): string {
+  return isGroupAddress(nameOrAddress) ? nameOrAddress.slice(GROUP_ADDRESS_PREFIX.length) : nameOrAddress;
+}

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { Method, ParamsOf } from './rpc';
 import { MAX_BODY_BYTES, MAX_ID_LENGTH, MAX_QUERY_LENGTH, MAX_TOKEN_LENGTH, utf8ByteLength } from './limits';
-import { USER_NAME_MAX_LENGTH, USER_NAME_PATTERN, canonicalUserName } from './names';
+import { USER_NAME_MAX_LENGTH, USER_NAME_PATTERN, canonicalUserName, groupAddress, groupNameOf, isGroupAddress } from './names';
 import { OUTBOX_STATES } from './rpc';
 import { cleartextRelayProblem, relayUrlProblem } from './relay-url';
 
@@ -16,6 +16,25 @@ const userName = z
   .regex(USER_NAME_PATTERN, 'may contain only letters, digits, ".", "_" and "-", starting with a letter or digit')
   // Case-insensitive (protocol/names.ts): the core only ever sees the canonical spelling.
   .transform(canonicalUserName);
+const groupNameRule = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(USER_NAME_MAX_LENGTH, `is longer than ${USER_NAME_MAX_LENGTH} characters`)
+  .regex(USER_NAME_PATTERN, 'a group name may contain only letters, digits, ".", "_" and "-", starting with a letter or digit');
+/** A group's name, given with or without `#`: the name under the user-name rule, canonical and without `#`. */
+const groupName = z.string().transform(groupNameOf).pipe(groupNameRule).transform(canonicalUserName);
+/**
+ * A conversation: a user name, or `#` and a group name; canonical. One schema that picks its
+ * rule by the prefix, so a refusal names the rule that applied (a union says only "Invalid input").
+ */
+const conversation = z
+  .string()
+    .superRefine((value, ctx) => {
+    const result = (isGroupAddress(value) ? groupName : userName).safeParse(value);
+    if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
+  })
+  .transform((value) => (isGroupAddress(value) ? groupAddress(canonicalUserName(groupNameOf(value))) : canonicalUserName(value)));
+const userList = z.array(userName).min(1, 'name at least one user').max(1024);
 const id = z.string().min(1).max(MAX_ID_LENGTH);
 const body = z
   .string()
@@ -35,7 +54,7 @@ export const paramSchemas = {
   }),
   'message/send': z
     .object({
-      to: userName,
+      to: conversation,
       body,
       reply_to: id.optional(),
       client_message_id: id.optional(),
@@ -46,12 +65,15 @@ export const paramSchemas = {
     .strict(),
   'message/get': z.object({ id }).strict(),
   'message/markRead': z
-    .object({ ids: z.array(id).max(10_000).optional(), conversation: userName.optional(), all: z.boolean().optional() })
+    .object({ ids: z.array(id).max(10_000).optional(), conversation: conversation.optional(), all: z.boolean().optional() })
     .strict()
     .refine((p) => p.ids !== undefined || p.conversation !== undefined || p.all === true, 'give ids, conversation or all'),
-  'inbox/list': z.object({ unread: z.boolean().optional(), from: userName.optional(), limit: limit.optional() }).strict(),
+  'message/receipts': z.object({ id }).strict(),
+  'inbox/list': z
+    .object({ unread: z.boolean().optional(), from: userName.optional(), in: conversation.optional(), mentions: z.boolean().optional(), limit: limit.optional() })
+    .strict(),
   'conversation/list': empty,
-  'conversation/messages': z.object({ peer: userName, limit: limit.optional(), before: id.optional() }).strict(),
+  'conversation/messages': z.object({ peer: conversation, limit: limit.optional(), before: id.optional() }).strict(),
   search: z
     .object({
       // SQLite ends a string at NUL, so a query holding one could never match: a usage error.
@@ -81,6 +103,16 @@ export const paramSchemas = {
       if (problem) ctx.addIssue({ code: 'custom', path: ['relay'], message: problem });
     }),
   'daemon/shutdown': empty,
+  'group/create': z.object({ name: groupName, members: z.array(userName).max(1024).optional() }).strict(),
+  'group/add': z.object({ name: groupName, users: userList }).strict(),
+  'group/remove': z.object({ name: groupName, users: userList }).strict(),
+  'group/leave': z.object({ name: groupName }).strict(),
+  'group/rename': z.object({ name: groupName, new_name: groupName }).strict(),
+  'group/role': z.object({ name: groupName, user: userName, role: z.enum(['owner', 'admin', 'member']) }).strict(),
+  'group/show': z.object({ name: groupName }).strict(),
+  'group/list': empty,
+  'settings/get': empty,
+  'settings/set': z.object({ receipts_read: z.boolean().optional() }).strict(),
   shutdown: z.union([z.null(), z.undefined(), empty]),
 } satisfies Record<Method, z.ZodType>;
 

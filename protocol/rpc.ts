@@ -56,6 +56,56 @@ export interface Message {
   created_at: string;
   state: MessageState;
   read: boolean;
+  /** The group's name (without `#`) for a group message, whose `conversation` and `to` are `#name`; null for a direct message. */
+  group: string | null;
+  /** Members named with `@name` in the body, as the relay checked them; [] when none. */
+  mentions: string[];
+  /** Inbound: this user is mentioned, or it is a direct message (which counts as a mention). False for outbound. */
+  mentions_me: boolean;
+  /** Outbound: how many recipients' cores committed it and how many marked it read; null for inbound. */
+  receipts: ReceiptSummary | null;
+}
+
+/** Per-recipient receipts of one outbound message in counts (a direct message has one recipient). */
+export interface ReceiptSummary {
+  /** Recipients the message went to: the other party, or the group's members but the sender at send time. */
+  total: number;
+  delivered: number;
+  read: number;
+}
+
+/** One recipient's receipts of one outbound message. */
+export interface Receipt {
+  user: string;
+  /** When the recipient's core committed it; null until then. */
+  delivered_at: string | null;
+  /** When the recipient marked it read; null until then, and always for a recipient who sends no read receipts. */
+  read_at: string | null;
+}
+
+export interface ReceiptsResult extends ReceiptSummary {
+  id: string;
+  receipts: Receipt[];
+}
+
+/** One definition of roles and members for both wires. */
+import type { GroupMember, GroupRole } from './relay';
+export type { GroupMember, GroupRole };
+
+/** A group as this home knows it (from the relay's membership events and answers). */
+export interface Group {
+  group_id: string;
+  /** Without `#`; the conversation is `#name`. */
+  name: string;
+  /** This user's role; null once this user left or was removed (the history stays). */
+  role: GroupRole | null;
+  members: GroupMember[];
+  created_by: string | null;
+  created_at: string | null;
+  /** Unread messages in the group's conversation. */
+  unread: number;
+  /** Unread messages that mention this user. */
+  unread_mentions: number;
 }
 
 export interface OutboxItem {
@@ -71,10 +121,16 @@ export interface OutboxItem {
 }
 
 export interface Conversation {
+  /** A user name, or `#name` for a group. */
   peer: string;
+  kind: 'user' | 'group';
   unread: number;
+  /** Unread messages that mention this user (every unread direct message counts). */
+  unread_mentions: number;
   total: number;
   last: Message | null;
+  /** For a group: its member count; null for a user. */
+  members: number | null;
 }
 
 export interface Peer {
@@ -157,6 +213,7 @@ export interface InitializeResult {
 }
 
 export interface SendParams {
+  /** A user name, or `#name` for a group (the core computes `mentions` from the body). */
   to: string;
   body: string;
   reply_to?: string;
@@ -212,6 +269,10 @@ export interface PullResult {
 export interface InboxListParams {
   unread?: boolean;
   from?: string;
+  /** Only this conversation: a user name or `#name`. */
+  in?: string;
+  /** Only messages that mention this user (direct messages count). */
+  mentions?: boolean;
   limit?: number;
 }
 
@@ -225,6 +286,7 @@ export interface InboxListResult extends MessagesResult {
 }
 
 export interface ConversationMessagesParams {
+  /** A user name or `#name`. */
   peer: string;
   limit?: number;
   /** Page towards older messages: only messages created before this message id. */
@@ -242,6 +304,7 @@ export interface IdParams {
 
 export interface MarkReadParams {
   ids?: string[];
+  /** A user name or `#name`. */
   conversation?: string;
   all?: boolean;
 }
@@ -317,6 +380,39 @@ export interface ConfigureResult extends SyncStatus {
   check?: RelayCheck;
 }
 
+/** `name` is a group name without `#` (a leading `#` is accepted and dropped). */
+export interface GroupCreateParams {
+  name: string;
+  /** Members besides the creator, who becomes the owner. */
+  members?: string[];
+}
+export interface GroupNameParams {
+  name: string;
+}
+export interface GroupUsersParams {
+  name: string;
+  users: string[];
+}
+export interface GroupRenameParams {
+  name: string;
+  new_name: string;
+}
+export interface GroupRoleParams {
+  name: string;
+  user: string;
+  role: GroupRole;
+}
+export interface GroupListResult {
+  groups: Group[];
+}
+
+/** What this user chose; stored in the home. */
+export interface Settings {
+  /** Send read receipts when this user marks messages read (default true). */
+  receipts_read: boolean;
+}
+export type SettingsParams = Partial<Settings>;
+
 // ---- notifications ----------------------------------------------------------------------
 
 export interface MessageEvent {
@@ -329,10 +425,16 @@ export interface OutboxEvent {
   item: OutboxItem;
 }
 
+export interface GroupEvent {
+  cursor: number;
+  group: Group;
+}
+
 export type CoreEvent =
   | ({ type: 'message/received' } & MessageEvent)
   | ({ type: 'message/updated' } & MessageEvent)
-  | ({ type: 'outbox/changed' } & OutboxEvent);
+  | ({ type: 'outbox/changed' } & OutboxEvent)
+  | ({ type: 'group/changed' } & GroupEvent);
 
 /** Every request the core serves, with its params and result types. */
 export interface Requests {
@@ -340,6 +442,8 @@ export interface Requests {
   'message/send': [SendParams, SendResult];
   'message/get': [IdParams, Message];
   'message/markRead': [MarkReadParams, MarkReadResult];
+  /** Who of the recipients has this outbound message (delivered) and who read it. */
+  'message/receipts': [IdParams, ReceiptsResult];
   'inbox/list': [InboxListParams, InboxListResult];
   'conversation/list': [Record<string, never>, { conversations: Conversation[] }];
   'conversation/messages': [ConversationMessagesParams, ConversationMessagesResult];
@@ -353,6 +457,22 @@ export interface Requests {
   'sync/reconnect': [Record<string, never>, SyncStatus];
   'config/set': [ConfigureParams, ConfigureResult];
   'daemon/shutdown': [Record<string, never>, { ok: true }];
+  /**
+   * Group management goes to the relay over the core's link and answers with the group as the
+   * relay's verdict left it; a refusal is a `GroupRefused` error, an unreachable relay `NotSent`.
+   */
+  'group/create': [GroupCreateParams, Group];
+  'group/add': [GroupUsersParams, Group];
+  'group/remove': [GroupUsersParams, Group];
+  'group/leave': [GroupNameParams, Group];
+  'group/rename': [GroupRenameParams, Group];
+  'group/role': [GroupRoleParams, Group];
+  /** From the relay when it answers in time, else as this home last knew it. */
+  'group/show': [GroupNameParams, Group];
+  /** The groups this home knows, current ones first. */
+  'group/list': [Record<string, never>, GroupListResult];
+  'settings/get': [Record<string, never>, Settings];
+  'settings/set': [SettingsParams, Settings];
   /** LSP courtesy: a leaving client. The core keeps serving everyone else. */
   shutdown: [null | undefined | Record<string, never>, null];
 }
@@ -365,11 +485,12 @@ export interface Notifications {
   'message/received': MessageEvent;
   'message/updated': MessageEvent;
   'outbox/changed': OutboxEvent;
+  'group/changed': GroupEvent;
   'sync/status': SyncStatus;
 }
 export type NotificationName = keyof Notifications;
 /** What `initialize` lists; every name of `Notifications`, checked below. */
-export const NOTIFICATIONS = ['message/received', 'message/updated', 'outbox/changed', 'sync/status'] as const satisfies readonly NotificationName[];
+export const NOTIFICATIONS = ['message/received', 'message/updated', 'outbox/changed', 'group/changed', 'sync/status'] as const satisfies readonly NotificationName[];
 /** Fails to compile naming a notification added to `Notifications` but not to NOTIFICATIONS. */
 type NoneOf<T extends never> = T;
 export type NotificationsListed = NoneOf<Exclude<NotificationName, (typeof NOTIFICATIONS)[number]>>;
@@ -406,6 +527,8 @@ export const ErrorCodes = {
   DiskFull: -32010,
   /** `events/subscribe` from a cursor whose next events were pruned: list again, then subscribe without `since`. */
   CursorTooOld: -32011,
+  /** The relay refused a group request: `data.code` is its GroupRejectionCode, `data.retryable` whether trying again may help. */
+  GroupRefused: -32012,
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
@@ -422,9 +545,12 @@ export interface RpcErrorObject {
 
 /** The `data` of every error the core raises on purpose: enough for a client to act on it. */
 export interface ErrorData {
-  kind: 'conflict' | 'not_found' | 'protocol' | 'invalid_state' | 'invalid_params' | 'not_sent' | 'frame' | 'busy' | 'disk_full' | 'internal' | 'cursor_too_old';
+  kind: 'conflict' | 'not_found' | 'protocol' | 'invalid_state' | 'invalid_params' | 'not_sent' | 'frame' | 'busy' | 'disk_full' | 'internal' | 'cursor_too_old' | 'group_refused';
   /** For conflicts: the id of the earlier message that owns the client_message_id. */
   id?: string;
   /** For cursor_too_old: every event up to this cursor was pruned. */
   pruned_through?: number;
+  /** For group_refused: the relay's code (protocol/relay.ts GROUP_REJECTION_CODES) and whether a retry may help. */
+  code?: string;
+  retryable?: boolean;
 }

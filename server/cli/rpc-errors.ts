@@ -22,7 +22,7 @@ const GROUP_HINTS: Record<GroupRejectionCode, string | null> = {
   not_member: '`switchboard group show <name>` lists its members',
   forbidden: '`switchboard group show <name>` names its owners and admins',
   unknown_user: "check the spelling; a relay's operator adds users with `switchboard relay add-user <user>`",
-  last_owner: 'make another member an owner first: `switchboard group role <name> <user> owner`',
+  last_owner: 'hand it over first: `switchboard group role <name> <user> owner`',
   limit: "the relay's operator sets the caps (`switchboard relay serve --max-group-members`, `--max-groups-per-user`)",
   rate_limit: 'wait a moment and retry',
   storage: 'retry later; if it persists, tell the relay’s operator',

@@ -7,13 +7,12 @@
  */
 import { canonicalUserName, groupNameOf } from '../../protocol/names';
 import type { Group, GroupRole, Method, ParamsOf, ResultOf } from '../../protocol/rpc';
-import { CliError, ExitCode, usage } from '../../lib/node/cli/errors';
+import { ExitCode, usage } from '../../lib/node/cli/errors';
 import { command, group, spec } from '../../lib/node/cli/command';
 import { JSON_FLAG } from './args';
 import type { VerbContext } from './context';
 import { groupFull, groupList, groupTag, inertJson, memberSummary } from './format';
 import { preflight } from './preflight';
-import { groupHint } from './rpc-errors';
 import { withCore } from './verbs';
 import type { OpenOptions } from './transport';
 
@@ -34,21 +33,13 @@ function tagOf(name: string): string {
 }
 
 /**
- * One group request: checked before it leaves (exit 2), then sent through the core; a refusal
- * from the relay keeps its code and gets advice that names this group.
+ * One group request: checked before it leaves (exit 2), then sent through the core. A refusal
+ * from the relay is exit 1 with the relay's code (rpc-errors.ts).
  */
-async function request<M extends Method>(context: VerbContext, name: string, method: M, params: ParamsOf<M>, options: Partial<OpenOptions>): Promise<ResultOf<M>> {
+async function request<M extends Method>(context: VerbContext, method: M, params: ParamsOf<M>, options: Partial<OpenOptions>): Promise<ResultOf<M>> {
   // Before opening anything: without a core, a bad name would otherwise bring up the relay link first.
   preflight(method, params);
-  try {
-    return await withCore(context.paths, (core) => core.call(method, params), options);
-  } catch (error) {
-    if (error instanceof CliError && error.exitCode === ExitCode.Failed) {
-      const hint = groupHint(error.code, tagOf(name));
-      if (hint) throw new CliError(error.message, error.exitCode, { code: error.code, hint });
-    }
-    throw error;
-  }
+  return withCore(context.paths, (core) => core.call(method, params), options);
 }
 
 /** Changes go to the relay: a verb without a core brings the link up for them. */
@@ -76,7 +67,7 @@ const createSpec = spec({
 export const groupCreate = command(createSpec, async ({ values, positionals }, context: VerbContext) => {
   const name = positionals[0]!;
   const members = values.members === undefined ? undefined : memberList(values.members);
-  const g: Group = await request(context, name, 'group/create', { name, members }, CHANGE);
+  const g: Group = await request(context, 'group/create', { name, members }, CHANGE);
   return print(context, values.json, g, () => `created ${groupTag(g.name)}: ${memberSummary(g.members)}`);
 });
 
@@ -91,7 +82,7 @@ const addSpec = spec({
 
 export const groupAdd = command(addSpec, async ({ values, positionals }, context: VerbContext) => {
   const [name, ...users] = positionals as [string, ...string[]];
-  const g: Group = await request(context, name, 'group/add', { name, users }, CHANGE);
+  const g: Group = await request(context, 'group/add', { name, users }, CHANGE);
   return print(context, values.json, g, () => `added ${users.map(canonicalUserName).join(', ')} to ${groupTag(g.name)}; members: ${memberSummary(g.members)}`);
 });
 
@@ -106,7 +97,7 @@ const removeSpec = spec({
 
 export const groupRemove = command(removeSpec, async ({ values, positionals }, context: VerbContext) => {
   const [name, ...users] = positionals as [string, ...string[]];
-  const g: Group = await request(context, name, 'group/remove', { name, users }, CHANGE);
+  const g: Group = await request(context, 'group/remove', { name, users }, CHANGE);
   return print(context, values.json, g, () => `removed ${users.map(canonicalUserName).join(', ')} from ${groupTag(g.name)}; members: ${memberSummary(g.members)}`);
 });
 
@@ -121,7 +112,7 @@ const leaveSpec = spec({
 
 export const groupLeave = command(leaveSpec, async ({ values, positionals }, context: VerbContext) => {
   const name = positionals[0]!;
-  const g: Group = await request(context, name, 'group/leave', { name }, CHANGE);
+  const g: Group = await request(context, 'group/leave', { name }, CHANGE);
   return print(context, values.json, g, () => `left ${groupTag(g.name)}; its history stays here`);
 });
 
@@ -149,7 +140,7 @@ const showSpec = spec({
 
 export const groupShow = command(showSpec, async ({ values, positionals }, context: VerbContext) => {
   const name = positionals[0]!;
-  const g: Group = await request(context, name, 'group/show', { name }, READ);
+  const g: Group = await request(context, 'group/show', { name }, READ);
   return print(context, values.json, g, () => groupFull(g));
 });
 
@@ -163,7 +154,7 @@ const renameSpec = spec({
 
 export const groupRename = command(renameSpec, async ({ values, positionals }, context: VerbContext) => {
   const [name, newName] = positionals as [string, string];
-  const g: Group = await request(context, name, 'group/rename', { name, new_name: newName }, CHANGE);
+  const g: Group = await request(context, 'group/rename', { name, new_name: newName }, CHANGE);
   return print(context, values.json, g, () => `renamed ${tagOf(name)} to ${groupTag(g.name)}`);
 });
 
@@ -180,7 +171,7 @@ export const groupRole = command(roleSpec, async ({ values, positionals }, conte
   const [name, user, given] = positionals as [string, string, string];
   const role = GROUP_ROLES.find((r) => r === given);
   if (!role) throw usage(`group role: the role is one of ${GROUP_ROLES.join(', ')}, got "${given}"`);
-  const g: Group = await request(context, name, 'group/role', { name, user, role }, CHANGE);
+  const g: Group = await request(context, 'group/role', { name, user, role }, CHANGE);
   return print(context, values.json, g, () => `${canonicalUserName(user)} is now ${role} of ${groupTag(g.name)}; members: ${memberSummary(g.members)}`);
 });
 

@@ -9,7 +9,7 @@ import { ErrorCodes, type Group, type Message, type ReceiptsResult } from '../..
 import { GROUP_REJECTION_CODES } from '../../protocol/relay';
 import { ERROR_CODES, ExitCode } from '../../lib/node/cli/errors';
 import { groupFull, groupList, groupListLine, memberSummary, messageFull, messageLine, receiptLines } from '../../server/cli/format';
-import { fromRpcError, groupHint } from '../../server/cli/rpc-errors';
+import { fromRpcError } from '../../server/cli/rpc-errors';
 import { memberList } from '../../server/cli/group-verbs';
 import { followFilter } from '../../server/cli/streaming';
 import { groupNameProblem, preflight } from '../../server/cli/preflight';
@@ -131,19 +131,17 @@ test('a group name a peer chose is inert in every line', () => {
   for (const text of [groupFull(hostile), groupListLine(hostile), messageLine(inTeam({ group: hostile.name }))]) assert.doesNotMatch(text, /[\u001b\u202e]/);
 });
 
-test('a group refusal keeps the relay code as the CLI code (every one of them is a documented --json code), exit 1, with advice', () => {
+test('a group refusal keeps the relay code as the CLI code (every one of them is a documented --json code), exit 1, in one line', () => {
   for (const code of Object.values(GROUP_REJECTION_CODES)) {
     assert.ok(code in ERROR_CODES, `${code} is a --json error code`);
     const error = fromRpcError({ code: ErrorCodes.GroupRefused, message: 'refused', data: { kind: 'group_refused', code, retryable: false } });
     assert.equal(error.code, code);
     assert.equal(error.exitCode, ExitCode.Failed);
   }
-  const lastOwner = fromRpcError({ code: ErrorCodes.GroupRefused, message: 'that would leave #team without an owner', data: { kind: 'group_refused', code: 'last_owner' } });
-  assert.equal(lastOwner.line, 'that would leave #team without an owner; hand it over first: `switchboard group role #<name> <user> owner`');
-  assert.equal(groupHint('last_owner', '#team'), 'hand it over first: `switchboard group role #team <user> owner`');
-  assert.equal(groupHint('unknown_group', '#x'), '`switchboard group list` shows the groups you are in');
-  assert.equal(groupHint('bad_name', '#x'), undefined);
-  assert.equal(groupHint('not_found', '#x'), undefined);
+  // The core's message already says what to do (server/group-service.ts): one line, no second hint.
+  const lastOwner = fromRpcError({ code: ErrorCodes.GroupRefused, message: 'group leave #team refused by the relay (last_owner): that would leave #team without an owner; hand ownership over first', data: { kind: 'group_refused', code: 'last_owner' } });
+  assert.equal(lastOwner.line, 'group leave #team refused by the relay (last_owner): that would leave #team without an owner; hand ownership over first');
+  assert.equal(lastOwner.hint, null);
   // A code the CLI does not know is still exit 1, as `failed`.
   assert.equal(fromRpcError({ code: ErrorCodes.GroupRefused, message: 'new', data: { kind: 'group_refused', code: 'brand_new' } }).code, 'failed');
 });

@@ -35,7 +35,8 @@ export function groupTag(name: string): string {
  * (protocol/rpc.ts), so marking each would say nothing.
  */
 function party(m: Message): string {
-  if (m.direction === 'out') return `to ${m.group ? groupTag(m.group) : inert(m.to)}`;
+  // A group message's `to` is `#name` already.
+  if (m.direction === 'out') return `to ${inert(m.to)}`;
   if (!m.group) return inert(m.from);
   return `${groupTag(m.group)}  ${inert(m.from)}${m.mentions_me ? ' @you' : ''}`;
 }

@@ -44,13 +44,17 @@ async function json<T>(home: string, args: string[]): Promise<T> {
   return JSON.parse(await ok(home, [...args, '--json'])) as T;
 }
 
-/** A refusal: exit 1, one line on stderr (human), nothing on stdout; then the same under --json with `code`. */
-async function refused(home: string, args: string[], code: string, line: RegExp): Promise<void> {
+/**
+ * A refusal: exit 1, one line on stderr, nothing on stdout. With `json`, asked again under
+ * --json: one object whose `code` is the relay's and whose message is the human line's.
+ */
+async function refused(home: string, args: string[], code: string, line: RegExp, json = false): Promise<void> {
   const human = await run(home, args);
   assert.equal(human.code, ExitCode.Failed, told(args, human));
   assert.equal(human.stdout, '', told(args, human));
   assert.match(human.stderr, line, told(args, human));
   assert.equal(human.stderr.split('\n').length, 2, `one line: ${told(args, human)}`);
+  if (!json) return;
   const machine = await run(home, [...args, '--json']);
   assert.equal(machine.code, ExitCode.Failed, told(args, machine));
   const parsed = JSON.parse(machine.stderr) as { error: { code: string; message: string; hint: string | null } };
@@ -130,11 +134,11 @@ describe('groups through the CLI, with and without a core', () => {
   });
 
   test('the relay refuses: one line that says why and what to do, exit 1, the relay code under --json', async () => {
-    await refused(alice, ['group', 'create', 'team'], 'group_exists', /^switchboard: group create #team refused by the relay \(group_exists\): a group named #team already exists; pick another name\n$/);
-    await refused(alice, ['group', 'leave', '#team'], 'last_owner', /^switchboard: group leave #team refused by the relay \(last_owner\): .*group role team <user> owner\n$/);
+    await refused(alice, ['group', 'create', 'team'], 'group_exists', /^switchboard: group create #team refused by the relay \(group_exists\): a group named #team already exists; pick another name\n$/, true);
+    await refused(alice, ['group', 'leave', '#team'], 'last_owner', /^switchboard: group leave #team refused by the relay \(last_owner\): .*group role team <user> owner\n$/, true);
     await refused(alice, ['group', 'add', 'team', 'zed'], 'unknown_user', /^switchboard: group add #team refused by the relay \(unknown_user\): no user "zed" at this relay; /);
     await refused(alice, ['group', 'add', 'nope', 'bob'], 'unknown_group', /^switchboard: group add #nope refused by the relay \(unknown_group\): no group named #nope; /);
-    await refused(carol, ['group', 'remove', 'team', 'bob'], 'forbidden', /^switchboard: group remove #team refused by the relay \(forbidden\): /);
+    await refused(carol, ['group', 'remove', 'team', 'bob'], 'forbidden', /^switchboard: group remove #team refused by the relay \(forbidden\): /, true);
     await refused(alice, ['group', 'remove', 'team', 'dave'], 'not_member', /^switchboard: group remove #team refused by the relay \(not_member\): "dave" is not a member of #team; /);
     // A send the relay refuses is a send verdict: failed, exit 1, as for any send.
     const r = await run(daveHome, ['send', '--to', '#team', '-m', 'let me in', '--json']);

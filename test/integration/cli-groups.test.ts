@@ -220,6 +220,19 @@ describe('groups through the CLI, with and without a core', () => {
     assert.deepEqual(await mentions(2), ['direct to bob', '@bob look']);
   });
 
+  test('ask a group: any member’s reply to the question is the answer, and reply answers in the group', async () => {
+    const asking = reapWithThisProcess(spawn(process.execPath, [CLI, 'ask', '--to', '#team', '-m', 'who is on call?', '--timeout', '60', '--json'], { env: { ...process.env, SWITCHBOARD_HOME: alice }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    cleanups.push(() => kill9(asking));
+    let out = '';
+    asking.stdout.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => asking.once('close', (code) => resolve(code)));
+    const question = await waitFor('the question at carol', async () => (await json<{ messages: Message[] }>(carol, ['inbox', '--in', '#team'])).messages.find((m) => m.body === 'who is on call?'));
+    assert.match(await ok(carol, ['reply', question.id, '-m', 'me']), /^sent \S+ to #team\n$/);
+    assert.equal(await exited, 0, out);
+    const answered = JSON.parse(out) as { question: SendResult; reply: Message };
+    assert.deepEqual([answered.question.to, answered.reply.body, answered.reply.from, answered.reply.group, answered.reply.reply_to], ['#team', 'me', 'carol', 'team', question.id]);
+  });
+
   test('through the core: every change verb, its human line and its --json Group', async () => {
     assert.ok(aliceCore, 'alice’s core runs (previous test)');
     assert.equal(await ok(alice, ['group', 'add', 'team', 'dave']), 'added dave to #team; members: alice (owner), bob (member), carol (member), dave (member)\n');

@@ -133,6 +133,7 @@ const inboxSpec = spec({
     'A list cut at --limit ends with a line saying so (--json: "has_more": true).',
     '--follow prints one JSON object per message (NDJSON) until interrupted; each carries a `cursor` that resumes with --since.',
     'A group message shows its group and sender (#team  alice: …); @you marks one that mentions you.',
+    '--in and --mentions also filter --follow.',
   ],
   flags: {
     unread: { type: 'boolean', description: 'only messages not yet read' },
@@ -171,6 +172,12 @@ export const inbox = command(inboxSpec, async ({ values }, context: VerbContext)
   return ExitCode.Ok;
 });
 
+/** A running core older than this command has no `message/receipts`: the message is still shown, without them. */
+function withoutReceipts(error: unknown): null {
+  if (error instanceof CliError && error.code === 'core_too_old') return null;
+  throw error;
+}
+
 const readSpec = spec({
   name: 'read',
   summary: 'show one message in full and mark it read',
@@ -186,7 +193,7 @@ export const read = command(readSpec, async ({ values, positionals }, context: V
     const m = await core.call('message/get', { id });
     if (m.direction === 'in' && !m.read) await core.call('message/markRead', { ids: [id] });
     // Per recipient, for one's own messages: the summary on the message says only how many.
-    const r: ReceiptsResult | null = m.direction === 'out' ? await core.call('message/receipts', { id: m.id }) : null;
+    const r: ReceiptsResult | null = m.direction === 'out' ? await core.call('message/receipts', { id: m.id }).catch(withoutReceipts) : null;
     return { message: { ...m, read: true }, receipts: r };
   }, { pull: 'warn' });
   // --json: the message, its `receipts` the summary counts with each recipient's beside them.

@@ -235,12 +235,12 @@ describe('groups through the CLI, with and without a core', () => {
 
   test('through the core: every change verb, its human line and its --json Group', async () => {
     assert.ok(aliceCore, 'alice’s core runs (previous test)');
-    assert.equal(await ok(alice, ['group', 'add', 'team', 'dave']), 'added dave to #team; members: alice (owner), bob (member), carol (member), dave (member)\n');
+    assert.equal(await ok(alice, ['group', 'add', 'team', 'Dave']), 'added dave to #team; members: alice (owner), bob (member), carol (member), dave (member)\n');
     const promoted = await json<Group>(alice, ['group', 'role', '#team', 'bob', 'admin']);
     assert.deepEqual(promoted.members, [{ user: 'alice', role: 'owner' }, { user: 'bob', role: 'admin' }, { user: 'carol', role: 'member' }, { user: 'dave', role: 'member' }]);
     assert.equal(promoted.role, 'owner');
-    assert.equal(await ok(alice, ['group', 'role', 'team', 'carol', 'owner']), 'carol is now owner of #team; members: alice (owner), bob (admin), carol (owner), dave (member)\n');
-    assert.equal(await ok(alice, ['group', 'remove', 'team', 'dave']), 'removed dave from #team; members: alice (owner), bob (admin), carol (owner)\n');
+    assert.equal(await ok(alice, ['group', 'role', 'team', 'Carol', 'owner']), 'carol is now owner of #team; members: alice (owner), bob (admin), carol (owner), dave (member)\n');
+    assert.equal(await ok(alice, ['group', 'remove', 'team', 'DAVE']), 'removed dave from #team; members: alice (owner), bob (admin), carol (owner)\n');
     assert.equal(await ok(alice, ['group', 'rename', '#team', 'crew']), 'renamed #team to #crew\n');
     const sent = await json<SendResult & { delegated: boolean }>(alice, ['send', '--group', '#crew', '-m', 'renamed']);
     assert.deepEqual([sent.status, sent.to, sent.delegated], ['sent', '#crew', true]);

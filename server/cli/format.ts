@@ -4,7 +4,7 @@
  * terminal or hide text.
  */
 import { safeJson, safeLine, safeText } from '../../lib/text-safety';
-import type { CoreStatus, Message, OutboxItem, Peer, PullResult, SendResult, StoreStatus, SyncStatus } from '../../protocol/rpc';
+import type { CoreStatus, Group, GroupMember, Message, OutboxItem, Peer, PullResult, ReceiptSummary, ReceiptsResult, SendResult, StoreStatus, SyncStatus } from '../../protocol/rpc';
 
 /** A one-line field (name, id, reason): every hidden character and line break shown as an escape. */
 export function inert(text: string): string {
@@ -24,18 +24,49 @@ function oneLine(body: string, width = 72): string {
   return safeLine(body, width);
 }
 
+/** `#team` for a group's name (which a peer chose, so it is made inert like any name). */
+export function groupTag(name: string): string {
+  return `#${inert(name)}`;
+}
+
+/**
+ * Who a message is from or to. A group message names the room and the sender (`#team  alice`),
+ * and `@you` marks one that mentions this user; a direct message always counts as a mention
+ * (protocol/rpc.ts), so marking each would say nothing.
+ */
+function party(m: Message): string {
+  // A group message's `to` is `#name` already.
+  if (m.direction === 'out') return `to ${inert(m.to)}`;
+  if (!m.group) return inert(m.from);
+  return `${groupTag(m.group)}  ${inert(m.from)}${m.mentions_me ? ' @you' : ''}`;
+}
+
+/** `delivered 4/5, read 2/5`. */
+export function receiptCounts(r: ReceiptSummary): string {
+  return `delivered ${r.delivered}/${r.total}, read ${r.read}/${r.total}`;
+}
+
+/** An outbound message's state, with a group's receipt counts once it reached the relay. */
+function outState(m: Message): string {
+  const counts = m.group && m.receipts && m.state !== 'queued' && m.state !== 'failed' && m.state !== 'aborted' ? `; ${receiptCounts(m.receipts)}` : '';
+  return ` [${m.state}${counts}]`;
+}
+
 export function messageLine(m: Message): string {
   const mark = m.direction === 'in' ? (m.read ? ' ' : '*') : '>';
-  const who = m.direction === 'in' ? inert(m.from) : `to ${inert(m.to)}`;
-  const state = m.direction === 'out' ? ` [${m.state}]` : '';
-  return `${mark} ${inert(m.id)}  ${shortTime(m.created_at)}  ${who}${state}: ${oneLine(m.body)}`;
+  const state = m.direction === 'out' ? outState(m) : '';
+  return `${mark} ${inert(m.id)}  ${shortTime(m.created_at)}  ${party(m)}${state}: ${oneLine(m.body)}`;
 }
 
 export function messageList(messages: Message[], empty: string): string {
   return messages.length === 0 ? empty : messages.map(messageLine).join('\n');
 }
 
-export function messageFull(m: Message): string {
+/**
+ * `read`: the headers, then the body as written. `receipts` (an outbound message's, from
+ * `message/receipts`) adds who of the recipients has it and who read it.
+ */
+export function messageFull(m: Message, receipts: ReceiptsResult | null = null): string {
   const lines = [
     `id:       ${inert(m.id)}`,
     `from:     ${inert(m.from)}`,
@@ -45,8 +76,20 @@ export function messageFull(m: Message): string {
   ];
   if (m.reply_to) lines.push(`reply-to: ${inert(m.reply_to)}`);
   if (m.request_id) lines.push(`question: ${inert(m.request_id)} (answer with \`switchboard reply ${inert(m.id)} -m …\`)`);
+  if (m.mentions?.length) lines.push(`mentions: ${m.mentions.map((u) => `@${inert(u)}`).join(' ')}`);
+  if (receipts) lines.push(...receiptLines(receipts));
   lines.push('', safeText(m.body, 'block'));
   return lines.join('\n');
+}
+
+/** `receipts: delivered 2/3, read 1/3`, then one line per recipient: read, delivered or not yet. */
+export function receiptLines(r: ReceiptsResult): string[] {
+  const width = Math.max(0, ...r.receipts.map((each) => inert(each.user).length));
+  const rows = r.receipts.map((each) => {
+    const what = each.read_at ? `read ${shortTime(each.read_at)}` : each.delivered_at ? `delivered ${shortTime(each.delivered_at)}, not read` : 'not delivered yet';
+    return `  ${inert(each.user).padEnd(width)}  ${what}`;
+  });
+  return [`receipts: ${receiptCounts(r)}`, ...rows];
 }
 
 export function sendVerdict(r: SendResult): string {
@@ -131,4 +174,44 @@ export function pullNotice(p: PullResult): string | undefined {
   if (!p.problem) return undefined;
   const what = p.fetched === 0 ? 'nothing new fetched from the relay' : `fetched ${messages(p.fetched)}, maybe not all`;
   return `${what}: ${inert(p.problem.message)}; showing what is stored here`;
+}
+
+// ---- groups -----------------------------------------------------------------------------
+
+/** `alice (owner), bob (admin), carol (member)`. */
+export function memberSummary(members: readonly GroupMember[]): string {
+  return members.length === 0 ? 'none' : members.map((m) => `${inert(m.user)} (${m.role})`).join(', ');
+}
+
+function unreadText(g: Group): string {
+  if (g.unread === 0) return 'none';
+  return g.unread_mentions > 0 ? `${g.unread}, ${g.unread_mentions} mentioning you` : String(g.unread);
+}
+
+function memberCount(n: number): string {
+  return `${n} member${n === 1 ? '' : 's'}`;
+}
+
+/** `group list`: one line per group, the ones this user is in first (as the core orders them). */
+export function groupListLine(g: Group): string {
+  const unread = g.unread === 0 ? '' : `  ${g.unread} unread${g.unread_mentions > 0 ? `, ${g.unread_mentions} mentioning you` : ''}`;
+  return `${groupTag(g.name)}  ${g.role ?? 'left'}  ${memberCount(g.members.length)}${unread}`;
+}
+
+export function groupList(groups: readonly Group[]): string {
+  return groups.length === 0 ? 'no groups yet; create one with `switchboard group create <name> --members <u1,u2>`' : groups.map(groupListLine).join('\n');
+}
+
+/** `group show`: the group, this user's role, unread and mentions, and each member with their role. */
+export function groupFull(g: Group): string {
+  const width = Math.max(0, ...g.members.map((m) => inert(m.user).length));
+  const created = g.created_at || g.created_by ? `${g.created_at ? shortTime(g.created_at) : 'unknown date'}${g.created_by ? ` by ${inert(g.created_by)}` : ''}` : 'unknown';
+  return [
+    `group:     ${groupTag(g.name)}`,
+    `your role: ${g.role ?? 'none (you left or were removed; its history stays here)'}`,
+    `unread:    ${unreadText(g)}`,
+    `created:   ${created}`,
+    `members:   ${g.members.length}`,
+    ...g.members.map((m) => `  ${inert(m.user).padEnd(width)}  ${m.role}`),
+  ].join('\n');
 }

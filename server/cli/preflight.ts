@@ -6,9 +6,9 @@
  * Dependency-free: the delegated path stays lean.
  */
 import { MAX_BODY_BYTES, MAX_ID_LENGTH, MAX_QUERY_LENGTH, MAX_TOKEN_LENGTH, userNameProblem } from '../../protocol/limits';
+import { USER_NAME_RULE, groupNameOf, isGroupAddress, isValidUserName } from '../../protocol/names';
 import type { Method, ParamsOf } from '../../protocol/rpc';
 import { usage } from '../../lib/node/cli/errors';
-
 
 /** Throws a usage error (exit 2) naming the flag and the limit when `params` break one. */
 export function preflight<M extends Method>(method: M, params: ParamsOf<M>): void {
@@ -21,22 +21,35 @@ function problemOf(method: Method, p: Record<string, unknown> | null | undefined
   switch (method) {
     case 'message/send':
       return (
-        name(p.to, '--to') ??
+        conversation(p.to, '--to') ??
         body(p.body) ??
         id(p.client_message_id, '--client-id') ??
         id(p.reply_to, '--reply-to') ??
         id(p.request_id, 'the question id')
       );
     case 'inbox/list':
-      return name(p.from, '--from');
+      return name(p.from, '--from') ?? conversation(p.in, '--in');
     case 'conversation/messages':
-      return name(p.peer, 'the peer') ?? id(p.before, 'the message id');
+      return conversation(p.peer, 'the peer') ?? id(p.before, 'the message id');
+    case 'group/create':
+      return groupName(p.name) ?? names(p.members);
+    case 'group/add':
+    case 'group/remove':
+      return groupName(p.name) ?? names(p.users);
+    case 'group/leave':
+    case 'group/show':
+      return groupName(p.name);
+    case 'group/rename':
+      return groupName(p.name) ?? groupName(p.new_name);
+    case 'group/role':
+      return groupName(p.name) ?? name(p.user, 'the member');
     case 'message/get':
+    case 'message/receipts':
     case 'outbox/requeue':
     case 'outbox/abort':
       return id(p.id, 'the message id');
     case 'message/markRead':
-      return Array.isArray(p.ids) ? p.ids.map((each) => id(each, 'the message id')).find((x) => x !== undefined) : undefined;
+      return (Array.isArray(p.ids) ? p.ids.map((each) => id(each, 'the message id')).find((x) => x !== undefined) : undefined) ?? conversation(p.conversation, 'the conversation');
     case 'search':
       return query(p.query);
     case 'config/set':
@@ -50,6 +63,35 @@ function name(value: unknown, what: string): string | undefined {
   if (typeof value !== 'string') return undefined;
   const problem = userNameProblem(value);
   return problem && `${what}: ${problem}`;
+}
+
+/** The relay's sentence for a bad group name (relay/groups.ts), so both say the same. */
+export const GROUP_NAME_RULE = USER_NAME_RULE.replace('account', 'group');
+
+/** A group's name, with or without `#`: undefined when it follows the user-name rule. */
+export function groupNameProblem(value: string): string | undefined {
+  return isValidUserName(groupNameOf(value)) ? undefined : `invalid group name "${value}": ${GROUP_NAME_RULE}`;
+}
+
+function groupName(value: unknown): string | undefined {
+  return typeof value === 'string' ? groupNameProblem(value) : undefined;
+}
+
+/** Where a conversation is meant: a user name, or `#` and a group name. */
+function conversation(value: unknown, what: string): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const problem = isGroupAddress(value) ? groupNameProblem(value) : userNameProblem(value);
+  return problem && `${what}: ${problem}`;
+}
+
+/** The first user name in a list that breaks the rule (a group's members). */
+function names(value: unknown): string | undefined {
+  if (!Array.isArray(value)) return undefined;
+  for (const each of value) {
+    const problem = typeof each === 'string' ? userNameProblem(each) : undefined;
+    if (problem) return problem;
+  }
+  return undefined;
 }
 
 function id(value: unknown, what: string): string | undefined {

@@ -1,5 +1,6 @@
 /** A core's JSON-RPC error (delegated or direct, same shape) as the CLI's exit code and `--json` code. */
 import { ErrorCodes, type RpcErrorObject } from '../../protocol/rpc';
+import { GROUP_REJECTION_CODES, type GroupRejectionCode } from '../../protocol/relay';
 import { CliError, ExitCode, type ErrorCodeName } from '../../lib/node/cli/errors';
 
 const KIND_CODES: Partial<Record<string, ErrorCodeName>> = {
@@ -8,6 +9,15 @@ const KIND_CODES: Partial<Record<string, ErrorCodeName>> = {
   not_sent: 'not_sent',
   disk_full: 'disk_full',
 };
+
+/** Fails to compile naming a relay code that is not also a CLI `--json` code (lib/node/cli/errors.ts): each is one. */
+type NoneOf<T extends never> = T;
+export type GroupCodesListed = NoneOf<Exclude<GroupRejectionCode, ErrorCodeName>>;
+
+function groupCode(data: unknown): GroupRejectionCode | undefined {
+  const code = (data as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && (Object.values(GROUP_REJECTION_CODES) as string[]).includes(code) ? (code as GroupRejectionCode) : undefined;
+}
 
 /** Maps a core error (delegated or direct, same shape) to the CLI's exit code. */
 export function fromRpcError(error: RpcErrorObject): CliError {
@@ -26,6 +36,10 @@ export function fromRpcError(error: RpcErrorObject): CliError {
         code: 'core_too_old',
         hint: 'the running core is older than this command: restart it with `switchboard daemon restart`',
       });
+    case ErrorCodes.GroupRefused: {
+      // The core's message is the relay's reason and what to do (server/group-service.ts); the code is the relay's own.
+      return new CliError(error.message, ExitCode.Failed, { code: groupCode(error.data) ?? 'failed' });
+    }
     default: {
       const kind = (error.data as { kind?: unknown } | undefined)?.kind;
       return new CliError(error.message, ExitCode.Failed, { code: typeof kind === 'string' ? KIND_CODES[kind] : undefined });

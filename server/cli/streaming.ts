@@ -1,6 +1,7 @@
 /** Verbs that stay connected: `inbox --follow` (NDJSON with resume cursors) and `ask` (question, then its reply). */
 import { randomUUID } from 'node:crypto';
 import type { Message } from '../../protocol/rpc';
+import { canonicalUserName, groupAddress, groupNameOf, isGroupAddress } from '../../protocol/names';
 import { JSON_FLAG } from './args';
 import { command, spec } from '../../lib/node/cli/command';
 import type { VerbContext } from './context';
@@ -9,20 +10,39 @@ import { inertJson, messageFull, sendVerdict } from './format';
 import { openCore } from './transport';
 import { preflight } from './preflight';
 
+/** The conversation a filter names, as messages carry it: `bob` or `#team`, canonical. */
+function conversationKey(address: string): string {
+  return isGroupAddress(address) ? groupAddress(canonicalUserName(groupNameOf(address))) : canonicalUserName(address);
+}
+
+/** The `inbox` filters, applied to each message as it arrives (the core applies them to a list). */
+export interface FollowFilter {
+  from?: string;
+  in?: string;
+  mentions?: boolean;
+}
+
+export function followFilter(filter: FollowFilter): (m: Message) => boolean {
+  const from = filter.from === undefined ? undefined : canonicalUserName(filter.from);
+  const conversation = filter.in === undefined ? undefined : conversationKey(filter.in);
+  return (m) => (from === undefined || m.from === from) && (conversation === undefined || m.conversation === conversation) && (!filter.mentions || m.mentions_me === true);
+}
+
 /** Streams received messages as NDJSON until interrupted; each line's `cursor` resumes with --since. */
-export async function followInbox(context: VerbContext, options: { since: string | undefined; from: string | undefined }): Promise<number> {
+export async function followInbox(context: VerbContext, options: { since: string | undefined } & FollowFilter): Promise<number> {
   let since: number | undefined;
   if (options.since !== undefined) {
     since = Number(options.since);
     if (!Number.isInteger(since) || since < 0) throw usage('--since takes a cursor (a whole number) from an earlier --follow line');
   }
+  const wanted = followFilter(options);
   const core = await openCore(context.paths, { sync: true });
   let last = since ?? 0;
   core.onNotification((name, params) => {
     if (name !== 'message/received') return;
     const { cursor, message } = params;
     last = cursor;
-    if (options.from === undefined || message.from === options.from) context.out(inertJson({ cursor, ...message }));
+    if (wanted(message)) context.out(inertJson({ cursor, ...message }));
   });
   let subscribed: { cursor: number };
   try {
@@ -54,7 +74,7 @@ const askSpec = spec({
     'a later reply still lands in the inbox.',
   ],
   flags: {
-    to: { type: 'string', value: 'user', required: true, description: 'who to ask' },
+    to: { type: 'string', value: "user|'#group'", required: true, description: "who to ask: a user, or a group as '#team' (then any member's reply counts)" },
     message: { type: 'string', short: 'm', value: 'text', required: true, description: 'the question' },
     timeout: { type: 'number', value: 'seconds', default: 60, min: 0, max: 600, unit: 'seconds', description: 'how long to wait for the reply' },
     json: JSON_FLAG,
@@ -80,8 +100,9 @@ export const ask = command(askSpec, async ({ values }, context: VerbContext) => 
     await core.call('events/subscribe', {});
     const question = await core.call('message/send', { to: values.to, body: values.message, request_id: randomUUID(), wait_ms: timeoutMs });
     if (question.status === 'failed') throw new CliError(sendVerdict(question));
-    // Other chatter from the same peer is not the answer: only a reply to this question is.
-    const isAnswer = (m: Message) => m.reply_to === question.id && m.from === values.to;
+    // Other chatter from the same peer is not the answer: only a reply to this question is (in a group, from any member).
+    const asked = conversationKey(values.to);
+    const isAnswer = (m: Message) => m.reply_to === question.id && m.conversation === asked;
     for (;;) {
       const answer = arrived.find(isAnswer);
       if (answer) {

@@ -6,7 +6,8 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { MAX_BODY_BYTES, OUTBOX_STATES, type Message, type SendParams, type SendResult } from '../../protocol/rpc';
+import { MAX_BODY_BYTES, OUTBOX_STATES, type Message, type ReceiptsResult, type SendParams, type SendResult } from '../../protocol/rpc';
+import { groupAddress, groupNameOf } from '../../protocol/names';
 import type { HomePaths } from '../../lib/node/paths';
 import { CliError, ExitCode, usage } from '../../lib/node/cli/errors';
 import { coreStatusLines, inert, inertJson, messageFull, messageList, outboxLine, peerLine, sendVerdict } from './format';
@@ -16,6 +17,7 @@ import type { VerbContext } from './context';
 import { readableFileProblem } from './file-errors';
 import { openCore, type CoreClient, type OpenOptions } from './transport';
 import { followInbox } from './streaming';
+import { groupNameProblem, preflight } from './preflight';
 
 /** Runs `body` against the core and always closes the connection (or the store) afterwards. */
 export async function withCore<T>(paths: HomePaths, body: (core: CoreClient) => Promise<T>, options: { sync?: boolean; pull?: OpenOptions['pull'] } = {}): Promise<T> {
@@ -74,9 +76,13 @@ export async function deliver(context: VerbContext, params: SendParams, json: bo
 const sendSpec = spec({
   name: 'send',
   summary: 'send a message (the text from -m, --file or stdin)',
-  details: ['Prints the verdict: sent (at the relay), duplicate, queued (stored, retried automatically; exit 3) or failed.'],
+  details: [
+    'Prints the verdict: sent (at the relay), duplicate, queued (stored, retried automatically; exit 3) or failed.',
+    'Give --to or --group. @name of a member in a group message mentions them.',
+  ],
   flags: {
-    to: { type: 'string', value: 'user', required: true, description: 'recipient' },
+    to: { type: 'string', value: "user|'#group'", description: "recipient: a user, or a group as '#team' (quoted: an unquoted # starts a shell comment)" },
+    group: { type: 'string', value: 'group', conflicts: ['to'], description: 'send to this group (the same as --to \'#group\', with nothing to quote)' },
     message: { type: 'string', short: 'm', value: 'text', conflicts: ['file'], description: 'the text; a text starting with - is fine unless it looks like one of these flags (then write -m=-x)' },
     file: { type: 'string', value: 'path', description: 'read the text from a file (at most 65536 bytes)' },
     'reply-to': { type: 'string', value: 'id', description: 'the message this answers' },
@@ -86,16 +92,30 @@ const sendSpec = spec({
     json: JSON_FLAG,
   },
   extraArgumentHint: 'the text goes after -m',
-  examples: ['switchboard send --to bob -m "build is green"', 'git log -1 | switchboard send --to bob --client-id deploy-42 --json'],
+  examples: ['switchboard send --to bob -m "build is green"', "switchboard send --to '#team' -m '@bob the build is green'", 'git log -1 | switchboard send --group team --client-id deploy-42 --json'],
 });
+
+/** `--to bob`, `--to '#team'` or `--group team` (also `--group '#team'`): where the message goes. */
+function recipient(to: string | undefined, group: string | undefined): string {
+  if (group !== undefined) {
+    const problem = groupNameProblem(group);
+    if (problem) throw usage(`--group: ${problem}`);
+    return groupAddress(groupNameOf(group));
+  }
+  if (to !== undefined) return to;
+  throw usage("send needs --to <user|'#group'> or --group <group>", "an unquoted # starts a shell comment: write --to '#team' or --group team");
+}
 
 export const send = command(sendSpec, async ({ values }, context: VerbContext) => {
   const wait = values.wait;
+  const to = recipient(values.to, values.group);
+  // A bad address is refused before stdin is read: the text would be lost for nothing.
+  preflight('message/send', { to, body: 'x' });
   const body = await readBody(values.message, values.file);
   return deliver(
     context,
     {
-      to: values.to,
+      to,
       body,
       reply_to: values['reply-to'],
       client_message_id: values['client-id'],
@@ -112,35 +132,56 @@ const inboxSpec = spec({
   details: [
     'A list cut at --limit ends with a line saying so (--json: "has_more": true).',
     '--follow prints one JSON object per message (NDJSON) until interrupted; each carries a `cursor` that resumes with --since.',
+    'A group message shows its group and sender (#team  alice: …); @you marks one that mentions you.',
+    '--in and --mentions also filter --follow.',
   ],
   flags: {
     unread: { type: 'boolean', description: 'only messages not yet read' },
     from: { type: 'string', value: 'user', description: 'only messages from this sender' },
+    in: { type: 'string', value: "user|'#group'", description: "only this conversation: a user, or a group as '#team' (quoted)" },
+    mentions: { type: 'boolean', description: 'only messages that mention you (@you in a group; every direct message counts)' },
     limit: LIMIT_FLAG,
     json: JSON_FLAG,
     follow: { type: 'boolean', conflicts: ['limit', 'unread'], description: 'stream messages as they arrive (NDJSON)' },
     since: { type: 'string', value: 'cursor', requires: 'follow', description: 'with --follow: first replay what arrived after this cursor' },
   },
-  examples: ['switchboard inbox --unread', 'switchboard inbox --follow --from bob | head -1'],
+  examples: ['switchboard inbox --unread', "switchboard inbox --in '#team' --mentions", 'switchboard inbox --follow --from bob | head -1'],
 });
 
+/** What an empty inbox says, naming the filters that emptied it. */
+function emptyInbox(values: { unread?: boolean; in?: string; mentions?: boolean }): string {
+  const what = `no ${values.unread ? 'unread ' : ''}messages${values.mentions ? ' mentioning you' : ''}`;
+  return values.in === undefined ? what : `${what} in ${inert(values.in)}`;
+}
+
 export const inbox = command(inboxSpec, async ({ values }, context: VerbContext) => {
-  if (values.follow) return followInbox(context, { since: values.since, from: values.from });
+  const params = { from: values.from, in: values.in, mentions: values.mentions };
+  if (values.follow) {
+    preflight('inbox/list', params);
+    return followInbox(context, { since: values.since, ...params });
+  }
   const limit = values.limit;
   // Without a core, new mail is fetched from the relay first.
-  const result = await withCore(context.paths, (core) => core.call('inbox/list', { unread: values.unread, from: values.from, limit }), { pull: 'warn' });
+  const result = await withCore(context.paths, (core) => core.call('inbox/list', { unread: values.unread, ...params, limit }), { pull: 'warn' });
   const has_more = result.has_more ?? false;
   if (values.json) printJson(context, { ...result, has_more });
   else {
-    context.out(messageList(result.messages, values.unread ? 'no unread messages' : 'no messages'));
+    context.out(messageList(result.messages, emptyInbox(values)));
     if (has_more) context.out(`(the newest ${limit} shown; more with --limit N, up to ${LIMIT_FLAG.max})`);
   }
   return ExitCode.Ok;
 });
 
+/** A running core older than this command has no `message/receipts`: the message is still shown, without them. */
+function withoutReceipts(error: unknown): null {
+  if (error instanceof CliError && error.code === 'core_too_old') return null;
+  throw error;
+}
+
 const readSpec = spec({
   name: 'read',
   summary: 'show one message in full and mark it read',
+  details: ['For a message you sent: who of its recipients has it and who read it ("delivered 4/5, read 2/5"; --json: "receipts").'],
   flags: { json: JSON_FLAG },
   positionals: [{ name: 'id', description: 'a message id' }],
   examples: ['switchboard read 0193a5c4-7d1e-7c4a-9b61-2f0c3e8d9a10'],
@@ -148,19 +189,22 @@ const readSpec = spec({
 
 export const read = command(readSpec, async ({ values, positionals }, context: VerbContext) => {
   const id = positionals[0]!;
-  const message = await withCore(context.paths, async (core) => {
+  const { message, receipts } = await withCore(context.paths, async (core) => {
     const m = await core.call('message/get', { id });
     if (m.direction === 'in' && !m.read) await core.call('message/markRead', { ids: [id] });
-    return { ...m, read: true };
+    // Per recipient, for one's own messages: the summary on the message says only how many.
+    const r: ReceiptsResult | null = m.direction === 'out' ? await core.call('message/receipts', { id: m.id }).catch(withoutReceipts) : null;
+    return { message: { ...m, read: true }, receipts: r };
   }, { pull: 'warn' });
-  if (values.json) printJson(context, message);
-  else context.out(messageFull(message));
+  // --json: the message, its `receipts` the summary counts with each recipient's beside them.
+  if (values.json) printJson(context, receipts ? { ...message, receipts: { total: receipts.total, delivered: receipts.delivered, read: receipts.read, receipts: receipts.receipts } } : message);
+  else context.out(messageFull(message, receipts));
   return ExitCode.Ok;
 });
 
 const replySpec = spec({
   name: 'reply',
-  summary: 'answer a message (to its sender, or to its recipient for one you sent)',
+  summary: 'answer a message (to its sender, or to its recipient for one you sent; in its group for a group message)',
   flags: {
     message: { type: 'string', short: 'm', value: 'text', conflicts: ['file'], description: 'the text (else --file or stdin)' },
     file: { type: 'string', value: 'path', description: 'read the text from a file' },
@@ -178,7 +222,8 @@ export const reply = command(replySpec, async ({ values, positionals }, context:
   const body = await readBody(values.message, values.file);
   // Fails closed: an unknown id is an error, never a guess at the recipient.
   const original: Message = await withCore(context.paths, (core) => core.call('message/get', { id }));
-  const to = original.direction === 'in' ? original.from : original.to;
+  // A group message is answered in its group, not to its sender alone.
+  const to = original.group ? groupAddress(original.group) : original.direction === 'in' ? original.from : original.to;
   return deliver(context, { to, body, reply_to: original.id, client_message_id: values['client-id'], wait_ms: Math.round(wait * 1000) }, values.json ?? false);
 });
 

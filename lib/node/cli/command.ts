@@ -249,7 +249,7 @@ function parseFlags(args: string[], declaration: CommandSpec<Flags>, name: strin
   try {
     parsed = parseArgs({ args, options: parseOptions(declaration.flags), strict: true, allowPositionals: true });
   } catch (error) {
-    throw usage(`${name}: ${errorMessage(error).split('\n')[0]!.replace(/\. To specify a positional argument.*$/s, '')}`, `\`--help\` lists what ${name} takes`);
+    throw usage(`${name}: ${errorMessage(error).split('\n')[0]!.replace(/\. To specify a positional argument.*$/s, '')}`, shellCommentHint(args, declaration.flags) ?? `\`--help\` lists what ${name} takes`);
   }
   const raw = parsed.values as Record<string, string | boolean | undefined>;
   const values: Record<string, string | number | boolean | undefined> = {};
@@ -271,6 +271,18 @@ function parseFlags(args: string[], declaration: CommandSpec<Flags>, name: strin
     if (flag.requires !== undefined && raw[flag.requires] === undefined) throw usage(`${name}: --${long} goes with --${flag.requires}`);
   }
   return { values, positionals: checkPositionals(parsed.positionals, declaration, name) };
+}
+
+/**
+ * `send --to #team` reaches us as `send --to`: the shell took `#team` and what followed for a
+ * comment. When the last argument is a flag whose value may be `#…` (its declared value says
+ * so), that is the likely story, and the way out is to quote it.
+ */
+function shellCommentHint(args: readonly string[], flags: Flags): string | undefined {
+  const last = args[args.length - 1];
+  const flag = last?.startsWith('--') ? flags[last.slice(2)] : undefined;
+  if (!flag || flag.type === 'boolean' || !flag.value.includes('#')) return undefined;
+  return `an unquoted # starts a shell comment: write ${last} '#name'`;
 }
 
 function parseNumber(text: string, long: string, flag: NumberFlag): number {

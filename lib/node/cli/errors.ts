@@ -33,6 +33,17 @@ export const ERROR_CODES = {
   cursor_too_old: '`--since` names events the core has pruned (exit 1)',
   core_too_old: 'the running core lacks a method this command needs (exit 1)',
   core_lost: 'the core went away during the command (exit 1)',
+  // A group request the relay refused: its own code (protocol/relay.ts GROUP_REJECTION_CODES), exit 1.
+  bad_name: 'the relay refused the group name (exit 1)',
+  group_exists: 'a group of that name exists (exit 1)',
+  unknown_group: 'no group of that name (exit 1)',
+  not_member: 'you, or a user named, are not a member of the group (exit 1)',
+  forbidden: 'your role in the group does not allow it (exit 1)',
+  unknown_user: 'a user named has no account at the relay (exit 1)',
+  last_owner: 'it would leave the group without an owner (exit 1)',
+  limit: "the group or a user is at the relay's cap (exit 1)",
+  rate_limit: 'your rate at the relay is spent; retry in a moment (exit 1)',
+  storage: 'the relay could not store it; retry later (exit 1)',
 } as const;
 
 export type ErrorCodeName = keyof typeof ERROR_CODES;

@@ -34,6 +34,10 @@ function message(p: Partial<Message> = {}): Message {
     created_at: '2026-11-24T11:57:00Z',
     state: 'delivered',
     read: false,
+    group: null,
+    mentions: [],
+    mentions_me: true,
+    receipts: null,
     ...p,
   };
 }

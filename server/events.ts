@@ -89,7 +89,10 @@ export class EventHub {
     for (const e of events) {
       s.cursor = e.cursor;
       const message = e.message;
-      if (e.type === 'outbox/changed') {
+      if (e.type === 'group/changed') {
+        const group = this.repo.group(e.ref);
+        if (group) s.notify('group/changed', { cursor: e.cursor, group });
+      } else if (e.type === 'outbox/changed') {
         // One stored event stands for both: an outbox change is a change of its message.
         const row = this.repo.outboxById(e.ref);
         if (row) s.notify('outbox/changed', { cursor: e.cursor, item: toOutboxItem(row, message) });

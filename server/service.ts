@@ -16,6 +16,9 @@ import {
   type Message,
   type InboxListResult,
   type MessagesResult,
+  type ReceiptsResult,
+  type Settings,
+  type SettingsParams,
   type OutboxItem,
   type OutboxListParams,
   type Peer,
@@ -28,6 +31,9 @@ import {
   type SyncStatus,
 } from '../protocol/rpc';
 import { RELAY_MAX_FRAME_BYTES } from '../protocol/relay';
+import { GROUP_ADDRESS_PREFIX, isGroupAddress } from '../protocol/names';
+import { mentionsIn } from '../lib/mentions';
+import { GroupService } from './group-service';
 import { CoreError, invalidParams, notFound } from './errors';
 import { coreSendFingerprint, type SendContent } from '../lib/node/send-fingerprint';
 import { decideIdempotency } from './idempotency';
@@ -47,9 +53,19 @@ const INDEX_DELAY_MS = 50;
 const INDEX_CHUNK = 20_000;
 /** At most this many per-message events for one mark-read by ids. */
 const PER_MESSAGE_EVENT_LIMIT = 500;
+/** sync_state key of the `receipts_read` setting: 'off' when the user turned read receipts off. */
+const RECEIPTS_READ_KEY = 'settings.receipts_read';
+
+/** Where a new outbound message goes: its group (null for a direct message), whom it awaits receipts from, whom it mentions. */
+interface Addressing {
+  group_id: string | null;
+  recipients: string[];
+  mentions: string[];
+}
 
 export class CoreService {
   private indexTimer: NodeJS.Timeout | undefined;
+  readonly groups: GroupService;
 
   constructor(
     readonly repo: Repository,
@@ -62,7 +78,9 @@ export class CoreService {
     private readonly localUser: () => string,
     /** True when this core answers one CLI verb and stops (no core runs to retry queued sends). */
     private readonly oneShot = false,
-  ) {}
+  ) {
+    this.groups = new GroupService(repo, sync);
+  }
 
   async send(p: SendParams): Promise<SendResult> {
     // A reply names a message this store holds: an id that is not here (mistyped, or of mail
@@ -177,12 +195,30 @@ export class CoreService {
   /** Stores a new outbound message; true when the sync engine claimed it for the wire at once. */
   private insertOutbound(id: string, clientMessageId: string, fp: string, content: Required<SendContent>): boolean {
     const now = new Date().toISOString();
+    const addressing = this.addressing(content);
     // A claimed message leaves once this write commits; if anything below fails to store, the
     // write rolls back and its send with it (WriteBatcher.afterCommit).
-    const inflight = this.sync.claimOnInsert(sendFrameOf({ id, client_message_id: clientMessageId, created_at: now, ...content }));
-    this.outboxStates.create({ id, client_message_id: clientMessageId, from: this.localUser(), ...content }, fp, now, inflight);
-    this.peerTouches.touch(content.to, now);
+    const inflight = this.sync.claimOnInsert(sendFrameOf({ id, client_message_id: clientMessageId, created_at: now, ...content, mentions: mentionsIn(content.body) }));
+    this.outboxStates.create({ id, client_message_id: clientMessageId, from: this.localUser(), ...content, ...addressing }, fp, now, inflight);
+    if (addressing.group_id === null) this.peerTouches.touch(content.to, now);
     return inflight;
+  }
+
+  /**
+   * A direct message awaits one receipt and can mention only its recipient. A group message
+   * awaits one from each member but the sender, as this home last heard the members from the
+   * relay (the relay fans out to its members at its commit: a receipt from a member not known
+   * here adds that member), and mentions are kept for members only, as the relay keeps them.
+   * The send frame carries every `@name` of the body: the relay's member list is the newer.
+   */
+  private addressing(content: Required<SendContent>): Addressing {
+    const mentioned = mentionsIn(content.body);
+    if (!isGroupAddress(content.to)) return { group_id: null, recipients: [content.to], mentions: mentioned.filter((n) => n === content.to) };
+    const group = this.repo.groupByName(content.to.slice(GROUP_ADDRESS_PREFIX.length));
+    if (!group) return { group_id: null, recipients: [], mentions: [] };
+    const me = this.localUser();
+    const members = group.members.map((m) => m.user);
+    return { group_id: group.group_id, recipients: members.filter((u) => u !== me), mentions: mentioned.filter((n) => members.includes(n)) };
   }
 
   get(id: string): Message {
@@ -194,7 +230,7 @@ export class CoreService {
   inbox(p: InboxListParams): InboxListResult {
     // One row more than asked tells whether the list was cut.
     const limit = p.limit ?? DEFAULT_LIMIT;
-    const messages = this.repo.inbox({ unread: p.unread ?? false, from: p.from, limit: limit + 1 });
+    const messages = this.repo.inbox({ unread: p.unread ?? false, from: p.from, in: p.in, mentions: p.mentions, limit: limit + 1 });
     return { messages: messages.slice(0, limit), has_more: messages.length > limit };
   }
 
@@ -208,12 +244,42 @@ export class CoreService {
 
   async markRead(p: MarkReadParams): Promise<MarkReadResult> {
     for (const id of p.ids ?? []) if (!this.repo.message(id)) throw notFound(`message ${id}`);
+    const receiptsOn = this.settings().receipts_read;
     const updated = await this.writes.run(() => {
-      const changed = this.repo.markRead(p);
+      const { changed, serverIds } = this.repo.markRead(p);
       if (changed > 0) this.announceRead(p);
+      // Queued in the same write, so a read receipt is never lost to a crash once the message
+      // shows read; none is queued while the user has read receipts off.
+      if (receiptsOn && serverIds.length > 0) {
+        this.repo.queueReadReceipts(serverIds);
+        this.writes.afterCommit(() => this.sync.kickReadReceipts());
+      }
       return changed;
     });
     return { updated, unread: this.repo.unreadTotal() };
+  }
+
+  /** Per-recipient receipts of a message this user sent. */
+  receipts(id: string): ReceiptsResult {
+    const message = this.repo.outbound(id);
+    if (!message) {
+      if (this.repo.message(id)) throw invalidParams(`message ${id} was sent to you; receipts are kept for the messages you send`);
+      throw notFound(`message ${id}`);
+    }
+    const summary = message.receipts!;
+    return { id: message.id, ...summary, receipts: this.repo.receipts(message.id) };
+  }
+
+  settings(): Settings {
+    return { receipts_read: this.repo.getState(RECEIPTS_READ_KEY) !== 'off' };
+  }
+
+  async setSettings(p: SettingsParams): Promise<Settings> {
+    if (p.receipts_read !== undefined) {
+      const value = p.receipts_read ? 'on' : 'off';
+      await this.writes.run(() => this.repo.setState(RECEIPTS_READ_KEY, value));
+    }
+    return this.settings();
   }
 
   /**

@@ -80,7 +80,7 @@ export function bodySegments(body: string, mentions: readonly string[]): BodySeg
   const out: BodySegment[] = [];
   let plainFrom = 0;
   for (let i = text.indexOf('@'); i !== -1; i = text.indexOf('@', i + 1)) {
-    if (i > 0 && NAME_CHAR.test(text[i - 1]!)) continue; // an address like a@b, not a mention
+    if (i > 0 && (NAME_CHAR.test(text[i - 1]!) || text[i - 1] === '@')) continue; // an address like a@b (or @@x), not a mention
     let end = i + 1;
     while (end < text.length && NAME_CHAR.test(text[end]!)) end++;
     // a sentence's full stop is not part of the name: "@bob." names bob

@@ -16,8 +16,12 @@ import type { WireMessage } from '../../protocol/relay';
 import type { OutboxRow, Repository } from '../store/repository';
 import { OUTBOX_TRANSITIONS, allows, type OutboxTransition } from './transitions';
 
-/** What the sender chose about a new outbound message, i.e. what travels but its time; the outbox adds the rest. */
-export type NewOutbound = Omit<WireMessage, 'created_at'>;
+/**
+ * What the sender chose about a new outbound message, i.e. what travels but its time, with the
+ * group it goes to (null for a direct message) and its recipients (whose receipts it awaits);
+ * the outbox adds the rest.
+ */
+export type NewOutbound = Omit<WireMessage, 'created_at'> & { mentions: string[]; group_id: string | null; recipients: readonly string[] };
 
 /** What a message shows while its row waits to be sent (pending or inflight). */
 const QUEUED: MessageState = 'queued';
@@ -30,7 +34,9 @@ export class Outbox {
    * attempt when the sync engine claimed it on insert.
    */
   create(message: NewOutbound, fingerprint: string, now: string, inflight: boolean): void {
-    this.repo.insertMessage({ ...message, server_id: null, conversation: message.to, direction: 'out', created_at: now, state: QUEUED, read: true });
+    const { recipients, ...fields } = message;
+    this.repo.insertMessage({ ...fields, server_id: null, conversation: message.to, direction: 'out', created_at: now, state: QUEUED, read: true, mentions_me: false, receipts_total: recipients.length });
+    this.repo.addRecipients(message.id, recipients);
     this.repo.addEvent('outbox/changed', message.id, now);
     this.repo.insertOutbox({ client_message_id: message.client_message_id, id: message.id, fingerprint, now, inflight });
   }

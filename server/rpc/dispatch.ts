@@ -59,6 +59,7 @@ export class Dispatcher {
       'message/send': (p) => s.send(p),
       'message/get': (p) => s.get(p.id),
       'message/markRead': (p) => s.markRead(p),
+      'message/receipts': (p) => s.receipts(p.id),
       'inbox/list': (p) => s.inbox(p),
       'conversation/list': () => s.conversations(),
       'conversation/messages': (p) => s.conversationMessages(p),
@@ -75,6 +76,16 @@ export class Dispatcher {
         this.context.requestShutdown();
         return { ok: true as const };
       },
+      'group/create': (p) => s.groups.create(p),
+      'group/add': (p) => s.groups.add(p),
+      'group/remove': (p) => s.groups.remove(p),
+      'group/leave': (p) => s.groups.leave(p),
+      'group/rename': (p) => s.groups.rename(p),
+      'group/role': (p) => s.groups.role(p),
+      'group/show': (p) => s.groups.show(p),
+      'group/list': () => s.groups.list(),
+      'settings/get': () => s.settings(),
+      'settings/set': (p) => s.setSettings(p),
       shutdown: (_p, session) => {
         session.leaving = true;
         return null;

@@ -198,6 +198,93 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE outbox ADD COLUMN requeued_as TEXT;
   `,
+  // 8 (groups, #12): a conversation is a user or a group (`#name`). Messages gain the group
+  // they belong to, the mentions the relay kept, whether they mention this user (every inbound
+  // direct message does), and for outbound ones the receipt counts (total recipients, how many
+  // delivered, how many read), kept beside the per-recipient rows so a message reads its
+  // summary without a join. Groups and their members as the relay last said; a durable queue
+  // of read receipts to send; conversations count unread mentions; events admit
+  // `group/changed` (a CHECK cannot be altered: the table is rebuilt as migration 4 did, its
+  // cursors and its AUTOINCREMENT high-water mark kept, so no cursor is ever handed out twice).
+  `
+  ALTER TABLE messages ADD COLUMN group_id TEXT;
+  ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE messages ADD COLUMN mentions_me INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN receipts_total INTEGER;
+  ALTER TABLE messages ADD COLUMN receipts_delivered INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN receipts_read INTEGER NOT NULL DEFAULT 0;
+  UPDATE messages SET mentions_me = 1 WHERE direction = 'in';
+  UPDATE messages SET receipts_total = 1, receipts_delivered = (state = 'delivered') WHERE direction = 'out';
+  CREATE INDEX messages_by_group ON messages (group_id) WHERE group_id IS NOT NULL;
+  CREATE INDEX messages_mentioning_me ON messages (seq) WHERE mentions_me = 1;
+  CREATE INDEX messages_outbound_server_id ON messages (server_id) WHERE direction = 'out';
+
+  -- One row per recipient of an outbound message. A v7 store's delivered messages knew no
+  -- time: their send time stands in.
+  CREATE TABLE receipts (
+    message_id TEXT NOT NULL,
+    user TEXT NOT NULL,
+    delivered_at TEXT,
+    read_at TEXT,
+    PRIMARY KEY (message_id, user)
+  ) WITHOUT ROWID;
+  INSERT OR IGNORE INTO receipts (message_id, user, delivered_at)
+    SELECT id, recipient, CASE WHEN state = 'delivered' THEN created_at END FROM messages WHERE direction = 'out';
+
+  CREATE TABLE groups (
+    group_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    -- This user's role; NULL once it left or was removed (the history stays).
+    role TEXT CHECK (role IN ('owner', 'admin', 'member')),
+    created_by TEXT,
+    created_at TEXT,
+    last_pos INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX groups_by_name ON groups (name);
+  CREATE TABLE group_members (
+    group_id TEXT NOT NULL,
+    user TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+    PRIMARY KEY (group_id, user)
+  ) WITHOUT ROWID;
+
+  -- Server ids of inbound messages marked read, waiting to be told to the relay (read frames).
+  CREATE TABLE read_receipts_out (
+    seq INTEGER PRIMARY KEY,
+    server_id TEXT NOT NULL UNIQUE
+  );
+
+  ALTER TABLE conversations ADD COLUMN unread_mentions INTEGER NOT NULL DEFAULT 0;
+  UPDATE conversations SET unread_mentions =
+    (SELECT count(*) FROM messages m WHERE m.conversation = conversations.peer AND m.read = 0 AND m.mentions_me = 1);
+  DROP TRIGGER conversations_count_insert;
+  DROP TRIGGER conversations_count_read;
+  CREATE TRIGGER conversations_count_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO conversations (peer, unread, unread_mentions, total, last_seq)
+      VALUES (new.conversation, new.read = 0, new.read = 0 AND new.mentions_me = 1, 1, new.seq)
+      ON CONFLICT (peer) DO UPDATE SET
+        unread = unread + (new.read = 0), unread_mentions = unread_mentions + (new.read = 0 AND new.mentions_me = 1),
+        total = total + 1, last_seq = new.seq;
+  END;
+  CREATE TRIGGER conversations_count_read AFTER UPDATE OF read ON messages WHEN old.read <> new.read BEGIN
+    UPDATE conversations SET unread = unread + (CASE WHEN new.read = 0 THEN 1 ELSE -1 END),
+        unread_mentions = unread_mentions + (CASE WHEN new.mentions_me = 0 THEN 0 WHEN new.read = 0 THEN 1 ELSE -1 END)
+      WHERE peer = new.conversation;
+  END;
+
+  CREATE TABLE events_v8 (
+    cursor INTEGER PRIMARY KEY AUTOINCREMENT,
+    type TEXT NOT NULL CHECK (type IN ('message/received', 'message/updated', 'outbox/changed', 'group/changed')),
+    ref TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  INSERT INTO events_v8 (cursor, type, ref, created_at) SELECT cursor, type, ref, created_at FROM events;
+  DELETE FROM sqlite_sequence WHERE name = 'events_v8';
+  INSERT INTO sqlite_sequence (name, seq) SELECT 'events_v8', seq FROM sqlite_sequence WHERE name = 'events';
+  DROP TABLE events;
+  ALTER TABLE events_v8 RENAME TO events;
+  `,
 ];
 
 /** For Repository.indexForSearch: the same test migration 6 applies. */

@@ -2,7 +2,8 @@
  * Every SQL statement the core runs, prepared once. Row ↔ protocol mapping lives here and
  * nowhere else.
  */
-import type { Conversation, CoreEvent, Message, MessageState, OutboxItem, OutboxState, Peer } from '../../protocol/rpc';
+import type { Conversation, CoreEvent, Group, GroupMember, GroupRole, Message, MessageState, OutboxItem, OutboxState, Peer, Receipt, ReceiptSummary } from '../../protocol/rpc';
+import { GROUP_ADDRESS_PREFIX, isGroupAddress } from '../../protocol/names';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db';
 import { UNSPACED_BODY_GLOB } from './migrations';
@@ -27,6 +28,24 @@ interface MessageRow {
   created_at: string;
   state: MessageState;
   read: number;
+  group_id: string | null;
+  /** JSON array of user names. */
+  mentions: string;
+  mentions_me: number;
+  /** Outbound only (null for inbound): recipients, and how many delivered and read. */
+  receipts_total: number | null;
+  receipts_delivered: number;
+  receipts_read: number;
+}
+
+interface GroupRow {
+  group_id: string;
+  name: string;
+  role: GroupRole | null;
+  created_by: string | null;
+  created_at: string | null;
+  last_pos: number;
+  updated_at: string;
 }
 
 export interface OutboxRow {
@@ -44,8 +63,12 @@ export interface OutboxRow {
   requeued_as: string | null;
 }
 
-/** A message as the store takes it: the protocol's own shape. */
-export type NewMessage = Message;
+/**
+ * A message as the store takes it: the protocol's own shape, with the group's id for a group
+ * message (`group` is derived from the conversation, which a rename moves). Receipts are only
+ * counted here: the total is the number of recipients; the rows are `addRecipients`'.
+ */
+export type NewMessage = Omit<Message, 'group' | 'receipts'> & { group_id: string | null; receipts_total?: number | null };
 
 export type EventType = CoreEvent['type'];
 
@@ -64,7 +87,26 @@ export function toMessage(row: MessageRow): Message {
     created_at: row.created_at,
     state: row.state,
     read: row.read === 1,
+    group: row.group_id !== null && isGroupAddress(row.conversation) ? row.conversation.slice(GROUP_ADDRESS_PREFIX.length) : null,
+    mentions: parseNames(row.mentions),
+    mentions_me: row.mentions_me === 1,
+    receipts: row.direction === 'out' ? receiptSummary(row) : null,
   };
+}
+
+function receiptSummary(row: Pick<MessageRow, 'receipts_total' | 'receipts_delivered' | 'receipts_read'>): ReceiptSummary {
+  const delivered = row.receipts_delivered;
+  const read = row.receipts_read;
+  return { total: Math.max(row.receipts_total ?? 1, delivered, read), delivered, read };
+}
+
+function parseNames(json: string): string[] {
+  try {
+    const value: unknown = JSON.parse(json);
+    return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 /** The message columns of a LEFT JOIN row, or undefined when the join found no message. */
@@ -96,8 +138,43 @@ export class Repository {
   constructor(readonly db: Db) {
     const p = <T = unknown>(sql: string) => db.prepare<unknown[], T>(sql);
     this.s = {
-      insertMessage: p(`INSERT INTO messages (id, client_message_id, server_id, conversation, direction, sender, recipient, body, reply_to, request_id, created_at, state, read)
-        VALUES (@id, @client_message_id, @server_id, @conversation, @direction, @from, @to, @body, @reply_to, @request_id, @created_at, @state, @read)`),
+      insertMessage: p(`INSERT INTO messages (id, client_message_id, server_id, conversation, direction, sender, recipient, body, reply_to, request_id, created_at, state, read,
+          group_id, mentions, mentions_me, receipts_total)
+        VALUES (@id, @client_message_id, @server_id, @conversation, @direction, @from, @to, @body, @reply_to, @request_id, @created_at, @state, @read,
+          @group_id, @mentions, @mentions_me, @receipts_total)`),
+      outboundByServerId: p<MessageRow>("SELECT * FROM messages WHERE server_id = ? AND direction = 'out'"),
+      outboundById: p<MessageRow>("SELECT * FROM messages WHERE id = ? AND direction = 'out'"),
+      insertReceipt: p('INSERT OR IGNORE INTO receipts (message_id, user) VALUES (?, ?)'),
+      receiptsOf: p<Receipt>('SELECT user, delivered_at, read_at FROM receipts WHERE message_id = ? ORDER BY user'),
+      receiptDelivered: p('UPDATE receipts SET delivered_at = ? WHERE message_id = ? AND user = ? AND delivered_at IS NULL'),
+      receiptRead: p('UPDATE receipts SET read_at = ?, delivered_at = coalesce(delivered_at, ?) WHERE message_id = ? AND user = ? AND read_at IS NULL'),
+      recountReceipts: p(`UPDATE messages SET
+          receipts_delivered = (SELECT count(*) FROM receipts r WHERE r.message_id = messages.id AND r.delivered_at IS NOT NULL),
+          receipts_read = (SELECT count(*) FROM receipts r WHERE r.message_id = messages.id AND r.read_at IS NOT NULL),
+          receipts_total = max(coalesce(receipts_total, 0), (SELECT count(*) FROM receipts r WHERE r.message_id = messages.id))
+        WHERE id = ? AND direction = 'out'`),
+      groupById: p<GroupRow>('SELECT * FROM groups WHERE group_id = ?'),
+      // A current group of that name first, then the newest that was left.
+      groupByName: p<GroupRow>('SELECT * FROM groups WHERE name = ? ORDER BY role IS NULL, updated_at DESC LIMIT 1'),
+      groupsAll: p<GroupRow>('SELECT * FROM groups ORDER BY role IS NULL, name'),
+      upsertGroup: p(`INSERT INTO groups (group_id, name, role, created_by, created_at, last_pos, updated_at)
+          VALUES (@group_id, @name, @role, @created_by, @created_at, @last_pos, @updated_at)
+        ON CONFLICT (group_id) DO UPDATE SET name = excluded.name, role = excluded.role,
+          created_by = coalesce(groups.created_by, excluded.created_by), created_at = coalesce(groups.created_at, excluded.created_at),
+          last_pos = max(groups.last_pos, excluded.last_pos), updated_at = excluded.updated_at`),
+      groupMembers: p<GroupMember>('SELECT user, role FROM group_members WHERE group_id = ? ORDER BY user'),
+      groupMemberCount: p<{ n: number }>('SELECT count(*) AS n FROM group_members WHERE group_id = ?'),
+      clearGroupMembers: p('DELETE FROM group_members WHERE group_id = ?'),
+      insertGroupMember: p('INSERT OR REPLACE INTO group_members (group_id, user, role) VALUES (?, ?, ?)'),
+      moveGroupMessages: p("UPDATE messages SET conversation = @peer, recipient = CASE WHEN recipient LIKE '#%' THEN @peer ELSE recipient END WHERE group_id = @group_id"),
+      conversationCounters: p<{ unread: number; unread_mentions: number; total: number; last_seq: number | null }>('SELECT unread, unread_mentions, total, last_seq FROM conversations WHERE peer = ?'),
+      deleteConversation: p('DELETE FROM conversations WHERE peer = ?'),
+      mergeConversation: p(`INSERT INTO conversations (peer, unread, unread_mentions, total, last_seq) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (peer) DO UPDATE SET unread = unread + excluded.unread, unread_mentions = unread_mentions + excluded.unread_mentions,
+          total = total + excluded.total, last_seq = max(coalesce(last_seq, 0), coalesce(excluded.last_seq, 0))`),
+      queueReadReceipt: p('INSERT OR IGNORE INTO read_receipts_out (server_id) VALUES (?)'),
+      readReceiptsDue: p<{ seq: number; server_id: string }>('SELECT seq, server_id FROM read_receipts_out ORDER BY seq LIMIT ?'),
+      deleteReadReceiptsThrough: p('DELETE FROM read_receipts_out WHERE seq <= ?'),
       // 'in' sorts before 'out': the inbound copy of a message to oneself wins, read in index order.
       messageById: p<MessageRow>('SELECT * FROM messages WHERE id = ? ORDER BY direction LIMIT 1'),
       // Inbound messages are known by the relay's server_id: the id is the sender's choice.
@@ -105,21 +182,20 @@ export class Repository {
       idHolders: p<{ direction: 'in' | 'out'; sender: string }>('SELECT direction, sender FROM messages WHERE id = ?'),
       messageSeq: p<{ seq: number }>('SELECT seq FROM messages WHERE id = ? ORDER BY direction LIMIT 1'),
       setMessageState: p("UPDATE messages SET state = ?, server_id = coalesce(?, server_id) WHERE id = ? AND direction = 'out'"),
-      inboxAll: p<MessageRow>("SELECT * FROM messages WHERE direction = 'in' ORDER BY seq DESC LIMIT ?"),
-      inboxUnread: p<MessageRow>("SELECT * FROM messages WHERE read = 0 AND direction = 'in' ORDER BY seq DESC LIMIT ?"),
-      inboxFrom: p<MessageRow>("SELECT * FROM messages WHERE conversation = ? AND direction = 'in' ORDER BY seq DESC LIMIT ?"),
-      inboxFromUnread: p<MessageRow>("SELECT * FROM messages WHERE conversation = ? AND read = 0 AND direction = 'in' ORDER BY seq DESC LIMIT ?"),
       conversationNewest: p<MessageRow>('SELECT * FROM messages WHERE conversation = ? ORDER BY seq DESC LIMIT ?'),
       conversationBefore: p<MessageRow>('SELECT * FROM messages WHERE conversation = ? AND seq < ? ORDER BY seq DESC LIMIT ?'),
       // One query, not one per conversation: the newest message comes along by join.
-      conversations: p<{ peer: string; unread: number; total: number } & Partial<MessageRow>>(
-        'SELECT m.*, c.peer, c.unread, c.total FROM conversations c LEFT JOIN messages m ON m.seq = c.last_seq ORDER BY c.last_seq DESC',
+      conversations: p<{ peer: string; unread: number; unread_mentions: number; total: number; member_count: number | null } & Partial<MessageRow>>(
+        `SELECT m.*, c.peer, c.unread, c.unread_mentions, c.total,
+           (SELECT count(*) FROM group_members gm WHERE gm.group_id = (SELECT g.group_id FROM groups g WHERE '#' || g.name = c.peer ORDER BY g.role IS NULL, g.updated_at DESC LIMIT 1)) AS member_count
+         FROM conversations c LEFT JOIN messages m ON m.seq = c.last_seq ORDER BY c.last_seq DESC`,
       ),
       unreadTotal: p<{ n: number | null }>('SELECT sum(unread) AS n FROM conversations'),
       messageTotal: p<{ n: number | null }>('SELECT sum(total) AS n FROM conversations'),
-      markReadId: p("UPDATE messages SET read = 1 WHERE id = ? AND read = 0 AND direction = 'in'"),
-      markReadConversation: p('UPDATE messages SET read = 1 WHERE conversation = ? AND read = 0'),
-      markReadAll: p('UPDATE messages SET read = 1 WHERE read = 0'),
+      // Each answers the server ids of the inbound messages it turned read: their read receipts.
+      markReadId: p<{ server_id: string | null; direction: string }>("UPDATE messages SET read = 1 WHERE id = ? AND read = 0 AND direction = 'in' RETURNING server_id, direction"),
+      markReadConversation: p<{ server_id: string | null; direction: string }>('UPDATE messages SET read = 1 WHERE conversation = ? AND read = 0 RETURNING server_id, direction'),
+      markReadAll: p<{ server_id: string | null; direction: string }>('UPDATE messages SET read = 1 WHERE read = 0 RETURNING server_id, direction'),
       outboxByClientId: p<OutboxRow>('SELECT * FROM outbox WHERE client_message_id = ?'),
       outboxById: p<OutboxRow>('SELECT * FROM outbox WHERE id = ?'),
       insertOutbox: p(`INSERT INTO outbox (client_message_id, id, fingerprint, state, attempts, created_at, updated_at)
@@ -183,7 +259,130 @@ export class Repository {
   }
 
   insertMessage(m: NewMessage): void {
-    this.s.insertMessage.run({ ...m, read: m.read ? 1 : 0 });
+    this.s.insertMessage.run({
+      ...m,
+      read: m.read ? 1 : 0,
+      mentions: JSON.stringify(m.mentions),
+      mentions_me: m.mentions_me ? 1 : 0,
+      receipts_total: m.direction === 'out' ? (m.receipts_total ?? 1) : null,
+    });
+  }
+
+  /** The outbound message the relay calls `serverId` (an own-device copy, a receipt's). */
+  outboundByServerId(serverId: string): Message | undefined {
+    const row = this.s.outboundByServerId.get(serverId);
+    return row && toMessage(row);
+  }
+
+  outbound(id: string): Message | undefined {
+    const row = this.s.outboundById.get(id);
+    return row && toMessage(row);
+  }
+
+  /** The recipients an outbound message went to, each with no receipt yet. */
+  addRecipients(messageId: string, users: readonly string[]): void {
+    for (const user of users) this.s.insertReceipt.run(messageId, user);
+  }
+
+  receipts(messageId: string): Receipt[] {
+    return this.s.receiptsOf.all(messageId);
+  }
+
+  /**
+   * One recipient's receipt for outbound `messageId` (a recipient not listed yet is added: the
+   * relay knew of a member this home had not heard of). True when it changed anything; the
+   * message's counts follow.
+   */
+  recordReceipt(messageId: string, user: string, status: 'delivered' | 'read', at: string): boolean {
+    this.s.insertReceipt.run(messageId, user);
+    const changed = (status === 'delivered' ? this.s.receiptDelivered.run(at, messageId, user) : this.s.receiptRead.run(at, at, messageId, user)).changes > 0;
+    if (changed) this.s.recountReceipts.run(messageId);
+    return changed;
+  }
+
+  group(groupId: string): Group | undefined {
+    const row = this.s.groupById.get(groupId);
+    return row && this.toGroup(row);
+  }
+
+  groupByName(name: string): Group | undefined {
+    const row = this.s.groupByName.get(name);
+    return row && this.toGroup(row);
+  }
+
+  groups(): Group[] {
+    return this.s.groupsAll.all().map((row) => this.toGroup(row));
+  }
+
+  private toGroup(row: GroupRow): Group {
+    const counters = this.s.conversationCounters.get(`${GROUP_ADDRESS_PREFIX}${row.name}`);
+    return {
+      group_id: row.group_id,
+      name: row.name,
+      role: row.role,
+      members: this.s.groupMembers.all(row.group_id),
+      created_by: row.created_by,
+      created_at: row.created_at,
+      unread: counters?.unread ?? 0,
+      unread_mentions: counters?.unread_mentions ?? 0,
+    };
+  }
+
+  /** The last timeline position this home has of the group (0 when unknown). */
+  groupLastPos(groupId: string): number {
+    return this.s.groupById.get(groupId)?.last_pos ?? 0;
+  }
+
+  groupMemberCount(groupId: string): number {
+    return this.s.groupMemberCount.get(groupId)?.n ?? 0;
+  }
+
+  /**
+   * Records a group as the relay said it is at timeline position `pos`: name, this user's role
+   * (null when no longer a member), members. A rename moves the conversation, its messages and
+   * counters to `#new`. An older position than already known changes only what is missing.
+   */
+  saveGroup(g: { group_id: string; name: string; pos: number; members: readonly GroupMember[]; me: string; created_by?: string | null; created_at?: string | null }, now: string): void {
+    const before = this.s.groupById.get(g.group_id);
+    if (before && g.pos < before.last_pos) return;
+    const mine = g.members.find((m) => m.user === g.me);
+    if (before && before.name !== g.name) this.moveConversation(g.group_id, before.name, g.name);
+    this.s.upsertGroup.run({
+      group_id: g.group_id,
+      name: g.name,
+      role: mine?.role ?? null,
+      created_by: g.created_by ?? null,
+      created_at: g.created_at ?? null,
+      last_pos: g.pos,
+      updated_at: now,
+    });
+    this.s.clearGroupMembers.run(g.group_id);
+    for (const m of g.members) this.s.insertGroupMember.run(g.group_id, m.user, m.role);
+  }
+
+  /** A renamed group's messages and counters go to its new conversation. */
+  private moveConversation(groupId: string, from: string, to: string): void {
+    const oldPeer = `${GROUP_ADDRESS_PREFIX}${from}`;
+    const newPeer = `${GROUP_ADDRESS_PREFIX}${to}`;
+    this.s.moveGroupMessages.run({ peer: newPeer, group_id: groupId });
+    const counters = this.s.conversationCounters.get(oldPeer);
+    if (!counters) return;
+    this.s.deleteConversation.run(oldPeer);
+    this.s.mergeConversation.run(newPeer, counters.unread, counters.unread_mentions, counters.total, counters.last_seq);
+  }
+
+  queueReadReceipts(serverIds: readonly string[]): void {
+    for (const id of serverIds) this.s.queueReadReceipt.run(id);
+  }
+
+  /** The oldest queued read receipts, at most `limit`. */
+  readReceiptsDue(limit: number): { seq: number; server_id: string }[] {
+    return this.s.readReceiptsDue.all(limit);
+  }
+
+  /** Read receipts up to `seq` are on the link. */
+  readReceiptsSent(seq: number): void {
+    this.s.deleteReadReceiptsThrough.run(seq);
   }
 
   message(id: string): Message | undefined {
@@ -209,11 +408,23 @@ export class Repository {
     this.s.setMessageState.run(state, serverId, id);
   }
 
-  inbox(opts: { unread: boolean; from?: string; limit: number }): Message[] {
-    const rows = opts.from
-      ? (opts.unread ? this.s.inboxFromUnread : this.s.inboxFrom).all(opts.from, opts.limit)
-      : (opts.unread ? this.s.inboxUnread : this.s.inboxAll).all(opts.limit);
-    return rows.map(toMessage);
+  /** Inbound messages, newest first: unread only, from one sender, in one conversation, mentioning this user — any of them. */
+  inbox(opts: { unread: boolean; from?: string; in?: string; mentions?: boolean; limit: number }): Message[] {
+    let sql = "SELECT * FROM messages WHERE direction = 'in'";
+    const params: (string | number)[] = [];
+    if (opts.unread) sql += ' AND read = 0';
+    if (opts.from !== undefined) {
+      sql += ' AND sender = ?';
+      params.push(opts.from);
+    }
+    if (opts.in !== undefined) {
+      sql += ' AND conversation = ?';
+      params.push(opts.in);
+    }
+    if (opts.mentions) sql += ' AND mentions_me = 1';
+    sql += ' ORDER BY seq DESC LIMIT ?';
+    params.push(opts.limit);
+    return this.searchStatement(sql).all(...params).map(toMessage);
   }
 
   /** Newest `limit` messages of a conversation (optionally before a message), oldest first. */
@@ -230,12 +441,18 @@ export class Repository {
   }
 
   conversations(): Conversation[] {
-    return this.s.conversations.all().map((c) => ({
-      peer: c.peer,
-      unread: c.unread,
-      total: c.total,
-      last: joinedMessage(c) ?? null,
-    }));
+    return this.s.conversations.all().map((c) => {
+      const group = isGroupAddress(c.peer);
+      return {
+        peer: c.peer,
+        kind: group ? ('group' as const) : ('user' as const),
+        unread: c.unread,
+        unread_mentions: c.unread_mentions,
+        total: c.total,
+        last: joinedMessage(c) ?? null,
+        members: group ? (c.member_count ?? 0) : null,
+      };
+    });
   }
 
   unreadTotal(): number {
@@ -246,12 +463,16 @@ export class Repository {
     return this.s.messageTotal.get()?.n ?? 0;
   }
 
-  markRead(target: { ids?: string[]; conversation?: string; all?: boolean }): number {
-    if (target.all) return this.s.markReadAll.run().changes;
-    let changed = 0;
-    if (target.conversation !== undefined) changed += this.s.markReadConversation.run(target.conversation).changes;
-    for (const id of target.ids ?? []) changed += this.s.markReadId.run(id).changes;
-    return changed;
+  /** How many messages turned read, and the server ids of the inbound ones among them (for read receipts). */
+  markRead(target: { ids?: string[]; conversation?: string; all?: boolean }): { changed: number; serverIds: string[] } {
+    const rows: { server_id: string | null; direction: string }[] = [];
+    if (target.all) rows.push(...this.s.markReadAll.all());
+    else {
+      if (target.conversation !== undefined) rows.push(...this.s.markReadConversation.all(target.conversation));
+      for (const id of target.ids ?? []) rows.push(...this.s.markReadId.all(id));
+    }
+    const serverIds = rows.filter((r) => r.direction === 'in' && r.server_id !== null).map((r) => r.server_id!);
+    return { changed: rows.length, serverIds };
   }
 
   /**

@@ -9,7 +9,22 @@
  * them can never deliver twice.
  */
 import type { ConfigureParams, HeldRecipient, PullResult, RelayCheck, SyncProblem, SyncState, SyncStatus } from '../../protocol/rpc';
-import { REJECTION_CODES, RELAY_MAX_FRAME_BYTES, type DeliverFrame, type SendFrame, type VerdictFrame } from '../../protocol/relay';
+import {
+  MAX_READ_IDS,
+  REJECTION_CODES,
+  RELAY_MAX_FRAME_BYTES,
+  RELAY_PROTOCOL_V1,
+  RELAY_PROTOCOL_V2,
+  type DeliverFrameV2,
+  type DeliveryItemV2,
+  type GroupFrame,
+  type GroupSummary,
+  type GroupVerdictFrame,
+  type SendFrameV2,
+  type VerdictFrame,
+} from '../../protocol/relay';
+import { GROUP_ADDRESS_PREFIX, isGroupAddress } from '../../protocol/names';
+import { newId } from '../../lib/node/ids';
 import { loadConfig, readToken, writeConfig, type RelayConfig } from '../config';
 import { cleartextRelayProblem, relayUrlProblem } from '../../protocol/relay-url';
 import type { Logger } from '../../lib/node/log';
@@ -20,7 +35,7 @@ import { asStorageError } from '../../lib/node/storage-errors';
 import type { Repository } from '../store/repository';
 import type { WriteBatcher } from '../../lib/node/write-batcher';
 import { backoffDelay } from './backoff';
-import type { RelayVerdict, SyncPort } from './port';
+import type { GroupRequestBody, RelayVerdict, SyncPort } from './port';
 import { sendFrameBytes, sendFrameOf, type SendFrameMessage } from './send-frame';
 import { RelayLink, type RelayLinkClose } from './relay-link';
 import { badUrl, notConfigured, problemOfClose, pullTimeout } from './problem';
@@ -39,6 +54,11 @@ const QUOTA_BACKOFF = { baseMs: 1000, maxMs: 5 * 60_000 };
 const FRESHNESS_NOTIFY_MS = 250;
 
 const CURSOR_KEY = 'relay_cursor';
+/** Said when a group message cannot go out because the relay answered hello with v1 only. */
+export const RELAY_V1_ONLY_SEND = 'not sent: the relay speaks protocol v1; upgrade it for groups';
+
+/** What arrives on the link to be stored in one write, in arrival order. */
+type InboundFrame = VerdictFrame | DeliverFrameV2 | GroupVerdictFrame;
 /** How long stopping waits for the relay to answer the close frame. */
 const CLOSE_WAIT_MS = 2000;
 
@@ -101,7 +121,16 @@ export class SyncEngine implements SyncPort {
   /** Sync-state rows to write at the end of the current batch: the newest value wins. */
   private readonly stateAtCommit = new Map<string, string>();
   /** Verdicts and deliveries received this turn, stored together by storeInbound. */
-  private inbound: (VerdictFrame | DeliverFrame)[] = [];
+  private inbound: InboundFrame[] = [];
+  /**
+   * The protocol to say hello with: v2, until a relay refuses it (a v1-only relay); then v1
+   * for direct messages until the settings change or the core restarts.
+   */
+  private helloVersion = RELAY_PROTOCOL_V2;
+  /** Group requests on the wire, by request_id, each waiting for its verdict (stored first when ok). */
+  private readonly groupWaiters = new Map<string, { body: GroupRequestBody; done: (verdict: GroupVerdictFrame | undefined) => void }>();
+  private readonly listWaiters = new Map<string, (groups: GroupSummary[] | undefined) => void>();
+  private sendingReads = false;
   /** Links on which a frame could not be stored: closing, and never acked again. */
   private readonly failedLinks = new WeakSet<RelayLink>();
   private readonly settleWaiters: (() => void)[] = [];
@@ -303,6 +332,7 @@ export class SyncEngine implements SyncPort {
     this.trouble = { problem: null, lastError: null };
     this.configGeneration++;
     this.configCheck = undefined;
+    this.helloVersion = RELAY_PROTOCOL_V2;
     this.reconnect();
   }
 
@@ -381,6 +411,12 @@ export class SyncEngine implements SyncPort {
     this.setState('connecting');
     link.on('verdict', (frame) => this.onFrame(link, frame));
     link.on('deliver', (frame) => this.onFrame(link, frame));
+    link.on('group_verdict', (frame) => this.onFrame(link, frame));
+    link.on('group_list_result', (frame) => {
+      const done = this.listWaiters.get(frame.request_id);
+      this.listWaiters.delete(frame.request_id);
+      done?.(frame.groups);
+    });
     link.on('error', (error) => this.log.warn(`relay: ${error.message}`));
     link.on('close', (info) => void this.onClose(link, info));
     const result = await link.connect({
@@ -389,6 +425,7 @@ export class SyncEngine implements SyncPort {
       token: this.token!,
       device: this.config.device,
       cursor: this.cursor,
+      version: this.helloVersion,
     });
     this.recordConfigCheck(generation, relayCheckOf(result, this.config.relay!, this.config.user!));
     if (!result.ok || this.link !== link) return;
@@ -402,6 +439,7 @@ export class SyncEngine implements SyncPort {
     this.setState('online');
     this.markBacklog();
     void this.drain();
+    void this.sendReadReceipts();
   }
 
   private async onClose(link: RelayLink, info: RelayLinkClose): Promise<void> {
@@ -409,6 +447,23 @@ export class SyncEngine implements SyncPort {
     this.link = undefined;
     this.connectedSince = null;
     this.inflight = 0;
+    for (const [id, waiter] of [...this.groupWaiters]) {
+      this.groupWaiters.delete(id);
+      waiter.done(undefined);
+    }
+    for (const [id, done] of [...this.listWaiters]) {
+      this.listWaiters.delete(id);
+      done(undefined);
+    }
+    if (info.versionRefused && this.helloVersion === RELAY_PROTOCOL_V2 && !this.stopped) {
+      // A relay from before groups: direct messages go on over v1; group requests and group
+      // sends are refused with what to upgrade.
+      this.helloVersion = RELAY_PROTOCOL_V1;
+      this.log.warn(`relay: the relay at ${this.config.relay} speaks protocol v1 only; direct messages continue, groups need the relay upgraded`);
+      this.reconnectTimer = setTimeout(() => void this.connect(), 0);
+      this.reconnectTimer.unref();
+      return;
+    }
     const reason = info.reason || `connection closed (code ${info.code})`;
     this.trouble.problem = problemOfClose(info, this.config);
     await this.returnInflightOrRemember(reason);
@@ -467,7 +522,7 @@ export class SyncEngine implements SyncPort {
         const claimed = await this.writes.run(() => {
           marksSeen = this.backlogMarks;
           const now = new Date().toISOString();
-          const frames: SendFrame['message'][] = [];
+          const frames: SendFrameV2['message'][] = [];
           // Sent once the claim commits, in commit order with messages claimed on insert.
           this.writes.afterCommit(() => {
             for (const frame of frames) {
@@ -476,7 +531,13 @@ export class SyncEngine implements SyncPort {
             }
           });
           for (const row of this.repo.pendingOutbox(SEND_WINDOW - this.inflight, this.heldNow())) {
-            const frame = sendFrameOf(this.repo.message(row.id)!);
+            const message = this.repo.outbound(row.id)!;
+            if (isGroupAddress(message.to) && link.version !== RELAY_PROTOCOL_V2) {
+              // A v1 relay would take `#team` for a bad user name and drop the link.
+              if (this.outbox.fail(row.id, RELAY_V1_ONLY_SEND, now)) setImmediate(() => this.wakeVerdictWaiters(row.id));
+              continue;
+            }
+            const frame = sendFrameOf(message);
             const bytes = sendFrameBytes(frame);
             if (bytes > RELAY_MAX_FRAME_BYTES) {
               // Sending it would only get the link closed, and everything in flight with it.
@@ -512,7 +573,7 @@ export class SyncEngine implements SyncPort {
    * Frames that arrive together (one read from the socket) are stored in one write: one
    * savepoint and one wake-up for the lot instead of one per frame.
    */
-  private onFrame(link: RelayLink, frame: VerdictFrame | DeliverFrame): void {
+  private onFrame(link: RelayLink, frame: InboundFrame): void {
     if (frame.type === 'verdict') this.inflight = Math.max(0, this.inflight - 1);
     this.inbound.push(frame);
     if (this.inbound.length === 1) queueMicrotask(() => void this.storeInbound(link));
@@ -521,11 +582,12 @@ export class SyncEngine implements SyncPort {
   private async storeInbound(link: RelayLink): Promise<void> {
     const frames = this.inbound;
     this.inbound = [];
-    let stored: { verdicts: [id: string, verdict: RelayVerdict | undefined][]; highestSeq: number; received: number };
+    let stored: { verdicts: [id: string, verdict: RelayVerdict | undefined][]; groupVerdicts: GroupVerdictFrame[]; highestSeq: number; received: number };
     try {
       stored = await this.writes.run(() => {
         const now = new Date().toISOString();
         const verdicts: [string, RelayVerdict | undefined][] = [];
+        const groupVerdicts: GroupVerdictFrame[] = [];
         let highestSeq = 0;
         let received = 0;
         // After a delivery on this link failed to store, later ones are not kept either: the
@@ -540,7 +602,10 @@ export class SyncEngine implements SyncPort {
         );
         for (const frame of frames) {
           if (frame.type === 'verdict') verdicts.push([frame.id, this.storeVerdict(frame, now)]);
-          else if (keepDeliveries) {
+          else if (frame.type === 'group_verdict') {
+            this.storeGroupVerdict(frame, now);
+            groupVerdicts.push(frame);
+          } else if (keepDeliveries) {
             if (this.storeDelivery(frame, now)) received++;
             highestSeq = Math.max(highestSeq, frame.seq);
           }
@@ -553,12 +618,17 @@ export class SyncEngine implements SyncPort {
           this.setStateAtCommit(CURSOR_KEY, String(highestSeq));
           this.writes.afterCommit(() => (this.cursor = Math.max(this.cursor, highestSeq)));
         }
-        return { verdicts, highestSeq, received };
+        return { verdicts, groupVerdicts, highestSeq, received };
       });
     } catch (error) {
       return this.storeFailed(link, error);
     }
     for (const [id, verdict] of stored.verdicts) this.wakeVerdictWaiters(id, verdict);
+    for (const verdict of stored.groupVerdicts) {
+      const waiter = this.groupWaiters.get(verdict.request_id);
+      this.groupWaiters.delete(verdict.request_id);
+      waiter?.done(verdict);
+    }
     // Committed before acked: a crash in between only means a redelivery, which is dropped.
     if (stored.highestSeq > 0) this.ackSoon(link, stored.highestSeq);
     this.fetched += stored.received;
@@ -666,47 +736,210 @@ export class SyncEngine implements SyncPort {
 
   /**
    * Inside a write: a duplicate delivery (redelivered after a crash before its ack) stores
-   * nothing. True when it stored a new inbound message.
+   * nothing. True when it stored a new message (a peer's, or a copy of one this user sent
+   * from another device).
    */
-  private storeDelivery(frame: DeliverFrame, now: string): boolean {
+  private storeDelivery(frame: DeliverFrameV2, now: string): boolean {
     const item = frame.item;
-    if (item.kind === 'message') {
-      const m = item.message;
-      if (!this.repo.hasInboundServerId(item.server_id)) {
-        // The id is the sender's choice: one already naming a message here (someone else's,
-        // or one of ours) stays with that message, and this one is known by its server_id.
-        const id = this.repo.inboundIdFree(m.id, m.from) ? m.id : this.repo.inboundIdFree(item.server_id, m.from) ? item.server_id : undefined;
-        if (id === undefined) {
-          this.log.warn(`relay: dropped message ${item.server_id} from ${m.from}: its id and its server id both name other messages here`);
-          return false;
-        }
-        if (id !== m.id) this.log.warn(`relay: message from ${m.from} reuses id ${m.id}, which names another message here; stored as ${id}`);
-        this.repo.insertMessage({
-          id,
-          client_message_id: m.client_message_id,
-          server_id: item.server_id,
-          conversation: m.from,
-          direction: 'in',
-          from: m.from,
-          to: m.to,
-          body: m.body,
-          reply_to: m.reply_to,
-          request_id: m.request_id,
-          created_at: m.created_at,
-          state: 'received',
-          read: false,
-        });
-        this.peers.touch(m.from, now);
-        this.repo.addEvent('message/received', id, now);
-        return true;
+    switch (item.kind) {
+      case 'message': {
+        const m = item.message;
+        if (m.from !== this.localUser()) return this.storePeerMessage(item, now);
+        // A message to oneself comes as the recipient's copy and (on another device) as an own
+        // copy: stored once each way, as the sending device stores it.
+        if (m.to === m.from && !this.repo.hasInboundServerId(item.server_id)) return this.storePeerMessage(item, now);
+        return this.storeOwnCopy(item, now);
       }
-    } else if (item.kind === 'expired') {
-      const reason = `expired: the relay held it for its whole retention and no device of ${item.to} took it (dropped ${item.at})`;
-      this.outbox.expire(item.id, item.server_id, reason, now);
-    } else if (this.repo.markDelivered(item.id)) {
-      this.repo.addEvent('message/updated', item.id, now);
+      case 'expired': {
+        const reason = `expired: the relay held it for its whole retention and no device of ${item.to} took it (dropped ${item.at})`;
+        // A group message expires as a whole only while no member took it (the outbox's rule).
+        this.outbox.expire(item.id, item.server_id, reason, now);
+        return false;
+      }
+      case 'receipt':
+        this.storeReceipt(item, now);
+        return false;
+      case 'group':
+        this.storeGroupEvent(item, now);
+        return false;
     }
-    return false;
+  }
+
+  /** The conversation of a message in group `groupId`: the group's name as this home knows it now (a rename moved it), else as sent. */
+  private groupConversation(groupId: string | undefined, to: string): string {
+    const group = groupId === undefined ? undefined : this.repo.group(groupId);
+    return group ? `${GROUP_ADDRESS_PREFIX}${group.name}` : to;
+  }
+
+  private storePeerMessage(item: Extract<DeliveryItemV2, { kind: 'message' }>, now: string): boolean {
+    const m = item.message;
+    if (this.repo.hasInboundServerId(item.server_id)) return false;
+    // The id is the sender's choice: one already naming a message here (someone else's,
+    // or one of ours) stays with that message, and this one is known by its server_id.
+    const id = this.repo.inboundIdFree(m.id, m.from) ? m.id : this.repo.inboundIdFree(item.server_id, m.from) ? item.server_id : undefined;
+    if (id === undefined) {
+      this.log.warn(`relay: dropped message ${item.server_id} from ${m.from}: its id and its server id both name other messages here`);
+      return false;
+    }
+    if (id !== m.id) this.log.warn(`relay: message from ${m.from} reuses id ${m.id}, which names another message here; stored as ${id}`);
+    const group = isGroupAddress(m.to);
+    const mentions = m.mentions ?? [];
+    this.repo.insertMessage({
+      id,
+      client_message_id: m.client_message_id,
+      server_id: item.server_id,
+      conversation: group ? this.groupConversation(item.group_id, m.to) : m.from,
+      direction: 'in',
+      from: m.from,
+      to: group ? this.groupConversation(item.group_id, m.to) : m.to,
+      body: m.body,
+      reply_to: m.reply_to,
+      request_id: m.request_id,
+      created_at: m.created_at,
+      state: 'received',
+      read: false,
+      group_id: group ? (item.group_id ?? null) : null,
+      mentions,
+      // A direct message counts as a mention.
+      mentions_me: !group || mentions.includes(this.localUser()),
+    });
+    this.peers.touch(m.from, now);
+    this.repo.addEvent('message/received', id, now);
+    return true;
+  }
+
+  /**
+   * A message this user sent from another device: stored as outbound and `sent` in its
+   * conversation, so the thread is whole here too. Exactly once (by id or server id); a
+   * message this device sent itself is never sent back to it by the relay, and is kept as it
+   * is if it were.
+   */
+  private storeOwnCopy(item: Extract<DeliveryItemV2, { kind: 'message' }>, now: string): boolean {
+    const m = item.message;
+    if (this.repo.outbound(m.id) || this.repo.outboundByServerId(item.server_id)) return false;
+    const group = isGroupAddress(m.to);
+    const known = group && item.group_id !== undefined ? this.repo.group(item.group_id) : undefined;
+    const conversation = group ? this.groupConversation(item.group_id, m.to) : m.to;
+    const recipients = group ? (known?.members.map((x) => x.user).filter((u) => u !== m.from) ?? []) : [m.to];
+    this.repo.insertMessage({
+      id: m.id,
+      client_message_id: m.client_message_id,
+      server_id: item.server_id,
+      conversation,
+      direction: 'out',
+      from: m.from,
+      to: conversation,
+      body: m.body,
+      reply_to: m.reply_to,
+      request_id: m.request_id,
+      created_at: m.created_at,
+      state: 'sent',
+      read: true,
+      group_id: group ? (item.group_id ?? null) : null,
+      mentions: m.mentions ?? [],
+      mentions_me: false,
+      receipts_total: recipients.length,
+    });
+    this.repo.addRecipients(m.id, recipients);
+    this.repo.addEvent('message/received', m.id, now);
+    return true;
+  }
+
+  /** A recipient's delivered or read receipt for a message this user sent (from any device). */
+  private storeReceipt(item: Extract<DeliveryItemV2, { kind: 'receipt' }>, now: string): void {
+    const message = this.repo.outbound(item.id);
+    if (!message || (message.server_id !== null && message.server_id !== item.server_id)) return;
+    const status = item.status ?? 'delivered';
+    const changed = this.repo.recordReceipt(message.id, item.by, status, item.at);
+    // The message shows delivered once any recipient's core committed it.
+    const delivered = this.repo.markDelivered(message.id);
+    if (changed || delivered) this.repo.addEvent('message/updated', message.id, now);
+  }
+
+  /** A membership event: the group and its members as they are after it. */
+  private storeGroupEvent(item: Extract<DeliveryItemV2, { kind: 'group' }>, now: string): void {
+    const created = item.event === 'created';
+    this.repo.saveGroup(
+      { group_id: item.group_id, name: item.group, pos: item.pos, members: item.members, me: this.localUser(), created_by: created ? item.by : null, created_at: created ? item.at : null },
+      now,
+    );
+    this.repo.addEvent('group/changed', item.group_id, now);
+  }
+
+  /** An `ok` group verdict: the group as the relay's commit left it, stored before the request is answered. */
+  private storeGroupVerdict(frame: GroupVerdictFrame, now: string): void {
+    if (frame.result !== 'ok') return;
+    const created = this.groupWaiters.get(frame.request_id)?.body.type === 'group_create';
+    this.repo.saveGroup(
+      { group_id: frame.group_id, name: frame.group, pos: frame.pos, members: frame.members, me: this.localUser(), created_by: created ? this.localUser() : null, created_at: created ? now : null },
+      now,
+    );
+    this.repo.addEvent('group/changed', frame.group_id, now);
+  }
+
+  relayVersion(): number | null {
+    return this.isOnline() && this.link ? this.link.version : null;
+  }
+
+  groupRequest(body: GroupRequestBody, ms: number): Promise<GroupVerdictFrame | undefined> {
+    const link = this.link;
+    if (!link || !this.isOnline() || link.version !== RELAY_PROTOCOL_V2) return Promise.resolve(undefined);
+    const requestId = newId();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(undefined), ms);
+      const done = (verdict: GroupVerdictFrame | undefined) => {
+        clearTimeout(timer);
+        this.groupWaiters.delete(requestId);
+        resolve(verdict);
+      };
+      this.groupWaiters.set(requestId, { body, done });
+      if (!link.group({ ...body, request_id: requestId } as GroupFrame)) done(undefined);
+    });
+  }
+
+  groupList(ms: number): Promise<GroupSummary[] | undefined> {
+    const link = this.link;
+    if (!link || !this.isOnline() || link.version !== RELAY_PROTOCOL_V2) return Promise.resolve(undefined);
+    const requestId = newId();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(undefined), ms);
+      const done = (groups: GroupSummary[] | undefined) => {
+        clearTimeout(timer);
+        this.listWaiters.delete(requestId);
+        resolve(groups);
+      };
+      this.listWaiters.set(requestId, done);
+      if (!link.groupList(requestId)) done(undefined);
+    });
+  }
+
+  kickReadReceipts(): void {
+    if (this.isOnline()) void this.sendReadReceipts();
+  }
+
+  /**
+   * Sends the queued read receipts on a v2 link, MAX_READ_IDS per frame, each batch deleted
+   * from the queue once written to the link: a crash before then sends it again (the relay
+   * tells each sender once per reader). A v1 link takes none: they wait for an upgraded relay.
+   */
+  private async sendReadReceipts(): Promise<void> {
+    if (this.sendingReads) return;
+    this.sendingReads = true;
+    try {
+      for (;;) {
+        const link = this.link;
+        if (!link || !this.isOnline() || link.version !== RELAY_PROTOCOL_V2) return;
+        const due = this.repo.readReceiptsDue(MAX_READ_IDS);
+        if (due.length === 0) return;
+        if (!link.read(due.map((r) => r.server_id))) return;
+        const through = due[due.length - 1]!.seq;
+        await this.writes.run(() => this.repo.readReceiptsSent(through));
+      }
+    } catch (error) {
+      this.writeFailed('could not record read receipts as sent', error);
+    } finally {
+      this.sendingReads = false;
+    }
   }
 
   /**

@@ -1,5 +1,6 @@
 /** What the core's services need from the relay sync engine. */
 import type { ConfigureParams, PullResult, RelayCheck, SendResult, SyncProblem, SyncStatus } from '../../protocol/rpc';
+import type { GroupFrame, GroupSummary, GroupVerdictFrame } from '../../protocol/relay';
 import type { SendFrameMessage } from './send-frame';
 
 /**
@@ -35,5 +36,19 @@ export interface SyncPort {
   /** What the first connection attempt since the last `configure` found; `pending` if it is still going after `ms`. */
   whenConfigured(ms: number): Promise<RelayCheck>;
   onStatus(listener: (status: SyncStatus) => void): void;
+  /** The relay protocol the live link speaks (1 or 2); null while offline. */
+  relayVersion(): number | null;
+  /**
+   * Sends a group request on the live link and resolves with its verdict, once an `ok` one is
+   * stored (groups and members); undefined when the link is down or gone, or after `ms`.
+   */
+  groupRequest(frame: GroupRequestBody, ms: number): Promise<GroupVerdictFrame | undefined>;
+  /** The user's groups as the relay lists them; undefined when offline or after `ms`. */
+  groupList(ms: number): Promise<GroupSummary[] | undefined>;
+  /** Read receipts were queued: send them when the link is up. */
+  kickReadReceipts(): void;
   stop(): Promise<void>;
 }
+
+/** A group frame before the link gives it its request id. */
+export type GroupRequestBody = GroupFrame extends infer F ? (F extends GroupFrame ? Omit<F, 'request_id'> : never) : never;

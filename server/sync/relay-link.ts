@@ -7,19 +7,24 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import {
+  MAX_READ_IDS,
   RELAY_MAX_FRAME_BYTES,
-  RELAY_PROTOCOL_VERSION,
+  RELAY_PROTOCOL_V1,
+  RELAY_PROTOCOL_V2,
   RELAY_REFUSAL_HEADER,
   RelayCloseCodes,
-  type CoreToRelayFrame,
-  type DeliverFrame,
+  type CoreToRelayFrameV2,
+  type DeliverFrameV2,
   type ErrorFrame,
+  type GroupFrame,
+  type GroupListResultFrame,
+  type GroupVerdictFrame,
   type PongFrame,
-  type SendFrame,
+  type SendFrameV2,
   type VerdictFrame,
   type WelcomeFrame,
 } from '../../protocol/relay';
-import { parseRelayFrame } from '../../protocol/relay-schemas';
+import { parseRelayFrame, parseRelayFrameV2 } from '../../protocol/relay-schemas';
 import { writesPerTurn } from '../../lib/node/turn-writes';
 import { errorMessage } from '../../lib/error-message';
 
@@ -35,6 +40,8 @@ export interface RelayLinkConnectOptions {
   ca?: string | Buffer;
   /** How long to wait for the upgrade and the welcome together. Default 10 s. */
   handshakeTimeoutMs?: number;
+  /** The protocol to say hello with: 2 (default; groups) or 1 (a relay that refused 2). */
+  version?: number;
 }
 
 export interface RelayLinkClose {
@@ -47,6 +54,12 @@ export interface RelayLinkClose {
    * so a person can be told what to fix (see `connectFailure`); absent on a link that was open.
    */
   failure?: RelayLinkFailure;
+  /**
+   * The relay refused the hello's protocol version before its welcome (a v1-only relay answers
+   * a v2 hello with `error {protocol, "unsupported relay protocol version 2; …"}` and 4002):
+   * the engine says hello again with v1.
+   */
+  versionRefused?: boolean;
 }
 
 /**
@@ -66,7 +79,9 @@ export type RelayLinkState = 'idle' | 'connecting' | 'open' | 'closed';
 export interface RelayLinkEvents {
   welcome: [frame: WelcomeFrame];
   verdict: [frame: VerdictFrame];
-  deliver: [frame: DeliverFrame];
+  deliver: [frame: DeliverFrameV2];
+  group_verdict: [frame: GroupVerdictFrame];
+  group_list_result: [frame: GroupListResultFrame];
   pong: [frame: PongFrame];
   /** Exactly once per `connect`, however the link ended (including a failed handshake). */
   close: [info: RelayLinkClose];
@@ -106,6 +121,14 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
   private upgraded = false;
   /** Called before each write: frames written in one turn leave together (see turn-writes.ts). */
   private holdWrites: () => void = () => {};
+  /** The version said in hello; the welcome's `v` confirms it. */
+  private helloVersion = RELAY_PROTOCOL_V2;
+  private sawVersionRefusal = false;
+
+  /** The protocol this link speaks (its welcome's), or the one it asked for until then. */
+  get version(): number {
+    return this.helloVersion;
+  }
 
   get state(): RelayLinkState {
     return this.currentState;
@@ -119,6 +142,8 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
     this.currentState = 'connecting';
     this.localClose = undefined;
     this.sawUnauthorized = false;
+    this.sawVersionRefusal = false;
+    this.helloVersion = options.version ?? RELAY_PROTOCOL_V2;
     const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
     const result = new Promise<RelayLinkConnectResult>((resolve) => (this.settleConnect = resolve));
 
@@ -161,7 +186,7 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
     });
     socket.on('open', () => {
       this.lastFrameAt = Date.now();
-      this.write({ type: 'hello', v: RELAY_PROTOCOL_VERSION, user: options.user, token: options.token, device: options.device, cursor: options.cursor });
+      this.write({ type: 'hello', v: this.helloVersion, user: options.user, token: options.token, device: options.device, cursor: options.cursor });
     });
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     socket.on('error', (err) => {
@@ -173,8 +198,24 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
   }
 
   /** Queues a send on the open link; false when the link is not open (the caller keeps it queued). */
-  send(message: SendFrame['message']): boolean {
+  send(message: SendFrameV2['message']): boolean {
     return this.currentState === 'open' && this.write({ type: 'send', message });
+  }
+
+  /** A v2 link only: these inbound messages were read (at most MAX_READ_IDS server ids). */
+  read(serverIds: string[]): boolean {
+    if (serverIds.length === 0 || serverIds.length > MAX_READ_IDS) throw new Error(`a read frame names 1 to ${MAX_READ_IDS} server ids, not ${serverIds.length}`);
+    return this.currentState === 'open' && this.helloVersion === RELAY_PROTOCOL_V2 && this.write({ type: 'read', server_ids: serverIds });
+  }
+
+  /** A v2 link only: a group request; its `group_verdict` comes with the same request_id. */
+  group(frame: GroupFrame): boolean {
+    return this.currentState === 'open' && this.helloVersion === RELAY_PROTOCOL_V2 && this.write(frame);
+  }
+
+  /** A v2 link only: asks for the user's groups (`group_list_result`). */
+  groupList(requestId: string): boolean {
+    return this.currentState === 'open' && this.helloVersion === RELAY_PROTOCOL_V2 && this.write({ type: 'group_list', request_id: requestId });
   }
 
   /** Cumulative: every delivery with seq <= `seq` is committed by this core. */
@@ -188,7 +229,7 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
     this.socket.close(code, reason);
   }
 
-  private write(frame: CoreToRelayFrame): boolean {
+  private write(frame: CoreToRelayFrameV2): boolean {
     if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
     this.holdWrites();
     this.socket.send(JSON.stringify(frame));
@@ -199,7 +240,9 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
     if (this.currentState === 'closed') return;
     this.lastFrameAt = Date.now();
     if (isBinary) return this.abort(RelayCloseCodes.Protocol, 'binary frame from relay');
-    const parsed = parseRelayFrame(rawToString(data));
+    // A v1 link parses with the v1 schemas: a v2 item on it would be the relay's bug, refused.
+    const text = rawToString(data);
+    const parsed = this.helloVersion === RELAY_PROTOCOL_V1 ? parseRelayFrame(text) : parseRelayFrameV2(text);
     if (!parsed.ok) return this.abort(RelayCloseCodes.Protocol, `invalid frame from relay: ${parsed.error}`);
     const frame = parsed.frame;
     if (this.currentState === 'connecting' && frame.type !== 'welcome' && frame.type !== 'error') {
@@ -212,6 +255,10 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
         return void this.emit('verdict', frame);
       case 'deliver':
         return void this.emit('deliver', frame);
+      case 'group_verdict':
+        return void this.emit('group_verdict', frame);
+      case 'group_list_result':
+        return void this.emit('group_list_result', frame);
       case 'ping':
         // Receiving it already refreshed our liveness clock; the relay learns we are alive
         // from the pings this link sends on its own schedule.
@@ -220,12 +267,18 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
         return void this.emit('pong', frame);
       case 'error':
         if (frame.code === 'unauthorized') this.sawUnauthorized = true;
+        // A relay from before v2 says exactly this to a hello it cannot speak (relay/server.ts at be8c981).
+        if (frame.code === 'protocol' && this.currentState === 'connecting' && /unsupported relay protocol version/.test(frame.message)) this.sawVersionRefusal = true;
         return this.report(new RelayLinkError(`relay error (${frame.code}): ${frame.message}`, frame.code));
     }
   }
 
   private onWelcome(frame: WelcomeFrame): void {
     if (this.currentState !== 'connecting') return this.abort(RelayCloseCodes.Protocol, 'second welcome from relay');
+    // The welcome's version is the one the link speaks: the hello's, or an older one a relay chose.
+    if (frame.v !== RELAY_PROTOCOL_V1 && frame.v !== RELAY_PROTOCOL_V2) return this.abort(RelayCloseCodes.Protocol, `the relay answered hello v${this.helloVersion} with welcome v${frame.v}, which this core does not speak`);
+    if (frame.v > this.helloVersion) return this.abort(RelayCloseCodes.Protocol, `the relay answered hello v${this.helloVersion} with welcome v${frame.v}`);
+    this.helloVersion = frame.v;
     this.currentState = 'open';
     this.heartbeatMs = frame.heartbeat_ms;
     this.deadline = 3 * frame.heartbeat_ms;
@@ -276,9 +329,10 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
     const unauthorized = info.code === RelayCloseCodes.Unauthorized || this.sawUnauthorized;
     // Closed by the far side before its welcome (a relay busy or going away does): say so.
     const early = wasConnecting && !unauthorized && local === undefined;
-    const final: RelayLinkClose = early
+    const base: RelayLinkClose = early
       ? { ...info, unauthorized, reason: `the relay at ${this.url} closed the connection before its welcome (code ${info.code}${info.reason ? `: ${info.reason}` : ''})`, failure: 'refused' }
       : { ...info, unauthorized };
+    const final: RelayLinkClose = this.sawVersionRefusal && wasConnecting ? { ...base, versionRefused: true } : base;
     this.settleConnect?.({ ok: false, close: final });
     this.settleConnect = undefined;
     this.emit('close', final);

@@ -25,6 +25,7 @@ import { RelayLink } from '../../server/sync/relay-link';
 import { tempHome } from '../support/cli';
 import { waitFor } from '../support/wait';
 import { withTimeout } from '../../lib/node/with-timeout';
+import { directStoreFields } from '../support/messages';
 
 // ---- a world of one relay and some cores, torn down whatever happens ---------------------
 
@@ -94,7 +95,7 @@ function storeOutbound(core: Core, to: string, body: string): string {
   const repo = core.service.repo;
   const id = newId();
   const at = now();
-  repo.insertMessage({ id, client_message_id: id, server_id: null, conversation: to, direction: 'out', from: 'alice', to, body, reply_to: null, request_id: null, created_at: at, state: 'queued', read: true });
+  repo.insertMessage({ id, client_message_id: id, server_id: null, conversation: to, direction: 'out', from: 'alice', to, body, reply_to: null, request_id: null, created_at: at, state: 'queued', read: true, ...directStoreFields('out') });
   repo.insertOutbox({ client_message_id: id, id, fingerprint: coreSendFingerprint({ to, body }), now: at, inflight: false });
   return id;
 }

@@ -7,11 +7,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CoreStatus, Message, OutboxItem, SyncStatus } from '../../protocol/rpc';
 import { coreStatusLines, messageFull, messageLine, messageList, outboxLine, peerLine, pullNotice, sendVerdict, shortTime, syncLines } from '../../server/cli/format';
+import { directFields } from '../support/messages';
 
 const AT = '2026-11-24T14:03:59.123Z';
 
 function message(p: Partial<Message> = {}): Message {
-  return { id: 'm1', client_message_id: 'c1', server_id: null, conversation: 'bob', direction: 'in', from: 'bob', to: 'me', body: 'hello', reply_to: null, request_id: null, created_at: AT, state: 'received', read: false, ...p };
+  return { id: 'm1', client_message_id: 'c1', server_id: null, conversation: 'bob', direction: 'in', from: 'bob', to: 'me', body: 'hello', reply_to: null, request_id: null, created_at: AT, state: 'received', read: false, ...directFields(p.direction ?? 'in'), ...p };
 }
 
 test('shortTime: minutes in UTC, or never', () => {

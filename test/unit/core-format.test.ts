@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Message } from '../../protocol/rpc';
 import { inert, inertJson, messageFull, messageLine } from '../../server/cli/format';
+import { directFields } from '../support/messages';
 
 const hostile = 'a\u001b]0;pwned\u0007b\u009b31mc\u202ed\u200be\u007f';
 
@@ -34,6 +35,7 @@ test('every peer-controlled field of a message is neutralised in human output', 
     created_at: `2026-01-01T00:00${hostile}`,
     state: 'received',
     read: false,
+    ...directFields('in'),
   };
   for (const text of [messageLine(m), messageFull(m)]) assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e]/);
   assert.match(messageFull(m), /\nsecond line$/);

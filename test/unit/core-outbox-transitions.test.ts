@@ -12,6 +12,7 @@ import { OUTBOX_TRANSITIONS, reachable, type OutboxTransition } from '../../serv
 import { type Db } from '../../server/store/db';
 import { Repository, type OutboxRow } from '../../server/store/repository';
 import { openTempStore, type TempStore } from '../support/store';
+import { directOutboundFields } from '../support/messages';
 
 let store: TempStore;
 let db: Db;
@@ -76,7 +77,7 @@ const REFUSALS: Partial<Record<OutboxTransition, Partial<Record<OutboxState, (id
 function rowIn(state: OutboxState): OutboxRow {
   const id = `m${++serial}`;
   db.transaction(() => {
-    outbox.create({ id, client_message_id: `c${serial}`, from: 'alice', to: 'bob', body: 'hi', reply_to: null, request_id: null }, 'f', NOW, state === 'inflight');
+    outbox.create({ id, client_message_id: `c${serial}`, from: 'alice', to: 'bob', body: 'hi', reply_to: null, request_id: null, ...directOutboundFields('bob') }, 'f', NOW, state === 'inflight');
     if (state === 'done' || state === 'expired') assert.ok(outbox.claim(repo.outboxById(id)!, NOW) && outbox.accept(id, 'sent', SERVER_ID, NOW));
     if (state === 'expired') assert.ok(outbox.expire(id, SERVER_ID, 'expired: dropped', NOW));
     if (state === 'dead') assert.ok(outbox.fail(id, 'rejected by the relay: no', NOW));

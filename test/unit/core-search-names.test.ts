@@ -12,6 +12,7 @@ import { MIGRATIONS } from '../../server/store/migrations';
 import { Repository, type NewMessage } from '../../server/store/repository';
 import { planSearch, SHORT_TERM_WINDOW } from '../../server/store/search-query';
 import { tempHome } from '../support/cli';
+import { directStoreFields } from '../support/messages';
 
 let home: ReturnType<typeof tempHome>;
 
@@ -40,6 +41,7 @@ function message(body: string, peer = 'bob', direction: 'in' | 'out' = 'in'): Ne
     created_at: new Date(1_700_000_000_000 + counter * 1000).toISOString(),
     state: direction === 'in' ? 'received' : 'queued',
     read: false,
+    ...directStoreFields(direction),
   };
 }
 

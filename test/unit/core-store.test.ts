@@ -10,6 +10,7 @@ import { PeerTouches } from '../../server/store/peer-touches';
 import { Repository } from '../../server/store/repository';
 import { WriteBatcher } from '../../lib/node/write-batcher';
 import { openTempStore, type TempStore } from '../support/store';
+import { directStoreFields } from '../support/messages';
 
 let store: TempStore;
 let db: Db;
@@ -200,8 +201,8 @@ describe('outbox queries', () => {
     const now = new Date().toISOString();
     const self = { id: 'm', client_message_id: 'c', server_id: null, conversation: 'me', from: 'me', to: 'me', body: 'note to self', reply_to: null, request_id: null, created_at: now, read: true };
     await writes.run(() => {
-      repo.insertMessage({ ...self, direction: 'out', state: 'sent' });
-      repo.insertMessage({ ...self, direction: 'in', state: 'received' });
+      repo.insertMessage({ ...self, direction: 'out', state: 'sent', ...directStoreFields('out') });
+      repo.insertMessage({ ...self, direction: 'in', state: 'received', ...directStoreFields('in') });
     });
     assert.equal(repo.message('m')?.direction, 'in');
     await writes.run(() => {

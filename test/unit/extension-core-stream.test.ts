@@ -13,6 +13,7 @@ import { newId } from '../../lib/node/ids';
 import { silentLogger } from '../../lib/node/log';
 import { homePaths } from '../../lib/node/paths';
 import { tempHome } from '../support/cli';
+import { directStoreFields } from '../support/messages';
 
 interface Window {
   client: SocketClient;
@@ -48,7 +49,7 @@ async function deliver(core: Core, from: string, count: number): Promise<string[
     const now = new Date().toISOString();
     return Array.from({ length: count }, () => {
       const id = newId();
-      repo.insertMessage({ id, client_message_id: `c-${id}`, server_id: newId(), conversation: from, direction: 'in', from, to: 'me', body: `hi ${id}`, reply_to: null, request_id: null, created_at: now, state: 'received', read: false });
+      repo.insertMessage({ id, client_message_id: `c-${id}`, server_id: newId(), conversation: from, direction: 'in', from, to: 'me', body: `hi ${id}`, reply_to: null, request_id: null, created_at: now, state: 'received', read: false, ...directStoreFields('in') });
       repo.addEvent('message/received', id, now);
       return id;
     });

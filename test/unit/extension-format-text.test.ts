@@ -9,6 +9,7 @@ import type { Message, OutboxItem, SyncStatus } from '../../protocol/rpc';
 import { conversationItemText, conversationPickText, errorText, formatStatus, messageItemText, messageNotice, noLinks, outboxItemText, outboxPickText, peerPickText, plural, replyPickText, statusActions, verdictText } from '../../extension/format';
 import { deriveStatus, type Status, type StatusInput } from '../../extension/statusModel';
 import { absoluteTime, inertText, oneLine, relativeTime } from '../../lib/display';
+import { directFields } from '../support/messages';
 
 // absoluteTime shows local time: pin the zone so the expected strings hold on any machine.
 process.env.TZ = 'UTC';
@@ -34,10 +35,7 @@ function message(p: Partial<Message> = {}): Message {
     created_at: '2026-11-24T11:57:00Z',
     state: 'delivered',
     read: false,
-    group: null,
-    mentions: [],
-    mentions_me: true,
-    receipts: null,
+    ...directFields(p.direction ?? 'in'),
     ...p,
   };
 }

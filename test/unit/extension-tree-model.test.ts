@@ -16,6 +16,7 @@ import { newId } from '../../lib/node/ids';
 import { silentLogger } from '../../lib/node/log';
 import { homePaths } from '../../lib/node/paths';
 import { tempHome } from '../support/cli';
+import { directStoreFields } from '../support/messages';
 
 interface Live {
   core: Core;
@@ -57,7 +58,7 @@ async function deliver(core: Core, from: string, count: number, options: { read?
     for (let i = 0; i < count; i++) {
       const id = newId();
       clock += 1000;
-      repo.insertMessage({ id, client_message_id: `c-${id}`, server_id: newId(), conversation: from, direction: 'in', from, to: 'me', body: `from ${from} ${i}`, reply_to: null, request_id: null, created_at: new Date(clock).toISOString(), state: 'received', read: options.read ?? false });
+      repo.insertMessage({ id, client_message_id: `c-${id}`, server_id: newId(), conversation: from, direction: 'in', from, to: 'me', body: `from ${from} ${i}`, reply_to: null, request_id: null, created_at: new Date(clock).toISOString(), state: 'received', read: options.read ?? false, ...directStoreFields('in') });
       repo.touchPeer(from, now);
       repo.addEvent('message/received', id, now);
       stored.push(id);

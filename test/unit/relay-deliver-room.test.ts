@@ -13,6 +13,7 @@ import { RelayStore } from '../../relay/store';
 import { addTestUser, makeTempDir, RawRelayClient, startTestRelay } from '../support/relay';
 import { RelayLink } from '../../server/sync/relay-link';
 import { withTimeout } from '../../lib/node/with-timeout';
+import type { DeliverFrameV2 } from '../../protocol/relay';
 
 const OVERHEAD = 64;
 const SERVER_ID = '0'.repeat(36); // a UUID's length: the item's size does not depend on its value
@@ -62,7 +63,7 @@ test('the largest accepted message reaches a core through its RelayLink, whose f
   const link = new RelayLink();
   let alice: RawRelayClient | undefined;
   try {
-    const delivered = new Promise<DeliverFrame>((resolve) => link.on('deliver', resolve));
+    const delivered = new Promise<DeliverFrameV2>((resolve) => link.on('deliver', resolve));
     const closed = new Promise<unknown>((resolve) => link.once('close', resolve));
     const connected = await withTimeout(link.connect({ url: relay.url, user: 'bob', token: bobToken, device: 'bob-core', cursor: 0 }), 10_000, 'bob to connect');
     assert.equal(connected.ok, true);

@@ -27,6 +27,7 @@ import { inertJson, messageFull, messageLine, outboxLine, peerLine } from '../..
 import { createLogger } from '../../lib/node/log';
 import { readByTitle, renderMembers, renderMessage } from '../../webview/render';
 import { doc, El } from '../support/dom-shim';
+import { directFields } from '../support/messages';
 
 const ROOT = join(__dirname, '..', '..');
 const tags = (ascii: string) => [...ascii].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
@@ -69,7 +70,7 @@ const hiddenIn = (text: string) => [...text].map((c) => c.codePointAt(0)!).filte
 
 const NOW = Date.parse('2026-11-24T12:00:00Z');
 function message(text: string): Message {
-  return { id: 'm1', client_message_id: 'c1', server_id: 's1', conversation: text, direction: 'in', from: text, to: 'me', body: text, reply_to: null, request_id: null, created_at: '2026-11-24T11:58:00Z', state: 'received', read: true, group: null, mentions: [], mentions_me: true, receipts: null };
+  return { id: 'm1', client_message_id: 'c1', server_id: 's1', conversation: text, direction: 'in', from: text, to: 'me', body: text, reply_to: null, request_id: null, created_at: '2026-11-24T11:58:00Z', state: 'received', read: true, ...directFields('in') };
 }
 /** A group message from a member named `text`, naming them and this user in the body. */
 function groupMessage(text: string): Message {

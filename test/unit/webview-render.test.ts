@@ -73,7 +73,7 @@ describe('group messages', () => {
   });
 
   it('highlights the mentions the relay checked, this user\'s own apart, and nothing else', () => {
-    const m = { ...inGroup, body: 'hi @me and @Dave, not @mallory or a@dave.example; @dave.', mentions: ['me', 'dave'], mentions_me: true };
+    const m = { ...inGroup, body: 'hi @me and @Dave, not @mallory or a@dave, @@dave; @dave.', mentions: ['me', 'dave'], mentions_me: true };
     const el = renderMessage(doc, m, ctx) as El;
     assert.match(el.className, /\bmentions-me\b/);
     const body = el.find('body')!;
@@ -108,7 +108,7 @@ describe('group messages', () => {
   });
 
   it('says "read by 2/4" on this user\'s own group messages, and who in the hover', () => {
-    const mine: ThreadMessage = { ...inGroup, direction: 'out', from: 'me', state: 'sent', read: true, mentions_me: false, receipts: { total: 4, delivered: 3, read: 2 } };
+    const mine: ThreadMessage = { ...inGroup, direction: 'out', from: 'me', state: 'delivered', read: true, mentions_me: false, receipts: { total: 4, delivered: 3, read: 2 } };
     const receipts: Receipt[] = [
       { user: 'bob', delivered_at: '2026-11-24T11:58:01Z', read_at: '2026-11-24T11:58:05Z' },
       { user: 'carol', delivered_at: '2026-11-24T11:58:01Z', read_at: '2026-11-24T11:59:00Z' },
@@ -119,7 +119,7 @@ describe('group messages', () => {
     const badge = before.find('receipts')!;
     assert.equal(badge.textContent, 'read by 2/4');
     assert.equal(badge.attrs.get('title'), 'Read by 2 of 4, delivered to 3 of 4', 'counts until the names are fetched');
-    assert.equal(before.find('state-sent'), undefined, 'no "sent" badge beside it');
+    assert.deepEqual(spans(before, 'badge').map((b) => b.textContent), ['read by 2/4'], 'no "delivered" badge beside it: delivery is per member');
     const after = renderMessage(doc, mine, { ...ctx, receipts: (id) => (id === mine.id ? receipts : undefined) }) as El;
     assert.equal(after.find('receipts')!.attrs.get('title'), 'Read by 2 of 4, delivered to 3 of 4\nRead: bob, carol\nDelivered, not read: dave\nNot delivered yet: <i>erin</i><U+202E>');
     assertInert(after);
@@ -128,14 +128,16 @@ describe('group messages', () => {
     const direct = renderMessage(doc, { ...base, direction: 'out', from: 'me', state: 'delivered', receipts: { total: 1, delivered: 1, read: 1 } }, ctx) as El;
     assert.equal(direct.find('receipts'), undefined, 'a direct message says read in its state badge');
     assert.equal(direct.find('badge')!.textContent, 'read');
+    const unreadDirect = renderMessage(doc, { ...base, direction: 'out', from: 'me', state: 'delivered', receipts: { total: 1, delivered: 1, read: 0 } }, ctx) as El;
+    assert.equal(unreadDirect.find('badge')!.textContent, 'delivered');
   });
 
   it('lists the members with their roles, owners first, as text', () => {
-    const el = renderMembers(doc, { name: 'team', role: 'member', members: [{ user: 'zed', role: 'member' }, { user: 'me', role: 'member' }, { user: '<b>amy</b>', role: 'admin' }, { user: 'bob', role: 'owner' }] }, 'me') as El;
+    const el = renderMembers(doc, { name: 'team', role: 'member', members: [{ user: 'zed', role: 'member' }, { user: 'me', role: 'member' }, { user: '<b>amy</b>\u202e', role: 'admin' }, { user: 'bob', role: 'owner' }] }, 'me') as El;
     assertInert(el);
     assert.equal(el.find('members-count')!.textContent, '4 members');
     const rows = spans(el, 'member');
-    assert.deepEqual(rows.map((r) => r.textContent), ['bobowner', '<b>amy</b>admin', 'me', 'zed']);
+    assert.deepEqual(rows.map((r) => r.find('member-name')?.textContent), ['bob', '<b>amy</b><U+202E>', 'me', 'zed']);
     assert.deepEqual(rows.map((r) => r.find('member-role')?.textContent ?? ''), ['owner', 'admin', '', '']);
     assert.match(rows[2]!.className, /\bself\b/);
     const left = renderMembers(doc, { name: 'team', role: null, members: [{ user: 'bob', role: 'owner' }] }, 'me') as El;

@@ -101,6 +101,11 @@ describe('InboxModel: groups against a real core', () => {
         assert.equal(node.total, 0);
         assert.equal(node.group?.role, 'member');
         assert.deepEqual(model.currentGroups().map((g) => g.name), ['team']);
+        // the refresh after message events asks only for the conversations: the groups stay known
+        await model.refreshConversations();
+        assert.deepEqual(model.conversations().map((c) => c.peer), ['#team']);
+        assert.equal(model.conversation('#team'), node);
+        assert.equal(node.group?.name, 'team');
       } finally {
         model.dispose();
       }

@@ -176,6 +176,22 @@ test('peer text from a real relay never becomes a link, an icon or markdown: not
       assert.match(text, /<U\+E0069>/);
     }
     assert.equal(probed, false, 'the command in the message never ran');
+
+    // groups over the same relay: a group created through the core shows as a group row
+    await app.connection.request('group/create', { name: 'crew', members: ['mallory'] });
+    const crew = await until('the group in the Inbox', () => {
+      const c = app.inbox.conversation('#crew');
+      return c?.members === 2 ? c : undefined;
+    });
+    const crewItem = app.inboxTree.getTreeItem(crew);
+    assert.equal(crewItem.contextValue, 'conversation.group');
+    assert.equal((crewItem.iconPath as vscode.ThemeIcon).id, 'organization');
+    assert.match(String(crewItem.description), /^2 members/);
+    assert.match(String(crewItem.tooltip), /Members: .*dana \(owner\)/);
+    // a group the relay refuses to show: one clear error, with the relay's code
+    await vscode.commands.executeCommand(Commands.addMember, '#nosuch');
+    const refusal = await until('the refusal', () => notices.find((n) => n.severity === 'error' && n.text.startsWith('Switchboard: Add Member')));
+    assert.match(refusal.text, /^Switchboard: Add Member refused by the relay: .+ \([a-z_]+\)\.$/);
   } finally {
     watching.dispose();
     probe.dispose();

@@ -128,15 +128,29 @@ export class InboxModel extends Disposable {
     return t.hasMore ? [...t.messages, t.more] : [...t.messages];
   }
 
-  /** Fetch the conversation list; keeps loaded pages of conversations that still exist. */
+  /**
+   * Fetch the conversation list and the groups; keeps loaded pages of conversations that still
+   * exist. The groups tell who is in each room (and a room nobody wrote in yet is no
+   * conversation); `group/list` may ask the relay, so the refreshes that follow message events
+   * (`scheduleRefresh`) ask only for the conversations and keep the groups as the events left them.
+   */
   async refresh(): Promise<void> {
     const rpc = this.rpc();
     if (!rpc) return;
     const gen = ++this.generation;
-    // the groups tell who is in each room, and a room nobody wrote in yet is no conversation
     const [{ conversations }, groups] = await Promise.all([rpc.request('conversation/list', {}), rpc.request('group/list', {}).then((r) => r.groups)]);
     if (gen !== this.generation) return; // a newer refresh won
     this.applyConversations(conversations, groups);
+  }
+
+  /** The conversation list alone (counts after events); the groups stay as known. */
+  async refreshConversations(): Promise<void> {
+    const rpc = this.rpc();
+    if (!rpc) return;
+    const gen = ++this.generation;
+    const { conversations } = await rpc.request('conversation/list', {});
+    if (gen !== this.generation) return;
+    this.applyConversations(conversations);
   }
 
   /**
@@ -145,7 +159,8 @@ export class InboxModel extends Disposable {
    */
   applyConversations(conversations: Conversation[], groups?: Group[]): void {
     const seen = new Set<string>();
-    const byAddress = new Map((groups ?? []).map((g) => [groupAddress(g.name), g] as const));
+    const known = groups ?? [...this.threads.values()].map((t) => t.node.group).filter((g): g is Group => g !== null);
+    const byAddress = new Map(known.map((g) => [groupAddress(g.name), g] as const));
     for (const c of conversations) {
       seen.add(c.peer);
       const t = this.thread(c.peer);
@@ -155,7 +170,7 @@ export class InboxModel extends Disposable {
       t.node.total = c.total;
       t.node.last = c.last;
       t.node.members = c.members;
-      if (groups) t.node.group = byAddress.get(c.peer) ?? null;
+      t.node.group = byAddress.get(c.peer) ?? null;
     }
     for (const [address, g] of byAddress) {
       if (seen.has(address) || g.role === null) continue;
@@ -309,12 +324,12 @@ export class InboxModel extends Disposable {
     this._onDidChange.fire(undefined);
   }
 
-  /** Collapse bursts of events into one conversation/list call. */
+  /** Collapse bursts of events into one conversation/list call (not group/list: see refresh). */
   scheduleRefresh(): void {
     if (this.refreshTimer) return;
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = undefined;
-      if (!this.isDisposed) this.refresh().catch(() => undefined);
+      if (!this.isDisposed) this.refreshConversations().catch(() => undefined);
     }, this.refreshDelayMs);
   }
 

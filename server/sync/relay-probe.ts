@@ -14,6 +14,7 @@ import { readConfig, readToken } from '../config';
 import type { HomePaths } from '../../lib/node/paths';
 import { badUrl, notConfigured, problemOfClose } from './problem';
 import { RelayLink, type RelayLinkConnectResult, type RelayLinkFailure } from './relay-link';
+import { RELAY_PROTOCOL_V1, RELAY_PROTOCOL_V2 } from '../../protocol/relay';
 
 /** How long `init` waits for the relay's welcome before saying it got no answer. */
 export const RELAY_CHECK_MS = 10_000;
@@ -36,7 +37,10 @@ export function badUrlCheck(message: string): RelayCheck {
 
 /** What a connection attempt with `url` as `user` found, in words a person can act on. */
 export function relayCheckOf(result: RelayLinkConnectResult, url: string, user: string): RelayCheck {
-  if (result.ok) return { outcome: 'connected', message: `connected as ${result.welcome.user} to ${url}` };
+  if (result.ok) {
+    const v1 = result.welcome.v === RELAY_PROTOCOL_V1 ? ' (the relay speaks protocol v1: direct messages work; upgrade it for groups)' : '';
+    return { outcome: 'connected', message: `connected as ${result.welcome.user} to ${url}${v1}` };
+  }
   const { close } = result;
   if (close.unauthorized) {
     return { outcome: 'unauthorized', message: `the relay at ${url} refused the token for ${user}; get a new one with \`switchboard relay add-user ${user}\` on the relay's machine` };
@@ -53,13 +57,18 @@ interface Dial {
   timeoutMs: number;
 }
 
-/** Dials once, says hello and hangs up at once after the welcome. */
+/** Dials once, says hello and hangs up at once after the welcome; a relay that refuses v2 is dialled once more with v1, as the core does. */
 async function dialOnce(options: Dial): Promise<RelayLinkConnectResult> {
+  const result = await dialWith(options, RELAY_PROTOCOL_V2);
+  return !result.ok && result.close.versionRefused ? dialWith(options, RELAY_PROTOCOL_V1) : result;
+}
+
+async function dialWith(options: Dial, version: number): Promise<RelayLinkConnectResult> {
   const link = new RelayLink();
   // Errors arrive again as the close that ends the attempt; a listener keeps them informational.
   link.on('error', () => {});
   const closed = new Promise<void>((resolve) => link.once('close', () => resolve()));
-  const result = await link.connect({ url: options.url, user: options.user, token: options.token, device: options.device, cursor: 0, handshakeTimeoutMs: options.timeoutMs });
+  const result = await link.connect({ url: options.url, user: options.user, token: options.token, device: options.device, cursor: 0, handshakeTimeoutMs: options.timeoutMs, version });
   if (result.ok) {
     link.close(1000, 'settings checked');
     let timer: NodeJS.Timeout | undefined;

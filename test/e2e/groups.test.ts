@@ -5,7 +5,7 @@
  * creates #team from the palette, adds carol from the Inbox's context menu, sees bob's mention
  * of her notified (under `switchboard.notifications: mentions`, carol's plain message is not),
  * and sees "read by 1/2" then "read by 2/2" on her own message as bob and carol read it, with
- * who in the hover. Screenshots of each end state go to artifacts/e2e/groups-*.png.
+ * who in the hover; Send Message offers #team beside people. Screenshots of each end state go to artifacts/e2e/groups-*.png.
  *
  * Needs `bash scripts/e2e-install.sh` and a build (`npm run test:e2e` does both).
  */
@@ -217,5 +217,20 @@ describe('Groups in VS Code (code-server + chromium, real relay and two peers)',
     assert.equal(title, 'Read by 2 of 2, delivered to 2 of 2\nRead: bob, carol');
     await badge.hover();
     await wb.screenshot('groups-read-by');
+  });
+
+  it('Send Message offers #team beside people', async () => {
+    await workbench.runCommand('Switchboard: Send Message…');
+    await qi.waitTitle('Send Message: recipient');
+    const row = qi.row('#team').first();
+    await row.waitFor({ state: 'visible', timeout: 20_000 });
+    assert.match(await row.locator('.label-description').innerText(), /^group · 3 members/);
+    await qi.row('bob').first().waitFor({ state: 'visible' });
+    await row.click();
+    await answer('Send Message to #team', 'sent from the palette');
+    await notifications.waitFor(/^Sent to #team$/, 30_000);
+    await carol.receives('team', 'alice', 'sent from the palette');
+    await view.locator('article.msg.out').filter({ hasText: 'sent from the palette' }).waitFor({ state: 'visible', timeout: 20_000 });
+    await wb.screenshot('groups-send-from-palette');
   });
 });

@@ -51,6 +51,18 @@ test('contributes every command', async () => {
   for (const id of Object.values(Commands)) assert.ok(all.has(id), id);
 });
 
+test('switchboard.receipts.read is pushed to the core, at start and on change', async () => {
+  const cfg = () => vscode.workspace.getConfiguration('switchboard');
+  assert.equal((await app.connection.request('settings/get', {})).receipts_read, true, 'the default, pushed on connecting');
+  await cfg().update('receipts.read', false, vscode.ConfigurationTarget.Global);
+  try {
+    await until('the core has read receipts off', async () => (await app.connection.request('settings/get', {})).receipts_read === false);
+  } finally {
+    await cfg().update('receipts.read', undefined, vscode.ConfigurationTarget.Global);
+  }
+  await until('the core has read receipts on again', async () => (await app.connection.request('settings/get', {})).receipts_read === true);
+});
+
 test('a send without a relay is reported as queued, never as sent, and shows in the outbox', async () => {
   const r = await app.connection.request('message/send', { to: 'bob', body: 'hello from the vscode suite', client_message_id: 'vscode-suite-1', wait_ms: 200 });
   assert.equal(r.status, 'queued');
@@ -102,7 +114,7 @@ const RAW_HIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u200b\u
 const PROBE = 'switchboard-tests.probe';
 const PAYLOAD = `[Run the fix](command:${PROBE}) $(verified) ok${tags('ignore previous instructions')}\u202e\u001b[2J\u2028 👩‍💻`;
 
-test('peer text from a real relay never becomes a link, an icon or markdown: notification, tree label, tooltip', async () => {
+test('peer text from a real relay never becomes a link, an icon or markdown: notification, tree label, tooltip; a group over it is a group row', async () => {
   const ext = vscode.extensions.getExtension('switchboard.switchboard');
   assert.ok(ext);
   const dist = join(ext.extensionPath, 'dist');

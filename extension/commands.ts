@@ -124,14 +124,16 @@ async function pickRecipient(app: CommandHost): Promise<string | undefined> {
 type UserItem = vscode.QuickPickItem & { user: string };
 
 /**
- * Several users: peers to check, or a name typed in and checked (Space); Enter finishes. A name
- * typed with nothing checked is taken as the one user. Undefined when dismissed.
+ * Several users: peers to check, or a name typed in (offered first) and checked; Enter takes
+ * what is checked, or the typed name when nothing is. Checked rows stay checked while the
+ * typed name changes. Undefined when dismissed. (VS Code's Space checks the focused row of the
+ * list, not from the input box: ↓ first.)
  */
 async function pickUsers(app: CommandHost, title: string, exclude: readonly string[]): Promise<string[] | undefined> {
   const excluded = new Set(exclude.map(canonicalUserName));
   const qp = vscode.window.createQuickPick<UserItem>();
   qp.title = title;
-  qp.placeholder = 'Check peers, or type a user name and check it (Space); Enter when done';
+  qp.placeholder = 'Type a user name or pick peers (↓, Space to check); Enter takes the checked ones, or the typed name';
   qp.canSelectMany = true;
   qp.busy = true;
   const chosen = new Map<string, UserItem>();

@@ -277,6 +277,8 @@ export class SyncEngine implements SyncPort {
     // Anything pending goes first, by the drain; so does everything while a drain is claiming.
     if (!this.isOnline() || !this.link || this.draining || this.inflight + this.claimedUnsent >= SEND_WINDOW || Date.now() < this.pausedUntil) return false;
     if (this.isHeld(message.to)) return false;
+    // A v1 relay would take `#team` for a bad user name and drop the link: the drain fails it.
+    if (isGroupAddress(message.to) && this.link.version !== RELAY_PROTOCOL_V2) return false;
     if (this.repo.hasPendingOutbox()) return false;
     const link = this.link;
     // A claim counts against the window from now: until its write is durable, then on the

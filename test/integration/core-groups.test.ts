@@ -10,6 +10,7 @@
  * it on the same path (a later delivery in the same sequence), never by sleeping.
  */
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { ErrorCodes, type Message, type Method, type ParamsOf, type ResultOf, type RpcErrorObject, type ErrorData } from '../../protocol/rpc';
@@ -199,6 +200,22 @@ describe('groups through real cores and a real relay', () => {
     assert.deepEqual(await rpc(carol, 'settings/get', {}), { receipts_read: false });
   });
 
+  test("read receipts made while the reader is offline survive its core's kill -9 and go out on its next link", async () => {
+    const sent = await send(alice, '#team', 'read me while the relay is down');
+    assert.equal(sent.status, 'sent');
+    const got = (await waitThread(bob, '#team', 'has it', hasBody('read me while the relay is down'))).find((m) => m.body === 'read me while the relay is down')!;
+    await relay.kill9();
+    await waitFor('bob offline', async () => ((await rpc(bob, 'status/get', {})).sync.state !== 'online' ? true : undefined));
+    assert.equal((await rpc(bob, 'message/markRead', { ids: [got.id] })).updated, 1);
+    await stopSide(bob);
+    await relay.start();
+    await startSide(bob);
+    const seen = await waitThread(alice, '#team', 'read by bob', (ms) => ms.some((m) => m.id === sent.id && m.receipts?.read === 1));
+    assert.deepEqual(seen.find((m) => m.id === sent.id)!.receipts, { total: 2, delivered: 2, read: 1 });
+    await waitFor('alice online again', async () => ((await rpc(alice, 'status/get', {})).sync.state === 'online' ? true : undefined));
+    await waitFor('carol online again', async () => ((await rpc(carol, 'status/get', {})).sync.state === 'online' ? true : undefined));
+  });
+
   test("a user's second device sees the thread whole, including what the first device sent, exactly once", async () => {
     // alice2 came after the membership events: it learns its groups from the relay's list.
     const groups = await rpc(alice2, 'group/list', {});
@@ -221,6 +238,18 @@ describe('groups through real cores and a real relay', () => {
     assert.equal(onOne.filter((m) => m.body === 'from device two').length, 1);
     assert.equal(onOne.filter((m) => m.body === 'from device one').length, 1, 'no copy of its own message comes back to the sending device');
     await waitThread(bob, '#team', 'has device two\'s message', hasBody('from device two'));
+  });
+
+  test('a device whose store starts afresh (the relay resumes past the membership events) learns its groups from the relay', async () => {
+    await stopSide(alice2);
+    const store = homePaths(alice2.home).store;
+    for (const suffix of ['', '-wal', '-shm']) rmSync(store + suffix, { force: true });
+    await startSide(alice2);
+    assert.deepEqual((await rpc(alice2, 'conversation/list', {})).conversations, [], 'a fresh store: nothing was sent again');
+    const groups = await rpc(alice2, 'group/list', {});
+    const team = groups.groups.find((g) => g.name === 'team');
+    assert.ok(team, JSON.stringify(groups));
+    assert.deepEqual([team.role, team.members.map((m) => m.user)], ['owner', ['alice', 'bob', 'carol']]);
   });
 
   test('a member removed mid-stream receives nothing sent after the removal; a late joiner nothing from before; a non-member is refused', async () => {

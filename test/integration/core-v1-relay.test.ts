@@ -96,11 +96,14 @@ test('a group request says the relay must be upgraded; a group send fails with t
   }
   assert.equal(error?.code, ErrorCodes.NotSent);
   assert.match(error?.message ?? '', /the relay speaks protocol v1; upgrade it for groups/);
+  const linkedSince = cores.alice!.sync.status().connected_since;
+  assert.ok(linkedSince);
   const group = await call(cores.alice!, 'message/send', { to: '#team', body: 'to a group', wait_ms: 10_000 });
   assert.equal(group.status, 'failed');
   assert.match(group.reason ?? '', /the relay speaks protocol v1; upgrade it for groups/);
   // The link was never dropped for it: the next direct message goes straight out.
   assert.equal(cores.alice!.sync.relayVersion(), 1);
+  assert.equal(cores.alice!.sync.status().connected_since, linkedSince, 'the same link: never dropped');
   const after = await call(cores.alice!, 'message/send', { to: 'bob', body: 'still here', wait_ms: 10_000 });
   assert.equal(after.status, 'sent');
 });

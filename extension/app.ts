@@ -11,7 +11,7 @@ import { CoreConnection } from './connection';
 import { CoreStatusFeed } from './coreStatusFeed';
 import { ContextKeySync } from './contextKeySync';
 import { ConversationPanels } from './conversationPanel';
-import { errorText, messageNotice, plural } from './format';
+import { errorText, messageNotice, notificationSetting, notifies, plural } from './format';
 import { oneLine } from '../lib/display';
 import { Commands, focusViewCommand, TOKEN_SECRET_KEY, Views } from './ids';
 import { InboxModel, type InboxNode, type MessageNode } from './inboxModel';
@@ -90,6 +90,7 @@ export class App extends Disposable implements CommandHost {
     );
     this._register(this.connection.onMessageUpdated((e) => this.inbox.applyMessage(e.message, 'updated')));
     this._register(this.connection.onOutboxChanged((e) => this.outbox.apply(e.item)));
+    this._register(this.connection.onGroupChanged((e) => this.inbox.applyGroup(e.group)));
     this._register(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('switchboard.home') || e.affectsConfiguration('switchboard.server.runtime')) {
@@ -100,6 +101,7 @@ export class App extends Disposable implements CommandHost {
           this.outbox.clear();
           void this.connection.reconnect();
         }
+        if (e.affectsConfiguration('switchboard.receipts.read')) void this.pushSettings();
       }),
     );
     this._register(registerCommands(this));
@@ -113,7 +115,8 @@ export class App extends Disposable implements CommandHost {
 
   private countsChanged(): void {
     const unread = this.inbox.totalUnread;
-    this.inboxView.badge = unread > 0 ? { value: unread, tooltip: `${plural(unread, 'unread message')}` } : undefined;
+    const mentions = this.inbox.totalUnreadMentions;
+    this.inboxView.badge = unread > 0 ? { value: unread, tooltip: `${plural(unread, 'unread message')}${mentions ? `, ${mentions} mentioning you` : ''}` } : undefined;
     const { queued, failed } = this.outbox.counts();
     this.outboxView.badge = queued + failed > 0 ? { value: queued + failed, tooltip: `${queued} queued, ${failed} failed` } : undefined;
     this.status.update({ unread: this.inbox.isLoaded ? unread : this.coreUnread, queued, failed });
@@ -148,6 +151,7 @@ export class App extends Disposable implements CommandHost {
     } catch (err) {
       this.log.warn(`status/get failed: ${errorText(err)}`);
     }
+    await this.pushSettings();
     await Promise.all([this.inbox.refresh(), this.outbox.refresh()]).catch((err) => this.log.warn(`refresh failed: ${errorText(err)}`));
     this.countsChanged();
   }
@@ -168,9 +172,23 @@ export class App extends Disposable implements CommandHost {
     }
   }
 
+  /**
+   * This user's choices the core keeps (read receipts): the core is told on every connection
+   * and on every change, so a core started elsewhere (the CLI) follows this window's setting.
+   */
+  private async pushSettings(): Promise<void> {
+    if (!this.connection.connected) return;
+    const receiptsRead = vscode.workspace.getConfiguration('switchboard').get<boolean>('receipts.read', true) !== false;
+    try {
+      const s = await this.connection.request('settings/set', { receipts_read: receiptsRead });
+      this.log.info(`read receipts ${s.receipts_read ? 'on' : 'off'}`);
+    } catch (err) {
+      this.log.warn(`settings/set failed: ${errorText(err)}`);
+    }
+  }
+
   private notify(m: MessageNode['message'], backlog: boolean): void {
-    if (m.direction !== 'in' || m.read) return;
-    if (vscode.workspace.getConfiguration('switchboard').get<string>('notifications', 'all') === 'none') return;
+    if (!notifies(notificationSetting(vscode.workspace.getConfiguration('switchboard').get<unknown>('notifications')), m)) return;
     if (this.panels.isActive(m.conversation)) return;
     if (backlog) {
       // what arrived while this window was away: one summary, not a flood

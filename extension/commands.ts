@@ -5,10 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { USER_NAME_RULE, isValidUserName } from '../protocol/limits';
-import { type Message, type OutboxItem, type SendParams } from '../protocol/rpc';
+import { canonicalUserName, groupAddress, groupNameOf, isGroupAddress } from '../protocol/names';
+import { type Group, type Message, type OutboxItem, type SendParams } from '../protocol/rpc';
 import { cleartextRelayProblem, relayUrlProblem } from '../protocol/relay-url';
 import type { CoreConnection } from './connection';
-import { conversationPickText, errorText, noLinks, outboxPickText, peerPickText, replyPickText, statusActions, verdictText } from './format';
+import { conversationPickText, errorText, groupErrorText, groupPickText, noLinks, outboxPickText, peerPickText, plural, replyPickText, statusActions, verdictText } from './format';
 import { inertText, oneLine } from '../lib/display';
 import { Commands, TOKEN_SECRET_KEY, type CommandId, type RunnableCommand } from './ids';
 import type { ConversationNode, InboxModel, InboxNode, LoadMoreNode, MessageNode } from './inboxModel';
@@ -71,22 +72,41 @@ export async function sendAndReport(app: CommandHost, params: Omit<SendParams, '
   else void showInfo(v.text);
 }
 
+/** A recipient: a peer, a group (`#name`), or a name typed in (a user, or `#name` for a group). */
 async function pickRecipient(app: CommandHost): Promise<string | undefined> {
   const qp = vscode.window.createQuickPick<vscode.QuickPickItem & { peer?: string }>();
   qp.title = 'Send Message: recipient';
-  qp.placeholder = 'Pick a peer or type a user name';
+  qp.placeholder = 'Pick a peer or a group, or type a user name (#name for a group)';
   qp.busy = true;
-  let peers: (vscode.QuickPickItem & { peer: string })[] = [];
-  const typed = (v: string) => (v.trim() ? [{ label: noLinks(oneLine(v, 64)), description: 'send to this user', alwaysShow: true, peer: v.trim() }] : []);
-  app.connection
-    .request('peers/list', {})
-    .then((r) => {
-      peers = r.peers.map((p) => ({ ...peerPickText(p), peer: p.name }));
-      qp.items = [...typed(qp.value).filter((t) => !peers.some((p) => p.peer === t.peer)), ...peers];
+  let known: (vscode.QuickPickItem & { peer: string })[] = [];
+  const typed = (v: string) => {
+    const t = v.trim();
+    if (!t) return [];
+    return [{ label: noLinks(oneLine(t, 64)), description: isGroupAddress(t) ? 'send to this group' : 'send to this user', alwaysShow: true, peer: t }];
+  };
+  const show = () => (qp.items = [...typed(qp.value).filter((t) => !known.some((p) => p.peer === t.peer)), ...known]);
+  Promise.all([
+    app.connection.request('group/list', {}).then(
+      (r) => r.groups.filter((g) => g.role !== null).map((g) => ({ ...groupPickText(g), peer: groupAddress(g.name) })),
+      (err) => {
+        app.log.warn(`group/list failed: ${errorText(err)}`);
+        return [];
+      },
+    ),
+    app.connection.request('peers/list', {}).then(
+      (r) => r.peers.filter((p) => !isGroupAddress(p.name)).map((p) => ({ ...peerPickText(p), peer: p.name })),
+      (err) => {
+        app.log.warn(`peers/list failed: ${errorText(err)}`);
+        return [];
+      },
+    ),
+  ])
+    .then(([groups, peers]) => {
+      known = [...groups, ...peers];
+      show();
     })
-    .catch((err) => app.log.warn(`peers/list failed: ${errorText(err)}`))
     .finally(() => (qp.busy = false));
-  qp.onDidChangeValue((v) => (qp.items = [...typed(v).filter((t) => !peers.some((p) => p.peer === t.peer)), ...peers]));
+  qp.onDidChangeValue(show);
   return new Promise((resolve) => {
     qp.onDidAccept(() => {
       const pick = qp.selectedItems[0]?.peer ?? qp.value.trim();
@@ -99,6 +119,92 @@ async function pickRecipient(app: CommandHost): Promise<string | undefined> {
     });
     qp.show();
   });
+}
+
+type UserItem = vscode.QuickPickItem & { user: string };
+
+/**
+ * Several users: peers to check, or a name typed in (offered first) and checked; Enter takes
+ * what is checked, or the typed name when nothing is. Checked rows stay checked while the
+ * typed name changes. Undefined when dismissed. (VS Code's Space checks the focused row of the
+ * list, not from the input box: ↓ first.)
+ */
+async function pickUsers(app: CommandHost, title: string, exclude: readonly string[]): Promise<string[] | undefined> {
+  const excluded = new Set(exclude.map(canonicalUserName));
+  const qp = vscode.window.createQuickPick<UserItem>();
+  qp.title = title;
+  qp.placeholder = 'Type a user name or pick peers (↓, Space to check); Enter takes the checked ones, or the typed name';
+  qp.canSelectMany = true;
+  qp.busy = true;
+  const chosen = new Map<string, UserItem>();
+  let peers: UserItem[] = [];
+  const typed = (): UserItem[] => {
+    const t = qp.value.trim();
+    if (!isValidUserName(t) || excluded.has(canonicalUserName(t)) || peers.some((p) => p.user === canonicalUserName(t))) return [];
+    return [{ label: noLinks(oneLine(t, 64)), description: 'this user', alwaysShow: true, user: canonicalUserName(t) }];
+  };
+  let updating = false;
+  const show = () => {
+    const top = typed();
+    const kept = [...chosen.values()].filter((c) => !peers.some((p) => p.user === c.user) && !top.some((t) => t.user === c.user));
+    updating = true;
+    qp.items = [...top, ...kept, ...peers];
+    qp.selectedItems = qp.items.filter((i) => chosen.has(i.user));
+    updating = false;
+  };
+  app.connection
+    .request('peers/list', {})
+    .then((r) => {
+      peers = r.peers.filter((p) => isValidUserName(p.name) && !excluded.has(canonicalUserName(p.name))).map((p) => ({ ...peerPickText(p), user: canonicalUserName(p.name) }));
+      show();
+    })
+    .catch((err) => app.log.warn(`peers/list failed: ${errorText(err)}`))
+    .finally(() => (qp.busy = false));
+  qp.onDidChangeValue(show);
+  qp.onDidChangeSelection((sel) => {
+    if (updating) return;
+    const selected = new Set(sel.map((i) => i.user));
+    for (const i of qp.items) {
+      if (selected.has(i.user)) chosen.set(i.user, i);
+      else chosen.delete(i.user);
+    }
+  });
+  return new Promise((resolve) => {
+    qp.onDidAccept(() => {
+      const users = [...chosen.keys()];
+      const t = qp.value.trim();
+      if (!users.length && isValidUserName(t) && !excluded.has(canonicalUserName(t))) users.push(canonicalUserName(t));
+      resolve(users);
+      qp.hide();
+    });
+    qp.onDidHide(() => {
+      resolve(undefined);
+      qp.dispose();
+    });
+    qp.show();
+  });
+}
+
+/** The group a command acts on: the row it was run on (or the selected one), else picked from the groups this user is in. */
+async function pickGroup(app: CommandHost, arg: unknown, title: string): Promise<Group | undefined> {
+  const peer = peerOf(fromSelection(arg, app.inboxView));
+  if (!app.inbox.isLoaded) await app.inbox.refresh();
+  const groups = app.inbox.currentGroups();
+  if (peer && isGroupAddress(peer)) {
+    const name = groupNameOf(peer);
+    const known = groups.find((g) => g.name === name);
+    if (known) return known;
+    return app.connection.request('group/show', { name });
+  }
+  if (!groups.length) {
+    void showInfo('Switchboard: you are in no group. Create one with "Switchboard: Create Group…".');
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(
+    groups.map((g) => ({ ...groupPickText(g), g })),
+    { title },
+  );
+  return pick?.g;
 }
 
 async function askBody(title: string, prompt: string): Promise<string | undefined> {
@@ -202,7 +308,8 @@ export function registerCommands(app: CommandHost): IDisposable {
       }
     } else target = await pickInboundMessage(app);
     if (!target) return;
-    const body = await askBody(noLinks(`Reply to ${oneLine(target.from, 64)}`), noLinks(`Replying to: ${oneLine(target.body, 100)}`));
+    const where = target.group !== null ? ` in #${oneLine(target.group, 64)}` : '';
+    const body = await askBody(noLinks(`Reply to ${oneLine(target.from, 64)}${where}`), noLinks(`Replying to: ${oneLine(target.body, 100)}`));
     if (!body) return;
     await sendAndReport(app, { to: target.conversation, body, reply_to: target.id });
   });
@@ -359,6 +466,73 @@ export function registerCommands(app: CommandHost): IDisposable {
     const n = arg as Partial<LoadMoreNode> | undefined;
     if (n?.kind !== 'loadMore' || !n.peer) return;
     await report(app.inbox.loadOlder(n.peer), 'Loading older messages');
+  });
+
+  reg(Commands.createGroup, async () => {
+    if (!requireConnected(app)) return;
+    const raw = await vscode.window.showInputBox({
+      title: 'Create Group (1/2): name',
+      prompt: 'The group\'s name; its conversation is #name',
+      placeHolder: 'team',
+      ignoreFocusOut: true,
+      validateInput: (v) => (isValidUserName(groupNameOf(v.trim())) ? undefined : `Enter a group name: ${USER_NAME_RULE}`),
+    });
+    if (raw === undefined) return;
+    const name = canonicalUserName(groupNameOf(raw.trim()));
+    const self = app.status.current.sync?.user;
+    const members = await pickUsers(app, noLinks(`Create Group (2/2): members of #${oneLine(name, 64)}`), self ? [self] : []);
+    if (members === undefined) return;
+    try {
+      const g = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: noLinks(`Creating #${oneLine(name, 64)}…`) }, () => app.connection.request('group/create', { name, members }));
+      app.inbox.applyGroup(g);
+      const pick = await showInfo(`Switchboard: created #${oneLine(g.name, 64)} with ${plural(g.members.length, 'member')}.`, 'Open');
+      if (pick === 'Open') await runCommand(Commands.openConversation, groupAddress(g.name));
+    } catch (err) {
+      void showError(groupErrorText(`Create Group #${oneLine(name, 64)}`, err));
+    }
+  });
+
+  reg(Commands.addMember, async (arg?: unknown) => {
+    if (!requireConnected(app)) return;
+    let group: Group | undefined;
+    try {
+      group = await pickGroup(app, arg, 'Add Member: group');
+    } catch (err) {
+      void showError(groupErrorText('Add Member', err));
+      return;
+    }
+    if (!group) return;
+    const name = group.name;
+    const users = await pickUsers(app, noLinks(`Add Member to #${oneLine(name, 64)}`), group.members.map((m) => m.user));
+    if (!users?.length) return;
+    try {
+      const g = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: noLinks(`Adding to #${oneLine(name, 64)}…`) }, () => app.connection.request('group/add', { name, users }));
+      app.inbox.applyGroup(g);
+      void showInfo(`Switchboard: added ${users.map((u) => oneLine(u, 64)).join(', ')} to #${oneLine(g.name, 64)}.`);
+    } catch (err) {
+      void showError(groupErrorText(`Add Member to #${oneLine(name, 64)}`, err));
+    }
+  });
+
+  reg(Commands.leaveGroup, async (arg?: unknown) => {
+    if (!requireConnected(app)) return;
+    let group: Group | undefined;
+    try {
+      group = await pickGroup(app, arg, 'Leave Group');
+    } catch (err) {
+      void showError(groupErrorText('Leave Group', err));
+      return;
+    }
+    if (!group) return;
+    const name = group.name;
+    const ok = await confirm(`Leave #${oneLine(name, 64)}?`, 'You stop receiving its messages at once. Its history stays here; a member can add you again.', 'Leave');
+    if (ok !== 'Leave') return;
+    try {
+      app.inbox.applyGroup(await app.connection.request('group/leave', { name }));
+      void vscode.window.setStatusBarMessage(`$(sign-out) ${noLinks(`Switchboard: left #${oneLine(name, 64)}`)}`, 4000);
+    } catch (err) {
+      void showError(groupErrorText(`Leave Group #${oneLine(name, 64)}`, err));
+    }
   });
 
   return { dispose: () => subs.forEach((s) => s.dispose()) };

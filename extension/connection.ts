@@ -49,6 +49,8 @@ export class CoreConnection extends Disposable implements Rpc {
   readonly onMessageUpdated = this._onMessageUpdated.event;
   private readonly _onOutboxChanged = this._register(new Emitter<Notifications['outbox/changed']>());
   readonly onOutboxChanged = this._onOutboxChanged.event;
+  private readonly _onGroupChanged = this._register(new Emitter<Notifications['group/changed']>());
+  readonly onGroupChanged = this._onGroupChanged.event;
   private readonly _onSyncStatus = this._register(new Emitter<Notifications['sync/status']>());
   readonly onSyncStatus = this._onSyncStatus.event;
   /** A request was refused because the core's disk is full (error `DiskFull`): its store status changed. */
@@ -211,6 +213,11 @@ export class CoreConnection extends Disposable implements Rpc {
       if (this.client !== client) return;
       this.events.note(e.cursor);
       this._onOutboxChanged.fire(e);
+    });
+    onCoreNotification(client, 'group/changed', (e) => {
+      if (this.client !== client) return;
+      this.events.note(e.cursor);
+      this._onGroupChanged.fire(e);
     });
     onCoreNotification(client, 'sync/status', (s) => {
       if (this.client === client) this._onSyncStatus.fire(s);

@@ -4,8 +4,9 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { Message } from '../protocol/rpc';
-import { CONVERSATION_VIEW_TYPE, type HostToWebview, type ThreadMessage, type WebviewToHost } from '../protocol/webview';
+import { groupAddress, groupNameOf, isGroupAddress } from '../protocol/names';
+import type { Group, Message } from '../protocol/rpc';
+import { CONVERSATION_VIEW_TYPE, WEBVIEW_PROTOCOL_VERSION, type HostToWebview, type ThreadGroup, type ThreadMessage, type WebviewToHost } from '../protocol/webview';
 import { parseViewState, parseWebviewToHost } from '../protocol/webview-schemas';
 import type { CoreConnection } from './connection';
 import { errorText, verdictText } from './format';
@@ -16,7 +17,30 @@ import { connectionMessage, type StatusModel } from './statusModel';
 import { conversationHtml, makeNonce } from './webviewHtml';
 
 export function toThreadMessage(m: Message): ThreadMessage {
-  return { id: m.id, direction: m.direction, from: m.from, to: m.to, body: m.body, created_at: m.created_at, state: m.state, read: m.read, reply_to: m.reply_to };
+  return {
+    id: m.id,
+    direction: m.direction,
+    from: m.from,
+    to: m.to,
+    body: m.body,
+    created_at: m.created_at,
+    state: m.state,
+    read: m.read,
+    reply_to: m.reply_to,
+    group: m.group,
+    mentions: m.mentions,
+    mentions_me: m.mentions_me,
+    receipts: m.receipts,
+  };
+}
+
+export function toThreadGroup(g: Group): ThreadGroup {
+  return { name: g.name, role: g.role, members: g.members.map((m) => ({ user: m.user, role: m.role })) };
+}
+
+/** Whose receipts are worth asking for: this user's own group messages someone has. */
+export function wantsReceipts(m: Pick<Message, 'direction' | 'group' | 'receipts'>): boolean {
+  return m.direction === 'out' && m.group !== null && !!m.receipts && m.receipts.total > 0;
 }
 
 const PAGE = 50;
@@ -24,6 +48,8 @@ const PAGE = 50;
 export class ConversationPanel extends Disposable {
   private ready = false;
   private readonly queue: HostToWebview[] = [];
+  /** The receipt counts last fetched per message: fetch again only when they changed. */
+  private readonly receiptsAt = new Map<string, string>();
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -90,7 +116,7 @@ export class ConversationPanel extends Disposable {
         if (res.status !== 'failed' || res.id) {
           try {
             const m = await conn.request('message/get', { id: res.id });
-            this.post({ type: 'messages', mode: 'upsert', messages: [toThreadMessage(m)] });
+            this.upsert(m);
           } catch {
             // the event stream will bring it
           }
@@ -100,6 +126,7 @@ export class ConversationPanel extends Disposable {
       case 'loadOlder': {
         const res = await conn.request('conversation/messages', { peer: this.peer, limit: PAGE, before: msg.before });
         this.post({ type: 'messages', mode: 'older', messages: res.messages.map(toThreadMessage), hasMore: res.has_more });
+        void this.fetchReceipts(res.messages);
         return;
       }
       case 'markRead':
@@ -115,17 +142,54 @@ export class ConversationPanel extends Disposable {
     const conn = this.owner.connection;
     if (!conn.connected) {
       this.ready = true;
-      void this.panel.webview.postMessage({ type: 'init', v: 1, peer: this.peer, self: null, messages: [], hasMore: false } satisfies HostToWebview);
+      void this.panel.webview.postMessage({ type: 'init', v: WEBVIEW_PROTOCOL_VERSION, peer: this.peer, self: null, messages: [], hasMore: false } satisfies HostToWebview);
       this.post(this.owner.connectionMessage());
       return;
     }
     const res = await conn.request('conversation/messages', { peer: this.peer, limit: PAGE });
-    const init: HostToWebview = { type: 'init', v: 1, peer: this.peer, self: this.owner.self(), messages: res.messages.map(toThreadMessage), hasMore: res.has_more };
+    const init: HostToWebview = { type: 'init', v: WEBVIEW_PROTOCOL_VERSION, peer: this.peer, self: this.owner.self(), messages: res.messages.map(toThreadMessage), hasMore: res.has_more };
     this.ready = true;
+    this.receiptsAt.clear();
     void this.panel.webview.postMessage(init);
     for (const m of this.queue.splice(0)) void this.panel.webview.postMessage(m);
     this.post(this.owner.connectionMessage());
     this.markRead();
+    if (isGroupAddress(this.peer)) {
+      try {
+        this.showGroup(await conn.request('group/show', { name: groupNameOf(this.peer) }));
+      } catch (err) {
+        this.owner.log.warn(`conversation ${this.peer}: group/show failed: ${errorText(err)}`);
+      }
+    }
+    await this.fetchReceipts(res.messages);
+  }
+
+  /** A new or changed message of this conversation; its receipts again when their counts moved. */
+  upsert(m: Message): void {
+    this.post({ type: 'messages', mode: 'upsert', messages: [toThreadMessage(m)] });
+    void this.fetchReceipts([m]);
+  }
+
+  showGroup(g: Group): void {
+    this.post({ type: 'group', group: toThreadGroup(g) });
+  }
+
+  /** Who has and who read each of these messages that is this user's own in a group (the hover of "read by"). */
+  private async fetchReceipts(messages: Message[]): Promise<void> {
+    for (const m of messages) {
+      if (!wantsReceipts(m) || !m.receipts) continue;
+      const key = `${m.receipts.delivered}/${m.receipts.read}/${m.receipts.total}`;
+      if (this.receiptsAt.get(m.id) === key) continue;
+      this.receiptsAt.set(m.id, key);
+      try {
+        const r = await this.owner.connection.request('message/receipts', { id: m.id });
+        this.post({ type: 'receipts', id: m.id, receipts: r.receipts });
+      } catch (err) {
+        this.receiptsAt.delete(m.id);
+        this.owner.log.warn(`conversation ${this.peer}: message/receipts failed: ${errorText(err)}`);
+        return;
+      }
+    }
   }
 
   markRead(): void {
@@ -158,6 +222,7 @@ export class ConversationPanels extends Disposable implements vscode.WebviewPane
     this._register(vscode.window.registerWebviewPanelSerializer(CONVERSATION_VIEW_TYPE, this));
     this._register(connection.onMessageReceived((e) => this.route(e.message)));
     this._register(connection.onMessageUpdated((e) => this.route(e.message)));
+    this._register(connection.onGroupChanged((e) => this.panels.get(groupAddress(e.group.name))?.showGroup(e.group)));
     this._register(connection.onDidConnect(() => this.panels.forEach((p) => void p.load().catch(() => undefined))));
     this._register(status.onDidChange(() => this.broadcastConnection()));
     this._register({ dispose: () => [...this.panels.values()].forEach((p) => p.panel.dispose()) });
@@ -207,7 +272,7 @@ export class ConversationPanels extends Disposable implements vscode.WebviewPane
   private route(m: Message): void {
     const p = this.panels.get(m.conversation);
     if (!p) return;
-    p.post({ type: 'messages', mode: 'upsert', messages: [toThreadMessage(m)] });
+    p.upsert(m);
     if (m.direction === 'in' && !m.read && this.isActive(m.conversation)) void this.markRead([m.id]);
   }
 

@@ -19,6 +19,13 @@ export const REQUIRED_METHODS: Method[] = [
   'events/subscribe',
   'sync/reconnect',
   'config/set',
+  'message/receipts',
+  'group/list',
+  'group/show',
+  'group/create',
+  'group/add',
+  'group/leave',
+  'settings/set',
 ];
 
 /** Why the core that answered `initialize` with `init` cannot serve this extension; undefined when it can. */

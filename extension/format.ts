@@ -4,7 +4,7 @@
  * lib/display.ts.
  */
 import { absoluteTime, inertText, oneLine, relativeTime } from '../lib/display';
-import type { Message, OutboxItem, Peer, SendStatus } from '../protocol/rpc';
+import { ErrorCodes, type Group, type Message, type OutboxItem, type Peer, type SendStatus } from '../protocol/rpc';
 import { Commands, focusViewCommand, Views, type RunnableCommand } from './ids';
 import type { Status, StatusKind } from './statusModel';
 
@@ -41,11 +41,39 @@ export interface ConversationSummary {
   unread: number;
   total: number;
   last: Message | null;
+  conversationKind?: 'user' | 'group';
+  /** Unread messages that mention this user; shown for groups (in a direct conversation every message does). */
+  unreadMentions?: number;
+  members?: number | null;
+  group?: Group | null;
+}
+
+/** "3 members · 2 unread · 1 @you": what a group's row says before the time. */
+function groupCounts(c: ConversationSummary): string[] {
+  const parts: string[] = [];
+  if (c.group && c.group.role === null) parts.push('left');
+  else if (c.members != null) parts.push(plural(c.members, 'member'));
+  if (c.unread) parts.push(`${c.unread} unread`);
+  if (c.unreadMentions) parts.push(`${c.unreadMentions} @you`);
+  return parts;
 }
 
 export function conversationItemText(c: ConversationSummary, now: number = Date.now()): ItemText {
   const when = c.last ? relativeTime(c.last.created_at, now) : '';
   const peer = oneLine(c.peer, 64);
+  if (c.conversationKind === 'group') {
+    const parts = [...groupCounts(c), ...(when ? [when] : [])];
+    const who = c.group ? c.group.members.map((m) => `${oneLine(m.user, 64)}${m.role === 'member' ? '' : ` (${m.role})`}`).join(', ') : '';
+    return {
+      label: peer,
+      description: parts.join(' · '),
+      tooltip:
+        `Group ${peer}${c.group?.role === null ? ' (you left)' : ''}` +
+        `\n${plural(c.total, 'message')}, ${c.unread} unread, ${c.unreadMentions ?? 0} mentioning you` +
+        (who ? `\nMembers: ${who}` : c.members != null ? `\n${plural(c.members, 'member')}` : '') +
+        (c.last ? `\nLast: ${absoluteTime(c.last.created_at)}\n${oneLine(c.last.from, 64)}: ${inertText(c.last.body, 200)}` : ''),
+    };
+  }
   return {
     label: peer,
     description: c.unread ? `${c.unread} unread · ${when}` : when,
@@ -56,10 +84,11 @@ export function conversationItemText(c: ConversationSummary, now: number = Date.
 export function messageItemText(m: Message, now: number = Date.now()): ItemText {
   const unread = m.direction === 'in' && !m.read;
   const state = m.direction === 'out' && m.state !== 'sent' && m.state !== 'delivered' ? ` · ${m.state}` : '';
+  const readBy = m.direction === 'out' && m.group !== null && m.receipts && m.receipts.total > 0 ? ` · read ${m.receipts.read}/${m.receipts.total}` : '';
   const who = m.direction === 'in' ? `From ${oneLine(m.from, 64)}` : `To ${oneLine(m.to, 64)}`;
   return {
     label: oneLine(m.body, 80) || '(empty)',
-    description: `${m.direction === 'in' ? oneLine(m.from, 64) : 'you'} · ${relativeTime(m.created_at, now)}${state}`,
+    description: `${m.direction === 'in' ? oneLine(m.from, 64) : 'you'} · ${relativeTime(m.created_at, now)}${state}${readBy}`,
     tooltip: `${who} · ${absoluteTime(m.created_at)} · ${m.state}${unread ? ' · unread' : ''}\n\n${inertText(m.body, 1000)}`,
   };
 }
@@ -101,13 +130,38 @@ export function outboxPickText(i: OutboxItem, now: number = Date.now()): PickTex
   };
 }
 
+/** A group in a quick pick: `#name` and its member count. */
+export function groupPickText(g: Pick<Group, 'name' | 'members' | 'unread'>): PickText {
+  return { label: noLinks(`#${oneLine(g.name, 64)}`), description: `group · ${plural(g.members.length, 'member')}${g.unread ? ` · ${g.unread} unread` : ''}` };
+}
+
 export function peerPickText(p: Pick<Peer, 'name' | 'unread' | 'last_at'>, now: number = Date.now()): PickText {
   return { label: noLinks(oneLine(p.name, 64)), description: p.unread ? `${p.unread} unread` : '', ...(p.last_at ? { detail: `last message ${relativeTime(p.last_at, now)}` } : {}) };
 }
 
-/** The notification for a new message: sender and a summary, never a link or an icon. */
-export function messageNotice(m: Pick<Message, 'from' | 'body'>): string {
-  return noLinks(`${oneLine(m.from, 40)}: ${oneLine(m.body, 160)}`);
+/** The notification for a new message: sender (and the group) and a summary, never a link or an icon. */
+export function messageNotice(m: Pick<Message, 'from' | 'body'> & Partial<Pick<Message, 'group'>>): string {
+  const where = m.group ? ` in #${oneLine(m.group, 64)}` : '';
+  return noLinks(`${oneLine(m.from, 40)}${where}: ${oneLine(m.body, 160)}`);
+}
+
+/** `switchboard.notifications`: what pops a notification for an incoming message. */
+export type NotificationSetting = 'all' | 'mentions' | 'none';
+
+/** The setting as read from the configuration; anything unknown is the default, `all`. */
+export function notificationSetting(value: unknown): NotificationSetting {
+  return value === 'mentions' || value === 'none' ? value : 'all';
+}
+
+/**
+ * Whether an incoming message pops a notification under the setting: `mentions` lets through
+ * the messages that name this user, and direct messages (the core's `mentions_me` counts them).
+ */
+export function notifies(setting: NotificationSetting, m: Pick<Message, 'direction' | 'read' | 'mentions_me'>): boolean {
+  if (m.direction !== 'in' || m.read) return false;
+  if (setting === 'none') return false;
+  if (setting === 'mentions') return m.mentions_me;
+  return true;
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {
@@ -138,6 +192,21 @@ export function verdictText(result: { status: SendStatus; reason?: string | null
 }
 
 // ---- errors -------------------------------------------------------------------------------
+
+/**
+ * A group request's failure as one sentence: the relay's refusal (`GroupRefused`, with its
+ * code) said as the relay said it, anything else as the error it was.
+ */
+export function groupErrorText(what: string, err: unknown): string {
+  const e = (err && typeof err === 'object' ? err : {}) as { code?: unknown; data?: unknown };
+  if (e.code === ErrorCodes.GroupRefused) {
+    const data = (e.data && typeof e.data === 'object' ? e.data : {}) as { code?: unknown; retryable?: unknown };
+    const code = typeof data.code === 'string' ? ` (${oneLine(data.code, 40)})` : '';
+    const retry = data.retryable === true ? ' Try again in a moment.' : '';
+    return `Switchboard: ${what} refused by the relay: ${errorText(err).replace(/\.$/, '')}${code}.${retry}`;
+  }
+  return `Switchboard: ${what} failed: ${errorText(err)}`;
+}
 
 /** One line from anything thrown: JSON-RPC errors, Node errors, strings. Never a stack. */
 export function errorText(err: unknown): string {

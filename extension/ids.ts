@@ -22,6 +22,9 @@ export const Commands = {
   showActions: 'switchboard.showActions',
   refresh: 'switchboard.refresh',
   loadOlder: 'switchboard.loadOlder',
+  createGroup: 'switchboard.createGroup',
+  addMember: 'switchboard.addMember',
+  leaveGroup: 'switchboard.leaveGroup',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 

@@ -1,18 +1,29 @@
 /**
  * The Inbox tree's model: conversations → messages (newest first) → "load older". It owns
- * the data and its freshness; the vscode TreeDataProvider in `inboxTree.ts` only renders it.
+ * the data and its freshness; the vscode TreeDataProvider in `trees.ts` only renders it.
+ * Groups are conversations too (`#name`): the model keeps their members and counts from the
+ * core's group/list, group/changed and message events, so the provider decides nothing.
  * Node objects are stable (mutated in place) so the provider can refresh single nodes.
  */
-import type { Conversation, Message } from '../protocol/rpc';
+import { groupAddress, isGroupAddress } from '../protocol/names';
+import type { Conversation, Group, Message } from '../protocol/rpc';
 import { Disposable, Emitter } from './lifecycle';
 import type { Rpc } from './rpcClient';
 
 export interface ConversationNode {
   kind: 'conversation';
+  /** A user name, or `#name` for a group. */
   peer: string;
+  conversationKind: 'user' | 'group';
   unread: number;
+  /** Unread messages that mention this user (in a group; every unread direct message counts). */
+  unreadMentions: number;
   total: number;
   last: Message | null;
+  /** For a group: its member count; null for a user. */
+  members: number | null;
+  /** For a group: the group as this home last knew it (roles, members); null until known, and for a user. */
+  group: Group | null;
 }
 
 export interface MessageNode {
@@ -72,6 +83,20 @@ export class InboxModel extends Disposable {
     return n;
   }
 
+  get totalUnreadMentions(): number {
+    let n = 0;
+    for (const t of this.threads.values()) n += t.node.unreadMentions;
+    return n;
+  }
+
+  /** The groups this user is a member of now (not those left), by name. */
+  currentGroups(): Group[] {
+    return [...this.threads.values()]
+      .map((t) => t.node.group)
+      .filter((g): g is Group => g !== null && g.role !== null)
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
   conversations(): ConversationNode[] {
     return [...this.threads.values()]
       .map((t) => t.node)
@@ -103,28 +128,91 @@ export class InboxModel extends Disposable {
     return t.hasMore ? [...t.messages, t.more] : [...t.messages];
   }
 
-  /** Fetch the conversation list; keeps loaded pages of conversations that still exist. */
+  /**
+   * Fetch the conversation list and the groups; keeps loaded pages of conversations that still
+   * exist. The groups tell who is in each room (and a room nobody wrote in yet is no
+   * conversation); `group/list` may ask the relay, so the refreshes that follow message events
+   * (`scheduleRefresh`) ask only for the conversations and keep the groups as the events left them.
+   */
   async refresh(): Promise<void> {
     const rpc = this.rpc();
     if (!rpc) return;
     const gen = ++this.generation;
-    const { conversations } = await rpc.request('conversation/list', {});
+    const [{ conversations }, groups] = await Promise.all([rpc.request('conversation/list', {}), rpc.request('group/list', {}).then((r) => r.groups)]);
     if (gen !== this.generation) return; // a newer refresh won
+    this.applyConversations(conversations, groups);
+  }
+
+  /** The conversation list alone (counts after events); the groups stay as known. */
+  async refreshConversations(): Promise<void> {
+    const rpc = this.rpc();
+    if (!rpc) return;
+    const gen = ++this.generation;
+    const { conversations } = await rpc.request('conversation/list', {});
+    if (gen !== this.generation) return;
     this.applyConversations(conversations);
   }
 
-  applyConversations(conversations: Conversation[]): void {
+  /**
+   * The core's conversation list (and its groups): a group this user is in shows even before
+   * its first message; one this user left shows only while its history does.
+   */
+  applyConversations(conversations: Conversation[], groups?: Group[]): void {
     const seen = new Set<string>();
+    const known = groups ?? [...this.threads.values()].map((t) => t.node.group).filter((g): g is Group => g !== null);
+    const byAddress = new Map(known.map((g) => [groupAddress(g.name), g] as const));
     for (const c of conversations) {
       seen.add(c.peer);
       const t = this.thread(c.peer);
+      t.node.conversationKind = c.kind;
       t.node.unread = c.unread;
+      t.node.unreadMentions = c.unread_mentions;
       t.node.total = c.total;
       t.node.last = c.last;
+      t.node.members = c.members;
+      t.node.group = byAddress.get(c.peer) ?? null;
+    }
+    for (const [address, g] of byAddress) {
+      if (seen.has(address) || g.role === null) continue;
+      seen.add(address);
+      this.setGroup(this.thread(address).node, g);
     }
     for (const peer of [...this.threads.keys()]) if (!seen.has(peer)) this.threads.delete(peer);
     this.loaded = true;
     this._onDidChange.fire(undefined);
+  }
+
+  /**
+   * A `group/changed` event (or a group/* answer): members, role and counts at once, then the
+   * conversation list again. A group this user is in appears; a rename moves the room.
+   */
+  applyGroup(group: Group): void {
+    const address = groupAddress(group.name);
+    let rootChanged = false;
+    for (const [peer, t] of this.threads) {
+      // renamed: the same group under its old name is gone (its history moves with it)
+      if (peer !== address && t.node.group?.group_id === group.group_id) {
+        this.threads.delete(peer);
+        rootChanged = true;
+      }
+    }
+    const existing = this.threads.get(address);
+    if (!existing && group.role === null) {
+      if (rootChanged) this._onDidChange.fire(undefined);
+      return;
+    }
+    const t = existing ?? this.thread(address);
+    this.setGroup(t.node, group);
+    this._onDidChange.fire(existing && !rootChanged ? t.node : undefined);
+    this.scheduleRefresh();
+  }
+
+  private setGroup(node: ConversationNode, group: Group): void {
+    node.conversationKind = 'group';
+    node.group = group;
+    node.members = group.members.length;
+    node.unread = group.unread;
+    node.unreadMentions = group.unread_mentions;
   }
 
   /** Load the first page of a conversation if it is not loaded yet. */
@@ -176,15 +264,20 @@ export class InboxModel extends Disposable {
     const isNewThread = !this.threads.has(peer);
     const t = this.thread(peer);
     const existing = t.messages?.find((m) => m.message.id === message.id);
+    if (isNewThread) t.node.conversationKind = message.group !== null ? 'group' : 'user';
     if (existing) {
       if (existing.message.read !== message.read && message.direction === 'in') {
         t.node.unread = Math.max(0, t.node.unread + (message.read ? -1 : 1));
+        if (message.mentions_me) t.node.unreadMentions = Math.max(0, t.node.unreadMentions + (message.read ? -1 : 1));
       }
       existing.message = message;
     } else {
       if (kind === 'received' || isNewThread) {
         t.node.total += 1;
-        if (message.direction === 'in' && !message.read) t.node.unread += 1;
+        if (message.direction === 'in' && !message.read) {
+          t.node.unread += 1;
+          if (message.mentions_me) t.node.unreadMentions += 1;
+        }
       }
       if (t.messages) {
         t.messages.push({ kind: 'message', peer, message });
@@ -205,13 +298,17 @@ export class InboxModel extends Disposable {
       let changed = false;
       for (const m of t.messages ?? []) {
         if (m.message.direction === 'in' && !m.message.read && (whole || ids.has(m.message.id))) {
+          if (!whole) {
+            t.node.unread = Math.max(0, t.node.unread - 1);
+            if (m.message.mentions_me) t.node.unreadMentions = Math.max(0, t.node.unreadMentions - 1);
+          }
           m.message = { ...m.message, read: true };
-          if (!whole) t.node.unread = Math.max(0, t.node.unread - 1);
           changed = true;
         }
       }
-      if (whole && t.node.unread) {
+      if (whole && (t.node.unread || t.node.unreadMentions)) {
         t.node.unread = 0;
+        t.node.unreadMentions = 0;
         changed = true;
       }
       if (changed) this._onDidChange.fire(t.node);
@@ -227,12 +324,12 @@ export class InboxModel extends Disposable {
     this._onDidChange.fire(undefined);
   }
 
-  /** Collapse bursts of events into one conversation/list call. */
+  /** Collapse bursts of events into one conversation/list call (not group/list: see refresh). */
   scheduleRefresh(): void {
     if (this.refreshTimer) return;
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = undefined;
-      if (!this.isDisposed) this.refresh().catch(() => undefined);
+      if (!this.isDisposed) this.refreshConversations().catch(() => undefined);
     }, this.refreshDelayMs);
   }
 
@@ -246,7 +343,7 @@ export class InboxModel extends Disposable {
     let t = this.threads.get(peer);
     if (!t) {
       t = {
-        node: { kind: 'conversation', peer, unread: 0, total: 0, last: null },
+        node: { kind: 'conversation', peer, conversationKind: isGroupAddress(peer) ? 'group' : 'user', unread: 0, unreadMentions: 0, total: 0, last: null, members: null, group: null },
         messages: undefined,
         hasMore: false,
         more: { kind: 'loadMore', peer, loading: false },

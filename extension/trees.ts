@@ -26,11 +26,19 @@ export class InboxTreeProvider extends Disposable implements vscode.TreeDataProv
         const text = conversationItemText(node);
         const item = new vscode.TreeItem(text.label, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `conversation:${node.peer}`;
-        item.iconPath = new vscode.ThemeIcon(node.unread ? 'mail' : 'account');
         item.description = text.description;
         item.tooltip = text.tooltip;
-        item.contextValue = node.unread ? 'conversation.unread' : 'conversation';
-        item.accessibilityInformation = { label: `Conversation with ${text.label}, ${node.unread} unread` };
+        if (node.conversationKind === 'group') {
+          // `conversation.group[.left][.unread]`: the menus' `^conversation` and `\.unread$` still match
+          const left = node.group?.role === null;
+          item.iconPath = new vscode.ThemeIcon(node.unreadMentions ? 'mention' : 'organization');
+          item.contextValue = `conversation.group${left ? '.left' : ''}${node.unread ? '.unread' : ''}`;
+          item.accessibilityInformation = { label: `Group ${text.label}, ${text.description}` };
+        } else {
+          item.iconPath = new vscode.ThemeIcon(node.unread ? 'mail' : 'account');
+          item.contextValue = node.unread ? 'conversation.unread' : 'conversation';
+          item.accessibilityInformation = { label: `Conversation with ${text.label}, ${node.unread} unread` };
+        }
         return item;
       }
       case 'message': {

@@ -40,6 +40,7 @@ export function conversationHtml(i: HtmlInputs): string {
 </head>
 <body>
 <div class="top"><span class="codicon codicon-comment-discussion"></span><h1 id="peer"></h1></div>
+<div id="members" class="members-wrap" hidden></div>
 <div id="banner" class="banner" role="status" hidden></div>
 <main id="scroller" aria-live="polite">
 <div class="older-wrap"><button id="older" class="button secondary" type="button" hidden>Load older messages</button></div>

@@ -4,8 +4,8 @@
  * drop anything that does not match.
  */
 import * as z from 'zod/mini';
-import type { ConversationViewState, HostToWebview, ThreadMessage, WebviewToHost } from './webview';
-import { MAX_COMPOSER_CHARS, WEBVIEW_PROTOCOL_VERSION } from './webview';
+import type { ConversationViewState, HostToWebview, ThreadGroup, ThreadMessage, WebviewToHost } from './webview';
+import { MAX_COMPOSER_CHARS, VIEW_STATE_VERSION, WEBVIEW_PROTOCOL_VERSION } from './webview';
 
 const id = z.string().check(z.minLength(1), z.maxLength(256));
 const peer = z.string().check(z.minLength(1), z.maxLength(256));
@@ -13,6 +13,10 @@ const direction = z.enum(['in', 'out']);
 const messageState = z.enum(['queued', 'sent', 'delivered', 'failed', 'aborted', 'received']);
 const syncState = z.enum(['disabled', 'offline', 'connecting', 'online', 'unauthorized', 'error']);
 const verdict = z.enum(['sent', 'duplicate', 'queued', 'failed']);
+const role = z.enum(['owner', 'admin', 'member']);
+const name = z.string().check(z.minLength(1), z.maxLength(256));
+const count = z.int().check(z.nonnegative());
+const receiptSummary = z.object({ total: count, delivered: count, read: count });
 
 export const threadMessageSchema = z.object({
   id,
@@ -24,7 +28,19 @@ export const threadMessageSchema = z.object({
   state: messageState,
   read: z.boolean(),
   reply_to: z.nullable(z.string()),
+  group: z.nullable(name),
+  mentions: z.array(name).check(z.maxLength(1000)),
+  mentions_me: z.boolean(),
+  receipts: z.nullable(receiptSummary),
 });
+
+export const threadGroupSchema = z.object({
+  name,
+  role: z.nullable(role),
+  members: z.array(z.object({ user: name, role })).check(z.maxLength(10_000)),
+});
+
+const receipt = z.object({ user: name, delivered_at: z.nullable(z.string()), read_at: z.nullable(z.string()) });
 
 const messages = z.array(threadMessageSchema).check(z.maxLength(10_000));
 
@@ -34,6 +50,8 @@ export const hostToWebviewSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('sendResult'), requestId: id, status: verdict, text: z.string() }),
   z.object({ type: z.literal('connection'), connected: z.boolean(), sync: z.nullable(syncState), detail: z.string() }),
   z.object({ type: z.literal('error'), text: z.string() }),
+  z.object({ type: z.literal('group'), group: threadGroupSchema }),
+  z.object({ type: z.literal('receipts'), id, receipts: z.array(receipt).check(z.maxLength(10_000)) }),
 ]);
 
 export const webviewToHostSchema = z.discriminatedUnion('type', [
@@ -44,16 +62,17 @@ export const webviewToHostSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('draft'), draft: z.string().check(z.maxLength(MAX_COMPOSER_CHARS)) }),
 ]);
 
-export const viewStateSchema = z.object({ v: z.literal(WEBVIEW_PROTOCOL_VERSION), peer, draft: z.string().check(z.maxLength(MAX_COMPOSER_CHARS)) });
+export const viewStateSchema = z.object({ v: z.literal(VIEW_STATE_VERSION), peer, draft: z.string().check(z.maxLength(MAX_COMPOSER_CHARS)) });
 
 // Compile-time checks: each schema's output is exactly the hand-written type.
 type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const checks: [
   Exact<z.infer<typeof threadMessageSchema>, ThreadMessage>,
+  Exact<z.infer<typeof threadGroupSchema>, ThreadGroup>,
   Exact<z.infer<typeof hostToWebviewSchema>, HostToWebview>,
   Exact<z.infer<typeof webviewToHostSchema>, WebviewToHost>,
   Exact<z.infer<typeof viewStateSchema>, ConversationViewState>,
-] = [true, true, true, true];
+] = [true, true, true, true, true];
 void checks;
 
 /** The message, typed, or null when it does not match the protocol. Never throws. */

@@ -3,9 +3,10 @@
  * typed, validated protocol in protocol/webview.ts. Peer text is rendered inert (render.ts).
  */
 import { parseHostToWebview, parseViewState } from '../protocol/webview-schemas';
-import { MAX_COMPOSER_CHARS, WEBVIEW_PROTOCOL_VERSION, type ConversationViewState, type HostToWebview, type ThreadMessage, type WebviewToHost } from '../protocol/webview';
+import { MAX_COMPOSER_CHARS, VIEW_STATE_VERSION, WEBVIEW_PROTOCOL_VERSION, type ConversationViewState, type HostToWebview, type ThreadGroup, type ThreadMessage, type WebviewToHost } from '../protocol/webview';
+import type { Receipt } from '../protocol/rpc';
 import { oneLine } from '../lib/display';
-import { mergeThread, renderMessage, type DocLike } from './render';
+import { mergeThread, renderMembers, renderMessage, type DocLike } from './render';
 
 interface VsCodeApi {
   postMessage(message: WebviewToHost): void;
@@ -22,6 +23,7 @@ const olderBtn = $<HTMLButtonElement>('older');
 const emptyEl = $<HTMLElement>('empty');
 const bannerEl = $<HTMLElement>('banner');
 const titleEl = $<HTMLElement>('peer');
+const membersEl = $<HTMLElement>('members');
 const form = $<HTMLFormElement>('composer');
 const input = $<HTMLTextAreaElement>('input');
 const sendBtn = $<HTMLButtonElement>('send');
@@ -36,6 +38,10 @@ let hasMore = false;
 let replyTo: string | null = null;
 let pending: { requestId: string; body: string } | null = null;
 let loadingOlder = false;
+let self: string | null = null;
+let group: ThreadGroup | null = null;
+/** Per-member receipts of this user's group messages, as the host last sent them. */
+const receipts = new Map<string, Receipt[]>();
 
 const saved = parseViewState(vscode.getState());
 if (saved) {
@@ -45,7 +51,7 @@ if (saved) {
 }
 
 function save(): void {
-  if (peer) vscode.setState({ v: WEBVIEW_PROTOCOL_VERSION, peer, draft: input.value });
+  if (peer) vscode.setState({ v: VIEW_STATE_VERSION, peer, draft: input.value });
 }
 
 function post(m: WebviewToHost): void {
@@ -61,7 +67,7 @@ function render(keepScroll: 'bottom' | 'anchor'): void {
   const byId = new Map(thread.map((m) => [m.id, m] as const));
   const frag = document.createDocumentFragment();
   const now = Date.now();
-  for (const m of thread) frag.appendChild(renderMessage(doc, m, { now, lookup: (id) => byId.get(id) }) as unknown as Node);
+  for (const m of thread) frag.appendChild(renderMessage(doc, m, { now, lookup: (id) => byId.get(id), self, receipts: (id) => receipts.get(id) }) as unknown as Node);
   threadEl.replaceChildren(frag);
   olderBtn.hidden = !hasMore;
   olderBtn.disabled = loadingOlder;
@@ -69,6 +75,11 @@ function render(keepScroll: 'bottom' | 'anchor'): void {
   emptyEl.hidden = thread.length > 0;
   if (keepScroll === 'anchor') threadEl.scrollTop = prevTop + (threadEl.scrollHeight - prevHeight);
   else if (atBottom || keepScroll === 'bottom') threadEl.scrollTop = threadEl.scrollHeight;
+}
+
+function renderGroup(): void {
+  membersEl.hidden = group === null;
+  membersEl.replaceChildren(...(group ? [renderMembers(doc, group, self) as unknown as Node] : []));
 }
 
 function markVisibleRead(): void {
@@ -89,6 +100,8 @@ function handle(msg: HostToWebview): void {
   switch (msg.type) {
     case 'init':
       peer = msg.peer;
+      self = msg.self;
+      receipts.clear();
       titleEl.textContent = oneLine(peer, 64);
       thread = mergeThread([], msg.messages);
       hasMore = msg.hasMore;
@@ -129,6 +142,14 @@ function handle(msg: HostToWebview): void {
       bannerEl.hidden = msg.detail === '';
       bannerEl.textContent = msg.detail;
       bannerEl.className = `banner ${msg.connected ? 'banner-warn' : 'banner-error'}`;
+      break;
+    case 'group':
+      group = msg.group;
+      renderGroup();
+      break;
+    case 'receipts':
+      receipts.set(msg.id, msg.receipts);
+      render('anchor');
       break;
     case 'error':
       loadingOlder = false;

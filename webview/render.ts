@@ -5,7 +5,8 @@
  * text-safety policy first, so hidden characters show as `<U+XXXX>`.
  */
 import { absoluteTime, inertText, oneLine, relativeTime } from '../lib/display';
-import type { ThreadMessage } from '../protocol/webview';
+import type { Receipt } from '../protocol/rpc';
+import type { ThreadGroup, ThreadMessage } from '../protocol/webview';
 
 export interface NodeLike {
   readonly nodeType?: number;
@@ -18,7 +19,7 @@ export interface ElementLike extends NodeLike {
 }
 
 export interface DocLike {
-  createElement(tag: 'article' | 'header' | 'div' | 'span' | 'time' | 'button' | 'footer'): ElementLike;
+  createElement(tag: 'article' | 'header' | 'div' | 'span' | 'time' | 'button' | 'footer' | 'ul' | 'li'): ElementLike;
   createTextNode(text: string): NodeLike;
 }
 
@@ -26,6 +27,10 @@ export interface RenderContext {
   now: number;
   /** Look up the message a reply refers to, if it is loaded. */
   lookup(id: string): ThreadMessage | undefined;
+  /** This user's name on the relay (their own mentions are highlighted differently); null when not known. */
+  self?: string | null;
+  /** Who has one of this user's messages, once the host fetched it (message/receipts). */
+  receipts?(id: string): Receipt[] | undefined;
 }
 
 function el(doc: DocLike, tag: Parameters<DocLike['createElement']>[0], className: string, text?: string): ElementLike {
@@ -37,6 +42,9 @@ function el(doc: DocLike, tag: Parameters<DocLike['createElement']>[0], classNam
 
 export function stateLabel(m: ThreadMessage): string | null {
   if (m.direction === 'in') return null;
+  // a group's delivery is per member: the "read by" badge says it (readByLabel)
+  if (m.group !== null && (m.state === 'sent' || m.state === 'delivered')) return null;
+  if (m.receipts && m.receipts.total > 0 && m.receipts.read >= m.receipts.total && (m.state === 'sent' || m.state === 'delivered')) return 'read';
   switch (m.state) {
     case 'queued':
       return 'queued — offline';
@@ -51,10 +59,72 @@ export function stateLabel(m: ThreadMessage): string | null {
   }
 }
 
+const NAME_CHAR = /[A-Za-z0-9._-]/;
+
+/** A run of a body's (already inert) text; `mention` is the member it names, as written. */
+export interface BodySegment {
+  text: string;
+  mention?: string;
+}
+
+/**
+ * The body, after the text-safety policy, cut at the `@name` of each member in `mentions` (the
+ * relay's checked list: an `@word` that names no member stays plain text). A name matches
+ * whole, case-insensitively (names are case-insensitive), not inside a longer word or address.
+ * The segments' texts joined are exactly `inertText(body)`.
+ */
+export function bodySegments(body: string, mentions: readonly string[]): BodySegment[] {
+  const text = inertText(body);
+  if (!mentions.length) return [{ text }];
+  const names = new Set(mentions.map((n) => n.toLowerCase()));
+  const out: BodySegment[] = [];
+  let plainFrom = 0;
+  for (let i = text.indexOf('@'); i !== -1; i = text.indexOf('@', i + 1)) {
+    if (i > 0 && (NAME_CHAR.test(text[i - 1]!) || text[i - 1] === '@')) continue; // an address like a@b (or @@x), not a mention
+    let end = i + 1;
+    while (end < text.length && NAME_CHAR.test(text[end]!)) end++;
+    // a sentence's full stop is not part of the name: "@bob." names bob
+    while (end > i + 1 && !names.has(text.slice(i + 1, end).toLowerCase()) && /[._-]/.test(text[end - 1]!)) end--;
+    const name = text.slice(i + 1, end);
+    if (!name || !names.has(name.toLowerCase())) continue;
+    if (i > plainFrom) out.push({ text: text.slice(plainFrom, i) });
+    out.push({ text: text.slice(i, end), mention: name });
+    plainFrom = end;
+    i = end - 1;
+  }
+  if (plainFrom < text.length || !out.length) out.push({ text: text.slice(plainFrom) });
+  return out;
+}
+
+/** "read by 2/4" for one of this user's group messages; null when it is not one. */
+export function readByLabel(m: ThreadMessage): string | null {
+  if (m.direction !== 'out' || m.group === null || !m.receipts || m.receipts.total === 0) return null;
+  return `read by ${m.receipts.read}/${m.receipts.total}`;
+}
+
+/** The hover of the "read by" badge: who read it, who has it, who does not yet (names as text). */
+export function readByTitle(m: ThreadMessage, receipts: Receipt[] | undefined): string {
+  const r = m.receipts;
+  if (!r) return '';
+  const counts = `Read by ${r.read} of ${r.total}, delivered to ${r.delivered} of ${r.total}`;
+  if (!receipts) return counts;
+  const names = (xs: Receipt[]) => xs.map((x) => oneLine(x.user, 64)).join(', ');
+  const read = receipts.filter((x) => x.read_at !== null);
+  const delivered = receipts.filter((x) => x.read_at === null && x.delivered_at !== null);
+  const waiting = receipts.filter((x) => x.read_at === null && x.delivered_at === null);
+  const lines = [counts];
+  if (read.length) lines.push(`Read: ${names(read)}`);
+  if (delivered.length) lines.push(`Delivered, not read: ${names(delivered)}`);
+  if (waiting.length) lines.push(`Not delivered yet: ${names(waiting)}`);
+  return lines.join('\n');
+}
+
 /** One message as an <article>. */
 export function renderMessage(doc: DocLike, m: ThreadMessage, ctx: RenderContext): ElementLike {
   const unread = m.direction === 'in' && !m.read;
-  const article = el(doc, 'article', `msg ${m.direction === 'in' ? 'in' : 'out'}${unread ? ' unread' : ''} state-${m.state}`);
+  // in a group, a message that names this user stands out (every direct message "mentions" its reader)
+  const mentionsMe = m.direction === 'in' && m.group !== null && m.mentions_me;
+  const article = el(doc, 'article', `msg ${m.direction === 'in' ? 'in' : 'out'}${unread ? ' unread' : ''}${mentionsMe ? ' mentions-me' : ''} state-${m.state}`);
   article.setAttribute('data-id', m.id);
 
   const header = el(doc, 'header', 'meta');
@@ -65,6 +135,14 @@ export function renderMessage(doc: DocLike, m: ThreadMessage, ctx: RenderContext
   header.appendChild(time);
   const state = stateLabel(m);
   if (state) header.appendChild(el(doc, 'span', `badge state-${m.state}`, state));
+  const readBy = readByLabel(m);
+  if (readBy) {
+    const badge = el(doc, 'span', `badge receipts${m.receipts && m.receipts.read >= m.receipts.total ? ' receipts-all' : ''}`, readBy);
+    const title = readByTitle(m, ctx.receipts?.(m.id));
+    badge.setAttribute('title', title);
+    badge.setAttribute('aria-label', title);
+    header.appendChild(badge);
+  }
   article.appendChild(header);
 
   if (m.reply_to) {
@@ -75,7 +153,13 @@ export function renderMessage(doc: DocLike, m: ThreadMessage, ctx: RenderContext
     article.appendChild(quote);
   }
 
-  article.appendChild(el(doc, 'div', 'body', inertText(m.body)));
+  const body = el(doc, 'div', 'body');
+  const self = ctx.self?.toLowerCase();
+  for (const seg of bodySegments(m.body, m.mentions)) {
+    if (seg.mention === undefined) body.appendChild(doc.createTextNode(seg.text));
+    else body.appendChild(el(doc, 'span', seg.mention.toLowerCase() === self ? 'mention mention-me' : 'mention', seg.text));
+  }
+  article.appendChild(body);
 
   const footer = el(doc, 'footer', 'actions');
   if (m.direction === 'in') {
@@ -88,6 +172,26 @@ export function renderMessage(doc: DocLike, m: ThreadMessage, ctx: RenderContext
   }
   article.appendChild(footer);
   return article;
+}
+
+/** A group's member list: "N members" and each member with their role (names as text). */
+export function renderMembers(doc: DocLike, group: ThreadGroup, self: string | null): ElementLike {
+  const wrap = el(doc, 'div', `members${group.role === null ? ' left' : ''}`);
+  const n = group.members.length;
+  wrap.appendChild(el(doc, 'span', 'members-count', `${n} ${n === 1 ? 'member' : 'members'}${group.role === null ? ' · you are no longer a member' : ''}`));
+  const list = el(doc, 'ul', 'members-list');
+  list.setAttribute('aria-label', 'Members');
+  const order = { owner: 0, admin: 1, member: 2 } as const;
+  const me = self?.toLowerCase();
+  const sorted = [...group.members].sort((a, b) => order[a.role] - order[b.role] || a.user.localeCompare(b.user));
+  for (const mem of sorted) {
+    const li = el(doc, 'li', `member role-${mem.role}${mem.user.toLowerCase() === me ? ' self' : ''}`);
+    li.appendChild(el(doc, 'span', 'member-name', oneLine(mem.user, 64)));
+    if (mem.role !== 'member') li.appendChild(el(doc, 'span', 'member-role', mem.role));
+    list.appendChild(li);
+  }
+  wrap.appendChild(list);
+  return wrap;
 }
 
 /** Merge messages into a thread kept oldest → newest (the order the webview shows). */

@@ -18,13 +18,14 @@ import {
   outboxPickText,
   peerPickText,
   replyPickText,
+  groupPickText,
 } from '../../extension/format';
 import { deriveStatus } from '../../extension/statusModel';
 import type { Message, OutboxItem } from '../../protocol/rpc';
 import { relayLogLine } from '../../relay/main';
 import { inertJson, messageFull, messageLine, outboxLine, peerLine } from '../../server/cli/format';
 import { createLogger } from '../../lib/node/log';
-import { renderMessage } from '../../webview/render';
+import { readByTitle, renderMembers, renderMessage } from '../../webview/render';
 import { doc, El } from '../support/dom-shim';
 import { directFields } from '../support/messages';
 
@@ -71,6 +72,11 @@ const NOW = Date.parse('2026-11-24T12:00:00Z');
 function message(text: string): Message {
   return { id: 'm1', client_message_id: 'c1', server_id: 's1', conversation: text, direction: 'in', from: text, to: 'me', body: text, reply_to: null, request_id: null, created_at: '2026-11-24T11:58:00Z', state: 'received', read: true, ...directFields('in') };
 }
+/** A group message from a member named `text`, naming them and this user in the body. */
+function groupMessage(text: string): Message {
+  return { ...message(text), conversation: '#team', to: '#team', group: 'team', body: `@me ${text} @${text}`, mentions: ['me', text], mentions_me: true };
+}
+const groupOf = (text: string) => ({ group_id: 'g1', name: 'team', role: 'member' as const, members: [{ user: text, role: 'admin' as const }], created_by: text, created_at: null, unread: 1, unread_mentions: 1 });
 function outbox(text: string): OutboxItem {
   return { id: 'o1', client_message_id: 'c1', to: text, body: text, state: 'dead', attempts: 2, last_error: text, created_at: '2026-11-24T11:58:00Z', updated_at: '2026-11-24T11:59:00Z' } as OutboxItem;
 }
@@ -125,6 +131,29 @@ const SURFACES: Surface[] = [
     show: (t) => {
       const el = renderMessage(doc, { ...message(t), reply_to: null }, { now: NOW, lookup: () => undefined }) as El;
       return [el.find('body')!.textContent, el.find('from')!.textContent];
+    },
+  },
+  { name: 'extension notification: group message', multiline: false, rich: true, show: (t) => [messageNotice(groupMessage(t))] },
+  { name: 'quick pick: group', multiline: false, rich: true, show: (t) => Object.values(groupPickText({ ...groupOf(t), name: t })) },
+  { name: 'tree label/description: group', multiline: false, rich: false, show: (t) => { const v = conversationItemText({ peer: `#${t}`, conversationKind: 'group', unread: 1, unreadMentions: 1, total: 2, last: groupMessage(t), members: 1, group: groupOf(t) }, NOW); return [v.label, v.description]; } },
+  { name: 'tree tooltip: group', multiline: true, rich: false, show: (t) => [conversationItemText({ peer: `#${t}`, conversationKind: 'group', unread: 1, unreadMentions: 1, total: 2, last: groupMessage(t), members: 1, group: groupOf(t) }, NOW).tooltip] },
+  {
+    name: 'webview: group message with mentions',
+    multiline: true,
+    rich: false,
+    show: (t) => {
+      const el = renderMessage(doc, { ...groupMessage(t), reply_to: null }, { now: NOW, lookup: () => undefined, self: 'me' }) as El;
+      return [el.find('body')!.textContent, el.find('from')!.textContent];
+    },
+  },
+  {
+    name: 'webview: member list and read-by hover (each line)',
+    multiline: false,
+    rich: false,
+    show: (t) => {
+      const members = renderMembers(doc, { name: 'team', role: 'member', members: [{ user: t, role: 'owner' }] }, 'me') as El;
+      const mine = { ...groupMessage(t), direction: 'out' as const, receipts: { total: 1, delivered: 1, read: 1 } };
+      return [members.textContent, ...readByTitle(mine, [{ user: t, delivered_at: null, read_at: '2026-11-24T11:59:00Z' }]).split('\n')];
     },
   },
   { name: 'relay log line', multiline: false, rich: false, record: true, show: (t) => [relayLogLine(`unauthorized hello for "${t}" from 127.0.0.1:5555`)] },

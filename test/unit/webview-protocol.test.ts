@@ -4,11 +4,15 @@ import { parseHostToWebview, parseViewState, parseWebviewToHost } from '../../pr
 import type { ThreadMessage } from '../../protocol/webview';
 import { contentSecurityPolicy, conversationHtml, makeNonce } from '../../extension/webviewHtml';
 
-const m: ThreadMessage = { id: 'm1', direction: 'in', from: 'bob', to: 'me', body: '<img src=x onerror=alert(1)>', created_at: '2026-11-24T00:00:00Z', state: 'received', read: false, reply_to: null };
+const m: ThreadMessage = { id: 'm1', direction: 'in', from: 'bob', to: 'me', body: '<img src=x onerror=alert(1)>', created_at: '2026-11-24T00:00:00Z', state: 'received', read: false, reply_to: null, group: null, mentions: [], mentions_me: true, receipts: null };
 
 describe('webview protocol guards', () => {
   it('accepts every well-formed host message', () => {
-    assert.ok(parseHostToWebview({ type: 'init', v: 1, peer: 'bob', self: 'me', messages: [m], hasMore: true }));
+    assert.ok(parseHostToWebview({ type: 'init', v: 2, peer: 'bob', self: 'me', messages: [m], hasMore: true }));
+    assert.ok(parseHostToWebview({ type: 'messages', mode: 'upsert', messages: [{ ...m, direction: 'out', group: 'team', mentions: ['bob'], mentions_me: false, receipts: { total: 3, delivered: 2, read: 1 } }] }));
+    assert.ok(parseHostToWebview({ type: 'group', group: { name: 'team', role: 'owner', members: [{ user: 'me', role: 'owner' }, { user: 'bob', role: 'member' }] } }));
+    assert.ok(parseHostToWebview({ type: 'group', group: { name: 'team', role: null, members: [] } }));
+    assert.ok(parseHostToWebview({ type: 'receipts', id: 'm1', receipts: [{ user: 'bob', delivered_at: '2026-11-24T00:00:01Z', read_at: null }] }));
     assert.ok(parseHostToWebview({ type: 'messages', mode: 'upsert', messages: [m] }));
     assert.ok(parseHostToWebview({ type: 'messages', mode: 'older', messages: [], hasMore: false }));
     assert.ok(parseHostToWebview({ type: 'sendResult', requestId: 'r1', status: 'queued', text: 'Queued — offline' }));
@@ -16,13 +20,14 @@ describe('webview protocol guards', () => {
     assert.ok(parseHostToWebview({ type: 'error', text: 'x' }));
   });
   it('rejects malformed host messages without throwing', () => {
-    for (const bad of [null, undefined, 42, 'init', {}, { type: 'eval', code: 'alert(1)' }, { type: 'init', v: 2, peer: 'b', self: null, messages: [], hasMore: false }, { type: 'messages', mode: 'replace', messages: [] }, { type: 'messages', mode: 'upsert', messages: [{ ...m, direction: 'sideways' }] }, { type: 'messages', mode: 'upsert', messages: [{ ...m, body: 5 }] }, { type: 'sendResult', requestId: '', status: 'sent', text: '' }, { type: 'sendResult', requestId: 'r', status: 'delivered!', text: '' }]) {
+    for (const bad of [null, undefined, 42, 'init', {}, { type: 'eval', code: 'alert(1)' }, { type: 'init', v: 1, peer: 'b', self: null, messages: [], hasMore: false }, { type: 'messages', mode: 'replace', messages: [] }, { type: 'messages', mode: 'upsert', messages: [{ ...m, mentions: undefined }] }, { type: 'messages', mode: 'upsert', messages: [{ ...m, receipts: { total: 1, delivered: -1, read: 0 } }] }, { type: 'messages', mode: 'upsert', messages: [{ ...m, receipts: { total: 1.5, delivered: 0, read: 0 } }] }, { type: 'group', group: { name: 'team', role: 'king', members: [] } }, { type: 'group', group: { name: 'team', role: 'member', members: [{ user: 'bob', role: 'root' }] } }, { type: 'receipts', id: 'm1', receipts: [{ user: 'bob', read_at: null }] }, { type: 'messages', mode: 'upsert', messages: [{ ...m, direction: 'sideways' }] }, { type: 'messages', mode: 'upsert', messages: [{ ...m, body: 5 }] }, { type: 'sendResult', requestId: '', status: 'sent', text: '' }, { type: 'sendResult', requestId: 'r', status: 'delivered!', text: '' }]) {
       assert.equal(parseHostToWebview(bad), null, JSON.stringify(bad));
     }
   });
   it('validates webview → host messages', () => {
     assert.deepEqual(parseWebviewToHost({ type: 'send', requestId: 'r1', body: 'hi', replyTo: null }), { type: 'send', requestId: 'r1', body: 'hi', replyTo: null });
-    assert.ok(parseWebviewToHost({ type: 'ready', v: 1 }));
+    assert.ok(parseWebviewToHost({ type: 'ready', v: 2 }));
+    assert.equal(parseWebviewToHost({ type: 'ready', v: 1 }), null, 'a webview of another protocol version');
     assert.ok(parseWebviewToHost({ type: 'loadOlder', before: 'm1' }));
     assert.ok(parseWebviewToHost({ type: 'markRead', ids: ['m1'] }));
     assert.equal(parseWebviewToHost({ type: 'send', requestId: 'r1', body: '', replyTo: null }), null, 'empty body');

@@ -51,6 +51,18 @@ test('contributes every command', async () => {
   for (const id of Object.values(Commands)) assert.ok(all.has(id), id);
 });
 
+test('switchboard.receipts.read reaches the core when it changes', async () => {
+  const cfg = () => vscode.workspace.getConfiguration('switchboard');
+  assert.equal((await app.connection.request('settings/get', {})).receipts_read, true, 'the default');
+  await cfg().update('receipts.read', false, vscode.ConfigurationTarget.Global);
+  try {
+    await until('the core has read receipts off', async () => (await app.connection.request('settings/get', {})).receipts_read === false);
+  } finally {
+    await cfg().update('receipts.read', undefined, vscode.ConfigurationTarget.Global);
+  }
+  await until('the core has read receipts on again', async () => (await app.connection.request('settings/get', {})).receipts_read === true);
+});
+
 test('a send without a relay is reported as queued, never as sent, and shows in the outbox', async () => {
   const r = await app.connection.request('message/send', { to: 'bob', body: 'hello from the vscode suite', client_message_id: 'vscode-suite-1', wait_ms: 200 });
   assert.equal(r.status, 'queued');
@@ -102,7 +114,7 @@ const RAW_HIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u200b\u
 const PROBE = 'switchboard-tests.probe';
 const PAYLOAD = `[Run the fix](command:${PROBE}) $(verified) ok${tags('ignore previous instructions')}\u202e\u001b[2J\u2028 👩‍💻`;
 
-test('peer text from a real relay never becomes a link, an icon or markdown: notification, tree label, tooltip', async () => {
+test('peer text from a real relay never becomes a link, an icon or markdown: notification, tree label, tooltip; a group over it is a group row', async () => {
   const ext = vscode.extensions.getExtension('switchboard.switchboard');
   assert.ok(ext);
   const dist = join(ext.extensionPath, 'dist');
@@ -176,6 +188,22 @@ test('peer text from a real relay never becomes a link, an icon or markdown: not
       assert.match(text, /<U\+E0069>/);
     }
     assert.equal(probed, false, 'the command in the message never ran');
+
+    // groups over the same relay: a group created through the core shows as a group row
+    await app.connection.request('group/create', { name: 'crew', members: ['mallory'] });
+    const crew = await until('the group in the Inbox', () => {
+      const c = app.inbox.conversation('#crew');
+      return c?.members === 2 ? c : undefined;
+    });
+    const crewItem = app.inboxTree.getTreeItem(crew);
+    assert.equal(crewItem.contextValue, 'conversation.group');
+    assert.equal((crewItem.iconPath as vscode.ThemeIcon).id, 'organization');
+    assert.match(String(crewItem.description), /^2 members/);
+    assert.match(String(crewItem.tooltip), /Members: .*dana \(owner\)/);
+    // a group the relay refuses to show: one clear error, with the relay's code
+    await vscode.commands.executeCommand(Commands.addMember, '#nosuch');
+    const refusal = await until('the refusal', () => notices.find((n) => n.severity === 'error' && n.text.startsWith('Switchboard: Add Member')));
+    assert.match(refusal.text, /^Switchboard: Add Member refused by the relay: .+ \([a-z_]+\)\.$/);
   } finally {
     watching.dispose();
     probe.dispose();

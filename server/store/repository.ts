@@ -340,11 +340,11 @@ export class Repository {
   /**
    * Records a group as the relay said it is at timeline position `pos`: name, this user's role
    * (null when no longer a member), members. A rename moves the conversation, its messages and
-   * counters to `#new`. An older position than already known changes only what is missing.
+   * counters to `#new`. An event older than what is known changes nothing (false).
    */
-  saveGroup(g: { group_id: string; name: string; pos: number; members: readonly GroupMember[]; me: string; created_by?: string | null; created_at?: string | null }, now: string): void {
+  saveGroup(g: { group_id: string; name: string; pos: number; members: readonly GroupMember[]; me: string; created_by?: string | null; created_at?: string | null }, now: string): boolean {
     const before = this.s.groupById.get(g.group_id);
-    if (before && g.pos < before.last_pos) return;
+    if (before && g.pos < before.last_pos) return false;
     const mine = g.members.find((m) => m.user === g.me);
     if (before && before.name !== g.name) this.moveConversation(g.group_id, before.name, g.name);
     this.s.upsertGroup.run({
@@ -358,6 +358,7 @@ export class Repository {
     });
     this.s.clearGroupMembers.run(g.group_id);
     for (const m of g.members) this.s.insertGroupMember.run(g.group_id, m.user, m.role);
+    return true;
   }
 
   /** A renamed group's messages and counters go to its new conversation. */

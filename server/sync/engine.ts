@@ -861,22 +861,22 @@ export class SyncEngine implements SyncPort {
   /** A membership event: the group and its members as they are after it. */
   private storeGroupEvent(item: Extract<DeliveryItemV2, { kind: 'group' }>, now: string): void {
     const created = item.event === 'created';
-    this.repo.saveGroup(
+    const saved = this.repo.saveGroup(
       { group_id: item.group_id, name: item.group, pos: item.pos, members: item.members, me: this.localUser(), created_by: created ? item.by : null, created_at: created ? item.at : null },
       now,
     );
-    this.repo.addEvent('group/changed', item.group_id, now);
+    if (saved) this.repo.addEvent('group/changed', item.group_id, now);
   }
 
   /** An `ok` group verdict: the group as the relay's commit left it, stored before the request is answered. */
   private storeGroupVerdict(frame: GroupVerdictFrame, now: string): void {
     if (frame.result !== 'ok') return;
     const created = this.groupWaiters.get(frame.request_id)?.body.type === 'group_create';
-    this.repo.saveGroup(
+    const saved = this.repo.saveGroup(
       { group_id: frame.group_id, name: frame.group, pos: frame.pos, members: frame.members, me: this.localUser(), created_by: created ? this.localUser() : null, created_at: created ? now : null },
       now,
     );
-    this.repo.addEvent('group/changed', frame.group_id, now);
+    if (saved) this.repo.addEvent('group/changed', frame.group_id, now);
   }
 
   relayVersion(): number | null {

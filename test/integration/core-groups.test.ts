@@ -13,11 +13,12 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { ErrorCodes, type Message, type Method, type ParamsOf, type ResultOf, type RpcErrorObject, type ErrorData } from '../../protocol/rpc';
+import { ErrorCodes, PROTOCOL_VERSION, type Group, type GroupEvent, type Message, type Method, type ParamsOf, type ResultOf, type RpcErrorObject, type ErrorData } from '../../protocol/rpc';
 import { kill9, runOk, startCore, tempHome } from '../support/cli';
 import { killAllRelays, TestRelay } from '../support/relay';
 import { waitFor, withClient } from '../support/wait';
 import { openDirect } from '../../server/direct';
+import { SocketClient } from '../../server/cli/socket-client';
 import { homePaths } from '../../lib/node/paths';
 
 interface Side {
@@ -275,9 +276,22 @@ describe('groups through real cores and a real relay', () => {
     assert.match(refused.reason ?? '', /not a member of #team/);
   });
 
-  test('a rename moves the conversation on every member', async () => {
-    const renamed = await rpc(alice, 'group/rename', { name: 'team', new_name: 'crew' });
-    assert.equal(renamed.name, 'crew');
+  test('a rename moves the conversation on every member, and each core tells its subscribers group/changed', async () => {
+    const listener = await SocketClient.connect(homePaths(bob.home).socket);
+    const changes: Group[] = [];
+    listener.onNotification((name, params) => {
+      if (name === 'group/changed') changes.push((params as GroupEvent).group);
+    });
+    try {
+      await listener.call('initialize', { client: { name: 'groups-events', version: '1' }, protocol: PROTOCOL_VERSION });
+      await listener.call('events/subscribe', {});
+      const renamed = await rpc(alice, 'group/rename', { name: 'team', new_name: 'crew' });
+      assert.equal(renamed.name, 'crew');
+      const change = await waitFor('bob: group/changed for the rename', () => changes.find((g) => g.name === 'crew'));
+      assert.deepEqual([change.group_id, change.role, change.members.length], [renamed.group_id, 'member', 3]);
+    } finally {
+      listener.close();
+    }
     const moved = await waitThread(bob, '#crew', 'has the history', (ms) => ms.some((m) => m.body === 'fan-out 1'));
     assert.ok(moved.every((m) => m.conversation === '#crew' && m.group === 'crew'));
     assert.deepEqual(await thread(bob, '#team'), []);

@@ -49,6 +49,7 @@ const cases: Case[] = [
   { name: 'send --group with --to', args: ['send', '--group', 'team', '--to', 'bob', '-m', 'hi'], stderr: /^switchboard: send: --to does not go with --group$/ },
   { name: 'send with neither --to nor --group', args: ['send', '-m', 'hi'], stderr: /^switchboard: send needs --to <user\|'#group'> or --group <group>; an unquoted # starts a shell comment/ },
   { name: 'send --to with its value lost to a shell comment', args: ['send', '--to'], stderr: /^switchboard: send: Option '--to <value>' argument missing; an unquoted # starts a shell comment: write --to '#name'$/ },
+  { name: 'a flag whose value cannot start with # gets the usual hint', args: ['inbox', '--from'], stderr: /^switchboard: inbox: Option '--from <value>' argument missing; `--help` lists what inbox takes$/ },
   { name: 'inbox --in an invalid group', args: ['inbox', '--in', '#x y'], stderr: /^switchboard: --in: invalid group name "#x y"/ },
   { name: 'inbox --in an invalid user', args: ['inbox', '--in', 'x y', '--mentions'], stderr: /^switchboard: --in: invalid user name "x y"/ },
   { name: 'inbox --follow --in an invalid group', args: ['inbox', '--follow', '--in', '##x'], stderr: /^switchboard: --in: invalid group name "##x"/ },

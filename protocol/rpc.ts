@@ -81,6 +81,12 @@ export interface Receipt {
   delivered_at: string | null;
   /** When the recipient marked it read; null until then, and always for a recipient who sends no read receipts. */
   read_at: string | null;
+  /**
+   * The relay will not deliver it to this recipient: `quota` (their undelivered messages at the
+   * relay were at its cap when it was sent, so the group went on without them) or `retention`
+   * (no device of theirs took it in time); null otherwise.
+   */
+  dropped: 'quota' | 'retention' | null;
 }
 
 export interface ReceiptsResult extends ReceiptSummary {

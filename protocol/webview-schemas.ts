@@ -40,7 +40,7 @@ export const threadGroupSchema = z.object({
   members: z.array(z.object({ user: name, role })).check(z.maxLength(10_000)),
 });
 
-const receipt = z.object({ user: name, delivered_at: z.nullable(z.string()), read_at: z.nullable(z.string()) });
+const receipt = z.object({ user: name, delivered_at: z.nullable(z.string()), read_at: z.nullable(z.string()), dropped: z.nullable(z.enum(['quota', 'retention'])) });
 
 const messages = z.array(threadMessageSchema).check(z.maxLength(10_000));
 

@@ -111,11 +111,13 @@ export function readByTitle(m: ThreadMessage, receipts: Receipt[] | undefined): 
   const names = (xs: Receipt[]) => xs.map((x) => oneLine(x.user, 64)).join(', ');
   const read = receipts.filter((x) => x.read_at !== null);
   const delivered = receipts.filter((x) => x.read_at === null && x.delivered_at !== null);
-  const waiting = receipts.filter((x) => x.read_at === null && x.delivered_at === null);
+  const waiting = receipts.filter((x) => x.read_at === null && x.delivered_at === null && x.dropped === null);
+  const dropped = receipts.filter((x) => x.read_at === null && x.delivered_at === null && x.dropped !== null);
   const lines = [counts];
   if (read.length) lines.push(`Read: ${names(read)}`);
   if (delivered.length) lines.push(`Delivered, not read: ${names(delivered)}`);
   if (waiting.length) lines.push(`Not delivered yet: ${names(waiting)}`);
+  if (dropped.length) lines.push(`Will not be delivered (the relay dropped it): ${names(dropped)}`);
   return lines.join('\n');
 }
 

@@ -82,11 +82,23 @@ export function messageFull(m: Message, receipts: ReceiptsResult | null = null):
   return lines.join('\n');
 }
 
-/** `receipts: delivered 2/3, read 1/3`, then one line per recipient: read, delivered or not yet. */
+/** Why the relay will not deliver a message to a recipient, for a person. */
+const DROPPED: Record<NonNullable<ReceiptsResult['receipts'][number]['dropped']>, string> = {
+  quota: 'their queue at the relay was full',
+  retention: 'no device of theirs took it before the relay dropped it',
+};
+
+/** `receipts: delivered 2/3, read 1/3`, then one line per recipient: read, delivered, dropped or not yet. */
 export function receiptLines(r: ReceiptsResult): string[] {
   const width = Math.max(0, ...r.receipts.map((each) => inert(each.user).length));
   const rows = r.receipts.map((each) => {
-    const what = each.read_at ? `read ${shortTime(each.read_at)}` : each.delivered_at ? `delivered ${shortTime(each.delivered_at)}, not read` : 'not delivered yet';
+    const what = each.read_at
+      ? `read ${shortTime(each.read_at)}`
+      : each.delivered_at
+        ? `delivered ${shortTime(each.delivered_at)}, not read`
+        : each.dropped
+          ? `not delivered: ${DROPPED[each.dropped]}`
+          : 'not delivered yet';
     return `  ${inert(each.user).padEnd(width)}  ${what}`;
   });
   return [`receipts: ${receiptCounts(r)}`, ...rows];

@@ -226,6 +226,9 @@ export const MIGRATIONS: readonly string[] = [
     user TEXT NOT NULL,
     delivered_at TEXT,
     read_at TEXT,
+    -- The relay will not deliver it to this recipient: 'quota' (their undelivered messages were
+    -- at its cap when it was sent) or 'retention' (no device of theirs took it in time).
+    dropped TEXT CHECK (dropped IN ('quota', 'retention')),
     PRIMARY KEY (message_id, user)
   ) WITHOUT ROWID;
   INSERT OR IGNORE INTO receipts (message_id, user, delivered_at)

@@ -145,7 +145,9 @@ export class Repository {
       outboundByServerId: p<MessageRow>("SELECT * FROM messages WHERE server_id = ? AND direction = 'out'"),
       outboundById: p<MessageRow>("SELECT * FROM messages WHERE id = ? AND direction = 'out'"),
       insertReceipt: p('INSERT OR IGNORE INTO receipts (message_id, user) VALUES (?, ?)'),
-      receiptsOf: p<Receipt>('SELECT user, delivered_at, read_at FROM receipts WHERE message_id = ? ORDER BY user'),
+      receiptsOf: p<Receipt>('SELECT user, delivered_at, read_at, dropped FROM receipts WHERE message_id = ? ORDER BY user'),
+      receiptDropped: p("UPDATE receipts SET dropped = ? WHERE message_id = ? AND user = ? AND delivered_at IS NULL AND dropped IS NULL"),
+      receiptsUndropped: p<{ n: number }>('SELECT count(*) AS n FROM receipts WHERE message_id = ? AND dropped IS NULL'),
       receiptDelivered: p('UPDATE receipts SET delivered_at = ? WHERE message_id = ? AND user = ? AND delivered_at IS NULL'),
       receiptRead: p('UPDATE receipts SET read_at = ?, delivered_at = coalesce(delivered_at, ?) WHERE message_id = ? AND user = ? AND read_at IS NULL'),
       recountReceipts: p(`UPDATE messages SET
@@ -193,6 +195,7 @@ export class Repository {
       unreadTotal: p<{ n: number | null }>('SELECT sum(unread) AS n FROM conversations'),
       messageTotal: p<{ n: number | null }>('SELECT sum(total) AS n FROM conversations'),
       // Each answers the server ids of the inbound messages it turned read: their read receipts.
+      markReadServerId: p<{ id: string }>("UPDATE messages SET read = 1 WHERE server_id = ? AND read = 0 AND direction = 'in' RETURNING id"),
       markReadId: p<{ server_id: string | null; direction: string }>("UPDATE messages SET read = 1 WHERE id = ? AND read = 0 AND direction = 'in' RETURNING server_id, direction"),
       markReadConversation: p<{ server_id: string | null; direction: string }>('UPDATE messages SET read = 1 WHERE conversation = ? AND read = 0 RETURNING server_id, direction'),
       markReadAll: p<{ server_id: string | null; direction: string }>('UPDATE messages SET read = 1 WHERE read = 0 RETURNING server_id, direction'),
@@ -298,6 +301,29 @@ export class Repository {
     const changed = (status === 'delivered' ? this.s.receiptDelivered.run(at, messageId, user) : this.s.receiptRead.run(at, at, messageId, user)).changes > 0;
     if (changed) this.s.recountReceipts.run(messageId);
     return changed;
+  }
+
+  /**
+   * The relay will not deliver outbound `messageId` to `user` (a group member passed over for a
+   * full quota, or expired for them). True when it changed anything; a recipient who already has
+   * it is left as is.
+   */
+  recordDropped(messageId: string, user: string, reason: 'quota' | 'retention'): boolean {
+    this.s.insertReceipt.run(messageId, user);
+    return this.s.receiptDropped.run(reason, messageId, user).changes > 0;
+  }
+
+  /**
+   * Another device of this user read the inbound message the relay calls `serverId`: read here
+   * too. Its id when this changed it. No read receipt is queued: that device sent it.
+   */
+  markReadByServerId(serverId: string): string | undefined {
+    return this.s.markReadServerId.get(serverId)?.id;
+  }
+
+  /** True when no recipient of outbound `messageId` is left who may still get it. */
+  droppedForAll(messageId: string): boolean {
+    return (this.s.receiptsUndropped.get(messageId)?.n ?? 0) === 0;
   }
 
   group(groupId: string): Group | undefined {

@@ -752,12 +752,9 @@ export class SyncEngine implements SyncPort {
         if (m.to === m.from && !this.repo.hasInboundServerId(item.server_id)) return this.storePeerMessage(item, now);
         return this.storeOwnCopy(item, now);
       }
-      case 'expired': {
-        const reason = `expired: the relay held it for its whole retention and no device of ${item.to} took it (dropped ${item.at})`;
-        // A group message expires as a whole only while no member took it (the outbox's rule).
-        this.outbox.expire(item.id, item.server_id, reason, now);
+      case 'expired':
+        this.storeExpired(item, now);
         return false;
-      }
       case 'receipt':
         this.storeReceipt(item, now);
         return false;
@@ -847,8 +844,32 @@ export class SyncEngine implements SyncPort {
     return true;
   }
 
+  /**
+   * The relay will not deliver a message this user sent to `item.to`. A direct message is then
+   * expired. A group message is expired only once no member is left who may still get it: one
+   * member passed over (a full quota) or expired for leaves the others' deliveries standing.
+   */
+  private storeExpired(item: Extract<DeliveryItemV2, { kind: 'expired' }>, now: string): void {
+    const why = item.reason === 'quota' ? `${item.to}'s undelivered messages at the relay were at its cap` : `the relay held it for its whole retention and no device of ${item.to} took it`;
+    if (item.group_id === undefined) {
+      this.outbox.expire(item.id, item.server_id, `expired: ${why} (dropped ${item.at})`, now);
+      return;
+    }
+    const message = this.repo.outbound(item.id);
+    if (!message || (message.server_id !== null && message.server_id !== item.server_id)) return;
+    const changed = this.repo.recordDropped(message.id, item.to, item.reason ?? 'retention');
+    if (this.repo.droppedForAll(message.id)) this.outbox.expire(item.id, item.server_id, `expired: no member was given it; the last, ${item.to}: ${why} (dropped ${item.at})`, now);
+    else if (changed) this.repo.addEvent('message/updated', message.id, now);
+  }
+
   /** A recipient's delivered or read receipt for a message this user sent (from any device). */
   private storeReceipt(item: Extract<DeliveryItemV2, { kind: 'receipt' }>, now: string): void {
+    if (item.by === this.localUser() && item.status === 'read') {
+      // Another of this user's devices read a message it received (the relay mirrors the read);
+      // for a message to oneself this is also the recipient's receipt, recorded below.
+      const read = this.repo.markReadByServerId(item.server_id);
+      if (read !== undefined) this.repo.addEvent('message/updated', read, now);
+    }
     const message = this.repo.outbound(item.id);
     if (!message || (message.server_id !== null && message.server_id !== item.server_id)) return;
     const status = item.status ?? 'delivered';

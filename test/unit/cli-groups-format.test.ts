@@ -62,9 +62,9 @@ const receipts: ReceiptsResult = {
   delivered: 2,
   read: 1,
   receipts: [
-    { user: 'bob', delivered_at: AT, read_at: LATER },
-    { user: 'carol', delivered_at: AT, read_at: null },
-    { user: 'dave', delivered_at: null, read_at: null },
+    { user: 'bob', delivered_at: AT, read_at: LATER, dropped: null },
+    { user: 'carol', delivered_at: AT, read_at: null, dropped: null },
+    { user: 'dave', delivered_at: null, read_at: null, dropped: null },
   ],
 };
 
@@ -87,7 +87,21 @@ test('read: my message with its receipts, the counts and who; mentions listed', 
       '@bob @carol ship it',
     ].join('\n'),
   );
-  assert.deepEqual(receiptLines({ id: 'm2', total: 1, delivered: 0, read: 0, receipts: [{ user: 'bob', delivered_at: null, read_at: null }] }), ['receipts: delivered 0/1, read 0/1', '  bob  not delivered yet']);
+  assert.deepEqual(receiptLines({ id: 'm2', total: 1, delivered: 0, read: 0, receipts: [{ user: 'bob', delivered_at: null, read_at: null, dropped: null }] }), ['receipts: delivered 0/1, read 0/1', '  bob  not delivered yet']);
+  // A member the relay passed over (full quota) or expired for is not "yet" to get it.
+  assert.deepEqual(
+    receiptLines({
+      id: 'm3',
+      total: 2,
+      delivered: 0,
+      read: 0,
+      receipts: [
+        { user: 'bob', delivered_at: null, read_at: null, dropped: 'quota' },
+        { user: 'carol', delivered_at: null, read_at: null, dropped: 'retention' },
+      ],
+    }),
+    ['receipts: delivered 0/2, read 0/2', '  bob    not delivered: their queue at the relay was full', '  carol  not delivered: no device of theirs took it before the relay dropped it'],
+  );
   // Without receipts (an inbound message), nothing about them.
   assert.doesNotMatch(messageFull(inTeam()), /receipts|mentions/);
 });

@@ -153,7 +153,7 @@ const SURFACES: Surface[] = [
     show: (t) => {
       const members = renderMembers(doc, { name: 'team', role: 'member', members: [{ user: t, role: 'owner' }] }, 'me') as El;
       const mine = { ...groupMessage(t), direction: 'out' as const, receipts: { total: 1, delivered: 1, read: 1 } };
-      return [members.textContent, ...readByTitle(mine, [{ user: t, delivered_at: null, read_at: '2026-11-24T11:59:00Z' }]).split('\n')];
+      return [members.textContent, ...readByTitle(mine, [{ user: t, delivered_at: null, read_at: '2026-11-24T11:59:00Z', dropped: null }]).split('\n')];
     },
   },
   { name: 'relay log line', multiline: false, rich: false, record: true, show: (t) => [relayLogLine(`unauthorized hello for "${t}" from 127.0.0.1:5555`)] },

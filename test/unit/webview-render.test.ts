@@ -110,10 +110,10 @@ describe('group messages', () => {
   it('says "read by 2/4" on this user\'s own group messages, and who in the hover', () => {
     const mine: ThreadMessage = { ...inGroup, direction: 'out', from: 'me', state: 'delivered', read: true, mentions_me: false, receipts: { total: 4, delivered: 3, read: 2 } };
     const receipts: Receipt[] = [
-      { user: 'bob', delivered_at: '2026-11-24T11:58:01Z', read_at: '2026-11-24T11:58:05Z' },
-      { user: 'carol', delivered_at: '2026-11-24T11:58:01Z', read_at: '2026-11-24T11:59:00Z' },
-      { user: 'dave', delivered_at: '2026-11-24T11:58:02Z', read_at: null },
-      { user: '<i>erin</i>\u202e', delivered_at: null, read_at: null },
+      { user: 'bob', delivered_at: '2026-11-24T11:58:01Z', read_at: '2026-11-24T11:58:05Z', dropped: null },
+      { user: 'carol', delivered_at: '2026-11-24T11:58:01Z', read_at: '2026-11-24T11:59:00Z', dropped: null },
+      { user: 'dave', delivered_at: '2026-11-24T11:58:02Z', read_at: null, dropped: null },
+      { user: '<i>erin</i>\u202e', delivered_at: null, read_at: null, dropped: null },
     ];
     const before = renderMessage(doc, mine, ctx) as El;
     const badge = before.find('receipts')!;
@@ -124,6 +124,8 @@ describe('group messages', () => {
     assert.equal(after.find('receipts')!.attrs.get('title'), 'Read by 2 of 4, delivered to 3 of 4\nRead: bob, carol\nDelivered, not read: dave\nNot delivered yet: <i>erin</i><U+202E>');
     assertInert(after);
     assert.equal(readByTitle({ ...mine, receipts: null }, receipts), '');
+    const passedOver: Receipt = { user: 'frank', delivered_at: null, read_at: null, dropped: 'quota' };
+    assert.equal(readByTitle(mine, [receipts[3]!, passedOver]), 'Read by 2 of 4, delivered to 3 of 4\nNot delivered yet: <i>erin</i><U+202E>\nWill not be delivered (the relay dropped it): frank');
     assert.equal((renderMessage(doc, inGroup, ctx) as El).find('receipts'), undefined, 'none on messages from others');
     const direct = renderMessage(doc, { ...base, direction: 'out', from: 'me', state: 'delivered', receipts: { total: 1, delivered: 1, read: 1 } }, ctx) as El;
     assert.equal(direct.find('receipts'), undefined, 'a direct message says read in its state badge');

@@ -51,8 +51,8 @@ describe('migration 8 (groups, mentions, receipts)', () => {
       assert.deepEqual([in1.group, in1.mentions, in1.mentions_me, in1.receipts], [null, [], true, null], 'an inbound direct message counts as a mention');
       assert.deepEqual(repo.message('out1')!.receipts, { total: 1, delivered: 1, read: 0 });
       assert.deepEqual(repo.message('out2')!.receipts, { total: 1, delivered: 0, read: 0 });
-      assert.deepEqual(repo.receipts('out1'), [{ user: 'bob', delivered_at: '2026-01-01T00:00:03Z', read_at: null }]);
-      assert.deepEqual(repo.receipts('out2'), [{ user: 'carol', delivered_at: null, read_at: null }]);
+      assert.deepEqual(repo.receipts('out1'), [{ user: 'bob', delivered_at: '2026-01-01T00:00:03Z', read_at: null, dropped: null }]);
+      assert.deepEqual(repo.receipts('out2'), [{ user: 'carol', delivered_at: null, read_at: null, dropped: null }]);
       const bob = repo.conversations().find((c) => c.peer === 'bob')!;
       assert.deepEqual([bob.kind, bob.unread, bob.unread_mentions, bob.total, bob.members], ['user', 1, 1, 3, null]);
       assert.equal(repo.getState('relay_cursor'), '42');
@@ -112,10 +112,15 @@ describe('groups in the store', () => {
     assert.equal(repo.recordReceipt('o1', 'dave', 'delivered', 't4'), true);
     assert.deepEqual(repo.message('o1')!.receipts, { total: 3, delivered: 3, read: 1 });
     assert.deepEqual(repo.receipts('o1'), [
-      { user: 'bob', delivered_at: 't1', read_at: null },
-      { user: 'carol', delivered_at: 't3', read_at: 't3' },
-      { user: 'dave', delivered_at: 't4', read_at: null },
+      { user: 'bob', delivered_at: 't1', read_at: null, dropped: null },
+      { user: 'carol', delivered_at: 't3', read_at: 't3', dropped: null },
+      { user: 'dave', delivered_at: 't4', read_at: null, dropped: null },
     ]);
+    assert.equal(repo.recordDropped('o1', 'bob', 'retention'), false, 'a recipient who has it is not dropped');
+    assert.equal(repo.recordDropped('o1', 'erin', 'quota'), true, 'a member passed over');
+    assert.equal(repo.recordDropped('o1', 'erin', 'retention'), false, 'once');
+    assert.equal(repo.receipts('o1').find((r) => r.user === 'erin')?.dropped, 'quota');
+    assert.equal(repo.droppedForAll('o1'), false, 'the others still stand');
   });
 
   test('read receipts are queued once per server id and leave the queue in order', () => {

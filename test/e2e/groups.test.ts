@@ -222,10 +222,13 @@ describe('Groups in VS Code (code-server + chromium, real relay and two peers)',
   it('Send Message offers #team beside people', async () => {
     await workbench.runCommand('Switchboard: Send Message…');
     await qi.waitTitle('Send Message: recipient');
-    const row = qi.row('#team').first();
-    await row.waitFor({ state: 'visible', timeout: 20_000 });
+    // both kinds are listed before anything is typed
+    await qi.waitRow('bob');
+    await qi.waitRow('#team');
+    // typing narrows to the known group (not the typed-name row "send to this group")
+    await qi.type('#te');
+    const row = await qi.waitRow('#team');
     assert.match(await row.locator('.label-description').innerText(), /^group · 3 members/);
-    await qi.row('bob').first().waitFor({ state: 'visible' });
     await row.click();
     await answer('Send Message to #team', 'sent from the palette');
     await notifications.waitFor(/^Sent to #team$/, 30_000);

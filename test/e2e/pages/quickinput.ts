@@ -46,6 +46,27 @@ export class QuickInput {
     return this.rows.filter({ has: this.page.locator('.quick-input-list-label .label-name', { hasText: re }) });
   }
 
+  /**
+   * Waits for the row with this label to be listed; on timeout the error says what the quick
+   * input showed instead (title, value, busy, the listed labels), so a CI failure explains itself.
+   */
+  async waitRow(label: string | RegExp, timeout = 20_000): Promise<Locator> {
+    const row = this.row(label).first();
+    try {
+      await row.waitFor({ state: 'visible', timeout });
+      return row;
+    } catch (err) {
+      const seen = await Promise.all([
+        this.title().innerText({ timeout: 1000 }).catch(() => '(no title)'),
+        this.value().catch(() => '(no input)'),
+        this.widget.locator('.quick-input-progress-bar .progress-bit:visible').count().catch(() => 0),
+        this.labels().catch(() => []),
+      ]);
+      const [title, value, busy, labels] = seen;
+      throw new Error(`no row "${String(label)}" within ${timeout} ms; the quick input showed title "${title}", value "${value}", ${busy ? 'busy' : 'not busy'}, rows [${labels.map((l) => JSON.stringify(l)).join(', ')}]`, { cause: err });
+    }
+  }
+
   /** Labels of the visible rows. */
   async labels(): Promise<string[]> {
     return this.rows.locator('.quick-input-list-label .label-name').allInnerTexts();

@@ -175,7 +175,7 @@ describe('Groups in VS Code (code-server + chromium, real relay and two peers)',
     await inbox.contextMenu('#team', 'Open Conversation…');
     view = await Webview.find(wb.page, '#composer');
     await view.waitReady('#thread');
-    assert.equal(await view.text('#peer'), '#team');
+    await view.waitText('#peer', '#team');
     await view.locator('#members:not([hidden])').waitFor({ state: 'visible', timeout: 20_000 });
     assert.equal(await view.text('#members .members-count'), '3 members');
     const members = await view.locator('#members li.member').evaluateAll((els) => els.map((e) => `${e.querySelector('.member-name')?.textContent}:${e.className}`));

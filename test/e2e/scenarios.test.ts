@@ -200,7 +200,7 @@ describe('Switchboard in VS Code (code-server + chromium, real relay and peer)',
     // 2. the conversation webview: Reply button on bob's message, type, Enter
     await inbox.contextMenu('bob', 'Open Conversation…');
     const view = await conversationView();
-    assert.equal(await view.text('#peer'), 'bob');
+    await view.waitText('#peer', 'bob');
     const theirs = view.locator(`article.msg.in[data-id="${bobFirst.id}"]`);
     await theirs.waitFor({ state: 'visible' });
     assert.equal(await theirs.locator('.body').innerText(), bobFirst.body);

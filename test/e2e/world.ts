@@ -5,7 +5,8 @@
  * packed with vsce. Everything started here is stopped by PID in `dispose()`; every wait is
  * bounded.
  */
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,16 +17,21 @@ import { REPO_ROOT } from './paths';
 import { sleep } from './proc';
 import { errorMessage } from '../../lib/error-message';
 
-/** Packs the real extension (dist/ as built, better-sqlite3 included) with vsce into `dir`. */
-export function packSwitchboard(dir: string): string {
+/**
+ * Packs the real extension (dist/ as built, better-sqlite3 included) with vsce into `dir`.
+ * Asynchronous on purpose: callers start a relay and cores meanwhile, whose startup waits are
+ * timers on this event loop; a synchronous pack held the loop for its whole run, and a slow
+ * pack then expired those timers before the child's "listening" line could be read.
+ */
+export async function packSwitchboard(dir: string): Promise<string> {
   const out = join(dir, 'switchboard.vsix');
   const vsce = join(REPO_ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
-  execFileSync(
+  await promisify(execFile)(
     process.execPath,
     [vsce, 'package', '--no-update-package-json', '--no-git-tag-version', '--allow-missing-repository', '--skip-license', '--readme-path', 'docs/extension.md', '-o', out],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 },
+    { cwd: REPO_ROOT, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
   );
-  const listing = execFileSync('unzip', ['-l', out], { encoding: 'utf8', timeout: 20_000 });
+  const { stdout: listing } = await promisify(execFile)('unzip', ['-l', out], { encoding: 'utf8', timeout: 20_000 });
   if (!listing.includes('extension/node_modules/better-sqlite3/build/Release/better_sqlite3.node')) {
     throw new Error(`${out} lacks better-sqlite3's native module:\n${listing}`);
   }

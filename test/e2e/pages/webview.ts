@@ -53,4 +53,19 @@ export class Webview {
   async text(selector = 'body'): Promise<string> {
     return (await this.locator(selector).first().innerText()).trim();
   }
+
+  /**
+   * Waits until the element's text is `expected`: the view renders what the host posts after it
+   * loads, so an element can be there before its text is. Fails saying the text last seen.
+   */
+  async waitText(selector: string, expected: string, timeout = 20_000): Promise<void> {
+    const deadline = Date.now() + timeout;
+    let seen = '';
+    for (;;) {
+      seen = await this.text(selector).catch(() => seen);
+      if (seen === expected) return;
+      if (Date.now() > deadline) throw new Error(`${selector} reads ${JSON.stringify(seen)}, not ${JSON.stringify(expected)}, after ${timeout} ms`);
+      await this.page.waitForTimeout(100);
+    }
+  }
 }

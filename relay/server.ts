@@ -399,7 +399,7 @@ export class RelayServer {
     if (!RELAY_SUPPORTED_VERSIONS.includes(hello.v)) {
       return this.protocolError(
         session,
-        `unsupported relay protocol version ${hello.v}; this relay speaks ${RELAY_SUPPORTED_VERSIONS.join(' and ')}: upgrade ${hello.v > Math.max(...RELAY_SUPPORTED_VERSIONS) ? 'the relay' : 'switchboard'}`,
+        `unsupported relay protocol version ${hello.v}; this relay speaks ${RELAY_SUPPORTED_VERSIONS.slice(0, -1).join(', ')} and ${RELAY_SUPPORTED_VERSIONS.at(-1)}: upgrade ${hello.v > Math.max(...RELAY_SUPPORTED_VERSIONS) ? 'the relay' : 'switchboard'}`,
       );
     }
     session.version = hello.v;

@@ -441,7 +441,8 @@ test('a blob is deleted once every recipient device has said blob_done', { timeo
 });
 
 test('a message sent while a download streams is delivered before the download ends', { timeout: 60_000 }, async () => {
-  const w = await world(['alice', 'bob'], { maxFileBytes: 64 * MiB });
+  // A slow-consumer cap well below the file: a download that did not pace itself would be dropped by it.
+  const w = await world(['alice', 'bob'], { maxFileBytes: 64 * MiB, maxPendingBytes: 4 * MiB });
   const alice = await login(w, 'alice');
   const bob = await login(w, 'bob');
   const data = randomBytes(24 * MiB);

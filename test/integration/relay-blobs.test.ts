@@ -470,3 +470,28 @@ test('a message sent while a download streams is delivered before the download e
   assert.ok(bob.order.slice(orderAt).includes('chunk'), 'chunks were still streaming after it');
   assert.equal(sha256(Buffer.concat(bob.chunks.filter((c) => c.sha256 === sha).map((c) => c.data))), sha);
 });
+
+test('retention: a message that expires takes its blob with it; a blob never sent and a partial abandoned go too', { timeout: 60_000 }, async () => {
+  const w = await world(['alice', 'bob'], { retentionMs: 400, dedupeWindowMs: 400 });
+  const alice = await login(w, 'alice');
+  const sent = randomBytes(100_000);
+  const unsent = randomBytes(100_000);
+  const abandoned = randomBytes(3 * MiB);
+  const path = (data: Buffer): string => join(w.dataDir, 'blobs', sha256(data).slice(0, 2), sha256(data));
+  const partialPath = join(w.dataDir, 'blobs', 'partial', 'alice', sha256(abandoned));
+  await upload(alice, sent);
+  await upload(alice, unsent);
+  await upload(alice, abandoned, { stopAfter: 1 });
+  await alice.closeAndWait();
+  const alice2 = await login(w, 'alice', 'alice-2');
+  assert.equal((await sendWith(alice2, 'bob', 'c1', [attachment(sent)])).result, 'accepted');
+  // Bob never connects: the message expires and alice is told.
+  for (;;) {
+    const frame = await alice2.next('deliver');
+    if (frame.item.kind === 'expired') break;
+  }
+  for (let i = 0; i < 200 && (existsSync(path(sent)) || existsSync(path(unsent)) || existsSync(partialPath)); i++) await sleep(50);
+  assert.equal(existsSync(path(sent)), false, 'the expired message no longer keeps its blob');
+  assert.equal(existsSync(path(unsent)), false, 'a blob never sent goes after the retention');
+  assert.equal(existsSync(partialPath), false, 'an abandoned partial goes after the retention');
+});

@@ -445,7 +445,8 @@ test('a message sent while a download streams is delivered before the download e
   const w = await world(['alice', 'bob'], { maxFileBytes: 64 * MiB, maxPendingBytes: 4 * MiB });
   const alice = await login(w, 'alice');
   const bob = await login(w, 'bob');
-  const data = randomBytes(24 * MiB);
+  // More than loopback's socket buffers take from a reader that stopped (tens of MiB here) plus the cap.
+  const data = randomBytes(48 * MiB);
   const sha = sha256(data);
   await upload(alice, data);
   await sendWith(alice, 'bob', 'c1', [attachment(data)]);
@@ -461,6 +462,8 @@ test('a message sent while a download streams is delivered before the download e
   await bob.until(() => paused, 'the first chunk');
   alice.sendMessage('bob', 'meanwhile', 'c2');
   assert.equal((await alice.next('verdict')).result, 'accepted');
+  // Not a timing assertion: time for a download that ignored the socket's backlog to overrun the cap.
+  await sleep(500);
   bob.socket.resume();
   const end = await nextBlobAnswer(bob, sha);
   assert.equal(end.type === 'blob_status' && end.state, 'complete');

@@ -498,3 +498,16 @@ test('retention: a message that expires takes its blob with it; a blob never sen
   assert.equal(existsSync(path(unsent)), false, 'a blob never sent goes after the retention');
   assert.equal(existsSync(partialPath), false, 'an abandoned partial goes after the retention');
 });
+
+test('relay serve --max-file-bytes is what welcome announces and what uploads are held to', { timeout: 60_000 }, async () => {
+  const dir = makeTempDir();
+  dirs.push(dir);
+  const token = await addTestUser(dir.path, 'alice');
+  const relay = await spawnRelay(['--data', dir.path, '--max-file-bytes', '1MiB'], { entry: 'source' });
+  const client = await RawRelayClient.open(relay.url);
+  clients.push(client);
+  client.send({ type: 'hello', v: RELAY_PROTOCOL_V3, user: 'alice', token, device: 'd', cursor: 0 });
+  assert.equal((await client.next('welcome') as { max_file_bytes?: number }).max_file_bytes, MiB);
+  const refused = await upload(client, randomBytes(MiB + 1));
+  assert.equal(refused.first.type === 'blob_refused' && refused.first.code, 'too_large');
+});

@@ -161,7 +161,7 @@ export type RelayToCoreFrame = WelcomeFrame | VerdictFrame | DeliverFrame | Ping
 export const RELAY_PROTOCOL_V1 = 1;
 export const RELAY_PROTOCOL_V2 = 2;
 /** Every version this relay accepts in hello; `welcome.v` is the one the connection speaks. */
-export const RELAY_SUPPORTED_VERSIONS: readonly number[] = [RELAY_PROTOCOL_V1, RELAY_PROTOCOL_V2];
+export const RELAY_SUPPORTED_VERSIONS: readonly number[] = [RELAY_PROTOCOL_V1, RELAY_PROTOCOL_V2, 3 /* RELAY_PROTOCOL_V3, declared with the v3 frames below */];
 
 /** A conversation address is a user name (`bob`) or a group: `#` and a name under the user-name rule (`#team`). */
 export const GROUP_PREFIX = '#';
@@ -350,3 +350,151 @@ export interface DeliverFrameV2 {
 }
 
 export type RelayToCoreFrameV2 = WelcomeFrame | VerdictFrame | DeliverFrameV2 | PingFrame | PongFrame | ErrorFrame | GroupVerdictFrame | GroupListResultFrame;
+
+// ---- protocol v3: files ------------------------------------------------------------------
+//
+// v3 is v2 plus attachments: blobs uploaded and downloaded over the same link in binary chunk
+// frames (protocol/files.ts), and messages that name them. A v1 or v2 device is not sent a
+// message with attachments (it could not fetch them); its other devices are (docs/relay.md,
+// "Files"). Binary frames are valid only on a v3 connection after welcome.
+
+export const RELAY_PROTOCOL_V3 = 3;
+
+/** One file of a message, as the relay checks and stores it. `name` and `mime` are the sender's: data, never paths or markup. */
+export interface WireAttachment {
+  /** SHA-256 of the bytes, lowercase hex: the blob's name at the relay. */
+  sha256: string;
+  size: number;
+  name: string;
+  mime: string;
+}
+
+export interface WireMessageV3 extends WireMessageV2 {
+  /** At most MAX_ATTACHMENTS; each blob must be complete at the relay and the sender's to use (uploaded by them, or sent to them). */
+  attachments?: WireAttachment[];
+}
+
+export interface SendFrameV3 {
+  type: 'send';
+  message: Omit<WireMessageV3, 'from'>;
+}
+
+/**
+ * Starts (or resumes) an upload: answered with one `blob_status` (how many bytes the relay
+ * already holds of it, contiguous from 0) or `blob_refused`. The core then sends `Put` chunks
+ * from `have` on, in order, with at most BLOB_WINDOW_BYTES beyond the last acknowledged `have`.
+ * A blob already complete at the relay and usable by this user answers `complete` at once.
+ */
+export interface BlobBeginFrame {
+  type: 'blob_begin';
+  request_id: string;
+  sha256: string;
+  size: number;
+}
+
+/**
+ * Asks for a blob's bytes from `offset` on: the relay sends `Data` chunks up to its end, then
+ * `blob_status` (state complete, have = size) with the same request_id; or `blob_refused`
+ * (not_found, forbidden: this user is neither a recipient nor the sender of a message naming it).
+ */
+export interface BlobGetFrame {
+  type: 'blob_get';
+  request_id: string;
+  sha256: string;
+  offset: number;
+}
+
+/** This device has the blob, verified: the relay may drop it once every recipient device has it. */
+export interface BlobDoneFrame {
+  type: 'blob_done';
+  sha256: string;
+}
+
+/** Stops sending `Data` chunks for this request (the core gave up on it). */
+export interface BlobCancelFrame {
+  type: 'blob_cancel';
+  request_id: string;
+}
+
+export type CoreToRelayFrameV3 = HelloFrame | SendFrameV3 | AckFrame | PingFrame | ReadFrame | GroupFrame | GroupListFrame | BlobBeginFrame | BlobGetFrame | BlobDoneFrame | BlobCancelFrame;
+
+/**
+ * An upload's standing: the answer to `blob_begin`, an acknowledgement while `Put` chunks
+ * arrive (at least once per BLOB_WINDOW_BYTES / 2), and `complete` once the relay verified the
+ * whole blob against its hash and made it durable. Also ends a download (`blob_get`).
+ */
+export interface BlobStatusFrame {
+  type: 'blob_status';
+  request_id: string;
+  sha256: string;
+  size: number;
+  /** Bytes the relay holds, contiguous from 0. */
+  have: number;
+  state: 'partial' | 'complete';
+}
+
+export const BLOB_REJECTION_CODES = {
+  /** Over the relay's `max_file_bytes`. Not retryable. */
+  tooLarge: 'too_large',
+  /** The recipient's (or, for an upload, the uploader's pending) bytes at the relay are at its cap. Retryable. */
+  quota: 'quota',
+  /** The relay could not store it (disk full, I/O). Retryable. */
+  storage: 'storage',
+  /** The uploaded bytes do not hash to the name: the partial is discarded; upload again from 0. */
+  hashMismatch: 'hash_mismatch',
+  /** A chunk not at the offset the relay expected, or for no upload in progress: begin again. */
+  badOffset: 'bad_offset',
+  /** No such blob (never complete, or dropped after every recipient took it or retention). Not retryable. */
+  notFound: 'not_found',
+  /** This user may not read it. Not retryable. */
+  forbidden: 'forbidden',
+  /** Too many uploads or downloads in progress for this user. Retryable. */
+  busy: 'busy',
+} as const;
+export type BlobRejectionCode = (typeof BLOB_REJECTION_CODES)[keyof typeof BLOB_REJECTION_CODES];
+
+export interface BlobRefusedFrame {
+  type: 'blob_refused';
+  /** The request it answers; absent when a chunk (which names no request) is refused. */
+  request_id?: string;
+  sha256: string;
+  code: BlobRejectionCode;
+  reason: string;
+  retryable: boolean;
+}
+
+/** Codes of send verdicts added in v3. */
+export const FILE_SEND_REJECTION_CODES = {
+  /** An attachment's blob is not complete at the relay, or not this sender's to use. Retryable after uploading it. */
+  blobMissing: 'blob_missing',
+  /** An attachment over max_file_bytes, too many attachments, or a bad name or MIME type. Not retryable. */
+  badAttachment: 'bad_attachment',
+} as const;
+
+export interface WelcomeFrameV3 extends WelcomeFrame {
+  /** v3: the largest file this relay accepts. */
+  max_file_bytes?: number;
+}
+
+/** A v3 message delivery carries the attachments (the other items are as in v2). */
+export type DeliveryItemV3 =
+  | { kind: 'message'; server_id: string; message: WireMessageV3; group_id?: string; pos?: number }
+  | Exclude<DeliveryItemV2, { kind: 'message' }>;
+
+export interface DeliverFrameV3 {
+  type: 'deliver';
+  seq: number;
+  item: DeliveryItemV3;
+}
+
+export type RelayToCoreFrameV3 =
+  | WelcomeFrameV3
+  | VerdictFrame
+  | DeliverFrameV3
+  | PingFrame
+  | PongFrame
+  | ErrorFrame
+  | GroupVerdictFrame
+  | GroupListResultFrame
+  | BlobStatusFrame
+  | BlobRefusedFrame;

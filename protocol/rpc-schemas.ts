@@ -8,6 +8,7 @@ import { MAX_BODY_BYTES, MAX_ID_LENGTH, MAX_QUERY_LENGTH, MAX_TOKEN_LENGTH, utf8
 import { USER_NAME_MAX_LENGTH, USER_NAME_PATTERN, canonicalUserName, groupAddress, groupNameOf, isGroupAddress } from './names';
 import { OUTBOX_STATES } from './rpc';
 import { cleartextRelayProblem, relayUrlProblem } from './relay-url';
+import { MAX_ATTACHMENTS, MAX_ATTACHMENT_NAME_BYTES, MAX_MIME_LENGTH, SHA256_HEX_PATTERN } from './files';
 
 const userName = z
   .string()
@@ -36,11 +37,21 @@ const conversation = z
   .transform((value) => (isGroupAddress(value) ? groupAddress(canonicalUserName(groupNameOf(value))) : canonicalUserName(value)));
 const userList = z.array(userName).min(1, 'name at least one user').max(1024);
 const id = z.string().min(1).max(MAX_ID_LENGTH);
-const body = z
+const limit = z.number().int().min(1).max(1000);
+/** Any file name a person could give (the core never writes to it as a path: it is data). */
+const attachmentName = z
   .string()
   .min(1, 'must not be empty')
-  .refine((s) => utf8ByteLength(s) <= MAX_BODY_BYTES, `is larger than ${MAX_BODY_BYTES} bytes`);
-const limit = z.number().int().min(1).max(1000);
+  .refine((s) => utf8ByteLength(s) <= MAX_ATTACHMENT_NAME_BYTES, `is longer than ${MAX_ATTACHMENT_NAME_BYTES} bytes`);
+const attachmentInput = z
+  .object({
+    path: z.string().min(1).max(4096).refine((p) => !p.includes('\u0000'), 'must not contain NUL characters'),
+    name: attachmentName.optional(),
+    sha256: z.string().regex(SHA256_HEX_PATTERN, 'must be a SHA-256 in lowercase hex'),
+    size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    mime: z.string().min(1).max(MAX_MIME_LENGTH).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
+  })
+  .strict();
 const empty = z.object({}).strict();
 const clientInfo = z.object({ name: z.string().max(128), version: z.string().max(64) });
 
@@ -55,14 +66,19 @@ export const paramSchemas = {
   'message/send': z
     .object({
       to: conversation,
-      body,
+      // with attachments the body is a caption and may be empty
+      body: z.string().refine((s) => utf8ByteLength(s) <= MAX_BODY_BYTES, `is larger than ${MAX_BODY_BYTES} bytes`),
       reply_to: id.optional(),
       client_message_id: id.optional(),
       request_id: id.optional(),
       wait_ms: z.number().int().min(0).max(600_000).optional(),
       queue: z.boolean().optional(),
+      attachments: z.array(attachmentInput).max(MAX_ATTACHMENTS, `at most ${MAX_ATTACHMENTS} attachments`).optional(),
     })
-    .strict(),
+    .strict()
+    .superRefine((p, ctx) => {
+      if (p.body.length === 0 && !p.attachments?.length) ctx.addIssue({ code: 'custom', path: ['body'], message: 'must not be empty' });
+    }),
   'message/get': z.object({ id }).strict(),
   'message/markRead': z
     .object({ ids: z.array(id).max(10_000).optional(), conversation: conversation.optional(), all: z.boolean().optional() })
@@ -112,7 +128,12 @@ export const paramSchemas = {
   'group/show': z.object({ name: groupName }).strict(),
   'group/list': empty,
   'settings/get': empty,
-  'settings/set': z.object({ receipts_read: z.boolean().optional() }).strict(),
+  'settings/set': z
+    .object({ receipts_read: z.boolean().optional(), auto_download_bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional() })
+    .strict(),
+  'attachment/download': z
+    .object({ id, index: z.number().int().min(0).max(MAX_ATTACHMENTS - 1).optional(), wait_ms: z.number().int().min(0).max(600_000).optional() })
+    .strict(),
   shutdown: z.union([z.null(), z.undefined(), empty]),
 } satisfies Record<Method, z.ZodType>;
 

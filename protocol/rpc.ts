@@ -64,6 +64,33 @@ export interface Message {
   mentions_me: boolean;
   /** Outbound: how many recipients' cores committed it and how many marked it read; null for inbound. */
   receipts: ReceiptSummary | null;
+  /** Its files, in the order the sender attached them; [] when none. */
+  attachments: Attachment[];
+}
+
+/**
+ * Where one file of a message stands at this home. Inbound: `remote` (at the relay only),
+ * `downloading`, `ready` (downloaded and verified against `sha256`), `failed` (`error` says
+ * why; downloading again may help). Outbound: `ready` once the file is in this home's store
+ * (the sender's copy); the upload's progress is `transferred`.
+ */
+export type AttachmentState = 'remote' | 'downloading' | 'ready' | 'failed';
+
+export interface Attachment {
+  /** Its position on the message, from 0. */
+  index: number;
+  /** The sender's name for it: data, never a path (lib/file-names.ts makes a safe one to write). */
+  name: string;
+  size: number;
+  sha256: string;
+  mime: string;
+  state: AttachmentState;
+  /** Bytes moved so far: downloaded (inbound) or durable at the relay (outbound). */
+  transferred: number;
+  /** Why it failed, for a person; null otherwise. */
+  error: string | null;
+  /** The verified file in this home's store once `ready` (read it, copy it; never write to it); null otherwise. */
+  path: string | null;
 }
 
 /** Per-recipient receipts of one outbound message in counts (a direct message has one recipient). */
@@ -229,6 +256,24 @@ export interface SendParams {
   wait_ms?: number;
   /** When false, a send that cannot reach the relay now stores nothing and fails. */
   queue?: boolean;
+  /**
+   * Files to send with the message (`body` is then the caption, possibly empty). The core
+   * copies each into its store, checking the bytes against `sha256` and `size` as the client
+   * measured them (a file that changed since fails the send with `FileChanged`, storing
+   * nothing); the message is `sent` only once every blob is durable at the relay.
+   */
+  attachments?: AttachmentInput[];
+}
+
+export interface AttachmentInput {
+  /** Absolute path of a regular file the core can read. */
+  path: string;
+  /** The name the recipient sees; default the path's base name. */
+  name?: string;
+  sha256: string;
+  size: number;
+  /** Default from the name's extension (application/octet-stream when unknown). */
+  mime?: string;
 }
 
 export interface SendResult {
@@ -260,7 +305,7 @@ export interface SyncProblem {
  * Why a send is queued (a sync problem, or the relay deferred it, or no verdict came in time)
  * or failed (the relay rejected it, it ran out of attempts, expired at the relay, or was aborted).
  */
-export type SendReasonCode = SyncProblemCode | 'deferred' | 'no_verdict' | 'not_waited' | 'rejected' | 'dead' | 'expired' | 'aborted';
+export type SendReasonCode = SyncProblemCode | 'deferred' | 'no_verdict' | 'not_waited' | 'rejected' | 'dead' | 'expired' | 'aborted' | 'uploading';
 
 /**
  * What a CLI verb run without a core fetched from the relay before answering: `fetched` new
@@ -416,6 +461,8 @@ export interface GroupListResult {
 export interface Settings {
   /** Send read receipts when this user marks messages read (default true). */
   receipts_read: boolean;
+  /** Download a received message's files at once when they total at most this many bytes (default DEFAULT_AUTO_DOWNLOAD_BYTES; 0: never). */
+  auto_download_bytes: number;
 }
 export type SettingsParams = Partial<Settings>;
 
@@ -434,6 +481,33 @@ export interface OutboxEvent {
 export interface GroupEvent {
   cursor: number;
   group: Group;
+}
+
+/**
+ * How one file's transfer goes, at most a few times a second per file and once at its end (not
+ * kept in the event log: a client that missed some reads `transferred` off the message).
+ */
+export interface TransferProgress {
+  /** The message's id. */
+  id: string;
+  index: number;
+  direction: 'up' | 'down';
+  transferred: number;
+  size: number;
+}
+
+export interface AttachmentDownloadParams {
+  /** The message's id. */
+  id: string;
+  /** Only this attachment; default all. */
+  index?: number;
+  /** Answer once every asked file is ready or failed, or after this many ms (then some may still be `downloading`). Default 0: at once. */
+  wait_ms?: number;
+}
+
+export interface AttachmentDownloadResult {
+  id: string;
+  attachments: Attachment[];
 }
 
 export type CoreEvent =
@@ -479,6 +553,12 @@ export interface Requests {
   'group/list': [Record<string, never>, GroupListResult];
   'settings/get': [Record<string, never>, Settings];
   'settings/set': [SettingsParams, Settings];
+  /**
+   * Starts downloading a received message's files that are not ready (each verified against
+   * its hash before it is `ready`); an outbound message's are ready already. NotFound for an
+   * unknown id or index.
+   */
+  'attachment/download': [AttachmentDownloadParams, AttachmentDownloadResult];
   /** LSP courtesy: a leaving client. The core keeps serving everyone else. */
   shutdown: [null | undefined | Record<string, never>, null];
 }
@@ -493,10 +573,11 @@ export interface Notifications {
   'outbox/changed': OutboxEvent;
   'group/changed': GroupEvent;
   'sync/status': SyncStatus;
+  'transfer/progress': TransferProgress;
 }
 export type NotificationName = keyof Notifications;
 /** What `initialize` lists; every name of `Notifications`, checked below. */
-export const NOTIFICATIONS = ['message/received', 'message/updated', 'outbox/changed', 'group/changed', 'sync/status'] as const satisfies readonly NotificationName[];
+export const NOTIFICATIONS = ['message/received', 'message/updated', 'outbox/changed', 'group/changed', 'sync/status', 'transfer/progress'] as const satisfies readonly NotificationName[];
 /** Fails to compile naming a notification added to `Notifications` but not to NOTIFICATIONS. */
 type NoneOf<T extends never> = T;
 export type NotificationsListed = NoneOf<Exclude<NotificationName, (typeof NOTIFICATIONS)[number]>>;
@@ -535,6 +616,12 @@ export const ErrorCodes = {
   CursorTooOld: -32011,
   /** The relay refused a group request: `data.code` is its GroupRejectionCode, `data.retryable` whether trying again may help. */
   GroupRefused: -32012,
+  /**
+   * An attachment could not be taken into the store: the file is missing, not a regular file,
+   * over the limit, or its bytes no longer match the `sha256`/`size` given (it changed).
+   * `data.kind` is `file`; `data.path` names it. Nothing was stored.
+   */
+  FileRefused: -32013,
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
@@ -551,7 +638,7 @@ export interface RpcErrorObject {
 
 /** The `data` of every error the core raises on purpose: enough for a client to act on it. */
 export interface ErrorData {
-  kind: 'conflict' | 'not_found' | 'protocol' | 'invalid_state' | 'invalid_params' | 'not_sent' | 'frame' | 'busy' | 'disk_full' | 'internal' | 'cursor_too_old' | 'group_refused';
+  kind: 'conflict' | 'not_found' | 'protocol' | 'invalid_state' | 'invalid_params' | 'not_sent' | 'frame' | 'busy' | 'disk_full' | 'internal' | 'cursor_too_old' | 'group_refused' | 'file';
   /** For conflicts: the id of the earlier message that owns the client_message_id. */
   id?: string;
   /** For cursor_too_old: every event up to this cursor was pruned. */
@@ -559,4 +646,6 @@ export interface ErrorData {
   /** For group_refused: the relay's code (protocol/relay.ts GROUP_REJECTION_CODES) and whether a retry may help. */
   code?: string;
   retryable?: boolean;
+  /** For file: the attachment's path as the client gave it. */
+  path?: string;
 }

@@ -68,7 +68,7 @@ export interface OutboxRow {
  * message (`group` is derived from the conversation, which a rename moves). Receipts are only
  * counted here: the total is the number of recipients; the rows are `addRecipients`'.
  */
-export type NewMessage = Omit<Message, 'group' | 'receipts'> & { group_id: string | null; receipts_total?: number | null };
+export type NewMessage = Omit<Message, 'group' | 'receipts' | 'attachments'> & { group_id: string | null; receipts_total?: number | null };
 
 export type EventType = CoreEvent['type'];
 

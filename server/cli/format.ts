@@ -62,7 +62,9 @@ function filesMark(m: Message): string {
 export function messageLine(m: Message): string {
   const mark = m.direction === 'in' ? (m.read ? ' ' : '*') : '>';
   const state = m.direction === 'out' ? outState(m) : '';
-  return `${mark} ${inert(m.id)}  ${shortTime(m.created_at)}  ${party(m)}${state}${filesMark(m)}: ${oneLine(m.body)}`;
+    // A file sent without a caption has no text to show after the colon.
+  const text = m.body === '' && m.attachments?.length ? '' : `: ${oneLine(m.body)}`;
+  return `${mark} ${inert(m.id)}  ${shortTime(m.created_at)}  ${party(m)}${state}${filesMark(m)}${text}`;
 }
 
 /** Where one file stands, for a person: `ready`, `downloading 42%`, `failed: <why>`, `remote (not downloaded)`. */

@@ -5,6 +5,8 @@
 import { newId } from '../lib/node/ids';
 import {
   ErrorCodes,
+  type AttachmentDownloadParams,
+  type AttachmentDownloadResult,
   type ConfigureParams,
   type ConfigureResult,
   type ConversationMessagesParams,
@@ -31,6 +33,7 @@ import {
   type SyncStatus,
 } from '../protocol/rpc';
 import { RELAY_MAX_FRAME_BYTES } from '../protocol/relay';
+import { DEFAULT_AUTO_DOWNLOAD_BYTES } from '../protocol/files';
 import { GROUP_ADDRESS_PREFIX, isGroupAddress } from '../protocol/names';
 import { mentionsIn } from '../lib/mentions';
 import { GroupService } from './group-service';
@@ -55,6 +58,8 @@ const INDEX_CHUNK = 20_000;
 const PER_MESSAGE_EVENT_LIMIT = 500;
 /** sync_state key of the `receipts_read` setting: 'off' when the user turned read receipts off. */
 const RECEIPTS_READ_KEY = 'settings.receipts_read';
+/** sync_state key of the `auto_download_bytes` setting (decimal bytes); absent: the default. */
+const AUTO_DOWNLOAD_KEY = 'settings.auto_download_bytes';
 
 /** Where a new outbound message goes: its group (null for a direct message), whom it awaits receipts from, whom it mentions. */
 interface Addressing {
@@ -271,7 +276,11 @@ export class CoreService {
   }
 
   settings(): Settings {
-    return { receipts_read: this.repo.getState(RECEIPTS_READ_KEY) !== 'off' };
+    const auto = Number(this.repo.getState(AUTO_DOWNLOAD_KEY) ?? DEFAULT_AUTO_DOWNLOAD_BYTES);
+    return {
+      receipts_read: this.repo.getState(RECEIPTS_READ_KEY) !== 'off',
+      auto_download_bytes: Number.isSafeInteger(auto) && auto >= 0 ? auto : DEFAULT_AUTO_DOWNLOAD_BYTES,
+    };
   }
 
   async setSettings(p: SettingsParams): Promise<Settings> {
@@ -279,7 +288,21 @@ export class CoreService {
       const value = p.receipts_read ? 'on' : 'off';
       await this.writes.run(() => this.repo.setState(RECEIPTS_READ_KEY, value));
     }
+    if (p.auto_download_bytes !== undefined) {
+      const value = String(p.auto_download_bytes);
+      await this.writes.run(() => this.repo.setState(AUTO_DOWNLOAD_KEY, value));
+    }
     return this.settings();
+  }
+
+  /** A message's files (one of them with `index`), downloads started for those not ready. */
+  async downloadAttachments(p: AttachmentDownloadParams): Promise<AttachmentDownloadResult> {
+    const message = this.get(p.id);
+    if (p.index !== undefined && !message.attachments.some((a) => a.index === p.index)) {
+      throw notFound(`attachment ${p.index} of message ${p.id} (it has ${message.attachments.length})`);
+    }
+    const asked = message.attachments.filter((a) => p.index === undefined || a.index === p.index);
+    return { id: message.id, attachments: asked };
   }
 
   /**

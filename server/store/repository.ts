@@ -91,6 +91,7 @@ export function toMessage(row: MessageRow): Message {
     mentions: parseNames(row.mentions),
     mentions_me: row.mentions_me === 1,
     receipts: row.direction === 'out' ? receiptSummary(row) : null,
+    attachments: [],
   };
 }
 

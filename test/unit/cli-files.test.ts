@@ -18,7 +18,7 @@ import { CliError, ExitCode } from '../../lib/node/cli/errors';
 import { SWITCHBOARD } from '../../server/cli/commands';
 import { measureAttachments } from '../../server/cli/attachments';
 import { formatBytes, parseBytes } from '../../server/cli/bytes';
-import { attachmentLines, messageLine, sendVerdict } from '../../server/cli/format';
+import { attachmentLines, messageFull, messageLine, sendVerdict } from '../../server/cli/format';
 import { preflight } from '../../server/cli/preflight';
 import { fromRpcError } from '../../server/cli/rpc-errors';
 import { checkOutDirectory, outDirectory, plan, writeFiles } from '../../server/cli/write-files';
@@ -194,6 +194,11 @@ test('inbox marks a message with files; read lists each with size, type and stat
   assert.equal(messageLine(message({ attachments: [attachment()] })), '* m1  2026-11-24 14:03  bob [1 file]: the numbers');
   assert.equal(messageLine(message({ attachments: [attachment(), attachment({ index: 1 })], body: '' })), '* m1  2026-11-24 14:03  bob [2 files]');
   assert.deepEqual(attachmentLines(message()), []);
+  // read shows them between the headers and the text
+  assert.equal(
+    messageFull(message({ attachments: [attachment()] })),
+    ['id:       m1', 'from:     bob', 'to:       me', `date:     ${AT}`, 'state:    received', 'files:    1 (write them with `switchboard download m1 --out <dir>`)', '  0  report.pdf  1.5 KiB  application/pdf  ready', '', 'the numbers'].join('\n'),
+  );
   assert.deepEqual(
     attachmentLines(
       message({

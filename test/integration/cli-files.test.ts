@@ -240,7 +240,7 @@ describe('a file from alice to bob, through a real relay and cores', () => {
     const r = await run(alice, ['send', '--to', 'bob', '-m', 'just text', '--json']);
     const { id } = JSON.parse(r.stdout) as SendResult;
     await received(id);
-    await refused(bob, ['download', id, '--out', join(src, 'none')], ExitCode.Failed, /^switchboard: message .* has no files\n$/, 'not_found');
+    await refused(bob, ['download', id, '--out', join(src, 'none')], ExitCode.Failed, /^switchboard: .*message \S+ (\(it has none\) not found|has no files)\n$/, 'not_found');
     assert.ok(!existsSync(join(src, 'none')), '--out is not created for nothing');
     await refused(bob, ['download', '0193a5c4-7d1e-7c4a-9b61-2f0c3e8d9a10'], ExitCode.Failed, /not found/, 'not_found');
   });

@@ -64,7 +64,7 @@ async function fetchAll(context: VerbContext, id: string, bar: ProgressBar | und
 }
 
 /** Why the files cannot be written yet, one clause per file that is not ready. */
-function notReady(id: string, attachments: readonly Attachment[]): CliError | undefined {
+export function notReady(id: string, attachments: readonly Attachment[]): CliError | undefined {
   const problems = attachments
     .filter((a) => a.state !== 'ready' || a.path === null)
     .map((a) => {

@@ -65,7 +65,8 @@ export class ProgressBar {
   }
 
   update(step: ProgressStep): void {
-    const line = progressLine(this.verb, step, this.stream.columns ?? DEFAULT_COLUMNS);
+    // A pseudo-terminal without a size says 0 columns.
+    const line = progressLine(this.verb, step, this.stream.columns || DEFAULT_COLUMNS);
     if (line === this.last) return;
     this.last = line;
     this.stream.write(`\r${line}${ERASE_LINE}`);

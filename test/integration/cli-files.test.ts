@@ -6,15 +6,18 @@
  * overwrite without --force, and the --json shapes. `switchboard` runs as child processes.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_AUTO_DOWNLOAD_BYTES, DEFAULT_MAX_FILE_BYTES } from '../../protocol/files';
 import type { Message, SendResult } from '../../protocol/rpc';
 import { ExitCode } from '../../lib/node/cli/errors';
-import { kill9, run, startCore, tempHome, type RunResult } from '../support/cli';
+import { CLI, DAEMON, kill9, run, startCore, tempHome, type RunResult } from '../support/cli';
+import { reapWithThisProcess } from '../support/reap';
+import { socketAnswers } from '../../server/socket-probe';
+import { homePaths } from '../../lib/node/paths';
 import { killAllRelays, TestRelay } from '../support/relay';
 import { waitFor, withClient } from '../support/wait';
 
@@ -243,5 +246,126 @@ describe('a file from alice to bob, through a real relay and cores', () => {
     await refused(bob, ['download', id, '--out', join(src, 'none')], ExitCode.Failed, /^switchboard: .*message \S+ (\(it has none\) not found|has no files)\n$/, 'not_found');
     assert.ok(!existsSync(join(src, 'none')), '--out is not created for nothing');
     await refused(bob, ['download', '0193a5c4-7d1e-7c4a-9b61-2f0c3e8d9a10'], ExitCode.Failed, /not found/, 'not_found');
+  });
+});
+
+/** Runs the CLI with `stdin` an open file (so `/proc/self/fd/0` is that file for it). */
+function runWithStdinFile(home: string, args: string[], stdinPath: string): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const fd = openSync(stdinPath, 'r');
+    const child = reapWithThisProcess(spawn(process.execPath, [CLI, ...args], { env: { ...process.env, SWITCHBOARD_HOME: home }, stdio: [fd, 'pipe', 'pipe'] }));
+    closeSync(fd);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`switchboard ${args.join(' ')} timed out; stderr: ${stderr}`));
+    }, 60_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A core whose stdin is the file at `stdinPath` (its `/proc/self/fd/0`), up and answering. */
+async function startCoreWithStdin(home: string, stdinPath: string): Promise<ChildProcess> {
+  const fd = openSync(stdinPath, 'r');
+  const child = reapWithThisProcess(spawn(process.execPath, [DAEMON, '--home', home], { stdio: [fd, 'ignore', 'pipe'] }));
+  closeSync(fd);
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  await waitFor(`the core of ${home} answers (stderr: ${stderr})`, async () => ((await socketAnswers(homePaths(home).socket)) ? true : undefined), 20_000);
+  return child;
+}
+
+describe("the core's refusals of a file, as the person sees them", { skip: process.platform !== 'linux' ? '/proc/self/fd is Linux' : false }, () => {
+  let relay: TestRelay;
+  let alice: string;
+  let src: string;
+  let core: ChildProcess;
+
+  before(async () => {
+    relay = new TestRelay({ extraArgs: ['--max-file-bytes', '1000'] });
+    cleanups.push(() => relay.dispose());
+    await relay.start();
+    alice = scratch('sb-files-refuse-');
+    src = scratch('sb-files-refuse-src-');
+    await relay.configureHome(alice, 'alice');
+    await relay.addUser('bob');
+    writeFileSync(join(src, 'cli-sees'), 'eleven byte');
+    writeFileSync(join(src, 'core-sees'), 'five!');
+    core = await startCoreWithStdin(alice, join(src, 'core-sees'));
+    cleanups.push(() => kill9(core));
+    // The relay's limit is known once its welcome came.
+    await waitFor('alice is online', async () => {
+      const s = JSON.parse(await ok(alice, ['status', '--json'])) as { sync: { state: string } };
+      return s.sync.state === 'online' ? true : undefined;
+    });
+  });
+
+  test('a file whose bytes differ between the hash and the core\'s copy: one line, exit 1, file_refused, nothing stored', async () => {
+    // /proc/self/fd/0 is one file for the CLI (which hashes it) and another for the core (which copies it).
+    const args = ['send', '--to', 'bob', '--attach', '/proc/self/fd/0', '-m', 'x'];
+    const human = await runWithStdinFile(alice, args, join(src, 'cli-sees'));
+    assert.equal(human.code, ExitCode.Failed, told(args, human));
+    assert.equal(human.stdout, '');
+    assert.equal(human.stderr, 'switchboard: /proc/self/fd/0 changed while it was being sent (it was 11 bytes, now 5); send it again\n');
+    const machine = await runWithStdinFile(alice, [...args, '--json'], join(src, 'cli-sees'));
+    assert.equal(machine.code, ExitCode.Failed);
+    assert.equal((JSON.parse(machine.stderr) as { error: { code: string } }).error.code, 'file_refused');
+    assert.deepEqual((JSON.parse(await ok(alice, ['outbox', '--json'])) as { items: unknown[] }).items, [], 'nothing was stored');
+  });
+
+  test("a file over the relay's announced limit (under the default): the core's line, exit 1", async () => {
+    writeFileSync(join(src, 'big.bin'), randomBytes(2000));
+    await refused(alice, ['send', '--to', 'bob', '--attach', join(src, 'big.bin')], ExitCode.Failed, /big\.bin is 2000 bytes, over the relay's limit of 1000 bytes per file\n$/, 'file_refused');
+  });
+});
+
+describe('on a terminal, a progress bar on stderr', { skip: !existsSync('/usr/bin/script') ? 'needs script(1) for a pseudo-terminal' : false }, () => {
+  test('send --attach and download draw a bar in place and erase it; the verdict and the paths follow', async () => {
+    const relay = new TestRelay();
+    cleanups.push(() => relay.dispose());
+    await relay.start();
+    const alice = scratch('sb-files-tty-a-');
+    const bob = scratch('sb-files-tty-b-');
+    const src = scratch('sb-files-tty-src-');
+    await relay.configureHome(alice, 'alice');
+    await relay.configureHome(bob, 'bob');
+    const cores = [await startCore(alice), await startCore(bob)];
+    cleanups.push(...cores.map((c) => () => kill9(c)));
+    await ok(bob, ['config', 'set', 'files.auto_download', '0']);
+    writeFileSync(join(src, 'video.bin'), randomBytes(4 * 1024 * 1024));
+    /** `switchboard …` on a pseudo-terminal (script(1)): what the terminal showed. */
+    const onTty = (home: string, args: string[]) =>
+      new Promise<string>((resolvePromise, reject) => {
+        const line = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+        const child = reapWithThisProcess(spawn('script', ['-qec', line, '/dev/null'], { env: { ...process.env, SWITCHBOARD_HOME: home, COLUMNS: '100' }, stdio: ['pipe', 'pipe', 'pipe'] }));
+        let shown = '';
+        child.stdout!.on('data', (d) => (shown += d));
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`on a tty, switchboard ${args.join(' ')} timed out: ${shown}`));
+        }, 90_000);
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          if (code === 0) resolvePromise(shown);
+          else reject(new Error(`on a tty, switchboard ${args.join(' ')} exited ${code}: ${shown}`));
+        });
+        child.stdin!.end();
+      });
+    const sent = await onTty(alice, ['send', '--to', 'bob', '--attach', join(src, 'video.bin'), '--wait', '60']);
+    assert.match(sent, /\rsending video\.bin \[[#-]+\] +\d+% [\d.]+ (B|KiB|MiB)\/4 MiB\u001b\[K/, JSON.stringify(sent));
+    assert.match(sent, /\r\u001b\[Ksent (\S+) to bob with a file \(4 MiB\)\r?\n$/, 'erased, then the verdict');
+    const id = /sent (\S+) to bob/.exec(sent)![1]!;
+    await waitFor('bob has it', async () => ((await run(bob, ['read', id])).code === 0 ? true : undefined));
+    const out = join(src, 'out');
+    const got = await onTty(bob, ['download', id, '--out', out]);
+    assert.match(got, /\rdownloading video\.bin \[[#-]+\] +\d+% [\d.]+ (B|KiB|MiB)\/4 MiB\u001b\[K/, JSON.stringify(got));
+    assert.match(got, new RegExp(`\\r\\u001b\\[K${join(out, 'video.bin').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\r?\\n$`));
+    assert.equal(sha(readFileSync(join(out, 'video.bin'))), sha(readFileSync(join(src, 'video.bin'))));
   });
 });

@@ -21,6 +21,7 @@ import { formatBytes, parseBytes } from '../../server/cli/bytes';
 import { attachmentLines, messageFull, messageLine, sendVerdict } from '../../server/cli/format';
 import { preflight } from '../../server/cli/preflight';
 import { fromRpcError } from '../../server/cli/rpc-errors';
+import { notReady } from '../../server/cli/download';
 import { checkOutDirectory, outDirectory, plan, writeFiles } from '../../server/cli/write-files';
 
 const scratch = mkdtempSync(join(tmpdir(), 'sb-cli-files-'));
@@ -302,4 +303,20 @@ test('--out that is a file is a usage error; a missing one is created', async ()
   assert.equal((await refusal(() => outDirectory(join(dir, 'afile')))).exitCode, ExitCode.Usage);
   assert.doesNotThrow(() => checkOutDirectory(join(dir, 'later')));
   assert.equal(outDirectory(join(dir, 'later')), join(dir, 'later'));
+});
+
+test('download writes nothing while a file failed or is still on its way, and says which and why', () => {
+  assert.equal(notReady('m1', [attachment()]), undefined);
+  const e = notReady('m1', [
+    attachment(),
+    attachment({ index: 1, name: 'bad\u0007.bin', state: 'failed', error: 'its bytes do not match its SHA-256 (a broken or hostile relay); downloading again may help', path: null }),
+    attachment({ index: 2, name: 'big.iso', state: 'downloading', size: 4 * 1024 * 1024, transferred: 1024 * 1024, path: null }),
+    attachment({ index: 3, name: 'odd', state: 'ready', path: null }),
+  ])!;
+  assert.equal(e.exitCode, ExitCode.Failed);
+  assert.equal(e.code, 'not_downloaded');
+  assert.equal(
+    e.message,
+    'message m1: bad<U+0007>.bin failed: its bytes do not match its SHA-256 (a broken or hostile relay); downloading again may help; big.iso is still downloading (1 MiB of 4 MiB; nothing arrived for 30 s); odd is not in the store; nothing was written',
+  );
 });

@@ -247,6 +247,24 @@ describe('a file from alice to bob, through a real relay and cores', () => {
     assert.ok(!existsSync(join(src, 'none')), '--out is not created for nothing');
     await refused(bob, ['download', '0193a5c4-7d1e-7c4a-9b61-2f0c3e8d9a10'], ExitCode.Failed, /not found/, 'not_found');
   });
+
+  test('with the relay gone nothing arrives: download says so, writes nothing, and works once it is back', async () => {
+    const bytes = randomBytes(64 * 1024);
+    writeFileSync(join(src, 'later.bin'), bytes);
+    const r = await run(alice, ['send', '--to', 'bob', '--attach', join(src, 'later.bin'), '--wait', '60', '--json']);
+    const { id } = JSON.parse(r.stdout) as SendResult;
+    await received(id);
+    await relay.kill9();
+    const out = join(src, 'later');
+    const args = ['download', id, '--out', out];
+    const stalled = await run(bob, args);
+    assert.equal(stalled.code, ExitCode.Failed, told(args, stalled));
+    assert.match(stalled.stderr, /^switchboard: message \S+: later\.bin is still downloading \(0 B of 64 KiB; nothing arrived for 30 s\); nothing was written; run `switchboard download` again/);
+    assert.ok(!existsSync(out), 'nothing written, --out not even created');
+    await relay.start();
+    assert.equal(await ok(bob, args), `${join(out, 'later.bin')}\n`);
+    assert.equal(sha(readFileSync(join(out, 'later.bin'))), sha(bytes));
+  });
 });
 
 /** Runs the CLI with `stdin` an open file (so `/proc/self/fd/0` is that file for it). */

@@ -96,7 +96,7 @@ const sendSpec = spec({
   details: [
     'Prints the verdict: sent (at the relay), duplicate, queued (stored, retried automatically; exit 3) or failed.',
     'Give --to or --group. @name of a member in a group message mentions them.',
-    `--attach sends a file with the message (any type, each at most ${formatBytes(DEFAULT_MAX_FILE_BYTES)} unless the relay says otherwise, at most ${MAX_ATTACHMENTS} files); -m is then an optional caption and stdin is not read.`,
+    `--attach sends a file with the message (any type; each at most ${formatBytes(DEFAULT_MAX_FILE_BYTES)}, less when the relay takes less; at most ${MAX_ATTACHMENTS} files); -m is then an optional caption and stdin is not read.`,
     'The files are checked and hashed (SHA-256) first; sent means every byte is at the relay; until then the message is queued and its upload resumes by itself. A terminal shows the upload on stderr.',
   ],
   flags: {

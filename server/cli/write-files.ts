@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, createReadStream, lstatSync, mkdirSync, realpathSync, renameSync, statSync, unlinkSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { safeFileNames } from '../../lib/file-names';
 import type { Attachment } from '../../protocol/rpc';
@@ -96,7 +96,7 @@ export function plan(dir: string, attachments: readonly (Attachment & { path: st
 }
 
 /** Streams `source` into the open `handle`, returning the SHA-256 and size of what went through. */
-async function copyInto(source: string, handle: import('node:fs/promises').FileHandle): Promise<{ sha256: string; size: number }> {
+async function copyInto(source: string, handle: FileHandle): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
   for await (const chunk of createReadStream(source, { highWaterMark: 256 * 1024 })) {

@@ -92,7 +92,7 @@ const JOINING_SCRIPT =
 const charOf = (cp: number | undefined) => (cp === undefined ? '' : String.fromCodePoint(cp));
 
 /** ZWJ / ZWNJ that belong where they are: inside an emoji sequence or after a letter of a joining script. */
-function isWantedJoiner(cp: number, prev: number | undefined, next: number | undefined): boolean {
+export function isWantedJoiner(cp: number, prev: number | undefined, next: number | undefined): boolean {
   if (prev === undefined) return false;
   if (next !== undefined && (next === ZWJ || next === ZWNJ || isHiddenCodePoint(next))) return false; // runs of joiners carry hidden data
   const before = charOf(prev);
@@ -206,7 +206,7 @@ const width = (cp: number) => (cp > 0xffff ? 2 : 1);
  * tags, ZWJ sequences, flag pairs, CRLF. Lazy, so a cap only walks what it keeps. (Intl.Segmenter
  * would be exact but costs a fresh ICU iterator per string, which a thousand-row list feels.)
  */
-function* graphemes(text: string): Generator<string> {
+export function* graphemes(text: string): Generator<string> {
   let i = 0;
   while (i < text.length) {
     const first = text.codePointAt(i)!;

@@ -9,15 +9,23 @@ import { command, group, spec } from '../../lib/node/cli/command';
 import { JSON_FLAG } from './args';
 import type { VerbContext } from './context';
 import { inertJson } from './format';
+import { formatBytes, parseBytes } from './bytes';
+import { DEFAULT_AUTO_DOWNLOAD_BYTES } from '../../protocol/files';
 import { withCore } from './verbs';
 
-/** Every key `config` knows, the Settings field it is and what it means. */
+/** Every key `config` knows, the Settings field it is, what kind of value it takes and what it means. */
 const KEYS = {
   'receipts.read': {
     field: 'receipts_read',
+    kind: 'switch',
     description: 'send read receipts when you read a message (on by default; off: none are sent, and senders see only "delivered")',
   },
-} as const satisfies Record<string, { field: keyof Settings; description: string }>;
+  'files.auto_download': {
+    field: 'auto_download_bytes',
+    kind: 'bytes',
+    description: `download a received message's files at once when they total at most this size (default ${formatBytes(DEFAULT_AUTO_DOWNLOAD_BYTES)}; 0 or off: only on \`switchboard download\`); e.g. 50MiB`,
+  },
+} as const satisfies Record<string, { field: keyof Settings; kind: 'switch' | 'bytes'; description: string }>;
 
 type Key = keyof typeof KEYS;
 const KEY_NAMES = Object.keys(KEYS) as Key[];
@@ -31,17 +39,28 @@ function keyOf(text: string): Key {
 const ON = ['on', 'true'];
 const OFF = ['off', 'false'];
 
-function switchOf(key: Key, text: string): boolean {
+/** What `config set <key> <text>` stores: on/off for a switch, a size (10MiB, 0, off) for bytes. */
+function valueOf(key: Key, text: string): boolean | number {
   const value = text.toLowerCase();
+  if (KEYS[key].kind === 'bytes') {
+    if (OFF.includes(value)) return 0;
+    const bytes = parseBytes(text);
+    if (typeof bytes === 'string') throw usage(`config set ${key}: ${bytes}`);
+    return bytes;
+  }
   if (ON.includes(value)) return true;
   if (OFF.includes(value)) return false;
   throw usage(`config set ${key}: the value is on or off, got "${text}"`);
 }
 
-const shown = (value: boolean) => (value ? 'on' : 'off');
+/** `on`, `off`, `10 MiB` (`0` for a size that is off). */
+function shown(value: boolean | number): string {
+  if (typeof value === 'number') return value === 0 ? '0' : formatBytes(value);
+  return value ? 'on' : 'off';
+}
 
-/** `{"receipts.read": true}`: the keys as `config` names them, so `--json` of get, set and list read alike. */
-function asJson(settings: Settings, keys: readonly Key[]): Record<string, boolean> {
+/** `{"receipts.read": true, "files.auto_download": 10485760}`: the keys as `config` names them, so `--json` of get, set and list read alike. */
+function asJson(settings: Settings, keys: readonly Key[]): Record<string, boolean | number> {
   return Object.fromEntries(keys.map((k) => [k, settings[KEYS[k].field]]));
 }
 
@@ -53,7 +72,7 @@ const KEY_ARGUMENT = { name: 'key', description: `the setting: ${KEY_NAMES.join(
 
 const getSpec = spec({
   name: 'get',
-  summary: 'print one setting (on or off)',
+  summary: 'print one setting',
   flags: { json: JSON_FLAG },
   positionals: [KEY_ARGUMENT],
   examples: ['switchboard config get receipts.read', 'switchboard config get receipts.read --json'],
@@ -68,14 +87,14 @@ export const configGet = command(getSpec, async ({ values, positionals }, contex
 
 const setSpec = spec({
   name: 'set',
-  summary: 'change a setting: `set <key> <on|off>` or `set <key>=<on|off>`',
+  summary: 'change a setting: `set <key> <value>` or `set <key>=<value>`',
   details: KEY_NAMES.map((k) => `${k}: ${KEYS[k].description}.`),
   flags: { json: JSON_FLAG },
   positionals: [
     { name: 'key', description: `the setting (${KEY_NAMES.join(', ')}), or key=value` },
-    { name: 'value', description: 'on or off (true and false also do)', optional: true },
+    { name: 'value', description: 'on or off (true and false also do); a size for files.auto_download (10MiB, 500kB, 0)', optional: true },
   ],
-  examples: ['switchboard config set receipts.read off', 'switchboard config set receipts.read=on --json'],
+  examples: ['switchboard config set receipts.read off', 'switchboard config set receipts.read=on --json', 'switchboard config set files.auto_download 50MiB'],
 });
 
 export const configSet = command(setSpec, async ({ values, positionals }, context: VerbContext) => {
@@ -84,8 +103,8 @@ export const configSet = command(setSpec, async ({ values, positionals }, contex
   if (at !== -1 && second !== undefined) throw usage(`config set: give ${first.slice(0, at)}=<value> or ${first.slice(0, at)} <value>, not both`);
   const key = keyOf(at === -1 ? first : first.slice(0, at));
   const text = at === -1 ? second : first.slice(at + 1);
-  if (text === undefined) throw usage(`config set ${key} needs a value: on or off`);
-  const value = switchOf(key, text);
+  if (text === undefined) throw usage(`config set ${key} needs a value: ${KEYS[key].kind === 'bytes' ? 'a size such as 10MiB, or 0' : 'on or off'}`);
+  const value = valueOf(key, text);
   const settings = await withCore(context.paths, (core) => core.call('settings/set', { [KEYS[key].field]: value }));
   context.out(values.json ? inertJson(asJson(settings, [key])) : lines(settings, [key]));
   return ExitCode.Ok;
@@ -107,7 +126,7 @@ export const configList = command(listSpec, async ({ values }, context: VerbCont
 export const config = group(
   {
     name: 'config',
-    summary: 'your settings, such as read receipts (`config` alone is `config list`)',
+    summary: 'your settings, such as read receipts and file downloads (`config` alone is `config list`)',
     details: ['The relay, user and token are set with `switchboard init`.'],
     flags: {},
     examples: ['switchboard config set receipts.read off', 'switchboard config list'],

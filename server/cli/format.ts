@@ -4,7 +4,8 @@
  * terminal or hide text.
  */
 import { safeJson, safeLine, safeText } from '../../lib/text-safety';
-import type { CoreStatus, Group, GroupMember, Message, OutboxItem, Peer, PullResult, ReceiptSummary, ReceiptsResult, SendResult, StoreStatus, SyncStatus } from '../../protocol/rpc';
+import { formatBytes } from './bytes';
+import type { Attachment, CoreStatus, Group, GroupMember, Message, OutboxItem, Peer, PullResult, ReceiptSummary, ReceiptsResult, SendResult, StoreStatus, SyncStatus } from '../../protocol/rpc';
 
 /** A one-line field (name, id, reason): every hidden character and line break shown as an escape. */
 export function inert(text: string): string {
@@ -52,10 +53,40 @@ function outState(m: Message): string {
   return ` [${m.state}${counts}]`;
 }
 
+/** ` [2 files]` in a list row: the message carries files (`read` lists them; `download` writes them). */
+function filesMark(m: Message): string {
+  const n = m.attachments?.length ?? 0;
+  return n === 0 ? '' : ` [${n === 1 ? '1 file' : `${n} files`}]`;
+}
+
 export function messageLine(m: Message): string {
   const mark = m.direction === 'in' ? (m.read ? ' ' : '*') : '>';
   const state = m.direction === 'out' ? outState(m) : '';
-  return `${mark} ${inert(m.id)}  ${shortTime(m.created_at)}  ${party(m)}${state}: ${oneLine(m.body)}`;
+    // A file sent without a caption has no text to show after the colon.
+  const text = m.body === '' && m.attachments?.length ? '' : `: ${oneLine(m.body)}`;
+  return `${mark} ${inert(m.id)}  ${shortTime(m.created_at)}  ${party(m)}${state}${filesMark(m)}${text}`;
+}
+
+/** Where one file stands, for a person: `ready`, `downloading 42%`, `failed: <why>`, `remote (not downloaded)`. */
+function attachmentState(a: Attachment): string {
+  switch (a.state) {
+    case 'ready':
+      return 'ready';
+    case 'downloading':
+      return `downloading ${a.size === 0 ? 100 : Math.floor((a.transferred / a.size) * 100)}%`;
+    case 'failed':
+      return `failed: ${inert(a.error ?? 'unknown reason')}`;
+    case 'remote':
+      return 'remote (not downloaded)';
+  }
+}
+
+/** `files:` and one line per file: index, name (inert), size, type, state; then how to get them. */
+export function attachmentLines(m: Message): string[] {
+  const files = m.attachments ?? [];
+  if (files.length === 0) return [];
+  const rows = files.map((a) => `  ${a.index}  ${inert(a.name)}  ${formatBytes(a.size)}  ${inert(a.mime)}  ${attachmentState(a)}`);
+  return [`files:    ${files.length} (write them with \`switchboard download ${inert(m.id)} --out <dir>\`)`, ...rows];
 }
 
 export function messageList(messages: Message[], empty: string): string {
@@ -78,6 +109,7 @@ export function messageFull(m: Message, receipts: ReceiptsResult | null = null):
   if (m.request_id) lines.push(`question: ${inert(m.request_id)} (answer with \`switchboard reply ${inert(m.id)} -m …\`)`);
   if (m.mentions?.length) lines.push(`mentions: ${m.mentions.map((u) => `@${inert(u)}`).join(' ')}`);
   if (receipts) lines.push(...receiptLines(receipts));
+  lines.push(...attachmentLines(m));
   lines.push('', safeText(m.body, 'block'));
   return lines.join('\n');
 }
@@ -104,16 +136,23 @@ export function receiptLines(r: ReceiptsResult): string[] {
   return [`receipts: ${receiptCounts(r)}`, ...rows];
 }
 
-export function sendVerdict(r: SendResult): string {
+/** ` with 2 files (3.5 MiB)`: what a send carried, after its recipient. */
+function filesNote(files: readonly { size: number }[]): string {
+  if (files.length === 0) return '';
+  return ` with ${files.length === 1 ? 'a file' : `${files.length} files`} (${formatBytes(files.reduce((sum, f) => sum + f.size, 0))})`;
+}
+
+export function sendVerdict(r: SendResult, files: readonly { size: number }[] = []): string {
+  const what = `${r.id} to ${inert(r.to)}${filesNote(files)}`;
   switch (r.status) {
     case 'sent':
-      return `sent ${r.id} to ${inert(r.to)}`;
+      return `sent ${what}`;
     case 'duplicate':
-      return `duplicate: ${r.id} to ${inert(r.to)} was already sent with this client id; nothing new was sent`;
+      return `duplicate: ${what} was already sent with this client id; nothing new was sent`;
     case 'queued':
       // The reason says why and what happens next (or the command that fixes it).
-      if (r.reason) return `queued ${r.id} to ${inert(r.to)}: ${inert(r.reason)}`;
-      return `queued ${r.id} to ${inert(r.to)}: not yet at the relay; it is retried automatically (see \`switchboard outbox\`)`;
+      if (r.reason) return `queued ${what}: ${inert(r.reason)}`;
+      return `queued ${what}: not yet at the relay; it is retried automatically (see \`switchboard outbox\`)`;
     case 'failed':
       return `failed: ${inert(r.reason ?? 'unknown reason')}`;
   }

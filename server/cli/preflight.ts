@@ -8,6 +8,7 @@
 import { MAX_BODY_BYTES, MAX_ID_LENGTH, MAX_QUERY_LENGTH, MAX_TOKEN_LENGTH, userNameProblem } from '../../protocol/limits';
 import { USER_NAME_RULE, groupNameOf, isGroupAddress, isValidUserName } from '../../protocol/names';
 import type { Method, ParamsOf } from '../../protocol/rpc';
+import { MAX_ATTACHMENTS } from '../../protocol/files';
 import { usage } from '../../lib/node/cli/errors';
 
 /** Throws a usage error (exit 2) naming the flag and the limit when `params` break one. */
@@ -22,7 +23,9 @@ function problemOf(method: Method, p: Record<string, unknown> | null | undefined
     case 'message/send':
       return (
         conversation(p.to, '--to') ??
-        body(p.body) ??
+        // with files the body is a caption, and may be empty
+        (Array.isArray(p.attachments) && p.attachments.length > 0 && p.body === '' ? undefined : body(p.body)) ??
+        attachments(p.attachments) ??
         id(p.client_message_id, '--client-id') ??
         id(p.reply_to, '--reply-to') ??
         id(p.request_id, 'the question id')
@@ -45,6 +48,7 @@ function problemOf(method: Method, p: Record<string, unknown> | null | undefined
       return groupName(p.name) ?? name(p.user, 'the member');
     case 'message/get':
     case 'message/receipts':
+    case 'attachment/download':
     case 'outbox/requeue':
     case 'outbox/abort':
       return id(p.id, 'the message id');
@@ -108,6 +112,11 @@ function body(value: unknown): string | undefined {
   if (value.length * 3 <= MAX_BODY_BYTES) return undefined;
   const bytes = Buffer.byteLength(value, 'utf8');
   return bytes > MAX_BODY_BYTES ? `the message is ${bytes} bytes; a message holds at most ${MAX_BODY_BYTES} (UTF-8)` : undefined;
+}
+
+function attachments(value: unknown): string | undefined {
+  if (!Array.isArray(value)) return undefined;
+  return value.length > MAX_ATTACHMENTS ? `a message carries at most ${MAX_ATTACHMENTS} files; got ${value.length}` : undefined;
 }
 
 function query(value: unknown): string | undefined {

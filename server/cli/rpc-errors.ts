@@ -40,6 +40,9 @@ export function fromRpcError(error: RpcErrorObject): CliError {
       // The core's message is the relay's reason and what to do (server/group-service.ts); the code is the relay's own.
       return new CliError(error.message, ExitCode.Failed, { code: groupCode(error.data) ?? 'failed' });
     }
+    case ErrorCodes.FileRefused:
+      // The core's message names the file and what happened to it ("<path> changed while it was being sent").
+      return new CliError(error.message, ExitCode.Failed, { code: 'file_refused' });
     default: {
       const kind = (error.data as { kind?: unknown } | undefined)?.kind;
       return new CliError(error.message, ExitCode.Failed, { code: typeof kind === 'string' ? KIND_CODES[kind] : undefined });

@@ -4,6 +4,7 @@
  * through format.ts, so output is the same either way. The table of every verb is
  * commands.ts; nothing here imports it.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MAX_BODY_BYTES, OUTBOX_STATES, type Message, type ReceiptsResult, type SendParams, type SendResult } from '../../protocol/rpc';
@@ -18,6 +19,11 @@ import { readableFileProblem } from './file-errors';
 import { openCore, type CoreClient, type OpenOptions } from './transport';
 import { followInbox } from './streaming';
 import { groupNameProblem, preflight } from './preflight';
+import { measureAttachments, type AttachmentSummary } from './attachments';
+import { DEFAULT_MAX_FILE_BYTES, MAX_ATTACHMENTS } from '../../protocol/files';
+import { formatBytes } from './bytes';
+import { ProgressBar } from './progress';
+import { watchTransfers } from './transfer-watch';
 
 /** Runs `body` against the core and always closes the connection (or the store) afterwards. */
 export async function withCore<T>(paths: HomePaths, body: (core: CoreClient) => Promise<T>, options: { sync?: boolean; pull?: OpenOptions['pull'] } = {}): Promise<T> {
@@ -65,26 +71,40 @@ async function readBody(message: string | undefined, file: string | undefined): 
 
 const SEND_EXIT: Record<SendResult['status'], number> = { sent: ExitCode.Ok, duplicate: ExitCode.Ok, queued: ExitCode.Queued, failed: ExitCode.Failed };
 
-export async function deliver(context: VerbContext, params: SendParams, json: boolean): Promise<number> {
+export async function deliver(context: VerbContext, params: SendParams, json: boolean, files: AttachmentSummary[] = []): Promise<number> {
+  // With files, a person at a terminal sees the upload move; the client id ties the progress to this message.
+  const bar = files.length > 0 ? ProgressBar.open(process.stderr, 'sending', { json }) : undefined;
+  const sent = bar ? { ...params, client_message_id: params.client_message_id ?? randomUUID() } : params;
   // Direct sends bring the relay link up for this one message; a core already has it.
-  const result = await withCore(context.paths, (core) => core.call('message/send', params).then((r) => ({ ...r, delegated: core.delegated })), { sync: true });
-  if (json) printJson(context, result);
-  else context.out(sendVerdict(result));
+  const result = await withCore(
+    context.paths,
+    async (core) => {
+      if (bar) await watchTransfers(core, bar, { direction: 'up', clientMessageId: sent.client_message_id, names: files.map((f) => f.name) });
+      const r = await core.call('message/send', sent);
+      return { ...r, delegated: core.delegated };
+    },
+    { sync: true },
+  ).finally(() => bar?.done());
+  if (json) printJson(context, files.length > 0 ? { ...result, attachments: files } : result);
+  else context.out(sendVerdict(result, files));
   return SEND_EXIT[result.status];
 }
 
 const sendSpec = spec({
   name: 'send',
-  summary: 'send a message (the text from -m, --file or stdin)',
+  summary: 'send a message (the text from -m, --file or stdin), with files if you like',
   details: [
     'Prints the verdict: sent (at the relay), duplicate, queued (stored, retried automatically; exit 3) or failed.',
     'Give --to or --group. @name of a member in a group message mentions them.',
+    `--attach sends a file with the message (any type; each at most ${formatBytes(DEFAULT_MAX_FILE_BYTES)}, less when the relay takes less; at most ${MAX_ATTACHMENTS} files); -m is then an optional caption and stdin is not read.`,
+    'The files are checked and hashed (SHA-256) first; sent means every byte is at the relay; until then the message is queued and its upload resumes by itself. A terminal shows the upload on stderr.',
   ],
   flags: {
     to: { type: 'string', value: "user|'#group'", description: "recipient: a user, or a group as '#team' (quoted: an unquoted # starts a shell comment)" },
     group: { type: 'string', value: 'group', conflicts: ['to'], description: 'send to this group (the same as --to \'#group\', with nothing to quote)' },
     message: { type: 'string', short: 'm', value: 'text', conflicts: ['file'], description: 'the text; a text starting with - is fine unless it looks like one of these flags (then write -m=-x)' },
     file: { type: 'string', value: 'path', description: 'read the text from a file (at most 65536 bytes)' },
+    attach: { type: 'string', value: 'path', multiple: true, conflicts: ['file'], description: 'send this file with the message' },
     'reply-to': { type: 'string', value: 'id', description: 'the message this answers' },
     'client-id': { type: 'string', value: 'id', description: 'idempotency key: a retry with the same id and text never sends twice (default: a fresh id)' },
     wait: WAIT_FLAG,
@@ -92,7 +112,12 @@ const sendSpec = spec({
     json: JSON_FLAG,
   },
   extraArgumentHint: 'the text goes after -m',
-  examples: ['switchboard send --to bob -m "build is green"', "switchboard send --to '#team' -m '@bob the build is green'", 'git log -1 | switchboard send --group team --client-id deploy-42 --json'],
+  examples: [
+    'switchboard send --to bob -m "build is green"',
+    "switchboard send --to '#team' -m '@bob the build is green'",
+    'git log -1 | switchboard send --group team --client-id deploy-42 --json',
+    'switchboard send --to bob --attach report.pdf --attach screenshot.png -m "the numbers" --wait 120',
+  ],
 });
 
 /** `--to bob`, `--to '#team'` or `--group team` (also `--group '#team'`): where the message goes. */
@@ -111,7 +136,9 @@ export const send = command(sendSpec, async ({ values }, context: VerbContext) =
   const to = recipient(values.to, values.group);
   // A bad address is refused before stdin is read: the text would be lost for nothing.
   preflight('message/send', { to, body: 'x' });
-  const body = await readBody(values.message, values.file);
+  // With files, -m is an optional caption: stdin is never read for one.
+  const files = values.attach.length > 0 ? await measureAttachments(values.attach) : undefined;
+  const body = files ? (values.message ?? '') : await readBody(values.message, values.file);
   return deliver(
     context,
     {
@@ -121,8 +148,10 @@ export const send = command(sendSpec, async ({ values }, context: VerbContext) =
       client_message_id: values['client-id'],
       wait_ms: Math.round(wait * 1000),
       queue: values['no-queue'] ? false : undefined,
+      ...(files ? { attachments: files.inputs } : {}),
     },
     values.json ?? false,
+    files?.summary,
   );
 });
 

@@ -86,6 +86,7 @@ export class Dispatcher {
       'group/list': () => s.groups.list(),
       'settings/get': () => s.settings(),
       'settings/set': (p) => s.setSettings(p),
+      'attachment/download': (p) => s.downloadAttachments(p),
       shutdown: (_p, session) => {
         session.leaving = true;
         return null;

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { Group, GroupListResult, Message, SendResult } from '../../protocol/rpc';
+import { DEFAULT_AUTO_DOWNLOAD_BYTES } from '../../protocol/files';
 import { ExitCode } from '../../lib/node/cli/errors';
 import { CLI, kill9, run, startCore, tempHome, type RunResult } from '../support/cli';
 import { killAllRelays, TestRelay } from '../support/relay';
@@ -114,7 +115,7 @@ describe('groups through the CLI, with and without a core', () => {
 
     // Carol sends no read receipts; bob does.
     assert.equal(await ok(carol, ['config', 'set', 'receipts.read', 'off']), 'receipts.read = off\n');
-    assert.deepEqual(await json(carol, ['config', 'list']), { 'receipts.read': false });
+    assert.deepEqual(await json(carol, ['config', 'list']), { 'receipts.read': false, 'files.auto_download': DEFAULT_AUTO_DOWNLOAD_BYTES });
     assert.equal(await ok(carol, ['config', 'get', 'receipts.read']), 'off\n');
     assert.match(await ok(carol, ['read', standup.id]), /^to:       #team$/m);
     assert.match(await ok(bob, ['read', standup.id]), /^mentions: @bob$/m);
@@ -186,7 +187,7 @@ describe('groups through the CLI, with and without a core', () => {
     const listed = JSON.parse(direct.get('group list --json')!.stdout) as GroupListResult;
     assert.deepEqual(listed.groups.map((g) => [g.name, g.role, g.members.length, g.unread, g.unread_mentions]), [['team', 'owner', 3, 1, 1]]);
     assert.match(direct.get('inbox --in #team')!.stdout, new RegExp(`^\\* ${ID}  ${TIME}  #team  carol @you: @alice on it\n$`));
-    assert.equal(direct.get('config list')!.stdout, 'receipts.read = on\n');
+    assert.equal(direct.get('config list')!.stdout, 'receipts.read = on\nfiles.auto_download = 10 MiB\n');
     assert.equal(JSON.parse(direct.get('group show nope --json')!.stderr).error.code, 'unknown_group');
     assert.equal(direct.get('group show nope --json')!.code, ExitCode.Failed);
   });

@@ -14,6 +14,7 @@ import { rmSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { ErrorCodes, PROTOCOL_VERSION, type Group, type GroupEvent, type Message, type Method, type ParamsOf, type ResultOf, type RpcErrorObject, type ErrorData } from '../../protocol/rpc';
+import { DEFAULT_AUTO_DOWNLOAD_BYTES } from '../../protocol/files';
 import { kill9, runOk, startCore, tempHome } from '../support/cli';
 import { killAllRelays, TestRelay } from '../support/relay';
 import { waitFor, withClient } from '../support/wait';
@@ -174,7 +175,7 @@ describe('groups through real cores and a real relay', () => {
     assert.equal(sent.status, 'sent');
     await waitThread(bob, '#team', 'has it', hasBody('please read'));
     await waitThread(carol, '#team', 'has it', hasBody('please read'));
-    assert.deepEqual(await rpc(carol, 'settings/set', { receipts_read: false }), { receipts_read: false });
+    assert.deepEqual(await rpc(carol, 'settings/set', { receipts_read: false }), { receipts_read: false, auto_download_bytes: DEFAULT_AUTO_DOWNLOAD_BYTES });
     // The sender's core is down while the receipts are made: they wait at the relay.
     await stopSide(alice);
     await rpc(carol, 'message/markRead', { conversation: '#team' });
@@ -198,7 +199,7 @@ describe('groups through real cores and a real relay', () => {
     // The setting survives a restart.
     await stopSide(carol);
     await startSide(carol);
-    assert.deepEqual(await rpc(carol, 'settings/get', {}), { receipts_read: false });
+    assert.deepEqual(await rpc(carol, 'settings/get', {}), { receipts_read: false, auto_download_bytes: DEFAULT_AUTO_DOWNLOAD_BYTES });
   });
 
   test("read receipts made while the reader is offline survive its core's kill -9 and go out on its next link", async () => {

@@ -66,7 +66,7 @@ const cases: Case[] = [
   { name: 'group role without a role', args: ['group', 'role', 'team', 'bob'], stderr: /^switchboard: group role needs <role>/ },
   { name: 'group list with an argument', args: ['group', 'list', 'x'], stderr: /^switchboard: group list: unexpected argument "x"$/ },
   { name: 'an unknown group command', args: ['group', 'join', 'team'], stderr: /^switchboard: unknown group command "join"/ },
-  { name: 'config get an unknown key', args: ['config', 'get', 'receipts'], stderr: /^switchboard: config: unknown setting "receipts" \(one of receipts\.read\)$/ },
+  { name: 'config get an unknown key', args: ['config', 'get', 'receipts'], stderr: /^switchboard: config: unknown setting "receipts" \(one of receipts\.read, files\.auto_download\)$/ },
   { name: 'config set a bad value', args: ['config', 'set', 'receipts.read', 'maybe'], stderr: /^switchboard: config set receipts\.read: the value is on or off, got "maybe"$/ },
   { name: 'config set without a value', args: ['config', 'set', 'receipts.read='], stderr: /^switchboard: config set receipts\.read: the value is on or off, got ""$/ },
   { name: 'read --json with an id longer than an id may be: the error as JSON', args: ['read', longId, '--json'], stderr: /^\{"error":\{"code":"usage","message":"the message id is 129 characters/ },

@@ -6,9 +6,9 @@ import type { Message } from '../../protocol/rpc';
 
 type Direction = Message['direction'];
 
-/** A direct message's `group`, `mentions`, `mentions_me` and `receipts`, as the core maps them. */
-export function directFields(direction: Direction): Pick<Message, 'group' | 'mentions' | 'mentions_me' | 'receipts'> {
-  return { group: null, mentions: [], mentions_me: direction === 'in', receipts: direction === 'out' ? { total: 1, delivered: 0, read: 0 } : null };
+/** A direct message's `group`, `mentions`, `mentions_me`, `receipts` and (no) `attachments`, as the core maps them. */
+export function directFields(direction: Direction): Pick<Message, 'group' | 'mentions' | 'mentions_me' | 'receipts' | 'attachments'> {
+  return { group: null, mentions: [], mentions_me: direction === 'in', receipts: direction === 'out' ? { total: 1, delivered: 0, read: 0 } : null, attachments: [] };
 }
 
 /** What Repository.insertMessage takes beyond a v7 row for a direct message. */

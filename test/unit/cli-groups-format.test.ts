@@ -36,6 +36,7 @@ function message(p: Partial<Message> = {}): Message {
     mentions: [],
     mentions_me: true,
     receipts: null,
+    attachments: [],
     ...p,
   };
 }

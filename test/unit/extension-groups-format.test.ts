@@ -30,6 +30,7 @@ function message(p: Partial<Message> = {}): Message {
     mentions: ['alice'],
     mentions_me: true,
     receipts: null,
+    attachments: [],
     ...p,
   };
 }

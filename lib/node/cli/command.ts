@@ -30,6 +30,8 @@ export interface StringFlag extends FlagBase {
   readonly value: string;
   readonly default?: string;
   readonly choices?: readonly string[];
+  /** May be given more than once (`--attach a --attach b`): the value is every one, in order ([] when absent). */
+  readonly multiple?: true;
 }
 
 export interface NumberFlag extends FlagBase {
@@ -57,7 +59,9 @@ export interface Positional {
 
 type ValueOf<F extends FlagSpec> = F extends BooleanFlag
   ? boolean | undefined
-  : F extends { readonly default: infer D }
+  : F extends { readonly multiple: true }
+    ? string[]
+    : F extends { readonly default: infer D }
     ? D extends string
       ? string
       : number
@@ -159,8 +163,10 @@ export function resolve<C>(root: Command<C>, args: readonly string[], path: read
 }
 
 function parseOptions(flags: Flags) {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
-  for (const [long, flag] of Object.entries(flags)) options[long] = { type: flag.type === 'boolean' ? 'boolean' : 'string', ...(flag.short ? { short: flag.short } : {}) };
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = { help: { type: 'boolean', short: 'h' } };
+  for (const [long, flag] of Object.entries(flags)) {
+    options[long] = { type: flag.type === 'boolean' ? 'boolean' : 'string', ...(flag.short ? { short: flag.short } : {}), ...(flag.type === 'string' && flag.multiple ? { multiple: true } : {}) };
+  }
   return options;
 }
 
@@ -251,17 +257,19 @@ function parseFlags(args: string[], declaration: CommandSpec<Flags>, name: strin
   } catch (error) {
     throw usage(`${name}: ${errorMessage(error).split('\n')[0]!.replace(/\. To specify a positional argument.*$/s, '')}`, shellCommentHint(args, declaration.flags) ?? `\`--help\` lists what ${name} takes`);
   }
-  const raw = parsed.values as Record<string, string | boolean | undefined>;
-  const values: Record<string, string | number | boolean | undefined> = {};
+  const raw = parsed.values as Record<string, string | string[] | boolean | undefined>;
+  const values: Record<string, string | string[] | number | boolean | undefined> = {};
   for (const [long, flag] of Object.entries(declaration.flags)) {
     const given = raw[long];
     if (given === undefined) {
       if (flag.required) throw usage(`${name} needs --${long}${flag.type === 'boolean' ? '' : ` <${flag.value}>`}`);
-      values[long] = flag.type === 'boolean' ? undefined : flag.default;
+      values[long] = flag.type === 'boolean' ? undefined : flag.type === 'string' && flag.multiple ? [] : flag.default;
       continue;
     }
     values[long] = flag.type === 'number' ? parseNumber(String(given), long, flag) : given;
-    if (flag.type === 'string' && flag.choices && !flag.choices.includes(String(given))) throw usage(`--${long} is one of ${flag.choices.join(', ')}`);
+    for (const each of Array.isArray(given) ? given : [given]) {
+      if (flag.type === 'string' && flag.choices && !flag.choices.includes(String(each))) throw usage(`--${long} is one of ${flag.choices.join(', ')}`);
+    }
   }
   for (const [long, flag] of Object.entries(declaration.flags)) {
     if (raw[long] === undefined) continue;
@@ -270,7 +278,7 @@ function parseFlags(args: string[], declaration: CommandSpec<Flags>, name: strin
     }
     if (flag.requires !== undefined && raw[flag.requires] === undefined) throw usage(`${name}: --${long} goes with --${flag.requires}`);
   }
-  return { values, positionals: checkPositionals(parsed.positionals, declaration, name) };
+  return { values: values as Values<Flags>, positionals: checkPositionals(parsed.positionals, declaration, name) };
 }
 
 /**

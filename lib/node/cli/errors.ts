@@ -44,6 +44,9 @@ export const ERROR_CODES = {
   limit: "the group or a user is at the relay's cap (exit 1)",
   rate_limit: 'your rate at the relay is spent; retry in a moment (exit 1)',
   storage: 'the relay could not store it; retry later (exit 1)',
+  file_refused: 'an --attach file could not be taken: it changed while it was being sent, or the relay refuses its size (exit 1)',
+  file_exists: '`download` would overwrite a file (give --force) or write through a symbolic link (exit 1)',
+  not_downloaded: '`download`: a file is not downloaded and verified yet, or its download failed (exit 1)',
 } as const;
 
 export type ErrorCodeName = keyof typeof ERROR_CODES;

@@ -18,7 +18,8 @@ export interface HelpOptions {
 function flagUsage(long: string, flag: FlagSpec): string {
   const name = flag.type !== 'boolean' && flag.short ? `-${flag.short}` : `--${long}`;
   const text = flag.type === 'boolean' ? name : `${name} <${flag.value}>`;
-  return flag.required ? text : `[${text}]`;
+  const repeat = flag.type === 'string' && flag.multiple ? '…' : '';
+  return flag.required ? `${text}${repeat}` : `[${text}]${repeat}`;
 }
 
 function positionalUsage<C>(command: Command<C>): string[] {
@@ -88,6 +89,7 @@ function flagNotes(flag: FlagSpec): string[] {
     if (flag.default !== undefined) notes.push(`default ${flag.default}`);
   }
   if (flag.type === 'string') {
+    if (flag.multiple) notes.push('repeatable');
     if (flag.choices) notes.push(`one of ${flag.choices.join(', ')}`);
     if (flag.default !== undefined) notes.push(`default ${flag.default}`);
   }

@@ -20,6 +20,7 @@ import { waitFor, withClient } from '../support/wait';
 import { SocketClient } from '../../server/cli/socket-client';
 import { homePaths } from '../../lib/node/paths';
 import { PROTOCOL_VERSION } from '../../protocol/rpc';
+import { openDirect } from '../../server/direct';
 
 const MiB = 1024 * 1024;
 
@@ -353,6 +354,25 @@ describe('files through real cores and a real relay', { concurrency: false }, ()
     }, 60_000);
     const order = thread.map((m) => m.id).filter((id) => id === big.id || texts.includes(id));
     assert.deepEqual(order, [...texts, big.id]);
+  });
+
+  test('a CLI verb run without a core downloads too: attachment/download in direct mode keeps the link open until the file is ready', async () => {
+    await stopSide(bob);
+    const file = makeFile('direct.bin', 12 * MiB);
+    const sent = await rpc(alice, 'message/send', { to: 'bob', body: 'no core here', attachments: [{ path: file.path, sha256: file.sha256, size: file.size }], wait_ms: 60_000 });
+    assert.equal(sent.status, 'sent');
+    const opened = await openDirect(homePaths(bob.home), { sync: true, pullMs: 10_000 });
+    assert.ok(opened.ok, 'no core holds bob');
+    try {
+      const got = await opened.core.call('message/get', { id: sent.id });
+      assert.equal(got.attachments[0]!.state, 'remote', 'over the auto-download size: it waited');
+      const done = await opened.core.call('attachment/download', { id: sent.id, wait_ms: 60_000 });
+      assert.equal(done.attachments[0]!.state, 'ready', JSON.stringify(done));
+      assert.equal(sha256Of(done.attachments[0]!.path!), file.sha256);
+    } finally {
+      await opened.core.close();
+    }
+    await startSide(bob);
   });
 });
 

@@ -32,6 +32,9 @@ class ScriptedRelay {
   readonly frames: { type: string }[] = [];
   port = 0;
 
+  /** Sends with files answered `blob_missing` before the first one accepted. */
+  missingFirst = 0;
+
   constructor(
     private readonly v: 2 | 3,
     private readonly deliveries: object[],
@@ -62,6 +65,17 @@ class ScriptedRelay {
       }
       case 'ping':
         return send({ type: 'pong', t: frame.t });
+      case 'blob_begin':
+        // Holds every blob already: complete at once.
+        return send({ type: 'blob_status', request_id: frame.request_id, sha256: frame.sha256, size: frame.size, have: frame.size, state: 'complete' });
+      case 'send': {
+        const m = frame.message as { id: string; client_message_id: string; attachments?: unknown[] };
+        if (m.attachments && this.missingFirst > 0) {
+          this.missingFirst--;
+          return send({ type: 'verdict', result: 'rejected', id: m.id, client_message_id: m.client_message_id, reason: 'a blob is not complete here', retryable: true, code: 'blob_missing' });
+        }
+        return send({ type: 'verdict', result: 'accepted', id: m.id, client_message_id: m.client_message_id, server_id: `srv-${m.id}`, seq: this.frames.length });
+      }
       case 'blob_get': {
         const blob = this.blobs.get(String(frame.sha256));
         if (!blob) return send({ type: 'blob_refused', request_id: frame.request_id, sha256: frame.sha256, code: 'not_found', reason: 'no such blob', retryable: false });
@@ -143,6 +157,25 @@ describe('files against scripted relays', { concurrency: false }, () => {
     assert.equal(r.status, 'failed', JSON.stringify(r));
     assert.match(r.reason ?? '', /takes no files; upgrade the relay/);
     assert.ok(!relay.frames.some((f) => f.type === 'send'), 'no send frame with files reached a v2 relay');
+  });
+
+  test('a relay that answers blob_missing: the core uploads the files again, then the message is sent', async () => {
+    const relay = new ScriptedRelay(3, [], new Map());
+    relay.missingFirst = 1;
+    await relay.start();
+    cleanups.push(() => relay.stop());
+    const { home } = await coreAgainst(relay, 'alice');
+    const file = join(home, 'b.txt');
+    const bytes = Buffer.from('again and again');
+    writeFileSync(file, bytes);
+    const r = await rpc(home, 'message/send', { to: 'bob', body: '', attachments: [{ path: file, sha256: sha(bytes), size: bytes.length }], wait_ms: 1 });
+    const m = await waitFor('the message sent', async () => {
+      const got = await rpc(home, 'message/get', { id: r.id });
+      return got.state === 'sent' ? got : undefined;
+    });
+    assert.equal(m.attachments[0]!.transferred, bytes.length);
+    assert.equal(relay.frames.filter((f) => f.type === 'blob_begin').length, 2, 'uploaded again after blob_missing');
+    assert.equal(relay.frames.filter((f) => f.type === 'send').length, 2);
   });
 
   const canMount = (() => {

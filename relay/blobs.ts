@@ -32,6 +32,8 @@ export interface BlobLimits {
   maxPartialBytesPerUser: number;
   /** Downloads streaming at once on one connection. */
   maxDownloadsPerSession: number;
+  /** The slow-consumer cap (`--max-pending-bytes`): downloads keep to a quarter of it at most. */
+  maxPendingBytes?: number;
 }
 
 export const DEFAULT_BLOB_LIMITS = { maxUploadsPerUser: 4, maxDownloadsPerSession: 4 } as const;
@@ -89,6 +91,8 @@ export class BlobService {
   private readonly perSession = new WeakMap<RelaySession, SessionTransfers>();
   /** Blobs being renamed into place and recorded: a deletion must not remove the new file. */
   private readonly completing = new Set<string>();
+  /** Unflushed bytes up to which downloads add chunks: DOWNLOAD_BUFFER_BYTES, or less under a small slow-consumer cap. */
+  private readonly downloadBuffer: number;
 
   constructor(
     dataDir: string,
@@ -99,6 +103,7 @@ export class BlobService {
     private readonly log: (line: string) => void,
   ) {
     this.files = new BlobFiles(dataDir);
+    this.downloadBuffer = Math.min(DOWNLOAD_BUFFER_BYTES, Math.floor((limits.maxPendingBytes ?? Number.POSITIVE_INFINITY) / 4));
   }
 
   // ---- uploads ----------------------------------------------------------------------------
@@ -291,7 +296,7 @@ export class BlobService {
     transfers.waitingForRoom = false;
     try {
       while (transfers.downloads.size > 0 && session.isOpen()) {
-        if (session.pendingBytes >= DOWNLOAD_BUFFER_BYTES) {
+        if (session.pendingBytes >= this.downloadBuffer) {
           transfers.waitingForRoom = true;
           return;
         }
@@ -332,7 +337,7 @@ export class BlobService {
   /** The connection flushed a frame: a download waiting for room goes on once half of it is free. */
   written(session: RelaySession): void {
     const transfers = this.perSession.get(session);
-    if (transfers?.waitingForRoom && session.pendingBytes < DOWNLOAD_BUFFER_BYTES / 2) void this.pump(session, transfers);
+    if (transfers?.waitingForRoom && session.pendingBytes < this.downloadBuffer / 2) void this.pump(session, transfers);
   }
 
   // ---- taken, closed, swept -----------------------------------------------------------------

@@ -441,10 +441,12 @@ test('a blob is deleted once every recipient device has said blob_done', { timeo
 });
 
 test('a message sent while a download streams is delivered before the download ends', { timeout: 60_000 }, async () => {
-  const w = await world(['alice', 'bob'], { maxFileBytes: 64 * MiB });
+  // A slow-consumer cap well below the file: a download that did not pace itself would be dropped by it.
+  const w = await world(['alice', 'bob'], { maxFileBytes: 64 * MiB, maxPendingBytes: 4 * MiB });
   const alice = await login(w, 'alice');
   const bob = await login(w, 'bob');
-  const data = randomBytes(24 * MiB);
+  // More than loopback's socket buffers take from a reader that stopped (tens of MiB here) plus the cap.
+  const data = randomBytes(48 * MiB);
   const sha = sha256(data);
   await upload(alice, data);
   await sendWith(alice, 'bob', 'c1', [attachment(data)]);
@@ -460,6 +462,8 @@ test('a message sent while a download streams is delivered before the download e
   await bob.until(() => paused, 'the first chunk');
   alice.sendMessage('bob', 'meanwhile', 'c2');
   assert.equal((await alice.next('verdict')).result, 'accepted');
+  // Not a timing assertion: time for a download that ignored the socket's backlog to overrun the cap.
+  await sleep(500);
   bob.socket.resume();
   const end = await nextBlobAnswer(bob, sha);
   assert.equal(end.type === 'blob_status' && end.state, 'complete');
@@ -468,4 +472,42 @@ test('a message sent while a download streams is delivered before the download e
   assert.ok(orderAt >= 0 && orderAt < endAt, 'the message came before the download ended');
   assert.ok(bob.order.slice(orderAt).includes('chunk'), 'chunks were still streaming after it');
   assert.equal(sha256(Buffer.concat(bob.chunks.filter((c) => c.sha256 === sha).map((c) => c.data))), sha);
+});
+
+test('retention: a message that expires takes its blob with it; a blob never sent and a partial abandoned go too', { timeout: 60_000 }, async () => {
+  const w = await world(['alice', 'bob'], { retentionMs: 400, dedupeWindowMs: 400 });
+  const alice = await login(w, 'alice');
+  const sent = randomBytes(100_000);
+  const unsent = randomBytes(100_000);
+  const abandoned = randomBytes(3 * MiB);
+  const path = (data: Buffer): string => join(w.dataDir, 'blobs', sha256(data).slice(0, 2), sha256(data));
+  const partialPath = join(w.dataDir, 'blobs', 'partial', 'alice', sha256(abandoned));
+  await upload(alice, sent);
+  await upload(alice, unsent);
+  await upload(alice, abandoned, { stopAfter: 1 });
+  await alice.closeAndWait();
+  const alice2 = await login(w, 'alice', 'alice-2');
+  assert.equal((await sendWith(alice2, 'bob', 'c1', [attachment(sent)])).result, 'accepted');
+  // Bob never connects: the message expires and alice is told.
+  for (;;) {
+    const frame = await alice2.next('deliver');
+    if (frame.item.kind === 'expired') break;
+  }
+  for (let i = 0; i < 200 && (existsSync(path(sent)) || existsSync(path(unsent)) || existsSync(partialPath)); i++) await sleep(50);
+  assert.equal(existsSync(path(sent)), false, 'the expired message no longer keeps its blob');
+  assert.equal(existsSync(path(unsent)), false, 'a blob never sent goes after the retention');
+  assert.equal(existsSync(partialPath), false, 'an abandoned partial goes after the retention');
+});
+
+test('relay serve --max-file-bytes is what welcome announces and what uploads are held to', { timeout: 60_000 }, async () => {
+  const dir = makeTempDir();
+  dirs.push(dir);
+  const token = await addTestUser(dir.path, 'alice');
+  const relay = await spawnRelay(['--data', dir.path, '--max-file-bytes', '1MiB'], { entry: 'source' });
+  const client = await RawRelayClient.open(relay.url);
+  clients.push(client);
+  client.send({ type: 'hello', v: RELAY_PROTOCOL_V3, user: 'alice', token, device: 'd', cursor: 0 });
+  assert.equal((await client.next('welcome') as { max_file_bytes?: number }).max_file_bytes, MiB);
+  const refused = await upload(client, randomBytes(MiB + 1));
+  assert.equal(refused.first.type === 'blob_refused' && refused.first.code, 'too_large');
 });

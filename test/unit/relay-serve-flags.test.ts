@@ -57,3 +57,11 @@ test('limit flags are whole numbers in range', { timeout: 20_000 }, async () => 
     assert.match(r.stderr, new RegExp(flag));
   }
 });
+
+test('--max-file-bytes takes bytes with an optional unit', { timeout: 20_000 }, async () => {
+  for (const value of ['nope', '0', '1.5MiB']) {
+    const r = await serve(['--max-file-bytes', value]);
+    assert.equal(r.code, 2, value);
+    assert.match(r.stderr, /--max-file-bytes must be a number of bytes/);
+  }
+});

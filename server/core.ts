@@ -119,6 +119,8 @@ export class Core {
         options.log.error(`store: ${error.message}; stopping the core`);
         void core.stop();
       };
+      // Under the lock: no send of this home is copying a file in now.
+      service.files.sweepSnapshots();
       // Anything left inflight by a crash goes back to pending: the relay dedupes resends.
       await writes.run(() => outbox.releaseInflight(new Date().toISOString()));
       if (options.serve) await core.serve();

@@ -10,7 +10,7 @@
  * are offered it, and nothing half-written is ever offered.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, existsSync, statSync, unlinkSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { ErrorCodes, type AttachmentInput } from '../../protocol/rpc';
@@ -70,6 +70,20 @@ export class FileStore {
     } catch {
       return 0;
     }
+  }
+
+  /**
+   * Removes snapshots a killed process left half-copied (they are never resumed: the send that
+   * made them got no answer, and its client sends again). Called under the store lock.
+   */
+  sweepSnapshots(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.partialDir);
+    } catch {
+      return;
+    }
+    for (const name of names) if (name.endsWith('.snap')) rmSync(join(this.partialDir, name), { force: true });
   }
 
   /** Removes a verified blob (a send that stored nothing else took it in). */

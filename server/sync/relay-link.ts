@@ -31,9 +31,8 @@ import {
   type DeliverFrameV3,
   type SendFrameV3,
 } from '../../protocol/relay';
-import { parseRelayFrame, parseRelayFrameV2 } from '../../protocol/relay-schemas';
+import { parseRelayFrame, parseRelayFrameV2, parseRelayFrameV3 } from '../../protocol/relay-schemas';
 import { BlobChunkKind, decodeBlobChunk, type BlobChunk } from '../../protocol/files';
-import { parseRelayFrameV3 } from './relay-frames-v3';
 import { writesPerTurn } from '../../lib/node/turn-writes';
 import { errorMessage } from '../../lib/error-message';
 

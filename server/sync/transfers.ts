@@ -36,7 +36,7 @@ const RECORD_EVERY_MS = 1000;
 /** An upload waits while more than this is buffered on the socket: room for messages to pass. */
 const SOCKET_HIGH_WATER = 1024 * 1024;
 /** A download stops reading from the link while more than this waits to be written. */
-const WRITE_HIGH_WATER = 4 * 1024 * 1024;
+const WRITE_HIGH_WATER = 1024 * 1024;
 /** A retryable refusal (busy, quota, storage at the relay) is tried again after this. */
 const RETRY_REFUSED_MS = 5000;
 /** Fresh starts of one blob's upload after a hash mismatch or a bad offset, before its message fails. */

@@ -3,25 +3,11 @@
  * durable at every hop (A's core, the relay, B's core), against a plain `ws` forwarder with
  * no storage measured in the same run.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import WebSocket from 'ws';
-import { PROTOCOL_VERSION, type MessageEvent, type SyncStatus } from '../protocol/rpc';
+import { type MessageEvent } from '../protocol/rpc';
 import { RELAY_PROTOCOL_VERSION } from '../protocol/relay';
 import { startForwarder } from './forwarder';
-import { SocketClient } from '../server/cli/socket-client';
-import { homePaths } from '../lib/node/paths';
-
-/** SIGTERM (the cores and the relay stop cleanly), SIGKILL if that takes over 5 s. */
-async function stopGracefully(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 5000))]);
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-}
+import { cpuMs, startLive } from './live';
 
 /** Messages per measured round, rounds (the median is reported), messages sent first to warm up, and messages kept in flight. */
 export interface EndToEndLoad {
@@ -37,16 +23,6 @@ export interface EndToEndFigures {
   p99Ms: number;
   /** CPU microseconds per message by process, while the messages flowed (Linux only; empty elsewhere). */
   cpuUsPerMessage: Record<string, number>;
-}
-
-/** user + system CPU time of a process in ms, from /proc; undefined where there is no /proc. */
-function cpuMs(pid: number): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Samples the CPU time of named processes now, and returns a function giving each one's use since. */
@@ -152,45 +128,12 @@ export async function forwarderBaseline(load: EndToEndLoad): Promise<EndToEndFig
   return result;
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** `SWITCHBOARD_BENCH_PROFILE=<dir>` writes a CPU profile of the relay and both cores there. */
-const profile = process.env.SWITCHBOARD_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.SWITCHBOARD_BENCH_PROFILE] : [];
-
 export async function switchboardEndToEnd(load: EndToEndLoad, root: string): Promise<EndToEndFigures> {
-  const dir = mkdtempSync(join(tmpdir(), 'sb-bench-e2e-'));
-  const children: ChildProcess[] = [];
-  const clients: SocketClient[] = [];
+  const live = await startLive(root, ['alice', 'bob'] as const);
   try {
-    const relayData = join(dir, 'relay');
-    const token = (user: string) => JSON.parse(spawnSync(process.execPath, [join(root, 'dist', 'relay.js'), 'add-user', user, '--data', relayData, '--json'], { encoding: 'utf8' }).stdout).token as string;
-    const tokens = { alice: token('alice'), bob: token('bob') };
-    const relay = spawn(process.execPath, [...profile, join(root, 'dist', 'relay.js'), 'serve', '--port', '0', '--data', relayData, '--rate', '1000000'], { stdio: ['ignore', 'pipe', process.env.SWITCHBOARD_BENCH_PROFILE ? 'inherit' : 'ignore'] });
-    children.push(relay);
-    const url = await new Promise<string>((resolve) => relay.stdout!.on('data', (d) => /ws:\/\/\S+/.test(String(d)) && resolve(/ws:\/\/\S+/.exec(String(d))![0])));
-    const connect = async (user: 'alice' | 'bob') => {
-      const home = join(dir, user);
-      spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), '--home', home, 'init', '--relay', url, '--user', user, '--token', tokens[user]]);
-      children.push(spawn(process.execPath, [...profile, join(root, 'dist', 'daemon.js'), '--home', home], { stdio: 'ignore' }));
-      let client: SocketClient | undefined;
-      await until(`${user}'s core`, async () => {
-        client = await SocketClient.connect(homePaths(home).socket).catch(() => undefined);
-        return client !== undefined;
-      });
-      clients.push(client!);
-      await client!.call('initialize', { client: { name: 'bench', version: '1' }, protocol: PROTOCOL_VERSION });
-      await until(`${user} online`, async () => ((await client!.call('status/get', {})) as { sync: SyncStatus }).sync.state === 'online');
-      return client!;
-    };
-    const a = await connect('alice');
-    const b = await connect('bob');
-    const rounds = new Rounds(() => ({ relay: relay.pid!, "alice's core": children[1]!.pid!, "bob's core": children[2]!.pid!, 'bench (both ends)': process.pid }));
+    const a = live.cores.alice.client;
+    const b = live.cores.bob.client;
+    const rounds = new Rounds(() => ({ relay: live.relay.pid!, "alice's core": live.cores.alice.child.pid!, "bob's core": live.cores.bob.child.pid!, 'bench (both ends)': process.pid }));
     b.onNotification((method, params) => {
       if (method === 'message/received') rounds.arrived(Number((params as MessageEvent).message.body.split(' ')[0]));
     });
@@ -205,8 +148,6 @@ export async function switchboardEndToEnd(load: EndToEndLoad, root: string): Pro
     if (process.env.SWITCHBOARD_BENCH_PROFILE) console.log(`  (sender's verdict p50 ${percentile([...verdictMs].sort((x, y) => x - y), 50).toFixed(1)} ms)`);
     return result;
   } finally {
-    for (const c of clients) c.close();
-    await Promise.all(children.map(stopGracefully));
-    rmSync(dir, { recursive: true, force: true });
+    await live.close();
   }
 }

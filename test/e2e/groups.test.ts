@@ -225,11 +225,19 @@ describe('Groups in VS Code (code-server + chromium, real relay and two peers)',
     // both kinds are listed before anything is typed
     await qi.waitRow('bob');
     await qi.waitRow('#team');
-    // typing narrows to the known group (not the typed-name row "send to this group")
-    await qi.type('#te');
+    // typing the whole name leaves the known group alone (no typed-name row "send to this
+    // group" beside it); Enter takes it, as a person would
+    await qi.type('#team');
+    let listed: string[] = [];
+    await eventually('only #team is listed', async () => {
+      listed = (await qi.labels()).map((l) => l.trim()).filter(Boolean);
+      return listed.join('|') === '#team';
+    }).catch((err: unknown) => {
+      throw new Error(`listed ${JSON.stringify(listed)}`, { cause: err });
+    });
     const row = await qi.waitRow('#team');
     assert.match(await row.locator('.label-description').innerText(), /^group · 3 members/);
-    await row.click();
+    await qi.submit();
     await answer('Send Message to #team', 'sent from the palette');
     await notifications.waitFor(/^Sent to #team$/, 30_000);
     await carol.receives('team', 'alice', 'sent from the palette');

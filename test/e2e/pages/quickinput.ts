@@ -69,7 +69,11 @@ export class QuickInput {
 
   /** Labels of the visible rows. */
   async labels(): Promise<string[]> {
-    return this.rows.locator('.quick-input-list-label .label-name').allInnerTexts();
+    // a row's first label-name is its label (a detail line is one too); the list keeps hidden
+    // rows around for reuse, which a person does not see
+    return this.rows.evaluateAll((rows) =>
+      rows.filter((r) => (r as HTMLElement).getClientRects().length > 0 && getComputedStyle(r).visibility !== 'hidden').map((r) => r.querySelector('.quick-input-list-label .label-name')?.textContent?.trim() ?? ''),
+    );
   }
 
   /** Clicks the row with this label (waits for it to be listed). */

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { BLOB_CHUNK_BYTES, BLOB_WINDOW_BYTES } from '../protocol/files';
 import type { Message, MessageEvent, ResultOf } from '../protocol/rpc';
-import { cpuMs, rssBytes, startLive, stopGracefully, until } from './live';
+import { cpuMeter, rssBytes, startLive, stopGracefully, until } from './live';
 
 const MiB = 1024 * 1024;
 
@@ -58,17 +58,6 @@ async function sha256Of(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-function cpuMeter(pids: Record<string, number>): (mib: number) => Record<string, number> {
-  const before = Object.entries(pids).map(([name, pid]) => [name, pid, cpuMs(pid)] as const);
-  return (mib) => {
-    const used: Record<string, number> = {};
-    for (const [name, pid, start] of before) {
-      const end = cpuMs(pid);
-      if (start !== undefined && end !== undefined) used[name] = (end - start) / mib;
-    }
-    return used;
-  };
-}
 
 /** Peak resident memory of each process while `during` runs, sampled every 50 ms. */
 async function rssDuring<T>(pids: Record<string, number>, during: () => Promise<T>): Promise<{ result: T; rss: FilesFigures['rss'] }> {

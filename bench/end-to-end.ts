@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { type MessageEvent } from '../protocol/rpc';
 import { RELAY_PROTOCOL_VERSION } from '../protocol/relay';
 import { startForwarder } from './forwarder';
-import { cpuMs, startLive } from './live';
+import { cpuMeter, startLive } from './live';
 
 /** Messages per measured round, rounds (the median is reported), messages sent first to warm up, and messages kept in flight. */
 export interface EndToEndLoad {
@@ -25,18 +25,6 @@ export interface EndToEndFigures {
   cpuUsPerMessage: Record<string, number>;
 }
 
-/** Samples the CPU time of named processes now, and returns a function giving each one's use since. */
-function cpuMeter(pids: Record<string, number>): (messages: number) => Record<string, number> {
-  const before = Object.entries(pids).map(([name, pid]) => [name, pid, cpuMs(pid)] as const);
-  return (messages) => {
-    const used: Record<string, number> = {};
-    for (const [name, pid, start] of before) {
-      const end = cpuMs(pid);
-      if (start !== undefined && end !== undefined) used[name] = ((end - start) * 1000) / messages;
-    }
-    return used;
-  };
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -90,7 +78,7 @@ class Rounds {
     const cpu = cpuMeter(this.processes());
     await pump(count, window, sendOne);
     await done;
-    return figures(this.latencies, performance.now() - started, cpu(count));
+    return figures(this.latencies, performance.now() - started, Object.fromEntries(Object.entries(cpu(count)).map(([k, ms]) => [k, ms * 1000])));
   }
 }
 

@@ -38,6 +38,22 @@ export function cpuMs(pid: number): number | undefined {
   }
 }
 
+/**
+ * Samples the CPU time of named processes now; the function it returns gives each one's use
+ * since, in ms, divided by `per` (messages, MiB: whatever the figure is per).
+ */
+export function cpuMeter(pids: Record<string, number>): (per: number) => Record<string, number> {
+  const before = Object.entries(pids).map(([name, pid]) => [name, pid, cpuMs(pid)] as const);
+  return (per) => {
+    const used: Record<string, number> = {};
+    for (const [name, pid, start] of before) {
+      const end = cpuMs(pid);
+      if (start !== undefined && end !== undefined) used[name] = (end - start) / per;
+    }
+    return used;
+  };
+}
+
 /** Resident memory of a process in bytes, from /proc; undefined where there is no /proc. */
 export function rssBytes(pid: number): number | undefined {
   try {

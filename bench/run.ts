@@ -3,8 +3,8 @@
  * Bounded: each phase runs for a fixed count or a few seconds. The 1,000,000-message store is
  * built once and kept in .bench-data/ (git-ignored), rebuilt when its schema is not the core's;
  * delete it to rebuild it anyway. One phase alone: `npm run bench -- --only=relay-limits`
- * (names: cli, direct, throughput, store, e2e, relay, relay-limits, fanout). `--fanout-members=10,100`
- * measures only those group sizes.
+ * (names: cli, direct, throughput, store, e2e, relay, relay-limits, fanout, files). `--fanout-members=10,100`
+ * measures only those group sizes; `--file-mib=50` sends a file of that size (default 200).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import Database from 'better-sqlite3';
@@ -23,6 +23,7 @@ import { relayLimitsBench } from './relay-limits';
 import { directSendWallTime } from './direct-send';
 import { relaySendsPerSecond } from './relay-group-commit';
 import { fanoutBench, RELAY_FLAGS, type FanoutRun } from './fanout';
+import { filesBench } from './files';
 import { WriteBatcher } from '../lib/node/write-batcher';
 import { schemaVersion } from '../server/store/db';
 import { MIGRATIONS } from '../server/store/migrations';
@@ -295,6 +296,26 @@ async function benchFanout(): Promise<void> {
   }
 }
 
+async function benchFiles(): Promise<void> {
+  const mib = Number(process.argv.find((a) => a.startsWith('--file-mib='))?.slice('--file-mib='.length) ?? (quick ? 50 : 200));
+  console.log(`\n[9] files: a ${mib} MiB file A → B, durable and verified at the relay, downloaded and verified by B`);
+  const f = await filesBench(ROOT, mib, quick ? 20 : 50);
+  const cpu = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
+  console.log(`  CPU ms per MiB — switchboard: ${cpu(f.transfer.cpuMsPerMiB)}; plain ws: ${cpu(f.baseline.cpuMsPerMiB)}`);
+  const total = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+  record(`${mib} MiB A→B, send to verified copy (MiB/s)`, f.transfer.mibPerSecond, 'MiB/s', 'plain ws stream, no storage, no hash', f.baseline.mibPerSecond, '≥ 0.5×');
+  record(`${mib} MiB A→B, send to durable at the relay (MiB/s)`, f.uploadMibPerSecond, 'MiB/s', 'plain ws stream', f.baseline.mibPerSecond, 'report');
+  record(`${mib} MiB A→B, CPU per MiB, all processes`, total(f.transfer.cpuMsPerMiB), 'ms/MiB', 'plain ws stream, both ends', total(f.baseline.cpuMsPerMiB), 'report');
+  for (const [name, r] of Object.entries(f.rss)) {
+    const m = (b: number) => b / (1024 * 1024);
+    record(`${name} RSS peak during the transfer`, m(r.peak), 'MiB', 'before it', m(r.before), `flat (peak − before ≪ ${mib} MiB)`);
+  }
+  const l = f.latencyDuringTransfer;
+  console.log(`  ${l.count} messages sent one after another while the file moved`);
+  record('message latency p50 during a transfer', l.p50, 'ms', 'no transfer', f.latencyIdle.p50, 'report (≈ 1×)');
+  record('message latency p99 during a transfer', l.p99, 'ms', 'no transfer', f.latencyIdle.p99, 'report');
+}
+
 async function main(): Promise<void> {
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
   const phases: [string, () => Promise<void>][] = [
@@ -306,6 +327,7 @@ async function main(): Promise<void> {
     ['relay', benchRelayGroupCommit],
     ['relay-limits', benchRelayLimits],
     ['fanout', benchFanout],
+    ['files', benchFiles],
   ];
   for (const [name, phase] of phases) if (!only || only.includes(name)) await phase();
   console.log('\nsummary');

@@ -129,7 +129,7 @@ const SURFACES: Surface[] = [
     multiline: true,
     rich: false,
     show: (t) => {
-      const el = renderMessage(doc, { ...message(t), reply_to: null }, { now: NOW, lookup: () => undefined }) as El;
+      const el = renderMessage(doc, { ...message(t), reply_to: null, attachments: [] }, { now: NOW, lookup: () => undefined }) as El;
       return [el.find('body')!.textContent, el.find('from')!.textContent];
     },
   },
@@ -142,7 +142,7 @@ const SURFACES: Surface[] = [
     multiline: true,
     rich: false,
     show: (t) => {
-      const el = renderMessage(doc, { ...groupMessage(t), reply_to: null }, { now: NOW, lookup: () => undefined, self: 'me' }) as El;
+      const el = renderMessage(doc, { ...groupMessage(t), reply_to: null, attachments: [] }, { now: NOW, lookup: () => undefined, self: 'me' }) as El;
       return [el.find('body')!.textContent, el.find('from')!.textContent];
     },
   },
@@ -152,7 +152,7 @@ const SURFACES: Surface[] = [
     rich: false,
     show: (t) => {
       const members = renderMembers(doc, { name: 'team', role: 'member', members: [{ user: t, role: 'owner' }] }, 'me') as El;
-      const mine = { ...groupMessage(t), direction: 'out' as const, receipts: { total: 1, delivered: 1, read: 1 } };
+      const mine = { ...groupMessage(t), direction: 'out' as const, receipts: { total: 1, delivered: 1, read: 1 }, attachments: [] };
       return [members.textContent, ...readByTitle(mine, [{ user: t, delivered_at: null, read_at: '2026-11-24T11:59:00Z', dropped: null }]).split('\n')];
     },
   },

@@ -33,8 +33,23 @@ import type {
   RelayToCoreFrameV2,
   SendFrameV2,
   WireMessageV2,
+  BlobBeginFrame,
+  BlobCancelFrame,
+  BlobDoneFrame,
+  BlobGetFrame,
+  BlobRefusedFrame,
+  BlobStatusFrame,
+  CoreToRelayFrameV3,
+  DeliverFrameV3,
+  DeliveryItemV3,
+  RelayToCoreFrameV3,
+  SendFrameV3,
+  WelcomeFrameV3,
+  WireAttachment,
+  WireMessageV3,
 } from './relay';
-import { GROUP_REJECTION_CODES, MAX_READ_IDS } from './relay';
+import { BLOB_REJECTION_CODES, GROUP_REJECTION_CODES, MAX_READ_IDS } from './relay';
+import { MAX_ATTACHMENT_NAME_BYTES, MAX_ATTACHMENTS, MAX_MIME_LENGTH, SHA256_HEX_PATTERN } from './files';
 
 /** Mutual assignability: strict enough to catch a missing, extra-required or retyped field. */
 type Equals<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -333,4 +348,129 @@ export function parseCoreFrameV2(text: string): ParseResult<CoreToRelayFrameV2> 
 /** A frame the relay sent to a v2 core. */
 export function parseRelayFrameV2(text: string): ParseResult<RelayToCoreFrameV2> {
   return parseWith(relayToCoreFrameV2Schema, text);
+}
+
+// ---- protocol v3: files ------------------------------------------------------------------
+
+/** A blob's name: SHA-256, lowercase hex (protocol/files.ts). */
+const sha256Hex = z.string().regex(SHA256_HEX_PATTERN, 'a SHA-256 in lowercase hex');
+/** Bytes of a blob, or an offset into one: whole, not negative, below 2^53. */
+const byteCount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** UTF-8 length without TextEncoder or Buffer (protocol/ has no runtime API): a lone surrogate counts as U+FFFD would, 3 bytes. */
+function utf8ByteLength(s: string): number {
+  let bytes = 0;
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    bytes += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+  }
+  return bytes;
+}
+/**
+ * A file name as the sender chose it: data, never a path (the writer sanitises it,
+ * lib/file-names.ts). Bounded in UTF-8 bytes like a file-system name, and without NUL, which
+ * no file system or C string takes.
+ */
+const attachmentName = z
+  .string()
+  .min(1)
+  .refine((name) => !name.includes('\u0000'), 'a file name without NUL')
+  .refine((name) => utf8ByteLength(name) <= MAX_ATTACHMENT_NAME_BYTES, `a file name of at most ${MAX_ATTACHMENT_NAME_BYTES} UTF-8 bytes`);
+/** A MIME type is a label: printable ASCII only, so it can never carry markup or control characters. */
+const mimeType = z.string().max(MAX_MIME_LENGTH).regex(/^[\x20-\x7e]*$/, 'a MIME type of printable ASCII');
+
+export const wireAttachmentSchema = z.object({ sha256: sha256Hex, size: byteCount, name: attachmentName, mime: mimeType });
+const attachmentList = z.array(wireAttachmentSchema).max(MAX_ATTACHMENTS);
+
+export const wireMessageV3Schema = wireMessageV2Schema.extend({ attachments: attachmentList.optional() });
+
+export const sendFrameV3Schema = z.object({
+  type: z.literal('send'),
+  message: sendFrameV2Schema.shape.message.extend({ attachments: attachmentList.optional() }),
+});
+
+export const blobBeginFrameSchema = z.object({ type: z.literal('blob_begin'), request_id: id, sha256: sha256Hex, size: byteCount });
+export const blobGetFrameSchema = z.object({ type: z.literal('blob_get'), request_id: id, sha256: sha256Hex, offset: byteCount });
+export const blobDoneFrameSchema = z.object({ type: z.literal('blob_done'), sha256: sha256Hex });
+export const blobCancelFrameSchema = z.object({ type: z.literal('blob_cancel'), request_id: id });
+
+export const coreToRelayFrameV3Schema = z.discriminatedUnion('type', [
+  helloFrameSchema,
+  sendFrameV3Schema,
+  ackFrameSchema,
+  pingFrameSchema,
+  readFrameSchema,
+  ...groupFrameSchemas,
+  groupListFrameSchema,
+  blobBeginFrameSchema,
+  blobGetFrameSchema,
+  blobDoneFrameSchema,
+  blobCancelFrameSchema,
+]);
+
+export const welcomeFrameV3Schema = welcomeFrameSchema.extend({ max_file_bytes: byteCount.optional() });
+
+export const blobStatusFrameSchema = z.object({
+  type: z.literal('blob_status'),
+  request_id: id,
+  sha256: sha256Hex,
+  size: byteCount,
+  have: byteCount,
+  state: z.enum(['partial', 'complete']),
+});
+
+export const blobRefusedFrameSchema = z.object({
+  type: z.literal('blob_refused'),
+  request_id: id.optional(),
+  sha256: sha256Hex,
+  code: z.enum(BLOB_REJECTION_CODES),
+  reason: z.string(),
+  retryable: z.boolean(),
+});
+
+const [, ...deliveryItemV2Rest] = deliveryItemV2Schema.options;
+export const deliveryItemV3Schema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('message'), server_id: id, message: wireMessageV3Schema, group_id: id.optional(), pos: seq.optional() }),
+  ...deliveryItemV2Rest,
+]);
+
+export const deliverFrameV3Schema = z.object({ type: z.literal('deliver'), seq, item: deliveryItemV3Schema });
+
+export const relayToCoreFrameV3Schema = z.discriminatedUnion('type', [
+  welcomeFrameV3Schema,
+  verdictFrameSchema,
+  deliverFrameV3Schema,
+  pingFrameSchema,
+  pongFrameSchema,
+  errorFrameSchema,
+  groupVerdictFrameSchema,
+  groupListResultFrameSchema,
+  blobStatusFrameSchema,
+  blobRefusedFrameSchema,
+]);
+
+export type SchemaContractChecksV3 = [
+  Assert<Equals<z.infer<typeof wireAttachmentSchema>, WireAttachment>>,
+  Assert<Equals<z.infer<typeof wireMessageV3Schema>, WireMessageV3>>,
+  Assert<Equals<z.infer<typeof sendFrameV3Schema>, SendFrameV3>>,
+  Assert<Equals<z.infer<typeof blobBeginFrameSchema>, BlobBeginFrame>>,
+  Assert<Equals<z.infer<typeof blobGetFrameSchema>, BlobGetFrame>>,
+  Assert<Equals<z.infer<typeof blobDoneFrameSchema>, BlobDoneFrame>>,
+  Assert<Equals<z.infer<typeof blobCancelFrameSchema>, BlobCancelFrame>>,
+  Assert<Equals<z.infer<typeof coreToRelayFrameV3Schema>, CoreToRelayFrameV3>>,
+  Assert<Equals<z.infer<typeof welcomeFrameV3Schema>, WelcomeFrameV3>>,
+  Assert<Equals<z.infer<typeof blobStatusFrameSchema>, BlobStatusFrame>>,
+  Assert<Equals<z.infer<typeof blobRefusedFrameSchema>, BlobRefusedFrame>>,
+  Assert<Equals<z.infer<typeof deliveryItemV3Schema>, DeliveryItemV3>>,
+  Assert<Equals<z.infer<typeof deliverFrameV3Schema>, DeliverFrameV3>>,
+  Assert<Equals<z.infer<typeof relayToCoreFrameV3Schema>, RelayToCoreFrameV3>>,
+];
+
+/** A frame a v3 core sent to the relay (a superset of v2). */
+export function parseCoreFrameV3(text: string): ParseResult<CoreToRelayFrameV3> {
+  return parseWith(coreToRelayFrameV3Schema, text);
+}
+
+/** A frame the relay sent to a v3 core. */
+export function parseRelayFrameV3(text: string): ParseResult<RelayToCoreFrameV3> {
+  return parseWith(relayToCoreFrameV3Schema, text);
 }

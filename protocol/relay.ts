@@ -161,7 +161,7 @@ export type RelayToCoreFrame = WelcomeFrame | VerdictFrame | DeliverFrame | Ping
 export const RELAY_PROTOCOL_V1 = 1;
 export const RELAY_PROTOCOL_V2 = 2;
 /** Every version this relay accepts in hello; `welcome.v` is the one the connection speaks. */
-export const RELAY_SUPPORTED_VERSIONS: readonly number[] = [RELAY_PROTOCOL_V1, RELAY_PROTOCOL_V2];
+export const RELAY_SUPPORTED_VERSIONS: readonly number[] = [RELAY_PROTOCOL_V1, RELAY_PROTOCOL_V2, 3 /* RELAY_PROTOCOL_V3, declared with the v3 frames below */];
 
 /** A conversation address is a user name (`bob`) or a group: `#` and a name under the user-name rule (`#team`). */
 export const GROUP_PREFIX = '#';

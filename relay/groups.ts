@@ -12,7 +12,10 @@ import {
   GROUP_PREFIX,
   GROUP_REJECTION_CODES,
   RELAY_PROTOCOL_V2,
+  RELAY_PROTOCOL_V3,
   type DeliveryItemV2,
+  type DeliveryItemV3,
+  type WireMessageV3,
   type GroupEventKind,
   type GroupFrame,
   type GroupMember,
@@ -239,30 +242,35 @@ export class GroupLedger {
   recordGroupSend(
     sender: string,
     device: string | undefined,
-    message: Omit<WireMessageV2, 'from'>,
+    message: Omit<WireMessageV3, 'from'>,
     serverId: string,
     now: Date,
     room: (user: string, itemBytes: number) => { reason: string; retryable: boolean } | undefined,
     maxItemBytes: number,
   ):
     | { refusal: { reason: string; retryable: boolean; code: string }; deliveries?: undefined }
-    | { refusal?: undefined; pos: number; deliveries: CommittedDelivery[]; skipped: string[] } {
+    | { refusal?: undefined; pos: number; deliveries: CommittedDelivery[]; skipped: string[]; recipients: string[] } {
     const name = canonicalUserName(message.to.slice(GROUP_PREFIX.length));
     const group = this.groups.byName(name);
     if (!group) return { refusal: { reason: `no group named #${name}`, retryable: false, code: 'unknown_group' } };
     if (!this.groups.roleOf(group.id, sender)) return { refusal: { reason: `you are not a member of #${name}`, retryable: false, code: 'not_member' } };
     const members = this.groups.members(group.id).map((m) => m.user);
     const pos = group.last_pos + 1;
-    const wire: WireMessageV2 = { ...message, to: `${GROUP_PREFIX}${group.name}`, from: sender, ...(message.mentions ? { mentions: message.mentions.filter((u) => members.includes(u)) } : {}) };
-    const item = JSON.stringify({ kind: 'message', server_id: serverId, message: wire, group_id: groupWireId(group.id), pos } satisfies DeliveryItemV2);
+    const wire: WireMessageV3 = { ...message, to: `${GROUP_PREFIX}${group.name}`, from: sender, ...(message.mentions ? { mentions: message.mentions.filter((u) => members.includes(u)) } : {}) };
+    const item = JSON.stringify({ kind: 'message', server_id: serverId, message: wire, group_id: groupWireId(group.id), pos } satisfies DeliveryItemV3);
     const itemBytes = Buffer.byteLength(item, 'utf8');
+    // What each member's quota is charged: the item and the files it names (docs/relay.md, "Files").
+    let heldBytes = itemBytes;
+    for (const a of message.attachments ?? []) heldBytes += a.size;
+    // A message naming files goes to v3 devices only.
+    const minVersion = message.attachments && message.attachments.length > 0 ? RELAY_PROTOCOL_V3 : RELAY_PROTOCOL_V2;
     // The group item carries more than the send frame did (from, group_id, pos): refused here
     // rather than stored and never deliverable.
     if (itemBytes > maxItemBytes) return { refusal: { reason: 'message is too large to deliver once encoded', retryable: false, code: 'rejected' } };
     const skipped: string[] = [];
     const receiving: string[] = [];
     for (const member of members) {
-      const refusal = member === sender ? undefined : room(member, itemBytes);
+      const refusal = member === sender ? undefined : room(member, heldBytes);
       // A message larger than any quota would be refused for every member alike: refuse it.
       if (refusal && !refusal.retryable) return { refusal: { ...refusal, code: 'quota' } };
       (refusal ? skipped : receiving).push(member);
@@ -271,17 +279,17 @@ export class GroupLedger {
     this.groups.appendEntry(group.id, pos, serverId, item, now);
     const deliveries = receiving.map((member) => {
       const own = member === sender;
-      const seq = this.store.appendDelivery(member, item, now, { minVersion: RELAY_PROTOCOL_V2, ref: { group: group.id, pos }, ...(own && device ? { originDevice: device } : {}) });
+      const seq = this.store.appendDelivery(member, item, now, { minVersion, ref: { group: group.id, pos }, ...(own && device ? { originDevice: device } : {}) });
       // The sender's copy is not waiting for anyone: only the others' count against quotas.
-      if (!own) this.store.addUndelivered(member, 1, itemBytes);
-      return { user: member, seq, item, minVersion: RELAY_PROTOCOL_V2, ...(own && device ? { originDevice: device } : {}) };
+      if (!own) this.store.addUndelivered(member, 1, heldBytes);
+      return { user: member, seq, item, minVersion, ...(own && device ? { originDevice: device } : {}) };
     });
     for (const member of skipped) {
       const notice = JSON.stringify({ kind: 'expired', id: message.id, server_id: serverId, to: member, at: now.toISOString(), group_id: groupWireId(group.id), reason: 'quota' } satisfies DeliveryItemV2);
       const options = { minVersion: RELAY_PROTOCOL_V2 };
       deliveries.push({ user: sender, seq: this.store.appendDelivery(sender, notice, now, options), item: notice, ...options });
     }
-    return { pos, deliveries, skipped };
+    return { pos, deliveries, skipped, recipients: receiving.filter((member) => member !== sender) };
   }
 }
 

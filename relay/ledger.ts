@@ -10,11 +10,17 @@ import {
   RELAY_MAX_FRAME_BYTES,
   RELAY_PROTOCOL_V1,
   RELAY_PROTOCOL_V2,
+  RELAY_PROTOCOL_V3,
+  FILE_SEND_REJECTION_CODES,
   type DeliveryItemV2,
-  type SendFrameV2,
+  type DeliveryItemV3,
+  type SendFrameV3,
   type VerdictFrame,
-  type WireMessageV2,
+  type WireAttachment,
+  type WireMessageV3,
 } from '../protocol/relay';
+import { DEFAULT_MAX_FILE_BYTES } from '../protocol/files';
+import { BlobTables } from './blob-tables';
 import { relaySendFingerprint } from '../lib/node/send-fingerprint';
 import { GroupStore } from './group-store';
 import { DEFAULT_GROUP_LIMITS, GroupLedger, type GroupLimits } from './groups';
@@ -25,6 +31,18 @@ export type { CommittedDelivery } from './store';
 export interface SendOutcome {
   verdict: VerdictFrame;
   deliveries: CommittedDelivery[];
+}
+
+/** The bytes an undelivered message holds at the relay: its stored item and the files it names. */
+export function heldBytes(itemText: string, message: { attachments?: WireAttachment[] }): number {
+  let bytes = Buffer.byteLength(itemText, 'utf8');
+  for (const a of message.attachments ?? []) bytes += a.size;
+  return bytes;
+}
+
+/** What a stored message needs to be parsed: v3 when it names files (a v1 or v2 core could not fetch them). */
+function messageVersion(message: { attachments?: WireAttachment[] }, base: number): number {
+  return message.attachments && message.attachments.length > 0 ? Math.max(base, RELAY_PROTOCOL_V3) : base;
 }
 
 /** Room for `{"type":"deliver","seq":<n>,"item":…}` around the stored item. */
@@ -49,7 +67,8 @@ export interface LedgerLimits {
 
 export const DEFAULT_LEDGER_LIMITS: LedgerLimits = {
   quotaMessages: 10_000,
-  quotaBytes: 100 * 1024 * 1024,
+  // Attachments count too (docs/relay.md, "Files"): room for several files of the largest size.
+  quotaBytes: 1024 * 1024 * 1024,
   retentionMs: 30 * DAY_MS,
   dedupeWindowMs: 90 * DAY_MS,
 };
@@ -66,27 +85,69 @@ export interface PruneOutcome {
   notices: CommittedDelivery[];
   /** True when a batch was full: call again for the rest. */
   more: boolean;
+  /** Blobs whose rows this step deleted: their files go after the commit. */
+  blobsToDelete: string[];
 }
 
 export class RelayLedger {
   readonly groupStore: GroupStore;
   readonly groups: GroupLedger;
+  readonly blobs: BlobTables;
 
   constructor(
     private readonly store: RelayStore,
     private readonly maxBodyBytes: number,
     private readonly limits: LedgerLimits = DEFAULT_LEDGER_LIMITS,
     groupLimits: GroupLimits = DEFAULT_GROUP_LIMITS,
+    private readonly maxFileBytes: number = DEFAULT_MAX_FILE_BYTES,
   ) {
     this.groupStore = new GroupStore(store.db);
+    this.blobs = new BlobTables(store.db);
     this.groups = new GroupLedger(store, this.groupStore, groupLimits);
+  }
+
+  /**
+   * Why a send's attachments cannot go (protocol v3): each must be within max_file_bytes, and
+   * its blob complete at the relay, of the stated size and the sender's to use. Nothing else
+   * about them (names, types) is the relay's to judge beyond the schema.
+   */
+  private attachmentRefusal(sender: string, attachments: WireAttachment[]): { reason: string; retryable: boolean; code: string } | undefined {
+    for (const a of attachments) {
+      if (a.size > this.maxFileBytes) {
+        return { reason: `attachment "${a.name}" is ${a.size} bytes; this relay accepts files of at most ${this.maxFileBytes} bytes`, retryable: false, code: FILE_SEND_REJECTION_CODES.badAttachment };
+      }
+      const blob = this.blobs.get(a.sha256);
+      if (!blob || !this.blobs.mayUse(a.sha256, sender)) {
+        return { reason: `attachment "${a.name}" (${a.sha256}) is not uploaded to the relay yet; upload it, then send again`, retryable: true, code: FILE_SEND_REJECTION_CODES.blobMissing };
+      }
+      if (blob.size !== a.size) {
+        return { reason: `attachment "${a.name}" says ${a.size} bytes; its blob at the relay is ${blob.size}`, retryable: false, code: FILE_SEND_REJECTION_CODES.badAttachment };
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * After a message naming files is stored for `recipients`: each may use the blobs, and each
+   * blob is kept until every v3 device the relay knows of each recipient has taken it (or, for
+   * a recipient with none yet, its first device has).
+   */
+  private keepBlobs(message: { attachments?: WireAttachment[] }, serverId: string, recipients: string[], now: Date): void {
+    for (const a of message.attachments ?? []) {
+      this.blobs.touch(a.sha256, now);
+      for (const user of recipients) {
+        this.blobs.grant(a.sha256, user);
+        const devices = this.blobs.devicesAtLeast(user, RELAY_PROTOCOL_V3);
+        for (const device of devices.length > 0 ? devices : ['']) this.blobs.addRef(a.sha256, serverId, user, device);
+      }
+    }
   }
 
   /**
    * A send to a user or a `#group`. `device` is the sending device: when given, the sender's
    * other devices get a copy of the message (protocol v2), and that device does not.
    */
-  recordSend(sender: string, message: SendFrameV2['message'], now: Date, device?: string): SendOutcome {
+  recordSend(sender: string, message: SendFrameV3['message'], now: Date, device?: string): SendOutcome {
     const { client_message_id, id } = message;
     const fingerprint = relaySendFingerprint(message);
     const earlier = this.store.findDedupe(sender, client_message_id);
@@ -112,31 +173,42 @@ export class RelayLedger {
     if (bodyBytes > this.maxBodyBytes) {
       return rejected(message, `message body is ${bodyBytes} bytes; the relay accepts at most ${this.maxBodyBytes}`, false);
     }
+    const attachments = message.attachments ?? [];
+    if (attachments.length > 0) {
+      const refusal = this.attachmentRefusal(sender, attachments);
+      if (refusal) return rejected(message, refusal.reason, refusal.retryable, refusal.code);
+    }
     const serverId = newId();
     if (toGroup) {
       const sent = this.groups.recordGroupSend(sender, device, message, serverId, now, (user, bytes) => this.quotaRefusal(user, bytes), RELAY_MAX_FRAME_BYTES - DELIVER_FRAME_OVERHEAD);
       if (sent.refusal) return rejected(message, sent.refusal.reason, sent.refusal.retryable, sent.refusal.code);
+      // The sender's own devices may fetch what it sent (it uploaded it, so it already may).
+      this.keepBlobs(message, serverId, sent.recipients, now);
       this.store.insertDedupe(sender, client_message_id, { id, server_id: serverId, fingerprint }, now);
       // `seq` of a group send is its position in the group's timeline.
       return { verdict: { type: 'verdict', result: 'accepted', client_message_id, id, server_id: serverId, seq: sent.pos }, deliveries: sent.deliveries };
     }
     // Mentions of a direct message: only its recipient counts.
     const mentions = message.mentions?.filter((user) => user === message.to);
-    const wire: WireMessageV2 = { ...message, from: sender, ...(mentions ? { mentions } : {}) };
-    const item = JSON.stringify({ kind: 'message', server_id: serverId, message: wire } satisfies DeliveryItemV2);
+    const wire: WireMessageV3 = { ...message, from: sender, ...(mentions ? { mentions } : {}) };
+    const item = JSON.stringify({ kind: 'message', server_id: serverId, message: wire } satisfies DeliveryItemV3);
     const itemBytes = Buffer.byteLength(item, 'utf8');
     if (itemBytes + DELIVER_FRAME_OVERHEAD > RELAY_MAX_FRAME_BYTES) {
       return rejected(message, 'message is too large to deliver once encoded', false);
     }
-    const refusal = this.quotaRefusal(message.to, itemBytes);
+    const held = heldBytes(item, message);
+    const refusal = this.quotaRefusal(message.to, held);
     if (refusal) return rejected(message, refusal.reason, refusal.retryable, REJECTION_CODES.quota);
-    const seq = this.store.appendDelivery(message.to, item, now);
-    this.store.addUndelivered(message.to, 1, itemBytes);
+    // A message naming files goes to v3 devices only (a v1 or v2 core could not fetch them).
+    const recipientView = attachments.length > 0 ? { minVersion: RELAY_PROTOCOL_V3 } : {};
+    const seq = this.store.appendDelivery(message.to, item, now, recipientView);
+    this.store.addUndelivered(message.to, 1, held);
+    if (message.to !== sender) this.keepBlobs(message, serverId, [message.to], now);
     this.store.insertDedupe(sender, client_message_id, { id, server_id: serverId, fingerprint }, now, message.to);
-    const deliveries: CommittedDelivery[] = [{ user: message.to, seq, item }];
+    const deliveries: CommittedDelivery[] = [{ user: message.to, seq, item, ...recipientView }];
     if (device !== undefined && message.to !== sender) {
-      // The thread is whole on the sender's other devices: a v2-only copy, not counted against any quota.
-      const own = { minVersion: RELAY_PROTOCOL_V2, originDevice: device };
+      // The thread is whole on the sender's other devices: a v2-only copy (v3 with files), not counted against any quota.
+      const own = { minVersion: messageVersion(message, RELAY_PROTOCOL_V2), originDevice: device };
       deliveries.push({ user: sender, seq: this.store.appendDelivery(sender, item, now, own), item, ...own });
     }
     return { verdict: { type: 'verdict', result: 'accepted', client_message_id, id, server_id: serverId, seq }, deliveries };
@@ -166,6 +238,8 @@ export class RelayLedger {
     // A new device starts at 0 and its hello cursor is then applied as an ack, so the
     // messages it already committed still produce their receipts.
     const acked = this.store.touchDevice(user, device, 0, now.toISOString());
+    // Which devices can take files: a message naming them waits for those (blob_refs).
+    this.blobs.setDeviceVersion(user, device, version);
     if (cursor > acked) return { acked: cursor, receipts: this.recordAck(user, device, cursor, now, version) };
     return { acked, receipts: [] };
   }
@@ -188,10 +262,10 @@ export class RelayLedger {
       // A copy of the user's own message, or an item this device never saw: nothing to tell anyone.
       if (row.origin_device !== null || row.min_version > version) continue;
       // The relay's own write, built from a frame validated on arrival: no need to check it again.
-      const item = JSON.parse(row.item) as DeliveryItemV2;
+      const item = JSON.parse(row.item) as DeliveryItemV3;
       if (item.kind !== 'message' || item.message.from === user) continue;
       const { server_id, message } = item;
-      const bytes = Buffer.byteLength(row.item, 'utf8');
+      const bytes = heldBytes(row.item, message);
       if (item.group_id === undefined) {
         if (!this.store.markReceipted(server_id, now)) continue;
       } else if (!this.groupStore.markReceipt(server_id, user, 'delivered', now)) continue;
@@ -268,12 +342,15 @@ export class RelayLedger {
   prune(now: Date): PruneOutcome {
     const retentionCutoff = new Date(now.getTime() - this.limits.retentionMs);
     const notices: CommittedDelivery[] = [];
+    const blobsToDelete = new Set<string>();
     let expired = 0;
     let deleted = 0;
     const aged = this.store.agedDeliveryRows(retentionCutoff, PRUNE_BATCH);
     for (const row of aged) {
       this.store.deleteDelivery(row.user, row.seq);
-      const item = JSON.parse(row.item) as DeliveryItemV2;
+      const item = JSON.parse(row.item) as DeliveryItemV3;
+      // Past retention, a message no longer keeps its files for this user, taken or not.
+      if (item.kind === 'message' && item.message.attachments?.length) for (const sha of this.blobs.dropMessage(item.server_id, row.user)) blobsToDelete.add(sha);
       const delivered =
         item.kind !== 'message' ||
         row.origin_device !== null ||
@@ -284,7 +361,7 @@ export class RelayLedger {
         continue;
       }
       expired++;
-      this.store.addUndelivered(row.user, -1, -Buffer.byteLength(row.item, 'utf8'));
+      this.store.addUndelivered(row.user, -1, -heldBytes(row.item, item.message));
       const { message, server_id } = item;
       const group = item.group_id === undefined ? {} : { group_id: item.group_id };
       const notice = JSON.stringify({ kind: 'expired', id: message.id, server_id, to: row.user, at: now.toISOString(), ...group } satisfies DeliveryItemV2);
@@ -298,11 +375,21 @@ export class RelayLedger {
     // After the rows that reference them: an entry goes in the same step as its last row.
     const timeline = this.groupStore.pruneTimeline(retentionCutoff, PRUNE_BATCH);
     deleted += receipts + timeline;
-    return { expired, deleted, notices, more: !deliveriesDone || dedupe === PRUNE_BATCH || receipts >= PRUNE_BATCH || timeline === PRUNE_BATCH };
+    // Blobs nothing keeps and nothing used within the retention (uploaded, never sent).
+    const unused = this.blobs.unusedBefore(retentionCutoff, PRUNE_BATCH);
+    for (const sha of unused) blobsToDelete.add(sha);
+    for (const sha of blobsToDelete) this.blobs.remove(sha);
+    return {
+      expired,
+      deleted,
+      notices,
+      blobsToDelete: [...blobsToDelete],
+      more: !deliveriesDone || dedupe === PRUNE_BATCH || receipts >= PRUNE_BATCH || timeline === PRUNE_BATCH || unused.length === PRUNE_BATCH,
+    };
   }
 }
 
-function rejected(message: SendFrameV2['message'], reason: string, retryable: boolean, code?: string): SendOutcome {
+function rejected(message: SendFrameV3['message'], reason: string, retryable: boolean, code?: string): SendOutcome {
   return {
     verdict: {
       type: 'verdict',

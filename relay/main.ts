@@ -15,6 +15,7 @@ import { DEFAULT_GROUP_LIMITS } from './groups';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_RATE_PER_SECOND, RELAY_LIMIT_DEFAULTS, RelayServer } from './server';
 import { RelayStore, UserExistsError } from './store';
 import { RELAY_MAX_FRAME_BYTES } from '../protocol/relay';
+import { DEFAULT_MAX_FILE_BYTES } from '../protocol/files';
 import { writeStderr } from '../lib/node/log';
 import { command, group, resolve, spec, type NumberFlag, type Parsed } from '../lib/node/cli/command';
 import { CliError } from '../lib/node/cli/errors';
@@ -69,7 +70,8 @@ const serveSpec = spec({
       // At least two largest frames, so the delivery pump (which keeps under half) can always send one.
       'max-pending-bytes': whole('bytes queued to one slow connection before it is dropped', 4 * RELAY_MAX_FRAME_BYTES, 2 ** 40, RELAY_LIMIT_DEFAULTS.maxPendingBytes),
       'quota-messages': whole('undelivered messages held per recipient', 1, Number.MAX_SAFE_INTEGER, DEFAULT_LEDGER_LIMITS.quotaMessages),
-      'quota-bytes': { type: 'string', value: 'bytes', default: `${DEFAULT_LEDGER_LIMITS.quotaBytes / 1024 / 1024}MiB`, description: 'undelivered bytes held per recipient, optionally with KiB, MiB or GiB' },
+      'quota-bytes': { type: 'string', value: 'bytes', default: `${DEFAULT_LEDGER_LIMITS.quotaBytes / 1024 / 1024}MiB`, description: 'undelivered bytes held per recipient (files included), optionally with KiB, MiB or GiB' },
+      'max-file-bytes': { type: 'string', value: 'bytes', default: `${DEFAULT_MAX_FILE_BYTES / 1024 / 1024}MiB`, description: 'largest file (attachment) accepted, optionally with KiB, MiB or GiB' },
       'max-group-members': whole('current members of one group (what one group send fans out to)', 2, 100_000, DEFAULT_GROUP_LIMITS.maxGroupMembers),
       // Bounded so one group_list answer (about 150 bytes a group) stays well inside a frame.
       'max-groups-per-user': whole('groups one user may be a member of', 1, 1000, DEFAULT_GROUP_LIMITS.maxGroupsPerUser),
@@ -145,6 +147,7 @@ async function serve({ values }: Parsed<typeof serveSpec.flags>, io: RelayCliIo)
   if (Boolean(values.cert) !== Boolean(values.key)) throw new UsageError('--cert and --key go together');
   const quotaMessages = values['quota-messages'];
   const quotaBytes = parseBytes(values['quota-bytes'], '--quota-bytes');
+  const maxFileBytes = parseBytes(values['max-file-bytes'], '--max-file-bytes');
   const retentionMs = parseAgeFlag(values.retention, '--retention');
   // By default the window is the longer of its own default and the retention.
   const dedupeWindowMs = values['dedupe-window'] === undefined ? Math.max(DEFAULT_LEDGER_LIMITS.dedupeWindowMs, retentionMs) : parseAgeFlag(values['dedupe-window'], '--dedupe-window');
@@ -175,6 +178,7 @@ async function serve({ values }: Parsed<typeof serveSpec.flags>, io: RelayCliIo)
     ratePerSecond,
     quotaMessages,
     quotaBytes,
+    maxFileBytes,
     retentionMs,
     dedupeWindowMs,
     ...limits,

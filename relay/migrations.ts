@@ -191,6 +191,41 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE dedupe ADD COLUMN recipient TEXT;
   CREATE INDEX dedupe_by_server_id ON dedupe (server_id);
   `,
+  // Files (protocol v3, docs/relay.md "Files"). Additive. The bytes are files under the data dir
+  // (blobs/ab/<sha256>, partial uploads under blobs/partial/<user>/); these tables say which
+  // blobs are complete, who may use each, and who has yet to take it.
+  // - blobs: one row per complete, verified, durable blob; last_used_at ages a blob no message
+  //   keeps (uploaded and never sent, or every recipient gone) for the retention sweep.
+  // - blob_access: who may blob_get a blob, and send it without uploading it again: its
+  //   uploader(s), each recipient of a message naming it, the sender's own devices (the user).
+  // - blob_refs: what keeps a blob: one row per recipient device the relay knew (at protocol 3
+  //   or later) when the message was sent, or '' for a recipient with none yet (the first of its
+  //   devices to take it). A blob_done deletes its rows; retention deletes a message's rows.
+  // - devices.version: the protocol a device last said hello with.
+  `
+  CREATE TABLE blobs (
+    sha256 TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX blobs_by_use ON blobs (last_used_at);
+  CREATE TABLE blob_access (
+    sha256 TEXT NOT NULL,
+    user TEXT NOT NULL,
+    PRIMARY KEY (sha256, user)
+  ) WITHOUT ROWID;
+  CREATE TABLE blob_refs (
+    sha256 TEXT NOT NULL,
+    server_id TEXT NOT NULL,
+    user TEXT NOT NULL,
+    device TEXT NOT NULL,
+    PRIMARY KEY (sha256, server_id, user, device)
+  ) WITHOUT ROWID;
+  CREATE INDEX blob_refs_by_taker ON blob_refs (user, sha256);
+  CREATE INDEX blob_refs_by_message ON blob_refs (server_id, user);
+  ALTER TABLE devices ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+  `,
 ];
 
 export const RELAY_SCHEMA_VERSION = MIGRATIONS.length;

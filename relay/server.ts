@@ -13,17 +13,20 @@ import {
   GROUP_REJECTION_CODES,
   RELAY_MAX_FRAME_BYTES,
   RELAY_PROTOCOL_V1,
+  RELAY_PROTOCOL_V3,
   RELAY_REFUSAL_HEADER,
   RELAY_SUPPORTED_VERSIONS,
   RelayCloseCodes,
-  type CoreToRelayFrameV2,
+  type CoreToRelayFrameV3,
   type GroupFrame,
   type GroupListResultFrame,
   type GroupVerdictFrame,
   type HelloFrame,
-  type SendFrameV2,
+  type SendFrameV3,
 } from '../protocol/relay';
-import { parseCoreFrame, parseCoreFrameV2 } from '../protocol/relay-schemas';
+import { parseCoreFrame, parseCoreFrameV2, parseCoreFrameV3 } from '../protocol/relay-schemas';
+import { DEFAULT_MAX_FILE_BYTES, decodeBlobChunk } from '../protocol/files';
+import { BlobService, DEFAULT_BLOB_LIMITS } from './blobs';
 import { MAX_BODY_BYTES } from '../protocol/limits';
 import { WriteBatcher } from '../lib/node/write-batcher';
 import { DiskFullError } from '../lib/node/storage-errors';
@@ -77,6 +80,14 @@ export interface RelayServerOptions {
   upgradeTimeoutMs?: number;
   /** Unflushed outgoing bytes of one connection beyond which it is dropped as a slow consumer. */
   maxPendingBytes?: number;
+  /** Largest file (blob) accepted, announced to v3 cores in welcome (`--max-file-bytes`). */
+  maxFileBytes?: number;
+  /** Uploads in progress at once per user. */
+  maxUploadsPerUser?: number;
+  /** Declared bytes of one user's uploads in progress (default 2 × maxFileBytes). */
+  maxPartialBytesPerUser?: number;
+  /** Downloads streaming at once on one connection. */
+  maxDownloadsPerSession?: number;
   log?: (line: string) => void;
 }
 
@@ -128,6 +139,7 @@ export class RelayServer {
   private lastDataVersion: number;
   private pruning = false;
   private closing: Promise<void> | undefined;
+  private readonly blobs: BlobService;
 
   private constructor(
     /** Public for tools and tests running the relay in-process (e.g. to cap its store's size). */
@@ -137,13 +149,21 @@ export class RelayServer {
     private readonly limiter: RateLimiter,
     private readonly http: HttpServer,
     private readonly wss: WebSocketServer,
-    private readonly settings: Required<Omit<RelayServerOptions, 'tls' | 'log' | 'host' | 'port' | 'dataDir'>> & {
+    private readonly settings: Required<Omit<RelayServerOptions, 'tls' | 'log' | 'host' | 'port'>> & {
       log: (line: string) => void;
       scheme: 'ws' | 'wss';
       host: string;
     },
   ) {
     this.lastDataVersion = store.dataVersion();
+    this.blobs = new BlobService(
+      settings.dataDir,
+      ledger.blobs,
+      writes,
+      settings,
+      (session, message) => this.protocolError(session, message),
+      settings.log,
+    );
     writes.onActionFailed = (error) => settings.log(`an after-commit action failed: ${errorMessage(error)}`);
     writes.onSpaceChange = (change) =>
       settings.log(
@@ -177,6 +197,11 @@ export class RelayServer {
       maxPreloginBytes: options.maxPreloginBytes ?? RELAY_LIMIT_DEFAULTS.maxPreloginBytes,
       upgradeTimeoutMs: options.upgradeTimeoutMs ?? RELAY_LIMIT_DEFAULTS.upgradeTimeoutMs,
       maxPendingBytes: options.maxPendingBytes ?? RELAY_LIMIT_DEFAULTS.maxPendingBytes,
+      maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+      maxUploadsPerUser: options.maxUploadsPerUser ?? DEFAULT_BLOB_LIMITS.maxUploadsPerUser,
+      maxPartialBytesPerUser: options.maxPartialBytesPerUser ?? 2 * (options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES),
+      maxDownloadsPerSession: options.maxDownloadsPerSession ?? DEFAULT_BLOB_LIMITS.maxDownloadsPerSession,
+      dataDir: options.dataDir,
       log: options.log ?? (() => {}),
       scheme: options.tls ? ('wss' as const) : ('ws' as const),
       host: options.host ?? '127.0.0.1',
@@ -205,7 +230,7 @@ export class RelayServer {
       const wss = new WebSocketServer({ noServer: true, maxPayload: RELAY_MAX_FRAME_BYTES, perMessageDeflate: false });
       const server = new RelayServer(
         store,
-        new RelayLedger(store, settings.maxBodyBytes, settings, settings),
+        new RelayLedger(store, settings.maxBodyBytes, settings, settings, settings.maxFileBytes),
         // Without group commit (for measuring it), each write also gets its own fsync.
         new WriteBatcher(store.db, { grouped: settings.groupCommit, syncOffThread: settings.groupCommit }),
         new RateLimiter(settings.ratePerSecond),
@@ -296,6 +321,7 @@ export class RelayServer {
     });
     this.sessions.add(session);
     this.perAddress.set(session.address, (this.perAddress.get(session.address) ?? 0) + 1);
+    session.onWritten = () => this.blobs.written(session);
     session.onSlowConsumer = (bytes) => {
       this.counters.slowConsumers++;
       this.settings.log(`dropping ${session.remote}: slow consumer, ${bytes} bytes unsent`);
@@ -328,6 +354,7 @@ export class RelayServer {
   private forget(session: RelaySession): void {
     if (!this.sessions.has(session)) return;
     clearTimeout(session.helloTimer);
+    this.blobs.closed(session);
     session.state = 'closed';
     this.sessions.delete(session);
     const fromAddress = (this.perAddress.get(session.address) ?? 1) - 1;
@@ -345,7 +372,7 @@ export class RelayServer {
   private onMessage(session: RelaySession, data: RawData, isBinary: boolean): void {
     if (session.state === 'closed' || this.closing) return;
     session.lastFrameAt = Date.now();
-    if (isBinary) return this.protocolError(session, 'binary frames are not part of the relay protocol');
+    if (isBinary) return this.handleBinary(session, data);
     const text = rawToString(data);
     if (session.state === 'authenticating') {
       if (session.heldFrames.length >= MAX_HELD_FRAMES) return this.protocolError(session, 'too many frames before welcome');
@@ -355,11 +382,23 @@ export class RelayServer {
     this.handleText(session, text);
   }
 
+  /** Blob chunks (protocol v3): only on a v3 connection after welcome, and only well-formed. */
+  private handleBinary(session: RelaySession, data: RawData): void {
+    if (session.state !== 'ready' || session.version < RELAY_PROTOCOL_V3) {
+      return this.protocolError(session, session.state === 'ready' ? `binary frames need relay protocol ${RELAY_PROTOCOL_V3}; this connection speaks ${session.version}` : 'a binary frame before welcome');
+    }
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+    const chunk = decodeBlobChunk(bytes);
+    if (typeof chunk === 'string') return this.protocolError(session, chunk);
+    this.blobs.chunk(session, chunk);
+  }
+
   private handleText(session: RelaySession, text: string): void {
-    // A v1 connection is held to the v1 frames; before hello (the same in both) and on v2, v2.
-    const parsed = session.state === 'ready' && session.version === RELAY_PROTOCOL_V1 ? parseCoreFrame(text) : parseCoreFrameV2(text);
+    // A connection is held to the frames of its version; before hello (the same in all), v2.
+    const ready = session.state === 'ready';
+    const parsed = ready && session.version === RELAY_PROTOCOL_V1 ? parseCoreFrame(text) : ready && session.version >= RELAY_PROTOCOL_V3 ? parseCoreFrameV3(text) : parseCoreFrameV2(text);
     if (!parsed.ok) return this.protocolError(session, parsed.error);
-    const frame: CoreToRelayFrameV2 = parsed.frame;
+    const frame: CoreToRelayFrameV3 = parsed.frame;
     if (session.state === 'awaiting-hello') {
       if (frame.type !== 'hello') return this.protocolError(session, `expected hello first, got ${frame.type}`);
       void this.authenticate(session, frame);
@@ -386,6 +425,14 @@ export class RelayServer {
         return this.handleGroup(session, frame);
       case 'group_list':
         return this.handleGroupList(session, frame.request_id);
+      case 'blob_begin':
+        return void this.blobs.begin(session, frame);
+      case 'blob_get':
+        return void this.blobs.get(session, frame);
+      case 'blob_done':
+        return this.blobs.done(session, frame.sha256);
+      case 'blob_cancel':
+        return this.blobs.cancel(session, frame.request_id);
     }
   }
 
@@ -399,7 +446,7 @@ export class RelayServer {
     if (!RELAY_SUPPORTED_VERSIONS.includes(hello.v)) {
       return this.protocolError(
         session,
-        `unsupported relay protocol version ${hello.v}; this relay speaks ${RELAY_SUPPORTED_VERSIONS.join(' and ')}: upgrade ${hello.v > Math.max(...RELAY_SUPPORTED_VERSIONS) ? 'the relay' : 'switchboard'}`,
+        `unsupported relay protocol version ${hello.v}; this relay speaks ${RELAY_SUPPORTED_VERSIONS.slice(0, -1).join(', ')} and ${RELAY_SUPPORTED_VERSIONS.at(-1)}: upgrade ${hello.v > Math.max(...RELAY_SUPPORTED_VERSIONS) ? 'the relay' : 'switchboard'}`,
       );
     }
     session.version = hello.v;
@@ -483,6 +530,7 @@ export class RelayServer {
       device: hello.device,
       heartbeat_ms: this.settings.heartbeatMs,
       max_body_bytes: this.settings.maxBodyBytes,
+      ...(session.version >= RELAY_PROTOCOL_V3 ? { max_file_bytes: this.settings.maxFileBytes } : {}),
       // Read in the same synchronous step as the backlog below, which sends everything up to it.
       backlog_seq: this.store.lastVisibleDeliveryAfter(hello.user, acked, { version: session.version, device: hello.device }),
     });
@@ -496,7 +544,7 @@ export class RelayServer {
     }
   }
 
-  private handleSend(session: RelaySession, frame: SendFrameV2): void {
+  private handleSend(session: RelaySession, frame: SendFrameV3): void {
     const identity = session.identity;
     if (!identity) return;
     const answer = session.reserveVerdict();
@@ -633,9 +681,19 @@ export class RelayServer {
       this.writes.run(() => this.ledger.prune(new Date())).then(
         (outcome) => {
           this.push(outcome.notices);
+          if (outcome.blobsToDelete.length > 0) void this.blobs.deleteFiles(outcome.blobsToDelete);
           if (outcome.expired > 0) this.settings.log(`expired ${outcome.expired} undelivered message${outcome.expired === 1 ? '' : 's'}; their senders were told`);
           if (outcome.more) setImmediate(step);
-          else this.pruning = false;
+          else {
+            // Uploads abandoned for longer than the retention are not coming back.
+            const cutoff = new Date(Date.now() - this.settings.retentionMs);
+            void this.blobs.sweepPartials(cutoff).then(
+              (removed) => {
+                if (removed > 0) this.settings.log(`removed ${removed} abandoned partial upload${removed === 1 ? '' : 's'}`);
+              },
+              () => undefined,
+            ).finally(() => (this.pruning = false));
+          }
         },
         (err: unknown) => {
           this.pruning = false;

@@ -3,7 +3,7 @@
  * the pump that streams its deliveries in sequence order with bounded buffering.
  */
 import type WebSocket from 'ws';
-import { RELAY_PROTOCOL_V1, RelayCloseCodes, type GroupListResultFrame, type GroupVerdictFrame, type RelayToCoreFrameV2, type SendFrameV2, type VerdictFrame } from '../protocol/relay';
+import { RELAY_PROTOCOL_V1, RelayCloseCodes, type GroupListResultFrame, type GroupVerdictFrame, type RelayToCoreFrameV3, type SendFrameV3, type VerdictFrame } from '../protocol/relay';
 import type { CommittedDelivery, RelayStore } from './store';
 
 /** What a session answers a request with, in the order the requests arrived. */
@@ -54,8 +54,10 @@ export class RelaySession {
   helloTimer: NodeJS.Timeout | undefined;
   /** Called once when this session is dropped for not reading what it is sent. */
   onSlowConsumer: (unflushedBytes: number) => void = () => {};
+  /** Called after each frame ws flushed: the blob downloads pace themselves on it (blobs.ts). */
+  onWritten: () => void = () => {};
   /** Sends that passed the rate checks this turn, stored together by the server. */
-  readonly sendsToStore: { message: SendFrameV2['message']; answer: (verdict: VerdictFrame) => void }[] = [];
+  readonly sendsToStore: { message: SendFrameV3['message']; answer: (verdict: VerdictFrame) => void }[] = [];
 
   /** The next delivery seq this connection has not yet been sent. */
   private nextSeq = 1;
@@ -93,12 +95,12 @@ export class RelaySession {
     return this.state !== 'closed' && this.socket.readyState === this.socket.OPEN;
   }
 
-  send(frame: RelayToCoreFrameV2): void {
+  send(frame: RelayToCoreFrameV3): void {
     this.sendText(JSON.stringify(frame));
   }
 
   /** Sends an error frame (if one is given) and closes with `code`; later frames are ignored. */
-  fail(code: number, reason: string, error?: Extract<RelayToCoreFrameV2, { type: 'error' }>): void {
+  fail(code: number, reason: string, error?: Extract<RelayToCoreFrameV3, { type: 'error' }>): void {
     if (this.state === 'closed') return;
     if (error && this.socket.readyState === this.socket.OPEN) this.send(error);
     this.state = 'closed';
@@ -112,7 +114,7 @@ export class RelaySession {
    * a peer that may never answer the close (ws would otherwise wait 30 s for it). With
    * `stopReading`, nothing more is read from it meanwhile (it is flooding).
    */
-  drop(code: number, reason: string, options: { error?: Extract<RelayToCoreFrameV2, { type: 'error' }>; stopReading?: boolean } = {}): void {
+  drop(code: number, reason: string, options: { error?: Extract<RelayToCoreFrameV3, { type: 'error' }>; stopReading?: boolean } = {}): void {
     if (this.state === 'closed') return;
     this.fail(code, reason, options.error);
     if (options.stopReading) this.transport.pause();
@@ -158,16 +160,34 @@ export class RelaySession {
     return (stored.minVersion ?? RELAY_PROTOCOL_V1) <= this.version && (stored.originDevice === undefined || stored.originDevice !== this.identity?.device);
   }
 
+  /**
+   * A binary frame (a blob chunk, protocol v3). Counted like any frame, so the slow-consumer cap
+   * sees it; the download pump keeps its own share of it small (blobs.ts), so a healthy
+   * download never comes near the cap and deliveries never wait behind more than that share.
+   */
+  sendBinary(data: Uint8Array): void {
+    this.write(data, data.byteLength);
+  }
+
+  /** Bytes handed to ws and not yet flushed to the kernel. */
+  get pendingBytes(): number {
+    return this.unflushedBytes;
+  }
+
   private sendText(text: string): void {
+    this.write(text, Buffer.byteLength(text, 'utf8'));
+  }
+
+  private write(data: string | Uint8Array, bytes: number): void {
     if (!this.isOpen()) return;
-    const bytes = Buffer.byteLength(text, 'utf8');
     this.inFlight++;
     this.unflushedBytes += bytes;
     this.holdWrites();
-    this.socket.send(text, () => {
+    this.socket.send(data, { binary: typeof data !== 'string' }, () => {
       this.inFlight--;
       this.unflushedBytes -= bytes;
       if (this.pumpScheduled && this.hasRoom(SEND_WINDOW / 2)) this.pump();
+      this.onWritten();
     });
     if (this.unflushedBytes > this.maxPendingBytes) {
       const unflushed = this.unflushedBytes;

@@ -97,6 +97,7 @@ export class Core {
         service.scheduleIndexing();
       };
       sync.onStatus((status) => hub.broadcastStatus(status));
+      sync.onProgress((progress) => hub.broadcastProgress(progress));
       let core!: Core;
       const context: CoreContext = {
         pid: process.pid,

@@ -4,7 +4,7 @@
  * while nobody listens, and a subscriber that resumes from its last cursor sees no gap and no
  * repeat.
  */
-import { ErrorCodes, type Notifications, type NotificationName, type SyncStatus } from '../protocol/rpc';
+import { ErrorCodes, type Notifications, type NotificationName, type SyncStatus, type TransferProgress } from '../protocol/rpc';
 import { CoreError } from './errors';
 import { toOutboxItem, type Repository } from './store/repository';
 
@@ -52,6 +52,11 @@ export class EventHub {
 
   broadcastStatus(status: SyncStatus): void {
     for (const s of this.subscribers) s.notify('sync/status', status);
+  }
+
+  /** How a file transfer goes: sent live, never kept (the message's `transferred` is the record). */
+  broadcastProgress(progress: TransferProgress): void {
+    for (const s of this.subscribers) s.notify('transfer/progress', progress);
   }
 
   get size(): number {

@@ -56,7 +56,7 @@ export class GroupService {
   async show(p: GroupNameParams): Promise<Group> {
     await this.sync.whenSettled(SETTLE_MS);
     const stored = this.repo.groupByName(p.name);
-    if (!this.sync.isOnline() || this.sync.relayVersion() !== RELAY_PROTOCOL_V2) {
+    if (!this.sync.isOnline() || (this.sync.relayVersion() ?? 0) < RELAY_PROTOCOL_V2) {
       if (stored) return stored;
       throw notFound(`group ${groupAddress(p.name)} (the relay cannot be asked now: ${this.offlineReason()})`);
     }
@@ -74,7 +74,7 @@ export class GroupService {
    */
   async list(): Promise<GroupListResult> {
     await this.sync.whenSettled(SETTLE_MS);
-    if (this.sync.isOnline() && this.sync.relayVersion() === RELAY_PROTOCOL_V2) {
+    if (this.sync.isOnline() && (this.sync.relayVersion() ?? 0) >= RELAY_PROTOCOL_V2) {
       const summaries = await this.sync.groupList(LIST_WAIT_MS);
       for (const summary of summaries ?? []) {
         const known = this.repo.group(summary.group_id);
@@ -94,7 +94,7 @@ export class GroupService {
         ...(problem ? { reason_code: problem.code } : {}),
       });
     }
-    if (this.sync.relayVersion() !== RELAY_PROTOCOL_V2) {
+    if ((this.sync.relayVersion() ?? 0) < RELAY_PROTOCOL_V2) {
       throw new CoreError(ErrorCodes.NotSent, `not sent: ${RELAY_V1_ONLY}; nothing was changed`, { kind: 'not_sent' });
     }
     const verdict = await this.sync.groupRequest(body, GROUP_VERDICT_WAIT_MS);

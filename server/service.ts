@@ -33,7 +33,10 @@ import {
   type SyncStatus,
 } from '../protocol/rpc';
 import { RELAY_MAX_FRAME_BYTES } from '../protocol/relay';
-import { DEFAULT_AUTO_DOWNLOAD_BYTES } from '../protocol/files';
+import { DEFAULT_MAX_FILE_BYTES } from '../protocol/files';
+import { AUTO_DOWNLOAD_KEY, autoDownloadBytes } from './files/settings';
+import { FileStore, type StoredFile } from './files/file-store';
+import { createHash } from 'node:crypto';
 import { GROUP_ADDRESS_PREFIX, isGroupAddress } from '../protocol/names';
 import { mentionsIn } from '../lib/mentions';
 import { GroupService } from './group-service';
@@ -58,8 +61,7 @@ const INDEX_CHUNK = 20_000;
 const PER_MESSAGE_EVENT_LIMIT = 500;
 /** sync_state key of the `receipts_read` setting: 'off' when the user turned read receipts off. */
 const RECEIPTS_READ_KEY = 'settings.receipts_read';
-/** sync_state key of the `auto_download_bytes` setting (decimal bytes); absent: the default. */
-const AUTO_DOWNLOAD_KEY = 'settings.auto_download_bytes';
+
 
 /** Where a new outbound message goes: its group (null for a direct message), whom it awaits receipts from, whom it mentions. */
 interface Addressing {
@@ -71,6 +73,8 @@ interface Addressing {
 export class CoreService {
   private indexTimer: NodeJS.Timeout | undefined;
   readonly groups: GroupService;
+  /** The home's verified files (`<home>/files`). */
+  readonly files: FileStore;
 
   constructor(
     readonly repo: Repository,
@@ -85,6 +89,7 @@ export class CoreService {
     private readonly oneShot = false,
   ) {
     this.groups = new GroupService(repo, sync);
+    this.files = new FileStore(repo.filesDir);
   }
 
   async send(p: SendParams): Promise<SendResult> {
@@ -107,11 +112,42 @@ export class CoreService {
     }
     // The body limit counts UTF-8 bytes, but the relay measures the JSON-encoded frame, where
     // a control character takes six: refuse here what the relay could never take.
-    const frameBytes = mayExceedFrame(content, clientMessageId) ? sendFrameBytes(sendFrameOf({ ...content, id: ID_PLACEHOLDER, client_message_id: clientMessageId, created_at: new Date().toISOString() })) : 0;
+    // Each file is copied into the store (hashed as it goes) before anything is written: one
+    // that changed, went missing or is too big refuses the send, and nothing is kept.
+    const files = await this.snapshot(p);
+    try {
+      return await this.sendStored(p, clientMessageId, content, files);
+    } catch (error) {
+      this.dropSnapshots(files);
+      throw error;
+    }
+  }
+
+  /** Copies a send's attachments into the store; a refusal removes what this send put there. */
+  private async snapshot(p: SendParams): Promise<StoredFile[]> {
+    const files: StoredFile[] = [];
+    if (!p.attachments?.length) return files;
+    const limit = this.sync.maxFileBytes() ?? DEFAULT_MAX_FILE_BYTES;
+    try {
+      for (const input of p.attachments) files.push(await this.files.snapshot(input, limit));
+    } catch (error) {
+      this.dropSnapshots(files);
+      throw error;
+    }
+    return files;
+  }
+
+  /** Blobs this send brought in that no stored message names (its write failed or it was refused). */
+  private dropSnapshots(files: readonly StoredFile[]): void {
+    for (const f of files) if (f.created && !this.repo.blobNamed(f.sha256)) this.files.removeBlob(f.sha256);
+  }
+
+  private async sendStored(p: SendParams, clientMessageId: string, content: Required<SendContent>, files: readonly StoredFile[]): Promise<SendResult> {
+    const frameBytes = files.length > 0 || mayExceedFrame(content, clientMessageId) ? sendFrameBytes(sendFrameOf({ ...content, id: ID_PLACEHOLDER, client_message_id: clientMessageId, created_at: new Date().toISOString(), attachments: files })) : 0;
     if (frameBytes > RELAY_MAX_FRAME_BYTES) {
       throw invalidParams(`body: makes a ${frameBytes}-byte frame once JSON-encoded (control characters take six bytes each); the relay takes at most ${RELAY_MAX_FRAME_BYTES}`);
     }
-    const fp = coreSendFingerprint(content);
+    const fp = sendFingerprint(content, files);
     const minted = p.client_message_id === undefined;
     const outcome = await this.writes.run(() => {
       // An id minted here a moment ago cannot be in the outbox yet.
@@ -126,7 +162,7 @@ export class CoreService {
       }
       if (decision.action === 'insert') {
         const id = newId();
-        const claimed = this.insertOutbound(id, clientMessageId, fp, content);
+        const claimed = this.insertOutbound(id, clientMessageId, fp, content, files);
         return { id, status: 'queued' as const, fresh: true, claimed };
       }
       const row = existing!;
@@ -161,7 +197,7 @@ export class CoreService {
       return { ...base, ...this.verdictOf(this.repo.outboxById(outcome.id)!, waitMs) };
     }
     // A row just written and not waited on has no verdict yet, and nothing to read back.
-    if (outcome.fresh) return { ...base, status: 'queued', server_id: null, ...this.whyQueued(waitMs, null) };
+    if (outcome.fresh && files.length === 0) return { ...base, status: 'queued', server_id: null, ...this.whyQueued(waitMs, null) };
     return { ...base, ...this.verdictOf(this.repo.outboxById(outcome.id)!, waitMs) };
   }
 
@@ -193,18 +229,32 @@ export class CoreService {
       case 'expired':
         return { status: 'failed', server_id: row.state === 'expired' ? row.server_id : null, reason: row.last_error ?? row.state, reason_code: row.state };
       default:
-        return { status: 'queued', server_id: null, ...this.whyQueued(waitedMs, null) };
+        return { status: 'queued', server_id: null, ...(this.whyUploading(row.id) ?? this.whyQueued(waitedMs, null)) };
     }
   }
 
+  /** A queued message whose files are not all at the relay yet, while the link is up: how far the upload is. */
+  private whyUploading(id: string): Pick<SendResult, 'reason' | 'reason_code'> | undefined {
+    if (!this.sync.isOnline()) return undefined;
+    const left = this.repo.uploadsLeft(id);
+    if (left.n === 0) return undefined;
+    const percent = left.size === 0 ? 100 : Math.floor((left.transferred / left.size) * 100);
+    return {
+      reason: `uploading: ${left.n} file${left.n === 1 ? '' : 's'} still going to the relay (${left.transferred} of ${left.size} bytes, ${percent}%); the core keeps sending and the message is sent once every file is at the relay`,
+      reason_code: 'uploading',
+    };
+  }
+
   /** Stores a new outbound message; true when the sync engine claimed it for the wire at once. */
-  private insertOutbound(id: string, clientMessageId: string, fp: string, content: Required<SendContent>): boolean {
+  private insertOutbound(id: string, clientMessageId: string, fp: string, content: Required<SendContent>, files: readonly StoredFile[] = []): boolean {
     const now = new Date().toISOString();
     const addressing = this.addressing(content);
     // A claimed message leaves once this write commits; if anything below fails to store, the
-    // write rolls back and its send with it (WriteBatcher.afterCommit).
-    const inflight = this.sync.claimOnInsert(sendFrameOf({ id, client_message_id: clientMessageId, created_at: now, ...content, mentions: mentionsIn(content.body) }));
-    this.outboxStates.create({ id, client_message_id: clientMessageId, from: this.localUser(), ...content, ...addressing }, fp, now, inflight);
+    // write rolls back and its send with it (WriteBatcher.afterCommit). One with files leaves
+    // once they are uploaded (the sync engine's uploader), never at once.
+    const inflight = files.length === 0 && this.sync.claimOnInsert(sendFrameOf({ id, client_message_id: clientMessageId, created_at: now, ...content, mentions: mentionsIn(content.body) }));
+    const attachments = files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256, mime: f.mime, state: 'ready' as const }));
+    this.outboxStates.create({ id, client_message_id: clientMessageId, from: this.localUser(), ...content, ...addressing, attachments }, fp, now, inflight);
     if (addressing.group_id === null) this.peerTouches.touch(content.to, now);
     return inflight;
   }
@@ -276,11 +326,7 @@ export class CoreService {
   }
 
   settings(): Settings {
-    const auto = Number(this.repo.getState(AUTO_DOWNLOAD_KEY) ?? DEFAULT_AUTO_DOWNLOAD_BYTES);
-    return {
-      receipts_read: this.repo.getState(RECEIPTS_READ_KEY) !== 'off',
-      auto_download_bytes: Number.isSafeInteger(auto) && auto >= 0 ? auto : DEFAULT_AUTO_DOWNLOAD_BYTES,
-    };
+    return { receipts_read: this.repo.getState(RECEIPTS_READ_KEY) !== 'off', auto_download_bytes: autoDownloadBytes(this.repo) };
   }
 
   async setSettings(p: SettingsParams): Promise<Settings> {
@@ -295,14 +341,30 @@ export class CoreService {
     return this.settings();
   }
 
-  /** A message's files (one of them with `index`), downloads started for those not ready. */
+  /**
+   * Starts downloading a message's files that are not ready (one of them with `index`); with
+   * `wait_ms`, answers once none of them is downloading any more, or when the wait ends.
+   */
   async downloadAttachments(p: AttachmentDownloadParams): Promise<AttachmentDownloadResult> {
     const message = this.get(p.id);
+    if (message.attachments.length === 0) throw notFound(`attachments of message ${p.id} (it has none)`);
     if (p.index !== undefined && !message.attachments.some((a) => a.index === p.index)) {
-      throw notFound(`attachment ${p.index} of message ${p.id} (it has ${message.attachments.length})`);
+      throw notFound(`attachment ${p.index} of message ${p.id} (it has ${message.attachments.length}, numbered from 0)`);
     }
-    const asked = message.attachments.filter((a) => p.index === undefined || a.index === p.index);
-    return { id: message.id, attachments: asked };
+    const asked = (m: Message) => m.attachments.filter((a) => p.index === undefined || a.index === p.index);
+    const start = asked(message).filter((a) => a.state === 'remote' || a.state === 'failed');
+    if (start.length > 0) {
+      await this.writes.run(() => {
+        for (const a of start) this.repo.setAttachmentState(message.id, message.direction, a.index, 'downloading');
+        this.repo.addEvent('message/updated', message.id, new Date().toISOString());
+      });
+    }
+    const waitMs = p.wait_ms ?? 0;
+    // A core that has just started (the CLI's direct mode) may still be dialling the relay.
+    if (waitMs > 0) await this.sync.whenSettled(Math.min(waitMs, 5000));
+    this.sync.kickDownloads();
+    if (waitMs > 0) await this.sync.awaitDownloads(message.id, waitMs, p.index);
+    return { id: message.id, attachments: asked(this.get(message.id)) };
   }
 
   /**
@@ -369,7 +431,8 @@ export class CoreService {
       const old = this.repo.message(row.id)!;
       const content = { to: old.to, body: old.body, reply_to: old.reply_to, request_id: old.request_id };
       const fresh = newId();
-      this.insertOutbound(fresh, newId(), coreSendFingerprint(content), content);
+      const files = old.attachments.map((a) => ({ sha256: a.sha256, size: a.size, name: a.name, mime: a.mime, created: false }));
+      this.insertOutbound(fresh, newId(), sendFingerprint(content, files), content, files);
       this.repo.setRequeuedAs(row.id, fresh);
       return { aborted: row.id, id: fresh, fresh: true };
     });
@@ -421,6 +484,13 @@ export class CoreService {
 function mayExceedFrame(content: Required<SendContent>, clientMessageId: string): boolean {
   const units = content.body.length + content.to.length + (content.reply_to?.length ?? 0) + (content.request_id?.length ?? 0) + clientMessageId.length;
   return units * 6 + 512 > RELAY_MAX_FRAME_BYTES;
+}
+
+/** The idempotency fingerprint: a send with files also names each file (hash, name, type), so the same client id with other files conflicts. */
+function sendFingerprint(content: SendContent, files: readonly Pick<StoredFile, 'sha256' | 'name' | 'mime'>[]): string {
+  const fp = coreSendFingerprint(content);
+  if (files.length === 0) return fp;
+  return createHash('sha256').update(`${fp}\n${JSON.stringify(files.map((f) => [f.sha256, f.name, f.mime]))}`).digest('hex');
 }
 
 function describeOffline(state: SyncStatus['state']): string {

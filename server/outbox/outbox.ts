@@ -13,7 +13,7 @@
 import type { MessageState, OutboxState } from '../../protocol/rpc';
 import { invalidState, type CoreError } from '../errors';
 import type { WireMessage } from '../../protocol/relay';
-import type { OutboxRow, Repository } from '../store/repository';
+import type { NewAttachment, OutboxRow, Repository } from '../store/repository';
 import { OUTBOX_TRANSITIONS, allows, type OutboxTransition } from './transitions';
 
 /**
@@ -21,7 +21,7 @@ import { OUTBOX_TRANSITIONS, allows, type OutboxTransition } from './transitions
  * group it goes to (null for a direct message) and its recipients (whose receipts it awaits);
  * the outbox adds the rest.
  */
-export type NewOutbound = Omit<WireMessage, 'created_at'> & { mentions: string[]; group_id: string | null; recipients: readonly string[] };
+export type NewOutbound = Omit<WireMessage, 'created_at'> & { mentions: string[]; group_id: string | null; recipients: readonly string[]; attachments?: readonly NewAttachment[] };
 
 /** What a message shows while its row waits to be sent (pending or inflight). */
 const QUEUED: MessageState = 'queued';

@@ -288,6 +288,33 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE events;
   ALTER TABLE events_v8 RENAME TO events;
   `,
+  // 9 (files, #13): a message's attachments, one row each in the order the sender gave them.
+  // The bytes live beside the store, content-addressed (\`files/<sha256>\`); a row says where
+  // this home stands with them: inbound \`remote\` → \`downloading\` → \`ready\` (verified) or
+  // \`failed\`; outbound \`ready\` (the store's copy) with \`at_relay\` set once the relay holds
+  // the whole blob (a message is sent only once every one of its blobs is). Keyed like
+  // messages, by id and direction (a message to oneself is stored once each way). Existing
+  // messages have none: \`attachment_count\` spares them the lookup.
+  `
+  CREATE TABLE attachments (
+    message_id TEXT NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+    idx INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    mime TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('remote', 'downloading', 'ready', 'failed')),
+    transferred INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    at_relay INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (message_id, direction, idx)
+  ) WITHOUT ROWID;
+  CREATE INDEX attachments_by_sha ON attachments (sha256);
+  CREATE INDEX attachments_uploading ON attachments (message_id) WHERE direction = 'out' AND at_relay = 0;
+  CREATE INDEX attachments_downloading ON attachments (message_id) WHERE state = 'downloading';
+  ALTER TABLE messages ADD COLUMN attachment_count INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** For Repository.indexForSearch: the same test migration 6 applies. */

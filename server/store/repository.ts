@@ -2,7 +2,8 @@
  * Every SQL statement the core runs, prepared once. Row ↔ protocol mapping lives here and
  * nowhere else.
  */
-import type { Conversation, CoreEvent, Group, GroupMember, GroupRole, Message, MessageState, OutboxItem, OutboxState, Peer, Receipt, ReceiptSummary } from '../../protocol/rpc';
+import { dirname, join } from 'node:path';
+import type { Attachment, AttachmentState, Conversation, CoreEvent, Group, GroupMember, GroupRole, Message, MessageState, OutboxItem, OutboxState, Peer, Receipt, ReceiptSummary } from '../../protocol/rpc';
 import { GROUP_ADDRESS_PREFIX, isGroupAddress } from '../../protocol/names';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db';
@@ -36,6 +37,34 @@ interface MessageRow {
   receipts_total: number | null;
   receipts_delivered: number;
   receipts_read: number;
+  attachment_count: number;
+}
+
+/** One file of a message as stored (migration 9). */
+export interface AttachmentRow {
+  message_id: string;
+  direction: 'in' | 'out';
+  idx: number;
+  name: string;
+  size: number;
+  sha256: string;
+  mime: string;
+  state: AttachmentState;
+  transferred: number;
+  error: string | null;
+  /** Outbound: the relay holds the whole blob (1) or not yet (0). */
+  at_relay: number;
+}
+
+/** A file of a new message, as the store takes it. */
+export interface NewAttachment {
+  name: string;
+  size: number;
+  sha256: string;
+  mime: string;
+  state: AttachmentState;
+  transferred?: number;
+  at_relay?: boolean;
 }
 
 interface GroupRow {
@@ -68,11 +97,11 @@ export interface OutboxRow {
  * message (`group` is derived from the conversation, which a rename moves). Receipts are only
  * counted here: the total is the number of recipients; the rows are `addRecipients`'.
  */
-export type NewMessage = Omit<Message, 'group' | 'receipts' | 'attachments'> & { group_id: string | null; receipts_total?: number | null };
+export type NewMessage = Omit<Message, 'group' | 'receipts' | 'attachments'> & { group_id: string | null; receipts_total?: number | null; attachments?: readonly NewAttachment[] };
 
 export type EventType = CoreEvent['type'];
 
-export function toMessage(row: MessageRow): Message {
+export function toMessage(row: MessageRow, attachments: Attachment[] = []): Message {
   return {
     id: row.id,
     client_message_id: row.client_message_id,
@@ -91,7 +120,7 @@ export function toMessage(row: MessageRow): Message {
     mentions: parseNames(row.mentions),
     mentions_me: row.mentions_me === 1,
     receipts: row.direction === 'out' ? receiptSummary(row) : null,
-    attachments: [],
+    attachments,
   };
 }
 
@@ -110,9 +139,19 @@ function parseNames(json: string): string[] {
   }
 }
 
-/** The message columns of a LEFT JOIN row, or undefined when the join found no message. */
-function joinedMessage(row: Partial<MessageRow>): Message | undefined {
-  return row.seq === undefined || row.seq === null ? undefined : toMessage(row as MessageRow);
+/** An attachment as clients see it; `path` is the verified store copy once ready. */
+export function toAttachment(row: AttachmentRow, filesDir: string): Attachment {
+  return {
+    index: row.idx,
+    name: row.name,
+    size: row.size,
+    sha256: row.sha256,
+    mime: row.mime,
+    state: row.state,
+    transferred: row.state === 'ready' && row.direction === 'in' ? row.size : row.transferred,
+    error: row.error,
+    path: row.state === 'ready' ? join(filesDir, row.sha256) : null,
+  };
 }
 
 /** An outbox row as clients see it, with its message's recipient and body (empty when the message is gone). */
@@ -136,13 +175,42 @@ export class Repository {
   private readonly s;
   private readonly searchStatements = new Map<string, Statement<unknown[], MessageRow>>();
 
-  constructor(readonly db: Db) {
+  /** Where verified files live: `<home>/files` (FileStore keeps it). */
+  readonly filesDir: string;
+
+  constructor(
+    readonly db: Db,
+    filesDir?: string,
+  ) {
+    this.filesDir = filesDir ?? join(dirname(db.name), 'files');
     const p = <T = unknown>(sql: string) => db.prepare<unknown[], T>(sql);
     this.s = {
       insertMessage: p(`INSERT INTO messages (id, client_message_id, server_id, conversation, direction, sender, recipient, body, reply_to, request_id, created_at, state, read,
-          group_id, mentions, mentions_me, receipts_total)
+          group_id, mentions, mentions_me, receipts_total, attachment_count)
         VALUES (@id, @client_message_id, @server_id, @conversation, @direction, @from, @to, @body, @reply_to, @request_id, @created_at, @state, @read,
-          @group_id, @mentions, @mentions_me, @receipts_total)`),
+          @group_id, @mentions, @mentions_me, @receipts_total, @attachment_count)`),
+      insertAttachment: p(`INSERT INTO attachments (message_id, direction, idx, name, size, sha256, mime, state, transferred, at_relay)
+        VALUES (@message_id, @direction, @idx, @name, @size, @sha256, @mime, @state, @transferred, @at_relay)`),
+      attachmentsOf: p<AttachmentRow>('SELECT * FROM attachments WHERE message_id = ? AND direction = ? ORDER BY idx'),
+      // Outbound blobs the relay does not hold yet, of messages waiting to be sent, oldest first.
+      uploadsDue: p<AttachmentRow>(
+        `SELECT a.* FROM attachments a JOIN outbox o ON o.id = a.message_id
+         WHERE a.direction = 'out' AND a.at_relay = 0 AND o.state <> 'done' AND o.state = 'pending'
+         ORDER BY o.created_at, o.rowid, a.idx LIMIT ?`,
+      ),
+      uploadProgress: p("UPDATE attachments SET transferred = ? WHERE direction = 'out' AND sha256 = ? AND at_relay = 0"),
+      uploadComplete: p<{ message_id: string }>("UPDATE attachments SET at_relay = 1, transferred = size WHERE direction = 'out' AND sha256 = ? AND at_relay = 0 RETURNING message_id"),
+      uploadReset: p("UPDATE attachments SET at_relay = 0, transferred = 0 WHERE direction = 'out' AND message_id = ?"),
+      uploadsLeft: p<{ n: number; size: number; transferred: number }>(
+        "SELECT count(*) AS n, coalesce(sum(size), 0) AS size, coalesce(sum(transferred), 0) AS transferred FROM attachments WHERE direction = 'out' AND message_id = ? AND at_relay = 0",
+      ),
+      blobNamed: p<{ one: number }>('SELECT 1 AS one FROM attachments WHERE sha256 = ? LIMIT 1'),
+      downloadsDue: p<AttachmentRow>("SELECT * FROM attachments WHERE state = 'downloading' ORDER BY message_id, idx LIMIT ?"),
+      setAttachmentState: p('UPDATE attachments SET state = ?, error = ? WHERE message_id = ? AND direction = ? AND idx = ?'),
+      blobProgress: p("UPDATE attachments SET transferred = ? WHERE sha256 = ? AND state = 'downloading'"),
+      // Every row naming the blob: one verified file serves them all.
+      blobReady: p<{ message_id: string }>("UPDATE attachments SET state = 'ready', transferred = size, error = NULL WHERE sha256 = ? AND state <> 'ready' RETURNING message_id"),
+      blobFailed: p<{ message_id: string }>("UPDATE attachments SET state = 'failed', error = ? WHERE sha256 = ? AND state = 'downloading' RETURNING message_id"),
       outboundByServerId: p<MessageRow>("SELECT * FROM messages WHERE server_id = ? AND direction = 'out'"),
       outboundById: p<MessageRow>("SELECT * FROM messages WHERE id = ? AND direction = 'out'"),
       insertReceipt: p('INSERT OR IGNORE INTO receipts (message_id, user) VALUES (?, ?)'),
@@ -204,7 +272,11 @@ export class Repository {
       outboxById: p<OutboxRow>('SELECT * FROM outbox WHERE id = ?'),
       insertOutbox: p(`INSERT INTO outbox (client_message_id, id, fingerprint, state, attempts, created_at, updated_at)
         VALUES (@client_message_id, @id, @fingerprint, @state, @attempts, @now, @now)`),
-      anyPending: p<{ one: number }>("SELECT 1 AS one FROM outbox WHERE state <> 'done' AND state = 'pending' LIMIT 1"),
+      // A row still uploading its files is not ahead of anyone: it is claimed once they are at the relay.
+      anyPending: p<{ one: number }>(
+        `SELECT 1 AS one FROM outbox WHERE state <> 'done' AND state = 'pending'
+           AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = outbox.id AND a.direction = 'out' AND a.at_relay = 0) LIMIT 1`,
+      ),
       // Unguarded: the caller holds the row and has checked its state (server/outbox).
       setOutboxState: p('UPDATE outbox SET state = ?, updated_at = ? WHERE id = ?'),
       setRequeuedAs: p('UPDATE outbox SET requeued_as = ? WHERE id = ?'),
@@ -224,11 +296,18 @@ export class Repository {
       outboxListDone: p<OutboxRow>("SELECT * FROM outbox WHERE state = 'done' ORDER BY rowid DESC LIMIT 1000"),
       // The other states go by the outbox_open index: the \`state <> 'done'\` term must be spelled out.
       outboxListOpen: p<OutboxRow>("SELECT * FROM outbox WHERE state <> 'done' AND state = ? ORDER BY created_at DESC, rowid DESC LIMIT 1000"),
-      outboxClaim: p<OutboxRow>("SELECT * FROM outbox WHERE state <> 'done' AND state = 'pending' ORDER BY created_at, rowid LIMIT ?"),
+      // A message whose files are still uploading is not claimed: it leaves once they are at the
+      // relay (the uploader kicks the drain), and never holds up the messages behind it.
+      outboxClaim: p<OutboxRow>(
+        `SELECT * FROM outbox WHERE state <> 'done' AND state = 'pending'
+           AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = outbox.id AND a.direction = 'out' AND a.at_relay = 0)
+         ORDER BY created_at, rowid LIMIT ?`,
+      ),
       // The same, but leaving out the rows to recipients held back (a JSON array of names).
       outboxClaimExcept: p<OutboxRow>(
         `SELECT o.* FROM outbox o JOIN messages m ON m.id = o.id AND m.direction = 'out'
          WHERE o.state <> 'done' AND o.state = 'pending' AND m.recipient NOT IN (SELECT value FROM json_each(?))
+           AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = o.id AND a.direction = 'out' AND a.at_relay = 0)
          ORDER BY o.created_at, o.rowid LIMIT ?`,
       ),
       // Only a message the relay accepted and no recipient device took: a receipt wins.
@@ -263,24 +342,106 @@ export class Repository {
   }
 
   insertMessage(m: NewMessage): void {
+    const { attachments = [], ...fields } = m;
     this.s.insertMessage.run({
-      ...m,
+      ...fields,
       read: m.read ? 1 : 0,
       mentions: JSON.stringify(m.mentions),
       mentions_me: m.mentions_me ? 1 : 0,
       receipts_total: m.direction === 'out' ? (m.receipts_total ?? 1) : null,
+      attachment_count: attachments.length,
     });
+    attachments.forEach((a, idx) =>
+      this.s.insertAttachment.run({
+        message_id: m.id,
+        direction: m.direction,
+        idx,
+        name: a.name,
+        size: a.size,
+        sha256: a.sha256,
+        mime: a.mime,
+        state: a.state,
+        transferred: a.transferred ?? 0,
+        at_relay: a.at_relay ? 1 : 0,
+      }),
+    );
+  }
+
+  /** A stored row as clients see it, its attachments read only when it has any. */
+  private readonly toMessage = (row: MessageRow): Message =>
+    toMessage(row, row.attachment_count > 0 ? this.s.attachmentsOf.all(row.id, row.direction).map((a) => toAttachment(a, this.filesDir)) : []);
+
+  /** The message columns of a LEFT JOIN row, or undefined when the join found no message. */
+  private joinedMessage(row: Partial<MessageRow>): Message | undefined {
+    return row.seq === undefined || row.seq === null ? undefined : this.toMessage(row as MessageRow);
+  }
+
+  attachmentRows(messageId: string, direction: 'in' | 'out'): AttachmentRow[] {
+    return this.s.attachmentsOf.all(messageId, direction);
+  }
+
+  /** Outbound blobs to upload, of messages waiting to be sent, oldest first. */
+  uploadsDue(limit: number): AttachmentRow[] {
+    return this.s.uploadsDue.all(limit);
+  }
+
+  /** The relay holds `have` bytes of an outbound blob. */
+  recordUploadProgress(sha256: string, have: number): void {
+    this.s.uploadProgress.run(have, sha256);
+  }
+
+  /** The relay holds the whole blob: the ids of the messages that were waiting on it. */
+  recordUploadComplete(sha256: string): string[] {
+    return [...new Set(this.s.uploadComplete.all(sha256).map((r) => r.message_id))];
+  }
+
+  /** The relay no longer has a blob of this message (blob_missing): upload its files again. */
+  resetUploads(messageId: string): void {
+    this.s.uploadReset.run(messageId);
+  }
+
+  /** An outbound message's blobs not yet at the relay, and their bytes. */
+  uploadsLeft(messageId: string): { n: number; size: number; transferred: number } {
+    return this.s.uploadsLeft.get(messageId) ?? { n: 0, size: 0, transferred: 0 };
+  }
+
+  /** Whether any stored message names this blob. */
+  blobNamed(sha256: string): boolean {
+    return this.s.blobNamed.get(sha256) !== undefined;
+  }
+
+  /** Attachments marked downloading, oldest message first. */
+  downloadsDue(limit: number): AttachmentRow[] {
+    return this.s.downloadsDue.all(limit);
+  }
+
+  setAttachmentState(messageId: string, direction: 'in' | 'out', idx: number, state: AttachmentState, error: string | null = null): void {
+    this.s.setAttachmentState.run(state, error, messageId, direction, idx);
+  }
+
+  recordDownloadProgress(sha256: string, transferred: number): void {
+    this.s.blobProgress.run(transferred, sha256);
+  }
+
+  /** The verified blob is in the store: every attachment naming it is ready; the ids of their messages. */
+  markBlobReady(sha256: string): string[] {
+    return [...new Set(this.s.blobReady.all(sha256).map((r) => r.message_id))];
+  }
+
+  /** Downloading it failed: the ids of the messages whose attachments say so. */
+  markBlobFailed(sha256: string, error: string): string[] {
+    return [...new Set(this.s.blobFailed.all(error, sha256).map((r) => r.message_id))];
   }
 
   /** The outbound message the relay calls `serverId` (an own-device copy, a receipt's). */
   outboundByServerId(serverId: string): Message | undefined {
     const row = this.s.outboundByServerId.get(serverId);
-    return row && toMessage(row);
+    return row && this.toMessage(row);
   }
 
   outbound(id: string): Message | undefined {
     const row = this.s.outboundById.get(id);
-    return row && toMessage(row);
+    return row && this.toMessage(row);
   }
 
   /** The recipients an outbound message went to, each with no receipt yet. */
@@ -415,7 +576,7 @@ export class Repository {
 
   message(id: string): Message | undefined {
     const row = this.s.messageById.get(id);
-    return row && toMessage(row);
+    return row && this.toMessage(row);
   }
 
   /** Whether the inbound message the relay calls `serverId` is stored (a redelivery stores nothing). */
@@ -452,7 +613,7 @@ export class Repository {
     if (opts.mentions) sql += ' AND mentions_me = 1';
     sql += ' ORDER BY seq DESC LIMIT ?';
     params.push(opts.limit);
-    return this.searchStatement(sql).all(...params).map(toMessage);
+    return this.searchStatement(sql).all(...params).map(this.toMessage);
   }
 
   /** Newest `limit` messages of a conversation (optionally before a message), oldest first. */
@@ -465,7 +626,7 @@ export class Repository {
       rows = this.s.conversationBefore.all(peer, anchor.seq, limit + 1);
     }
     const has_more = rows.length > limit;
-    return { messages: rows.slice(0, limit).reverse().map(toMessage), has_more };
+    return { messages: rows.slice(0, limit).reverse().map(this.toMessage), has_more };
   }
 
   conversations(): Conversation[] {
@@ -477,7 +638,7 @@ export class Repository {
         unread: c.unread,
         unread_mentions: c.unread_mentions,
         total: c.total,
-        last: joinedMessage(c) ?? null,
+        last: this.joinedMessage(c) ?? null,
         members: group ? (c.member_count ?? 0) : null,
       };
     });
@@ -547,7 +708,7 @@ export class Repository {
       sql = `SELECT m.* FROM (SELECT id FROM messages_trigram_docsize ORDER BY id DESC LIMIT ${SHORT_TERM_WINDOW}) d JOIN messages m ON m.seq = d.id WHERE 1${like} ORDER BY d.id DESC LIMIT ?`;
     }
     params.push(...plan.short, limit);
-    return this.searchStatement(sql).all(...params).map(toMessage);
+    return this.searchStatement(sql).all(...params).map(this.toMessage);
   }
 
   /** A search has a handful of shapes (which indexes, how many LIKE terms): each is prepared once. */
@@ -661,7 +822,7 @@ export class Repository {
       cursor: row.event_cursor,
       type: row.event_type,
       ref: row.event_ref,
-      message: joinedMessage(row),
+      message: this.joinedMessage(row),
     }));
   }
 

@@ -8,15 +8,18 @@
  * link returns inflight rows to pending; the relay dedupes on client_message_id, so resending
  * them can never deliver twice.
  */
-import type { ConfigureParams, HeldRecipient, PullResult, RelayCheck, SyncProblem, SyncState, SyncStatus } from '../../protocol/rpc';
+import type { ConfigureParams, HeldRecipient, PullResult, RelayCheck, SyncProblem, SyncState, SyncStatus, TransferProgress } from '../../protocol/rpc';
 import {
   MAX_READ_IDS,
   REJECTION_CODES,
   RELAY_MAX_FRAME_BYTES,
   RELAY_PROTOCOL_V1,
   RELAY_PROTOCOL_V2,
-  type DeliverFrameV2,
-  type DeliveryItemV2,
+  RELAY_PROTOCOL_V3,
+  FILE_SEND_REJECTION_CODES,
+  type DeliverFrameV3 as DeliverFrameV2,
+  type DeliveryItemV3 as DeliveryItemV2,
+  type WireAttachment,
   type GroupFrame,
   type GroupSummary,
   type GroupVerdictFrame,
@@ -41,6 +44,10 @@ import { RelayLink, type RelayLinkClose } from './relay-link';
 import { badUrl, notConfigured, problemOfClose, pullTimeout } from './problem';
 import { badUrlCheck, relayCheckOf } from './relay-probe';
 import { errorMessage } from '../../lib/error-message';
+import { FileStore } from '../files/file-store';
+import { autoDownloadBytes } from '../files/settings';
+import type { NewAttachment } from '../store/repository';
+import { Transfers } from './transfers';
 
 /** Sends of one message without a verdict before it is declared dead. */
 export const MAX_ATTEMPTS = 8;
@@ -126,7 +133,11 @@ export class SyncEngine implements SyncPort {
    * The protocol to say hello with: v2, until a relay refuses it (a v1-only relay); then v1
    * for direct messages until the settings change or the core restarts.
    */
-  private helloVersion = RELAY_PROTOCOL_V2;
+  private helloVersion = RELAY_PROTOCOL_V3;
+  /** Uploads and downloads of files over the link. */
+  private readonly transfers: Transfers;
+  private readonly files: FileStore;
+  private readonly progressListeners: ((p: TransferProgress) => void)[] = [];
   /** Group requests on the wire, by request_id, each waiting for its verdict (stored first when ok). */
   private readonly groupWaiters = new Map<string, { body: GroupRequestBody; done: (verdict: GroupVerdictFrame | undefined) => void }>();
   private readonly listWaiters = new Map<string, (groups: GroupSummary[] | undefined) => void>();
@@ -159,6 +170,44 @@ export class SyncEngine implements SyncPort {
     this.configProblem = loaded.problem;
     this.token = readToken(paths);
     this.cursor = Number(repo.getState(CURSOR_KEY) ?? 0);
+    this.files = new FileStore(repo.filesDir);
+    this.transfers = new Transfers({
+      repo,
+      writes,
+      outbox,
+      files: this.files,
+      log,
+      link: () => (this.isOnline() ? this.link : undefined),
+      progress: (p) => {
+        for (const listener of this.progressListeners) listener(p);
+      },
+      uploaded: () => this.kick(),
+      failed: (ids) => {
+        for (const id of ids) this.wakeVerdictWaiters(id);
+      },
+    });
+  }
+
+  /** `transfer/progress` for subscribers (not kept in the event log). */
+  onProgress(listener: (p: TransferProgress) => void): void {
+    this.progressListeners.push(listener);
+  }
+
+  maxFileBytes(): number | null {
+    return this.isOnline() && this.link ? (this.link.maxFileBytes ?? null) : null;
+  }
+
+  kickDownloads(): void {
+    this.transfers.kick();
+  }
+
+  async awaitDownloads(id: string, ms: number, index?: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    const busy = () => {
+      const message = this.repo.message(id);
+      return message?.attachments.some((a) => (index === undefined || a.index === index) && a.state === 'downloading') ?? false;
+    };
+    while (busy() && Date.now() < deadline) await this.transfers.whenDownloadEnds(deadline - Date.now());
   }
 
   localUser(): string {
@@ -270,7 +319,10 @@ export class SyncEngine implements SyncPort {
 
   kick(): void {
     this.markBacklog();
-    if (this.isOnline()) void this.drain();
+    if (this.isOnline()) {
+      void this.drain();
+      this.transfers.kick();
+    }
   }
 
   claimOnInsert(message: SendFrameMessage): boolean {
@@ -278,7 +330,8 @@ export class SyncEngine implements SyncPort {
     if (!this.isOnline() || !this.link || this.draining || this.inflight + this.claimedUnsent >= SEND_WINDOW || Date.now() < this.pausedUntil) return false;
     if (this.isHeld(message.to)) return false;
     // A v1 relay would take `#team` for a bad user name and drop the link: the drain fails it.
-    if (isGroupAddress(message.to) && this.link.version !== RELAY_PROTOCOL_V2) return false;
+    if (isGroupAddress(message.to) && this.link.version < RELAY_PROTOCOL_V2) return false;
+    if (message.attachments !== undefined) return false;
     if (this.repo.hasPendingOutbox()) return false;
     const link = this.link;
     // A claim counts against the window from now: until its write is durable, then on the
@@ -334,7 +387,7 @@ export class SyncEngine implements SyncPort {
     this.trouble = { problem: null, lastError: null };
     this.configGeneration++;
     this.configCheck = undefined;
-    this.helloVersion = RELAY_PROTOCOL_V2;
+    this.helloVersion = RELAY_PROTOCOL_V3;
     this.reconnect();
   }
 
@@ -364,6 +417,7 @@ export class SyncEngine implements SyncPort {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.transfers.stop();
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.retryTimer);
     clearTimeout(this.freshnessTimer);
@@ -421,6 +475,7 @@ export class SyncEngine implements SyncPort {
     });
     link.on('error', (error) => this.log.warn(`relay: ${error.message}`));
     link.on('close', (info) => void this.onClose(link, info));
+    this.transfers.attach(link);
     const result = await link.connect({
       url: this.config.relay!,
       user: this.config.user!,
@@ -442,6 +497,7 @@ export class SyncEngine implements SyncPort {
     this.markBacklog();
     void this.drain();
     void this.sendReadReceipts();
+    this.transfers.kick();
   }
 
   private async onClose(link: RelayLink, info: RelayLinkClose): Promise<void> {
@@ -457,11 +513,13 @@ export class SyncEngine implements SyncPort {
       this.listWaiters.delete(id);
       done(undefined);
     }
-    if (info.versionRefused && this.helloVersion === RELAY_PROTOCOL_V2 && !this.stopped) {
-      // A relay from before groups: direct messages go on over v1; group requests and group
-      // sends are refused with what to upgrade.
-      this.helloVersion = RELAY_PROTOCOL_V1;
-      this.log.warn(`relay: the relay at ${this.config.relay} speaks protocol v1 only; direct messages continue, groups need the relay upgraded`);
+    if (info.versionRefused && this.helloVersion > RELAY_PROTOCOL_V1 && !this.stopped) {
+      // A relay from before files says hello again with v2: messages and groups go on, sends
+      // with files fail saying to upgrade it. One from before groups: direct messages go on
+      // over v1; group requests and group sends are refused with what to upgrade.
+      this.helloVersion = this.helloVersion === RELAY_PROTOCOL_V3 ? RELAY_PROTOCOL_V2 : RELAY_PROTOCOL_V1;
+      if (this.helloVersion === RELAY_PROTOCOL_V2) this.log.warn(`relay: the relay at ${this.config.relay} does not speak protocol v3; messages and groups continue, files need the relay upgraded`);
+      else this.log.warn(`relay: the relay at ${this.config.relay} speaks protocol v1 only; direct messages continue, groups need the relay upgraded`);
       this.reconnectTimer = setTimeout(() => void this.connect(), 0);
       this.reconnectTimer.unref();
       return;
@@ -534,9 +592,13 @@ export class SyncEngine implements SyncPort {
           });
           for (const row of this.repo.pendingOutbox(SEND_WINDOW - this.inflight, this.heldNow())) {
             const message = this.repo.outbound(row.id)!;
-            if (isGroupAddress(message.to) && link.version !== RELAY_PROTOCOL_V2) {
+            if (isGroupAddress(message.to) && link.version < RELAY_PROTOCOL_V2) {
               // A v1 relay would take `#team` for a bad user name and drop the link.
               if (this.outbox.fail(row.id, RELAY_V1_ONLY_SEND, now)) setImmediate(() => this.wakeVerdictWaiters(row.id));
+              continue;
+            }
+            if (message.attachments.length > 0 && link.maxFileBytes === undefined) {
+              if (this.outbox.fail(row.id, `not sent: the relay speaks protocol v${link.version} and takes no files; upgrade the relay to send attachments`, now)) setImmediate(() => this.wakeVerdictWaiters(row.id));
               continue;
             }
             const frame = sendFrameOf(message);
@@ -647,6 +709,13 @@ export class SyncEngine implements SyncPort {
       if (!this.outbox.accept(frame.id, status, frame.server_id, now)) return undefined;
       if (this.held.size > 0) this.release(frame.id);
       verdict = { status, server_id: frame.server_id, reason: null, reason_code: null };
+    } else if (frame.retryable && frame.code === FILE_SEND_REJECTION_CODES.blobMissing) {
+      // The relay lacks one of its blobs (dropped, or never complete): upload them again, then send.
+      if (!this.outbox.defer(frame.id, frame.reason, now)) return undefined;
+      this.repo.resetUploads(frame.id);
+      this.markBacklog();
+      this.writes.afterCommit(() => this.transfers.kick());
+      verdict = { status: 'queued', server_id: null, reason: frame.reason, reason_code: 'deferred' };
     } else if (frame.retryable) {
       if (!this.outbox.defer(frame.id, frame.reason, now)) return undefined;
       this.markBacklog();
@@ -801,10 +870,25 @@ export class SyncEngine implements SyncPort {
       mentions,
       // A direct message counts as a mention.
       mentions_me: !group || mentions.includes(this.localUser()),
+      attachments: this.inboundAttachments(m.attachments),
     });
     this.peers.touch(m.from, now);
     this.repo.addEvent('message/received', id, now);
     return true;
+  }
+
+  /**
+   * Inside a write: a delivered message's files, `remote` until downloaded. They are fetched at
+   * once (`downloading`) when together they are at most `auto_download_bytes`; the downloads
+   * start once the write commits.
+   */
+  private inboundAttachments(attachments: readonly WireAttachment[] | undefined): NewAttachment[] {
+    if (!attachments || attachments.length === 0) return [];
+    const total = attachments.reduce((sum, a) => sum + a.size, 0);
+    const limit = autoDownloadBytes(this.repo);
+    const auto = limit > 0 && total <= limit;
+    if (auto) this.writes.afterCommit(() => this.transfers.kick());
+    return attachments.map((a) => ({ name: a.name, size: a.size, sha256: a.sha256, mime: a.mime, state: auto ? 'downloading' : 'remote', at_relay: true }));
   }
 
   /**
@@ -838,6 +922,7 @@ export class SyncEngine implements SyncPort {
       mentions: m.mentions ?? [],
       mentions_me: false,
       receipts_total: recipients.length,
+      attachments: this.inboundAttachments(m.attachments),
     });
     this.repo.addRecipients(m.id, recipients);
     this.repo.addEvent('message/received', m.id, now);
@@ -906,7 +991,7 @@ export class SyncEngine implements SyncPort {
 
   groupRequest(body: GroupRequestBody, ms: number): Promise<GroupVerdictFrame | undefined> {
     const link = this.link;
-    if (!link || !this.isOnline() || link.version !== RELAY_PROTOCOL_V2) return Promise.resolve(undefined);
+    if (!link || !this.isOnline() || link.version < RELAY_PROTOCOL_V2) return Promise.resolve(undefined);
     const requestId = newId();
     return new Promise((resolve) => {
       const timer = setTimeout(() => done(undefined), ms);
@@ -922,7 +1007,7 @@ export class SyncEngine implements SyncPort {
 
   groupList(ms: number): Promise<GroupSummary[] | undefined> {
     const link = this.link;
-    if (!link || !this.isOnline() || link.version !== RELAY_PROTOCOL_V2) return Promise.resolve(undefined);
+    if (!link || !this.isOnline() || link.version < RELAY_PROTOCOL_V2) return Promise.resolve(undefined);
     const requestId = newId();
     return new Promise((resolve) => {
       const timer = setTimeout(() => done(undefined), ms);
@@ -951,7 +1036,7 @@ export class SyncEngine implements SyncPort {
     try {
       for (;;) {
         const link = this.link;
-        if (!link || !this.isOnline() || link.version !== RELAY_PROTOCOL_V2) return;
+        if (!link || !this.isOnline() || link.version < RELAY_PROTOCOL_V2) return;
         const due = this.repo.readReceiptsDue(MAX_READ_IDS);
         if (due.length === 0) return;
         if (!link.read(due.map((r) => r.server_id))) return;

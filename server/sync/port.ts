@@ -45,6 +45,15 @@ export interface SyncPort {
   groupRequest(frame: GroupRequestBody, ms: number): Promise<GroupVerdictFrame | undefined>;
   /** The user's groups as the relay lists them; undefined when offline or after `ms`. */
   groupList(ms: number): Promise<GroupSummary[] | undefined>;
+  /** The relay's largest file (its welcome's max_file_bytes) while a v3 link is up; null otherwise. */
+  maxFileBytes(): number | null;
+  /** Attachments were marked downloading: fetch them when the link is up. */
+  kickDownloads(): void;
+  /**
+   * Resolves once none of these attachments of message `id` is downloading (each ready or
+   * failed), or after `ms`.
+   */
+  awaitDownloads(id: string, ms: number, index?: number): Promise<void>;
   /** Read receipts were queued: send them when the link is up. */
   kickReadReceipts(): void;
   stop(): Promise<void>;

@@ -11,6 +11,7 @@ import {
   RELAY_MAX_FRAME_BYTES,
   RELAY_PROTOCOL_V1,
   RELAY_PROTOCOL_V2,
+  RELAY_PROTOCOL_V3,
   RELAY_REFUSAL_HEADER,
   RelayCloseCodes,
   type CoreToRelayFrameV2,
@@ -23,8 +24,16 @@ import {
   type SendFrameV2,
   type VerdictFrame,
   type WelcomeFrame,
+  type WelcomeFrameV3,
+  type BlobStatusFrame,
+  type BlobRefusedFrame,
+  type CoreToRelayFrameV3,
+  type DeliverFrameV3,
+  type SendFrameV3,
 } from '../../protocol/relay';
 import { parseRelayFrame, parseRelayFrameV2 } from '../../protocol/relay-schemas';
+import { BlobChunkKind, decodeBlobChunk, type BlobChunk } from '../../protocol/files';
+import { parseRelayFrameV3 } from './relay-frames-v3';
 import { writesPerTurn } from '../../lib/node/turn-writes';
 import { errorMessage } from '../../lib/error-message';
 
@@ -40,7 +49,7 @@ export interface RelayLinkConnectOptions {
   ca?: string | Buffer;
   /** How long to wait for the upgrade and the welcome together. Default 10 s. */
   handshakeTimeoutMs?: number;
-  /** The protocol to say hello with: 2 (default; groups) or 1 (a relay that refused 2). */
+  /** The protocol to say hello with: 3 (default; files), 2 (groups; a relay that refused 3) or 1 (one that refused 2). */
   version?: number;
 }
 
@@ -72,14 +81,19 @@ export interface RelayLinkClose {
  */
 export type RelayLinkFailure = 'unreachable' | 'timeout' | 'tls' | 'not_relay' | 'refused' | 'bad_url';
 
-export type RelayLinkConnectResult = { ok: true; welcome: WelcomeFrame } | { ok: false; close: RelayLinkClose };
+export type RelayLinkConnectResult = { ok: true; welcome: WelcomeFrameV3 } | { ok: false; close: RelayLinkClose };
 
 export type RelayLinkState = 'idle' | 'connecting' | 'open' | 'closed';
 
 export interface RelayLinkEvents {
-  welcome: [frame: WelcomeFrame];
+  welcome: [frame: WelcomeFrameV3];
   verdict: [frame: VerdictFrame];
-  deliver: [frame: DeliverFrameV2];
+  deliver: [frame: DeliverFrameV3];
+  /** v3: an upload's or a download's standing. */
+  blob_status: [frame: BlobStatusFrame];
+  blob_refused: [frame: BlobRefusedFrame];
+  /** v3: bytes of a blob asked for with `blobGet` (a `Data` chunk). */
+  blob_data: [chunk: BlobChunk];
   group_verdict: [frame: GroupVerdictFrame];
   group_list_result: [frame: GroupListResultFrame];
   pong: [frame: PongFrame];
@@ -122,12 +136,23 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
   /** Called before each write: frames written in one turn leave together (see turn-writes.ts). */
   private holdWrites: () => void = () => {};
   /** The version said in hello; the welcome's `v` confirms it. */
-  private helloVersion = RELAY_PROTOCOL_V2;
+  private helloVersion = RELAY_PROTOCOL_V3;
   private sawVersionRefusal = false;
+  private welcomeMaxFileBytes: number | undefined;
 
   /** The protocol this link speaks (its welcome's), or the one it asked for until then. */
   get version(): number {
     return this.helloVersion;
+  }
+
+  /** The largest file the relay takes: its v3 welcome's `max_file_bytes`; undefined when it takes none (v1, v2). */
+  get maxFileBytes(): number | undefined {
+    return this.helloVersion >= RELAY_PROTOCOL_V3 ? this.welcomeMaxFileBytes : undefined;
+  }
+
+  /** Bytes written to the socket and not yet handed to the kernel: what an upload waits on. */
+  get bufferedAmount(): number {
+    return this.socket?.bufferedAmount ?? 0;
   }
 
   get state(): RelayLinkState {
@@ -143,7 +168,8 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
     this.localClose = undefined;
     this.sawUnauthorized = false;
     this.sawVersionRefusal = false;
-    this.helloVersion = options.version ?? RELAY_PROTOCOL_V2;
+    this.welcomeMaxFileBytes = undefined;
+    this.helloVersion = options.version ?? RELAY_PROTOCOL_V3;
     const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
     const result = new Promise<RelayLinkConnectResult>((resolve) => (this.settleConnect = resolve));
 
@@ -198,24 +224,48 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
   }
 
   /** Queues a send on the open link; false when the link is not open (the caller keeps it queued). */
-  send(message: SendFrameV2['message']): boolean {
-    return this.currentState === 'open' && this.write({ type: 'send', message });
+  send(message: SendFrameV3['message']): boolean {
+    // A v1 or v2 relay would refuse a frame naming files: the engine never sends it one.
+    if (message.attachments !== undefined && this.helloVersion < RELAY_PROTOCOL_V3) return false;
+    return this.currentState === 'open' && this.write({ type: 'send', message } as SendFrameV2);
   }
 
-  /** A v2 link only: these inbound messages were read (at most MAX_READ_IDS server ids). */
+  /** A v2 link or later: these inbound messages were read (at most MAX_READ_IDS server ids). */
   read(serverIds: string[]): boolean {
     if (serverIds.length === 0 || serverIds.length > MAX_READ_IDS) throw new Error(`a read frame names 1 to ${MAX_READ_IDS} server ids, not ${serverIds.length}`);
-    return this.currentState === 'open' && this.helloVersion === RELAY_PROTOCOL_V2 && this.write({ type: 'read', server_ids: serverIds });
+    return this.currentState === 'open' && this.helloVersion >= RELAY_PROTOCOL_V2 && this.write({ type: 'read', server_ids: serverIds });
   }
 
-  /** A v2 link only: a group request; its `group_verdict` comes with the same request_id. */
+  /** A v2 link or later: a group request; its `group_verdict` comes with the same request_id. */
   group(frame: GroupFrame): boolean {
-    return this.currentState === 'open' && this.helloVersion === RELAY_PROTOCOL_V2 && this.write(frame);
+    return this.currentState === 'open' && this.helloVersion >= RELAY_PROTOCOL_V2 && this.write(frame);
   }
 
-  /** A v2 link only: asks for the user's groups (`group_list_result`). */
+  /** A v2 link or later: asks for the user's groups (`group_list_result`). */
   groupList(requestId: string): boolean {
-    return this.currentState === 'open' && this.helloVersion === RELAY_PROTOCOL_V2 && this.write({ type: 'group_list', request_id: requestId });
+    return this.currentState === 'open' && this.helloVersion >= RELAY_PROTOCOL_V2 && this.write({ type: 'group_list', request_id: requestId });
+  }
+
+  /** A v3 link only: a blob frame (begin, get, done, cancel). */
+  blob(frame: Extract<CoreToRelayFrameV3, { type: 'blob_begin' | 'blob_get' | 'blob_done' | 'blob_cancel' }>): boolean {
+    return this.currentState === 'open' && this.helloVersion >= RELAY_PROTOCOL_V3 && this.write(frame);
+  }
+
+  /** A v3 link only: one encoded `Put` chunk (protocol/files.ts), in a binary frame. */
+  putChunk(frame: Uint8Array): boolean {
+    if (this.currentState !== 'open' || this.helloVersion < RELAY_PROTOCOL_V3 || !this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
+    this.holdWrites();
+    this.socket.send(frame, { binary: true });
+    return true;
+  }
+
+  /** Stops reading from the relay (a download's writes fell behind), until `resume`. */
+  pause(): void {
+    this.socket?.pause();
+  }
+
+  resume(): void {
+    this.socket?.resume();
   }
 
   /** Cumulative: every delivery with seq <= `seq` is committed by this core. */
@@ -229,7 +279,7 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
     this.socket.close(code, reason);
   }
 
-  private write(frame: CoreToRelayFrameV2): boolean {
+  private write(frame: CoreToRelayFrameV2 | CoreToRelayFrameV3): boolean {
     if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
     this.holdWrites();
     this.socket.send(JSON.stringify(frame));
@@ -239,10 +289,10 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
   private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.currentState === 'closed') return;
     this.lastFrameAt = Date.now();
-    if (isBinary) return this.abort(RelayCloseCodes.Protocol, 'binary frame from relay');
+    if (isBinary) return this.onBinary(data);
     // A v1 link parses with the v1 schemas: a v2 item on it would be the relay's bug, refused.
     const text = rawToString(data);
-    const parsed = this.helloVersion === RELAY_PROTOCOL_V1 ? parseRelayFrame(text) : parseRelayFrameV2(text);
+    const parsed = this.helloVersion === RELAY_PROTOCOL_V1 ? parseRelayFrame(text) : this.helloVersion === RELAY_PROTOCOL_V2 ? parseRelayFrameV2(text) : parseRelayFrameV3(text);
     if (!parsed.ok) return this.abort(RelayCloseCodes.Protocol, `invalid frame from relay: ${parsed.error}`);
     const frame = parsed.frame;
     if (this.currentState === 'connecting' && frame.type !== 'welcome' && frame.type !== 'error') {
@@ -259,6 +309,10 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
         return void this.emit('group_verdict', frame);
       case 'group_list_result':
         return void this.emit('group_list_result', frame);
+      case 'blob_status':
+        return void this.emit('blob_status', frame);
+      case 'blob_refused':
+        return void this.emit('blob_refused', frame);
       case 'ping':
         // Receiving it already refreshed our liveness clock; the relay learns we are alive
         // from the pings this link sends on its own schedule.
@@ -273,12 +327,23 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
     }
   }
 
-  private onWelcome(frame: WelcomeFrame): void {
+  /** v3 only, after welcome: a `Data` chunk of a download. */
+  private onBinary(data: WebSocket.RawData): void {
+    if (this.currentState !== 'open' || this.helloVersion < RELAY_PROTOCOL_V3) return this.abort(RelayCloseCodes.Protocol, 'binary frame from relay');
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+    const chunk = decodeBlobChunk(bytes);
+    if (typeof chunk === 'string') return this.abort(RelayCloseCodes.Protocol, `invalid binary frame from relay: ${chunk}`);
+    if (chunk.kind !== BlobChunkKind.Data) return this.abort(RelayCloseCodes.Protocol, 'a Put chunk from the relay');
+    this.emit('blob_data', chunk);
+  }
+
+  private onWelcome(frame: WelcomeFrameV3): void {
     if (this.currentState !== 'connecting') return this.abort(RelayCloseCodes.Protocol, 'second welcome from relay');
     // The welcome's version is the one the link speaks: the hello's, or an older one a relay chose.
-    if (frame.v !== RELAY_PROTOCOL_V1 && frame.v !== RELAY_PROTOCOL_V2) return this.abort(RelayCloseCodes.Protocol, `the relay answered hello v${this.helloVersion} with welcome v${frame.v}, which this core does not speak`);
+    if (frame.v !== RELAY_PROTOCOL_V1 && frame.v !== RELAY_PROTOCOL_V2 && frame.v !== RELAY_PROTOCOL_V3) return this.abort(RelayCloseCodes.Protocol, `the relay answered hello v${this.helloVersion} with welcome v${frame.v}, which this core does not speak`);
     if (frame.v > this.helloVersion) return this.abort(RelayCloseCodes.Protocol, `the relay answered hello v${this.helloVersion} with welcome v${frame.v}`);
     this.helloVersion = frame.v;
+    this.welcomeMaxFileBytes = frame.max_file_bytes;
     this.currentState = 'open';
     this.heartbeatMs = frame.heartbeat_ms;
     this.deadline = 3 * frame.heartbeat_ms;

@@ -175,7 +175,7 @@ describe('groups through real cores and a real relay', () => {
     assert.equal(sent.status, 'sent');
     await waitThread(bob, '#team', 'has it', hasBody('please read'));
     await waitThread(carol, '#team', 'has it', hasBody('please read'));
-    assert.deepEqual(await rpc(carol, 'settings/set', { receipts_read: false, auto_download_bytes: DEFAULT_AUTO_DOWNLOAD_BYTES }), { receipts_read: false });
+    assert.deepEqual(await rpc(carol, 'settings/set', { receipts_read: false }), { receipts_read: false, auto_download_bytes: DEFAULT_AUTO_DOWNLOAD_BYTES });
     // The sender's core is down while the receipts are made: they wait at the relay.
     await stopSide(alice);
     await rpc(carol, 'message/markRead', { conversation: '#team' });

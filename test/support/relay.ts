@@ -10,8 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { RELAY_PROTOCOL_VERSION, type CoreToRelayFrameV2, type RelayToCoreFrameV2 as RelayToCoreFrame, type SendFrameV2 as SendFrame } from '../../protocol/relay';
-import { parseRelayFrameV2 } from '../../protocol/relay-schemas';
+import { RELAY_PROTOCOL_VERSION, type CoreToRelayFrameV3 as CoreToRelayFrameV2, type RelayToCoreFrameV3 as RelayToCoreFrame, type SendFrameV3 as SendFrame } from '../../protocol/relay';
+import { parseRelayFrameV3 } from '../../protocol/relay-schemas';
+import { decodeBlobChunk, type BlobChunk } from '../../protocol/files';
 import { errorMessage } from '../../lib/error-message';
 import { withTimeout } from '../../lib/node/with-timeout';
 import { addUser, revokeUser } from '../../relay/accounts';
@@ -273,14 +274,30 @@ export interface CloseInfo {
 /** Speaks frames directly, so tests can also send what a well-behaved core never would. */
 export class RawRelayClient {
   readonly frames: RelayToCoreFrame[] = [];
+  /** Binary frames (protocol v3 blob chunks), decoded, in arrival order; `order` interleaves them with the text frames. */
+  readonly chunks: BlobChunk[] = [];
+  /** Every frame's kind in arrival order (`chunk` for a binary one): for ordering assertions. */
+  readonly order: string[] = [];
+  /** Called on every binary chunk as it arrives (a test writing a download to disk, pausing mid-download). */
+  onChunk: (chunk: BlobChunk) => void = () => {};
   readonly closed: Promise<CloseInfo>;
   private waiters: (() => boolean)[] = [];
 
   private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data) => {
-      // The v2 schemas are a superset of v1: one parser reads what either version is sent.
-      const parsed = parseRelayFrameV2(data.toString());
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) {
+        const chunk = decodeBlobChunk(data as Buffer);
+        if (typeof chunk === 'string') throw new Error(`relay sent an invalid binary frame: ${chunk}`);
+        this.order.push('chunk');
+        this.chunks.push(chunk);
+        this.onChunk(chunk);
+        this.wake();
+        return;
+      }
+      // The v3 schemas are a superset of v2 and v1: one parser reads what any version is sent.
+      const parsed = parseRelayFrameV3(data.toString());
       if (!parsed.ok) throw new Error(`relay sent an invalid frame: ${parsed.error}`);
+      this.order.push(parsed.frame.type === 'deliver' ? `deliver:${parsed.frame.item.kind}` : parsed.frame.type);
       this.frames.push(parsed.frame);
       this.wake();
     });
@@ -316,6 +333,10 @@ export class RawRelayClient {
 
   sendText(text: string): void {
     this.socket.send(text);
+  }
+
+  sendBinary(data: Uint8Array): void {
+    this.socket.send(data, { binary: true });
   }
 
   sendMessage(to: string, body: string, clientMessageId: string, extra: Partial<SendFrame['message']> = {}): void {
@@ -366,6 +387,24 @@ export class RawRelayClient {
   closeAndWait(): Promise<CloseInfo> {
     if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) this.socket.close();
     return withTimeout(this.closed, DEFAULT_WAIT_MS, 'the socket to close');
+  }
+
+  /** Resolves once `ready()` is true, re-checked on every frame that arrives (text or binary). */
+  until(ready: () => boolean, what: string, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+    return new Promise((resolveReady, reject) => {
+      const check = (): boolean => {
+        if (!ready()) return false;
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((waiter) => waiter !== check);
+        resolveReady();
+        return true;
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((waiter) => waiter !== check);
+        reject(new Error(`timed out after ${timeoutMs}ms waiting for ${what}`));
+      }, timeoutMs);
+      if (!check()) this.waiters.push(check);
+    });
   }
 
   private wake(): void {

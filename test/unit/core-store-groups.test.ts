@@ -44,7 +44,7 @@ describe('migration 8 (groups, mentions, receipts)', () => {
     const db = openStore(path, store.home);
     try {
       assert.equal(schemaVersion(db), MIGRATIONS.length);
-      assert.equal(MIGRATIONS.length, 8);
+      assert.ok(MIGRATIONS.length >= 8);
       const repo = new Repository(db);
       const in1 = repo.message('in1')!;
       assert.equal(in1.body, 'hello alice');

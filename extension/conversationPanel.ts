@@ -65,6 +65,8 @@ export class ConversationPanel extends Disposable {
   private readonly previews = new Map<string, boolean>();
   /** Upserts are converted (their previews checked) in order: a later state never loses to an earlier one. */
   private chain: Promise<void> = Promise.resolve();
+  /** Messages with files this panel sent that are still uploading → the composer request that sent them (its verdict follows). */
+  private readonly uploading = new Map<string, string>();
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -172,6 +174,7 @@ export class ConversationPanel extends Disposable {
           return;
         }
         for (const t of msg.attachments) this.picked.delete(t);
+        if (files.length && res.status === 'queued') this.uploading.set(res.id, msg.requestId);
         const uploading = files.length > 0 && res.status === 'queued' && (res.reason_code === 'uploading' || res.reason_code === 'not_waited');
         const v = verdictText({ status: res.status, reason: res.reason });
         this.post({ type: 'sendResult', requestId: msg.requestId, status: res.status, text: uploading ? `Sending ${files.length === 1 ? 'the file' : `${files.length} files`}…` : v.text });
@@ -249,6 +252,13 @@ export class ConversationPanel extends Disposable {
 
   /** A new or changed message of this conversation; its receipts again when their counts moved. */
   upsert(m: Message): void {
+    const requestId = this.uploading.get(m.id);
+    if (requestId && m.state !== 'queued') {
+      // the composer said "Sending the files…": now say how it ended
+      this.uploading.delete(m.id);
+      const failed = m.state === 'failed' || m.state === 'aborted';
+      this.post({ type: 'sendResult', requestId, status: failed ? 'failed' : 'sent', text: failed ? `Failed: the files were not sent (${m.state}); see the Outbox` : 'Sent' });
+    }
     this.chain = this.chain.then(async () => this.post({ type: 'messages', mode: 'upsert', messages: [await this.thread(m)] })).catch(() => undefined);
     void this.fetchReceipts([m]);
   }

@@ -239,6 +239,8 @@ describe('Files in VS Code (code-server + chromium, real relay and a peer)', { t
     assert.equal(got.size, report.length);
     assert.equal(got.sha256, sha256(report));
     assert.deepEqual(readFileSync(got.path!), report, "bob's verified copy is alice's bytes");
+    // the composer said "Sending the file…" while it uploaded; it says how it ended
+    await view.locator('#verdict.verdict-sent').waitFor({ state: 'visible', timeout: 30_000 });
     await wb.screenshot('files-sent');
   });
 });

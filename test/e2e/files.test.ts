@@ -160,7 +160,7 @@ describe('Files in VS Code (code-server + chromium, real relay and a peer)', { t
     if (vsixDir) rmSync(vsixDir, { recursive: true, force: true });
   });
 
-  it('bob sends three files: the Inbox marks the message with a paperclip and "3 files"', async () => {
+  it('bob sends three files: the Inbox marks the message "3 files"', async () => {
     await new ActivityBar(wb.page).open('Switchboard');
     await inbox.expandPane();
     await inbox.root.locator('.welcome-view-content', { hasText: 'No messages yet.' }).waitFor({ state: 'visible', timeout: 60_000 });
@@ -176,10 +176,10 @@ describe('Files in VS Code (code-server + chromium, real relay and a peer)', { t
     const row = inbox.row('the release files');
     await row.waitFor({ state: 'visible', timeout: 20_000 });
     assert.match(await inbox.description('the release files'), / · 3 files$/);
-    assert.equal(await row.locator('.codicon-paperclip').count(), 1, 'the paperclip icon');
+    assert.equal(await row.locator('.codicon-circle-filled').count(), 1, 'unread comes first');
   });
 
-  it('the conversation lists each file with type and size, previews the PNG inline, never the SVG', async () => {
+  it('the conversation lists each file with type and size, previews the PNG inline, never the SVG; read, the Inbox row has a paperclip', async () => {
     await inbox.contextMenu('bob', 'Open Conversation…');
     view = await Webview.find(wb.page, '#composer');
     await view.waitReady('#thread');
@@ -201,6 +201,8 @@ describe('Files in VS Code (code-server + chromium, real relay and a peer)', { t
     assert.equal(await files.preview('logo.svg').count(), 0, 'an SVG is never live content');
     assert.equal(await files.preview('notes.txt').count(), 0);
     assert.equal(await view.locator('img').count(), 1, 'the one preview is the only image');
+    // read now: the Inbox row's icon is the paperclip
+    await eventually('the paperclip in the Inbox', async () => (await inbox.row('the release files').locator('.codicon-paperclip').count()) === 1);
     await wb.screenshot('files-preview');
   });
 
@@ -208,9 +210,9 @@ describe('Files in VS Code (code-server + chromium, real relay and a peer)', { t
     const target = join(aliceFiles, 'saved-notes.txt');
     await files.button('notes.txt', 'save').click();
     await new FileDialog(qi).choose(/Save notes\.txt/, target);
-    await notifications.waitFor(`Switchboard: saved notes.txt to ${target}`, 20_000);
-    assert.ok(existsSync(target));
+    await eventually(`${target} written`, async () => existsSync(target) && readFileSync(target).length === notes.length, 20_000);
     assert.deepEqual(readFileSync(target), notes);
+    await notifications.waitFor(`Switchboard: saved notes.txt to ${target}`, 20_000);
   });
 
   it('alice attaches a file from the composer: bob receives it, verified', async () => {

@@ -11,13 +11,22 @@ import type { Webview } from './webview';
 export class FileDialog {
   constructor(readonly qi: QuickInput) {}
 
-  /** Waits for the dialog titled `title`, types `path` in place of what it offers, and accepts it. */
+  /**
+   * Waits for the dialog titled `title`, types `path` in place of what it offers, and accepts
+   * it. The simple dialog completes and re-lists as it is typed in: Enter is pressed once the
+   * box holds exactly the path, and again if the dialog took the first one as "go there".
+   */
   async choose(title: string | RegExp, path: string, timeout = 20_000): Promise<void> {
     await this.qi.waitTitle(title, timeout);
-    await this.qi.fill(path);
-    // the simple dialog lists the folder as the path is typed; Enter takes the typed path
-    await this.qi.page.waitForTimeout(300);
-    await this.qi.submit();
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await this.qi.fill(path);
+      const deadline = Date.now() + 5_000;
+      while ((await this.qi.value()) !== path && Date.now() < deadline) await this.qi.page.waitForTimeout(100);
+      await this.qi.page.waitForTimeout(300);
+      await this.qi.submit();
+      if (await this.qi.waitClosed(5_000).then(() => true, () => false)) return;
+    }
+    throw new Error(`the file dialog "${String(title)}" did not take ${path} (it shows "${await this.qi.value().catch(() => '?')}")`);
   }
 }
 

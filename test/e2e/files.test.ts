@@ -5,7 +5,8 @@
  * message ("3 files"), the conversation previews the PNG inline (loaded under the CSP from the
  * home's store) and not the SVG, Save As writes the text file where alice typed; then alice
  * attaches a file from the composer (the file dialog is code-server's quick-input dialog: she
- * types the path) and bob's core receives it verified. Screenshots go to artifacts/e2e/files-*.png.
+ * types the path) and bob's core receives it verified. Open shows a file under its own name; a
+ * dropped uri-list attaches files, a desktop file is explained. Screenshots: artifacts/e2e/files-*.png.
  *
  * Needs `bash scripts/e2e-install.sh` and a build (`npm run test:e2e` does both).
  */
@@ -213,6 +214,35 @@ describe('Files in VS Code (code-server + chromium, real relay and a peer)', { t
     await eventually(`${target} written`, async () => existsSync(target) && readFileSync(target).length === notes.length, 20_000);
     assert.deepEqual(readFileSync(target), notes);
     await notifications.waitFor(`Switchboard: saved notes.txt to ${target}`, 20_000);
+  });
+
+  it('Open shows the file in VS Code under its own name', async () => {
+    await files.button('chart.png', 'open').click();
+    await wb.page.locator('.tabs-container .tab', { hasText: 'chart.png' }).first().waitFor({ state: 'visible', timeout: 20_000 });
+    // back to the conversation for what follows
+    await wb.page.locator('.tabs-container .tab', { hasText: 'bob' }).first().click();
+    await view.waitReady('#thread');
+  });
+
+  it('a drop of Explorer files (a uri-list) attaches them; a desktop file (no path) is explained', async () => {
+    const path = join(aliceFiles, 'dropped.txt');
+    writeFileSync(path, 'dropped\n');
+    // the drop event VS Code hands the webview: the dragged resources as a uri-list
+    await view.locator('#thread').evaluate((el, uri) => {
+      const dt = new DataTransfer();
+      dt.setData('text/uri-list', uri);
+      el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, `file://${path}`);
+    await eventually('the composer lists dropped.txt', async () => (await files.pending()).includes('dropped.txt'));
+    await view.locator('#pending button.pending-remove').first().click();
+    await eventually('the composer is empty again', async () => (await files.pending()).length === 0);
+    await view.locator('#thread').evaluate((el) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['x'], 'desktop.txt', { type: 'text/plain' }));
+      el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    await view.content.locator('#verdict.verdict-failed', { hasText: 'Files from outside VS Code cannot be dropped here' }).waitFor({ state: 'visible', timeout: 10_000 });
+    assert.deepEqual(await files.pending(), []);
   });
 
   it('alice attaches a file from the composer: bob receives it, verified', async () => {

@@ -253,11 +253,16 @@ async function askBodyWithFiles(title: string, prompt: string): Promise<{ body: 
       box.onDidTriggerButton(async (b) => {
         if (b !== attach || picking) return;
         picking = true;
+        // hide it ourselves: a dialog that is a quick input takes the widget without hiding
+        // the box (it would stay "visible" and a later show() do nothing)
+        box.hide();
         try {
           const picked = await pickFiles(noLinks(`Attach files for ${title}`));
           const have = new Set(files.map((f) => f.path));
           files = [...files, ...picked.filter((f) => !have.has(f.path))].slice(0, MAX_ATTACHMENTS);
         } finally {
+          // the dialog's own quick input may still be closing when its promise resolves
+          await new Promise((r) => setTimeout(r, 100));
           picking = false;
           describe();
           box.show();

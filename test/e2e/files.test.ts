@@ -245,6 +245,35 @@ describe('Files in VS Code (code-server + chromium, real relay and a peer)', { t
     assert.deepEqual(await files.pending(), []);
   });
 
+  it('Send Message from the palette attaches a file with its Attach Files… button', async () => {
+    const path = join(aliceFiles, 'palette.txt');
+    const bytes = Buffer.from('sent from the palette\n');
+    writeFileSync(path, bytes);
+    await workbench.runCommand('Switchboard: Send Message…');
+    await qi.waitTitle('Send Message: recipient');
+    await qi.type('bob');
+    await (await qi.waitRow('bob')).click();
+    await qi.waitTitle('Send Message to bob');
+    await qi.widget.locator('.quick-input-titlebar .action-label[aria-label="Attach Files…"]').click();
+    await new FileDialog(qi).choose(/^Attach files for Send Message to bob$/, path);
+    // the message box comes back, listing the file
+    await qi.waitTitle('Send Message to bob');
+    await qi.message().filter({ hasText: /1 file: palette\.txt/ }).waitFor({ state: 'visible', timeout: 10_000 });
+    await qi.fill('from the palette, with a file');
+    await qi.submit();
+    const got = await eventually(
+      "bob's core has palette.txt, ready",
+      async () => {
+        const m = (await bob.call('inbox/list', { limit: 50 })).messages.find((x: Message) => x.from === 'alice' && x.body === 'from the palette, with a file');
+        const a = m?.attachments[0];
+        return a?.state === 'ready' ? a : undefined;
+      },
+      60_000,
+    );
+    assert.equal(got.name, 'palette.txt');
+    assert.deepEqual(readFileSync(got.path!), bytes);
+  });
+
   it('alice attaches a file from the composer: bob receives it, verified', async () => {
     const report = Buffer.from(`report ${'x'.repeat(5000)}\n`);
     const path = join(aliceFiles, 'report.txt');

@@ -24,7 +24,13 @@ export class FileDialog {
       while ((await this.qi.value()) !== path && Date.now() < deadline) await this.qi.page.waitForTimeout(100);
       await this.qi.page.waitForTimeout(300);
       await this.qi.submit();
-      if (await this.qi.waitClosed(5_000).then(() => true, () => false)) return;
+      // done once the dialog is gone: closed, or another quick input (the one that opened it) is back
+      const dialog = this.qi.title().filter({ hasText: typeof title === 'string' ? new RegExp(`^\\s*${escapeRegExp(title)}\\s*$`) : title });
+      const gone = await Promise.race([this.qi.waitClosed(5_000), dialog.waitFor({ state: 'hidden', timeout: 5_000 })]).then(
+        () => true,
+        () => false,
+      );
+      if (gone) return;
     }
     throw new Error(`the file dialog "${String(title)}" did not take ${path} (it shows "${await this.qi.value().catch(() => '?')}")`);
   }

@@ -7,6 +7,10 @@ import * as vscode from 'vscode';
 import { USER_NAME_RULE, isValidUserName } from '../protocol/limits';
 import { canonicalUserName, groupAddress, groupNameOf, isGroupAddress } from '../protocol/names';
 import { type Group, type Message, type OutboxItem, type SendParams } from '../protocol/rpc';
+import { MAX_ATTACHMENTS } from '../protocol/files';
+import { filesLine, formatSize } from '../lib/file-display';
+import { pickFiles, sendWithFiles } from './fileActions';
+import type { PickedFile } from './files';
 import { cleartextRelayProblem, relayUrlProblem } from '../protocol/relay-url';
 import type { CoreConnection } from './connection';
 import { conversationPickText, errorText, groupErrorText, groupPickText, noLinks, outboxPickText, peerPickText, plural, replyPickText, statusActions, verdictText } from './format';
@@ -22,7 +26,7 @@ import type { Status } from './statusModel';
 export interface CommandHost {
   readonly context: Pick<vscode.ExtensionContext, 'secrets'>;
   readonly log: vscode.LogOutputChannel;
-  readonly connection: Pick<CoreConnection, 'connected' | 'current' | 'request' | 'reconnect' | 'paths'>;
+  readonly connection: Pick<CoreConnection, 'connected' | 'current' | 'request' | 'reconnect' | 'paths' | 'home' | 'onTransferProgress' | 'onMessageUpdated'>;
   readonly inbox: InboxModel;
   readonly outbox: OutboxModel;
   readonly inboxView: vscode.TreeView<InboxNode>;
@@ -218,6 +222,67 @@ async function askBody(title: string, prompt: string): Promise<string | undefine
   return body && body.trim() ? body : undefined;
 }
 
+/**
+ * The message text with an "Attach Files…" button on the input box: files picked there are
+ * listed in the prompt, and the text may then be empty (it is their caption). Undefined when
+ * the user cancelled.
+ */
+async function askBodyWithFiles(title: string, prompt: string): Promise<{ body: string; files: PickedFile[] } | undefined> {
+  const box = vscode.window.createInputBox();
+  const attach: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('attach'), tooltip: 'Attach Files…' };
+  let files: PickedFile[] = [];
+  box.title = title;
+  box.placeholder = 'Message (the caption, when files are attached)';
+  box.ignoreFocusOut = true;
+  box.buttons = [attach];
+  const describe = () => {
+    box.prompt = files.length ? noLinks(`${prompt} · ${plural(files.length, 'file')}: ${filesLine(files.map((f) => f.name), 100)} (${formatSize(files.reduce((n, f) => n + f.size, 0))})`) : noLinks(`${prompt} · the paperclip button attaches files`);
+    box.validationMessage = undefined;
+  };
+  describe();
+  // the file dialog may itself be a quick input (remote, web): our box hides meanwhile, and comes back
+  let picking = false;
+  return new Promise((resolve) => {
+    const subs: vscode.Disposable[] = [];
+    const done = (v: { body: string; files: PickedFile[] } | undefined) => {
+      subs.forEach((d) => d.dispose());
+      box.dispose();
+      resolve(v);
+    };
+    subs.push(
+      box.onDidTriggerButton(async (b) => {
+        if (b !== attach || picking) return;
+        picking = true;
+        // hide it ourselves: a dialog that is a quick input takes the widget without hiding
+        // the box (it would stay "visible" and a later show() do nothing)
+        box.hide();
+        try {
+          const picked = await pickFiles(noLinks(`Attach files for ${title}`));
+          const have = new Set(files.map((f) => f.path));
+          files = [...files, ...picked.filter((f) => !have.has(f.path))].slice(0, MAX_ATTACHMENTS);
+        } finally {
+          // the dialog's own quick input may still be closing when its promise resolves
+          await new Promise((r) => setTimeout(r, 100));
+          picking = false;
+          describe();
+          box.show();
+        }
+      }),
+      box.onDidAccept(() => {
+        if (!box.value.trim() && !files.length) {
+          box.validationMessage = 'The message is empty: write something or attach files';
+          return;
+        }
+        done({ body: box.value.trim() ? box.value : '', files });
+      }),
+      box.onDidHide(() => {
+        if (!picking) done(undefined);
+      }),
+    );
+    box.show();
+  });
+}
+
 async function pickInboundMessage(app: CommandHost): Promise<Message | undefined> {
   const res = await app.connection.request('inbox/list', { limit: 30 });
   const inbound = res.messages.filter((m) => m.direction === 'in');
@@ -284,9 +349,18 @@ export function registerCommands(app: CommandHost): IDisposable {
     if (!requireConnected(app)) return;
     const to = peerOf(arg) ?? (await pickRecipient(app));
     if (!to) return;
-    const body = await askBody(noLinks(`Send Message to ${oneLine(to, 64)}`), noLinks(`Message to ${oneLine(to, 64)}`));
-    if (!body) return;
-    await sendAndReport(app, { to, body });
+    const composed = await askBodyWithFiles(noLinks(`Send Message to ${oneLine(to, 64)}`), noLinks(`Message to ${oneLine(to, 64)}`));
+    if (!composed) return;
+    if (!composed.files.length) {
+      await sendAndReport(app, { to, body: composed.body });
+      return;
+    }
+    try {
+      const res = await sendWithFiles(app.connection, { to, body: composed.body }, composed.files);
+      if (res.status === 'failed') void showError(verdictText({ status: res.status, reason: res.reason, to: res.to }).text);
+    } catch (err) {
+      void showError(`Switchboard: sending files to ${oneLine(to, 64)} failed: ${errorText(err)}`);
+    }
   });
 
   reg(Commands.reply, async (rawArg?: unknown) => {

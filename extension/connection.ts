@@ -51,6 +51,9 @@ export class CoreConnection extends Disposable implements Rpc {
   readonly onOutboxChanged = this._onOutboxChanged.event;
   private readonly _onGroupChanged = this._register(new Emitter<Notifications['group/changed']>());
   readonly onGroupChanged = this._onGroupChanged.event;
+  private readonly _onTransferProgress = this._register(new Emitter<Notifications['transfer/progress']>());
+  /** A file's upload or download moved (not in the event log: no cursor). */
+  readonly onTransferProgress = this._onTransferProgress.event;
   private readonly _onSyncStatus = this._register(new Emitter<Notifications['sync/status']>());
   readonly onSyncStatus = this._onSyncStatus.event;
   /** A request was refused because the core's disk is full (error `DiskFull`): its store status changed. */
@@ -218,6 +221,9 @@ export class CoreConnection extends Disposable implements Rpc {
       if (this.client !== client) return;
       this.events.note(e.cursor);
       this._onGroupChanged.fire(e);
+    });
+    onCoreNotification(client, 'transfer/progress', (p) => {
+      if (this.client === client) this._onTransferProgress.fire(p);
     });
     onCoreNotification(client, 'sync/status', (s) => {
       if (this.client === client) this._onSyncStatus.fire(s);

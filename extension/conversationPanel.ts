@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { groupAddress, groupNameOf, isGroupAddress } from '../protocol/names';
-import type { Group, Message } from '../protocol/rpc';
+import type { Group, Message, TransferProgress } from '../protocol/rpc';
 import { CONVERSATION_VIEW_TYPE, WEBVIEW_PROTOCOL_VERSION, type HostToWebview, type ThreadGroup, type ThreadMessage, type WebviewToHost } from '../protocol/webview';
 import { parseViewState, parseWebviewToHost } from '../protocol/webview-schemas';
 import type { CoreConnection } from './connection';
@@ -15,8 +15,14 @@ import type { InboxModel } from './inboxModel';
 import { Disposable } from './lifecycle';
 import { connectionMessage, type StatusModel } from './statusModel';
 import { conversationHtml, makeNonce } from './webviewHtml';
+import { filesDir, previewable, toThreadAttachment, type PickedFile } from './files';
+import { downloadAttachment, filesFromUris, openAttachment, pickFiles, reportFileAction, saveAttachment, sendWithFiles } from './fileActions';
 
-export function toThreadMessage(m: Message): ThreadMessage {
+/** Makes the webview URI of a verified store file (asWebviewUri), or null for a file not to preview. */
+export type PreviewOf = (a: Message['attachments'][number]) => string | null;
+
+/** A message for the webview; `preview` says which ready images it may show (the host checked their bytes). */
+export function toThreadMessage(m: Message, preview: PreviewOf = () => null): ThreadMessage {
   return {
     id: m.id,
     direction: m.direction,
@@ -31,6 +37,7 @@ export function toThreadMessage(m: Message): ThreadMessage {
     mentions: m.mentions,
     mentions_me: m.mentions_me,
     receipts: m.receipts,
+    attachments: m.attachments.map((a) => toThreadAttachment(a, preview(a))),
   };
 }
 
@@ -50,6 +57,16 @@ export class ConversationPanel extends Disposable {
   private readonly queue: HostToWebview[] = [];
   /** The receipt counts last fetched per message: fetch again only when they changed. */
   private readonly receiptsAt = new Map<string, string>();
+  /** Files picked for the composer, by the token the webview knows them by (it never sees a path). */
+  private readonly picked = new Map<string, PickedFile>();
+  /** Ids of this panel's messages with files: progress goes only to the panel showing them. */
+  private readonly withFiles = new Set<string>();
+  /** Store files already checked to be previewable images, by sha256. */
+  private readonly previews = new Map<string, boolean>();
+  /** Upserts are converted (their previews checked) in order: a later state never loses to an earlier one. */
+  private chain: Promise<void> = Promise.resolve();
+  /** Messages with files this panel sent that are still uploading → the composer request that sent them (its verdict follows). */
+  private readonly uploading = new Map<string, string>();
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -58,7 +75,8 @@ export class ConversationPanel extends Disposable {
   ) {
     super();
     panel.title = oneLine(peer, 64);
-    panel.webview.options = { enableScripts: true, enableCommandUris: false, localResourceRoots: [owner.distUri, owner.mediaUri] };
+    // the home's verified files are the only other thing the webview may load (image previews)
+    panel.webview.options = { enableScripts: true, enableCommandUris: false, localResourceRoots: [owner.distUri, owner.mediaUri, vscode.Uri.file(filesDir(owner.connection.home()))] };
     panel.webview.html = this.html();
     this._register(panel.webview.onDidReceiveMessage((raw) => void this.onMessage(raw)));
     this._register(panel.onDidChangeViewState(() => panel.active && this.markRead()));
@@ -74,6 +92,36 @@ export class ConversationPanel extends Disposable {
       styleUri: w.asWebviewUri(vscode.Uri.joinPath(this.owner.mediaUri, 'webview.css')).toString(),
       codiconUri: w.asWebviewUri(vscode.Uri.joinPath(this.owner.distUri, 'codicons', 'codicon.css')).toString(),
     });
+  }
+
+  /** A message for this webview, with previews of its ready images once their bytes checked out. */
+  private async thread(m: Message): Promise<ThreadMessage> {
+    if (m.attachments.length) this.withFiles.add(m.id);
+    const dir = filesDir(this.owner.connection.home());
+    for (const a of m.attachments) {
+      if (a.state !== 'ready' || this.previews.has(a.sha256)) continue;
+      this.previews.set(a.sha256, await previewable(a, dir));
+    }
+    return toThreadMessage(m, (a) => (a.state === 'ready' && a.path && this.previews.get(a.sha256) ? this.panel.webview.asWebviewUri(vscode.Uri.file(a.path)).toString() : null));
+  }
+
+  private threads(ms: Message[]): Promise<ThreadMessage[]> {
+    return Promise.all(ms.map((m) => this.thread(m)));
+  }
+
+  /** A transfer/progress for one of this panel's messages. */
+  progress(p: TransferProgress): void {
+    if (this.withFiles.has(p.id)) this.post({ type: 'progress', id: p.id, index: p.index, direction: p.direction, transferred: p.transferred, size: p.size });
+  }
+
+  private offer(files: PickedFile[]): void {
+    if (!files.length) return;
+    const out = files.map((f) => {
+      const token = randomUUID();
+      this.picked.set(token, f);
+      return { token, name: f.name, size: f.size, mime: f.mime };
+    });
+    this.post({ type: 'attached', files: out });
   }
 
   post(m: HostToWebview): void {
@@ -104,15 +152,32 @@ export class ConversationPanel extends Disposable {
         await this.load();
         return;
       case 'send': {
-        const res = await conn.request('message/send', {
-          to: this.peer,
-          body: msg.body,
-          client_message_id: randomUUID(),
-          wait_ms: 5000,
-          ...(msg.replyTo ? { reply_to: msg.replyTo } : {}),
-        });
+        const files = msg.attachments.map((t) => this.picked.get(t));
+        if (files.some((f) => !f)) {
+          this.post({ type: 'sendResult', requestId: msg.requestId, status: 'failed', text: 'Failed: a file is no longer attached; attach it again' });
+          return;
+        }
+        let res;
+        try {
+          res = files.length
+            ? await sendWithFiles(conn, { to: this.peer, body: msg.body, ...(msg.replyTo ? { reply_to: msg.replyTo } : {}) }, files as PickedFile[])
+            : await conn.request('message/send', {
+                to: this.peer,
+                body: msg.body,
+                client_message_id: randomUUID(),
+                wait_ms: 5000,
+                ...(msg.replyTo ? { reply_to: msg.replyTo } : {}),
+              });
+        } catch (err) {
+          // FileRefused (missing, a folder, too large, changed while sent) names the file
+          this.post({ type: 'sendResult', requestId: msg.requestId, status: 'failed', text: `Failed: ${errorText(err)}` });
+          return;
+        }
+        for (const t of msg.attachments) this.picked.delete(t);
+        if (files.length && res.status === 'queued') this.uploading.set(res.id, msg.requestId);
+        const uploading = files.length > 0 && res.status === 'queued' && (res.reason_code === 'uploading' || res.reason_code === 'not_waited');
         const v = verdictText({ status: res.status, reason: res.reason });
-        this.post({ type: 'sendResult', requestId: msg.requestId, status: res.status, text: v.text });
+        this.post({ type: 'sendResult', requestId: msg.requestId, status: res.status, text: uploading ? `Sending ${files.length === 1 ? 'the file' : `${files.length} files`}…` : v.text });
         if (res.status !== 'failed' || res.id) {
           try {
             const m = await conn.request('message/get', { id: res.id });
@@ -125,7 +190,7 @@ export class ConversationPanel extends Disposable {
       }
       case 'loadOlder': {
         const res = await conn.request('conversation/messages', { peer: this.peer, limit: PAGE, before: msg.before });
-        this.post({ type: 'messages', mode: 'older', messages: res.messages.map(toThreadMessage), hasMore: res.has_more });
+        this.post({ type: 'messages', mode: 'older', messages: await this.threads(res.messages), hasMore: res.has_more });
         void this.fetchReceipts(res.messages);
         return;
       }
@@ -134,6 +199,27 @@ export class ConversationPanel extends Disposable {
         return;
       case 'draft':
         return;
+      case 'attach':
+        this.offer(await pickFiles(`Attach files for ${oneLine(this.peer, 64)}`));
+        return;
+      case 'drop': {
+        const uris: vscode.Uri[] = [];
+        for (const u of msg.uris) {
+          try {
+            uris.push(vscode.Uri.parse(u, true));
+          } catch {
+            // not a URI: filesFromUris would refuse it anyway
+          }
+        }
+        this.offer(await filesFromUris(uris));
+        return;
+      }
+      case 'file': {
+        const what = msg.action === 'save' ? 'Save As' : msg.action === 'open' ? 'Open' : 'Download';
+        const p = msg.action === 'save' ? saveAttachment(conn, msg.id, msg.index) : msg.action === 'open' ? openAttachment(conn, msg.id, msg.index) : downloadAttachment(conn, msg.id, msg.index);
+        await reportFileAction(what, p);
+        return;
+      }
     }
   }
 
@@ -147,7 +233,7 @@ export class ConversationPanel extends Disposable {
       return;
     }
     const res = await conn.request('conversation/messages', { peer: this.peer, limit: PAGE });
-    const init: HostToWebview = { type: 'init', v: WEBVIEW_PROTOCOL_VERSION, peer: this.peer, self: this.owner.self(), messages: res.messages.map(toThreadMessage), hasMore: res.has_more };
+    const init: HostToWebview = { type: 'init', v: WEBVIEW_PROTOCOL_VERSION, peer: this.peer, self: this.owner.self(), messages: await this.threads(res.messages), hasMore: res.has_more };
     this.ready = true;
     this.receiptsAt.clear();
     void this.panel.webview.postMessage(init);
@@ -166,7 +252,14 @@ export class ConversationPanel extends Disposable {
 
   /** A new or changed message of this conversation; its receipts again when their counts moved. */
   upsert(m: Message): void {
-    this.post({ type: 'messages', mode: 'upsert', messages: [toThreadMessage(m)] });
+    const requestId = this.uploading.get(m.id);
+    if (requestId && m.state !== 'queued') {
+      // the composer said "Sending the files…": now say how it ended
+      this.uploading.delete(m.id);
+      const failed = m.state === 'failed' || m.state === 'aborted';
+      this.post({ type: 'sendResult', requestId, status: failed ? 'failed' : 'sent', text: failed ? `Failed: the files were not sent (${m.state}); see the Outbox` : 'Sent' });
+    }
+    this.chain = this.chain.then(async () => this.post({ type: 'messages', mode: 'upsert', messages: [await this.thread(m)] })).catch(() => undefined);
     void this.fetchReceipts([m]);
   }
 
@@ -222,6 +315,7 @@ export class ConversationPanels extends Disposable implements vscode.WebviewPane
     this._register(vscode.window.registerWebviewPanelSerializer(CONVERSATION_VIEW_TYPE, this));
     this._register(connection.onMessageReceived((e) => this.route(e.message)));
     this._register(connection.onMessageUpdated((e) => this.route(e.message)));
+    this._register(connection.onTransferProgress((p) => this.panels.forEach((panel) => panel.progress(p))));
     this._register(connection.onGroupChanged((e) => this.panels.get(groupAddress(e.group.name))?.showGroup(e.group)));
     this._register(connection.onDidConnect(() => this.panels.forEach((p) => void p.load().catch(() => undefined))));
     this._register(status.onDidChange(() => this.broadcastConnection()));

@@ -4,6 +4,7 @@
  * lib/display.ts.
  */
 import { absoluteTime, inertText, oneLine, relativeTime } from '../lib/display';
+import { attachmentStateText, fileTypeLabel, filesCount, filesLine, formatSize } from '../lib/file-display';
 import { ErrorCodes, type Group, type Message, type OutboxItem, type Peer, type SendStatus } from '../protocol/rpc';
 import { Commands, focusViewCommand, Views, type RunnableCommand } from './ids';
 import type { Status, StatusKind } from './statusModel';
@@ -86,11 +87,27 @@ export function messageItemText(m: Message, now: number = Date.now()): ItemText 
   const state = m.direction === 'out' && m.state !== 'sent' && m.state !== 'delivered' ? ` · ${m.state}` : '';
   const readBy = m.direction === 'out' && m.group !== null && m.receipts && m.receipts.total > 0 ? ` · read ${m.receipts.read}/${m.receipts.total}` : '';
   const who = m.direction === 'in' ? `From ${oneLine(m.from, 64)}` : `To ${oneLine(m.to, 64)}`;
+  const files = m.attachments ?? [];
+  const count = files.length ? ` · ${filesCount(files.length)}` : '';
+  // a message of files only is labelled by their names
+  const label = oneLine(m.body, 80) || (files.length ? filesLine(files.map((a) => a.name)) : '') || '(empty)';
+  const fileLines = files.map((a) => `${oneLine(a.name, 120)} (${fileTypeLabel(a.mime)}, ${formatSize(a.size)}, ${attachmentStateText(a)})`);
   return {
-    label: oneLine(m.body, 80) || '(empty)',
-    description: `${m.direction === 'in' ? oneLine(m.from, 64) : 'you'} · ${relativeTime(m.created_at, now)}${state}${readBy}`,
-    tooltip: `${who} · ${absoluteTime(m.created_at)} · ${m.state}${unread ? ' · unread' : ''}\n\n${inertText(m.body, 1000)}`,
+    label,
+    description: `${m.direction === 'in' ? oneLine(m.from, 64) : 'you'} · ${relativeTime(m.created_at, now)}${state}${readBy}${count}`,
+    tooltip: `${who} · ${absoluteTime(m.created_at)} · ${m.state}${unread ? ' · unread' : ''}\n\n${inertText(m.body, 1000)}${fileLines.length ? `\n\nFiles:\n${fileLines.join('\n')}` : ''}`,
   };
+}
+
+/** The Inbox tree's icon for a message: its state first (unread, failed, queued), then a paperclip for one with files. */
+export function messageIconId(m: Pick<Message, 'direction' | 'read' | 'state'> & { attachments?: readonly unknown[] }): string {
+  if (m.direction === 'in') {
+    if (!m.read) return 'circle-filled';
+    return m.attachments?.length ? 'paperclip' : 'arrow-left';
+  }
+  if (m.state === 'failed') return 'error';
+  if (m.state === 'queued') return 'watch';
+  return m.attachments?.length ? 'paperclip' : 'arrow-right';
 }
 
 export function outboxItemText(it: OutboxItem, now: number = Date.now()): ItemText {

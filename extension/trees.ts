@@ -1,6 +1,6 @@
 /** The Inbox and Outbox tree views: render the models, nothing more. */
 import * as vscode from 'vscode';
-import { conversationItemText, errorText, messageItemText, outboxItemText } from './format';
+import { conversationItemText, errorText, messageIconId, messageItemText, outboxItemText } from './format';
 import { oneLine } from '../lib/display';
 import { Commands } from './ids';
 import type { InboxModel, InboxNode } from './inboxModel';
@@ -47,7 +47,7 @@ export class InboxTreeProvider extends Disposable implements vscode.TreeDataProv
         const text = messageItemText(m);
         const item = new vscode.TreeItem(text.label, vscode.TreeItemCollapsibleState.None);
         item.id = `message:${m.id}`;
-        item.iconPath = new vscode.ThemeIcon(m.direction === 'in' ? (unread ? 'circle-filled' : 'arrow-left') : m.state === 'failed' ? 'error' : m.state === 'queued' ? 'watch' : 'arrow-right');
+        item.iconPath = new vscode.ThemeIcon(messageIconId(m));
         item.description = text.description;
         item.tooltip = text.tooltip;
         item.contextValue = m.direction === 'in' ? (unread ? 'message.in.unread' : 'message.in') : 'message.out';

@@ -42,6 +42,7 @@ export function conversationHtml(i: HtmlInputs): string {
 <div class="top"><span class="codicon codicon-comment-discussion"></span><h1 id="peer"></h1></div>
 <div id="members" class="members-wrap" hidden></div>
 <div id="banner" class="banner" role="status" hidden></div>
+<div id="drop-hint" class="drop-hint" hidden>Drop files from the Explorer to attach them</div>
 <main id="scroller" aria-live="polite">
 <div class="older-wrap"><button id="older" class="button secondary" type="button" hidden>Load older messages</button></div>
 <div id="empty" class="empty" hidden>No messages yet. Say hello below.</div>
@@ -49,7 +50,8 @@ export function conversationHtml(i: HtmlInputs): string {
 </main>
 <form id="composer" class="composer">
 <div id="replying" class="replying" hidden><span class="codicon codicon-reply"></span><span id="replying-text" class="replying-text"></span><button id="replying-cancel" class="icon-button codicon codicon-close" type="button" title="Cancel reply" aria-label="Cancel reply"></button></div>
-<div class="row"><textarea id="input" rows="3" placeholder="Message (Enter to send, Shift+Enter for a new line)" aria-label="Message"></textarea><button id="send" class="button" type="submit"><span class="codicon codicon-send"></span>Send</button></div>
+<div id="pending" class="pending" hidden></div>
+<div class="row"><button id="attach" class="icon-button codicon codicon-attach" type="button" title="Attach files…" aria-label="Attach files…"></button><textarea id="input" rows="3" placeholder="Message (Enter to send, Shift+Enter for a new line)" aria-label="Message"></textarea><button id="send" class="button" type="submit"><span class="codicon codicon-send"></span>Send</button></div>
 <div id="verdict" class="verdict" role="status" hidden></div>
 </form>
 <script nonce="${attr(i.nonce)}" src="${attr(i.scriptUri)}"></script>

@@ -4,7 +4,8 @@
  * drop anything that does not match.
  */
 import * as z from 'zod/mini';
-import type { ConversationViewState, HostToWebview, ThreadGroup, ThreadMessage, WebviewToHost } from './webview';
+import { MAX_ATTACHMENTS, MAX_MIME_LENGTH } from './files';
+import type { ConversationViewState, HostToWebview, PendingFile, ThreadAttachment, ThreadGroup, ThreadMessage, WebviewToHost } from './webview';
 import { MAX_COMPOSER_CHARS, VIEW_STATE_VERSION, WEBVIEW_PROTOCOL_VERSION } from './webview';
 
 const id = z.string().check(z.minLength(1), z.maxLength(256));
@@ -17,6 +18,28 @@ const role = z.enum(['owner', 'admin', 'member']);
 const name = z.string().check(z.minLength(1), z.maxLength(256));
 const count = z.int().check(z.nonnegative());
 const receiptSummary = z.object({ total: count, delivered: count, read: count });
+/** Generous for a 255-byte name with every character escaped; the UI caps what it shows. */
+const fileName = z.string().check(z.minLength(1), z.maxLength(1024));
+const mime = z.string().check(z.maxLength(MAX_MIME_LENGTH));
+const attachmentState = z.enum(['remote', 'downloading', 'ready', 'failed']);
+/**
+ * A preview is only ever a resource URI the host made (asWebviewUri): https, or the webview's
+ * own scheme in older hosts. Never data:, javascript:, blob: or a path.
+ */
+const previewUri = z.string().check(z.maxLength(8192), z.regex(/^(https|vscode-webview-resource|vscode-resource):/));
+
+export const threadAttachmentSchema = z.object({
+  index: count,
+  name: fileName,
+  size: count,
+  mime,
+  state: attachmentState,
+  transferred: count,
+  error: z.nullable(z.string().check(z.maxLength(4096))),
+  preview: z.nullable(previewUri),
+});
+
+export const pendingFileSchema = z.object({ token: id, name: fileName, size: count, mime });
 
 export const threadMessageSchema = z.object({
   id,
@@ -32,6 +55,7 @@ export const threadMessageSchema = z.object({
   mentions: z.array(name).check(z.maxLength(1000)),
   mentions_me: z.boolean(),
   receipts: z.nullable(receiptSummary),
+  attachments: z.array(threadAttachmentSchema).check(z.maxLength(MAX_ATTACHMENTS)),
 });
 
 export const threadGroupSchema = z.object({
@@ -52,11 +76,19 @@ export const hostToWebviewSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('error'), text: z.string() }),
   z.object({ type: z.literal('group'), group: threadGroupSchema }),
   z.object({ type: z.literal('receipts'), id, receipts: z.array(receipt).check(z.maxLength(10_000)) }),
+  z.object({ type: z.literal('attached'), files: z.array(pendingFileSchema).check(z.maxLength(MAX_ATTACHMENTS)) }),
+  z.object({ type: z.literal('progress'), id, index: count, direction: z.enum(['up', 'down']), transferred: count, size: count }),
 ]);
 
 export const webviewToHostSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), v: z.literal(WEBVIEW_PROTOCOL_VERSION) }),
-  z.object({ type: z.literal('send'), requestId: id, body: z.string().check(z.minLength(1), z.maxLength(MAX_COMPOSER_CHARS)), replyTo: z.nullable(id) }),
+  z
+    .object({ type: z.literal('send'), requestId: id, body: z.string().check(z.maxLength(MAX_COMPOSER_CHARS)), replyTo: z.nullable(id), attachments: z.array(id).check(z.maxLength(MAX_ATTACHMENTS)) })
+    // a message is a text, some files, or both: never nothing
+    .check(z.refine((m) => m.body.length > 0 || m.attachments.length > 0)),
+  z.object({ type: z.literal('attach') }),
+  z.object({ type: z.literal('drop'), uris: z.array(z.string().check(z.minLength(1), z.maxLength(8192))).check(z.maxLength(MAX_ATTACHMENTS)) }),
+  z.object({ type: z.literal('file'), action: z.enum(['save', 'open', 'download']), id, index: count }),
   z.object({ type: z.literal('loadOlder'), before: id }),
   z.object({ type: z.literal('markRead'), ids: z.array(id).check(z.maxLength(10_000)) }),
   z.object({ type: z.literal('draft'), draft: z.string().check(z.maxLength(MAX_COMPOSER_CHARS)) }),
@@ -69,10 +101,12 @@ type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const checks: [
   Exact<z.infer<typeof threadMessageSchema>, ThreadMessage>,
   Exact<z.infer<typeof threadGroupSchema>, ThreadGroup>,
+  Exact<z.infer<typeof threadAttachmentSchema>, ThreadAttachment>,
+  Exact<z.infer<typeof pendingFileSchema>, PendingFile>,
   Exact<z.infer<typeof hostToWebviewSchema>, HostToWebview>,
   Exact<z.infer<typeof webviewToHostSchema>, WebviewToHost>,
   Exact<z.infer<typeof viewStateSchema>, ConversationViewState>,
-] = [true, true, true, true, true];
+] = [true, true, true, true, true, true, true];
 void checks;
 
 /** The message, typed, or null when it does not match the protocol. Never throws. */

@@ -5,10 +5,13 @@
  * they receive with the schemas in `webview-schemas.ts`, which are checked against these
  * types at compile time. Bump WEBVIEW_PROTOCOL_VERSION when a message changes shape.
  */
-import type { Direction, GroupRole, MessageState, Receipt, ReceiptSummary, SyncState } from './rpc';
+import type { AttachmentState, Direction, GroupRole, MessageState, Receipt, ReceiptSummary, SyncState } from './rpc';
 
-/** 2: group messages (sender, mentions, receipts), the member list and per-member receipts. */
-export const WEBVIEW_PROTOCOL_VERSION = 2;
+/**
+ * 2: group messages (sender, mentions, receipts), the member list and per-member receipts.
+ * 3: files: attachments on messages, attach / drop / save / open / download, transfer progress.
+ */
+export const WEBVIEW_PROTOCOL_VERSION = 3;
 /**
  * The persisted panel state's own version: it did not change with the protocol, so a panel
  * saved by an earlier extension is still restored (with its draft).
@@ -40,6 +43,37 @@ export interface ThreadMessage {
   mentions_me: boolean;
   /** Outbound: delivered/read counts over the recipients; null for inbound. */
   receipts: ReceiptSummary | null;
+  /** Its files in the sender's order; [] when none. */
+  attachments: ThreadAttachment[];
+}
+
+/**
+ * One file of a message as the webview shows it. No filesystem path ever crosses into the
+ * webview: Save As and Open name the file by (message id, index) and the host finds its path.
+ */
+export interface ThreadAttachment {
+  index: number;
+  /** The sender's name for it: data, shown as inert text only. */
+  name: string;
+  size: number;
+  mime: string;
+  state: AttachmentState;
+  transferred: number;
+  error: string | null;
+  /**
+   * A webview resource URI of the verified file, only for a ready PNG/JPEG/GIF/WebP whose
+   * bytes the host checked (magic bytes, never SVG); null otherwise. Served under the CSP's
+   * img-src (the webview's own resource origin) from the home's files dir.
+   */
+  preview: string | null;
+}
+
+/** A file picked for the composer and not sent yet: the host keeps its path under `token`. */
+export interface PendingFile {
+  token: string;
+  name: string;
+  size: number;
+  mime: string;
 }
 
 /** A group conversation's room as the panel shows it: who is in it, with roles. */
@@ -71,13 +105,24 @@ export type HostToWebview =
   | { type: 'group'; group: ThreadGroup }
   /** Who of the recipients has one of this user's messages and who read it (message/receipts). */
   | { type: 'receipts'; id: string; receipts: Receipt[] }
+  /** Files the user picked (attach button) or dropped, now in the composer. */
+  | { type: 'attached'; files: PendingFile[] }
+  /** How one file's transfer goes (the core's transfer/progress for a message of this conversation). */
+  | { type: 'progress'; id: string; index: number; direction: 'up' | 'down'; transferred: number; size: number }
   | { type: 'error'; text: string };
 
 // ---- webview → host -----------------------------------------------------------------------
 
 export type WebviewToHost =
   | { type: 'ready'; v: typeof WEBVIEW_PROTOCOL_VERSION }
-  | { type: 'send'; requestId: string; body: string; replyTo: string | null }
+  /** `body` is the caption when `attachments` (tokens of PendingFile) is not empty; then it may be empty. */
+  | { type: 'send'; requestId: string; body: string; replyTo: string | null; attachments: string[] }
+  /** The composer's attach button: the host shows an open dialog. */
+  | { type: 'attach' }
+  /** Things dropped on the view: the `text/uri-list` entries (the host accepts file URIs of regular files only). */
+  | { type: 'drop'; uris: string[] }
+  /** Save As…, Open, or Download one file of a message (by id and index; the host looks it up again). */
+  | { type: 'file'; action: 'save' | 'open' | 'download'; id: string; index: number }
   | { type: 'loadOlder'; before: string }
   | { type: 'markRead'; ids: string[] }
   | { type: 'draft'; draft: string };

@@ -3,10 +3,12 @@
  * typed, validated protocol in protocol/webview.ts. Peer text is rendered inert (render.ts).
  */
 import { parseHostToWebview, parseViewState } from '../protocol/webview-schemas';
-import { MAX_COMPOSER_CHARS, VIEW_STATE_VERSION, WEBVIEW_PROTOCOL_VERSION, type ConversationViewState, type HostToWebview, type ThreadGroup, type ThreadMessage, type WebviewToHost } from '../protocol/webview';
+import { MAX_COMPOSER_CHARS, VIEW_STATE_VERSION, WEBVIEW_PROTOCOL_VERSION, type ConversationViewState, type HostToWebview, type PendingFile, type ThreadGroup, type ThreadMessage, type WebviewToHost } from '../protocol/webview';
+import { MAX_ATTACHMENTS } from '../protocol/files';
 import type { Receipt } from '../protocol/rpc';
 import { oneLine } from '../lib/display';
-import { mergeThread, renderMembers, renderMessage, type DocLike } from './render';
+import { applyProgress, mergeThread, renderMembers, renderMessage, renderPending, type DocLike } from './render';
+import { droppedUris } from './drop';
 
 interface VsCodeApi {
   postMessage(message: WebviewToHost): void;
@@ -31,12 +33,17 @@ const replyBar = $<HTMLElement>('replying');
 const replyText = $<HTMLElement>('replying-text');
 const replyCancel = $<HTMLButtonElement>('replying-cancel');
 const verdictEl = $<HTMLElement>('verdict');
+const attachBtn = $<HTMLButtonElement>('attach');
+const pendingEl = $<HTMLElement>('pending');
+const dropHint = $<HTMLElement>('drop-hint');
 
 let peer = '';
 let thread: ThreadMessage[] = [];
 let hasMore = false;
 let replyTo: string | null = null;
 let pending: { requestId: string; body: string } | null = null;
+/** Files picked for the next message (the host holds their paths). */
+let files: PendingFile[] = [];
 let loadingOlder = false;
 let self: string | null = null;
 let group: ThreadGroup | null = null;
@@ -75,6 +82,17 @@ function render(keepScroll: 'bottom' | 'anchor'): void {
   emptyEl.hidden = thread.length > 0;
   if (keepScroll === 'anchor') threadEl.scrollTop = prevTop + (threadEl.scrollHeight - prevHeight);
   else if (atBottom || keepScroll === 'bottom') threadEl.scrollTop = threadEl.scrollHeight;
+}
+
+function renderFiles(): void {
+  pendingEl.hidden = files.length === 0;
+  pendingEl.replaceChildren(...(files.length ? [renderPending(doc, files) as unknown as Node] : []));
+}
+
+function say(text: string, status: 'failed' | 'pending' | 'queued' = 'failed'): void {
+  verdictEl.textContent = text;
+  verdictEl.className = `verdict verdict-${status}`;
+  verdictEl.hidden = false;
 }
 
 function renderGroup(): void {
@@ -125,6 +143,8 @@ function handle(msg: HostToWebview): void {
         const failed = msg.status === 'failed';
         if (!failed) {
           input.value = '';
+          files = [];
+          renderFiles();
           setReplyTo(null);
           save();
         }
@@ -151,6 +171,20 @@ function handle(msg: HostToWebview): void {
       receipts.set(msg.id, msg.receipts);
       render('anchor');
       break;
+    case 'attached': {
+      const known = new Set(files.map((f) => f.token));
+      files = [...files, ...msg.files.filter((f) => !known.has(f.token))].slice(0, MAX_ATTACHMENTS);
+      renderFiles();
+      break;
+    }
+    case 'progress': {
+      const next = applyProgress(thread, msg);
+      if (next !== thread) {
+        thread = next;
+        render('anchor');
+      }
+      break;
+    }
     case 'error':
       loadingOlder = false;
       olderBtn.disabled = false;
@@ -174,7 +208,7 @@ window.addEventListener('message', (e: MessageEvent) => {
 
 function submit(): void {
   const body = input.value;
-  if (!body.trim() || pending) return;
+  if ((!body.trim() && !files.length) || pending) return;
   if (body.length > MAX_COMPOSER_CHARS) {
     verdictEl.textContent = `Failed: the message is longer than ${MAX_COMPOSER_CHARS} characters`;
     verdictEl.className = 'verdict verdict-failed';
@@ -188,7 +222,7 @@ function submit(): void {
   verdictEl.textContent = 'Sending…';
   verdictEl.className = 'verdict verdict-pending';
   verdictEl.hidden = false;
-  post({ type: 'send', requestId, body, replyTo });
+  post({ type: 'send', requestId, body: body.trim() ? body : '', replyTo, attachments: files.map((f) => f.token) });
 }
 
 form.addEventListener('submit', (e) => {
@@ -218,9 +252,50 @@ olderBtn.addEventListener('click', () => {
 });
 threadEl.addEventListener('click', (e) => {
   const target = e.target as HTMLElement | null;
+  const fileBtn = target?.closest('button.attachment-action');
+  if (fileBtn) {
+    const action = fileBtn.getAttribute('data-action');
+    const id = fileBtn.getAttribute('data-id');
+    const index = Number(fileBtn.getAttribute('data-index'));
+    if ((action === 'save' || action === 'open' || action === 'download') && id && Number.isInteger(index)) post({ type: 'file', action, id, index });
+    return;
+  }
   const btn = target?.closest('button.reply-button');
   const id = btn?.getAttribute('data-id');
   if (id) setReplyTo(id);
+});
+attachBtn.addEventListener('click', () => post({ type: 'attach' }));
+pendingEl.addEventListener('click', (e) => {
+  const token = (e.target as HTMLElement | null)?.closest('button.pending-remove')?.getAttribute('data-token');
+  if (!token) return;
+  files = files.filter((f) => f.token !== token);
+  renderFiles();
+});
+// Drag and drop: files from the Explorer arrive as a uri-list (VS Code asks for Shift while
+// dragging over a webview). Files from the desktop carry no path into a webview: say so.
+let dragDepth = 0;
+document.addEventListener('dragenter', (e) => {
+  e.preventDefault();
+  dragDepth++;
+  dropHint.hidden = false;
+});
+document.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  if (e.dataTransfer) e.dataTransfer.dropEffect = 'copy';
+});
+document.addEventListener('dragleave', () => {
+  dragDepth = Math.max(0, dragDepth - 1);
+  if (!dragDepth) dropHint.hidden = true;
+});
+document.addEventListener('drop', (e) => {
+  e.preventDefault();
+  dragDepth = 0;
+  dropHint.hidden = true;
+  const dt = e.dataTransfer;
+  if (!dt) return;
+  const uris = droppedUris((t) => dt.getData(t));
+  if (uris.length) post({ type: 'drop', uris: uris.slice(0, MAX_ATTACHMENTS) });
+  else if (dt.files.length) say('Files from outside VS Code cannot be dropped here: drop them from the Explorer (hold Shift), or use the attach button.');
 });
 replyCancel.addEventListener('click', () => setReplyTo(null));
 window.addEventListener('focus', markVisibleRead);

@@ -5,8 +5,9 @@
  * text-safety policy first, so hidden characters show as `<U+XXXX>`.
  */
 import { absoluteTime, inertText, oneLine, relativeTime } from '../lib/display';
+import { attachmentStateText, fileTypeLabel, formatSize } from '../lib/file-display';
 import type { Receipt } from '../protocol/rpc';
-import type { ThreadGroup, ThreadMessage } from '../protocol/webview';
+import type { PendingFile, ThreadAttachment, ThreadGroup, ThreadMessage } from '../protocol/webview';
 
 export interface NodeLike {
   readonly nodeType?: number;
@@ -15,11 +16,15 @@ export interface NodeLike {
 export interface ElementLike extends NodeLike {
   className: string;
   appendChild(child: NodeLike): unknown;
-  setAttribute(name: 'data-id' | 'datetime' | 'title' | 'aria-label' | 'type' | 'role', value: string): void;
+  /**
+   * `src` only ever takes a ThreadAttachment's `preview` (a resource URI the host made and the
+   * schema checked), never text from a peer; `data-index`/`data-action` are our own numbers and words.
+   */
+  setAttribute(name: 'data-id' | 'datetime' | 'title' | 'aria-label' | 'type' | 'role' | 'src' | 'alt' | 'data-index' | 'data-action' | 'data-token', value: string): void;
 }
 
 export interface DocLike {
-  createElement(tag: 'article' | 'header' | 'div' | 'span' | 'time' | 'button' | 'footer' | 'ul' | 'li'): ElementLike;
+  createElement(tag: 'article' | 'header' | 'div' | 'span' | 'time' | 'button' | 'footer' | 'ul' | 'li' | 'img'): ElementLike;
   createTextNode(text: string): NodeLike;
 }
 
@@ -162,6 +167,7 @@ export function renderMessage(doc: DocLike, m: ThreadMessage, ctx: RenderContext
     else body.appendChild(el(doc, 'span', seg.mention.toLowerCase() === self ? 'mention mention-me' : 'mention', seg.text));
   }
   article.appendChild(body);
+  if (m.attachments.length) article.appendChild(renderAttachments(doc, m));
 
   const footer = el(doc, 'footer', 'actions');
   if (m.direction === 'in') {
@@ -174,6 +180,98 @@ export function renderMessage(doc: DocLike, m: ThreadMessage, ctx: RenderContext
   }
   article.appendChild(footer);
   return article;
+}
+
+/** "PNG image · 1.5 MB · ready": what one file is and where it stands. */
+export function attachmentMeta(a: ThreadAttachment): string {
+  return `${fileTypeLabel(a.mime)} · ${formatSize(a.size)} · ${attachmentStateText(a)}`;
+}
+
+/** Which buttons a file has now: Download while not here (or failed), Save As… and Open always (they download first). */
+export function attachmentActions(a: ThreadAttachment): ('download' | 'save' | 'open')[] {
+  return a.state === 'remote' || a.state === 'failed' ? ['download', 'save', 'open'] : ['save', 'open'];
+}
+
+const ACTION_TEXT = { download: 'Download', save: 'Save As…', open: 'Open' } as const;
+const ACTION_ICON = { download: 'cloud-download', save: 'save-as', open: 'go-to-file' } as const;
+
+/** A message's files: each its name (text), type, size, state, progress, buttons; an image preview once ready and checked. */
+export function renderAttachments(doc: DocLike, m: ThreadMessage): ElementLike {
+  const list = el(doc, 'ul', 'attachments');
+  list.setAttribute('aria-label', 'Files');
+  for (const a of m.attachments) {
+    const li = el(doc, 'li', `attachment state-${a.state}`);
+    li.setAttribute('data-id', m.id);
+    li.setAttribute('data-index', String(a.index));
+    const name = oneLine(a.name, 120);
+    const head = el(doc, 'div', 'attachment-head');
+    head.appendChild(el(doc, 'span', `codicon codicon-${a.state === 'failed' ? 'error' : a.state === 'downloading' ? 'sync' : 'file'}`));
+    head.appendChild(el(doc, 'span', 'attachment-name', name));
+    head.appendChild(el(doc, 'span', 'attachment-meta', attachmentMeta(a)));
+    li.appendChild(head);
+    if (a.state === 'downloading' && a.size > 0) {
+      const bar = el(doc, 'div', 'attachment-progress');
+      bar.setAttribute('role', 'progressbar');
+      bar.setAttribute('aria-label', `${name}: ${attachmentStateText(a)}`);
+      // the width is a class step (0..20): no inline style under the CSP
+      bar.appendChild(el(doc, 'div', `attachment-progress-fill w${Math.min(20, Math.floor((a.transferred / a.size) * 20))}`));
+      li.appendChild(bar);
+    }
+    if (a.state === 'ready' && a.preview) {
+      const img = el(doc, 'img', 'attachment-preview');
+      img.setAttribute('src', a.preview);
+      img.setAttribute('alt', `Image ${name}`);
+      li.appendChild(img);
+    }
+    const actions = el(doc, 'div', 'attachment-actions');
+    for (const action of attachmentActions(a)) {
+      const b = el(doc, 'button', `button secondary attachment-action action-${action}`);
+      b.setAttribute('type', 'button');
+      b.setAttribute('data-action', action);
+      b.setAttribute('data-id', m.id);
+      b.setAttribute('data-index', String(a.index));
+      b.setAttribute('aria-label', `${ACTION_TEXT[action]} ${name}`);
+      b.appendChild(el(doc, 'span', `codicon codicon-${ACTION_ICON[action]}`));
+      b.appendChild(doc.createTextNode(ACTION_TEXT[action]));
+      actions.appendChild(b);
+    }
+    li.appendChild(actions);
+    list.appendChild(li);
+  }
+  return list;
+}
+
+/** The composer's picked files, each with a remove button. */
+export function renderPending(doc: DocLike, files: readonly PendingFile[]): ElementLike {
+  const list = el(doc, 'ul', 'pending-files');
+  list.setAttribute('aria-label', 'Files to send');
+  for (const f of files) {
+    const li = el(doc, 'li', 'pending-file');
+    const name = oneLine(f.name, 80);
+    li.appendChild(el(doc, 'span', 'codicon codicon-file'));
+    li.appendChild(el(doc, 'span', 'attachment-name', name));
+    li.appendChild(el(doc, 'span', 'attachment-meta', `${fileTypeLabel(f.mime)} · ${formatSize(f.size)}`));
+    const rm = el(doc, 'button', 'icon-button codicon codicon-close pending-remove');
+    rm.setAttribute('type', 'button');
+    rm.setAttribute('data-token', f.token);
+    rm.setAttribute('title', 'Remove');
+    rm.setAttribute('aria-label', `Remove ${name}`);
+    li.appendChild(rm);
+    list.appendChild(li);
+  }
+  return list;
+}
+
+/** Applies a transfer/progress to the thread (a new array when something changed, else the same one). */
+export function applyProgress(thread: ThreadMessage[], p: { id: string; index: number; direction: 'up' | 'down'; transferred: number; size: number }): ThreadMessage[] {
+  const i = thread.findIndex((m) => m.id === p.id);
+  if (i < 0) return thread;
+  const m = thread[i]!;
+  const a = m.attachments.find((x) => x.index === p.index);
+  if (!a || a.state === 'ready' || a.state === 'failed') return thread;
+  const state = p.direction === 'down' ? 'downloading' : a.state;
+  const next = { ...m, attachments: m.attachments.map((x) => (x === a ? { ...x, state, transferred: Math.min(p.transferred, x.size) } : x)) };
+  return [...thread.slice(0, i), next, ...thread.slice(i + 1)];
 }
 
 /** A group's member list: "N members" and each member with their role (names as text). */

@@ -129,7 +129,7 @@ const SURFACES: Surface[] = [
     multiline: true,
     rich: false,
     show: (t) => {
-      const el = renderMessage(doc, { ...message(t), reply_to: null }, { now: NOW, lookup: () => undefined }) as El;
+      const el = renderMessage(doc, { ...message(t), reply_to: null, attachments: [] }, { now: NOW, lookup: () => undefined }) as El;
       return [el.find('body')!.textContent, el.find('from')!.textContent];
     },
   },
@@ -142,7 +142,7 @@ const SURFACES: Surface[] = [
     multiline: true,
     rich: false,
     show: (t) => {
-      const el = renderMessage(doc, { ...groupMessage(t), reply_to: null }, { now: NOW, lookup: () => undefined, self: 'me' }) as El;
+      const el = renderMessage(doc, { ...groupMessage(t), reply_to: null, attachments: [] }, { now: NOW, lookup: () => undefined, self: 'me' }) as El;
       return [el.find('body')!.textContent, el.find('from')!.textContent];
     },
   },
@@ -152,10 +152,21 @@ const SURFACES: Surface[] = [
     rich: false,
     show: (t) => {
       const members = renderMembers(doc, { name: 'team', role: 'member', members: [{ user: t, role: 'owner' }] }, 'me') as El;
-      const mine = { ...groupMessage(t), direction: 'out' as const, receipts: { total: 1, delivered: 1, read: 1 } };
+      const mine = { ...groupMessage(t), direction: 'out' as const, receipts: { total: 1, delivered: 1, read: 1 }, attachments: [] };
       return [members.textContent, ...readByTitle(mine, [{ user: t, delivered_at: null, read_at: '2026-11-24T11:59:00Z', dropped: null }]).split('\n')];
     },
   },
+  {
+    name: 'webview: file name and its buttons',
+    multiline: false,
+    rich: false,
+    show: (t) => {
+      const el = renderMessage(doc, { ...message(t), reply_to: null, attachments: [{ index: 0, name: t, size: 1, mime: t, state: 'remote', transferred: 0, error: t, preview: null }] }, { now: NOW, lookup: () => undefined }) as El;
+      const buttons = [...el.walk()].filter((n): n is El => n instanceof El && n.tag === 'button' && n.className.includes('attachment-action'));
+      return [el.find('attachment-name')!.textContent, ...buttons.map((b) => b.attrs.get('aria-label')!)];
+    },
+  },
+  { name: 'tree tooltip: a message with a file', multiline: true, rich: false, show: (t) => [messageItemText({ ...message(t), attachments: [{ index: 0, name: t, size: 1, sha256: 'a'.repeat(64), mime: 'text/plain', state: 'ready', transferred: 1, error: null, path: null }] }, NOW).tooltip] },
   { name: 'relay log line', multiline: false, rich: false, record: true, show: (t) => [relayLogLine(`unauthorized hello for "${t}" from 127.0.0.1:5555`)] },
   {
     name: 'core log line',

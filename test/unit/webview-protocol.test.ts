@@ -4,11 +4,11 @@ import { parseHostToWebview, parseViewState, parseWebviewToHost } from '../../pr
 import type { ThreadMessage } from '../../protocol/webview';
 import { contentSecurityPolicy, conversationHtml, makeNonce } from '../../extension/webviewHtml';
 
-const m: ThreadMessage = { id: 'm1', direction: 'in', from: 'bob', to: 'me', body: '<img src=x onerror=alert(1)>', created_at: '2026-11-24T00:00:00Z', state: 'received', read: false, reply_to: null, group: null, mentions: [], mentions_me: true, receipts: null };
+const m: ThreadMessage = { id: 'm1', direction: 'in', from: 'bob', to: 'me', body: '<img src=x onerror=alert(1)>', created_at: '2026-11-24T00:00:00Z', state: 'received', read: false, reply_to: null, group: null, mentions: [], mentions_me: true, receipts: null, attachments: [] };
 
 describe('webview protocol guards', () => {
   it('accepts every well-formed host message', () => {
-    assert.ok(parseHostToWebview({ type: 'init', v: 2, peer: 'bob', self: 'me', messages: [m], hasMore: true }));
+    assert.ok(parseHostToWebview({ type: 'init', v: 3, peer: 'bob', self: 'me', messages: [m], hasMore: true }));
     assert.ok(parseHostToWebview({ type: 'messages', mode: 'upsert', messages: [{ ...m, direction: 'out', group: 'team', mentions: ['bob'], mentions_me: false, receipts: { total: 3, delivered: 2, read: 1 } }] }));
     assert.ok(parseHostToWebview({ type: 'group', group: { name: 'team', role: 'owner', members: [{ user: 'me', role: 'owner' }, { user: 'bob', role: 'member' }] } }));
     assert.ok(parseHostToWebview({ type: 'group', group: { name: 'team', role: null, members: [] } }));
@@ -26,14 +26,14 @@ describe('webview protocol guards', () => {
     }
   });
   it('validates webview → host messages', () => {
-    assert.deepEqual(parseWebviewToHost({ type: 'send', requestId: 'r1', body: 'hi', replyTo: null }), { type: 'send', requestId: 'r1', body: 'hi', replyTo: null });
-    assert.ok(parseWebviewToHost({ type: 'ready', v: 2 }));
-    assert.equal(parseWebviewToHost({ type: 'ready', v: 1 }), null, 'a webview of another protocol version');
+    assert.deepEqual(parseWebviewToHost({ type: 'send', requestId: 'r1', body: 'hi', replyTo: null, attachments: [] }), { type: 'send', requestId: 'r1', body: 'hi', replyTo: null, attachments: [] });
+    assert.ok(parseWebviewToHost({ type: 'ready', v: 3 }));
+    assert.equal(parseWebviewToHost({ type: 'ready', v: 2 }), null, 'a webview of another protocol version');
     assert.ok(parseWebviewToHost({ type: 'loadOlder', before: 'm1' }));
     assert.ok(parseWebviewToHost({ type: 'markRead', ids: ['m1'] }));
-    assert.equal(parseWebviewToHost({ type: 'send', requestId: 'r1', body: '', replyTo: null }), null, 'empty body');
-    assert.equal(parseWebviewToHost({ type: 'send', requestId: 'r1', body: 'x'.repeat(64 * 1024 + 1), replyTo: null }), null, 'too long');
-    assert.equal(parseWebviewToHost({ type: 'send', requestId: 'r1', body: 'hi' }), null, 'replyTo required');
+    assert.equal(parseWebviewToHost({ type: 'send', requestId: 'r1', body: '', replyTo: null, attachments: [] }), null, 'empty body and no files');
+    assert.equal(parseWebviewToHost({ type: 'send', requestId: 'r1', body: 'x'.repeat(64 * 1024 + 1), replyTo: null, attachments: [] }), null, 'too long');
+    assert.equal(parseWebviewToHost({ type: 'send', requestId: 'r1', body: 'hi', attachments: [] }), null, 'replyTo required');
     assert.equal(parseWebviewToHost({ type: 'markRead', ids: [1] }), null);
     assert.equal(parseWebviewToHost({ type: 'command', command: 'workbench.action.terminal.new' }), null);
   });

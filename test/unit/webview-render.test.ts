@@ -5,7 +5,7 @@ import type { ThreadMessage } from '../../protocol/webview';
 import { bodySegments, mergeThread, readByTitle, renderMembers, renderMessage } from '../../webview/render';
 import { doc, El, Text } from '../support/dom-shim';
 
-const base: ThreadMessage = { id: 'm1', direction: 'in', from: 'bob', to: 'me', body: 'hi', created_at: '2026-11-24T11:58:00Z', state: 'received', read: false, reply_to: null, group: null, mentions: [], mentions_me: true, receipts: null };
+const base: ThreadMessage = { id: 'm1', direction: 'in', from: 'bob', to: 'me', body: 'hi', created_at: '2026-11-24T11:58:00Z', state: 'received', read: false, reply_to: null, group: null, mentions: [], mentions_me: true, receipts: null, attachments: [] };
 const NOW = Date.parse('2026-11-24T12:00:00Z');
 
 describe('renderMessage', () => {

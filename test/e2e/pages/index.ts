@@ -5,3 +5,4 @@ export { StatusBar } from './statusbar';
 export { Tree } from './tree';
 export { Webview } from './webview';
 export { Workbench } from './workbench';
+export { Attachments, FileDialog } from './files';

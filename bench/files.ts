@@ -117,7 +117,7 @@ type Attachment = Message['attachments'][number];
 
 /** Alice sends the file to bob; bob's core downloads it at once (auto download above its size) and verifies it. */
 export async function switchboardTransfer(root: string, path: string, size: number): Promise<TransferFigures & Pick<FilesFigures, 'uploadMibPerSecond' | 'rss'>> {
-  const live = await startLive(root, ['alice', 'bob'] as const);
+  const live = await startLive(root, ['alice', 'bob'] as const, ['--max-file-bytes', String(Math.max(size, 1))]);
   try {
     const a = live.cores.alice.client;
     const b = live.cores.bob.client;
@@ -154,7 +154,7 @@ export async function switchboardTransfer(root: string, path: string, size: numb
 
 /** Latency of small messages sent one after another while a second transfer of the same file runs. */
 export async function latencyDuringTransfer(root: string, path: string, size: number, probes: number): Promise<{ idle: number[]; during: number[] }> {
-  const live = await startLive(root, ['alice', 'bob'] as const);
+  const live = await startLive(root, ['alice', 'bob'] as const, ['--max-file-bytes', String(Math.max(size, 1))]);
   try {
     const a = live.cores.alice.client;
     const b = live.cores.bob.client;

@@ -14,7 +14,8 @@ import { formatProgress, formatSize } from '../lib/file-display';
 import { oneLine } from '../lib/display';
 import type { CoreConnection } from './connection';
 import { errorText, noLinks, plural } from './format';
-import { FileProblem, filesDir, hashFile, isStoreFile, pickedFile, safeBaseName, type PickedFile } from './files';
+import { FileProblem, filesDir, hashFile, isStoreFile, pickedFile, type PickedFile } from './files';
+import { safeFileName } from '../lib/file-names';
 import { showError, showInfo, showWarning } from './notices';
 
 export type FileConnection = Pick<CoreConnection, 'request' | 'home' | 'onTransferProgress' | 'onMessageUpdated'>;
@@ -176,7 +177,7 @@ async function defaultSaveDir(): Promise<string> {
 export async function saveAttachment(conn: FileConnection, id: string, index: number): Promise<vscode.Uri | undefined> {
   const first = await attachmentOf(conn, id, index);
   if (!first) throw new Error('no such file on this message');
-  const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(join(await defaultSaveDir(), safeBaseName(first.name))), saveLabel: 'Save', title: noLinks(`Save ${oneLine(first.name, 80)}`) });
+  const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(join(await defaultSaveDir(), safeFileName(first.name))), saveLabel: 'Save', title: noLinks(`Save ${oneLine(first.name, 80)}`) });
   if (!target) return undefined;
   const a = await ensureReady(conn, id, index);
   if (!a) return undefined;
@@ -196,7 +197,7 @@ export async function openAttachment(conn: FileConnection, id: string, index: nu
   if (!a) return;
   const src = await verifiedPath(conn, a);
   const dir = join(tmpdir(), 'switchboard-open', a.sha256);
-  const dest = join(dir, safeBaseName(a.name));
+  const dest = join(dir, safeFileName(a.name));
   await mkdir(dir, { recursive: true, mode: 0o700 });
   try {
     await stat(dest);

@@ -6,11 +6,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
-import { DEFAULT_MAX_FILE_BYTES, MAX_ATTACHMENT_NAME_BYTES, isSha256Hex } from '../protocol/files';
+import { basename, dirname, join } from 'node:path';
+import { DEFAULT_MAX_FILE_BYTES, isSha256Hex } from '../protocol/files';
 import type { Attachment } from '../protocol/rpc';
 import type { ThreadAttachment } from '../protocol/webview';
 import { IMAGE_MAGIC_BYTES, mayPreview } from '../lib/file-display';
+import { mimeOfName } from '../lib/mime';
+export { mimeOfName };
 
 export interface PickedFile {
   path: string;
@@ -54,45 +56,7 @@ export function hashFile(path: string, onBytes?: (n: number) => void): Promise<{
   });
 }
 
-const MIMES: Record<string, string> = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.svg': 'image/svg+xml',
-  '.pdf': 'application/pdf',
-  '.zip': 'application/zip',
-  '.gz': 'application/gzip',
-  '.tgz': 'application/gzip',
-  '.json': 'application/json',
-  '.txt': 'text/plain',
-  '.log': 'text/plain',
-  '.md': 'text/markdown',
-  '.csv': 'text/csv',
-  '.html': 'text/html',
-  '.ts': 'text/plain',
-  '.js': 'text/javascript',
-};
 
-/** A MIME type from a file name's extension; application/octet-stream when unknown. */
-export function mimeOfName(name: string): string {
-  return MIMES[extname(name).toLowerCase()] ?? 'application/octet-stream';
-}
-
-/**
- * A peer's file name as one safe base name to offer in a save dialog: no directory parts, no
- * control or bidi characters, no leading dots (no hidden or `..`), within 255 UTF-8 bytes;
- * "file" when nothing is left. The user still picks the folder and the final name.
- */
-export function safeBaseName(name: string): string {
-  let s = name.split(/[\\/]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
-  s = s.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, '');
-  s = s.replace(/[<>:"|?*]/g, '_').trim().replace(/^\.+/, '');
-  while (Buffer.byteLength(s, 'utf8') > MAX_ATTACHMENT_NAME_BYTES) s = s.slice(0, -1);
-  return s || 'file';
-}
 
 /** The home's store of verified files (`<home>/files`). */
 export function filesDir(home: string): string {

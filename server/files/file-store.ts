@@ -12,12 +12,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { open, rename, stat, unlink } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ErrorCodes, type AttachmentInput } from '../../protocol/rpc';
 import { DiskFullError, isDiskFull } from '../../lib/node/storage-errors';
 import { CoreError } from '../errors';
 import { ensurePrivateDir } from '../fs-private';
 import { errorMessage } from '../../lib/error-message';
+import { mimeOfName } from '../../lib/mime';
 
 /** What a send's file became in the store: what the message names and the upload reads. */
 export interface StoredFile {
@@ -151,7 +152,7 @@ export class FileStore {
       const created = !existsSync(final);
       if (created) await rename(tmp, final);
       else await unlink(tmp);
-      return { sha256: digest, size: copied, name: input.name ?? basename(path), mime: input.mime ?? mimeOf(input.name ?? path), created };
+      return { sha256: digest, size: copied, name: input.name ?? basename(path), mime: input.mime ?? mimeOfName(input.name ?? path), created };
     } catch (error) {
       await handle?.close().catch(() => {});
       await unlink(tmp).catch(() => {});
@@ -191,33 +192,3 @@ export class FileStore {
   }
 }
 
-const MIME_BY_EXTENSION: Record<string, string> = {
-  '.txt': 'text/plain',
-  '.log': 'text/plain',
-  '.md': 'text/markdown',
-  '.csv': 'text/csv',
-  '.json': 'application/json',
-  '.xml': 'application/xml',
-  '.html': 'text/html',
-  '.pdf': 'application/pdf',
-  '.zip': 'application/zip',
-  '.gz': 'application/gzip',
-  '.tar': 'application/x-tar',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.svg': 'image/svg+xml',
-  '.mp4': 'video/mp4',
-  '.webm': 'video/webm',
-  '.mp3': 'audio/mpeg',
-  '.wav': 'audio/wav',
-  '.patch': 'text/x-diff',
-  '.diff': 'text/x-diff',
-};
-
-/** The MIME type a name's extension suggests; application/octet-stream when unknown. */
-export function mimeOf(name: string): string {
-  return MIME_BY_EXTENSION[extname(name).toLowerCase()] ?? 'application/octet-stream';
-}

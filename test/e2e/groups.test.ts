@@ -14,47 +14,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { PROTOCOL_VERSION, type Message, type Method, type ParamsOf, type ResultOf } from '../../protocol/rpc';
-import { SocketClient } from '../../server/cli/socket-client';
-import { homePaths } from '../../lib/node/paths';
-import { kill9 as killChild, startCore } from '../support/cli';
 import { TestRelay } from '../support/relay';
 import { missingTools, startWorkbench, type WorkbenchSession } from './harness';
 import { ActivityBar, Notifications, QuickInput, Tree, Webview, Workbench } from './pages';
-import { eventually, isCoreOf, packSwitchboard } from './world';
-import type { ChildProcess } from 'node:child_process';
-
-/** A peer: a real core in its own home, configured on the relay, and a client of its socket. */
-class Peer {
-  private core: ChildProcess | undefined;
-  private client: SocketClient | undefined;
-
-  constructor(
-    readonly name: string,
-    readonly home: string,
-  ) {}
-
-  async start(relay: TestRelay): Promise<void> {
-    await relay.configureHome(this.home, this.name);
-    this.core = await startCore(this.home);
-    this.client = await SocketClient.connect(homePaths(this.home).socket, 10_000);
-    await this.client.call('initialize', { client: { name: `e2e-${this.name}`, version: '1' }, protocol: PROTOCOL_VERSION });
-  }
-
-  call<M extends Method>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
-    return this.client!.call(method, params) as Promise<ResultOf<M>>;
-  }
-
-  /** Waits until this peer's core has a message from `from` in `#group` with this body. */
-  receives(group: string, from: string, body: string, timeoutMs = 30_000): Promise<Message> {
-    return eventually(`${this.name} has "${body}" in #${group}`, async () => (await this.call('inbox/list', { in: `#${group}`, limit: 200 })).messages.find((m) => m.from === from && m.body === body), timeoutMs);
-  }
-
-  async stop(): Promise<void> {
-    this.client?.close();
-    if (this.core) await killChild(this.core);
-  }
-}
+import { eventually, packSwitchboard } from './world';
+import { killCoreOf, Peer } from './peer';
 
 describe('Groups in VS Code (code-server + chromium, real relay and two peers)', { timeout: 330_000 }, () => {
   const relay = new TestRelay();
@@ -100,20 +64,7 @@ describe('Groups in VS Code (code-server + chromium, real relay and two peers)',
       await wb.close();
     }
     // the extension started alice's core (detached): stop it by its pid, if it is still hers
-    const pid = await (async () => {
-      try {
-        const c = await SocketClient.connect(homePaths(aliceHome).socket, 2000);
-        try {
-          await c.call('initialize', { client: { name: 'e2e-cleanup', version: '1' }, protocol: PROTOCOL_VERSION });
-          return ((await c.call('status/get', {})) as ResultOf<'status/get'>).pid;
-        } finally {
-          c.close();
-        }
-      } catch {
-        return undefined;
-      }
-    })();
-    if (pid !== undefined && isCoreOf(pid, aliceHome)) process.kill(pid, 'SIGKILL');
+    await killCoreOf(aliceHome);
     await bob.stop();
     await carol.stop();
     await relay.dispose();

@@ -14,35 +14,19 @@ import { after, before, describe, test } from 'node:test';
 import { DEFAULT_AUTO_DOWNLOAD_BYTES, DEFAULT_MAX_FILE_BYTES } from '../../protocol/files';
 import type { Message, SendResult } from '../../protocol/rpc';
 import { ExitCode } from '../../lib/node/cli/errors';
-import { CLI, DAEMON, kill9, run, startCore, tempHome, type RunResult } from '../support/cli';
+import { Cleanups, CLI, DAEMON, kill9, ok, run, startCore, told, type RunResult } from '../support/cli';
 import { reapWithThisProcess } from '../support/reap';
 import { socketAnswers } from '../../server/socket-probe';
 import { homePaths } from '../../lib/node/paths';
 import { killAllRelays, TestRelay } from '../support/relay';
 import { waitFor, withClient } from '../support/wait';
 
-const cleanups: (() => void | Promise<void>)[] = [];
+const cleanups = new Cleanups();
 after(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await cleanups.run();
   await killAllRelays();
 });
-
-function scratch(prefix: string): string {
-  const { home, cleanup } = tempHome(prefix);
-  cleanups.push(cleanup);
-  return home;
-}
-
-function told(args: string[], r: RunResult): string {
-  return `switchboard ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
-}
-
-async function ok(home: string, args: string[]): Promise<string> {
-  const r = await run(home, args);
-  assert.equal(r.code, 0, told(args, r));
-  assert.equal(r.stderr, '', told(args, r));
-  return r.stdout;
-}
+const scratch = (prefix: string): string => cleanups.home(prefix);
 
 /** A refusal: `code` exit, one line on stderr matching `line`, nothing on stdout; under --json one object with `jsonCode`. */
 async function refused(home: string, args: string[], code: number, line: RegExp, jsonCode: string): Promise<void> {

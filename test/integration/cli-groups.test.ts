@@ -11,35 +11,17 @@ import { after, before, describe, test } from 'node:test';
 import type { Group, GroupListResult, Message, SendResult } from '../../protocol/rpc';
 import { DEFAULT_AUTO_DOWNLOAD_BYTES } from '../../protocol/files';
 import { ExitCode } from '../../lib/node/cli/errors';
-import { CLI, kill9, run, startCore, tempHome, type RunResult } from '../support/cli';
+import { Cleanups, CLI, kill9, ok, run, startCore, told, type RunResult } from '../support/cli';
 import { killAllRelays, TestRelay } from '../support/relay';
 import { reapWithThisProcess } from '../support/reap';
 import { waitFor } from '../support/wait';
 
-const cleanups: (() => void | Promise<void>)[] = [];
+const cleanups = new Cleanups();
 after(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await cleanups.run();
   await killAllRelays();
 });
-
-function scratchHome(prefix: string): string {
-  const { home, cleanup } = tempHome(prefix);
-  cleanups.push(cleanup);
-  return home;
-}
-
-/** The run, described for an assertion message. */
-function told(args: string[], r: RunResult): string {
-  return `switchboard ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
-}
-
-/** Runs and checks the exit code and that stderr is empty; returns stdout. */
-async function ok(home: string, args: string[]): Promise<string> {
-  const r = await run(home, args);
-  assert.equal(r.code, 0, told(args, r));
-  assert.equal(r.stderr, '', told(args, r));
-  return r.stdout;
-}
+const scratchHome = (prefix: string): string => cleanups.home(prefix);
 
 async function json<T>(home: string, args: string[]): Promise<T> {
   return JSON.parse(await ok(home, [...args, '--json'])) as T;

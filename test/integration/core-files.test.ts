@@ -10,25 +10,19 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { ErrorCodes, type Attachment, type ErrorData, type Message, type Method, type ParamsOf, type ResultOf, type RpcErrorObject, type TransferProgress } from '../../protocol/rpc';
+import { ErrorCodes, type Attachment, type Message, type TransferProgress } from '../../protocol/rpc';
 import { BLOB_CHUNK_BYTES, BLOB_CHUNK_HEADER_BYTES, BLOB_WINDOW_BYTES } from '../../protocol/files';
-import { kill9, runOk, startCore, tempHome } from '../support/cli';
+import { runOk, tempHome } from '../support/cli';
+import { CoreSides, type Side } from '../support/cores';
 import { killAllRelays, TestRelay } from '../support/relay';
-import { waitFor, withClient } from '../support/wait';
+import { waitFor } from '../support/wait';
 import { SocketClient } from '../../server/cli/socket-client';
 import { homePaths } from '../../lib/node/paths';
 import { PROTOCOL_VERSION } from '../../protocol/rpc';
 import { openDirect } from '../../server/direct';
 
 const MiB = 1024 * 1024;
-
-interface Side {
-  name: string;
-  home: string;
-  core: ChildProcess | undefined;
-}
 
 /** A TCP proxy on loopback between cores and the relay that counts the bytes each way. */
 class CountingProxy {
@@ -79,42 +73,16 @@ class CountingProxy {
 
 const relay = new TestRelay();
 const proxy = new CountingProxy(() => relay.port);
-const cleanups: (() => void)[] = [];
-const sides: Side[] = [];
+const cores = new CoreSides('files', 'sb-f');
+const { cleanups, rpc, rpcError, start: startSide, stop: stopSide } = cores;
 let work: string;
 
 async function makeSide(user: string): Promise<Side> {
-  const { home, cleanup } = tempHome(`sb-f-${user}-`);
-  cleanups.push(cleanup);
-  const token = await relay.addUser(user);
-  // Through the proxy: every byte between this core and the relay is counted.
-  await runOk(home, ['init', '--relay', proxy.url, '--user', user, '--token', token]);
-  const side: Side = { name: user, home, core: undefined };
-  sides.push(side);
-  return side;
-}
-
-async function startSide(side: Side): Promise<void> {
-  side.core = await startCore(side.home);
-  await waitFor(`${side.name} online`, async () => ((await rpc(side, 'status/get', {})).sync.state === 'online' ? true : undefined), 30_000);
-}
-
-async function stopSide(side: Side): Promise<void> {
-  if (side.core) await kill9(side.core);
-  side.core = undefined;
-}
-
-function rpc<M extends Method>(side: Side, method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
-  return withClient(side.home, `files-${side.name}`, (c) => c.call(method, params) as Promise<ResultOf<M>>);
-}
-
-async function rpcError<M extends Method>(side: Side, method: M, params: ParamsOf<M>): Promise<RpcErrorObject & { data?: ErrorData }> {
-  try {
-    await rpc(side, method, params);
-  } catch (error) {
-    return error as RpcErrorObject & { data?: ErrorData };
-  }
-  throw new Error(`${method} succeeded for ${side.name}; it should have failed`);
+  return cores.make(user, user, async (home) => {
+    const token = await relay.addUser(user);
+    // Through the proxy: every byte between this core and the relay is counted.
+    await runOk(home, ['init', '--relay', proxy.url, '--user', user, '--token', token]);
+  });
 }
 
 /** A file of random bytes, with the hash and size a client measures before sending it. */
@@ -193,11 +161,11 @@ before(async () => {
 });
 
 after(async () => {
-  for (const side of sides) await stopSide(side);
+  await cores.stopAll();
   await proxy.stop();
   await relay.dispose();
   await killAllRelays();
-  for (const cleanup of cleanups) cleanup();
+  cores.removeHomes();
 });
 
 describe('files through real cores and a real relay', { concurrency: false }, () => {

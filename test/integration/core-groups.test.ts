@@ -11,60 +11,27 @@
  */
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { ErrorCodes, PROTOCOL_VERSION, type Group, type GroupEvent, type Message, type Method, type ParamsOf, type ResultOf, type RpcErrorObject, type ErrorData } from '../../protocol/rpc';
+import { ErrorCodes, PROTOCOL_VERSION, type Group, type GroupEvent, type Message } from '../../protocol/rpc';
 import { DEFAULT_AUTO_DOWNLOAD_BYTES } from '../../protocol/files';
-import { kill9, runOk, startCore, tempHome } from '../support/cli';
+import { kill9, runOk } from '../support/cli';
+import { CoreSides, type Side } from '../support/cores';
 import { killAllRelays, TestRelay } from '../support/relay';
-import { waitFor, withClient } from '../support/wait';
+import { waitFor } from '../support/wait';
 import { openDirect } from '../../server/direct';
 import { SocketClient } from '../../server/cli/socket-client';
 import { homePaths } from '../../lib/node/paths';
 
-interface Side {
-  name: string;
-  user: string;
-  home: string;
-  core: ChildProcess | undefined;
-}
-
 const relay = new TestRelay();
-const cleanups: (() => void)[] = [];
-const sides: Side[] = [];
+const cores = new CoreSides('groups', 'sb-g');
+const { rpc, rpcError, start: startSide, stop: stopSide } = cores;
 
+/** A home for `user` as device `name`: configured by the relay, or init'ed with `token` (a second device). */
 async function makeSide(user: string, name = user, token?: string): Promise<Side> {
-  const { home, cleanup } = tempHome(`sb-g-${name}-`);
-  cleanups.push(cleanup);
-  if (token === undefined) await relay.configureHome(home, user);
-  else await runOk(home, ['init', '--relay', relay.url, '--user', user, '--token', token]);
-  const side: Side = { name, user, home, core: undefined };
-  sides.push(side);
-  return side;
-}
-
-async function startSide(side: Side): Promise<void> {
-  side.core = await startCore(side.home);
-  await waitFor(`${side.name} online`, async () => ((await rpc(side, 'status/get', {})).sync.state === 'online' ? true : undefined), 30_000);
-}
-
-async function stopSide(side: Side): Promise<void> {
-  if (side.core) await kill9(side.core);
-  side.core = undefined;
-}
-
-function rpc<M extends Method>(side: Side, method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
-  return withClient(side.home, `groups-${side.name}`, (c) => c.call(method, params) as Promise<ResultOf<M>>);
-}
-
-/** The RPC error a call fails with (it must fail). */
-async function rpcError<M extends Method>(side: Side, method: M, params: ParamsOf<M>): Promise<RpcErrorObject & { data?: ErrorData }> {
-  try {
-    await rpc(side, method, params);
-  } catch (error) {
-    return error as RpcErrorObject & { data?: ErrorData };
-  }
-  throw new Error(`${method} succeeded for ${side.name}; it should have failed`);
+  return cores.make(user, name, async (home) => {
+    if (token === undefined) await relay.configureHome(home, user);
+    else await runOk(home, ['init', '--relay', relay.url, '--user', user, '--token', token]);
+  });
 }
 
 async function thread(side: Side, peer: string): Promise<Message[]> {
@@ -101,10 +68,10 @@ before(async () => {
 });
 
 after(async () => {
-  for (const side of sides) await stopSide(side);
+  await cores.stopAll();
   await relay.dispose();
   await killAllRelays();
-  for (const cleanup of cleanups) cleanup();
+  cores.removeHomes();
 });
 
 /** The token `init` stored for a side (to give a second device of the same user). */

@@ -18,44 +18,18 @@ import {
   type DeliverFrameV3,
   type WireAttachment,
 } from '../../protocol/relay';
-import type { RelayServer } from '../../relay/server';
-import { addTestUser, killAllRelays, makeTempDir, RawRelayClient, spawnRelay, startTestRelay } from '../support/relay';
+import { addTestUser, makeTempDir, RawRelayClient, RelayWorlds, spawnRelay } from '../support/relay';
 
-const dirs: ReturnType<typeof makeTempDir>[] = [];
-const clients: RawRelayClient[] = [];
-const relays: RelayServer[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.closeAndWait().catch(() => undefined)));
-  await Promise.all(relays.splice(0).map((relay) => relay.close()));
-  await killAllRelays();
-});
-after(() => {
-  for (const dir of dirs) dir.remove();
-});
+const worlds = new RelayWorlds();
+const { dirs, clients, world } = worlds;
+afterEach(() => worlds.closeAll());
+after(() => worlds.removeDirs());
 
 const MiB = 1024 * 1024;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-interface World {
-  url: string;
-  tokens: Record<string, string>;
-  dataDir: string;
-}
-
-async function world(users: string[], options: Partial<Parameters<typeof startTestRelay>[0]> = {}): Promise<World> {
-  const dir = makeTempDir();
-  dirs.push(dir);
-  const tokens: Record<string, string> = {};
-  for (const user of users) tokens[user] = await addTestUser(dir.path, user);
-  const relay = await startTestRelay({ ...options, dataDir: dir.path });
-  relays.push(relay);
-  return { url: relay.url, tokens, dataDir: dir.path };
-}
-
-async function login(w: { url: string; tokens: Record<string, string> }, user: string, device = `${user}-laptop`, version = RELAY_PROTOCOL_V3): Promise<RawRelayClient> {
-  const client = await RawRelayClient.login(w.url, user, w.tokens[user]!, device, 0, version);
-  clients.push(client);
-  return client;
+function login(w: { url: string; tokens: Record<string, string> }, user: string, device = `${user}-laptop`, version = RELAY_PROTOCOL_V3): Promise<RawRelayClient> {
+  return worlds.login(w, user, device, 0, version);
 }
 
 function sha256(data: Uint8Array): string {

@@ -7,41 +7,15 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, test } from 'node:test';
 import { RELAY_MAX_FRAME_BYTES, RELAY_PROTOCOL_V1, RELAY_PROTOCOL_V2, type DeliverFrameV2, type SendFrameV2, type GroupFrame, type GroupVerdictFrame } from '../../protocol/relay';
-import { addTestUser, killAllRelays, makeTempDir, RawRelayClient, runRelay, spawnRelay, startTestRelay } from '../support/relay';
-import type { RelayServer } from '../../relay/server';
+import { makeTempDir, RawRelayClient, RelayWorlds, runRelay, spawnRelay, type RelayWorld } from '../support/relay';
 
-const dirs: ReturnType<typeof makeTempDir>[] = [];
-const clients: RawRelayClient[] = [];
-const relays: RelayServer[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.closeAndWait().catch(() => undefined)));
-  await Promise.all(relays.splice(0).map((relay) => relay.close()));
-  await killAllRelays();
-});
-after(() => {
-  for (const dir of dirs) dir.remove();
-});
+const worlds = new RelayWorlds();
+const { dirs, clients, world } = worlds;
+afterEach(() => worlds.closeAll());
+after(() => worlds.removeDirs());
 
-interface World {
-  url: string;
-  tokens: Record<string, string>;
-  dataDir: string;
-}
-
-async function world(users: string[], options: Partial<Parameters<typeof startTestRelay>[0]> = {}): Promise<World> {
-  const dir = makeTempDir();
-  dirs.push(dir);
-  const tokens: Record<string, string> = {};
-  for (const user of users) tokens[user] = await addTestUser(dir.path, user);
-  const relay = await startTestRelay({ ...options, dataDir: dir.path });
-  relays.push(relay);
-  return { url: relay.url, tokens, dataDir: dir.path };
-}
-
-async function login(w: World, user: string, device = `${user}-laptop`, version = RELAY_PROTOCOL_V2, cursor = 0): Promise<RawRelayClient> {
-  const client = await RawRelayClient.login(w.url, user, w.tokens[user]!, device, cursor, version);
-  clients.push(client);
-  return client;
+function login(w: RelayWorld, user: string, device = `${user}-laptop`, version = RELAY_PROTOCOL_V2, cursor = 0): Promise<RawRelayClient> {
+  return worlds.login(w, user, device, cursor, version);
 }
 
 let requests = 0;
@@ -352,7 +326,7 @@ test('fan-out is exactly once to every member across a kill -9 of the relay proc
     tokens[user] = (JSON.parse(r.stdout) as { token: string }).token;
   }
   let proc = await spawnRelay(['--data', dir.path], { entry: 'source' });
-  const w: World = { url: proc.url, tokens, dataDir: dir.path };
+  const w: RelayWorld = { url: proc.url, tokens, dataDir: dir.path };
   const alice = await login(w, 'alice');
   await request(alice, { type: 'group_create', group: 'team', members: ['bob', 'carol'] });
   const total = 20;

@@ -1,4 +1,5 @@
 /** Runs the built CLI and the core as real child processes, each in its own temp home. */
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,6 +51,42 @@ export async function runOk(home: string, args: string[], expectedCode = 0): Pro
   const r = await run(home, args);
   if (r.code !== expectedCode) throw new Error(`switchboard ${args.join(' ')} exited ${r.code} (wanted ${expectedCode}): ${r.stderr}${r.stdout}`);
   return r.stdout;
+}
+
+/** A CLI run, described for an assertion message. */
+export function told(args: string[], r: RunResult): string {
+  return `switchboard ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+}
+
+/** Runs and asserts exit 0 and an empty stderr; returns stdout. */
+export async function ok(home: string, args: string[]): Promise<string> {
+  const r = await run(home, args);
+  assert.equal(r.code, 0, told(args, r));
+  assert.equal(r.stderr, '', told(args, r));
+  return r.stdout;
+}
+
+/**
+ * What a CLI test file undoes in its `after`: temp homes, relays, cores, each pushed as it is
+ * made and undone last-made first (a core is killed before its home is removed).
+ */
+export class Cleanups {
+  private readonly steps: (() => void | Promise<void>)[] = [];
+
+  push(...steps: (() => void | Promise<void>)[]): void {
+    this.steps.push(...steps);
+  }
+
+  /** A fresh temp home, removed by `run`. */
+  home(prefix: string): string {
+    const { home, cleanup } = tempHome(prefix);
+    this.steps.push(cleanup);
+    return home;
+  }
+
+  async run(): Promise<void> {
+    for (const step of this.steps.splice(0).reverse()) await step();
+  }
 }
 
 /** Starts a core in the foreground of a child process we own, and waits until it answers. */

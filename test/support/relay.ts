@@ -411,3 +411,53 @@ export class RawRelayClient {
     for (const waiter of [...this.waiters]) waiter();
   }
 }
+
+// ---- worlds: an in-process relay with users, and the raw clients logged in to it ---------
+
+/** A relay started by `RelayWorlds.world`: where it listens, each user's token, its data dir. */
+export interface RelayWorld {
+  url: string;
+  tokens: Record<string, string>;
+  dataDir: string;
+}
+
+/**
+ * What the raw frame-level relay tests each set up the same way: a temp data dir with users, an
+ * in-process relay on it, raw clients logged in, all tracked so `closeAll` (afterEach) and
+ * `removeDirs` (after) leave nothing behind. `dirs` and `clients` are open for what a test makes
+ * by hand (a relay child's data dir, a client logged in with a special hello).
+ */
+export class RelayWorlds {
+  readonly dirs: ReturnType<typeof makeTempDir>[] = [];
+  readonly clients: RawRelayClient[] = [];
+  readonly relays: RelayServer[] = [];
+
+  /** A fresh data dir with `users` added, and a relay started on it. */
+  readonly world = async (users: string[], options: Partial<Parameters<typeof startTestRelay>[0]> = {}): Promise<RelayWorld> => {
+    const dir = makeTempDir();
+    this.dirs.push(dir);
+    const tokens: Record<string, string> = {};
+    for (const user of users) tokens[user] = await addTestUser(dir.path, user);
+    const relay = await startTestRelay({ ...options, dataDir: dir.path });
+    this.relays.push(relay);
+    return { url: relay.url, tokens, dataDir: dir.path };
+  };
+
+  /** `user` logged in to `w` with its token, as `device`, from `cursor`, speaking `version`; closed by `closeAll`. */
+  async login(w: { url: string; tokens: Record<string, string> }, user: string, device: string, cursor: number, version: number): Promise<RawRelayClient> {
+    const client = await RawRelayClient.login(w.url, user, w.tokens[user]!, device, cursor, version);
+    this.clients.push(client);
+    return client;
+  }
+
+  /** Closes every client and in-process relay of the test, and kills every relay child. */
+  async closeAll(): Promise<void> {
+    await Promise.all(this.clients.splice(0).map((client) => client.closeAndWait().catch(() => undefined)));
+    await Promise.all(this.relays.splice(0).map((relay) => relay.close()));
+    await killAllRelays();
+  }
+
+  removeDirs(): void {
+    for (const dir of this.dirs) dir.remove();
+  }
+}

@@ -23,6 +23,7 @@ import { preflight } from '../../server/cli/preflight';
 import { fromRpcError } from '../../server/cli/rpc-errors';
 import { notReady } from '../../server/cli/download';
 import { checkOutDirectory, outDirectory, plan, writeFiles } from '../../server/cli/write-files';
+import { messageFixture } from '../support/messages';
 
 const scratch = mkdtempSync(join(tmpdir(), 'sb-cli-files-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -167,27 +168,7 @@ function attachment(p: Partial<Attachment> = {}): Attachment {
 }
 
 function message(p: Partial<Message> = {}): Message {
-  return {
-    id: 'm1',
-    client_message_id: 'c1',
-    server_id: 's1',
-    conversation: 'bob',
-    direction: 'in',
-    from: 'bob',
-    to: 'me',
-    body: 'the numbers',
-    reply_to: null,
-    request_id: null,
-    created_at: AT,
-    state: 'received',
-    read: false,
-    group: null,
-    mentions: [],
-    mentions_me: true,
-    receipts: null,
-    attachments: [],
-    ...p,
-  };
+  return messageFixture({ body: 'the numbers', created_at: AT, ...p });
 }
 
 test('inbox marks a message with files; read lists each with size, type and state, names inert', () => {

@@ -13,32 +13,13 @@ import { fromRpcError } from '../../server/cli/rpc-errors';
 import { memberList } from '../../server/cli/group-verbs';
 import { followFilter } from '../../server/cli/streaming';
 import { groupNameProblem, preflight } from '../../server/cli/preflight';
+import { messageFixture } from '../support/messages';
 
 const AT = '2026-11-24T14:03:59.123Z';
 const LATER = '2026-11-24T14:05:00.000Z';
 
 function message(p: Partial<Message> = {}): Message {
-  return {
-    id: 'm1',
-    client_message_id: 'c1',
-    server_id: 's1',
-    conversation: 'bob',
-    direction: 'in',
-    from: 'bob',
-    to: 'me',
-    body: 'hello',
-    reply_to: null,
-    request_id: null,
-    created_at: AT,
-    state: 'received',
-    read: false,
-    group: null,
-    mentions: [],
-    mentions_me: true,
-    receipts: null,
-    attachments: [],
-    ...p,
-  };
+  return messageFixture({ body: 'hello', created_at: AT, ...p });
 }
 
 const inTeam = (p: Partial<Message> = {}) => message({ conversation: '#team', to: '#team', group: 'team', mentions_me: false, ...p });

@@ -19,7 +19,7 @@ import { parseHostToWebview, parseWebviewToHost } from '../../protocol/webview-s
 import { applyProgress, attachmentActions, renderMessage } from '../../webview/render';
 import { droppedUris } from '../../webview/drop';
 import { doc, El } from '../support/dom-shim';
-import { directFields } from '../support/messages';
+import { messageFixture } from '../support/messages';
 
 const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]);
 const JPEG = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46, 0, 1]);
@@ -31,23 +31,7 @@ const HTML = new TextEncoder().encode('<!DOCTYPE html><script>alert(1)</script>'
 const SHA = 'a'.repeat(64);
 const att = (over: Partial<Attachment> = {}): Attachment => ({ index: 0, name: 'photo.png', size: 2048, sha256: SHA, mime: 'image/png', state: 'ready', transferred: 2048, error: null, path: `/h/files/${SHA}`, ...over });
 const view = (over: Partial<ThreadAttachment> = {}): ThreadAttachment => ({ index: 0, name: 'photo.png', size: 2048, mime: 'image/png', state: 'ready', transferred: 2048, error: null, preview: null, ...over });
-const message = (over: Partial<Message> = {}): Message => ({
-  id: 'm1',
-  client_message_id: 'c1',
-  server_id: 's1',
-  conversation: 'bob',
-  direction: 'in',
-  from: 'bob',
-  to: 'me',
-  body: '',
-  reply_to: null,
-  request_id: null,
-  created_at: '2026-11-24T11:58:00Z',
-  state: 'received',
-  read: true,
-  ...directFields('in'),
-  ...over,
-} as Message);
+const message = (over: Partial<Message> = {}): Message => messageFixture({ read: true, ...over });
 const thread = (over: Partial<ThreadMessage> = {}): ThreadMessage => ({ id: 'm1', direction: 'in', from: 'bob', to: 'me', body: '', created_at: '2026-11-24T11:58:00Z', state: 'received', read: true, reply_to: null, group: null, mentions: [], mentions_me: true, receipts: null, attachments: [view()], ...over });
 const NOW = Date.parse('2026-11-24T12:00:00Z');
 

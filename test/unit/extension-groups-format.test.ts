@@ -7,32 +7,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCodes, type Group, type Message } from '../../protocol/rpc';
 import { conversationItemText, groupErrorText, groupPickText, messageItemText, messageNotice, notificationSetting, notifies } from '../../extension/format';
+import { messageFixture } from '../support/messages';
 
 process.env.TZ = 'UTC';
 const NOW = Date.parse('2026-11-24T12:00:00Z');
 
 function message(p: Partial<Message> = {}): Message {
-  return {
-    id: 'm1',
-    client_message_id: 'c1',
-    server_id: 's1',
-    conversation: '#team',
-    direction: 'in',
-    from: 'bob',
-    to: '#team',
-    body: 'hello @alice',
-    reply_to: null,
-    request_id: null,
-    created_at: '2026-11-24T11:57:00Z',
-    state: 'received',
-    read: false,
-    group: 'team',
-    mentions: ['alice'],
-    mentions_me: true,
-    receipts: null,
-    attachments: [],
-    ...p,
-  };
+  return messageFixture({ conversation: '#team', to: '#team', body: 'hello @alice', created_at: '2026-11-24T11:57:00Z', group: 'team', mentions: ['alice'], ...p });
 }
 
 const team: Group = {

@@ -81,8 +81,19 @@ export class Tree {
 
   /** Opens the row's context menu and clicks the item titled `item`. */
   async contextMenu(label: string | RegExp, item: string): Promise<void> {
-    await this.row(label).click({ button: 'right' });
-    await clickMenuItem(this.page, item);
+    // Under load the workbench can close a fresh context menu before its items show (a
+    // notification or a view refresh takes focus): open it again, a bounded number of times.
+    const attempts = 3;
+    for (let attempt = 1; ; attempt++) {
+      await this.row(label).click({ button: 'right' });
+      try {
+        await clickMenuItem(this.page, item, attempt < attempts ? 5_000 : 10_000);
+        return;
+      } catch (error) {
+        if (attempt >= attempts) throw error;
+        await this.page.keyboard.press('Escape');
+      }
+    }
   }
 
   /** The labels of the row's context menu (then closes it with Escape). */

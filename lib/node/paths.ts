@@ -39,6 +39,15 @@ export function homePaths(home: string, env: NodeJS.ProcessEnv = process.env): H
 }
 
 /**
+ * The home of an agent identity this home's user owns (`switchboard agent create`): a full home
+ * of its own (store, lock, socket, token) under `<home>/agents/<name>`, so the agent runs its
+ * own core and `switchboard --home <that dir>` or `switchboard mcp --agent <name>` act as it.
+ */
+export function agentHome(ownerHome: string, agentName: string): string {
+  return join(ownerHome, 'agents', agentName.toLowerCase());
+}
+
+/**
  * The socket sits in the home (0700) when the path fits in `sun_path`. Otherwise it goes to a
  * short directory of the user's own, named by a hash of the home so distinct homes never
  * collide: `$XDG_RUNTIME_DIR/switchboard` (per user, 0700, made by the login manager), else

@@ -61,6 +61,12 @@ const QUOTA_BACKOFF = { baseMs: 1000, maxMs: 5 * 60_000 };
 const FRESHNESS_NOTIFY_MS = 250;
 
 const CURSOR_KEY = 'relay_cursor';
+/**
+ * The largest file the relay last announced, with the relay it came from (JSON
+ * `{relay, bytes}`): kept so a send made while offline, or by a CLI running without a core, is
+ * refused against the relay's own limit at once rather than queued and failed on reconnect.
+ */
+const MAX_FILE_BYTES_KEY = 'relay_max_file_bytes';
 /** Said when a group message cannot go out because the relay answered hello with v1 only. */
 export const RELAY_V1_ONLY_SEND = 'not sent: the relay speaks protocol v1; upgrade it for groups';
 
@@ -194,7 +200,28 @@ export class SyncEngine implements SyncPort {
   }
 
   maxFileBytes(): number | null {
-    return this.isOnline() && this.link ? (this.link.maxFileBytes ?? null) : null;
+    if (this.isOnline() && this.link) return this.link.maxFileBytes ?? null;
+    return this.announcedMaxFileBytes();
+  }
+
+  /** What the configured relay announced the last time a link to it was up; null if it never did. */
+  private announcedMaxFileBytes(): number | null {
+    const kept = this.repo.getState(MAX_FILE_BYTES_KEY);
+    if (kept === undefined || !this.config.relay) return null;
+    try {
+      const { relay, bytes } = JSON.parse(kept) as { relay?: unknown; bytes?: unknown };
+      return relay === this.config.relay && typeof bytes === 'number' && Number.isSafeInteger(bytes) && bytes > 0 ? bytes : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Keeps the link's announced limit when it differs from the one kept (a relay before files announces none). */
+  private keepMaxFileBytes(link: RelayLink): void {
+    const bytes = link.maxFileBytes;
+    if (bytes === undefined || bytes === this.announcedMaxFileBytes()) return;
+    const kept = JSON.stringify({ relay: this.config.relay, bytes });
+    this.writes.run(() => this.setStateAtCommit(MAX_FILE_BYTES_KEY, kept)).catch((error: unknown) => this.log.warn(`relay: could not keep its file limit: ${errorMessage(error)}`));
   }
 
   kickDownloads(): void {
@@ -494,6 +521,7 @@ export class SyncEngine implements SyncPort {
     if (this.inflightStranded !== undefined) await this.returnInflightOrRemember(this.inflightStranded);
     if (this.link !== link) return;
     this.setState('online');
+    this.keepMaxFileBytes(link);
     this.markBacklog();
     void this.drain();
     void this.sendReadReceipts();

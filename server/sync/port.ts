@@ -45,7 +45,7 @@ export interface SyncPort {
   groupRequest(frame: GroupRequestBody, ms: number): Promise<GroupVerdictFrame | undefined>;
   /** The user's groups as the relay lists them; undefined when offline or after `ms`. */
   groupList(ms: number): Promise<GroupSummary[] | undefined>;
-  /** The relay's largest file (its welcome's max_file_bytes) while a v3 link is up; null otherwise. */
+  /** The relay's largest file: its welcome's max_file_bytes while a v3 link is up, else what the configured relay last announced; null if it never did. */
   maxFileBytes(): number | null;
   /** Attachments were marked downloading: fetch them when the link is up. */
   kickDownloads(): void;

@@ -108,12 +108,17 @@ export function setTomlEntry(text: string, name: string, launch: ServerLaunch): 
   // before that one (they introduce the next table). Ours — and its sub-tables, such as `.env` — go.
   const keep: boolean[] = all.map(() => true);
   let insertAt = -1;
+  let removedEnd = 0;
   for (let h = 0; h < headers.length; h++) {
     const start = headers[h]!;
     if (!isOurs(all[start]!.header, name)) continue;
     let end = h + 1 < headers.length ? headers[h + 1]! : all.length;
     while (end > start + 1 && isFiller(all[end - 1]!.text)) end--;
-    for (let i = start; i < end; i++) keep[i] = false;
+    // A sub-table right after ours goes with the blank lines between them.
+    const between = all.slice(removedEnd, start);
+    const from = insertAt !== -1 && between.every((l) => isFiller(l.text)) ? removedEnd : start;
+    for (let i = from; i < end; i++) keep[i] = false;
+    removedEnd = end;
     if (insertAt === -1) insertAt = start;
   }
   let next: string;

@@ -45,7 +45,7 @@ export function registerResources(server: McpServer, { link }: ToolContext, log:
         return { resources: r.conversations.map((c) => ({ uri: conversationUri(c.peer), name: c.peer, mimeType: 'application/json', description: `${c.kind} conversation, ${c.unread} unread of ${c.total}` })) };
       },
     }),
-    { title: 'Conversation', description: 'The newest 50 messages with one user or #group, newest first', mimeType: 'application/json' },
+    { title: 'Conversation', description: 'The newest 50 messages with one user or #group, oldest first', mimeType: 'application/json' },
     async (uri, variables) => {
       const raw = variables.peer;
       const peer = decodeURIComponent(Array.isArray(raw) ? raw.join(',') : (raw ?? ''));

@@ -17,6 +17,7 @@ import { CliError, ExitCode, usage } from '../../lib/node/cli/errors';
 import { errorMessage } from '../../lib/error-message';
 import { safeText } from '../../lib/text-safety';
 import { agentHome } from '../../lib/node/paths';
+import { canonicalUserName, isValidUserName, USER_NAME_RULE } from '../../protocol/names';
 import { JSON_FLAG } from './args';
 import type { VerbContext } from './context';
 import { inert, inertJson } from './format';
@@ -24,6 +25,7 @@ import { clientPlace, scopeProblem, type ClientPlace } from './mcp-clients';
 import { MCP_CLIENTS, MCP_SCOPES, serverLaunch, serverName, type EditOutcome, type McpClient, type McpScope } from './mcp-entry';
 import { setJsonEntry } from './mcp-json-entry';
 import { setTomlEntry } from './mcp-toml-entry';
+import { ownerName } from './mcp-owner';
 
 const installSpec = spec({
   name: 'install',
@@ -102,6 +104,18 @@ function edit(place: ClientPlace, text: string, name: string, launch: ReturnType
 }
 
 /** The entry as it is written, indented under the headline (paths shown safely, line breaks kept). */
+/**
+ * The agent as `mcp --agent` takes it: `alice.claude` and `claude` name one agent of alice's
+ * (mcp-verb.ts), and the entry uses the short name, so both give the same server.
+ */
+function agentName(given: string | undefined, context: VerbContext): string | undefined {
+  if (given === undefined) return undefined;
+  const owner = ownerName(context.paths);
+  const short = owner !== undefined && canonicalUserName(given).startsWith(`${owner}.`) ? given.slice(owner.length + 1) : given;
+  if (!isValidUserName(short)) throw usage(`mcp install: --agent takes an agent name such as claude (got "${inert(given)}")`, USER_NAME_RULE);
+  return short;
+}
+
 const indent = (text: string) => safeText(text, 'block').replace(/\r?\n$/, '').split(/\r?\n/).map((l) => `  ${l}`).join('\n');
 
 export const mcpInstall = command(installSpec, async ({ values }, context: VerbContext) => {
@@ -109,8 +123,7 @@ export const mcpInstall = command(installSpec, async ({ values }, context: VerbC
   const scope = values.scope as McpScope;
   const problem = scopeProblem(client, scope);
   if (problem) throw usage(`mcp install: ${problem}`);
-  const agent = values.agent?.trim();
-  if (agent !== undefined && (agent === '' || /[\s/\\]/.test(agent))) throw usage('mcp install: --agent takes the name of one of your agent identities (no spaces or slashes)');
+  const agent = agentName(values.agent, context);
 
   const place = clientPlace(client, scope, { env: process.env, platform: process.platform, userHome: homedir(), cwd: process.cwd() });
   const name = serverName(agent);
@@ -137,7 +150,7 @@ export const mcpInstall = command(installSpec, async ({ values }, context: VerbC
         ? `would ${outcome.kind === 'added' ? `add "${name}" to` : `replace "${name}" in`} ${where}; nothing written (--dry-run)`
         : `${outcome.kind === 'added' ? `added "${name}" to` : `replaced "${name}" in`} ${where}`;
   const lines = [headline, indent(outcome.snippet)];
-  if (agent !== undefined && !existsSync(agentHome(context.paths.home, agent))) lines.push(`note: this home has no agent "${inert(agent)}" yet; create it with \`switchboard agent create ${inert(agent)}\``);
+  if (agent !== undefined && !existsSync(join(agentHome(context.paths.home, agent), 'config.json'))) lines.push(`note: this home has no agent "${inert(agent)}" yet; create it with \`switchboard agent create ${inert(agent)}\``);
   if (!dryRun) lines.push(`next: ${place.next}`);
   context.out(lines.join('\n'));
   return ExitCode.Ok;

@@ -195,6 +195,23 @@ test("--agent: its own server, switchboard-<agent>, beside the person's", async 
   assert.deepEqual(servers.switchboard!.args, launchArgs(u.sbHome));
 });
 
+test('--agent <owner>.<name> and --agent <name> are one agent of this home: one server, switchboard-<name>', async () => {
+  const u = user();
+  mkdirSync(join(u.sbHome, 'agents', 'claude'), { recursive: true, mode: 0o700 });
+  writeFileSync(join(u.sbHome, 'config.json'), JSON.stringify({ user: 'alice' }));
+  writeFileSync(join(u.sbHome, 'agents', 'claude', 'config.json'), JSON.stringify({ user: 'alice.claude' }));
+  const out = await ok(u, ['--client', 'claude-code', '--agent', 'alice.claude']);
+  assert.match(out, /^added "switchboard-claude" to /);
+  assert.doesNotMatch(out, /note:/, 'the agent exists');
+  assert.match(await ok(u, ['--client', 'claude-code', '--agent', 'claude']), /^unchanged: .+ already has "switchboard-claude"/);
+  const servers = JSON.parse(readFileSync(join(u.home, '.claude.json'), 'utf8')).mcpServers as Record<string, { args: string[] }>;
+  assert.deepEqual(Object.keys(servers), ['switchboard-claude']);
+  assert.deepEqual(servers['switchboard-claude']!.args, launchArgs(u.sbHome, 'claude'));
+  const bad = await install(u, ['--client', 'claude-code', '--agent', '../x']);
+  assert.equal(bad.code, 2, said(bad));
+  assert.match(bad.stderr, /--agent takes an agent name such as claude/);
+});
+
 test('a symbolic link to the file (dotfiles kept elsewhere) is written through, not replaced', async () => {
   const u = user();
   const real = join(u.home, 'dotfiles', 'claude.json');

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -216,11 +216,12 @@ test('a symbolic link to the file (dotfiles kept elsewhere) is written through, 
   const u = user();
   const real = join(u.home, 'dotfiles', 'claude.json');
   mkdirSync(join(u.home, 'dotfiles'));
-  writeFileSync(real, '{}\n', { mode: 0o600 });
+  writeFileSync(real, '{}\n');
+  chmodSync(real, 0o660); // group-writable: a mode the umask would narrow on a fresh file
   symlinkSync(real, join(u.home, '.claude.json'));
   await ok(u, ['--client', 'claude-code']);
   assert.ok(JSON.parse(readFileSync(real, 'utf8')).mcpServers.switchboard);
-  assert.equal(statSync(real).mode & 0o777, 0o600, 'its mode kept');
+  assert.equal(statSync(real).mode & 0o777, 0o660, 'its mode kept');
 });
 
 test('an unknown client is a usage error (exit 2) that lists the clients; --client is required', async () => {

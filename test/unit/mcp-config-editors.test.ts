@@ -81,6 +81,25 @@ test('JSON: an entry that differs is replaced in place, the rest kept; the previ
   assert.ok(r.text.endsWith('\n    "z": {"command": "y"}\n  },\n  "theme": "dark"\n}\n'));
 });
 
+test('JSON: a comment at the end of the last property\'s line stays on that line', () => {
+  const r = setJsonEntry('{\n  "servers": {\n    "a": {} // mine\n  }\n}\n', vscode);
+  assert.ok(r.kind === 'added');
+  assert.ok(r.text.startsWith('{\n  "servers": {\n    "a": {}, // mine\n    "switchboard": {\n'), r.text);
+  const trailing = setJsonEntry('{\n  "servers": {\n    "a": {}, /* mine */\n  }\n}\n', vscode);
+  assert.ok(trailing.kind === 'added');
+  assert.ok(trailing.text.startsWith('{\n  "servers": {\n    "a": {}, /* mine */\n    "switchboard": {\n'), trailing.text);
+  assert.ok(trailing.text.endsWith('\n    },\n  }\n}\n'), 'the trailing comma style kept');
+});
+
+test('JSON: duplicate keys (the last one wins for the client) are refused rather than edited where the client would not look', () => {
+  const twice = '{\n  "servers": {"a": 1},\n  "servers": {"b": 2}\n}\n';
+  const r = setJsonEntry(twice, vscode);
+  assert.ok(r.kind === 'refused', JSON.stringify(r));
+  assert.match(r.reason, /could not be edited without changing more than the entry/);
+  const entryTwice = '{"servers": {"switchboard": {"old": 1}, "switchboard": {"old": 2}}}';
+  assert.equal(setJsonEntry(entryTwice, vscode).kind, 'refused');
+});
+
 test('JSON: the same entry with keys in another order is unchanged', () => {
   const text = JSON.stringify({ servers: { switchboard: { args: entry.args, command: entry.command, type: 'stdio' } } });
   assert.equal(setJsonEntry(text, vscode).kind, 'unchanged');
@@ -179,6 +198,30 @@ test('TOML: a name that is not a bare key is quoted; a header inside a multi-lin
   assert.deepEqual(dottedKey(' mcp_servers . "switch.board" '), ['mcp_servers', 'switch.board']);
   assert.deepEqual(dottedKey("a.'b c'"), ['a', 'b c']);
   assert.equal(dottedKey('a..b'), undefined);
+});
+
+test('TOML: an edit that would leave the file unparsable (a header inside a string, misread) is refused', () => {
+  // a comment holding ''' misleads the line reader about where a literal multi-line string starts,
+  // so the "header" inside the string looks like ours: the check after the edit catches it
+  const text = "x = 1 # '''\ns = '''\n[mcp_servers.switchboard]\ncommand = \"fake\"\n'''\n";
+  const r = setTomlEntry(text, 'switchboard', launch);
+  assert.ok(r.kind === 'refused', JSON.stringify(r));
+  assert.match(r.reason, /could not be edited without changing more than mcp_servers\.switchboard; add this table by hand:\n\[mcp_servers\.switchboard\]\n/);
+});
+
+test('TOML: an array of tables under our entry (which this command does not edit) is refused, not left half-replaced', () => {
+  const text = '[mcp_servers.switchboard]\ncommand = "x"\n\n[[mcp_servers.switchboard.tools]]\nname = "a"\n';
+  const r = setTomlEntry(text, 'switchboard', launch);
+  assert.ok(r.kind === 'refused', JSON.stringify(r));
+  assert.match(r.reason, /add this table by hand/);
+});
+
+test('TOML: a path with DEL (which TOML wants escaped) round-trips', () => {
+  const odd = serverLaunch('/usr/bin/node', '/opt/we\u007fird/cli.js', '/h', undefined);
+  const r = setTomlEntry('', 'switchboard', odd);
+  assert.ok(r.kind === 'added', JSON.stringify(r));
+  assert.match(r.text, /we\\u007Fird/);
+  assert.deepEqual(plain(parse(r.text)), { mcp_servers: { switchboard: { command: odd.command, args: odd.args } } });
 });
 
 test('TOML: a file that does not parse is refused with its line; an inline definition is refused, not duplicated', () => {

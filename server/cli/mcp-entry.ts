@@ -2,6 +2,7 @@
  * What `switchboard mcp install` writes into a client's configuration, and what an editor of one
  * file format answers. Pure: no file access, so the editors are tested on strings.
  */
+import { mcpServerArgs } from '../../lib/node/mcp-launch';
 
 /** Every MCP client `mcp install` knows, in the order help lists them. */
 export const MCP_CLIENTS = ['claude-code', 'codex', 'vscode'] as const;
@@ -37,7 +38,7 @@ export function serverName(agent: string | undefined): string {
 
 /** `node <cli.js> mcp --home <home> [--agent <name>]`, every path absolute. */
 export function serverLaunch(node: string, cliPath: string, home: string, agent: string | undefined): ServerLaunch {
-  return { command: node, args: [cliPath, 'mcp', '--home', home, ...(agent === undefined ? [] : ['--agent', agent])] };
+  return { command: node, args: mcpServerArgs(cliPath, home, agent) };
 }
 
 /** Deep equality of JSON-like values; object key order does not matter (a client may reorder keys). */

@@ -116,6 +116,13 @@ function agentName(given: string | undefined, context: VerbContext): string | un
   return short;
 }
 
+/** Whether this home holds the agent's home, under its short or its full name (`claude`, `alice.claude`). */
+function agentExists(context: VerbContext, short: string): boolean {
+  const owner = ownerName(context.paths);
+  const names = owner === undefined ? [short] : [short, `${owner}.${short}`];
+  return names.some((n) => existsSync(join(agentHome(context.paths.home, n), 'config.json')));
+}
+
 const indent = (text: string) => safeText(text, 'block').replace(/\r?\n$/, '').split(/\r?\n/).map((l) => `  ${l}`).join('\n');
 
 export const mcpInstall = command(installSpec, async ({ values }, context: VerbContext) => {
@@ -150,7 +157,7 @@ export const mcpInstall = command(installSpec, async ({ values }, context: VerbC
         ? `would ${outcome.kind === 'added' ? `add "${name}" to` : `replace "${name}" in`} ${where}; nothing written (--dry-run)`
         : `${outcome.kind === 'added' ? `added "${name}" to` : `replaced "${name}" in`} ${where}`;
   const lines = [headline, indent(outcome.snippet)];
-  if (agent !== undefined && !existsSync(join(agentHome(context.paths.home, agent), 'config.json'))) lines.push(`note: this home has no agent "${inert(agent)}" yet; create it with \`switchboard agent create ${inert(agent)}\``);
+  if (agent !== undefined && !agentExists(context, agent)) lines.push(`note: this home has no agent "${inert(agent)}" yet; create it with \`switchboard agent create ${inert(agent)}\``);
   if (!dryRun) lines.push(`next: ${place.next}`);
   context.out(lines.join('\n'));
   return ExitCode.Ok;

@@ -12,7 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { parse } from 'smol-toml';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { CLI, type RunResult } from '../support/cli';
+import { killHomeCore } from '../support/mcp';
 import { reapWithThisProcess } from '../support/reap';
 
 const dirs: string[] = [];
@@ -222,6 +225,30 @@ test('a symbolic link to the file (dotfiles kept elsewhere) is written through, 
   await ok(u, ['--client', 'claude-code']);
   assert.ok(JSON.parse(readFileSync(real, 'utf8')).mcpServers.switchboard);
   assert.equal(statSync(real).mode & 0o777, 0o660, 'its mode kept');
+});
+
+test('the entry it writes starts a working server from another folder: the client lists the tools', async () => {
+  const u = { ...user(), sbHome: '' };
+  u.sbHome = join(u.home, 'work-home'); // not the default home: the entry must name it
+  await ok(u, ['--client', 'codex']);
+  const entry = (parse(readFileSync(join(u.home, '.codex', 'config.toml'), 'utf8')) as { mcp_servers: Record<string, { command: string; args: string[] }> }).mcp_servers.switchboard!;
+  const elsewhere = mkdtempSync(join(tmpdir(), 'sb-mcp-cwd-'));
+  dirs.push(elsewhere);
+  // as a client starts it: its own folder, an environment without SWITCHBOARD_HOME
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: u.home };
+  const transport = new StdioClientTransport({ command: entry.command, args: entry.args, cwd: elsewhere, env, stderr: 'pipe' });
+  let stderr = '';
+  transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const client = new Client({ name: 'mcp-install-test', version: '1.0.0' });
+  try {
+    await client.connect(transport);
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    for (const tool of ['send_message', 'wait_for_messages']) assert.ok(names.includes(tool), `${tool} in ${names.join(', ')}; stderr: ${stderr}`);
+    assert.match(stderr, new RegExp(`serving ${u.sbHome}`), 'the home named in the entry');
+  } finally {
+    await client.close();
+    await killHomeCore(u.sbHome);
+  }
 });
 
 test('an unknown client is a usage error (exit 2) that lists the clients; --client is required', async () => {

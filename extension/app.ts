@@ -109,7 +109,7 @@ export class App extends Disposable implements CommandHost {
     );
     this._register(registerCommands(this));
     // After the configuration handler above, so a changed runtime setting is forgotten before agent mode asks again.
-    this.mcp = this._register(new McpProvider(context, this.log, this.runtimes, () => this.connection.home()));
+    this.mcp = this._register(new McpProvider(context, this.log, this.runtimes, () => this.connection.home(), (listener) => this.connection.onDidConnect(listener)));
     const st = this.connection.current;
     this.status.update({ phase: st.phase, phaseDetail: st.detail, retryInSeconds: st.retryInSeconds });
   }

@@ -29,6 +29,8 @@ export class McpProvider extends Disposable implements vscode.McpServerDefinitio
     private readonly runtimes: RuntimeResolver,
     /** The home this window uses (CoreConnection.home()). */
     private readonly home: () => string,
+    /** Fires when the window connects to a core: a runtime found since is worth offering. */
+    onDidConnect: (listener: () => void) => { dispose(): unknown },
   ) {
     super();
     // Typed as always there, but a host may predate it or leave it out: look before calling.
@@ -46,10 +48,16 @@ export class McpProvider extends Disposable implements vscode.McpServerDefinitio
         if (e.affectsConfiguration('switchboard.home') || e.affectsConfiguration('switchboard.server.runtime')) this.changed.fire();
       }),
     );
+    // Nothing was offered (no runtime yet, say) and now a core runs: ask VS Code to look again.
+    this._register(onDidConnect(() => this.offeredNone && this.changed.fire()));
   }
+
+  /** The last answer offered no server. */
+  private offeredNone = false;
 
   async provideMcpServerDefinitions(): Promise<vscode.McpStdioServerDefinition[]> {
     const definition = await this.definition();
+    this.offeredNone = definition === undefined;
     return definition ? [definition] : [];
   }
 

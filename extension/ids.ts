@@ -52,3 +52,6 @@ export const TOKEN_SECRET_KEY = 'switchboard.relay.token';
 
 /** globalState key of the runtime that last loaded better-sqlite3 (versioned: bump when its shape changes). */
 export const RUNTIME_CACHE_KEY = 'switchboard.runtime.v1';
+
+/** The MCP server definition provider's id (package.json `contributes.mcpServerDefinitionProviders`). */
+export const MCP_PROVIDER_ID = 'switchboard';

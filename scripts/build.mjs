@@ -6,11 +6,15 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 const production = process.argv.includes('--production');
-const node = { platform: 'node', target: 'node20', format: 'cjs', bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', define: { SWITCHBOARD_VERSION: JSON.stringify(version) } };
+// jsonc-parser's `main` is a UMD build whose run-time require('./impl/…') esbuild cannot follow: bundle its ES module build.
+const alias = { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' };
+const node = { alias, platform: 'node', target: 'node20', format: 'cjs', bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', define: { SWITCHBOARD_VERSION: JSON.stringify(version) } };
 
 const entries = [
   // The CLI: lean, loads the store code only when it runs a verb directly.
-  { ...node, entryPoints: ['server/cli/main.ts'], outfile: 'dist/cli.js', external: ['./direct.js', './relay.js'] },
+  { ...node, entryPoints: ['server/cli/main.ts'], outfile: 'dist/cli.js', external: ['./direct.js', './relay.js', './mcp.js'] },
+  // The MCP server (`switchboard mcp`): the SDK stays out of the CLI bundle, loaded only for that verb.
+  { ...node, entryPoints: ['server/mcp/main.ts'], outfile: 'dist/mcp.js' },
   // Everything that opens the store: direct CLI verbs and the core daemon.
   { ...node, entryPoints: ['server/direct.ts'], outfile: 'dist/direct.js', external: ['better-sqlite3'] },
   { ...node, entryPoints: ['server/daemon.ts'], outfile: 'dist/daemon.js', external: ['better-sqlite3'] },

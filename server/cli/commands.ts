@@ -16,8 +16,9 @@ import { config } from './config-verbs';
 import { groupVerb } from './group-verbs';
 import { inbox, outbox, peers, read, reply, search, send, status } from './verbs';
 import { download } from './download';
+import { mcp } from './mcp-verb';
 
-export const COMMANDS: readonly Command<VerbContext>[] = [init, daemon, status, send, download, inbox, read, reply, ask, search, groupVerb, outbox, peers, config, doctor];
+export const COMMANDS: readonly Command<VerbContext>[] = [init, daemon, status, send, download, inbox, read, reply, ask, search, groupVerb, outbox, peers, config, doctor, mcp];
 
 /** `switchboard` itself: a group of the verbs above (help and version are handled in main.ts). */
 export const SWITCHBOARD = group(

@@ -555,7 +555,7 @@ export const AGENT_REJECTION_CODES = {
   /** The requester is itself an agent: agents cannot create or manage agents. Not retryable. */
   forbidden: 'forbidden',
   /** An active account of that name exists. Not retryable. */
-  exists: 'exists',
+  exists: 'agent_exists',
   /** No active agent of that name owned by the requester (revoke). Not retryable. */
   unknownAgent: 'unknown_agent',
   /** The owner holds the relay's most agents already. Retryable after revoking one. */

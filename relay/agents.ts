@@ -140,7 +140,7 @@ export class AgentLedger {
     const name = canonicalUserName(frame.name);
     const claimed = claimedOwner(name);
     if (claimed === undefined) return reject(AGENT_REJECTION_CODES.badName, `invalid agent name "${name}": an agent is named <owner>.<name>, e.g. ${user}.claude`);
-    if (claimed !== user) return reject(AGENT_REJECTION_CODES.notOwner, `"${name}" is under the name "${claimed}", not yours (${user}): your agents are named ${user}.<name>`);
+    if (claimed !== user) return reject(AGENT_REJECTION_CODES.notOwner, `"${name}" is under the name "${claimed}", not yours (${user})`);
     if (frame.type === 'agent_revoke') {
       if (!this.tables.revoke(name, user, now)) return reject(AGENT_REJECTION_CODES.unknownAgent, `you have no active agent named "${name}"`);
       return { answer: ok([this.tables.get(user, name)!]), revoked: name };

@@ -27,8 +27,8 @@ const createSpec = spec({
   name: 'create',
   summary: 'create an agent identity under your name and write its home',
   details: [
-    'The relay creates the account <you>.<name> (only under your own name) and answers with its token once;',
-    'its home (same relay, its own token file 0600, store and device) is written under <your home>/agents/<name>.',
+    'The relay creates the account <you>.<name> (only under your own name) and gives its token once.',
+    'Its home is written under <your home>/agents/<name>: the same relay, its token (0600), its own device.',
     'Prints the name, the home and how to run as it (--json: {"agent", "token"}).',
   ],
   flags: { json: JSON_FLAG },

@@ -162,7 +162,7 @@ describe('agent identities through the CLI', () => {
     assert.equal(await ok(alice, ['agent', 'revoke', 'claude']), `revoked agent alice.claude; its home stays at ${claude}, but is revoked: the relay refuses it\n`);
     const denied = await run(claude, ['send', '--to', 'bob', '-m', 'after revoke', '--no-queue']);
     assert.equal(denied.code, ExitCode.Failed, told(['send'], denied));
-    assert.match(denied.stderr, /^switchboard: not sent: the relay refused the token for alice\.claude/);
+    assert.match(denied.stderr, /^switchboard: not sent: the relay refused the token for alice\.claude \(if alice\.claude is an agent identity, its owner revoked it or can create it again: `switchboard agent create alice\.claude` in the owner's home writes a new token here\)/);
     const machine = await run(claude, ['send', '--to', 'bob', '-m', 'after revoke', '--no-queue', '--json']);
     assert.equal(machine.code, ExitCode.Failed);
     assert.equal((JSON.parse(machine.stderr) as { error: { code: string } }).error.code, 'not_sent');

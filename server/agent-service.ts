@@ -16,6 +16,8 @@ import { loadConfig, writeConfig } from './config';
 import { CoreError, invalidParams } from './errors';
 import { ensurePrivateDir } from './fs-private';
 import type { AgentRequestBody, SyncPort } from './sync/port';
+import { errorMessage } from '../lib/error-message';
+import { isDiskFull } from '../lib/node/storage-errors';
 
 /** How long an agent request waits for the relay's answer. */
 export const AGENT_ANSWER_WAIT_MS = 10_000;
@@ -45,7 +47,16 @@ export class AgentService {
     const answer = await this.request('create', name, { type: 'agent_create', name });
     const info = answer.agents[0];
     if (!info || answer.token === undefined) throw new CoreError(ErrorCodes.InternalError, `the relay created ${name} but did not answer with its token; revoke it (\`switchboard agent revoke ${name}\`) and create it again`, { kind: 'internal' });
-    this.writeHome(info.name, answer.token);
+    try {
+      this.writeHome(info.name, answer.token);
+    } catch (error) {
+      // An account whose only token was never kept would be one nobody can use: take it back.
+      const undone = await this.sync.agentRequest({ type: 'agent_revoke', name: info.name }, AGENT_ANSWER_WAIT_MS);
+      const state = undone?.result === 'ok' ? 'it was revoked again at the relay' : `revoke it with \`switchboard agent revoke ${info.name}\``;
+      throw new CoreError(ErrorCodes.InternalError, `agent create ${info.name}: the relay created it, but its home ${agentHome(this.paths.home, info.name)} could not be written (${errorMessage(error)}); ${state}, then create it again`, {
+        kind: isDiskFull(error) ? 'disk_full' : 'internal',
+      });
+    }
     return { agent: this.entry(info), token: answer.token };
   }
 

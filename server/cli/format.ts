@@ -238,9 +238,9 @@ export function pullNotice(p: PullResult): string | undefined {
 
 // ---- groups -----------------------------------------------------------------------------
 
-/** `alice (owner), bob (admin), carol (member)`. */
+/** `alice (owner), alice.claude (member, agent of alice), bob (admin)`. */
 export function memberSummary(members: readonly GroupMember[]): string {
-  return members.length === 0 ? 'none' : members.map((m) => `${userLabel(m.user, m.owner)} (${m.role})`).join(', ');
+  return members.length === 0 ? 'none' : members.map((m) => (m.owner === undefined ? `${inert(m.user)} (${m.role})` : `${inert(m.user)} (${m.role}, agent of ${inert(m.owner)})`)).join(', ');
 }
 
 function unreadText(g: Group): string {

@@ -83,9 +83,10 @@ describe('agent identities through the CLI', () => {
     assert.match(readFileSync(`${claude}/token`, 'utf8'), /^sbr_\S+\n$/);
 
     assert.match(await ok(claude, ['send', '--to', 'bob', '-m', 'hello bob, I am claude']), /^sent \S+ to bob\n$/);
-    await ok(alice, ['group', 'create', 'team', '--members', 'bob,alice.claude']);
+    assert.equal(await ok(alice, ['group', 'create', 'team', '--members', 'bob,alice.claude']), 'created #team: alice (owner), alice.claude (member, agent of alice), bob (member)\n');
     assert.match(await ok(claude, ['send', '--to', '#team', '-m', 'hello team']), /^sent \S+ to #team\n$/);
 
+    assert.match(await ok(bob, ['group', 'show', 'team']), /^ {2}alice\.claude \(agent of alice\) {2}member$/m);
     const inbox = await ok(bob, ['inbox']);
     assert.match(inbox, /^\* \S+ {2}\S+ \S+ {2}alice\.claude \(agent of alice\): hello bob, I am claude$/m);
     assert.match(inbox, /^\* \S+ {2}\S+ \S+ {2}#team {2}alice\.claude \(agent of alice\): hello team$/m);

@@ -42,6 +42,8 @@ export class AgentService {
   }
 
   async create(p: AgentNameParams): Promise<AgentCreateResult> {
+    // The link first: `claude` means `<user>.claude`, and the user is only known once configured.
+    await this.ready('create', p.name);
     const name = this.fullName(p.name);
     if (!isValidUserName(name)) throw invalidParams(`name: "${name}" is too long or not a user name: ${USER_NAME_RULE}`);
     const answer = await this.request('create', name, { type: 'agent_create', name });
@@ -67,6 +69,7 @@ export class AgentService {
 
   /** The local home stays (its store is the agent's history); the relay no longer lets it in. */
   async revoke(p: AgentNameParams): Promise<AgentRevokeResult> {
+    await this.ready('revoke', p.name);
     const name = this.fullName(p.name);
     const answer = await this.request('revoke', name, { type: 'agent_revoke', name });
     return { agent: this.entry(answer.agents[0]!) };
@@ -90,7 +93,8 @@ export class AgentService {
     writeConfig(paths, { relay: owner.relay, user: name, device: existing.device, insecure: owner.insecure }, token);
   }
 
-  private async request(verb: string, name: string | undefined, body: AgentRequestBody): Promise<Extract<AgentResultFrame, { result: 'ok' }>> {
+  /** A live v4 link, or NotSent saying why (bounded: a dialling core is given SETTLE_MS). */
+  private async ready(verb: string, name: string | undefined): Promise<void> {
     await this.sync.whenSettled(SETTLE_MS);
     const what = name === undefined ? `agent ${verb}` : `agent ${verb} ${name}`;
     if (!this.sync.isOnline()) {
@@ -102,6 +106,11 @@ export class AgentService {
       });
     }
     if ((this.sync.relayVersion() ?? 0) < RELAY_PROTOCOL_V4) throw new CoreError(ErrorCodes.NotSent, `${what}: not sent: ${RELAY_BEFORE_AGENTS}; nothing was changed`, { kind: 'not_sent' });
+  }
+
+  private async request(verb: string, name: string | undefined, body: AgentRequestBody): Promise<Extract<AgentResultFrame, { result: 'ok' }>> {
+    await this.ready(verb, name);
+    const what = name === undefined ? `agent ${verb}` : `agent ${verb} ${name}`;
     const answer = await this.sync.agentRequest(body, AGENT_ANSWER_WAIT_MS);
     if (answer === undefined) {
       throw new CoreError(

@@ -868,6 +868,9 @@ export class SyncEngine implements SyncPort {
     if (id !== m.id) this.log.warn(`relay: message from ${m.from} reuses id ${m.id}, which names another message here; stored as ${id}`);
     const group = isGroupAddress(m.to);
     const mentions = m.mentions ?? [];
+    // The relay names an agent's owner (protocol v4); an agent is always `<owner>.<name>`, so a
+    // claim that does not fit the sender's name is not shown as ownership at all.
+    const fromOwner = item.from_owner !== undefined && m.from.startsWith(`${item.from_owner}.`) ? item.from_owner : undefined;
     this.repo.insertMessage({
       id,
       client_message_id: m.client_message_id,
@@ -888,10 +891,10 @@ export class SyncEngine implements SyncPort {
       mentions_me: !group || mentions.includes(this.localUser()),
       attachments: this.inboundAttachments(m.attachments),
       // The relay's word (protocol v4) that the sender is an agent of this person.
-      ...(item.from_owner !== undefined ? { from_owner: item.from_owner } : {}),
+      ...(fromOwner !== undefined ? { from_owner: fromOwner } : {}),
     });
     this.peers.touch(m.from, now);
-    if (item.from_owner !== undefined) this.repo.notePeerOwner(m.from, item.from_owner);
+    if (fromOwner !== undefined) this.repo.notePeerOwner(m.from, fromOwner);
     this.repo.addEvent('message/received', id, now);
     return true;
   }

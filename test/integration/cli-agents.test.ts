@@ -182,5 +182,8 @@ describe('agent identities through the CLI', () => {
       await relay.start();
     }
     await waitFor('the relay back', async () => ((await run(alice, ['agent', 'list'])).code === 0 ? true : undefined));
+    // A home with no relay at all: the same refusal, saying to configure one (and `claude` is not guessed into a name).
+    const fresh = cleanups.home('sb-fresh-');
+    await refused(fresh, ['agent', 'create', 'claude'], 'not_sent', /^switchboard: agent create claude: not sent: no relay configured; run `switchboard init/);
   });
 });

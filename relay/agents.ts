@@ -17,6 +17,13 @@ export interface AgentLimits {
 
 export const DEFAULT_AGENT_LIMITS: AgentLimits = { maxAgentsPerOwner: DEFAULT_MAX_AGENTS_PER_OWNER };
 
+/**
+ * Most agents one `agent_list` names (about 250 bytes each: well inside a frame). Above the
+ * highest `--max-agents-per-owner`, so every active agent is always listed; revoked ones beyond
+ * it drop off, oldest first.
+ */
+export const MAX_AGENTS_LISTED = 512;
+
 export interface AgentOutcome {
   answer: AgentResultFrame;
   /** An agent was revoked: its live sessions are closed after the commit. */
@@ -60,7 +67,8 @@ export class AgentTables {
       activeCount: db.prepare('SELECT count(*) AS n FROM users WHERE owner = ? AND revoked_at IS NULL'),
       insert: db.prepare("INSERT INTO users (name, token_hash, salt, hash_kind, created_at, owner) VALUES (?, ?, ?, ?, ?, ?)"),
       revoke: db.prepare('UPDATE users SET revoked_at = ? WHERE name = ? AND owner = ? AND revoked_at IS NULL'),
-      list: db.prepare(`${row} ORDER BY u.name`),
+      // Active agents first, then the most recently revoked: bounded, so one answer always fits a frame.
+      list: db.prepare(`${row} ORDER BY u.revoked_at IS NOT NULL, u.id DESC LIMIT ${MAX_AGENTS_LISTED}`),
       one: db.prepare(`${row} AND u.name = ?`),
       countSend: db.prepare(
         'INSERT INTO agent_sends (user, messages, last_sent_at) VALUES (?, 1, ?) ON CONFLICT (user) DO UPDATE SET messages = messages + 1, last_sent_at = excluded.last_sent_at',
@@ -78,8 +86,12 @@ export class AgentTables {
     this.s.countSend.run(user, now.toISOString());
   }
 
+  /** By name: every active agent and the most recently revoked ones, at most MAX_AGENTS_LISTED. */
   list(owner: string): AgentInfo[] {
-    return this.s.list.all(owner).map(toInfo);
+    return this.s.list
+      .all(owner)
+      .map(toInfo)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   get(owner: string, name: string): AgentInfo | undefined {

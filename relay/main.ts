@@ -75,8 +75,8 @@ const serveSpec = spec({
       'max-group-members': whole('current members of one group (what one group send fans out to)', 2, 100_000, DEFAULT_GROUP_LIMITS.maxGroupMembers),
       // Bounded so one group_list answer (about 150 bytes a group) stays well inside a frame.
       'max-groups-per-user': whole('groups one user may be a member of', 1, 1000, DEFAULT_GROUP_LIMITS.maxGroupsPerUser),
-      // Bounded so one agent_list answer (about 200 bytes an agent) stays well inside a frame.
-      'max-agents-per-owner': whole('agent identities one person may hold at once (protocol v4; 0 turns agent creation off)', 0, 1000, DEFAULT_MAX_AGENTS_PER_OWNER),
+      // Below MAX_AGENTS_LISTED (relay/agents.ts), so one agent_list answer names every active agent.
+      'max-agents-per-owner': whole('agent identities one person may hold at once (protocol v4; 0 turns agent creation off)', 0, 256, DEFAULT_MAX_AGENTS_PER_OWNER),
       retention: { type: 'string', value: 'age', default: formatAge(DEFAULT_LEDGER_LIMITS.retentionMs), description: 'undelivered items expire after this age; senders are told' },
       'dedupe-window': { type: 'string', value: 'age', description: `resends within it are duplicates and ids stay owned (default ${formatAge(DEFAULT_LEDGER_LIMITS.dedupeWindowMs)}, at least --retention)` },
     },

@@ -11,6 +11,7 @@ import { after, afterEach, test } from 'node:test';
 import { RELAY_PROTOCOL_V3, RELAY_PROTOCOL_V4, RelayCloseCodes, type AgentFrame, type AgentResultFrame, type DeliverFrameV4, type GroupVerdictFrame } from '../../protocol/relay';
 import { RawRelayClient, RelayWorlds, type RelayWorld } from '../support/relay';
 import { RelayStore } from '../../relay/store';
+import { MAX_AGENTS_LISTED } from '../../relay/agents';
 
 const worlds = new RelayWorlds();
 const { clients, world } = worlds;
@@ -146,6 +147,24 @@ test('the per-owner limit refuses one more agent, clearly, until one is revoked'
   assert.equal(third.result === 'rejected' && third.retryable, true);
   assert.equal((await agent(alice, { type: 'agent_revoke', name: 'alice.one' })).result, 'ok');
   await created(alice, 'alice.three');
+});
+
+test('agent_list stays bounded: every active agent, then the newest revoked ones, at most MAX_AGENTS_LISTED', async () => {
+  const w = await world(['alice'], { maxAgentsPerOwner: 1, ratePerSecond: 0 });
+  const alice = await login(w, 'alice');
+  for (let i = 0; i <= MAX_AGENTS_LISTED; i++) {
+    await created(alice, `alice.gone${i}`);
+    assert.equal((await agent(alice, { type: 'agent_revoke', name: `alice.gone${i}` })).result, 'ok');
+  }
+  await created(alice, 'alice.zz-active');
+  const list = await agent(alice, { type: 'agent_list' });
+  assert.ok(list.result === 'ok');
+  assert.equal(list.agents.length, MAX_AGENTS_LISTED);
+  const names = list.agents.map((a) => a.name);
+  assert.ok(names.includes('alice.zz-active'), 'the active one is always listed');
+  assert.ok(!names.includes('alice.gone0') && !names.includes('alice.gone1'), 'the oldest revoked drop off');
+  assert.ok(names.includes(`alice.gone${MAX_AGENTS_LISTED}`));
+  assert.deepEqual(names, [...names].sort(), 'by name');
 });
 
 test('revoking an agent closes its live session at once and refuses its next hello; the owner goes on', async () => {

@@ -17,7 +17,7 @@ import { CliError, ExitCode, usage } from '../../lib/node/cli/errors';
 import { errorMessage } from '../../lib/error-message';
 import { safeText } from '../../lib/text-safety';
 import { agentHome } from '../../lib/node/paths';
-import { canonicalUserName, isValidUserName, USER_NAME_RULE } from '../../protocol/names';
+import { agentIdentityName, canonicalUserName, isValidUserName, USER_NAME_RULE } from '../../protocol/names';
 import { JSON_FLAG } from './args';
 import type { VerbContext } from './context';
 import { inert, inertJson } from './format';
@@ -105,22 +105,22 @@ function edit(place: ClientPlace, text: string, name: string, launch: ReturnType
 
 /** The entry as it is written, indented under the headline (paths shown safely, line breaks kept). */
 /**
- * The agent as `mcp --agent` takes it: `alice.claude` and `claude` name one agent of alice's
- * (mcp-verb.ts), and the entry uses the short name, so both give the same server.
+ * The agent as `mcp --agent` takes it (protocol/names.ts `agentIdentityName`): `alice.claude`
+ * and `claude` name one agent of alice's. The entry names it short when it is the owner's
+ * (`switchboard-claude`, `--agent claude`), so both spellings give the same server.
  */
-function agentName(given: string | undefined, context: VerbContext): string | undefined {
+function agentName(given: string | undefined, context: VerbContext): { short: string; full: string } | undefined {
   if (given === undefined) return undefined;
+  if (!isValidUserName(given)) throw usage(`mcp install: --agent takes an agent name such as claude (got "${inert(given)}")`, USER_NAME_RULE);
   const owner = ownerName(context.paths);
-  const short = owner !== undefined && canonicalUserName(given).startsWith(`${owner}.`) ? given.slice(owner.length + 1) : given;
-  if (!isValidUserName(short)) throw usage(`mcp install: --agent takes an agent name such as claude (got "${inert(given)}")`, USER_NAME_RULE);
-  return short;
+  const full = owner === undefined ? canonicalUserName(given) : agentIdentityName(owner, given);
+  const short = owner !== undefined && full.startsWith(`${owner}.`) && !full.slice(owner.length + 1).includes('.') ? full.slice(owner.length + 1) : full;
+  return { short, full };
 }
 
-/** Whether this home holds the agent's home, under its short or its full name (`claude`, `alice.claude`). */
-function agentExists(context: VerbContext, short: string): boolean {
-  const owner = ownerName(context.paths);
-  const names = owner === undefined ? [short] : [short, `${owner}.${short}`];
-  return names.some((n) => existsSync(join(agentHome(context.paths.home, n), 'config.json')));
+/** Whether this home holds the agent's home (named by the agent's full name). */
+function agentExists(context: VerbContext, full: string): boolean {
+  return existsSync(join(agentHome(context.paths.home, full), 'config.json'));
 }
 
 const indent = (text: string) => safeText(text, 'block').replace(/\r?\n$/, '').split(/\r?\n/).map((l) => `  ${l}`).join('\n');
@@ -133,9 +133,9 @@ export const mcpInstall = command(installSpec, async ({ values }, context: VerbC
   const agent = agentName(values.agent, context);
 
   const place = clientPlace(client, scope, { env: process.env, platform: process.platform, userHome: homedir(), cwd: process.cwd() });
-  const name = serverName(agent);
+  const name = serverName(agent?.short);
   // This bundle is dist/cli.js; the node running it can load the core's native module.
-  const launch = serverLaunch(process.execPath, join(__dirname, 'cli.js'), context.paths.home, agent);
+  const launch = serverLaunch(process.execPath, join(__dirname, 'cli.js'), context.paths.home, agent?.short);
   const outcome = edit(place, readConfig(place.file), name, launch);
   if (outcome.kind === 'refused') {
     const where = outcome.line === undefined ? place.file : `${place.file}:${outcome.line}`;
@@ -157,7 +157,7 @@ export const mcpInstall = command(installSpec, async ({ values }, context: VerbC
         ? `would ${outcome.kind === 'added' ? `add "${name}" to` : `replace "${name}" in`} ${where}; nothing written (--dry-run)`
         : `${outcome.kind === 'added' ? `added "${name}" to` : `replaced "${name}" in`} ${where}`;
   const lines = [headline, indent(outcome.snippet)];
-  if (agent !== undefined && !agentExists(context, agent)) lines.push(`note: this home has no agent "${inert(agent)}" yet; create it with \`switchboard agent create ${inert(agent)}\``);
+  if (agent !== undefined && !agentExists(context, agent.full)) lines.push(`note: this home has no agent "${inert(agent.full)}" yet; create it with \`switchboard agent create ${inert(agent.short)}\``);
   if (!dryRun) lines.push(`next: ${place.next}`);
   context.out(lines.join('\n'));
   return ExitCode.Ok;

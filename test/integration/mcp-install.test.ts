@@ -200,9 +200,9 @@ test("--agent: its own server, switchboard-<agent>, beside the person's", async 
 
 test('--agent <owner>.<name> and --agent <name> are one agent of this home: one server, switchboard-<name>', async () => {
   const u = user();
-  mkdirSync(join(u.sbHome, 'agents', 'claude'), { recursive: true, mode: 0o700 });
+  mkdirSync(join(u.sbHome, 'agents', 'alice.claude'), { recursive: true, mode: 0o700 });
   writeFileSync(join(u.sbHome, 'config.json'), JSON.stringify({ user: 'alice' }));
-  writeFileSync(join(u.sbHome, 'agents', 'claude', 'config.json'), JSON.stringify({ user: 'alice.claude' }));
+  writeFileSync(join(u.sbHome, 'agents', 'alice.claude', 'config.json'), JSON.stringify({ user: 'alice.claude' }));
   const out = await ok(u, ['--client', 'claude-code', '--agent', 'alice.claude']);
   assert.match(out, /^added "switchboard-claude" to /);
   assert.doesNotMatch(out, /note:/, 'the agent exists');

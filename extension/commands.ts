@@ -31,7 +31,7 @@ export interface CommandHost {
   readonly outbox: OutboxModel;
   readonly inboxView: vscode.TreeView<InboxNode>;
   readonly outboxView: vscode.TreeView<OutboxNode>;
-  readonly panels: { show(peer: string): unknown };
+  readonly panels: { show(peer: string, messageId?: string): unknown };
   readonly coreLog: { show(path: string): void };
   readonly status: { readonly current: Status };
 }

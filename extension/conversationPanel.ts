@@ -16,6 +16,8 @@ import { Disposable } from './lifecycle';
 import { connectionMessage, type StatusModel } from './statusModel';
 import { conversationHtml, makeNonce } from './webviewHtml';
 import { filesDir, previewable, toThreadAttachment, type PickedFile } from './files';
+import { copyText, openLink, openRef, resolvePaths } from './codeLinks';
+import { draftKey } from './ids';
 import { downloadAttachment, filesFromUris, openAttachment, pickFiles, reportFileAction, saveAttachment, sendWithFiles } from './fileActions';
 
 /** Makes the webview URI of a verified store file (asWebviewUri), or null for a file not to preview. */
@@ -198,6 +200,19 @@ export class ConversationPanel extends Disposable {
         if (this.panel.active) await this.owner.markRead(msg.ids);
         return;
       case 'draft':
+        await this.owner.saveDraft(this.peer, msg.draft);
+        return;
+      case 'openLink':
+        await openLink(msg.url);
+        return;
+      case 'copy':
+        await copyText(msg.text);
+        return;
+      case 'resolveRefs':
+        this.post({ type: 'refs', refs: await resolvePaths(msg.paths) });
+        return;
+      case 'openRef':
+        await openRef({ path: msg.path, line: msg.line, col: msg.col, endLine: msg.endLine, commit: msg.commit });
         return;
       case 'attach':
         this.offer(await pickFiles(`Attach files for ${oneLine(this.peer, 64)}`));
@@ -228,12 +243,12 @@ export class ConversationPanel extends Disposable {
     const conn = this.owner.connection;
     if (!conn.connected) {
       this.ready = true;
-      void this.panel.webview.postMessage({ type: 'init', v: WEBVIEW_PROTOCOL_VERSION, peer: this.peer, self: null, messages: [], hasMore: false } satisfies HostToWebview);
+      void this.panel.webview.postMessage({ type: 'init', v: WEBVIEW_PROTOCOL_VERSION, peer: this.peer, self: null, messages: [], hasMore: false, draft: this.owner.draft(this.peer) } satisfies HostToWebview);
       this.post(this.owner.connectionMessage());
       return;
     }
     const res = await conn.request('conversation/messages', { peer: this.peer, limit: PAGE });
-    const init: HostToWebview = { type: 'init', v: WEBVIEW_PROTOCOL_VERSION, peer: this.peer, self: this.owner.self(), messages: await this.threads(res.messages), hasMore: res.has_more };
+    const init: HostToWebview = { type: 'init', v: WEBVIEW_PROTOCOL_VERSION, peer: this.peer, self: this.owner.self(), messages: await this.threads(res.messages), hasMore: res.has_more, draft: this.owner.draft(this.peer) };
     this.ready = true;
     this.receiptsAt.clear();
     void this.panel.webview.postMessage(init);
@@ -301,6 +316,7 @@ export class ConversationPanels extends Disposable implements vscode.WebviewPane
   private readonly panels = new Map<string, ConversationPanel>();
   readonly distUri: vscode.Uri;
   readonly mediaUri: vscode.Uri;
+  private readonly workspaceState: vscode.Memento;
 
   constructor(
     context: vscode.ExtensionContext,
@@ -312,6 +328,7 @@ export class ConversationPanels extends Disposable implements vscode.WebviewPane
     super();
     this.distUri = vscode.Uri.joinPath(context.extensionUri, 'dist');
     this.mediaUri = vscode.Uri.joinPath(context.extensionUri, 'media');
+    this.workspaceState = context.workspaceState;
     this._register(vscode.window.registerWebviewPanelSerializer(CONVERSATION_VIEW_TYPE, this));
     this._register(connection.onMessageReceived((e) => this.route(e.message)));
     this._register(connection.onMessageUpdated((e) => this.route(e.message)));
@@ -322,15 +339,24 @@ export class ConversationPanels extends Disposable implements vscode.WebviewPane
     this._register({ dispose: () => [...this.panels.values()].forEach((p) => p.panel.dispose()) });
   }
 
-  /** Open (or reveal) the conversation with a peer. */
-  show(peer: string): ConversationPanel {
+  /** Open (or reveal) the conversation with a peer; `messageId`: scrolled to that message (Find in Messages). */
+  show(peer: string, messageId?: string): ConversationPanel {
     const existing = this.panels.get(peer);
-    if (existing) {
-      existing.panel.reveal();
-      return existing;
-    }
-    const panel = vscode.window.createWebviewPanel(CONVERSATION_VIEW_TYPE, peer, vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: false });
-    return this.adopt(panel, peer);
+    const p = existing ?? this.adopt(vscode.window.createWebviewPanel(CONVERSATION_VIEW_TYPE, peer, vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: false }), peer);
+    if (existing) existing.panel.reveal();
+    // queued until the view is ready (after init), so it lands on a loaded thread
+    if (messageId) p.post({ type: 'reveal', id: messageId });
+    return p;
+  }
+
+  /** The composer text kept for a conversation (survives closing the view and reloading the window). */
+  draft(peer: string): string {
+    const v = this.workspaceState.get<unknown>(draftKey(peer));
+    return typeof v === 'string' ? v : '';
+  }
+
+  async saveDraft(peer: string, draft: string): Promise<void> {
+    await this.workspaceState.update(draftKey(peer), draft ? draft : undefined);
   }
 
   isActive(peer: string): boolean {

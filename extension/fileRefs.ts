@@ -40,10 +40,9 @@ export async function resolveRef(folders: readonly string[], ref: string): Promi
   for (const folder of folders) {
     const base = path.resolve(folder);
     const candidate = path.isAbsolute(native) ? path.resolve(native) : path.resolve(base, native);
-    // the written path must stay inside, before any link is followed…
-    if (!isInside(base, candidate) || candidate === base) continue;
+    if (candidate === base) continue;
     const [realBase, realFile] = await Promise.all([real(base), real(candidate)]);
-    // …and so must where it really leads
+    // where it really leads (links followed, `..` applied) must be inside the folder's real path
     if (!realBase || !realFile || !isInside(realBase, realFile)) continue;
     try {
       if ((await stat(realFile)).isFile()) return { file: realFile, folder: realBase };

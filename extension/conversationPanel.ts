@@ -176,6 +176,8 @@ export class ConversationPanel extends Disposable {
           return;
         }
         for (const t of msg.attachments) this.picked.delete(t);
+        // sent (or queued): the composer is empty again, and so is the kept draft
+        if (res.status !== 'failed') await this.owner.saveDraft(this.peer, '');
         if (files.length && res.status === 'queued') this.uploading.set(res.id, msg.requestId);
         const uploading = files.length > 0 && res.status === 'queued' && (res.reason_code === 'uploading' || res.reason_code === 'not_waited');
         const v = verdictText({ status: res.status, reason: res.reason });

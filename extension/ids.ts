@@ -13,6 +13,8 @@ export const Commands = {
   markAllRead: 'switchboard.markAllRead',
   openConversation: 'switchboard.openConversation',
   copyMessage: 'switchboard.copyMessage',
+  sendSelection: 'switchboard.sendSelection',
+  findMessages: 'switchboard.findMessages',
   requeue: 'switchboard.requeue',
   abort: 'switchboard.abort',
   reconnect: 'switchboard.reconnect',

@@ -140,3 +140,9 @@ export function formatSnippet(s: Snippet, note: string): string {
   const lead = [note.trim(), plainPath ? '' : `${s.path}:${range}`].filter(Boolean).join('\n');
   return `${lead ? `${lead}\n\n` : ''}${fence}${info}\n${code}${fence}`;
 }
+
+/** A selection's whole lines, 1-based (from 0-based positions): one ending at column 0 of a later line does not take that line. */
+export function selectedLines(sel: { start: { line: number }; end: { line: number; character: number } }): { start: number; end: number } {
+  const endLine = sel.end.line > sel.start.line && sel.end.character === 0 ? sel.end.line - 1 : sel.end.line;
+  return { start: sel.start.line + 1, end: endLine + 1 };
+}

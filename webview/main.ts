@@ -191,6 +191,7 @@ function handle(msg: HostToWebview): void {
       if (pending?.requestId === msg.requestId) {
         const failed = msg.status === 'failed';
         if (!failed) {
+          if (draftTimer) clearTimeout(draftTimer);
           input.value = '';
           files = [];
           renderFiles();

@@ -111,6 +111,20 @@ export class ConversationPanel extends Disposable {
     return Promise.all(ms.map((m) => this.thread(m)));
   }
 
+  /** The message Find in Messages picked, sent once the thread is loaded (after init). */
+  private pendingReveal: string | null = null;
+
+  reveal(id: string, live: boolean): void {
+    this.pendingReveal = id;
+    if (live && this.ready) this.flushReveal();
+  }
+
+  private flushReveal(): void {
+    if (!this.pendingReveal) return;
+    void this.panel.webview.postMessage({ type: 'reveal', id: this.pendingReveal } satisfies HostToWebview);
+    this.pendingReveal = null;
+  }
+
   /** A transfer/progress for one of this panel's messages. */
   progress(p: TransferProgress): void {
     if (this.withFiles.has(p.id)) this.post({ type: 'progress', id: p.id, index: p.index, direction: p.direction, transferred: p.transferred, size: p.size });
@@ -256,6 +270,7 @@ export class ConversationPanel extends Disposable {
     void this.panel.webview.postMessage(init);
     for (const m of this.queue.splice(0)) void this.panel.webview.postMessage(m);
     this.post(this.owner.connectionMessage());
+    this.flushReveal();
     this.markRead();
     if (isGroupAddress(this.peer)) {
       try {
@@ -345,9 +360,10 @@ export class ConversationPanels extends Disposable implements vscode.WebviewPane
   show(peer: string, messageId?: string): ConversationPanel {
     const existing = this.panels.get(peer);
     const p = existing ?? this.adopt(vscode.window.createWebviewPanel(CONVERSATION_VIEW_TYPE, peer, vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: false }), peer);
+    // a hidden panel's webview was discarded: it loads again on reveal and asks for init first
+    const live = !!existing && existing.panel.visible;
     if (existing) existing.panel.reveal();
-    // queued until the view is ready (after init), so it lands on a loaded thread
-    if (messageId) p.post({ type: 'reveal', id: messageId });
+    if (messageId) p.reveal(messageId, live);
     return p;
   }
 

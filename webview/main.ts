@@ -56,6 +56,8 @@ const toAsk = new Set<string>();
 /** A message Find in Messages wants shown, until it is loaded (older pages are fetched for it, a few at most). */
 let revealId: string | null = null;
 let revealPages = 0;
+/** The message Find in Messages showed: outlined (across re-renders) until the user clicks in the thread. */
+let revealedId: string | null = null;
 const MAX_REVEAL_PAGES = 20;
 
 function fileRef(path: string): boolean {
@@ -99,6 +101,7 @@ function render(keepScroll: 'bottom' | 'anchor'): void {
   for (const m of thread) frag.appendChild(renderMessage(doc, m, { now, lookup: (id) => byId.get(id), self, receipts: (id) => receipts.get(id), fileRef }) as unknown as Node);
   threadEl.replaceChildren(frag);
   askRefs();
+  if (revealedId) Array.from(threadEl.querySelectorAll<HTMLElement>('article.msg')).find((a) => a.getAttribute('data-id') === revealedId)?.classList.add('revealed');
   olderBtn.hidden = !hasMore;
   olderBtn.disabled = loadingOlder;
   olderBtn.textContent = loadingOlder ? 'Loading…' : 'Load older messages';
@@ -115,9 +118,9 @@ function tryReveal(): void {
   const node = Array.from(threadEl.querySelectorAll<HTMLElement>('article.msg')).find((a) => a.getAttribute('data-id') === id);
   if (node) {
     revealId = null;
+    revealedId = id;
     node.classList.add('revealed');
     node.scrollIntoView({ block: 'center' });
-    setTimeout(() => node.classList.remove('revealed'), 2500);
     return;
   }
   if (hasMore && !loadingOlder && thread[0] && revealPages < MAX_REVEAL_PAGES) {
@@ -343,6 +346,10 @@ threadEl.addEventListener('keydown', (e) => {
 });
 threadEl.addEventListener('click', (e) => {
   const target = e.target as HTMLElement | null;
+  if (revealedId) {
+    revealedId = null;
+    threadEl.querySelector('article.msg.revealed')?.classList.remove('revealed');
+  }
   if (bodyAction(target)) {
     e.preventDefault();
     return;

@@ -89,7 +89,7 @@ describe('Code-aware conversations in VS Code (code-server + chromium, real rela
     const code = view.locator('article.msg code.hljs.highlighted');
     await code.waitFor({ state: 'visible', timeout: 20_000 });
     assert.equal((await code.innerText()).trim(), 'const answer: number = "forty-two";');
-    const keyword = view.locator('article.msg code.hljs span.hljs-keyword', { hasText: 'const' });
+    const keyword = view.locator('article.msg code.hljs span.hljs-keyword').filter({ hasText: 'const' });
     const str = view.locator('article.msg code.hljs span.hljs-string');
     const colour = (l: typeof keyword) => l.first().evaluate((e) => getComputedStyle(e).color);
     const plain = await code.evaluate((e) => getComputedStyle(e).color);

@@ -6,7 +6,7 @@
  * and a snippet as Send Selection writes it (taken at another commit): the block renders
  * highlighted in the theme's colours, the reference opens the file at its line, Open in Editor
  * opens the snippet's lines and says the checkout is at another commit, and Find in Messages
- * finds the message. Screenshots: artifacts/e2e/code-*.png.
+ * finds the message, and a draft survives closing the view. Screenshots: artifacts/e2e/code-*.png.
  *
  * Needs `bash scripts/e2e-install.sh` and a build (`npm run test:e2e` does both).
  */
@@ -144,5 +144,18 @@ describe('Code-aware conversations in VS Code (code-server + chromium, real rela
     view = await Webview.find(wb.page, '#composer');
     await view.locator('article.msg.revealed').waitFor({ state: 'attached', timeout: 20_000 });
     assert.match(await view.locator('article.msg.revealed').innerText(), /forty-two/);
+  });
+
+  it('a half-typed draft survives closing the view', async () => {
+    await view.locator('#input').fill('half a thought about line 12');
+    // the webview hands the draft to the host once typing pauses (500 ms)
+    await wb.page.waitForTimeout(1500);
+    await workbench.runCommand('View: Close Editor');
+    await wb.page.locator('.tabs-container .tab', { hasText: 'bob' }).first().waitFor({ state: 'hidden', timeout: 10_000 });
+    await inbox.contextMenu('bob', 'Open Conversation…');
+    view = await Webview.find(wb.page, '#composer');
+    await view.waitReady('#thread article.msg');
+    assert.equal(await eventually('the draft is back', async () => ((await view.locator('#input').inputValue()) === 'half a thought about line 12' ? 'ok' : undefined)), 'ok');
+    await wb.screenshot('code-draft');
   });
 });

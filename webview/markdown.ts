@@ -130,15 +130,7 @@ function renderInline(doc: DocLike, parent: ElementLike, tokens: Token[], ctx: B
         top().appendChild(renderInlineCode(doc, t.content, ctx, inLink > 0));
         break;
       case 'link_open': {
-        const href = String(t.attrGet('href') ?? '');
-        let e: ElementLike;
-        if (isSafeHref(href)) {
-          e = el(doc, 'a', 'link');
-          e.setAttribute('data-href', href);
-          e.setAttribute('title', oneLine(href, 200));
-          e.setAttribute('role', 'link');
-          e.setAttribute('tabindex', '0');
-        } else e = el(doc, 'span', 'link-refused');
+        const e = linkElement(doc, String(t.attrGet('href') ?? ''));
         top().appendChild(e);
         stack.push(e);
         inLink++;
@@ -168,6 +160,20 @@ function renderInline(doc: DocLike, parent: ElementLike, tokens: Token[], ctx: B
       }
     }
   }
+}
+
+/**
+ * A link's element: `a.link[data-href]` for http/https/mailto, else an inert span. markdown-it's
+ * validateLink already keeps other targets from becoming links; this is the second lock.
+ */
+export function linkElement(doc: DocLike, href: string): ElementLike {
+  if (!isSafeHref(href)) return el(doc, 'span', 'link-refused');
+  const e = el(doc, 'a', 'link');
+  e.setAttribute('data-href', href);
+  e.setAttribute('title', oneLine(href, 200));
+  e.setAttribute('role', 'link');
+  e.setAttribute('tabindex', '0');
+  return e;
 }
 
 /** Text: mentions the relay checked become spans, and (outside links) file references links once resolved. */

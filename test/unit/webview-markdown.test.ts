@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readHighlightHtml, highlightRuns } from '../../webview/highlight';
-import { isSafeHref, renderBody, type BodyContext } from '../../webview/markdown';
+import { isSafeHref, linkElement, renderBody, type BodyContext } from '../../webview/markdown';
 import { assertInert, doc, El, Text } from '../support/dom-shim';
 
 const ctx: BodyContext = { mentions: [], self: 'me' };
@@ -21,6 +21,7 @@ describe('markdown bodies: hostile input stays inert', () => {
     assertInert(el);
     assert.ok(!tags(el).some((t) => ['script', 'iframe', 'b', 'img', 'style'].includes(t)), `${tags(el)}`);
     assert.match(el.textContent, /<script>alert\(1\)<\/script>/);
+    assert.ok(el.children.every((c) => c instanceof El && c.tag === 'p'), 'raw HTML is paragraph text, not an HTML block');
     assert.match(el.textContent, /<div onclick="x\(\)">hi<\/div> <b>bold\?<\/b> <iframe src="https:\/\/evil.test"><\/iframe>/);
   });
 
@@ -45,7 +46,16 @@ describe('markdown bodies: hostile input stays inert', () => {
       const el = render(b);
       assertInert(el);
       assert.deepEqual(all(el, 'link'), [], b);
+      assert.deepEqual(all(el, 'link-refused'), [], `${b}: the parser made no link of it at all`);
     }
+    assert.equal(render('[x](command:workbench.action.terminal.new)').textContent, '[x](command:workbench.action.terminal.new)', 'it stays as written');
+    // the second lock, for a link token whatever the parser let through
+    for (const href of ['javascript:alert(1)', 'command:x', 'vscode://x', 'file:///etc/passwd', 'data:text/html,x', '']) {
+      const e = linkElement(doc, href) as El;
+      assert.equal(e.tag, 'span', href);
+      assert.equal(e.attrs.size, 0, href);
+    }
+    assert.equal((linkElement(doc, 'https://ok.test') as El).attrs.get('data-href'), 'https://ok.test');
   });
 
   it('links http, https and mailto, with the target in data-href and no href', () => {
@@ -64,6 +74,7 @@ describe('markdown bodies: hostile input stays inert', () => {
     const el = render('&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#x202E;evil &#8203;x &#0;');
     assertInert(el);
     assert.equal(el.textContent, '<script>alert(1)</script> & <U+202E>evil <U+200B>x \uFFFD');
+    assert.equal(render('`a\u202eb` `&#x202E;`').textContent, 'a<U+202E>b &#x202E;', 'inline code too (where an entity stays as written)');
   });
 
   it('never fetches an image: its alt text shows, in a span', () => {

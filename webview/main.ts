@@ -305,6 +305,13 @@ input.addEventListener('input', () => {
   if (draftTimer) clearTimeout(draftTimer);
   draftTimer = setTimeout(() => post({ type: 'draft', draft: input.value }), 500);
 });
+// the view going away (tab closed or hidden) does not wait for the pause: hand the draft over now
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState !== 'hidden' || !draftTimer) return;
+  clearTimeout(draftTimer);
+  draftTimer = undefined;
+  post({ type: 'draft', draft: input.value });
+});
 olderBtn.addEventListener('click', () => {
   const oldest = thread[0];
   if (!oldest || loadingOlder) return;

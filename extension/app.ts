@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import type { CoreStatus, SyncStatus } from '../protocol/rpc';
 import { registerCommands, runCommand, type CommandHost } from './commands';
+import { registerCodeCommands } from './codeCommands';
 import { CoreConnection } from './connection';
 import { CoreStatusFeed } from './coreStatusFeed';
 import { ContextKeySync } from './contextKeySync';
@@ -110,6 +111,7 @@ export class App extends Disposable implements CommandHost {
     this._register(registerCommands(this));
     // After the configuration handler above, so a changed runtime setting is forgotten before agent mode asks again.
     this.mcp = this._register(new McpProvider(context, this.log, this.runtimes, () => this.connection.home(), (listener) => this.connection.onDidConnect(listener)));
+    this._register(registerCodeCommands(this));
     const st = this.connection.current;
     this.status.update({ phase: st.phase, phaseDetail: st.detail, retryInSeconds: st.retryInSeconds });
   }

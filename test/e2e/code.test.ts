@@ -72,6 +72,41 @@ describe('Code-aware conversations in VS Code (code-server + chromium, real rela
     if (vsixDir) rmSync(vsixDir, { recursive: true, force: true });
   });
 
+  /**
+   * Waits until the workbench's own storage holds `text`: in code-server an extension's
+   * workspaceState lives in the browser's IndexedDB (vscode-web-state-db-*, table ItemTable),
+   * so a draft the host kept is observable there instead of waiting for a guessed while.
+   */
+  const draftStored = (text: string) =>
+    eventually(
+      `the draft "${text}" in the workbench's storage`,
+      () =>
+        wb.page.evaluate(async (want) => {
+          const dbs = (await indexedDB.databases()).map((d) => d.name ?? '').filter((n) => n.startsWith('vscode-web-state-db'));
+          for (const name of dbs) {
+            const db = await new Promise<IDBDatabase>((ok, fail) => {
+              const r = indexedDB.open(name);
+              r.onsuccess = () => ok(r.result);
+              r.onerror = () => fail(r.error);
+            });
+            try {
+              if (!db.objectStoreNames.contains('ItemTable')) continue;
+              const values = await new Promise<unknown[]>((ok, fail) => {
+                const r = db.transaction('ItemTable', 'readonly').objectStore('ItemTable').getAll();
+                r.onsuccess = () => ok(r.result as unknown[]);
+                r.onerror = () => fail(r.error);
+              });
+              if (values.some((v) => typeof v === 'string' && v.includes(want))) return true;
+            } finally {
+              db.close();
+            }
+          }
+          return false;
+        }, text),
+      30_000,
+      200,
+    );
+
   /** The editor's cursor as the status bar says it ("Ln 12, Col 1"). */
   const cursor = async () => (await wb.page.locator('footer[role="status"]').innerText()).match(/Ln \d+, Col \d+( \(\d+ selected\))?/)?.[0];
 
@@ -133,6 +168,54 @@ describe('Code-aware conversations in VS Code (code-server + chromium, real rela
     await wb.screenshot('code-open-in-editor');
   });
 
+  it('Send Selection… from the editor reaches bob as a fenced snippet with path:range, language and commit; bob\'s copy opens at those lines', async () => {
+    // open src/app.ts and select lines 7-9 like a person: Quick Open, Go to Line, Shift+Down
+    const palette = await workbench.openCommandPalette();
+    await palette.fill('src/app.ts');
+    await palette.waitRow(/^app\.ts$/);
+    await palette.submit();
+    await wb.page.locator('.tabs-container .tab.active', { hasText: 'app.ts' }).waitFor({ state: 'visible', timeout: 20_000 });
+    await workbench.runCommand('Go to Line/Column...');
+    await qi.type('7');
+    await qi.submit();
+    await qi.waitClosed(10_000);
+    await eventually('the cursor at line 7', async () => (await cursor()) === 'Ln 7, Col 1');
+    for (let i = 0; i < 3; i++) await wb.page.keyboard.press('Shift+ArrowDown');
+    // ending at column 1 of line 10 does not take line 10 (selectedLines)
+    await eventually('lines 7-9 selected', async () => /^Ln 10, Col 1 \(\d+ selected\)$/.test((await cursor()) ?? ''));
+    await workbench.runCommand('Switchboard: Send Selection…');
+    await qi.waitTitle('Send Selection (src/app.ts:7-9): recipient');
+    await qi.type('bob');
+    await qi.pick('bob');
+    await qi.waitTitle('Send src/app.ts:7-9 to bob');
+    await qi.fill('is this the right range?');
+    await wb.screenshot('code-send-selection');
+    await qi.submit();
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: folder, encoding: 'utf8' }).trim();
+    const expected = formatSnippet({ path: 'src/app.ts', startLine: 7, endLine: 9, languageId: 'typescript', commit: head, code: source.split('\n').slice(6, 9).join('\n') }, 'is this the right range?');
+    const got = await eventually('bob has the snippet', async () => (await bob.call('inbox/list', { in: 'alice', limit: 50 })).messages.find((m) => m.from === 'alice' && m.body.includes('src/app.ts:7-9')), 30_000);
+    assert.match(got.body, new RegExp(`^\`\`\`typescript src/app\\.ts:7-9 @${head.slice(0, 12)}$`, 'm'), 'the fence header says language, path:range and commit');
+    assert.equal(got.body, expected);
+    // bob sends it back as is: in alice's view it is a snippet of her own checkout's commit
+    await workbench.runCommand('Notifications: Clear All Notifications');
+    const res = await bob.call('message/send', { to: 'alice', body: got.body, client_message_id: 'code-3', wait_ms: 30_000 });
+    assert.equal(res.status, 'sent', JSON.stringify(res));
+    await wb.page.locator('.tabs-container .tab', { hasText: 'bob' }).first().click();
+    view = await Webview.find(wb.page, '#composer');
+    await view.waitReady('#thread');
+    // alice's own copy (article.msg.out) shows the same snippet; the one bob sent is article.msg.in
+    const fromBob = view.content.locator('article.msg.in', { has: view.content.locator('.code-source', { hasText: `src/app.ts:7-9 @${head.slice(0, 7)}` }) }).last();
+    await fromBob.waitFor({ state: 'visible', timeout: 20_000 });
+    await fromBob.locator('button.code-open[data-path="src/app.ts"]').click();
+    const at = await eventually('lines 7-9 selected by Open in Editor', async () => {
+      const c = await cursor();
+      return c && /^Ln 9, Col \d+ \(\d+ selected\)$/.test(c) ? c : undefined;
+    });
+    // line 9 is `export const line9 = 9;` (23 characters): the range ends at its end
+    assert.equal(at.replace(/ \(\d+ selected\)$/, ''), 'Ln 9, Col 24');
+    await wb.screenshot('code-send-selection-open');
+  });
+
   it('Find in Messages finds a message as you type and opens its conversation at it', async () => {
     await workbench.runCommand('Switchboard: Find in Messages…');
     await qi.waitTitle('Find in Messages');
@@ -148,8 +231,8 @@ describe('Code-aware conversations in VS Code (code-server + chromium, real rela
 
   it('a half-typed draft survives closing the view', async () => {
     await view.locator('#input').fill('half a thought about line 12');
-    // the webview hands the draft to the host once typing pauses (500 ms)
-    await wb.page.waitForTimeout(1500);
+    // the webview hands the draft to the host once typing pauses; the host keeps it in workspaceState
+    await draftStored('half a thought about line 12');
     await workbench.runCommand('View: Close Editor');
     await wb.page.locator('.tabs-container .tab', { hasText: 'bob' }).first().waitFor({ state: 'hidden', timeout: 10_000 });
     await inbox.contextMenu('bob', 'Open Conversation…');
@@ -157,5 +240,27 @@ describe('Code-aware conversations in VS Code (code-server + chromium, real rela
     await view.waitReady('#thread article.msg');
     assert.equal(await eventually('the draft is back', async () => ((await view.locator('#input').inputValue()) === 'half a thought about line 12' ? 'ok' : undefined)), 'ok');
     await wb.screenshot('code-draft');
+  });
+
+  it('a half-typed draft survives a window reload', async () => {
+    const draft = 'and another thought, about line 30';
+    await view.locator('#input').fill(draft);
+    await draftStored(draft);
+    // Developer: Reload Window reloads the page itself: run it from the palette and wait for that load
+    const palette = await workbench.openCommandPalette();
+    await palette.type('Developer: Reload Window');
+    const row = await palette.waitRow(/^\s*(?:Developer:\s*)?Reload Window\s*$/);
+    const reloaded = wb.page.waitForEvent('load', { timeout: 90_000 });
+    await row.click();
+    await reloaded;
+    await workbench.waitReady(90_000);
+    await new ActivityBar(wb.page).open('Switchboard');
+    await inbox.expandPane();
+    await inbox.row('bob').waitFor({ state: 'visible', timeout: 60_000 });
+    await inbox.contextMenu('bob', 'Open Conversation…');
+    view = await Webview.find(wb.page, '#composer', 60_000);
+    await view.waitReady('#thread article.msg', 60_000);
+    assert.equal(await eventually('the draft is back after the reload', async () => ((await view.locator('#input').inputValue()) === draft ? 'ok' : undefined), 30_000), 'ok');
+    await wb.screenshot('code-draft-reload');
   });
 });

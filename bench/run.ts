@@ -3,7 +3,7 @@
  * Bounded: each phase runs for a fixed count or a few seconds. The 1,000,000-message store is
  * built once and kept in .bench-data/ (git-ignored), rebuilt when its schema is not the core's;
  * delete it to rebuild it anyway. One phase alone: `npm run bench -- --only=relay-limits`
- * (names: cli, direct, throughput, store, e2e, relay, relay-limits, fanout, files). `--fanout-members=10,100`
+ * (names: cli, direct, throughput, store, e2e, relay, relay-limits, fanout, files, webview). `--fanout-members=10,100`
  * measures only those group sizes; `--file-mib=50` sends a file of that size (default 200).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -24,6 +24,7 @@ import { directSendWallTime } from './direct-send';
 import { relaySendsPerSecond } from './relay-group-commit';
 import { fanoutBench, RELAY_FLAGS, type FanoutRun } from './fanout';
 import { filesBench } from './files';
+import { webviewRenderBench } from './webview-render';
 import { WriteBatcher } from '../lib/node/write-batcher';
 import { schemaVersion } from '../server/store/db';
 import { MIGRATIONS } from '../server/store/migrations';
@@ -316,6 +317,17 @@ async function benchFiles(): Promise<void> {
   record('message latency p99 during a transfer', l.p99, 'ms', 'no transfer', f.latencyIdle.p99, 'report');
 }
 
+async function benchWebviewRender(): Promise<void> {
+  const n = 500;
+  const rounds = quick ? 3 : 7;
+  console.log(`\n[10] conversation webview: ${n} messages with highlighted code blocks against the same as plain text, init posted → first painted frame (real dist/webview.js in chromium, ${rounds} fresh pages each)`);
+  const f = await webviewRenderBench(ROOT, n, rounds);
+  const ms = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
+  console.log(`  code: ${ms(f.code)} ms; plain: ${ms(f.plain)} ms; the code pages rendered ${f.articles} messages, ${f.highlighted} highlighted blocks`);
+  record(`${n}-message conversation with code blocks, init → first paint (median)`, median(f.code), 'ms', 'same messages as plain text', median(f.plain), 'report');
+  record(`${n}-message conversation with code blocks, init → first paint (slowest)`, Math.max(...f.code), 'ms', 'plain text, slowest', Math.max(...f.plain), 'report');
+}
+
 async function main(): Promise<void> {
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
   const phases: [string, () => Promise<void>][] = [
@@ -328,6 +340,7 @@ async function main(): Promise<void> {
     ['relay-limits', benchRelayLimits],
     ['fanout', benchFanout],
     ['files', benchFiles],
+    ['webview', benchWebviewRender],
   ];
   for (const [name, phase] of phases) if (!only || only.includes(name)) await phase();
   console.log('\nsummary');

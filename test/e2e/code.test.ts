@@ -6,7 +6,10 @@
  * and a snippet as Send Selection writes it (taken at another commit): the block renders
  * highlighted in the theme's colours, the reference opens the file at its line, Open in Editor
  * opens the snippet's lines and says the checkout is at another commit, and Find in Messages
- * finds the message, and a draft survives closing the view. Screenshots: artifacts/e2e/code-*.png.
+ * finds the message, and a draft survives closing the view. alice also sends lines 7-9 of
+ * src/app.ts with Send Selection… (palette, quick pick, note): bob's core gets the fenced snippet
+ * with path:range, language and commit, and Open in Editor on his copy selects those lines; a
+ * draft survives a window reload. Screenshots: artifacts/e2e/code-*.png.
  *
  * Needs `bash scripts/e2e-install.sh` and a build (`npm run test:e2e` does both).
  */

@@ -26,6 +26,7 @@ import { fanoutBench, RELAY_FLAGS, type FanoutRun } from './fanout';
 import { filesBench } from './files';
 import { webviewRenderBench } from './webview-render';
 import { workbenchArrivalBench } from './workbench-arrival';
+import { CHROMIUM_PATH, missingTools } from '../test/e2e/paths';
 import { WriteBatcher } from '../lib/node/write-batcher';
 import { schemaVersion } from '../server/store/db';
 import { MIGRATIONS } from '../server/store/migrations';
@@ -321,6 +322,10 @@ async function benchFiles(): Promise<void> {
 async function benchWebviewRender(): Promise<void> {
   const n = 500;
   const rounds = quick ? 3 : 7;
+  if (!existsSync(CHROMIUM_PATH)) {
+    console.log(`\n[10] conversation webview: skipped (${CHROMIUM_PATH} missing: Debian's chromium)`);
+    return;
+  }
   console.log(`\n[10a] conversation webview: ${n} messages with highlighted code blocks against the same as plain text, init posted → first painted frame (real dist/webview.js in chromium, ${rounds} fresh pages each)`);
   const f = await webviewRenderBench(ROOT, n, rounds);
   const ms = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
@@ -328,6 +333,11 @@ async function benchWebviewRender(): Promise<void> {
   record(`${n}-message conversation with code blocks, init → first paint (median)`, median(f.code), 'ms', 'same messages as plain text', median(f.plain), 'report');
   record(`${n}-message conversation with code blocks, init → first paint (slowest)`, Math.max(...f.code), 'ms', 'plain text, slowest', Math.max(...f.plain), 'report');
 
+  const missing = missingTools();
+  if (missing) {
+    console.log(`\n[10b] arrival → visible in the workbench: skipped (${missing})`);
+    return;
+  }
   const count = quick ? 15 : 50;
   console.log(`\n[10b] arrival at alice's core → visible in the real workbench (code-server + chromium, the packed extension), ${count} messages from bob one at a time, from bob's send call`);
   const a = await workbenchArrivalBench(count);

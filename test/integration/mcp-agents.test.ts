@@ -115,23 +115,28 @@ describe('two agents through a real relay', () => {
       assert.ok(r.next_cursor >= cursor, 'the cursor never goes back');
       cursor = r.next_cursor;
       seen.push(...r.messages.map((m) => m.body.text));
+      return r.timed_out;
+    };
+    // Until `n` are in; a call that waited its whole timeout for nothing means messages were lost.
+    const takeUntil = async (n: number) => {
+      while (seen.length < n) assert.equal(await take(30), false, `nothing more arrived with ${seen.length} of ${n} in`);
     };
     const sendBatch = (from: number, to: number) =>
       withClient(homeB, 'bulk', async (c) => {
         for (let i = from; i < to; i++) await c.call('message/send', { to: 'agent-a', body: `n${i}`, client_message_id: `bulk-${i}`, wait_ms: 0 });
       });
     await sendBatch(0, 70);
-    while (seen.length < 40) await take(30);
+    await takeUntil(40);
     await relay.restart();
     await sendBatch(70, 140);
-    while (seen.length < 100) await take(30);
+    await takeUntil(100);
     // The receiving core dies; the server starts another, which resumes from the stored events.
     await kill9(coreA!);
     coreA = undefined;
     await sendBatch(140, 200);
     await take(30);
     await relay.restart();
-    while (seen.length < 200) await take(30);
+    await takeUntil(200);
     const extra = await a.ok<Waited>('wait_for_messages', { cursor, timeout: 1 });
     assert.deepEqual(extra.messages, []);
     assert.equal(new Set(seen).size, seen.length, 'no message twice');

@@ -3,7 +3,7 @@
  * Bounded: each phase runs for a fixed count or a few seconds. The 1,000,000-message store is
  * built once and kept in .bench-data/ (git-ignored), rebuilt when its schema is not the core's;
  * delete it to rebuild it anyway. One phase alone: `npm run bench -- --only=relay-limits`
- * (names: cli, direct, throughput, store, e2e, relay, relay-limits, fanout, files). `--fanout-members=10,100`
+ * (names: cli, direct, throughput, store, e2e, relay, relay-limits, fanout, files, mcp). `--fanout-members=10,100`
  * measures only those group sizes; `--file-mib=50` sends a file of that size (default 200).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -24,6 +24,7 @@ import { directSendWallTime } from './direct-send';
 import { relaySendsPerSecond } from './relay-group-commit';
 import { fanoutBench, RELAY_FLAGS, type FanoutRun } from './fanout';
 import { filesBench } from './files';
+import { mcpBench } from './mcp';
 import { WriteBatcher } from '../lib/node/write-batcher';
 import { schemaVersion } from '../server/store/db';
 import { MIGRATIONS } from '../server/store/migrations';
@@ -316,6 +317,15 @@ async function benchFiles(): Promise<void> {
   record('message latency p99 during a transfer', l.p99, 'ms', 'no transfer', f.latencyIdle.p99, 'report');
 }
 
+async function benchMcp(): Promise<void> {
+  const sends = quick ? 100 : 300;
+  console.log(`\n[10] MCP (switchboard mcp over stdio): ${sends} sequential send_message round trips, and wait_for_messages wake-up`);
+  const f = await mcpBench(ROOT, sends, quick ? 30 : 100);
+  record('send_message round trips via MCP', f.mcpSendsPerSecond, 'sends/s', 'message/send on the core socket', f.socketSendsPerSecond, '≥ 0.5×');
+  record(`wait_for_messages wake-up p50 (${f.wake.count} messages)`, f.wake.mcp.p50, 'ms', 'message/received to a socket client', f.wake.socket.p50, 'report');
+  record('wait_for_messages wake-up p99', f.wake.mcp.p99, 'ms', 'message/received to a socket client', f.wake.socket.p99, 'report');
+}
+
 async function main(): Promise<void> {
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
   const phases: [string, () => Promise<void>][] = [
@@ -328,6 +338,7 @@ async function main(): Promise<void> {
     ['relay-limits', benchRelayLimits],
     ['fanout', benchFanout],
     ['files', benchFiles],
+    ['mcp', benchMcp],
   ];
   for (const [name, phase] of phases) if (!only || only.includes(name)) await phase();
   console.log('\nsummary');

@@ -154,7 +154,7 @@ describe('switchboard mcp', () => {
       ['wait_for_messages', { cursor: -1 }, /cursor/],
       ['mark_read', { ids: 'not-a-list' }, /ids/],
       ['send_message', { to: 'not a user!', body: 'x' }, /invalid params for message\/send: to: may contain only/],
-      ['read_message', { id: 'no-such-id' }, /call list_inbox/],
+      ['read_message', { id: 'no-such-id' }, /check the id with list_inbox/],
       ['reply', { id: 'no-such-id', body: 'x' }, /not found|no message/i],
       ['show_group', { group: 'nosuchgroup' }, /./],
     ];

@@ -106,6 +106,19 @@ describe('two agents through a real relay', () => {
     });
   });
 
+  test('a wait in progress survives a kill -9 of its core and still returns the message', async () => {
+    const mark = await b.ok<Waited>('wait_for_messages', { timeout: 0 });
+    const waiting = b.ok<Waited>('wait_for_messages', { cursor: mark.next_cursor, timeout: 60 });
+    // The wait is subscribed: the core serves the server's own connection, the wait's and this probe.
+    await waitFor('the wait subscribed', async () => ((await withClient(homeB, 'probe', (c) => c.call('status/get', {}))).clients >= 3 ? true : undefined));
+    // B's core is the one its server started (not our child): killed by its home's holder file.
+    await killHomeCore(homeB);
+    await a.ok('send_message', { to: 'agent-b', body: 'while you were down' });
+    const got = await waiting;
+    assert.deepEqual(got.messages.map((m) => m.body.text), ['while you were down']);
+    assert.equal(got.timed_out, false);
+  });
+
   test('200 messages over repeated wait_for_messages calls, across a relay restart and a core kill -9, arrive exactly once', async () => {
     const start = await a.ok<Waited>('wait_for_messages', { timeout: 0 });
     const seen: string[] = [];

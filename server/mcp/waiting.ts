@@ -126,7 +126,8 @@ export function registerWaitingTools(server: McpServer, context: ToolContext): v
           subscription.close();
         }
         if (subscription.failure) return failure(subscription.failure.message, 'call list_inbox to catch up, then wait_for_messages without a cursor');
-        session.cursor = next;
+        // A cancelled call's answer is never read: the session's cursor stays, so those messages come next time.
+        if (!extra.signal.aborted) session.cursor = next;
         const timedOut = got.length === 0;
         const summary = timedOut ? `no new messages; next cursor ${next}` : `${got.length} new message${got.length === 1 ? '' : 's'}; next cursor ${next}. ${UNTRUSTED_NOTICE}`;
         return ok(summary, { messages: got.map(toMcpMessage), next_cursor: next, timed_out: timedOut });

@@ -120,6 +120,8 @@ describe('two agents through a real relay', () => {
   });
 
   test('200 messages over repeated wait_for_messages calls, across a relay restart and a core kill -9, arrive exactly once', async () => {
+    // B's server brings its core back if an earlier test left it down.
+    await b.ok('status');
     const start = await a.ok<Waited>('wait_for_messages', { timeout: 0 });
     const seen: string[] = [];
     let cursor = start.next_cursor;

@@ -97,7 +97,9 @@ describe('switchboard mcp', () => {
     assert.equal((again.structuredContent as Verdict).id, sent.id);
     assert.match(textOf(again), /duplicate/);
 
-    const got = await b.ok<Waited>('wait_for_messages', { cursor: start.next_cursor, timeout: 30 });
+    // Once it is in bob's store, a wait with timeout 0 answers it at once.
+    await waitFor('bob has it', async () => ((await b.ok<{ messages: Msg[] }>('list_inbox', { from: 'alice' })).messages.some((m) => m.id === sent.id) ? true : undefined));
+    const got = await b.ok<Waited>('wait_for_messages', { cursor: start.next_cursor, timeout: 0 });
     assert.deepEqual(got.messages.map((m) => [m.id, m.from, m.body.text]), [[sent.id, 'alice', 'hello bob']]);
     assert.ok(got.next_cursor > start.next_cursor);
 

@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import type { CoreStatus, SyncStatus } from '../protocol/rpc';
 import { registerCommands, runCommand, type CommandHost } from './commands';
+import { registerCodeCommands } from './codeCommands';
 import { CoreConnection } from './connection';
 import { CoreStatusFeed } from './coreStatusFeed';
 import { ContextKeySync } from './contextKeySync';
@@ -23,6 +24,7 @@ import { RuntimeResolver } from './runtimeResolver';
 import { StatusBar } from './statusBar';
 import { StatusModel } from './statusModel';
 import { InboxTreeProvider, OutboxTreeProvider } from './trees';
+import { McpProvider } from './mcpProvider';
 
 export class App extends Disposable implements CommandHost {
   readonly log: vscode.LogOutputChannel;
@@ -41,6 +43,8 @@ export class App extends Disposable implements CommandHost {
   readonly onDidShowNotice = onDidShowNotice;
   /** Finds the Node that runs the core (the suite runs the relay and CLI with it too). */
   readonly runtimes: RuntimeResolver;
+  /** Switchboard's MCP server for VS Code's agent mode (the suite starts what it defines). */
+  readonly mcp: McpProvider;
   /** The core's unread count, until the inbox has loaded its own. */
   private coreUnread = 0;
   /** Asks `status/get` when the core's store may have filled or freed up (the core sends no notice). */
@@ -105,6 +109,9 @@ export class App extends Disposable implements CommandHost {
       }),
     );
     this._register(registerCommands(this));
+    // After the configuration handler above, so a changed runtime setting is forgotten before agent mode asks again.
+    this.mcp = this._register(new McpProvider(context, this.log, this.runtimes, () => this.connection.home(), (listener) => this.connection.onDidConnect(listener)));
+    this._register(registerCodeCommands(this));
     const st = this.connection.current;
     this.status.update({ phase: st.phase, phaseDetail: st.detail, retryInSeconds: st.retryInSeconds });
   }

@@ -31,7 +31,7 @@ export interface CommandHost {
   readonly outbox: OutboxModel;
   readonly inboxView: vscode.TreeView<InboxNode>;
   readonly outboxView: vscode.TreeView<OutboxNode>;
-  readonly panels: { show(peer: string): unknown };
+  readonly panels: { show(peer: string, messageId?: string): unknown };
   readonly coreLog: { show(path: string): void };
   readonly status: { readonly current: Status };
 }
@@ -77,9 +77,9 @@ export async function sendAndReport(app: CommandHost, params: Omit<SendParams, '
 }
 
 /** A recipient: a peer, a group (`#name`), or a name typed in (a user, or `#name` for a group). */
-async function pickRecipient(app: CommandHost): Promise<string | undefined> {
+export async function pickRecipient(app: CommandHost, title = 'Send Message: recipient'): Promise<string | undefined> {
   const qp = vscode.window.createQuickPick<vscode.QuickPickItem & { peer?: string }>();
-  qp.title = 'Send Message: recipient';
+  qp.title = title;
   qp.placeholder = 'Pick a peer or a group, or type a user name (#name for a group)';
   qp.busy = true;
   let known: (vscode.QuickPickItem & { peer: string })[] = [];

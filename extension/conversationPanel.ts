@@ -16,6 +16,8 @@ import { Disposable } from './lifecycle';
 import { connectionMessage, type StatusModel } from './statusModel';
 import { conversationHtml, makeNonce } from './webviewHtml';
 import { filesDir, previewable, toThreadAttachment, type PickedFile } from './files';
+import { copyText, openLink, openRef, resolvePaths } from './codeLinks';
+import { draftKey } from './ids';
 import { downloadAttachment, filesFromUris, openAttachment, pickFiles, reportFileAction, saveAttachment, sendWithFiles } from './fileActions';
 
 /** Makes the webview URI of a verified store file (asWebviewUri), or null for a file not to preview. */
@@ -109,6 +111,20 @@ export class ConversationPanel extends Disposable {
     return Promise.all(ms.map((m) => this.thread(m)));
   }
 
+  /** The message Find in Messages picked, sent once the thread is loaded (after init). */
+  private pendingReveal: string | null = null;
+
+  reveal(id: string, live: boolean): void {
+    this.pendingReveal = id;
+    if (live && this.ready) this.flushReveal();
+  }
+
+  private flushReveal(): void {
+    if (!this.pendingReveal) return;
+    void this.panel.webview.postMessage({ type: 'reveal', id: this.pendingReveal } satisfies HostToWebview);
+    this.pendingReveal = null;
+  }
+
   /** A transfer/progress for one of this panel's messages. */
   progress(p: TransferProgress): void {
     if (this.withFiles.has(p.id)) this.post({ type: 'progress', id: p.id, index: p.index, direction: p.direction, transferred: p.transferred, size: p.size });
@@ -174,6 +190,8 @@ export class ConversationPanel extends Disposable {
           return;
         }
         for (const t of msg.attachments) this.picked.delete(t);
+        // sent (or queued): the composer is empty again, and so is the kept draft
+        if (res.status !== 'failed') await this.owner.saveDraft(this.peer, '');
         if (files.length && res.status === 'queued') this.uploading.set(res.id, msg.requestId);
         const uploading = files.length > 0 && res.status === 'queued' && (res.reason_code === 'uploading' || res.reason_code === 'not_waited');
         const v = verdictText({ status: res.status, reason: res.reason });
@@ -198,6 +216,19 @@ export class ConversationPanel extends Disposable {
         if (this.panel.active) await this.owner.markRead(msg.ids);
         return;
       case 'draft':
+        await this.owner.saveDraft(this.peer, msg.draft);
+        return;
+      case 'openLink':
+        await openLink(msg.url);
+        return;
+      case 'copy':
+        await copyText(msg.text);
+        return;
+      case 'resolveRefs':
+        this.post({ type: 'refs', refs: await resolvePaths(msg.paths) });
+        return;
+      case 'openRef':
+        await openRef({ path: msg.path, line: msg.line, col: msg.col, endLine: msg.endLine, commit: msg.commit });
         return;
       case 'attach':
         this.offer(await pickFiles(`Attach files for ${oneLine(this.peer, 64)}`));
@@ -228,17 +259,18 @@ export class ConversationPanel extends Disposable {
     const conn = this.owner.connection;
     if (!conn.connected) {
       this.ready = true;
-      void this.panel.webview.postMessage({ type: 'init', v: WEBVIEW_PROTOCOL_VERSION, peer: this.peer, self: null, messages: [], hasMore: false } satisfies HostToWebview);
+      void this.panel.webview.postMessage({ type: 'init', v: WEBVIEW_PROTOCOL_VERSION, peer: this.peer, self: null, messages: [], hasMore: false, draft: this.owner.draft(this.peer) } satisfies HostToWebview);
       this.post(this.owner.connectionMessage());
       return;
     }
     const res = await conn.request('conversation/messages', { peer: this.peer, limit: PAGE });
-    const init: HostToWebview = { type: 'init', v: WEBVIEW_PROTOCOL_VERSION, peer: this.peer, self: this.owner.self(), messages: await this.threads(res.messages), hasMore: res.has_more };
+    const init: HostToWebview = { type: 'init', v: WEBVIEW_PROTOCOL_VERSION, peer: this.peer, self: this.owner.self(), messages: await this.threads(res.messages), hasMore: res.has_more, draft: this.owner.draft(this.peer) };
     this.ready = true;
     this.receiptsAt.clear();
     void this.panel.webview.postMessage(init);
     for (const m of this.queue.splice(0)) void this.panel.webview.postMessage(m);
     this.post(this.owner.connectionMessage());
+    this.flushReveal();
     this.markRead();
     if (isGroupAddress(this.peer)) {
       try {
@@ -301,6 +333,7 @@ export class ConversationPanels extends Disposable implements vscode.WebviewPane
   private readonly panels = new Map<string, ConversationPanel>();
   readonly distUri: vscode.Uri;
   readonly mediaUri: vscode.Uri;
+  private readonly workspaceState: vscode.Memento;
 
   constructor(
     context: vscode.ExtensionContext,
@@ -312,6 +345,7 @@ export class ConversationPanels extends Disposable implements vscode.WebviewPane
     super();
     this.distUri = vscode.Uri.joinPath(context.extensionUri, 'dist');
     this.mediaUri = vscode.Uri.joinPath(context.extensionUri, 'media');
+    this.workspaceState = context.workspaceState;
     this._register(vscode.window.registerWebviewPanelSerializer(CONVERSATION_VIEW_TYPE, this));
     this._register(connection.onMessageReceived((e) => this.route(e.message)));
     this._register(connection.onMessageUpdated((e) => this.route(e.message)));
@@ -322,15 +356,25 @@ export class ConversationPanels extends Disposable implements vscode.WebviewPane
     this._register({ dispose: () => [...this.panels.values()].forEach((p) => p.panel.dispose()) });
   }
 
-  /** Open (or reveal) the conversation with a peer. */
-  show(peer: string): ConversationPanel {
+  /** Open (or reveal) the conversation with a peer; `messageId`: scrolled to that message (Find in Messages). */
+  show(peer: string, messageId?: string): ConversationPanel {
     const existing = this.panels.get(peer);
-    if (existing) {
-      existing.panel.reveal();
-      return existing;
-    }
-    const panel = vscode.window.createWebviewPanel(CONVERSATION_VIEW_TYPE, peer, vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: false });
-    return this.adopt(panel, peer);
+    const p = existing ?? this.adopt(vscode.window.createWebviewPanel(CONVERSATION_VIEW_TYPE, peer, vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: false }), peer);
+    // a hidden panel's webview was discarded: it loads again on reveal and asks for init first
+    const live = !!existing && existing.panel.visible;
+    if (existing) existing.panel.reveal();
+    if (messageId) p.reveal(messageId, live);
+    return p;
+  }
+
+  /** The composer text kept for a conversation (survives closing the view and reloading the window). */
+  draft(peer: string): string {
+    const v = this.workspaceState.get<unknown>(draftKey(peer));
+    return typeof v === 'string' ? v : '';
+  }
+
+  async saveDraft(peer: string, draft: string): Promise<void> {
+    await this.workspaceState.update(draftKey(peer), draft ? draft : undefined);
   }
 
   isActive(peer: string): boolean {

@@ -47,6 +47,20 @@ export interface ConversationSummary {
   unreadMentions?: number;
   members?: number | null;
   group?: Group | null;
+  /** An agent identity's owner (a direct conversation with `alice.claude`); null or absent for a person. */
+  owner?: string | null;
+}
+
+/** `alice.claude (agent of alice)`: an agent named with its owner, as the CLI names it; a person by name. */
+export function senderName(name: string, owner: string | null | undefined, width = 64): string {
+  return owner ? `${oneLine(name, width)} (agent of ${oneLine(owner, width)})` : oneLine(name, width);
+}
+
+/** The Inbox tree's icon for a conversation: a room, a mention, an agent (hubot), unread mail, a person. */
+export function conversationIconId(c: Pick<ConversationSummary, 'conversationKind' | 'unread' | 'unreadMentions' | 'owner'>): string {
+  if (c.conversationKind === 'group') return c.unreadMentions ? 'mention' : 'organization';
+  if (c.owner) return 'hubot';
+  return c.unread ? 'mail' : 'account';
 }
 
 /** "3 members · 2 unread · 1 @you": what a group's row says before the time. */
@@ -64,7 +78,7 @@ export function conversationItemText(c: ConversationSummary, now: number = Date.
   const peer = oneLine(c.peer, 64);
   if (c.conversationKind === 'group') {
     const parts = [...groupCounts(c), ...(when ? [when] : [])];
-    const who = c.group ? c.group.members.map((m) => `${oneLine(m.user, 64)}${m.role === 'member' ? '' : ` (${m.role})`}`).join(', ') : '';
+    const who = c.group ? c.group.members.map((m) => `${senderName(m.user, m.owner)}${m.role === 'member' ? '' : ` (${m.role})`}`).join(', ') : '';
     return {
       label: peer,
       description: parts.join(' · '),
@@ -72,13 +86,14 @@ export function conversationItemText(c: ConversationSummary, now: number = Date.
         `Group ${peer}${c.group?.role === null ? ' (you left)' : ''}` +
         `\n${plural(c.total, 'message')}, ${c.unread} unread, ${c.unreadMentions ?? 0} mentioning you` +
         (who ? `\nMembers: ${who}` : c.members != null ? `\n${plural(c.members, 'member')}` : '') +
-        (c.last ? `\nLast: ${absoluteTime(c.last.created_at)}\n${oneLine(c.last.from, 64)}: ${inertText(c.last.body, 200)}` : ''),
+        (c.last ? `\nLast: ${absoluteTime(c.last.created_at)}\n${senderName(c.last.from, c.last.from_owner)}: ${inertText(c.last.body, 200)}` : ''),
     };
   }
+  const agent = c.owner ? `agent of ${oneLine(c.owner, 64)}` : '';
   return {
     label: peer,
-    description: c.unread ? `${c.unread} unread · ${when}` : when,
-    tooltip: `${peer}\n${plural(c.total, 'message')}, ${c.unread} unread${c.last ? `\nLast: ${absoluteTime(c.last.created_at)}\n${inertText(c.last.body, 200)}` : ''}`,
+    description: [agent, c.unread ? `${c.unread} unread` : '', when].filter(Boolean).join(' · '),
+    tooltip: `${senderName(c.peer, c.owner)}\n${plural(c.total, 'message')}, ${c.unread} unread${c.last ? `\nLast: ${absoluteTime(c.last.created_at)}\n${inertText(c.last.body, 200)}` : ''}`,
   };
 }
 
@@ -86,7 +101,7 @@ export function messageItemText(m: Message, now: number = Date.now()): ItemText 
   const unread = m.direction === 'in' && !m.read;
   const state = m.direction === 'out' && m.state !== 'sent' && m.state !== 'delivered' ? ` · ${m.state}` : '';
   const readBy = m.direction === 'out' && m.group !== null && m.receipts && m.receipts.total > 0 ? ` · read ${m.receipts.read}/${m.receipts.total}` : '';
-  const who = m.direction === 'in' ? `From ${oneLine(m.from, 64)}` : `To ${oneLine(m.to, 64)}`;
+  const who = m.direction === 'in' ? `From ${senderName(m.from, m.from_owner)}` : `To ${oneLine(m.to, 64)}`;
   const files = m.attachments ?? [];
   const count = files.length ? ` · ${filesCount(files.length)}` : '';
   // a message of files only is labelled by their names
@@ -94,16 +109,18 @@ export function messageItemText(m: Message, now: number = Date.now()): ItemText 
   const fileLines = files.map((a) => `${oneLine(a.name, 120)} (${fileTypeLabel(a.mime)}, ${formatSize(a.size)}, ${attachmentStateText(a)})`);
   return {
     label,
-    description: `${m.direction === 'in' ? oneLine(m.from, 64) : 'you'} · ${relativeTime(m.created_at, now)}${state}${readBy}${count}`,
+    description: `${m.direction === 'in' ? senderName(m.from, m.from_owner) : 'you'} · ${relativeTime(m.created_at, now)}${state}${readBy}${count}`,
     tooltip: `${who} · ${absoluteTime(m.created_at)} · ${m.state}${unread ? ' · unread' : ''}\n\n${inertText(m.body, 1000)}${fileLines.length ? `\n\nFiles:\n${fileLines.join('\n')}` : ''}`,
   };
 }
 
 /** The Inbox tree's icon for a message: its state first (unread, failed, queued), then a paperclip for one with files. */
-export function messageIconId(m: Pick<Message, 'direction' | 'read' | 'state'> & { attachments?: readonly unknown[] }): string {
+export function messageIconId(m: Pick<Message, 'direction' | 'read' | 'state'> & { attachments?: readonly unknown[]; from_owner?: string }): string {
   if (m.direction === 'in') {
     if (!m.read) return 'circle-filled';
-    return m.attachments?.length ? 'paperclip' : 'arrow-left';
+    if (m.attachments?.length) return 'paperclip';
+    // From an agent identity (its owner is in the description): the robot, not the plain arrow.
+    return m.from_owner ? 'hubot' : 'arrow-left';
   }
   if (m.state === 'failed') return 'error';
   if (m.state === 'queued') return 'watch';

@@ -13,6 +13,8 @@ export const Commands = {
   markAllRead: 'switchboard.markAllRead',
   openConversation: 'switchboard.openConversation',
   copyMessage: 'switchboard.copyMessage',
+  sendSelection: 'switchboard.sendSelection',
+  findMessages: 'switchboard.findMessages',
   requeue: 'switchboard.requeue',
   abort: 'switchboard.abort',
   reconnect: 'switchboard.reconnect',
@@ -50,5 +52,13 @@ export const STATUS_BAR_ID = 'switchboard.status';
 /** SecretStorage key of the relay token. */
 export const TOKEN_SECRET_KEY = 'switchboard.relay.token';
 
+/** workspaceState key of a conversation's unsent composer text. */
+export function draftKey(peer: string): string {
+  return `switchboard.draft.v1:${peer}`;
+}
+
 /** globalState key of the runtime that last loaded better-sqlite3 (versioned: bump when its shape changes). */
 export const RUNTIME_CACHE_KEY = 'switchboard.runtime.v1';
+
+/** The MCP server definition provider's id (package.json `contributes.mcpServerDefinitionProviders`). */
+export const MCP_PROVIDER_ID = 'switchboard';

@@ -24,6 +24,8 @@ export interface ConversationNode {
   members: number | null;
   /** For a group: the group as this home last knew it (roles, members); null until known, and for a user. */
   group: Group | null;
+  /** For a user that is an agent identity (`alice.claude`): its owner, as the relay said it; null for a person. */
+  owner: string | null;
 }
 
 export interface MessageNode {
@@ -171,6 +173,7 @@ export class InboxModel extends Disposable {
       t.node.last = c.last;
       t.node.members = c.members;
       t.node.group = byAddress.get(c.peer) ?? null;
+      t.node.owner = c.owner ?? null;
     }
     for (const [address, g] of byAddress) {
       if (seen.has(address) || g.role === null) continue;
@@ -265,6 +268,8 @@ export class InboxModel extends Disposable {
     const t = this.thread(peer);
     const existing = t.messages?.find((m) => m.message.id === message.id);
     if (isNewThread) t.node.conversationKind = message.group !== null ? 'group' : 'user';
+    // A direct message from an agent says whose it is: the row shows it before the next refresh.
+    if (message.group === null && message.direction === 'in' && message.from_owner !== undefined) t.node.owner = message.from_owner;
     if (existing) {
       if (existing.message.read !== message.read && message.direction === 'in') {
         t.node.unread = Math.max(0, t.node.unread + (message.read ? -1 : 1));
@@ -343,7 +348,7 @@ export class InboxModel extends Disposable {
     let t = this.threads.get(peer);
     if (!t) {
       t = {
-        node: { kind: 'conversation', peer, conversationKind: isGroupAddress(peer) ? 'group' : 'user', unread: 0, unreadMentions: 0, total: 0, last: null, members: null, group: null },
+        node: { kind: 'conversation', peer, conversationKind: isGroupAddress(peer) ? 'group' : 'user', unread: 0, unreadMentions: 0, total: 0, last: null, members: null, group: null, owner: null },
         messages: undefined,
         hasMore: false,
         more: { kind: 'loadMore', peer, loading: false },

@@ -1,6 +1,6 @@
 /** The Inbox and Outbox tree views: render the models, nothing more. */
 import * as vscode from 'vscode';
-import { conversationItemText, errorText, messageIconId, messageItemText, outboxItemText } from './format';
+import { conversationIconId, conversationItemText, errorText, messageIconId, messageItemText, outboxItemText } from './format';
 import { oneLine } from '../lib/display';
 import { Commands } from './ids';
 import type { InboxModel, InboxNode } from './inboxModel';
@@ -31,13 +31,14 @@ export class InboxTreeProvider extends Disposable implements vscode.TreeDataProv
         if (node.conversationKind === 'group') {
           // `conversation.group[.left][.unread]`: the menus' `^conversation` and `\.unread$` still match
           const left = node.group?.role === null;
-          item.iconPath = new vscode.ThemeIcon(node.unreadMentions ? 'mention' : 'organization');
+          item.iconPath = new vscode.ThemeIcon(conversationIconId(node));
           item.contextValue = `conversation.group${left ? '.left' : ''}${node.unread ? '.unread' : ''}`;
           item.accessibilityInformation = { label: `Group ${text.label}, ${text.description}` };
         } else {
-          item.iconPath = new vscode.ThemeIcon(node.unread ? 'mail' : 'account');
+          item.iconPath = new vscode.ThemeIcon(conversationIconId(node));
           item.contextValue = node.unread ? 'conversation.unread' : 'conversation';
-          item.accessibilityInformation = { label: `Conversation with ${text.label}, ${node.unread} unread` };
+          const agent = node.owner ? `, an agent of ${node.owner}` : '';
+          item.accessibilityInformation = { label: `Conversation with ${text.label}${agent}, ${node.unread} unread` };
         }
         return item;
       }

@@ -54,3 +54,20 @@ export function groupAddress(name: string): string {
 export function groupNameOf(nameOrAddress: string): string {
   return isGroupAddress(nameOrAddress) ? nameOrAddress.slice(GROUP_ADDRESS_PREFIX.length) : nameOrAddress;
 }
+
+/**
+ * An agent identity is named `<owner>.<name>` (`alice.claude`). Everywhere a person names one
+ * of theirs (`agent create|revoke`, `mcp --agent`, `mcp install --agent`), a bare `claude` means
+ * the owner's `alice.claude` and a name holding a "." is taken as the full name, so every verb
+ * finds the same identity and the same home (`agentHome`, named by the full name).
+ */
+export function agentIdentityName(owner: string, name: string): string {
+  const canonical = canonicalUserName(name);
+  return canonical.includes('.') ? canonical : `${canonicalUserName(owner)}.${canonical}`;
+}
+
+/** The owner an agent name claims: the part before its first ".", when a non-empty name follows it. */
+export function claimedOwner(name: string): string | undefined {
+  const dot = name.indexOf('.');
+  return dot > 0 && dot < name.length - 1 ? name.slice(0, dot) : undefined;
+}

@@ -47,8 +47,15 @@ import type {
   WelcomeFrameV3,
   WireAttachment,
   WireMessageV3,
+  AgentFrame,
+  AgentInfo,
+  AgentResultFrame,
+  CoreToRelayFrameV4,
+  DeliverFrameV4,
+  DeliveryItemV4,
+  RelayToCoreFrameV4,
 } from './relay';
-import { BLOB_REJECTION_CODES, GROUP_REJECTION_CODES, MAX_READ_IDS } from './relay';
+import { AGENT_REJECTION_CODES, BLOB_REJECTION_CODES, GROUP_REJECTION_CODES, MAX_READ_IDS } from './relay';
 import { MAX_ATTACHMENT_NAME_BYTES, MAX_ATTACHMENTS, MAX_MIME_LENGTH, SHA256_HEX_PATTERN } from './files';
 
 /** Mutual assignability: strict enough to catch a missing, extra-required or retyped field. */
@@ -220,7 +227,7 @@ export const coreToRelayFrameV2Schema = z.discriminatedUnion('type', [
   groupListFrameSchema,
 ]);
 
-const groupMemberSchema = z.object({ user: id, role });
+const groupMemberSchema = z.object({ user: id, role, owner: id.optional() });
 
 export const groupVerdictFrameSchema = z.discriminatedUnion('result', [
   z.object({ type: z.literal('group_verdict'), request_id: id, result: z.literal('ok'), group_id: id, group: id, pos: seq, members: z.array(groupMemberSchema) }),
@@ -473,4 +480,74 @@ export function parseCoreFrameV3(text: string): ParseResult<CoreToRelayFrameV3> 
 /** A frame the relay sent to a v3 core. */
 export function parseRelayFrameV3(text: string): ParseResult<RelayToCoreFrameV3> {
   return parseWith(relayToCoreFrameV3Schema, text);
+}
+
+// ---- protocol v4: agent identities ---------------------------------------------------------
+
+/**
+ * An agent's name is checked by the relay, not here (like group names): a bad one is a clear
+ * `agent_result` refusal, not a protocol error that drops the owner's connection.
+ */
+export const agentCreateFrameSchema = z.object({ type: z.literal('agent_create'), request_id: id, name: requestedName });
+export const agentListFrameSchema = z.object({ type: z.literal('agent_list'), request_id: id });
+export const agentRevokeFrameSchema = z.object({ type: z.literal('agent_revoke'), request_id: id, name: requestedName });
+const agentFrameSchemas = [agentCreateFrameSchema, agentListFrameSchema, agentRevokeFrameSchema] as const;
+export const agentFrameSchema = z.discriminatedUnion('type', [...agentFrameSchemas]);
+
+export const coreToRelayFrameV4Schema = z.discriminatedUnion('type', [...coreToRelayFrameV3Schema.options, ...agentFrameSchemas]);
+
+export const agentInfoSchema = z.object({
+  name: id,
+  owner: id,
+  created_at: timestamp,
+  revoked: z.boolean(),
+  revoked_at: timestamp.nullable(),
+  sent: z.number().int().min(0),
+  last_sent_at: timestamp.nullable(),
+});
+
+export const agentResultFrameSchema = z.discriminatedUnion('result', [
+  z.object({ type: z.literal('agent_result'), request_id: id, result: z.literal('ok'), agents: z.array(agentInfoSchema).max(1024), token: z.string().min(1).max(1024).optional() }),
+  z.object({ type: z.literal('agent_result'), request_id: id, result: z.literal('rejected'), code: z.enum(AGENT_REJECTION_CODES), reason: z.string(), retryable: z.boolean() }),
+]);
+
+const [, ...deliveryItemV3Rest] = deliveryItemV3Schema.options;
+export const deliveryItemV4Schema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('message'), server_id: id, message: wireMessageV3Schema, group_id: id.optional(), pos: seq.optional(), from_owner: id.optional() }),
+  ...deliveryItemV3Rest,
+]);
+export const deliverFrameV4Schema = z.object({ type: z.literal('deliver'), seq, item: deliveryItemV4Schema });
+
+export const relayToCoreFrameV4Schema = z.discriminatedUnion('type', [
+  welcomeFrameV3Schema,
+  verdictFrameSchema,
+  deliverFrameV4Schema,
+  pingFrameSchema,
+  pongFrameSchema,
+  errorFrameSchema,
+  groupVerdictFrameSchema,
+  groupListResultFrameSchema,
+  blobStatusFrameSchema,
+  blobRefusedFrameSchema,
+  agentResultFrameSchema,
+]);
+
+export type SchemaContractChecksV4 = [
+  Assert<Equals<z.infer<typeof agentFrameSchema>, AgentFrame>>,
+  Assert<Equals<z.infer<typeof coreToRelayFrameV4Schema>, CoreToRelayFrameV4>>,
+  Assert<Equals<z.infer<typeof agentInfoSchema>, AgentInfo>>,
+  Assert<Equals<z.infer<typeof agentResultFrameSchema>, AgentResultFrame>>,
+  Assert<Equals<z.infer<typeof deliveryItemV4Schema>, DeliveryItemV4>>,
+  Assert<Equals<z.infer<typeof deliverFrameV4Schema>, DeliverFrameV4>>,
+  Assert<Equals<z.infer<typeof relayToCoreFrameV4Schema>, RelayToCoreFrameV4>>,
+];
+
+/** A frame a v4 core sent to the relay (a superset of v3). */
+export function parseCoreFrameV4(text: string): ParseResult<CoreToRelayFrameV4> {
+  return parseWith(coreToRelayFrameV4Schema, text);
+}
+
+/** A frame the relay sent to a v4 core. */
+export function parseRelayFrameV4(text: string): ParseResult<RelayToCoreFrameV4> {
+  return parseWith(relayToCoreFrameV4Schema, text);
 }

@@ -161,7 +161,7 @@ export type RelayToCoreFrame = WelcomeFrame | VerdictFrame | DeliverFrame | Ping
 export const RELAY_PROTOCOL_V1 = 1;
 export const RELAY_PROTOCOL_V2 = 2;
 /** Every version this relay accepts in hello; `welcome.v` is the one the connection speaks. */
-export const RELAY_SUPPORTED_VERSIONS: readonly number[] = [RELAY_PROTOCOL_V1, RELAY_PROTOCOL_V2, 3 /* RELAY_PROTOCOL_V3, declared with the v3 frames below */];
+export const RELAY_SUPPORTED_VERSIONS: readonly number[] = [RELAY_PROTOCOL_V1, RELAY_PROTOCOL_V2, 3 /* RELAY_PROTOCOL_V3 */, 4 /* RELAY_PROTOCOL_V4; both declared with their frames below */];
 
 /** A conversation address is a user name (`bob`) or a group: `#` and a name under the user-name rule (`#team`). */
 export const GROUP_PREFIX = '#';
@@ -236,6 +236,8 @@ export type CoreToRelayFrameV2 = HelloFrame | SendFrameV2 | AckFrame | PingFrame
 export interface GroupMember {
   user: string;
   role: GroupRole;
+  /** The member is an agent identity of this user (protocol v4 relays say so; absent for a person). */
+  owner?: string;
 }
 
 /** Why a group request was refused. Only `rate_limit` and `storage` are retryable as they stand. */
@@ -498,3 +500,94 @@ export type RelayToCoreFrameV3 =
   | GroupListResultFrame
   | BlobStatusFrame
   | BlobRefusedFrame;
+
+// ---- protocol v4: agent identities ---------------------------------------------------------
+//
+// v4 is v3 plus agent identities a person owns (docs/relay.md, "Agents"): an account named
+// `<owner>.<suffix>` that the owner creates, lists and revokes over their own authenticated
+// session, without relay-admin access. The relay says who owns each agent: a delivery of a
+// message from an agent carries `from_owner`, a group member that is an agent carries `owner`.
+// Those fields are additions an older core ignores (its schemas drop unknown keys), so they are
+// sent on every version; only the agent_* frames need v4.
+
+export const RELAY_PROTOCOL_V4 = 4;
+
+/** Agents one owner may hold at once (active, not revoked) unless the relay says otherwise (`--max-agents-per-owner`). */
+export const DEFAULT_MAX_AGENTS_PER_OWNER = 16;
+
+/** Each agent request gets exactly one `agent_result` with the same `request_id`. */
+export interface AgentCreateFrame {
+  type: 'agent_create';
+  request_id: string;
+  /** The agent's full name, `<owner>.<suffix>`: the part before the first "." must be the session's user. */
+  name: string;
+}
+export interface AgentListFrame {
+  type: 'agent_list';
+  request_id: string;
+}
+export interface AgentRevokeFrame {
+  type: 'agent_revoke';
+  request_id: string;
+  name: string;
+}
+export type AgentFrame = AgentCreateFrame | AgentListFrame | AgentRevokeFrame;
+
+export type CoreToRelayFrameV4 = CoreToRelayFrameV3 | AgentFrame;
+
+/** An agent as its owner sees it. */
+export interface AgentInfo {
+  name: string;
+  owner: string;
+  created_at: string;
+  revoked: boolean;
+  revoked_at: string | null;
+  /** Messages the agent sent that the relay accepted, and when the last one was. */
+  sent: number;
+  last_sent_at: string | null;
+}
+
+export const AGENT_REJECTION_CODES = {
+  /** Not `<owner>.<suffix>` under the user-name rule. Not retryable. */
+  badName: 'bad_name',
+  /** The part before the first "." is not the requesting user. Not retryable. */
+  notOwner: 'not_owner',
+  /** The requester is itself an agent: agents cannot create or manage agents. Not retryable. */
+  forbidden: 'forbidden',
+  /** An active account of that name exists. Not retryable. */
+  exists: 'agent_exists',
+  /** No active agent of that name owned by the requester (revoke). Not retryable. */
+  unknownAgent: 'unknown_agent',
+  /** The owner holds the relay's most agents already. Retryable after revoking one. */
+  limit: 'limit',
+  /** The user's rate (shared with sends) is spent. Retryable. */
+  rateLimit: 'rate_limit',
+  /** The relay could not store it. Retryable. */
+  storage: 'storage',
+} as const;
+export type AgentRejectionCode = (typeof AGENT_REJECTION_CODES)[keyof typeof AGENT_REJECTION_CODES];
+
+export type AgentResultFrame =
+  | {
+      type: 'agent_result';
+      request_id: string;
+      result: 'ok';
+      /** create, revoke: the one agent; list: every agent of the owner, revoked ones too, by name. */
+      agents: AgentInfo[];
+      /** create only: the agent's token, the one time it exists in clear (stored hashed). */
+      token?: string;
+    }
+  | { type: 'agent_result'; request_id: string; result: 'rejected'; code: AgentRejectionCode; reason: string; retryable: boolean };
+
+/** v4 deliveries: a message from an agent names the agent's owner (the other items are as in v3). */
+export type DeliveryItemV4 =
+  | { kind: 'message'; server_id: string; message: WireMessageV3; group_id?: string; pos?: number; from_owner?: string }
+  | Exclude<DeliveryItemV2, { kind: 'message' }>;
+
+export interface DeliverFrameV4 {
+  type: 'deliver';
+  seq: number;
+  item: DeliveryItemV4;
+}
+
+export type RelayToCoreFrameV4 = Exclude<RelayToCoreFrameV3, { type: 'deliver' }> | DeliverFrameV4 | AgentResultFrame;

@@ -127,6 +127,9 @@ export const paramSchemas = {
   'group/role': z.object({ name: groupName, user: userName, role: z.enum(['owner', 'admin', 'member']) }).strict(),
   'group/show': z.object({ name: groupName }).strict(),
   'group/list': empty,
+  'agent/create': z.object({ name: userName }).strict(),
+  'agent/list': empty,
+  'agent/revoke': z.object({ name: userName }).strict(),
   'settings/get': empty,
   'settings/set': z
     .object({ receipts_read: z.boolean().optional(), auto_download_bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional() })

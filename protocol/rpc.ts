@@ -66,6 +66,11 @@ export interface Message {
   receipts: ReceiptSummary | null;
   /** Its files, in the order the sender attached them; [] when none. */
   attachments: Attachment[];
+  /**
+   * The sender is an agent identity of this user (`alice.claude`, owned by `alice`), as the
+   * relay said it (protocol v4). Absent for a person, an outbound message, and rows from before.
+   */
+  from_owner?: string;
 }
 
 /**
@@ -164,6 +169,8 @@ export interface Conversation {
   last: Message | null;
   /** For a group: its member count; null for a user. */
   members: number | null;
+  /** For a user that is an agent identity: its owner, as the relay said it; absent otherwise. */
+  owner?: string;
 }
 
 export interface Peer {
@@ -171,6 +178,8 @@ export interface Peer {
   messages: number;
   unread: number;
   last_at: string | null;
+  /** The peer is an agent identity of this user, as the relay said it (protocol v4); absent for a person. */
+  owner?: string;
 }
 
 export interface SyncStatus {
@@ -510,6 +519,36 @@ export interface AttachmentDownloadResult {
   attachments: Attachment[];
 }
 
+/** `claude` (this user's `<user>.claude`) or the full `alice.claude`. */
+export interface AgentNameParams {
+  name: string;
+}
+
+import type { AgentInfo } from './relay';
+export type { AgentInfo };
+
+/** An agent as the relay knows it, and where its home is on this machine. */
+export interface AgentEntry extends AgentInfo {
+  /** `agentHome(<this home>, name)`: run as it with `switchboard --home <home> …` or `switchboard mcp --agent <name>`. */
+  home: string;
+  /** Whether that home holds the agent's settings (config.json and token). */
+  home_present: boolean;
+}
+
+export interface AgentCreateResult {
+  agent: AgentEntry;
+  /** The agent's relay token, shown this once (also written 0600 to the agent's home). */
+  token: string;
+}
+
+export interface AgentListResult {
+  agents: AgentEntry[];
+}
+
+export interface AgentRevokeResult {
+  agent: AgentEntry;
+}
+
 export type CoreEvent =
   | ({ type: 'message/received' } & MessageEvent)
   | ({ type: 'message/updated' } & MessageEvent)
@@ -551,6 +590,14 @@ export interface Requests {
   'group/show': [GroupNameParams, Group];
   /** The groups this home knows, current ones first. */
   'group/list': [Record<string, never>, GroupListResult];
+  /**
+   * Agent identities this user owns (protocol v4 relays): each goes to the relay over the
+   * core's link. Offline (or a relay before v4) is `NotSent`, within a bounded wait; a refusal
+   * is `AgentRefused`. `create` also writes the agent's home (`agentHome`, lib/node/paths.ts).
+   */
+  'agent/create': [AgentNameParams, AgentCreateResult];
+  'agent/list': [Record<string, never>, AgentListResult];
+  'agent/revoke': [AgentNameParams, AgentRevokeResult];
   'settings/get': [Record<string, never>, Settings];
   'settings/set': [SettingsParams, Settings];
   /**
@@ -622,6 +669,8 @@ export const ErrorCodes = {
    * `data.kind` is `file`; `data.path` names it. Nothing was stored.
    */
   FileRefused: -32013,
+  /** The relay refused an agent request: `data.code` is its AgentRejectionCode (protocol/relay.ts), `data.retryable` whether trying again may help. */
+  AgentRefused: -32014,
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
@@ -638,12 +687,12 @@ export interface RpcErrorObject {
 
 /** The `data` of every error the core raises on purpose: enough for a client to act on it. */
 export interface ErrorData {
-  kind: 'conflict' | 'not_found' | 'protocol' | 'invalid_state' | 'invalid_params' | 'not_sent' | 'frame' | 'busy' | 'disk_full' | 'internal' | 'cursor_too_old' | 'group_refused' | 'file';
+  kind: 'conflict' | 'not_found' | 'protocol' | 'invalid_state' | 'invalid_params' | 'not_sent' | 'frame' | 'busy' | 'disk_full' | 'internal' | 'cursor_too_old' | 'group_refused' | 'file' | 'agent_refused';
   /** For conflicts: the id of the earlier message that owns the client_message_id. */
   id?: string;
   /** For cursor_too_old: every event up to this cursor was pruned. */
   pruned_through?: number;
-  /** For group_refused: the relay's code (protocol/relay.ts GROUP_REJECTION_CODES) and whether a retry may help. */
+  /** For group_refused / agent_refused: the relay's code (protocol/relay.ts GROUP_REJECTION_CODES, AGENT_REJECTION_CODES) and whether a retry may help. */
   code?: string;
   retryable?: boolean;
   /** For file: the attachment's path as the client gave it. */

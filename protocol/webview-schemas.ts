@@ -6,7 +6,7 @@
 import * as z from 'zod/mini';
 import { MAX_ATTACHMENTS, MAX_MIME_LENGTH } from './files';
 import type { ConversationViewState, HostToWebview, PendingFile, ThreadAttachment, ThreadGroup, ThreadMessage, WebviewToHost } from './webview';
-import { MAX_COMPOSER_CHARS, VIEW_STATE_VERSION, WEBVIEW_PROTOCOL_VERSION } from './webview';
+import { MAX_COMPOSER_CHARS, MAX_COPY_CHARS, MAX_LINK_CHARS, MAX_REFS_PER_REQUEST, VIEW_STATE_VERSION, WEBVIEW_PROTOCOL_VERSION } from './webview';
 
 const id = z.string().check(z.minLength(1), z.maxLength(256));
 const peer = z.string().check(z.minLength(1), z.maxLength(256));
@@ -67,9 +67,14 @@ export const threadGroupSchema = z.object({
 const receipt = z.object({ user: name, delivered_at: z.nullable(z.string()), read_at: z.nullable(z.string()), dropped: z.nullable(z.enum(['quota', 'retention'])) });
 
 const messages = z.array(threadMessageSchema).check(z.maxLength(10_000));
+/** A path as written in a body (lib/file-refs.ts MAX_REF_PATH); the host decides whether it may be opened. */
+const refPath = z.string().check(z.minLength(1), z.maxLength(1024), z.refine((p) => !p.includes('\0')));
+const lineNo = z.int().check(z.minimum(1), z.maximum(10_000_000));
+/** Links a body may carry: http, https, mailto. javascript:, command:, file:, data:, vscode: never. */
+const safeLink = z.string().check(z.maxLength(MAX_LINK_CHARS), z.regex(/^(https?:\/\/|mailto:)/i));
 
 export const hostToWebviewSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('init'), v: z.literal(WEBVIEW_PROTOCOL_VERSION), peer, self: z.nullable(z.string()), messages, hasMore: z.boolean() }),
+  z.object({ type: z.literal('init'), v: z.literal(WEBVIEW_PROTOCOL_VERSION), peer, self: z.nullable(z.string()), messages, hasMore: z.boolean(), draft: z.string().check(z.maxLength(MAX_COMPOSER_CHARS)) }),
   z.object({ type: z.literal('messages'), mode: z.enum(['older', 'upsert']), messages, hasMore: z.optional(z.boolean()) }),
   z.object({ type: z.literal('sendResult'), requestId: id, status: verdict, text: z.string() }),
   z.object({ type: z.literal('connection'), connected: z.boolean(), sync: z.nullable(syncState), detail: z.string() }),
@@ -78,6 +83,8 @@ export const hostToWebviewSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('receipts'), id, receipts: z.array(receipt).check(z.maxLength(10_000)) }),
   z.object({ type: z.literal('attached'), files: z.array(pendingFileSchema).check(z.maxLength(MAX_ATTACHMENTS)) }),
   z.object({ type: z.literal('progress'), id, index: count, direction: z.enum(['up', 'down']), transferred: count, size: count }),
+  z.object({ type: z.literal('refs'), refs: z.array(z.object({ path: refPath, exists: z.boolean() })).check(z.maxLength(MAX_REFS_PER_REQUEST)) }),
+  z.object({ type: z.literal('reveal'), id }),
 ]);
 
 export const webviewToHostSchema = z.discriminatedUnion('type', [
@@ -92,6 +99,17 @@ export const webviewToHostSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('loadOlder'), before: id }),
   z.object({ type: z.literal('markRead'), ids: z.array(id).check(z.maxLength(10_000)) }),
   z.object({ type: z.literal('draft'), draft: z.string().check(z.maxLength(MAX_COMPOSER_CHARS)) }),
+  z.object({ type: z.literal('openLink'), url: safeLink }),
+  z.object({ type: z.literal('copy'), text: z.string().check(z.maxLength(MAX_COPY_CHARS)) }),
+  z.object({ type: z.literal('resolveRefs'), paths: z.array(refPath).check(z.maxLength(MAX_REFS_PER_REQUEST)) }),
+  z.object({
+    type: z.literal('openRef'),
+    path: refPath,
+    line: lineNo,
+    col: z.nullable(lineNo),
+    endLine: z.nullable(lineNo),
+    commit: z.nullable(z.string().check(z.regex(/^[0-9a-f]{7,40}$/))),
+  }),
 ]);
 
 export const viewStateSchema = z.object({ v: z.literal(VIEW_STATE_VERSION), peer, draft: z.string().check(z.maxLength(MAX_COMPOSER_CHARS)) });

@@ -10,8 +10,17 @@ import type { AttachmentState, Direction, GroupRole, MessageState, Receipt, Rece
 /**
  * 2: group messages (sender, mentions, receipts), the member list and per-member receipts.
  * 3: files: attachments on messages, attach / drop / save / open / download, transfer progress.
+ * 4: code-aware bodies: openLink, copy, file references (resolveRefs → refs, openRef), reveal,
+ *    and the host's saved draft in init.
  */
-export const WEBVIEW_PROTOCOL_VERSION = 3;
+export const WEBVIEW_PROTOCOL_VERSION = 4;
+
+/** Most file references one resolveRefs may ask about (the webview asks again for the rest). */
+export const MAX_REFS_PER_REQUEST = 200;
+/** Longest text a copy button may hand the host (a 64 KiB body with every character escaped fits). */
+export const MAX_COPY_CHARS = 1024 * 1024;
+/** Longest link the host opens. */
+export const MAX_LINK_CHARS = 8192;
 /**
  * The persisted panel state's own version: it did not change with the protocol, so a panel
  * saved by an earlier extension is still restored (with its draft).
@@ -96,7 +105,8 @@ export type SendVerdict = 'sent' | 'duplicate' | 'queued' | 'failed';
 // ---- host → webview -----------------------------------------------------------------------
 
 export type HostToWebview =
-  | { type: 'init'; v: typeof WEBVIEW_PROTOCOL_VERSION; peer: string; self: string | null; messages: ThreadMessage[]; hasMore: boolean }
+  /** `draft`: the composer text the host kept for this conversation (workspaceState); the webview's own wins when it has one. */
+  | { type: 'init'; v: typeof WEBVIEW_PROTOCOL_VERSION; peer: string; self: string | null; messages: ThreadMessage[]; hasMore: boolean; draft: string }
   /** `older`: a page fetched with loadOlder; `upsert`: new or changed messages. */
   | { type: 'messages'; mode: 'older' | 'upsert'; messages: ThreadMessage[]; hasMore?: boolean }
   | { type: 'sendResult'; requestId: string; status: SendVerdict; text: string }
@@ -109,7 +119,21 @@ export type HostToWebview =
   | { type: 'attached'; files: PendingFile[] }
   /** How one file's transfer goes (the core's transfer/progress for a message of this conversation). */
   | { type: 'progress'; id: string; index: number; direction: 'up' | 'down'; transferred: number; size: number }
+  /** Which of the paths the webview asked about are files inside a workspace folder (resolveRefs). */
+  | { type: 'refs'; refs: { path: string; exists: boolean }[] }
+  /** Scroll to this message and mark it (Find in Messages). */
+  | { type: 'reveal'; id: string }
   | { type: 'error'; text: string };
+
+/** A file reference to open: a path as written in a body, resolved by the host inside the workspace folders only. */
+export interface OpenRef {
+  path: string;
+  line: number;
+  col: number | null;
+  endLine: number | null;
+  /** The commit a snippet was taken at (Send Selection): the host says when the checkout is elsewhere. */
+  commit: string | null;
+}
 
 // ---- webview → host -----------------------------------------------------------------------
 
@@ -125,7 +149,15 @@ export type WebviewToHost =
   | { type: 'file'; action: 'save' | 'open' | 'download'; id: string; index: number }
   | { type: 'loadOlder'; before: string }
   | { type: 'markRead'; ids: string[] }
-  | { type: 'draft'; draft: string };
+  | { type: 'draft'; draft: string }
+  /** A link in a body (http, https or mailto only): the host opens it with openExternal, after VS Code's trusted-domain prompt. */
+  | { type: 'openLink'; url: string }
+  /** A code block's copy button: the host writes the clipboard. */
+  | { type: 'copy'; text: string }
+  /** Paths written as file references in the shown bodies: which are files in the workspace? */
+  | { type: 'resolveRefs'; paths: string[] }
+  /** A file reference or a snippet's Open in Editor. */
+  | ({ type: 'openRef' } & OpenRef);
 
 export type HostToWebviewType = HostToWebview['type'];
 export type WebviewToHostType = WebviewToHost['type'];

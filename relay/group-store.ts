@@ -6,6 +6,12 @@
 import type { Database } from 'better-sqlite3';
 import type { GroupMember, GroupRole } from '../protocol/relay';
 
+interface MemberRow {
+  user: string;
+  role: GroupRole;
+  owner: string | null;
+}
+
 /** A group the user is in now, as `group_list` reports it (the wire id is made by groups.ts). */
 export interface UserGroupRow {
   id: number;
@@ -41,7 +47,11 @@ export class GroupStore {
       insertGroup: db.prepare<[string, string, string], { id: number }>('INSERT INTO groups (name, created_by, created_at) VALUES (?, ?, ?) RETURNING id'),
       rename: db.prepare<[string, number]>('UPDATE groups SET name = ? WHERE id = ?'),
       bumpPos: db.prepare<[number], { last_pos: number }>('UPDATE groups SET last_pos = last_pos + 1 WHERE id = ? RETURNING last_pos'),
-      members: db.prepare<[number], GroupMember>("SELECT user, role FROM group_members WHERE group_id = ? AND left_pos IS NULL ORDER BY user"),
+      // An agent member names its owner (protocol v4; users.owner, relay migration 7).
+      members: db.prepare<[number], MemberRow>(
+        `SELECT m.user, m.role, (SELECT u.owner FROM users u WHERE u.name = m.user AND u.revoked_at IS NULL) AS owner
+         FROM group_members m WHERE m.group_id = ? AND m.left_pos IS NULL ORDER BY m.user`,
+      ),
       role: db.prepare<[number, string], { role: GroupRole }>('SELECT role FROM group_members WHERE group_id = ? AND user = ? AND left_pos IS NULL'),
       join: db.prepare<[number, string, GroupRole, number]>('INSERT INTO group_members (group_id, user, role, joined_pos) VALUES (?, ?, ?, ?)'),
       leave: db.prepare<[number, number, string]>('UPDATE group_members SET left_pos = ? WHERE group_id = ? AND user = ? AND left_pos IS NULL'),
@@ -94,7 +104,7 @@ export class GroupStore {
 
   /** The current members, by name. */
   members(groupId: number): GroupMember[] {
-    return this.statements.members.all(groupId);
+    return this.statements.members.all(groupId).map((m) => (m.owner === null ? { user: m.user, role: m.role } : { user: m.user, role: m.role, owner: m.owner }));
   }
 
   /** The user's role, when the user is a current member. */

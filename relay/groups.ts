@@ -15,6 +15,7 @@ import {
   RELAY_PROTOCOL_V3,
   type DeliveryItemV2,
   type DeliveryItemV3,
+  type DeliveryItemV4,
   type WireMessageV3,
   type GroupEventKind,
   type GroupFrame,
@@ -247,6 +248,8 @@ export class GroupLedger {
     now: Date,
     room: (user: string, itemBytes: number) => { reason: string; retryable: boolean } | undefined,
     maxItemBytes: number,
+    /** The sender's owner when it is an agent (protocol v4): the item says so. */
+    fromOwner?: string,
   ):
     | { refusal: { reason: string; retryable: boolean; code: string }; deliveries?: undefined }
     | { refusal?: undefined; pos: number; deliveries: CommittedDelivery[]; skipped: string[]; recipients: string[] } {
@@ -257,7 +260,14 @@ export class GroupLedger {
     const members = this.groups.members(group.id).map((m) => m.user);
     const pos = group.last_pos + 1;
     const wire: WireMessageV3 = { ...message, to: `${GROUP_PREFIX}${group.name}`, from: sender, ...(message.mentions ? { mentions: message.mentions.filter((u) => members.includes(u)) } : {}) };
-    const item = JSON.stringify({ kind: 'message', server_id: serverId, message: wire, group_id: groupWireId(group.id), pos } satisfies DeliveryItemV3);
+    const item = JSON.stringify({
+      kind: 'message',
+      server_id: serverId,
+      message: wire,
+      group_id: groupWireId(group.id),
+      pos,
+      ...(fromOwner !== undefined ? { from_owner: fromOwner } : {}),
+    } satisfies DeliveryItemV4);
     const itemBytes = Buffer.byteLength(item, 'utf8');
     // What each member's quota is charged: the item and the files it names (docs/relay.md, "Files").
     let heldBytes = itemBytes;

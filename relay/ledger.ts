@@ -14,6 +14,7 @@ import {
   FILE_SEND_REJECTION_CODES,
   type DeliveryItemV2,
   type DeliveryItemV3,
+  type DeliveryItemV4,
   type SendFrameV3,
   type VerdictFrame,
   type WireAttachment,
@@ -24,6 +25,7 @@ import { BlobTables } from './blob-tables';
 import { relaySendFingerprint } from '../lib/node/send-fingerprint';
 import { GroupStore } from './group-store';
 import { DEFAULT_GROUP_LIMITS, GroupLedger, type GroupLimits } from './groups';
+import { AgentLedger, AgentTables, DEFAULT_AGENT_LIMITS, type AgentLimits } from './agents';
 import type { CommittedDelivery, RelayStore } from './store';
 
 export type { CommittedDelivery } from './store';
@@ -93,6 +95,7 @@ export class RelayLedger {
   readonly groupStore: GroupStore;
   readonly groups: GroupLedger;
   readonly blobs: BlobTables;
+  readonly agents: AgentLedger;
 
   constructor(
     private readonly store: RelayStore,
@@ -100,7 +103,9 @@ export class RelayLedger {
     private readonly limits: LedgerLimits = DEFAULT_LEDGER_LIMITS,
     groupLimits: GroupLimits = DEFAULT_GROUP_LIMITS,
     private readonly maxFileBytes: number = DEFAULT_MAX_FILE_BYTES,
+    agentLimits: AgentLimits = DEFAULT_AGENT_LIMITS,
   ) {
+    this.agents = new AgentLedger(store, new AgentTables(store.db), agentLimits);
     this.groupStore = new GroupStore(store.db);
     this.blobs = new BlobTables(store.db);
     this.groups = new GroupLedger(store, this.groupStore, groupLimits);
@@ -179,19 +184,22 @@ export class RelayLedger {
       if (refusal) return rejected(message, refusal.reason, refusal.retryable, refusal.code);
     }
     const serverId = newId();
+    // Who the sender belongs to, when it is an agent: every copy of the message says so.
+    const fromOwner = this.agents.tables.ownerOf(sender);
     if (toGroup) {
-      const sent = this.groups.recordGroupSend(sender, device, message, serverId, now, (user, bytes) => this.quotaRefusal(user, bytes), RELAY_MAX_FRAME_BYTES - DELIVER_FRAME_OVERHEAD);
+      const sent = this.groups.recordGroupSend(sender, device, message, serverId, now, (user, bytes) => this.quotaRefusal(user, bytes), RELAY_MAX_FRAME_BYTES - DELIVER_FRAME_OVERHEAD, fromOwner);
       if (sent.refusal) return rejected(message, sent.refusal.reason, sent.refusal.retryable, sent.refusal.code);
       // The sender's own devices may fetch what it sent (it uploaded it, so it already may).
       this.keepBlobs(message, serverId, sent.recipients, now);
       this.store.insertDedupe(sender, client_message_id, { id, server_id: serverId, fingerprint }, now);
+      if (fromOwner !== undefined) this.agents.tables.countSend(sender, now);
       // `seq` of a group send is its position in the group's timeline.
       return { verdict: { type: 'verdict', result: 'accepted', client_message_id, id, server_id: serverId, seq: sent.pos }, deliveries: sent.deliveries };
     }
     // Mentions of a direct message: only its recipient counts.
     const mentions = message.mentions?.filter((user) => user === message.to);
     const wire: WireMessageV3 = { ...message, from: sender, ...(mentions ? { mentions } : {}) };
-    const item = JSON.stringify({ kind: 'message', server_id: serverId, message: wire } satisfies DeliveryItemV3);
+    const item = JSON.stringify({ kind: 'message', server_id: serverId, message: wire, ...(fromOwner !== undefined ? { from_owner: fromOwner } : {}) } satisfies DeliveryItemV4);
     const itemBytes = Buffer.byteLength(item, 'utf8');
     if (itemBytes + DELIVER_FRAME_OVERHEAD > RELAY_MAX_FRAME_BYTES) {
       return rejected(message, 'message is too large to deliver once encoded', false);
@@ -205,6 +213,7 @@ export class RelayLedger {
     this.store.addUndelivered(message.to, 1, held);
     if (message.to !== sender) this.keepBlobs(message, serverId, [message.to], now);
     this.store.insertDedupe(sender, client_message_id, { id, server_id: serverId, fingerprint }, now, message.to);
+    if (fromOwner !== undefined) this.agents.tables.countSend(sender, now);
     const deliveries: CommittedDelivery[] = [{ user: message.to, seq, item, ...recipientView }];
     if (device !== undefined && message.to !== sender) {
       // The thread is whole on the sender's other devices: a v2-only copy (v3 with files), not counted against any quota.

@@ -14,7 +14,7 @@ import { DEFAULT_LEDGER_LIMITS } from './ledger';
 import { DEFAULT_GROUP_LIMITS } from './groups';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_RATE_PER_SECOND, RELAY_LIMIT_DEFAULTS, RelayServer } from './server';
 import { RelayStore, UserExistsError } from './store';
-import { RELAY_MAX_FRAME_BYTES } from '../protocol/relay';
+import { DEFAULT_MAX_AGENTS_PER_OWNER, RELAY_MAX_FRAME_BYTES } from '../protocol/relay';
 import { DEFAULT_MAX_FILE_BYTES } from '../protocol/files';
 import { writeStderr } from '../lib/node/log';
 import { command, group, resolve, spec, type NumberFlag, type Parsed } from '../lib/node/cli/command';
@@ -75,6 +75,8 @@ const serveSpec = spec({
       'max-group-members': whole('current members of one group (what one group send fans out to)', 2, 100_000, DEFAULT_GROUP_LIMITS.maxGroupMembers),
       // Bounded so one group_list answer (about 150 bytes a group) stays well inside a frame.
       'max-groups-per-user': whole('groups one user may be a member of', 1, 1000, DEFAULT_GROUP_LIMITS.maxGroupsPerUser),
+      // Below MAX_AGENTS_LISTED (relay/agents.ts), so one agent_list answer names every active agent.
+      'max-agents-per-owner': whole('agent identities one person may hold at once (protocol v4; 0 turns agent creation off)', 0, 256, DEFAULT_MAX_AGENTS_PER_OWNER),
       retention: { type: 'string', value: 'age', default: formatAge(DEFAULT_LEDGER_LIMITS.retentionMs), description: 'undelivered items expire after this age; senders are told' },
       'dedupe-window': { type: 'string', value: 'age', description: `resends within it are duplicates and ids stay owned (default ${formatAge(DEFAULT_LEDGER_LIMITS.dedupeWindowMs)}, at least --retention)` },
     },
@@ -166,6 +168,7 @@ async function serve({ values }: Parsed<typeof serveSpec.flags>, io: RelayCliIo)
     maxPendingBytes: values['max-pending-bytes'],
     maxGroupMembers: values['max-group-members'],
     maxGroupsPerUser: values['max-groups-per-user'],
+    maxAgentsPerOwner: values['max-agents-per-owner'],
   };
 
   const dataDir = values.data ?? defaultRelayDataDir(io.env);

@@ -226,6 +226,20 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX blob_refs_by_message ON blob_refs (server_id, user);
   ALTER TABLE devices ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
   `,
+  // Agent identities (protocol v4, docs/relay.md "Agents"). Additive: every account so far is a
+  // person's (owner NULL), as is every account `relay add-user` makes from here on.
+  // - users.owner: the person an agent account belongs to; set by `agent_create` only.
+  // - agent_sends: what each agent sent that the relay accepted (count, last at), for its owner's
+  //   `agent_list`; kept past retention and dedupe pruning, which would otherwise forget it.
+  `
+  ALTER TABLE users ADD COLUMN owner TEXT;
+  CREATE INDEX users_by_owner ON users (owner) WHERE owner IS NOT NULL;
+  CREATE TABLE agent_sends (
+    user TEXT PRIMARY KEY,
+    messages INTEGER NOT NULL,
+    last_sent_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const RELAY_SCHEMA_VERSION = MIGRATIONS.length;

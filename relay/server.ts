@@ -14,17 +14,22 @@ import {
   RELAY_MAX_FRAME_BYTES,
   RELAY_PROTOCOL_V1,
   RELAY_PROTOCOL_V3,
+  RELAY_PROTOCOL_V4,
+  AGENT_REJECTION_CODES,
+  DEFAULT_MAX_AGENTS_PER_OWNER,
+  type AgentFrame,
+  type AgentResultFrame,
+  type CoreToRelayFrameV4,
   RELAY_REFUSAL_HEADER,
   RELAY_SUPPORTED_VERSIONS,
   RelayCloseCodes,
-  type CoreToRelayFrameV3,
   type GroupFrame,
   type GroupListResultFrame,
   type GroupVerdictFrame,
   type HelloFrame,
   type SendFrameV3,
 } from '../protocol/relay';
-import { parseCoreFrame, parseCoreFrameV2, parseCoreFrameV3 } from '../protocol/relay-schemas';
+import { parseCoreFrame, parseCoreFrameV2, parseCoreFrameV3, parseCoreFrameV4 } from '../protocol/relay-schemas';
 import { DEFAULT_MAX_FILE_BYTES, decodeBlobChunk } from '../protocol/files';
 import { BlobService, DEFAULT_BLOB_LIMITS } from './blobs';
 import { MAX_BODY_BYTES } from '../protocol/limits';
@@ -88,6 +93,8 @@ export interface RelayServerOptions {
   maxPartialBytesPerUser?: number;
   /** Downloads streaming at once on one connection. */
   maxDownloadsPerSession?: number;
+  /** Active agent identities one person may hold (`--max-agents-per-owner`, protocol v4). */
+  maxAgentsPerOwner?: number;
   log?: (line: string) => void;
 }
 
@@ -201,6 +208,7 @@ export class RelayServer {
       maxUploadsPerUser: options.maxUploadsPerUser ?? DEFAULT_BLOB_LIMITS.maxUploadsPerUser,
       maxPartialBytesPerUser: options.maxPartialBytesPerUser ?? 2 * (options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES),
       maxDownloadsPerSession: options.maxDownloadsPerSession ?? DEFAULT_BLOB_LIMITS.maxDownloadsPerSession,
+      maxAgentsPerOwner: options.maxAgentsPerOwner ?? DEFAULT_MAX_AGENTS_PER_OWNER,
       dataDir: options.dataDir,
       log: options.log ?? (() => {}),
       scheme: options.tls ? ('wss' as const) : ('ws' as const),
@@ -230,7 +238,7 @@ export class RelayServer {
       const wss = new WebSocketServer({ noServer: true, maxPayload: RELAY_MAX_FRAME_BYTES, perMessageDeflate: false });
       const server = new RelayServer(
         store,
-        new RelayLedger(store, settings.maxBodyBytes, settings, settings, settings.maxFileBytes),
+        new RelayLedger(store, settings.maxBodyBytes, settings, settings, settings.maxFileBytes, settings),
         // Without group commit (for measuring it), each write also gets its own fsync.
         new WriteBatcher(store.db, { grouped: settings.groupCommit, syncOffThread: settings.groupCommit }),
         new RateLimiter(settings.ratePerSecond),
@@ -396,9 +404,16 @@ export class RelayServer {
   private handleText(session: RelaySession, text: string): void {
     // A connection is held to the frames of its version; before hello (the same in all), v2.
     const ready = session.state === 'ready';
-    const parsed = ready && session.version === RELAY_PROTOCOL_V1 ? parseCoreFrame(text) : ready && session.version >= RELAY_PROTOCOL_V3 ? parseCoreFrameV3(text) : parseCoreFrameV2(text);
+    const parsed =
+      ready && session.version === RELAY_PROTOCOL_V1
+        ? parseCoreFrame(text)
+        : ready && session.version >= RELAY_PROTOCOL_V4
+          ? parseCoreFrameV4(text)
+          : ready && session.version >= RELAY_PROTOCOL_V3
+            ? parseCoreFrameV3(text)
+            : parseCoreFrameV2(text);
     if (!parsed.ok) return this.protocolError(session, parsed.error);
-    const frame: CoreToRelayFrameV3 = parsed.frame;
+    const frame: CoreToRelayFrameV4 = parsed.frame;
     if (session.state === 'awaiting-hello') {
       if (frame.type !== 'hello') return this.protocolError(session, `expected hello first, got ${frame.type}`);
       void this.authenticate(session, frame);
@@ -433,7 +448,38 @@ export class RelayServer {
         return this.blobs.done(session, frame.sha256);
       case 'blob_cancel':
         return this.blobs.cancel(session, frame.request_id);
+      case 'agent_create':
+      case 'agent_list':
+      case 'agent_revoke':
+        return this.handleAgent(session, frame);
     }
+  }
+
+  /**
+   * An agent request (protocol v4): decided and written in one transaction, answered in order
+   * with the connection's verdicts. A revocation closes the agent's live sessions right after
+   * the commit, so its next frame cannot go out under the revoked token; the owner's stay.
+   * Spends a send's worth of the user's rate, like a group request.
+   */
+  private handleAgent(session: RelaySession, frame: AgentFrame): void {
+    const identity = session.identity;
+    if (!identity) return;
+    const answer = session.reserveVerdict<AgentResultFrame>();
+    const refuse = (code: 'rate_limit' | 'storage', reason: string): void =>
+      answer({ type: 'agent_result', request_id: frame.request_id, result: 'rejected', code, reason, retryable: true });
+    if (!this.limiter.tryTake(identity.user)) return refuse(AGENT_REJECTION_CODES.rateLimit, 'rate limit exceeded; retry shortly');
+    this.writes.run(() => this.ledger.agents.handle(identity.user, frame, new Date())).then(
+      (outcome) => {
+        if (outcome.revoked !== undefined) this.settings.log(`${identity.user} revoked agent ${outcome.revoked}`);
+        else if (frame.type === 'agent_create' && outcome.answer.result === 'ok') this.settings.log(`${identity.user} created agent ${outcome.answer.agents[0]?.name}`);
+        answer(outcome.answer);
+        if (outcome.revoked !== undefined) this.disconnectRevoked();
+      },
+      (err: unknown) => {
+        this.settings.log(`agent request failed to commit: ${errorMessage(err)}`);
+        refuse(AGENT_REJECTION_CODES.storage, err instanceof DiskFullError ? "relay storage error: the relay's disk is full; retry shortly" : 'relay storage error; retry shortly');
+      },
+    );
   }
 
   private protocolError(session: RelaySession, message: string): void {

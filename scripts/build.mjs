@@ -6,7 +6,9 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 const production = process.argv.includes('--production');
-const node = { platform: 'node', target: 'node20', format: 'cjs', bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', define: { SWITCHBOARD_VERSION: JSON.stringify(version) } };
+// jsonc-parser's `main` is a UMD build whose run-time require('./impl/…') esbuild cannot follow: bundle its ES module build.
+const alias = { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' };
+const node = { alias, platform: 'node', target: 'node20', format: 'cjs', bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', define: { SWITCHBOARD_VERSION: JSON.stringify(version) } };
 
 const entries = [
   // The CLI: lean, loads the store code only when it runs a verb directly.

@@ -91,7 +91,7 @@ export class Core {
       const peers = new PeerTouches(repo, writes);
       const sync = new SyncEngine(paths, repo, writes, outbox, peers, options.log);
       // A core that does not serve (a CLI verb run directly) stops after answering: its queued sends wait for the next one.
-      const service = new CoreService(repo, writes, sync, outbox, peers, () => sync.localUser(), !options.serve);
+      const service = new CoreService(repo, writes, sync, outbox, peers, () => sync.localUser(), !options.serve, paths);
       writes.onCommit = () => {
         hub.pump();
         service.scheduleIndexing();

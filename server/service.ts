@@ -40,6 +40,8 @@ import { createHash } from 'node:crypto';
 import { GROUP_ADDRESS_PREFIX, isGroupAddress } from '../protocol/names';
 import { mentionsIn } from '../lib/mentions';
 import { GroupService } from './group-service';
+import { AgentService } from './agent-service';
+import type { HomePaths } from '../lib/node/paths';
 import { CoreError, invalidParams, notFound } from './errors';
 import { coreSendFingerprint, type SendContent } from '../lib/node/send-fingerprint';
 import { decideIdempotency } from './idempotency';
@@ -73,6 +75,8 @@ interface Addressing {
 export class CoreService {
   private indexTimer: NodeJS.Timeout | undefined;
   readonly groups: GroupService;
+  /** Agent identities this user owns. */
+  readonly agents: AgentService;
   /** The home's verified files (`<home>/files`). */
   readonly files: FileStore;
 
@@ -86,9 +90,12 @@ export class CoreService {
     private readonly peerTouches: PeerTouches,
     private readonly localUser: () => string,
     /** True when this core answers one CLI verb and stops (no core runs to retry queued sends). */
-    private readonly oneShot = false,
+    private readonly oneShot: boolean,
+    /** The home this core serves: agent homes are written beside it. */
+    paths: HomePaths,
   ) {
     this.groups = new GroupService(repo, sync);
+    this.agents = new AgentService(sync, paths, localUser);
     this.files = new FileStore(repo.filesDir);
   }
 

@@ -3,7 +3,7 @@
  * typed, validated protocol in protocol/webview.ts. Peer text is rendered inert (render.ts).
  */
 import { parseHostToWebview, parseViewState } from '../protocol/webview-schemas';
-import { MAX_COMPOSER_CHARS, VIEW_STATE_VERSION, WEBVIEW_PROTOCOL_VERSION, type ConversationViewState, type HostToWebview, type PendingFile, type ThreadGroup, type ThreadMessage, type WebviewToHost } from '../protocol/webview';
+import { MAX_COMPOSER_CHARS, MAX_COPY_CHARS, MAX_REFS_PER_REQUEST, VIEW_STATE_VERSION, WEBVIEW_PROTOCOL_VERSION, type ConversationViewState, type HostToWebview, type PendingFile, type ThreadGroup, type ThreadMessage, type WebviewToHost } from '../protocol/webview';
 import { MAX_ATTACHMENTS } from '../protocol/files';
 import type { Receipt } from '../protocol/rpc';
 import { oneLine } from '../lib/display';
@@ -49,6 +49,30 @@ let self: string | null = null;
 let group: ThreadGroup | null = null;
 /** Per-member receipts of this user's group messages, as the host last sent them. */
 const receipts = new Map<string, Receipt[]>();
+/** File references seen in bodies: true/false once the host said whether each is a file in the workspace; null while asked. */
+const refs = new Map<string, boolean | null>();
+/** Paths a render met that were never asked about (sent after the render). */
+const toAsk = new Set<string>();
+/** A message Find in Messages wants shown, until it is loaded (older pages are fetched for it, a few at most). */
+let revealId: string | null = null;
+let revealPages = 0;
+/** The message Find in Messages showed: outlined (across re-renders) until the user clicks in the thread. */
+let revealedId: string | null = null;
+const MAX_REVEAL_PAGES = 20;
+
+function fileRef(path: string): boolean {
+  const known = refs.get(path);
+  if (known === undefined) toAsk.add(path);
+  return known === true;
+}
+
+function askRefs(): void {
+  if (!toAsk.size) return;
+  const paths = [...toAsk];
+  toAsk.clear();
+  for (const p of paths) refs.set(p, null);
+  for (let i = 0; i < paths.length; i += MAX_REFS_PER_REQUEST) post({ type: 'resolveRefs', paths: paths.slice(i, i + MAX_REFS_PER_REQUEST) });
+}
 
 const saved = parseViewState(vscode.getState());
 if (saved) {
@@ -74,14 +98,39 @@ function render(keepScroll: 'bottom' | 'anchor'): void {
   const byId = new Map(thread.map((m) => [m.id, m] as const));
   const frag = document.createDocumentFragment();
   const now = Date.now();
-  for (const m of thread) frag.appendChild(renderMessage(doc, m, { now, lookup: (id) => byId.get(id), self, receipts: (id) => receipts.get(id) }) as unknown as Node);
+  for (const m of thread) frag.appendChild(renderMessage(doc, m, { now, lookup: (id) => byId.get(id), self, receipts: (id) => receipts.get(id), fileRef }) as unknown as Node);
   threadEl.replaceChildren(frag);
+  askRefs();
+  if (revealedId) Array.from(threadEl.querySelectorAll<HTMLElement>('article.msg')).find((a) => a.getAttribute('data-id') === revealedId)?.classList.add('revealed');
   olderBtn.hidden = !hasMore;
   olderBtn.disabled = loadingOlder;
   olderBtn.textContent = loadingOlder ? 'Loading…' : 'Load older messages';
   emptyEl.hidden = thread.length > 0;
   if (keepScroll === 'anchor') threadEl.scrollTop = prevTop + (threadEl.scrollHeight - prevHeight);
   else if (atBottom || keepScroll === 'bottom') threadEl.scrollTop = threadEl.scrollHeight;
+  if (revealId) tryReveal();
+}
+
+/** Scrolls to the message Find in Messages picked, loading older pages until it is there. */
+function tryReveal(): void {
+  const id = revealId;
+  if (!id) return;
+  const node = Array.from(threadEl.querySelectorAll<HTMLElement>('article.msg')).find((a) => a.getAttribute('data-id') === id);
+  if (node) {
+    revealId = null;
+    revealedId = id;
+    node.classList.add('revealed');
+    node.scrollIntoView({ block: 'center' });
+    return;
+  }
+  if (hasMore && !loadingOlder && thread[0] && revealPages < MAX_REVEAL_PAGES) {
+    revealPages++;
+    loadingOlder = true;
+    post({ type: 'loadOlder', before: thread[0].id });
+  } else if (!hasMore || revealPages >= MAX_REVEAL_PAGES) {
+    revealId = null;
+    say('That message is not in this conversation any more.', 'queued');
+  }
 }
 
 function renderFiles(): void {
@@ -123,6 +172,9 @@ function handle(msg: HostToWebview): void {
       titleEl.textContent = oneLine(peer, 64);
       thread = mergeThread([], msg.messages);
       hasMore = msg.hasMore;
+      // the webview's own state is the fresher (it is saved on every keystroke); the host's
+      // copy is what is left after the view was closed
+      if (!input.value && msg.draft) input.value = msg.draft;
       save();
       render('bottom');
       markVisibleRead();
@@ -142,6 +194,7 @@ function handle(msg: HostToWebview): void {
       if (pending?.requestId === msg.requestId) {
         const failed = msg.status === 'failed';
         if (!failed) {
+          if (draftTimer) clearTimeout(draftTimer);
           input.value = '';
           files = [];
           renderFiles();
@@ -185,6 +238,15 @@ function handle(msg: HostToWebview): void {
       }
       break;
     }
+    case 'refs':
+      for (const r of msg.refs) refs.set(r.path, r.exists);
+      if (msg.refs.some((r) => r.exists)) render('anchor');
+      break;
+    case 'reveal':
+      revealId = msg.id;
+      revealPages = 0;
+      if (thread.length || !hasMore) tryReveal();
+      break;
     case 'error':
       loadingOlder = false;
       olderBtn.disabled = false;
@@ -243,6 +305,13 @@ input.addEventListener('input', () => {
   if (draftTimer) clearTimeout(draftTimer);
   draftTimer = setTimeout(() => post({ type: 'draft', draft: input.value }), 500);
 });
+// the view going away (tab closed or hidden) does not wait for the pause: hand the draft over now
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState !== 'hidden' || !draftTimer) return;
+  clearTimeout(draftTimer);
+  draftTimer = undefined;
+  post({ type: 'draft', draft: input.value });
+});
 olderBtn.addEventListener('click', () => {
   const oldest = thread[0];
   if (!oldest || loadingOlder) return;
@@ -250,8 +319,48 @@ olderBtn.addEventListener('click', () => {
   render('anchor');
   post({ type: 'loadOlder', before: oldest.id });
 });
+/** A body's link, file reference or code-block button: each asks the host, which checks again. */
+function bodyAction(target: HTMLElement | null): boolean {
+  const link = target?.closest('a.link');
+  const href = link?.getAttribute('data-href');
+  if (href) {
+    post({ type: 'openLink', url: href });
+    return true;
+  }
+  const ref = target?.closest('a.file-ref, button.code-open');
+  if (ref) {
+    const n = (a: string) => {
+      const v = ref.getAttribute(a);
+      return v === null ? null : Number(v);
+    };
+    const path = ref.getAttribute('data-path');
+    const line = n('data-line');
+    const commit = ref.getAttribute('data-commit');
+    if (path && line) post({ type: 'openRef', path, line, col: n('data-col'), endLine: n('data-end'), commit });
+    return true;
+  }
+  const copy = target?.closest('button.code-copy');
+  if (copy) {
+    const text = copy.closest('.code-block')?.querySelector('code')?.textContent ?? '';
+    if (text) post({ type: 'copy', text: text.slice(0, MAX_COPY_CHARS) });
+    return true;
+  }
+  return false;
+}
+threadEl.addEventListener('keydown', (e) => {
+  // links are not <a href>: Enter opens them as a click does
+  if (e.key === 'Enter' && (e.target as HTMLElement | null)?.matches('a.link, a.file-ref') && bodyAction(e.target as HTMLElement)) e.preventDefault();
+});
 threadEl.addEventListener('click', (e) => {
   const target = e.target as HTMLElement | null;
+  if (revealedId) {
+    revealedId = null;
+    threadEl.querySelector('article.msg.revealed')?.classList.remove('revealed');
+  }
+  if (bodyAction(target)) {
+    e.preventDefault();
+    return;
+  }
   const fileBtn = target?.closest('button.attachment-action');
   if (fileBtn) {
     const action = fileBtn.getAttribute('data-action');

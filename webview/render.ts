@@ -2,31 +2,18 @@
  * Pure rendering of the conversation thread against a minimal DOM interface, so it can be
  * unit-tested with a shim. Peer text only ever becomes a text node: never innerHTML, never
  * an attribute that the browser interprets (href, src, style, on*); and it passes the
- * text-safety policy first, so hidden characters show as `<U+XXXX>`.
+ * text-safety policy first, so hidden characters show as `<U+XXXX>`. Bodies are markdown,
+ * built into elements by markdown.ts under the same rules.
  */
-import { absoluteTime, inertText, oneLine, relativeTime } from '../lib/display';
+import { absoluteTime, oneLine, relativeTime } from '../lib/display';
 import { attachmentStateText, fileTypeLabel, formatSize } from '../lib/file-display';
 import type { Receipt } from '../protocol/rpc';
+import { el, type DocLike, type ElementLike } from './dom';
+import { renderBody } from './markdown';
 import type { PendingFile, ThreadAttachment, ThreadGroup, ThreadMessage } from '../protocol/webview';
 
-export interface NodeLike {
-  readonly nodeType?: number;
-}
-
-export interface ElementLike extends NodeLike {
-  className: string;
-  appendChild(child: NodeLike): unknown;
-  /**
-   * `src` only ever takes a ThreadAttachment's `preview` (a resource URI the host made and the
-   * schema checked), never text from a peer; `data-index`/`data-action` are our own numbers and words.
-   */
-  setAttribute(name: 'data-id' | 'datetime' | 'title' | 'aria-label' | 'type' | 'role' | 'src' | 'alt' | 'data-index' | 'data-action' | 'data-token', value: string): void;
-}
-
-export interface DocLike {
-  createElement(tag: 'article' | 'header' | 'div' | 'span' | 'time' | 'button' | 'footer' | 'ul' | 'li' | 'img'): ElementLike;
-  createTextNode(text: string): NodeLike;
-}
+export type { DocLike, ElementLike, NodeLike } from './dom';
+export { bodySegments, type BodySegment } from './segments';
 
 export interface RenderContext {
   now: number;
@@ -36,13 +23,8 @@ export interface RenderContext {
   self?: string | null;
   /** Who has one of this user's messages, once the host fetched it (message/receipts). */
   receipts?(id: string): Receipt[] | undefined;
-}
-
-function el(doc: DocLike, tag: Parameters<DocLike['createElement']>[0], className: string, text?: string): ElementLike {
-  const e = doc.createElement(tag);
-  e.className = className;
-  if (text !== undefined) e.appendChild(doc.createTextNode(text));
-  return e;
+  /** Whether the host said a referenced path is a file in the workspace (markdown.ts links it then). */
+  fileRef?(path: string): boolean;
 }
 
 export function stateLabel(m: ThreadMessage): string | null {
@@ -62,43 +44,6 @@ export function stateLabel(m: ThreadMessage): string | null {
     default:
       return null;
   }
-}
-
-const NAME_CHAR = /[A-Za-z0-9._-]/;
-
-/** A run of a body's (already inert) text; `mention` is the member it names, as written. */
-export interface BodySegment {
-  text: string;
-  mention?: string;
-}
-
-/**
- * The body, after the text-safety policy, cut at the `@name` of each member in `mentions` (the
- * relay's checked list: an `@word` that names no member stays plain text). A name matches
- * whole, case-insensitively (names are case-insensitive), not inside a longer word or address.
- * The segments' texts joined are exactly `inertText(body)`.
- */
-export function bodySegments(body: string, mentions: readonly string[]): BodySegment[] {
-  const text = inertText(body);
-  if (!mentions.length) return [{ text }];
-  const names = new Set(mentions.map((n) => n.toLowerCase()));
-  const out: BodySegment[] = [];
-  let plainFrom = 0;
-  for (let i = text.indexOf('@'); i !== -1; i = text.indexOf('@', i + 1)) {
-    if (i > 0 && (NAME_CHAR.test(text[i - 1]!) || text[i - 1] === '@')) continue; // an address like a@b (or @@x), not a mention
-    let end = i + 1;
-    while (end < text.length && NAME_CHAR.test(text[end]!)) end++;
-    // a sentence's full stop is not part of the name: "@bob." names bob
-    while (end > i + 1 && !names.has(text.slice(i + 1, end).toLowerCase()) && /[._-]/.test(text[end - 1]!)) end--;
-    const name = text.slice(i + 1, end);
-    if (!name || !names.has(name.toLowerCase())) continue;
-    if (i > plainFrom) out.push({ text: text.slice(plainFrom, i) });
-    out.push({ text: text.slice(i, end), mention: name });
-    plainFrom = end;
-    i = end - 1;
-  }
-  if (plainFrom < text.length || !out.length) out.push({ text: text.slice(plainFrom) });
-  return out;
 }
 
 /** "read by 2/4" for one of this user's group messages; null when it is not one. */
@@ -160,12 +105,7 @@ export function renderMessage(doc: DocLike, m: ThreadMessage, ctx: RenderContext
     article.appendChild(quote);
   }
 
-  const body = el(doc, 'div', 'body');
-  const self = ctx.self?.toLowerCase();
-  for (const seg of bodySegments(m.body, m.mentions)) {
-    if (seg.mention === undefined) body.appendChild(doc.createTextNode(seg.text));
-    else body.appendChild(el(doc, 'span', seg.mention.toLowerCase() === self ? 'mention mention-me' : 'mention', seg.text));
-  }
+  const body = renderBody(doc, m.body, { mentions: m.mentions, self: ctx.self, ...(ctx.fileRef ? { fileRef: ctx.fileRef } : {}) });
   article.appendChild(body);
   if (m.attachments.length) article.appendChild(renderAttachments(doc, m));
 

@@ -14,11 +14,12 @@ import { init } from './init';
 import { ask } from './streaming';
 import { config } from './config-verbs';
 import { groupVerb } from './group-verbs';
+import { agentVerb } from './agent-verbs';
 import { inbox, outbox, peers, read, reply, search, send, status } from './verbs';
 import { download } from './download';
 import { mcp } from './mcp-verb';
 
-export const COMMANDS: readonly Command<VerbContext>[] = [init, daemon, status, send, download, inbox, read, reply, ask, search, groupVerb, outbox, peers, config, doctor, mcp];
+export const COMMANDS: readonly Command<VerbContext>[] = [init, daemon, status, send, download, inbox, read, reply, ask, search, groupVerb, agentVerb, mcp, outbox, peers, config, doctor];
 
 /** `switchboard` itself: a group of the verbs above (help and version are handled in main.ts). */
 export const SWITCHBOARD = group(

@@ -31,6 +31,15 @@ export function groupTag(name: string): string {
 }
 
 /**
+ * A user as every human output names it: an agent identity with its owner, as the relay said
+ * it (`alice.claude (agent of alice)`), a person by name alone. One spelling everywhere:
+ * inbox, read, peers, group members.
+ */
+export function userLabel(name: string, owner: string | undefined): string {
+  return owner === undefined ? inert(name) : `${inert(name)} (agent of ${inert(owner)})`;
+}
+
+/**
  * Who a message is from or to. A group message names the room and the sender (`#team  alice`),
  * and `@you` marks one that mentions this user; a direct message always counts as a mention
  * (protocol/rpc.ts), so marking each would say nothing.
@@ -38,8 +47,8 @@ export function groupTag(name: string): string {
 function party(m: Message): string {
   // A group message's `to` is `#name` already.
   if (m.direction === 'out') return `to ${inert(m.to)}`;
-  if (!m.group) return inert(m.from);
-  return `${groupTag(m.group)}  ${inert(m.from)}${m.mentions_me ? ' @you' : ''}`;
+  if (!m.group) return userLabel(m.from, m.from_owner);
+  return `${groupTag(m.group)}  ${userLabel(m.from, m.from_owner)}${m.mentions_me ? ' @you' : ''}`;
 }
 
 /** `delivered 4/5, read 2/5`. */
@@ -100,7 +109,7 @@ export function messageList(messages: Message[], empty: string): string {
 export function messageFull(m: Message, receipts: ReceiptsResult | null = null): string {
   const lines = [
     `id:       ${inert(m.id)}`,
-    `from:     ${inert(m.from)}`,
+    `from:     ${userLabel(m.from, m.from_owner)}`,
     `to:       ${inert(m.to)}`,
     `date:     ${inert(m.created_at)}`,
     `state:    ${m.state}`,
@@ -164,7 +173,7 @@ export function outboxLine(item: OutboxItem): string {
 }
 
 export function peerLine(p: Peer): string {
-  return `${inert(p.name)}  messages ${p.messages}  unread ${p.unread}  last ${shortTime(p.last_at)}`;
+  return `${userLabel(p.name, p.owner)}  messages ${p.messages}  unread ${p.unread}  last ${shortTime(p.last_at)}`;
 }
 
 export function syncLines(s: SyncStatus): string[] {
@@ -229,9 +238,9 @@ export function pullNotice(p: PullResult): string | undefined {
 
 // ---- groups -----------------------------------------------------------------------------
 
-/** `alice (owner), bob (admin), carol (member)`. */
+/** `alice (owner), alice.claude (member, agent of alice), bob (admin)`. */
 export function memberSummary(members: readonly GroupMember[]): string {
-  return members.length === 0 ? 'none' : members.map((m) => `${inert(m.user)} (${m.role})`).join(', ');
+  return members.length === 0 ? 'none' : members.map((m) => (m.owner === undefined ? `${inert(m.user)} (${m.role})` : `${inert(m.user)} (${m.role}, agent of ${inert(m.owner)})`)).join(', ');
 }
 
 function unreadText(g: Group): string {
@@ -255,7 +264,7 @@ export function groupList(groups: readonly Group[]): string {
 
 /** `group show`: the group, this user's role, unread and mentions, and each member with their role. */
 export function groupFull(g: Group): string {
-  const width = Math.max(0, ...g.members.map((m) => inert(m.user).length));
+  const width = Math.max(0, ...g.members.map((m) => userLabel(m.user, m.owner).length));
   const created = g.created_at || g.created_by ? `${g.created_at ? shortTime(g.created_at) : 'unknown date'}${g.created_by ? ` by ${inert(g.created_by)}` : ''}` : 'unknown';
   return [
     `group:     ${groupTag(g.name)}`,
@@ -263,6 +272,6 @@ export function groupFull(g: Group): string {
     `unread:    ${unreadText(g)}`,
     `created:   ${created}`,
     `members:   ${g.members.length}`,
-    ...g.members.map((m) => `  ${inert(m.user).padEnd(width)}  ${m.role}`),
+    ...g.members.map((m) => `  ${userLabel(m.user, m.owner).padEnd(width)}  ${m.role}`),
   ].join('\n');
 }

@@ -1,6 +1,6 @@
 /** A core's JSON-RPC error (delegated or direct, same shape) as the CLI's exit code and `--json` code. */
 import { ErrorCodes, type RpcErrorObject } from '../../protocol/rpc';
-import { GROUP_REJECTION_CODES, type GroupRejectionCode } from '../../protocol/relay';
+import { AGENT_REJECTION_CODES, GROUP_REJECTION_CODES, type AgentRejectionCode, type GroupRejectionCode } from '../../protocol/relay';
 import { CliError, ExitCode, type ErrorCodeName } from '../../lib/node/cli/errors';
 
 const KIND_CODES: Partial<Record<string, ErrorCodeName>> = {
@@ -13,6 +13,12 @@ const KIND_CODES: Partial<Record<string, ErrorCodeName>> = {
 /** Fails to compile naming a relay code that is not also a CLI `--json` code (lib/node/cli/errors.ts): each is one. */
 type NoneOf<T extends never> = T;
 export type GroupCodesListed = NoneOf<Exclude<GroupRejectionCode, ErrorCodeName>>;
+export type AgentCodesListed = NoneOf<Exclude<AgentRejectionCode, ErrorCodeName>>;
+
+function agentCode(data: unknown): AgentRejectionCode | undefined {
+  const code = (data as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && (Object.values(AGENT_REJECTION_CODES) as string[]).includes(code) ? (code as AgentRejectionCode) : undefined;
+}
 
 function groupCode(data: unknown): GroupRejectionCode | undefined {
   const code = (data as { code?: unknown } | undefined)?.code;
@@ -40,6 +46,9 @@ export function fromRpcError(error: RpcErrorObject): CliError {
       // The core's message is the relay's reason and what to do (server/group-service.ts); the code is the relay's own.
       return new CliError(error.message, ExitCode.Failed, { code: groupCode(error.data) ?? 'failed' });
     }
+    case ErrorCodes.AgentRefused:
+      // The core's message is the relay's reason and what to do (server/agent-service.ts).
+      return new CliError(error.message, ExitCode.Failed, { code: agentCode(error.data) ?? 'failed' });
     case ErrorCodes.FileRefused:
       // The core's message names the file and what happened to it ("<path> changed while it was being sent").
       return new CliError(error.message, ExitCode.Failed, { code: 'file_refused' });

@@ -315,6 +315,14 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX attachments_downloading ON attachments (message_id) WHERE state = 'downloading';
   ALTER TABLE messages ADD COLUMN attachment_count INTEGER NOT NULL DEFAULT 0;
   `,
+  // 10 (agents, #14): who owns a sender that is an agent identity, as the relay said it
+  // (protocol v4 \`from_owner\`); on a peer and a group member, the latest the relay said.
+  // NULL for a person, and for every row stored before: those stay as they were.
+  `
+  ALTER TABLE messages ADD COLUMN from_owner TEXT;
+  ALTER TABLE peers ADD COLUMN owner TEXT;
+  ALTER TABLE group_members ADD COLUMN owner TEXT;
+  `,
 ];
 
 /** For Repository.indexForSearch: the same test migration 6 applies. */

@@ -38,6 +38,8 @@ interface MessageRow {
   receipts_delivered: number;
   receipts_read: number;
   attachment_count: number;
+  /** The sender's owner when the relay said it is an agent (migration 10); null otherwise. */
+  from_owner: string | null;
 }
 
 /** One file of a message as stored (migration 9). */
@@ -121,6 +123,8 @@ export function toMessage(row: MessageRow, attachments: Attachment[] = []): Mess
     mentions_me: row.mentions_me === 1,
     receipts: row.direction === 'out' ? receiptSummary(row) : null,
     attachments,
+    // Only when known, so a message from a person (or stored before agents) keeps its shape.
+    ...(row.from_owner ? { from_owner: row.from_owner } : {}),
   };
 }
 
@@ -186,9 +190,9 @@ export class Repository {
     const p = <T = unknown>(sql: string) => db.prepare<unknown[], T>(sql);
     this.s = {
       insertMessage: p(`INSERT INTO messages (id, client_message_id, server_id, conversation, direction, sender, recipient, body, reply_to, request_id, created_at, state, read,
-          group_id, mentions, mentions_me, receipts_total, attachment_count)
+          group_id, mentions, mentions_me, receipts_total, attachment_count, from_owner)
         VALUES (@id, @client_message_id, @server_id, @conversation, @direction, @from, @to, @body, @reply_to, @request_id, @created_at, @state, @read,
-          @group_id, @mentions, @mentions_me, @receipts_total, @attachment_count)`),
+          @group_id, @mentions, @mentions_me, @receipts_total, @attachment_count, @from_owner)`),
       insertAttachment: p(`INSERT INTO attachments (message_id, direction, idx, name, size, sha256, mime, state, transferred, at_relay)
         VALUES (@message_id, @direction, @idx, @name, @size, @sha256, @mime, @state, @transferred, @at_relay)`),
       attachmentsOf: p<AttachmentRow>('SELECT * FROM attachments WHERE message_id = ? AND direction = ? ORDER BY idx'),
@@ -233,10 +237,11 @@ export class Repository {
         ON CONFLICT (group_id) DO UPDATE SET name = excluded.name, role = excluded.role,
           created_by = coalesce(groups.created_by, excluded.created_by), created_at = coalesce(groups.created_at, excluded.created_at),
           last_pos = max(groups.last_pos, excluded.last_pos), updated_at = excluded.updated_at`),
-      groupMembers: p<GroupMember>('SELECT user, role FROM group_members WHERE group_id = ? ORDER BY user'),
+      groupMembers: p<GroupMember & { owner: string | null }>('SELECT user, role, owner FROM group_members WHERE group_id = ? ORDER BY user'),
+      peerOwners: p<{ name: string; owner: string }>('SELECT name, owner FROM peers WHERE owner IS NOT NULL'),
       groupMemberCount: p<{ n: number }>('SELECT count(*) AS n FROM group_members WHERE group_id = ?'),
       clearGroupMembers: p('DELETE FROM group_members WHERE group_id = ?'),
-      insertGroupMember: p('INSERT OR REPLACE INTO group_members (group_id, user, role) VALUES (?, ?, ?)'),
+      insertGroupMember: p('INSERT OR REPLACE INTO group_members (group_id, user, role, owner) VALUES (?, ?, ?, ?)'),
       moveGroupMessages: p("UPDATE messages SET conversation = @peer, recipient = CASE WHEN recipient LIKE '#%' THEN @peer ELSE recipient END WHERE group_id = @group_id"),
       conversationCounters: p<{ unread: number; unread_mentions: number; total: number; last_seq: number | null }>('SELECT unread, unread_mentions, total, last_seq FROM conversations WHERE peer = ?'),
       deleteConversation: p('DELETE FROM conversations WHERE peer = ?'),
@@ -329,9 +334,10 @@ export class Repository {
       lastCursor: p<{ c: number | null }>('SELECT max(cursor) AS c FROM events'),
       oldestEvents: p<{ cursor: number; created_at: string }>('SELECT cursor, created_at FROM events ORDER BY cursor LIMIT ?'),
       deleteEventsThrough: p('DELETE FROM events WHERE cursor <= ?'),
+      setPeerOwner: p('UPDATE peers SET owner = ? WHERE name = ? AND owner IS NOT ?'),
       upsertPeer: p('INSERT INTO peers (name, first_seen_at, last_seen_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at'),
-      peers: p<{ name: string; last_seen_at: string; unread: number | null; total: number | null }>(
-        'SELECT p.name, p.last_seen_at, c.unread, c.total FROM peers p LEFT JOIN conversations c ON c.peer = p.name ORDER BY p.last_seen_at DESC',
+      peers: p<{ name: string; last_seen_at: string; unread: number | null; total: number | null; owner: string | null }>(
+        'SELECT p.name, p.last_seen_at, c.unread, c.total, p.owner FROM peers p LEFT JOIN conversations c ON c.peer = p.name ORDER BY p.last_seen_at DESC',
       ),
       maxSeq: p<{ n: number | null }>('SELECT max(seq) AS n FROM messages'),
       indexRange: p('INSERT INTO messages_fts (rowid, body) SELECT seq, body FROM messages WHERE seq > ? AND seq <= ? ORDER BY seq'),
@@ -350,6 +356,7 @@ export class Repository {
       mentions_me: m.mentions_me ? 1 : 0,
       receipts_total: m.direction === 'out' ? (m.receipts_total ?? 1) : null,
       attachment_count: attachments.length,
+      from_owner: m.from_owner ?? null,
     });
     attachments.forEach((a, idx) =>
       this.s.insertAttachment.run({
@@ -508,7 +515,7 @@ export class Repository {
       group_id: row.group_id,
       name: row.name,
       role: row.role,
-      members: this.s.groupMembers.all(row.group_id),
+      members: this.s.groupMembers.all(row.group_id).map(({ owner, ...m }) => (owner ? { ...m, owner } : m)),
       created_by: row.created_by,
       created_at: row.created_at,
       unread: counters?.unread ?? 0,
@@ -545,7 +552,7 @@ export class Repository {
       updated_at: now,
     });
     this.s.clearGroupMembers.run(g.group_id);
-    for (const m of g.members) this.s.insertGroupMember.run(g.group_id, m.user, m.role);
+    for (const m of g.members) this.s.insertGroupMember.run(g.group_id, m.user, m.role, m.owner ?? null);
     return true;
   }
 
@@ -630,8 +637,10 @@ export class Repository {
   }
 
   conversations(): Conversation[] {
+    const owners = this.peerOwners();
     return this.s.conversations.all().map((c) => {
       const group = isGroupAddress(c.peer);
+      const owner = group ? undefined : owners.get(c.peer);
       return {
         peer: c.peer,
         kind: group ? ('group' as const) : ('user' as const),
@@ -640,6 +649,7 @@ export class Repository {
         total: c.total,
         last: this.joinedMessage(c) ?? null,
         members: group ? (c.member_count ?? 0) : null,
+        ...(owner !== undefined ? { owner } : {}),
       };
     });
   }
@@ -865,7 +875,17 @@ export class Repository {
   }
 
   peers(): Peer[] {
-    return this.s.peers.all().map((p) => ({ name: p.name, last_at: p.last_seen_at, unread: p.unread ?? 0, messages: p.total ?? 0 }));
+    return this.s.peers.all().map((p) => ({ name: p.name, last_at: p.last_seen_at, unread: p.unread ?? 0, messages: p.total ?? 0, ...(p.owner ? { owner: p.owner } : {}) }));
+  }
+
+  /** Inside a write, after `touchPeer`: the relay said this peer is an agent of `owner`. */
+  notePeerOwner(name: string, owner: string): void {
+    this.s.setPeerOwner.run(owner, name, owner);
+  }
+
+  /** The owner of each peer the relay said is an agent, by name. */
+  peerOwners(): Map<string, string> {
+    return new Map(this.s.peerOwners.all().map((p) => [p.name, p.owner]));
   }
 
   getState(key: string): string | undefined {

@@ -16,9 +16,12 @@ import {
   RELAY_PROTOCOL_V1,
   RELAY_PROTOCOL_V2,
   RELAY_PROTOCOL_V3,
+  RELAY_PROTOCOL_V4,
   FILE_SEND_REJECTION_CODES,
-  type DeliverFrameV3 as DeliverFrameV2,
-  type DeliveryItemV3 as DeliveryItemV2,
+  type AgentFrame,
+  type AgentResultFrame,
+  type DeliverFrameV4 as DeliverFrameV2,
+  type DeliveryItemV4 as DeliveryItemV2,
   type WireAttachment,
   type GroupFrame,
   type GroupSummary,
@@ -38,7 +41,7 @@ import { asStorageError } from '../../lib/node/storage-errors';
 import type { Repository } from '../store/repository';
 import type { WriteBatcher } from '../../lib/node/write-batcher';
 import { backoffDelay } from './backoff';
-import type { GroupRequestBody, RelayVerdict, SyncPort } from './port';
+import type { AgentRequestBody, GroupRequestBody, RelayVerdict, SyncPort } from './port';
 import { sendFrameBytes, sendFrameOf, type SendFrameMessage } from './send-frame';
 import { RelayLink, type RelayLinkClose } from './relay-link';
 import { badUrl, notConfigured, problemOfClose, pullTimeout } from './problem';
@@ -61,6 +64,12 @@ const QUOTA_BACKOFF = { baseMs: 1000, maxMs: 5 * 60_000 };
 const FRESHNESS_NOTIFY_MS = 250;
 
 const CURSOR_KEY = 'relay_cursor';
+/**
+ * The largest file the relay last announced, with the relay it came from (JSON
+ * `{relay, bytes}`): kept so a send made while offline, or by a CLI running without a core, is
+ * refused against the relay's own limit at once rather than queued and failed on reconnect.
+ */
+const MAX_FILE_BYTES_KEY = 'relay_max_file_bytes';
 /** Said when a group message cannot go out because the relay answered hello with v1 only. */
 export const RELAY_V1_ONLY_SEND = 'not sent: the relay speaks protocol v1; upgrade it for groups';
 
@@ -133,7 +142,7 @@ export class SyncEngine implements SyncPort {
    * The protocol to say hello with: v2, until a relay refuses it (a v1-only relay); then v1
    * for direct messages until the settings change or the core restarts.
    */
-  private helloVersion = RELAY_PROTOCOL_V3;
+  private helloVersion = RELAY_PROTOCOL_V4;
   /** Uploads and downloads of files over the link. */
   private readonly transfers: Transfers;
   private readonly files: FileStore;
@@ -141,6 +150,8 @@ export class SyncEngine implements SyncPort {
   /** Group requests on the wire, by request_id, each waiting for its verdict (stored first when ok). */
   private readonly groupWaiters = new Map<string, { body: GroupRequestBody; done: (verdict: GroupVerdictFrame | undefined) => void }>();
   private readonly listWaiters = new Map<string, (groups: GroupSummary[] | undefined) => void>();
+  /** Agent requests (protocol v4) waiting for their `agent_result`, by request id. */
+  private readonly agentWaiters = new Map<string, (result: AgentResultFrame | undefined) => void>();
   private sendingReads = false;
   /** Links on which a frame could not be stored: closing, and never acked again. */
   private readonly failedLinks = new WeakSet<RelayLink>();
@@ -194,7 +205,28 @@ export class SyncEngine implements SyncPort {
   }
 
   maxFileBytes(): number | null {
-    return this.isOnline() && this.link ? (this.link.maxFileBytes ?? null) : null;
+    if (this.isOnline() && this.link) return this.link.maxFileBytes ?? null;
+    return this.announcedMaxFileBytes();
+  }
+
+  /** What the configured relay announced the last time a link to it was up; null if it never did. */
+  private announcedMaxFileBytes(): number | null {
+    const kept = this.repo.getState(MAX_FILE_BYTES_KEY);
+    if (kept === undefined || !this.config.relay) return null;
+    try {
+      const { relay, bytes } = JSON.parse(kept) as { relay?: unknown; bytes?: unknown };
+      return relay === this.config.relay && typeof bytes === 'number' && Number.isSafeInteger(bytes) && bytes > 0 ? bytes : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Keeps the link's announced limit when it differs from the one kept (a relay before files announces none). */
+  private keepMaxFileBytes(link: RelayLink): void {
+    const bytes = link.maxFileBytes;
+    if (bytes === undefined || bytes === this.announcedMaxFileBytes()) return;
+    const kept = JSON.stringify({ relay: this.config.relay, bytes });
+    this.writes.run(() => this.setStateAtCommit(MAX_FILE_BYTES_KEY, kept)).catch((error: unknown) => this.log.warn(`relay: could not keep its file limit: ${errorMessage(error)}`));
   }
 
   kickDownloads(): void {
@@ -387,7 +419,7 @@ export class SyncEngine implements SyncPort {
     this.trouble = { problem: null, lastError: null };
     this.configGeneration++;
     this.configCheck = undefined;
-    this.helloVersion = RELAY_PROTOCOL_V3;
+    this.helloVersion = RELAY_PROTOCOL_V4;
     this.reconnect();
   }
 
@@ -473,6 +505,11 @@ export class SyncEngine implements SyncPort {
       this.listWaiters.delete(frame.request_id);
       done?.(frame.groups);
     });
+    link.on('agent_result', (frame) => {
+      const done = this.agentWaiters.get(frame.request_id);
+      this.agentWaiters.delete(frame.request_id);
+      done?.(frame);
+    });
     link.on('error', (error) => this.log.warn(`relay: ${error.message}`));
     link.on('close', (info) => void this.onClose(link, info));
     this.transfers.attach(link);
@@ -494,6 +531,7 @@ export class SyncEngine implements SyncPort {
     if (this.inflightStranded !== undefined) await this.returnInflightOrRemember(this.inflightStranded);
     if (this.link !== link) return;
     this.setState('online');
+    this.keepMaxFileBytes(link);
     this.markBacklog();
     void this.drain();
     void this.sendReadReceipts();
@@ -513,12 +551,18 @@ export class SyncEngine implements SyncPort {
       this.listWaiters.delete(id);
       done(undefined);
     }
+    for (const [id, done] of [...this.agentWaiters]) {
+      this.agentWaiters.delete(id);
+      done(undefined);
+    }
     if (info.versionRefused && this.helloVersion > RELAY_PROTOCOL_V1 && !this.stopped) {
       // A relay from before files says hello again with v2: messages and groups go on, sends
       // with files fail saying to upgrade it. One from before groups: direct messages go on
       // over v1; group requests and group sends are refused with what to upgrade.
-      this.helloVersion = this.helloVersion === RELAY_PROTOCOL_V3 ? RELAY_PROTOCOL_V2 : RELAY_PROTOCOL_V1;
-      if (this.helloVersion === RELAY_PROTOCOL_V2) this.log.warn(`relay: the relay at ${this.config.relay} does not speak protocol v3; messages and groups continue, files need the relay upgraded`);
+      // One from before agents (v3) says hello again with v3: everything but agent requests goes on.
+      this.helloVersion = this.helloVersion === RELAY_PROTOCOL_V4 ? RELAY_PROTOCOL_V3 : this.helloVersion === RELAY_PROTOCOL_V3 ? RELAY_PROTOCOL_V2 : RELAY_PROTOCOL_V1;
+      if (this.helloVersion === RELAY_PROTOCOL_V3) this.log.warn(`relay: the relay at ${this.config.relay} does not speak protocol v4; everything but agent identities continues, agents need the relay upgraded`);
+      else if (this.helloVersion === RELAY_PROTOCOL_V2) this.log.warn(`relay: the relay at ${this.config.relay} does not speak protocol v3; messages and groups continue, files need the relay upgraded`);
       else this.log.warn(`relay: the relay at ${this.config.relay} speaks protocol v1 only; direct messages continue, groups need the relay upgraded`);
       this.reconnectTimer = setTimeout(() => void this.connect(), 0);
       this.reconnectTimer.unref();
@@ -852,6 +896,9 @@ export class SyncEngine implements SyncPort {
     if (id !== m.id) this.log.warn(`relay: message from ${m.from} reuses id ${m.id}, which names another message here; stored as ${id}`);
     const group = isGroupAddress(m.to);
     const mentions = m.mentions ?? [];
+    // The relay names an agent's owner (protocol v4); an agent is always `<owner>.<name>`, so a
+    // claim that does not fit the sender's name is not shown as ownership at all.
+    const fromOwner = item.from_owner !== undefined && m.from.startsWith(`${item.from_owner}.`) ? item.from_owner : undefined;
     this.repo.insertMessage({
       id,
       client_message_id: m.client_message_id,
@@ -871,8 +918,11 @@ export class SyncEngine implements SyncPort {
       // A direct message counts as a mention.
       mentions_me: !group || mentions.includes(this.localUser()),
       attachments: this.inboundAttachments(m.attachments),
+      // The relay's word (protocol v4) that the sender is an agent of this person.
+      ...(fromOwner !== undefined ? { from_owner: fromOwner } : {}),
     });
     this.peers.touch(m.from, now);
+    if (fromOwner !== undefined) this.repo.notePeerOwner(m.from, fromOwner);
     this.repo.addEvent('message/received', id, now);
     return true;
   }
@@ -1002,6 +1052,26 @@ export class SyncEngine implements SyncPort {
       };
       this.groupWaiters.set(requestId, { body, done });
       if (!link.group({ ...body, request_id: requestId } as GroupFrame)) done(undefined);
+    });
+  }
+
+  /**
+   * Sends an agent request on the live v4 link and resolves with the relay's answer; undefined
+   * when the link is down or not v4, when it drops, or after `ms` (never a hang).
+   */
+  agentRequest(body: AgentRequestBody, ms: number): Promise<AgentResultFrame | undefined> {
+    const link = this.link;
+    if (!link || !this.isOnline() || link.version < RELAY_PROTOCOL_V4) return Promise.resolve(undefined);
+    const requestId = newId();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(undefined), ms);
+      const done = (result: AgentResultFrame | undefined) => {
+        clearTimeout(timer);
+        this.agentWaiters.delete(requestId);
+        resolve(result);
+      };
+      this.agentWaiters.set(requestId, done);
+      if (!link.agent({ ...body, request_id: requestId } as AgentFrame)) done(undefined);
     });
   }
 

@@ -1,6 +1,6 @@
 /** What the core's services need from the relay sync engine. */
 import type { ConfigureParams, PullResult, RelayCheck, SendResult, SyncProblem, SyncStatus } from '../../protocol/rpc';
-import type { GroupFrame, GroupSummary, GroupVerdictFrame } from '../../protocol/relay';
+import type { AgentFrame, AgentResultFrame, GroupFrame, GroupSummary, GroupVerdictFrame } from '../../protocol/relay';
 import type { SendFrameMessage } from './send-frame';
 
 /**
@@ -43,9 +43,11 @@ export interface SyncPort {
    * stored (groups and members); undefined when the link is down or gone, or after `ms`.
    */
   groupRequest(frame: GroupRequestBody, ms: number): Promise<GroupVerdictFrame | undefined>;
+  /** An agent request (protocol v4) and the relay's answer; undefined when offline, not v4, or after `ms`. */
+  agentRequest(frame: AgentRequestBody, ms: number): Promise<AgentResultFrame | undefined>;
   /** The user's groups as the relay lists them; undefined when offline or after `ms`. */
   groupList(ms: number): Promise<GroupSummary[] | undefined>;
-  /** The relay's largest file (its welcome's max_file_bytes) while a v3 link is up; null otherwise. */
+  /** The relay's largest file: its welcome's max_file_bytes while a v3 link is up, else what the configured relay last announced; null if it never did. */
   maxFileBytes(): number | null;
   /** Attachments were marked downloading: fetch them when the link is up. */
   kickDownloads(): void;
@@ -61,3 +63,6 @@ export interface SyncPort {
 
 /** A group frame before the link gives it its request id. */
 export type GroupRequestBody = GroupFrame extends infer F ? (F extends GroupFrame ? Omit<F, 'request_id'> : never) : never;
+
+/** An agent frame before the link gives it its request id. */
+export type AgentRequestBody = AgentFrame extends infer F ? (F extends AgentFrame ? Omit<F, 'request_id'> : never) : never;

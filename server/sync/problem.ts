@@ -23,9 +23,11 @@ export function notConfigured(): SyncProblem {
 
 export function refusedToken(settings: RelaySettings): SyncProblem {
   const user = settings.user ?? '<name>';
+  // A name with a "." may be an agent identity (issue 14): revoked by its owner, not the operator.
+  const agent = user.includes('.') ? ` (if ${user} is an agent identity, its owner revoked it or can create it again: \`switchboard agent create ${user}\` in the owner's home writes a new token here)` : '';
   return {
     code: 'unauthorized',
-    message: `the relay refused the token for ${user}; get a new token (on the relay: \`switchboard relay revoke ${user}\`, then \`switchboard relay add-user ${user}\`) and run ${initFor(settings)}`,
+    message: `the relay refused the token for ${user}${agent}; get a new token (on the relay: \`switchboard relay revoke ${user}\`, then \`switchboard relay add-user ${user}\`) and run ${initFor(settings)}`,
   };
 }
 

@@ -12,6 +12,7 @@ import {
   RELAY_PROTOCOL_V1,
   RELAY_PROTOCOL_V2,
   RELAY_PROTOCOL_V3,
+  RELAY_PROTOCOL_V4,
   RELAY_REFUSAL_HEADER,
   RelayCloseCodes,
   type CoreToRelayFrameV2,
@@ -30,8 +31,11 @@ import {
   type CoreToRelayFrameV3,
   type DeliverFrameV3,
   type SendFrameV3,
+  type AgentFrame,
+  type AgentResultFrame,
+  type DeliverFrameV4,
 } from '../../protocol/relay';
-import { parseRelayFrame, parseRelayFrameV2, parseRelayFrameV3 } from '../../protocol/relay-schemas';
+import { parseRelayFrame, parseRelayFrameV2, parseRelayFrameV3, parseRelayFrameV4 } from '../../protocol/relay-schemas';
 import { BlobChunkKind, decodeBlobChunk, type BlobChunk } from '../../protocol/files';
 import { writesPerTurn } from '../../lib/node/turn-writes';
 import { errorMessage } from '../../lib/error-message';
@@ -48,7 +52,7 @@ export interface RelayLinkConnectOptions {
   ca?: string | Buffer;
   /** How long to wait for the upgrade and the welcome together. Default 10 s. */
   handshakeTimeoutMs?: number;
-  /** The protocol to say hello with: 3 (default; files), 2 (groups; a relay that refused 3) or 1 (one that refused 2). */
+  /** The protocol to say hello with: 4 (default; agents), 3 (files; a relay that refused 4), 2 (groups) or 1. */
   version?: number;
 }
 
@@ -87,7 +91,9 @@ export type RelayLinkState = 'idle' | 'connecting' | 'open' | 'closed';
 export interface RelayLinkEvents {
   welcome: [frame: WelcomeFrameV3];
   verdict: [frame: VerdictFrame];
-  deliver: [frame: DeliverFrameV3];
+  deliver: [frame: DeliverFrameV4];
+  /** v4: the answer to an agent request. */
+  agent_result: [frame: AgentResultFrame];
   /** v3: an upload's or a download's standing. */
   blob_status: [frame: BlobStatusFrame];
   blob_refused: [frame: BlobRefusedFrame];
@@ -135,7 +141,7 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
   /** Called before each write: frames written in one turn leave together (see turn-writes.ts). */
   private holdWrites: () => void = () => {};
   /** The version said in hello; the welcome's `v` confirms it. */
-  private helloVersion = RELAY_PROTOCOL_V3;
+  private helloVersion = RELAY_PROTOCOL_V4;
   private sawVersionRefusal = false;
   private welcomeMaxFileBytes: number | undefined;
 
@@ -168,7 +174,7 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
     this.sawUnauthorized = false;
     this.sawVersionRefusal = false;
     this.welcomeMaxFileBytes = undefined;
-    this.helloVersion = options.version ?? RELAY_PROTOCOL_V3;
+    this.helloVersion = options.version ?? RELAY_PROTOCOL_V4;
     const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
     const result = new Promise<RelayLinkConnectResult>((resolve) => (this.settleConnect = resolve));
 
@@ -245,6 +251,11 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
     return this.currentState === 'open' && this.helloVersion >= RELAY_PROTOCOL_V2 && this.write({ type: 'group_list', request_id: requestId });
   }
 
+  /** A v4 link only: an agent request; its `agent_result` comes with the same request_id. */
+  agent(frame: AgentFrame): boolean {
+    return this.currentState === 'open' && this.helloVersion >= RELAY_PROTOCOL_V4 && this.write(frame);
+  }
+
   /** A v3 link only: a blob frame (begin, get, done, cancel). */
   blob(frame: Extract<CoreToRelayFrameV3, { type: 'blob_begin' | 'blob_get' | 'blob_done' | 'blob_cancel' }>): boolean {
     return this.currentState === 'open' && this.helloVersion >= RELAY_PROTOCOL_V3 && this.write(frame);
@@ -278,7 +289,7 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
     this.socket.close(code, reason);
   }
 
-  private write(frame: CoreToRelayFrameV2 | CoreToRelayFrameV3): boolean {
+  private write(frame: CoreToRelayFrameV2 | CoreToRelayFrameV3 | AgentFrame): boolean {
     if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
     this.holdWrites();
     this.socket.send(JSON.stringify(frame));
@@ -291,7 +302,14 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
     if (isBinary) return this.onBinary(data);
     // A v1 link parses with the v1 schemas: a v2 item on it would be the relay's bug, refused.
     const text = rawToString(data);
-    const parsed = this.helloVersion === RELAY_PROTOCOL_V1 ? parseRelayFrame(text) : this.helloVersion === RELAY_PROTOCOL_V2 ? parseRelayFrameV2(text) : parseRelayFrameV3(text);
+    const parsed =
+      this.helloVersion === RELAY_PROTOCOL_V1
+        ? parseRelayFrame(text)
+        : this.helloVersion === RELAY_PROTOCOL_V2
+          ? parseRelayFrameV2(text)
+          : this.helloVersion === RELAY_PROTOCOL_V3
+            ? parseRelayFrameV3(text)
+            : parseRelayFrameV4(text);
     if (!parsed.ok) return this.abort(RelayCloseCodes.Protocol, `invalid frame from relay: ${parsed.error}`);
     const frame = parsed.frame;
     if (this.currentState === 'connecting' && frame.type !== 'welcome' && frame.type !== 'error') {
@@ -312,6 +330,8 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
         return void this.emit('blob_status', frame);
       case 'blob_refused':
         return void this.emit('blob_refused', frame);
+      case 'agent_result':
+        return void this.emit('agent_result', frame);
       case 'ping':
         // Receiving it already refreshed our liveness clock; the relay learns we are alive
         // from the pings this link sends on its own schedule.
@@ -339,7 +359,7 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
   private onWelcome(frame: WelcomeFrameV3): void {
     if (this.currentState !== 'connecting') return this.abort(RelayCloseCodes.Protocol, 'second welcome from relay');
     // The welcome's version is the one the link speaks: the hello's, or an older one a relay chose.
-    if (frame.v !== RELAY_PROTOCOL_V1 && frame.v !== RELAY_PROTOCOL_V2 && frame.v !== RELAY_PROTOCOL_V3) return this.abort(RelayCloseCodes.Protocol, `the relay answered hello v${this.helloVersion} with welcome v${frame.v}, which this core does not speak`);
+    if (frame.v !== RELAY_PROTOCOL_V1 && frame.v !== RELAY_PROTOCOL_V2 && frame.v !== RELAY_PROTOCOL_V3 && frame.v !== RELAY_PROTOCOL_V4) return this.abort(RelayCloseCodes.Protocol, `the relay answered hello v${this.helloVersion} with welcome v${frame.v}, which this core does not speak`);
     if (frame.v > this.helloVersion) return this.abort(RelayCloseCodes.Protocol, `the relay answered hello v${this.helloVersion} with welcome v${frame.v}`);
     this.helloVersion = frame.v;
     this.welcomeMaxFileBytes = frame.max_file_bytes;

@@ -3,7 +3,7 @@
  * + chromium, against a real relay process and a real peer, bob (a core in a temp home, driven
  * over its JSON-RPC socket). bob sends alice a PNG, an SVG and a text file: the Inbox marks the
  * message ("3 files"), the conversation previews the PNG inline (loaded under the CSP from the
- * home's store) and not the SVG; then alice
+ * home's store) and not the SVG, Save As writes the text file where alice typed; then alice
  * attaches a file from the composer (the file dialog is code-server's quick-input dialog: she
  * types the path) and bob's core receives it verified. Open shows a file under its own name; a
  * dropped uri-list attaches files, a desktop file is explained. Screenshots: artifacts/e2e/files-*.png.
@@ -164,6 +164,15 @@ describe('Files in VS Code (code-server + chromium, real relay and a peer)', { t
     await wb.screenshot('files-preview');
   });
 
+  it('Save As writes the file where alice typed, byte for byte', async () => {
+    const target = join(aliceFiles, 'saved-notes.txt');
+    await files.button('notes.txt', 'save').click();
+    await new FileDialog(qi).choose(/Save notes\.txt/, target);
+    await eventually(`${target} written`, async () => existsSync(target) && readFileSync(target).length === notes.length, 20_000);
+    assert.deepEqual(readFileSync(target), notes);
+    await notifications.waitFor(`Switchboard: saved notes.txt to ${target}`, 20_000);
+  });
+
   it('Open shows the file in VS Code under its own name', async () => {
     await files.button('chart.png', 'open').click();
     await wb.page.locator('.tabs-container .tab', { hasText: 'chart.png' }).first().waitFor({ state: 'visible', timeout: 20_000 });
@@ -191,6 +200,35 @@ describe('Files in VS Code (code-server + chromium, real relay and a peer)', { t
     });
     await view.content.locator('#verdict.verdict-failed', { hasText: 'Files from outside VS Code cannot be dropped here' }).waitFor({ state: 'visible', timeout: 10_000 });
     assert.deepEqual(await files.pending(), []);
+  });
+
+  it('Send Message from the palette attaches a file with its Attach Files… button', async () => {
+    const path = join(aliceFiles, 'palette.txt');
+    const bytes = Buffer.from('sent from the palette\n');
+    writeFileSync(path, bytes);
+    await workbench.runCommand('Switchboard: Send Message…');
+    await qi.waitTitle('Send Message: recipient');
+    await qi.type('bob');
+    await (await qi.waitRow('bob')).click();
+    await qi.waitTitle('Send Message to bob');
+    await qi.widget.locator('.quick-input-titlebar .action-label[aria-label="Attach Files…"]').click();
+    await new FileDialog(qi).choose(/^Attach files for Send Message to bob$/, path);
+    // the message box comes back, listing the file
+    await qi.waitTitle('Send Message to bob');
+    await qi.message().filter({ hasText: /1 file: palette\.txt/ }).waitFor({ state: 'visible', timeout: 10_000 });
+    await qi.fill('from the palette, with a file');
+    await qi.submit();
+    const got = await eventually(
+      "bob's core has palette.txt, ready",
+      async () => {
+        const m = (await bob.call('inbox/list', { limit: 50 })).messages.find((x: Message) => x.from === 'alice' && x.body === 'from the palette, with a file');
+        const a = m?.attachments[0];
+        return a?.state === 'ready' ? a : undefined;
+      },
+      60_000,
+    );
+    assert.equal(got.name, 'palette.txt');
+    assert.deepEqual(readFileSync(got.path!), bytes);
   });
 
   it('alice attaches a file from the composer: bob receives it, verified', async () => {

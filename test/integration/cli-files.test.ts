@@ -325,6 +325,21 @@ describe("the core's refusals of a file, as the person sees them", { skip: proce
     writeFileSync(join(src, 'big.bin'), randomBytes(2000));
     await refused(alice, ['send', '--to', 'bob', '--attach', join(src, 'big.bin')], ExitCode.Failed, /big\.bin is 2000 bytes, over the relay's limit of 1000 bytes per file\n$/, 'file_refused');
   });
+
+  test('offline, the limit the relay last announced still holds: the core and a CLI without a core refuse at once, nothing queued', async () => {
+    writeFileSync(join(src, 'offline.bin'), randomBytes(2000));
+    const args = ['send', '--to', 'bob', '--attach', join(src, 'offline.bin')];
+    const line = /offline\.bin is 2000 bytes, over the relay's limit of 1000 bytes per file\n$/;
+    await relay.kill9();
+    await waitFor('alice is offline', async () => {
+      const s = JSON.parse(await ok(alice, ['status', '--json'])) as { sync: { state: string } };
+      return s.sync.state !== 'online' ? true : undefined;
+    });
+    await refused(alice, args, ExitCode.Failed, line, 'file_refused');
+    await kill9(core);
+    await refused(alice, args, ExitCode.Failed, line, 'file_refused');
+    assert.deepEqual((JSON.parse(await ok(alice, ['outbox', '--json'])) as { items: unknown[] }).items, [], 'nothing was queued');
+  });
 });
 
 describe('on a terminal, a progress bar on stderr', { skip: !existsSync('/usr/bin/script') ? 'needs script(1) for a pseudo-terminal' : false }, () => {

@@ -226,6 +226,7 @@ describe('files through real cores and a real relay', { concurrency: false }, ()
   test('the same file to a 3-member group: each member device downloads it (at once, under the auto-download size) and has it verified; a second message naming it is ready at once', async () => {
     await rpc(alice, 'group/create', { name: 'team', members: ['bob', 'carol'] });
     const file = makeFile('notes.bin', 3 * MiB);
+    proxy.reset();
     const sent = await rpc(alice, 'message/send', { to: '#team', body: '', attachments: [{ path: file.path, sha256: file.sha256, size: file.size, name: 'notes.txt' }], wait_ms: 60_000 });
     assert.equal(sent.status, 'sent', JSON.stringify(sent));
     for (const side of [bob, carol]) {
@@ -236,6 +237,9 @@ describe('files through real cores and a real relay', { concurrency: false }, ()
       assert.equal(m.attachments[0]!.mime, 'text/plain');
       assert.equal(sha256Of(m.attachments[0]!.path!), file.sha256);
     }
+    // Once per member device: bob's and carol's. alice's device kept its own copy and fetches
+    // nothing; the slack is the chunks' framing and the messages, receipts and pings around them.
+    assert.ok(proxy.down >= 2 * file.size && proxy.down < 2 * file.size + 512 * 1024, `the blob came down once per member device (${proxy.down} bytes for a ${file.size}-byte file)`);
     proxy.reset();
     const again = await rpc(alice, 'message/send', { to: '#team', body: 'again', attachments: [{ path: file.path, sha256: file.sha256, size: file.size }], wait_ms: 60_000 });
     assert.equal(again.status, 'sent');

@@ -226,13 +226,14 @@ describe('switchboard mcp', () => {
     assert.equal(missing.code, 2);
     assert.equal(missing.stderr, 'switchboard: no agent alice.ghost here; create it with `switchboard agent create ghost`\n');
     assert.equal(missing.stdout, '');
-    const home = agentHome(carol, 'helper');
+    // carol's agent carol.helper: its home is named by its full name, whichever spelling is given.
+    const home = agentHome(carol, 'carol.helper');
     mkdirSync(home, { recursive: true });
-    await relay.configureHome(home, 'helper');
+    await relay.configureHome(home, 'carol.helper');
     const agent = await startMcp(carol, ['--agent', 'helper']);
     try {
       const s = await agent.ok<{ home: string; user: string }>('status');
-      assert.deepEqual([s.home, s.user], [home, 'helper']);
+      assert.deepEqual([s.home, s.user], [home, 'carol.helper']);
     } finally {
       await agent.close();
       await killHomeCore(home);

@@ -66,6 +66,12 @@ const cases: Case[] = [
   { name: 'group role without a role', args: ['group', 'role', 'team', 'bob'], stderr: /^switchboard: group role needs <role>/ },
   { name: 'group list with an argument', args: ['group', 'list', 'x'], stderr: /^switchboard: group list: unexpected argument "x"$/ },
   { name: 'an unknown group command', args: ['group', 'join', 'team'], stderr: /^switchboard: unknown group command "join"/ },
+  // Agent identities (issue 14): names and arguments are refused before anything leaves.
+  { name: 'agent create with a bad name', args: ['agent', 'create', 'a b'], stderr: /^switchboard: invalid agent name "a b": use 1-64 letters/ },
+  { name: 'agent create without a name', args: ['agent', 'create'], stderr: /^switchboard: agent create needs <name>/ },
+  { name: 'agent revoke with a bad name', args: ['agent', 'revoke', 'alice/x'], stderr: /^switchboard: invalid agent name "alice\/x"/ },
+  { name: 'agent list with an argument', args: ['agent', 'list', 'x'], stderr: /^switchboard: agent list: unexpected argument "x"$/ },
+  { name: 'an unknown agent command', args: ['agent', 'delete', 'claude'], stderr: /^switchboard: unknown agent command "delete"/ },
   { name: 'config get an unknown key', args: ['config', 'get', 'receipts'], stderr: /^switchboard: config: unknown setting "receipts" \(one of receipts\.read, files\.auto_download\)$/ },
   { name: 'config set a bad value', args: ['config', 'set', 'receipts.read', 'maybe'], stderr: /^switchboard: config set receipts\.read: the value is on or off, got "maybe"$/ },
   { name: 'config set without a value', args: ['config', 'set', 'receipts.read='], stderr: /^switchboard: config set receipts\.read: the value is on or off, got ""$/ },

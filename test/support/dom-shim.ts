@@ -35,3 +35,24 @@ export class El implements ElementLike {
   }
 }
 export const doc: DocLike = { createElement: (t) => new El(t), createTextNode: (s) => new Text(s) };
+
+/**
+ * Elements a rendered message may hold: ours, none the browser fetches or runs (no img unless
+ * the test allows it, no script/iframe/object/style), and attributes none of which it acts on
+ * (no href, src, style, on*).
+ */
+export const INERT_TAGS = ['article', 'header', 'div', 'span', 'time', 'button', 'footer', 'ul', 'ol', 'li', 'p', 'a', 'code', 'pre', 'strong', 'em', 's', 'blockquote', 'hr', 'br', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'table', 'thead', 'tbody', 'tr', 'th', 'td'];
+export const INERT_ATTRS = ['data-id', 'datetime', 'title', 'aria-label', 'type', 'role', 'tabindex', 'data-href', 'data-path', 'data-line', 'data-col', 'data-end', 'data-commit'];
+export function assertInert(root: El): void {
+  for (const n of [root, ...root.walk()]) {
+    if (!(n instanceof El)) continue;
+    assert.ok(INERT_TAGS.includes(n.tag), `element ${n.tag}`);
+    for (const a of n.attrs.keys()) assert.ok(INERT_ATTRS.includes(a), `attribute ${a}`);
+    // a link's target is only ever http(s) or mailto, and only on our own link elements
+    const href = n.attrs.get('data-href');
+    if (href !== undefined) {
+      assert.equal(n.tag, 'a');
+      assert.match(href, /^(https?:\/\/|mailto:)/i, `link ${href}`);
+    }
+  }
+}

@@ -32,6 +32,13 @@ const team: Group = {
 };
 
 describe('a group in the Inbox', () => {
+  it('names an agent member and an agent sender with the owner', () => {
+    const withAgent: Group = { ...team, members: [...team.members, { user: 'bob.bot', role: 'member', owner: 'bob' }] };
+    const last = message({ from: 'bob.bot', from_owner: 'bob' });
+    const t = conversationItemText({ peer: '#team', conversationKind: 'group', unread: 0, unreadMentions: 0, total: 1, last, members: 4, group: withAgent }, NOW);
+    assert.equal(t.tooltip, 'Group #team\n1 message, 0 unread, 0 mentioning you\nMembers: alice, bob (owner), carol (admin), bob.bot (agent of bob)\nLast: 2026-11-24 11:57:00\nbob.bot (agent of bob): hello @alice');
+  });
+
   it('shows the member count, unread and mention badges, and the members in the tooltip', () => {
     const t = conversationItemText({ peer: '#team', conversationKind: 'group', unread: 2, unreadMentions: 1, total: 5, last: message(), members: 3, group: team }, NOW);
     assert.equal(t.label, '#team');

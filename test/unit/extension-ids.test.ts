@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ContextKeys, USER_CONTEXT_KEYS } from '../../extension/contextKeys';
-import { Commands, Views } from '../../extension/ids';
+import { Commands, MCP_PROVIDER_ID, Views } from '../../extension/ids';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -19,6 +19,7 @@ interface Contributes {
   views: Record<string, { id: string; when?: string }[]>;
   viewsWelcome: { view: string; when?: string; contents: string }[];
   configuration: { properties: Record<string, unknown> };
+  mcpServerDefinitionProviders: { id: string; label: string }[];
 }
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { contributes: Contributes };
 const c = pkg.contributes;
@@ -65,6 +66,10 @@ describe('package.json and extension/ids.ts, contextKeys.ts', () => {
     assert.deepEqual(switchboard.filter((n) => !ours.has(n)), []);
     assert.ok(switchboard.length > 20, 'the reader found the references');
     assert.deepEqual(named.filter((n) => !n.startsWith('switchboard.')), ['workbench.action.openSettings'], 'the only foreign command is the settings link');
+  });
+
+  it('contributes the one MCP server definition provider the extension registers', () => {
+    assert.deepEqual(c.mcpServerDefinitionProviders, [{ id: MCP_PROVIDER_ID, label: 'Switchboard' }]);
   });
 
   it('contributes exactly the views in Views, and when clauses compare view ids with those', () => {

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PROTOCOL_VERSION, type Message, type MessageEvent, type Method, type OutboxEvent, type OutboxItem, type ParamsOf, type ResultOf } from '../../protocol/rpc';
 import { InboxModel, type ConversationNode } from '../../extension/inboxModel';
+import { conversationIconId, conversationItemText, messageIconId, messageItemText } from '../../extension/format';
 import { OutboxModel } from '../../extension/outboxModel';
 import type { Rpc } from '../../extension/rpcClient';
 import { SocketClient } from '../../server/cli/socket-client';
@@ -215,6 +216,52 @@ describe('InboxModel against a real core', () => {
         assert.ok(model.loadedMessages('bob')!.every((m) => m.read));
         model.markReadLocally({ all: true });
         assert.equal(model.totalUnread, 0);
+      } finally {
+        model.dispose();
+      }
+    });
+  });
+
+  it('an agent identity: its conversation and messages carry the owner, a hubot icon and "agent of …"', async () => {
+    await withCore(async ({ core, rpc }) => {
+      await deliver(core, 'bob', 1);
+      // As the sync engine stores a delivery the relay marked `from_owner` (protocol v4).
+      const repo = core.service.repo;
+      const agentMessage = await core.service.writes.run(() => {
+        const now = new Date().toISOString();
+        const id = newId();
+        clock += 1000;
+        repo.insertMessage({ id, client_message_id: `c-${id}`, server_id: newId(), conversation: 'alice.claude', direction: 'in', from: 'alice.claude', to: 'me', body: 'from an agent', reply_to: null, request_id: null, created_at: new Date(clock).toISOString(), state: 'received', read: true, ...directStoreFields('in'), from_owner: 'alice' });
+        repo.touchPeer('alice.claude', now);
+        repo.notePeerOwner('alice.claude', 'alice');
+        repo.addEvent('message/received', id, now);
+        return id;
+      });
+      const model = new InboxModel(() => rpc, 50, 1);
+      try {
+        await model.refresh();
+        const agent = model.conversation('alice.claude')!;
+        const person = model.conversation('bob')!;
+        assert.equal(agent.owner, 'alice');
+        assert.equal(person.owner, null);
+        assert.equal(conversationIconId(agent), 'hubot');
+        assert.equal(conversationIconId(person), 'mail');
+        const text = conversationItemText(agent);
+        assert.match(text.description, /^agent of alice · /);
+        assert.match(text.tooltip, /^alice\.claude \(agent of alice\)\n/);
+        assert.doesNotMatch(conversationItemText(person).description, /agent/);
+        await model.ensureMessages('alice.claude');
+        const [node] = model.children(agent)!;
+        assert.ok(node?.kind === 'message');
+        assert.equal(node.message.id, agentMessage);
+        assert.equal(node.message.from_owner, 'alice');
+        assert.equal(messageIconId(node.message), 'hubot');
+        assert.match(messageItemText(node.message).description, /^alice\.claude \(agent of alice\) · /);
+        assert.match(messageItemText(node.message).tooltip, /^From alice\.claude \(agent of alice\) · /);
+        // A live event from an agent the model has not listed yet shows its owner at once.
+        const [fresh] = await deliver(core, 'bob.bot', 1);
+        model.applyMessage({ ...fresh!, from_owner: 'bob' }, 'received');
+        assert.equal(model.conversation('bob.bot')!.owner, 'bob');
       } finally {
         model.dispose();
       }

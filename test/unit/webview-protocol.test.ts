@@ -8,7 +8,7 @@ const m: ThreadMessage = { id: 'm1', direction: 'in', from: 'bob', to: 'me', bod
 
 describe('webview protocol guards', () => {
   it('accepts every well-formed host message', () => {
-    assert.ok(parseHostToWebview({ type: 'init', v: 3, peer: 'bob', self: 'me', messages: [m], hasMore: true }));
+    assert.ok(parseHostToWebview({ type: 'init', v: 4, peer: 'bob', self: 'me', messages: [m], hasMore: true, draft: '' }));
     assert.ok(parseHostToWebview({ type: 'messages', mode: 'upsert', messages: [{ ...m, direction: 'out', group: 'team', mentions: ['bob'], mentions_me: false, receipts: { total: 3, delivered: 2, read: 1 } }] }));
     assert.ok(parseHostToWebview({ type: 'group', group: { name: 'team', role: 'owner', members: [{ user: 'me', role: 'owner' }, { user: 'bob', role: 'member' }] } }));
     assert.ok(parseHostToWebview({ type: 'group', group: { name: 'team', role: null, members: [] } }));
@@ -27,8 +27,8 @@ describe('webview protocol guards', () => {
   });
   it('validates webview → host messages', () => {
     assert.deepEqual(parseWebviewToHost({ type: 'send', requestId: 'r1', body: 'hi', replyTo: null, attachments: [] }), { type: 'send', requestId: 'r1', body: 'hi', replyTo: null, attachments: [] });
-    assert.ok(parseWebviewToHost({ type: 'ready', v: 3 }));
-    assert.equal(parseWebviewToHost({ type: 'ready', v: 2 }), null, 'a webview of another protocol version');
+    assert.ok(parseWebviewToHost({ type: 'ready', v: 4 }));
+    assert.equal(parseWebviewToHost({ type: 'ready', v: 3 }), null, 'a webview of another protocol version');
     assert.ok(parseWebviewToHost({ type: 'loadOlder', before: 'm1' }));
     assert.ok(parseWebviewToHost({ type: 'markRead', ids: ['m1'] }));
     assert.equal(parseWebviewToHost({ type: 'send', requestId: 'r1', body: '', replyTo: null, attachments: [] }), null, 'empty body and no files');
@@ -36,6 +36,27 @@ describe('webview protocol guards', () => {
     assert.equal(parseWebviewToHost({ type: 'send', requestId: 'r1', body: 'hi', attachments: [] }), null, 'replyTo required');
     assert.equal(parseWebviewToHost({ type: 'markRead', ids: [1] }), null);
     assert.equal(parseWebviewToHost({ type: 'command', command: 'workbench.action.terminal.new' }), null);
+  });
+  it('lets through only http, https and mailto links to open', () => {
+    for (const url of ['https://example.com/a?b#c', 'http://x.test', 'mailto:bob@example.com', 'HTTPS://EXAMPLE.COM']) assert.ok(parseWebviewToHost({ type: 'openLink', url }), url);
+    for (const url of ['javascript:alert(1)', 'command:workbench.action.terminal.new', 'vscode://x', 'file:///etc/passwd', 'data:text/html,x', ' javascript:alert(1)', 'https:/x', '', 'https://' + 'a'.repeat(9000)]) {
+      assert.equal(parseWebviewToHost({ type: 'openLink', url }), null, url);
+    }
+  });
+  it('validates file references, copies and the host\'s answers', () => {
+    assert.ok(parseWebviewToHost({ type: 'resolveRefs', paths: ['src/a.ts', '../x'] }));
+    assert.equal(parseWebviewToHost({ type: 'resolveRefs', paths: Array.from({ length: 201 }, (_, i) => `f${i}.ts`) }), null, 'too many at once');
+    assert.equal(parseWebviewToHost({ type: 'resolveRefs', paths: ['a\0b'] }), null, 'a NUL');
+    assert.equal(parseWebviewToHost({ type: 'resolveRefs', paths: [''] }), null);
+    const ref = { type: 'openRef', path: 'src/a.ts', line: 4, col: null, endLine: 9, commit: 'abc1234' };
+    assert.deepEqual(parseWebviewToHost(ref), ref);
+    for (const bad of [{ ...ref, line: 0 }, { ...ref, line: 1.5 }, { ...ref, col: -1 }, { ...ref, commit: 'HEAD; rm -rf /' }, { ...ref, commit: '--help' }, { ...ref, endLine: undefined }]) assert.equal(parseWebviewToHost(bad), null, JSON.stringify(bad));
+    assert.ok(parseWebviewToHost({ type: 'copy', text: 'const x = 1' }));
+    assert.equal(parseWebviewToHost({ type: 'copy', text: 'x'.repeat(1024 * 1024 + 1) }), null);
+    assert.ok(parseHostToWebview({ type: 'refs', refs: [{ path: 'src/a.ts', exists: true }] }));
+    assert.equal(parseHostToWebview({ type: 'refs', refs: [{ path: 'src/a.ts' }] }), null);
+    assert.ok(parseHostToWebview({ type: 'reveal', id: 'm1' }));
+    assert.equal(parseHostToWebview({ type: 'init', v: 4, peer: 'bob', self: 'me', messages: [], hasMore: false }), null, 'init says the kept draft');
   });
   it('validates persisted view state', () => {
     assert.deepEqual(parseViewState({ v: 1, peer: 'bob', draft: 'hello' }), { v: 1, peer: 'bob', draft: 'hello' });

@@ -5,10 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { App } from '../../extension/app';
 import { Commands } from '../../extension/ids';
 import type { InboxNode, MessageNode } from '../../extension/inboxModel';
@@ -214,6 +216,69 @@ test('peer text from a real relay never becomes a link, an icon or markdown: not
     }
     rmSync(tmp, { recursive: true, force: true, maxRetries: 3 });
   }
+});
+
+/** The environment VS Code starts a stdio server with: the extension host's, the definition's env over it (null removes). */
+function definitionEnv(def: vscode.McpStdioServerDefinition): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  for (const [k, v] of Object.entries(def.env)) {
+    if (v === null) delete env[k];
+    else env[k] = String(v);
+  }
+  return env;
+}
+
+test("agent mode: the provider's definition starts Switchboard's MCP server for this window's home, and it lists the tools", async () => {
+  const ext = vscode.extensions.getExtension('switchboard.switchboard');
+  assert.ok(ext);
+  assert.ok(app.mcp.registered, 'this host has vscode.lm.registerMcpServerDefinitionProvider');
+  const defs = await app.mcp.provideMcpServerDefinitions();
+  assert.equal(defs.length, 1);
+  const def = defs[0]!;
+  assert.ok(def instanceof vscode.McpStdioServerDefinition);
+  assert.equal(def.label, 'Switchboard');
+  const runtime = await app.runtimes.resolve();
+  assert.ok(runtime.ok);
+  assert.equal(def.command, runtime.runtime.path, 'the runtime the core runs with');
+  assert.deepEqual(def.args, [join(ext.extensionPath, 'dist', 'cli.js'), 'mcp', '--home', app.connection.home()]);
+  assert.equal(def.env.NODE_OPTIONS, null, "the extension host's NODE_OPTIONS does not reach the server");
+
+  let stderr = '';
+  const transport = new StdioClientTransport({ command: def.command, args: def.args, env: definitionEnv(def), stderr: 'pipe' });
+  transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const client = new Client({ name: 'switchboard-vscode-suite', version: '1.0.0' });
+  try {
+    await client.connect(transport);
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    for (const tool of ['send_message', 'wait_for_messages']) assert.ok(names.includes(tool), `${tool} in ${names.join(', ')}; stderr: ${stderr}`);
+  } finally {
+    await client.close();
+  }
+});
+
+test('agent mode: a new runtime setting makes the provider say its definition changed, and the definition follows it', async () => {
+  const runtime = await app.runtimes.resolve();
+  assert.ok(runtime.ok);
+  const tmp = mkdtempSync(join(tmpdir(), 'sb-suite-mcp-'));
+  const other = join(tmp, 'node'); // the same Node under another path, so the definition visibly follows the setting
+  symlinkSync(runtime.runtime.path, other);
+  let fired = 0;
+  const watching = app.mcp.onDidChangeMcpServerDefinitions(() => fired++);
+  const cfg = () => vscode.workspace.getConfiguration('switchboard');
+  try {
+    await cfg().update('server.runtime', other, vscode.ConfigurationTarget.Global);
+    await until('onDidChangeMcpServerDefinitions', () => fired > 0);
+    const [def] = await app.mcp.provideMcpServerDefinitions();
+    assert.equal(def?.command, other);
+  } finally {
+    watching.dispose();
+    await cfg().update('server.runtime', undefined, vscode.ConfigurationTarget.Global);
+    await until('connected again', () => app.connection.connected, 60_000);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const [def] = await app.mcp.provideMcpServerDefinitions();
+  assert.equal(def?.command, runtime.runtime.path, 'back to the detected runtime');
 });
 
 test('stops the core it started (clean-up)', async () => {

@@ -47,6 +47,11 @@ export const ERROR_CODES = {
   file_refused: 'an --attach file could not be taken: it changed while it was being sent, or the relay refuses its size (exit 1)',
   file_exists: '`download` would overwrite a file (give --force) or write through a symbolic link (exit 1)',
   not_downloaded: '`download`: a file is not downloaded and verified yet, or its download failed (exit 1)',
+  // An agent request the relay refused: its own code (protocol/relay.ts AGENT_REJECTION_CODES), exit 1;
+  // bad_name, forbidden, limit, rate_limit and storage above are shared with groups.
+  not_owner: '`agent create`: the name is under another user\'s name (exit 1)',
+  agent_exists: '`agent create`: an account of that name exists at the relay (exit 1)',
+  unknown_agent: '`agent revoke`: you have no active agent of that name (exit 1)',
 } as const;
 
 export type ErrorCodeName = keyof typeof ERROR_CODES;

@@ -14,19 +14,24 @@ export class FileDialog {
   /**
    * Waits for the dialog titled `title`, types `path` in place of what it offers, and accepts
    * it. The simple dialog completes and re-lists as it is typed in: Enter is pressed once the
-   * box holds exactly the path, and again if the dialog took the first one as "go there".
+   * box holds exactly the path, and again if the dialog took the first one as "go there". On a
+   * loaded machine the dialog can take seconds to close after Enter: before typing again it
+   * checks the dialog is still the one open, so a retry never types into the quick input that
+   * comes back after it (Send Message's message box).
    */
   async choose(title: string | RegExp, path: string, timeout = 20_000): Promise<void> {
     await this.qi.waitTitle(title, timeout);
+    const dialog = this.qi.title().filter({ hasText: typeof title === 'string' ? new RegExp(`^\\s*${escapeRegExp(title)}\\s*$`) : title });
+    const stillOpen = async () => (await this.qi.isOpen()) && (await dialog.isVisible());
     for (let attempt = 0; attempt < 3; attempt++) {
+      if (attempt > 0 && !(await stillOpen())) return;
       await this.qi.fill(path);
       const deadline = Date.now() + 5_000;
       while ((await this.qi.value()) !== path && Date.now() < deadline) await this.qi.page.waitForTimeout(100);
       await this.qi.page.waitForTimeout(300);
       await this.qi.submit();
       // done once the dialog is gone: closed, or another quick input (the one that opened it) is back
-      const dialog = this.qi.title().filter({ hasText: typeof title === 'string' ? new RegExp(`^\\s*${escapeRegExp(title)}\\s*$`) : title });
-      const gone = await Promise.race([this.qi.waitClosed(5_000), dialog.waitFor({ state: 'hidden', timeout: 5_000 })]).then(
+      const gone = await Promise.race([this.qi.waitClosed(15_000), dialog.waitFor({ state: 'hidden', timeout: 15_000 })]).then(
         () => true,
         () => false,
       );

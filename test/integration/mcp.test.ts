@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { agentHome } from '../../lib/node/paths';
-import { Cleanups, kill9, run, startCore } from '../support/cli';
+import { Cleanups, kill9, run, runOk, startCore } from '../support/cli';
 import { killAllRelays, TestRelay } from '../support/relay';
 import { holderPid, killHomeCore, startMcp, textOf, type McpSession } from '../support/mcp';
 import { waitFor, withClient } from '../support/wait';
@@ -219,6 +219,23 @@ describe('switchboard mcp', () => {
     assert.equal(holderPid(alice), afterKill.core_pid);
     const sent = await a.ok<Verdict>('send_message', { to: 'bob', body: 'after the crash' });
     assert.match(sent.status, /^(sent|queued)$/);
+  });
+
+  test('an agent identity serves as itself, and its messages name its owner', async () => {
+    await runOk(alice, ['agent', 'create', 'claude']);
+    const home = agentHome(alice, 'alice.claude');
+    cleanups.push(() => killHomeCore(home));
+    const agent = await startMcp(alice, ['--agent', 'claude']);
+    try {
+      await waitFor('the agent online', async () => ((await agent.ok<{ sync: string }>('status')).sync === 'online' ? true : undefined));
+      const mark = await b.ok<Waited>('wait_for_messages', { timeout: 0 });
+      const sent = await agent.ok<Verdict>('send_message', { to: 'bob', body: 'from the agent' });
+      assert.equal(sent.status, 'sent');
+      const got = await b.ok<{ messages: (Msg & { from_owner?: string })[] }>('wait_for_messages', { cursor: mark.next_cursor, timeout: 30 });
+      assert.deepEqual(got.messages.map((m) => [m.from, m.from_owner, m.body.text]), [['alice.claude', 'alice', 'from the agent']]);
+    } finally {
+      await agent.close();
+    }
   });
 
   test('--agent runs as an agent home of this one, and refuses one that does not exist', async () => {

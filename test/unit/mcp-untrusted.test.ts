@@ -26,6 +26,6 @@ test('a message is wrapped with its sender (and group) named, file names too', (
   assert.deepEqual(m.body, { untrusted: true, source: 'message from bob in #team', text: 'run this<U+2066>', hidden_characters: 1 });
   assert.deepEqual(m.attachments[0]!.name, { untrusted: true, source: 'file name from bob', text: 'notes<U+202E>txt.exe', hidden_characters: 1 });
   assert.equal('from_owner' in m, false);
-  const owned = toMcpMessage({ ...messageFixture({ from: 'alice.claude' }), from_owner: 'alice' } as Parameters<typeof toMcpMessage>[0]);
+  const owned = toMcpMessage(messageFixture({ from: 'alice.claude', from_owner: 'alice' }));
   assert.equal(owned.from_owner, 'alice');
 });

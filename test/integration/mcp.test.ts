@@ -13,13 +13,9 @@ import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 import { agentHome } from '../../lib/node/paths';
 import { Cleanups, kill9, run, runOk, startCore } from '../support/cli';
 import { killAllRelays, TestRelay } from '../support/relay';
-import { holderPid, killHomeCore, startMcp, textOf, type McpSession } from '../support/mcp';
+import { holderPid, killHomeCore, startMcp, textOf, TOOLS, type McpSession } from '../support/mcp';
 import { waitFor, withClient } from '../support/wait';
 
-const TOOLS = [
-  'send_message', 'reply', 'ask', 'wait_for_messages', 'list_inbox', 'read_message', 'mark_read', 'search_messages', 'list_conversations', 'outbox_status', 'status',
-  'create_group', 'add_members', 'remove_members', 'leave_group', 'rename_group', 'set_member_role', 'list_groups', 'show_group',
-];
 const READ_ONLY = ['wait_for_messages', 'list_inbox', 'search_messages', 'list_conversations', 'outbox_status', 'status', 'list_groups', 'show_group'];
 
 type Verdict = { status: string; id: string; client_message_id: string; to: string };

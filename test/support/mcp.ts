@@ -13,6 +13,12 @@ import { socketAnswers } from '../../server/socket-probe';
 import { CLI } from './cli';
 import { waitFor } from './wait';
 
+/** Every tool the server lists: the names are part of the contract (issue 14). */
+export const TOOLS = [
+  'send_message', 'reply', 'ask', 'wait_for_messages', 'list_inbox', 'read_message', 'mark_read', 'search_messages', 'list_conversations', 'outbox_status', 'status',
+  'create_group', 'add_members', 'remove_members', 'leave_group', 'rename_group', 'set_member_role', 'list_groups', 'show_group',
+];
+
 export interface McpSession {
   client: Client;
   /** What the server wrote to stderr so far. */

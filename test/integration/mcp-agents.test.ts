@@ -10,12 +10,10 @@ import { after, before, describe, test } from 'node:test';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { Cleanups, kill9, startCore } from '../support/cli';
 import { killAllRelays, TestRelay } from '../support/relay';
-import { killHomeCore, startMcp, type McpSession } from '../support/mcp';
+import { killHomeCore, startMcp, type McpMessage, type McpSession, type Waited } from '../support/mcp';
 import { waitFor, withClient } from '../support/wait';
 
-type Untrusted = { untrusted: true; source: string; text: string };
-type Msg = { id: string; from: string; body: Untrusted; reply_to: string | null; request_id: string | null };
-type Waited = { messages: Msg[]; next_cursor: number; timed_out: boolean };
+type Msg = McpMessage;
 type Asked = { status: string; question: { status: string; id: string }; reply: Msg | null };
 
 const cleanups = new Cleanups();

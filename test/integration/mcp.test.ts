@@ -13,15 +13,13 @@ import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 import { agentHome } from '../../lib/node/paths';
 import { Cleanups, kill9, run, runOk, startCore } from '../support/cli';
 import { killAllRelays, TestRelay } from '../support/relay';
-import { holderPid, killHomeCore, startMcp, textOf, TOOLS, type McpSession } from '../support/mcp';
+import { holderPid, killHomeCore, startMcp, textOf, TOOLS, type McpMessage, type McpSession, type Untrusted, type Waited } from '../support/mcp';
 import { waitFor, withClient } from '../support/wait';
 
 const READ_ONLY = ['wait_for_messages', 'list_inbox', 'search_messages', 'list_conversations', 'outbox_status', 'status', 'list_groups', 'show_group'];
 
 type Verdict = { status: string; id: string; client_message_id: string; to: string };
-type Untrusted = { untrusted: true; source: string; text: string; hidden_characters: number };
-type Msg = { id: string; from: string; conversation: string; body: Untrusted; reply_to: string | null; read: boolean; group: string | null };
-type Waited = { messages: Msg[]; next_cursor: number; timed_out: boolean };
+type Msg = McpMessage;
 
 const cleanups = new Cleanups();
 after(async () => {

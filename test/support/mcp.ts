@@ -19,6 +19,11 @@ export const TOOLS = [
   'create_group', 'add_members', 'remove_members', 'leave_group', 'rename_group', 'set_member_role', 'list_groups', 'show_group',
 ];
 
+/** The shapes the tools answer with, as the tests read them (server/mcp/schemas.ts has the real ones). */
+export type Untrusted = { untrusted: true; source: string; text: string; hidden_characters: number };
+export type McpMessage = { id: string; from: string; conversation: string; body: Untrusted; reply_to: string | null; request_id: string | null; read: boolean; group: string | null };
+export type Waited = { messages: McpMessage[]; next_cursor: number; timed_out: boolean };
+
 export interface McpSession {
   client: Client;
   /** What the server wrote to stderr so far. */

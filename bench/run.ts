@@ -3,7 +3,7 @@
  * Bounded: each phase runs for a fixed count or a few seconds. The 1,000,000-message store is
  * built once and kept in .bench-data/ (git-ignored), rebuilt when its schema is not the core's;
  * delete it to rebuild it anyway. One phase alone: `npm run bench -- --only=relay-limits`
- * (names: cli, direct, throughput, store, e2e, relay, relay-limits, fanout, files, webview). `--fanout-members=10,100`
+ * (names: cli, direct, throughput, store, e2e, relay, relay-limits, fanout, files, mcp, webview). `--fanout-members=10,100`
  * measures only those group sizes; `--file-mib=50` sends a file of that size (default 200).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -24,6 +24,7 @@ import { directSendWallTime } from './direct-send';
 import { relaySendsPerSecond } from './relay-group-commit';
 import { fanoutBench, RELAY_FLAGS, type FanoutRun } from './fanout';
 import { filesBench } from './files';
+import { mcpBench } from './mcp';
 import { webviewRenderBench } from './webview-render';
 import { workbenchArrivalBench } from './workbench-arrival';
 import { CHROMIUM_PATH, missingTools } from '../test/e2e/paths';
@@ -319,14 +320,23 @@ async function benchFiles(): Promise<void> {
   record('message latency p99 during a transfer', l.p99, 'ms', 'no transfer', f.latencyIdle.p99, 'report');
 }
 
+async function benchMcp(): Promise<void> {
+  const sends = quick ? 100 : 300;
+  console.log(`\n[10] MCP (switchboard mcp over stdio): ${sends} sequential send_message round trips, and wait_for_messages wake-up`);
+  const f = await mcpBench(ROOT, sends, quick ? 30 : 100);
+  record('send_message round trips via MCP', f.mcpSendsPerSecond, 'sends/s', 'message/send on the core socket', f.socketSendsPerSecond, '≥ 0.5×');
+  record(`wait_for_messages wake-up p50 (${f.wake.count} messages)`, f.wake.mcp.p50, 'ms', 'message/received to a socket client', f.wake.socket.p50, 'report');
+  record('wait_for_messages wake-up p99', f.wake.mcp.p99, 'ms', 'message/received to a socket client', f.wake.socket.p99, 'report');
+}
+
 async function benchWebviewRender(): Promise<void> {
   const n = 500;
   const rounds = quick ? 3 : 7;
   if (!existsSync(CHROMIUM_PATH)) {
-    console.log(`\n[10] conversation webview: skipped (${CHROMIUM_PATH} missing: Debian's chromium)`);
+    console.log(`\n[11] conversation webview: skipped (${CHROMIUM_PATH} missing: Debian's chromium)`);
     return;
   }
-  console.log(`\n[10a] conversation webview: ${n} messages with highlighted code blocks against the same as plain text, init posted → first painted frame (real dist/webview.js in chromium, ${rounds} fresh pages each)`);
+  console.log(`\n[11a] conversation webview: ${n} messages with highlighted code blocks against the same as plain text, init posted → first painted frame (real dist/webview.js in chromium, ${rounds} fresh pages each)`);
   const f = await webviewRenderBench(ROOT, n, rounds);
   const ms = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
   console.log(`  code: ${ms(f.code)} ms; plain: ${ms(f.plain)} ms; the code pages rendered ${f.articles} messages, ${f.highlighted} highlighted blocks`);
@@ -335,11 +345,11 @@ async function benchWebviewRender(): Promise<void> {
 
   const missing = missingTools();
   if (missing) {
-    console.log(`\n[10b] arrival → visible in the workbench: skipped (${missing})`);
+    console.log(`\n[11b] arrival → visible in the workbench: skipped (${missing})`);
     return;
   }
   const count = quick ? 15 : 50;
-  console.log(`\n[10b] arrival at alice's core → visible in the real workbench (code-server + chromium, the packed extension), ${count} messages from bob one at a time, from bob's send call`);
+  console.log(`\n[11b] arrival at alice's core → visible in the real workbench (code-server + chromium, the packed extension), ${count} messages from bob one at a time, from bob's send call`);
   const a = await workbenchArrivalBench(count);
   const pct = (xs: number[], p: number) => {
     const s = [...xs].sort((x, y) => x - y);
@@ -368,6 +378,7 @@ async function main(): Promise<void> {
     ['relay-limits', benchRelayLimits],
     ['fanout', benchFanout],
     ['files', benchFiles],
+    ['mcp', benchMcp],
     ['webview', benchWebviewRender],
   ];
   for (const [name, phase] of phases) if (!only || only.includes(name)) await phase();

@@ -442,10 +442,10 @@ export const deliveryItemV3Schema = z.discriminatedUnion('kind', [
 
 export const deliverFrameV3Schema = z.object({ type: z.literal('deliver'), seq, item: deliveryItemV3Schema });
 
-export const relayToCoreFrameV3Schema = z.discriminatedUnion('type', [
+/** What the relay may send a v3 core, but for its deliveries (v4 deliveries carry more). */
+const relayToCoreFramesFromV3 = [
   welcomeFrameV3Schema,
   verdictFrameSchema,
-  deliverFrameV3Schema,
   pingFrameSchema,
   pongFrameSchema,
   errorFrameSchema,
@@ -453,7 +453,9 @@ export const relayToCoreFrameV3Schema = z.discriminatedUnion('type', [
   groupListResultFrameSchema,
   blobStatusFrameSchema,
   blobRefusedFrameSchema,
-]);
+] as const;
+
+export const relayToCoreFrameV3Schema = z.discriminatedUnion('type', [...relayToCoreFramesFromV3, deliverFrameV3Schema]);
 
 export type SchemaContractChecksV3 = [
   Assert<Equals<z.infer<typeof wireAttachmentSchema>, WireAttachment>>,
@@ -518,19 +520,7 @@ export const deliveryItemV4Schema = z.discriminatedUnion('kind', [
 ]);
 export const deliverFrameV4Schema = z.object({ type: z.literal('deliver'), seq, item: deliveryItemV4Schema });
 
-export const relayToCoreFrameV4Schema = z.discriminatedUnion('type', [
-  welcomeFrameV3Schema,
-  verdictFrameSchema,
-  deliverFrameV4Schema,
-  pingFrameSchema,
-  pongFrameSchema,
-  errorFrameSchema,
-  groupVerdictFrameSchema,
-  groupListResultFrameSchema,
-  blobStatusFrameSchema,
-  blobRefusedFrameSchema,
-  agentResultFrameSchema,
-]);
+export const relayToCoreFrameV4Schema = z.discriminatedUnion('type', [...relayToCoreFramesFromV3, deliverFrameV4Schema, agentResultFrameSchema]);
 
 export type SchemaContractChecksV4 = [
   Assert<Equals<z.infer<typeof agentFrameSchema>, AgentFrame>>,

@@ -19,6 +19,8 @@ import { errorMessage } from '../../lib/error-message';
 /** A healthy core answers in milliseconds; a call that waits on purpose (`wait_ms`) gets that on top. */
 const ANSWER_DEADLINE_MS = 10_000;
 const START_TIMEOUT_MS = 20_000;
+/** While no core answers, how often another start is tried. */
+const RESTART_EVERY_MS = 2_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -58,7 +60,8 @@ export class CoreLink {
   /** A connection, starting a core when none answers. Concurrent callers share one start. */
   async connect(name = 'switchboard-mcp'): Promise<SocketClient> {
     const deadline = Date.now() + START_TIMEOUT_MS;
-    for (let attempt = 0; ; attempt++) {
+    let startedAt: number | undefined;
+    for (;;) {
       try {
         return await openClient(this.paths, name);
       } catch (error) {
@@ -66,8 +69,12 @@ export class CoreLink {
         if (isUntrustedSocket(error)) throw new CoreUnavailableError(error.message);
         if (this.closed) throw new CoreUnavailableError('the MCP server is shutting down');
         if (Date.now() > deadline) throw new CoreUnavailableError(`no core answers on ${this.paths.socket} and none could be started (${errorMessage(error)}); see ${this.paths.log}`);
-        if (attempt === 0 || !this.starting) await this.startCore();
-        else await sleep(50);
+        // Start a core at once, and again now and then: one that lost the lock to a CLI verb
+        // running directly exits, and the lock is free again once that verb is done.
+        if (startedAt === undefined || Date.now() - startedAt > RESTART_EVERY_MS) {
+          startedAt = Date.now();
+          await this.startCore();
+        } else await sleep(50);
       }
     }
   }

@@ -67,6 +67,6 @@ export function registerGroupTools(server: McpServer, { link }: ToolContext): vo
   server.registerTool(
     'show_group',
     { title: 'Show a group', description: 'A group with its members and roles, from the relay when it answers.', inputSchema: { group: groupArg }, outputSchema: output, annotations: { readOnlyHint: true, openWorldHint: true } },
-    (a) => guarded(async () => answer('')(await link.call('group/show', { name: groupNameOf(a.group) }))),
+    (a) => guarded(async () => answer('as the relay knows it')(await link.call('group/show', { name: groupNameOf(a.group) }))),
   );
 }

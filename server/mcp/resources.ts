@@ -30,7 +30,7 @@ export function registerResources(server: McpServer, { link }: ToolContext, log:
   server.registerResource(
     'inbox',
     INBOX_URI,
-    { title: 'Inbox', description: 'The newest 50 messages, every conversation, newest first', mimeType: 'application/json' },
+    { title: 'Inbox', description: 'The newest 50 received messages, every conversation, newest first', mimeType: 'application/json' },
     async (uri) => {
       const r = await link.call('inbox/list', { limit: 50 });
       return json(uri.href, { messages: r.messages.map(toMcpMessage), has_more: r.has_more });

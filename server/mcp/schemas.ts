@@ -41,18 +41,19 @@ export const conversationSchema = z.object({
   unread_mentions: z.number().int(),
   total: z.number().int(),
   members: z.number().int().nullable(),
+  owner: z.string().optional().describe('for an agent identity: the person who owns it'),
   last: messageSchema.nullable(),
 });
 
 export function toConversation(c: Conversation): z.infer<typeof conversationSchema> {
-  return { peer: c.peer, kind: c.kind, unread: c.unread, unread_mentions: c.unread_mentions, total: c.total, members: c.members, last: c.last ? toMcpMessage(c.last) : null };
+  return { peer: c.peer, kind: c.kind, unread: c.unread, unread_mentions: c.unread_mentions, total: c.total, members: c.members, ...(c.owner === undefined ? {} : { owner: c.owner }), last: c.last ? toMcpMessage(c.last) : null };
 }
 
 export const groupSchema = z.object({
   group_id: z.string(),
   name: z.string().describe('without #; address it as #name'),
   role: z.enum(['owner', 'admin', 'member']).nullable().describe("this account's role; null once it left or was removed"),
-  members: z.array(z.object({ user: z.string(), role: z.enum(['owner', 'admin', 'member']) })),
+  members: z.array(z.object({ user: z.string(), role: z.enum(['owner', 'admin', 'member']), owner: z.string().optional().describe('for an agent identity: the person who owns it') })),
   created_by: z.string().nullable(),
   created_at: z.string().nullable(),
   unread: z.number().int(),
@@ -60,7 +61,7 @@ export const groupSchema = z.object({
 });
 
 export function toGroup(g: Group): z.infer<typeof groupSchema> {
-  return { group_id: g.group_id, name: g.name, role: g.role, members: g.members.map((m) => ({ user: m.user, role: m.role })), created_by: g.created_by, created_at: g.created_at, unread: g.unread, unread_mentions: g.unread_mentions };
+  return { group_id: g.group_id, name: g.name, role: g.role, members: g.members.map((m) => ({ user: m.user, role: m.role, ...(m.owner === undefined ? {} : { owner: m.owner }) })), created_by: g.created_by, created_at: g.created_at, unread: g.unread, unread_mentions: g.unread_mentions };
 }
 
 export const outboxItemSchema = z.object({

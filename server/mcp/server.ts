@@ -23,7 +23,7 @@ const INSTRUCTIONS = [
 
 export function buildServer(paths: HomePaths, log: Log): { server: McpServer; link: CoreLink } {
   const link = new CoreLink(paths, log);
-  const server = new McpServer({ name: 'switchboard', version: VERSION }, { instructions: INSTRUCTIONS, capabilities: { logging: {} } });
+  const server = new McpServer({ name: 'switchboard', version: VERSION }, { instructions: INSTRUCTIONS });
   const context: ToolContext = { link, session: { cursor: undefined } };
   registerMessageTools(server, context);
   registerWaitingTools(server, context);

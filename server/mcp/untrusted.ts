@@ -71,14 +71,13 @@ export function sourceOf(m: Pick<Message, 'from' | 'group' | 'direction'>): stri
 /** A message as tools return it: the body and file names wrapped as untrusted text. */
 export function toMcpMessage(m: Message): McpMessage {
   const source = sourceOf(m);
-  // The agent-identity work may add the owner to messages; pass it on when a core sends it.
-  const owner = (m as Message & { from_owner?: unknown }).from_owner;
+  const owner = m.from_owner;
   return {
     id: m.id,
     conversation: m.conversation,
     direction: m.direction,
     from: m.from,
-    ...(typeof owner === 'string' ? { from_owner: owner } : {}),
+    ...(owner === undefined ? {} : { from_owner: owner }),
     to: m.to,
     group: m.group,
     body: untrusted(m.body, source),

@@ -22,6 +22,12 @@ type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 /** How often a waiting tool reports progress to a client that asked for it (a progressToken). */
 const PROGRESS_EVERY_MS = 1000;
+/**
+ * How long a wait gives the backlog (events up to the newest at subscription, sent a page per
+ * turn) to arrive, whatever its timeout: an event whose message is gone is passed over without a
+ * notification, so the cursor may never quite reach the newest one.
+ */
+const BACKLOG_GRACE_MS = 2000;
 
 /** The conversation an address names, as messages carry it: `bob` or `#team`, canonical. */
 function conversationKey(address: string): string {
@@ -106,6 +112,7 @@ export function registerWaitingTools(server: McpServer, context: ToolContext): v
         const stop = reportProgress(extra, timeoutMs / 1000, 'waiting for messages');
         try {
           const deadline = Date.now() + timeoutMs;
+          const backlogDeadline = Date.now() + BACKLOG_GRACE_MS;
           while (!extra.signal.aborted && !subscription.failure) {
             if (full) break;
             if (got.length > 0) {
@@ -117,6 +124,11 @@ export function registerWaitingTools(server: McpServer, context: ToolContext): v
               if (got.length === before) break;
               continue;
             }
+            // Even with timeout 0, what was already there (the backlog up to `newest`) is answered.
+            if (subscription.cursor < subscription.newest && Date.now() < backlogDeadline) {
+              await nap(10, extra.signal, subscription, (w) => (wake = w));
+              continue;
+            }
             const left = deadline - Date.now();
             if (left <= 0) break;
             await nap(left, extra.signal, subscription, (w) => (wake = w));
@@ -126,7 +138,8 @@ export function registerWaitingTools(server: McpServer, context: ToolContext): v
           subscription.close();
         }
         if (subscription.failure) return failure(subscription.failure.message, 'call list_inbox to catch up, then wait_for_messages without a cursor');
-        session.cursor = next;
+        // A cancelled call's answer is never read: the session's cursor stays, so those messages come next time.
+        if (!extra.signal.aborted) session.cursor = next;
         const timedOut = got.length === 0;
         const summary = timedOut ? `no new messages; next cursor ${next}` : `${got.length} new message${got.length === 1 ? '' : 's'}; next cursor ${next}. ${UNTRUSTED_NOTICE}`;
         return ok(summary, { messages: got.map(toMcpMessage), next_cursor: next, timed_out: timedOut });

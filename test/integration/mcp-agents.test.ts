@@ -10,12 +10,10 @@ import { after, before, describe, test } from 'node:test';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { Cleanups, kill9, startCore } from '../support/cli';
 import { killAllRelays, TestRelay } from '../support/relay';
-import { killHomeCore, startMcp, type McpSession } from '../support/mcp';
+import { killHomeCore, startMcp, type McpMessage, type McpSession, type Waited } from '../support/mcp';
 import { waitFor, withClient } from '../support/wait';
 
-type Untrusted = { untrusted: true; source: string; text: string };
-type Msg = { id: string; from: string; body: Untrusted; reply_to: string | null; request_id: string | null };
-type Waited = { messages: Msg[]; next_cursor: number; timed_out: boolean };
+type Msg = McpMessage;
 type Asked = { status: string; question: { status: string; id: string }; reply: Msg | null };
 
 const cleanups = new Cleanups();
@@ -106,7 +104,22 @@ describe('two agents through a real relay', () => {
     });
   });
 
+  test('a wait in progress survives a kill -9 of its core and still returns the message', async () => {
+    const mark = await b.ok<Waited>('wait_for_messages', { timeout: 0 });
+    const waiting = b.ok<Waited>('wait_for_messages', { cursor: mark.next_cursor, timeout: 60 });
+    // The wait is subscribed: the core serves the server's own connection, the wait's and this probe.
+    await waitFor('the wait subscribed', async () => ((await withClient(homeB, 'probe', (c) => c.call('status/get', {}))).clients >= 3 ? true : undefined));
+    // B's core is the one its server started (not our child): killed by its home's holder file.
+    await killHomeCore(homeB);
+    await a.ok('send_message', { to: 'agent-b', body: 'while you were down' });
+    const got = await waiting;
+    assert.deepEqual(got.messages.map((m) => m.body.text), ['while you were down']);
+    assert.equal(got.timed_out, false);
+  });
+
   test('200 messages over repeated wait_for_messages calls, across a relay restart and a core kill -9, arrive exactly once', async () => {
+    // B's server brings its core back if an earlier test left it down.
+    await b.ok('status');
     const start = await a.ok<Waited>('wait_for_messages', { timeout: 0 });
     const seen: string[] = [];
     let cursor = start.next_cursor;
@@ -115,23 +128,28 @@ describe('two agents through a real relay', () => {
       assert.ok(r.next_cursor >= cursor, 'the cursor never goes back');
       cursor = r.next_cursor;
       seen.push(...r.messages.map((m) => m.body.text));
+      return r.timed_out;
+    };
+    // Until `n` are in; a call that waited its whole timeout for nothing means messages were lost.
+    const takeUntil = async (n: number) => {
+      while (seen.length < n) assert.equal(await take(30), false, `nothing more arrived with ${seen.length} of ${n} in`);
     };
     const sendBatch = (from: number, to: number) =>
       withClient(homeB, 'bulk', async (c) => {
         for (let i = from; i < to; i++) await c.call('message/send', { to: 'agent-a', body: `n${i}`, client_message_id: `bulk-${i}`, wait_ms: 0 });
       });
     await sendBatch(0, 70);
-    while (seen.length < 40) await take(30);
+    await takeUntil(40);
     await relay.restart();
     await sendBatch(70, 140);
-    while (seen.length < 100) await take(30);
+    await takeUntil(100);
     // The receiving core dies; the server starts another, which resumes from the stored events.
     await kill9(coreA!);
     coreA = undefined;
     await sendBatch(140, 200);
     await take(30);
     await relay.restart();
-    while (seen.length < 200) await take(30);
+    await takeUntil(200);
     const extra = await a.ok<Waited>('wait_for_messages', { cursor, timeout: 1 });
     assert.deepEqual(extra.messages, []);
     assert.equal(new Set(seen).size, seen.length, 'no message twice');

@@ -11,21 +11,15 @@ import { mkdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { agentHome } from '../../lib/node/paths';
-import { Cleanups, kill9, run, startCore } from '../support/cli';
+import { Cleanups, kill9, run, runOk, startCore } from '../support/cli';
 import { killAllRelays, TestRelay } from '../support/relay';
-import { holderPid, killHomeCore, startMcp, textOf, type McpSession } from '../support/mcp';
+import { holderPid, killHomeCore, startMcp, textOf, TOOLS, type McpMessage, type McpSession, type Untrusted, type Waited } from '../support/mcp';
 import { waitFor, withClient } from '../support/wait';
 
-const TOOLS = [
-  'send_message', 'reply', 'ask', 'wait_for_messages', 'list_inbox', 'read_message', 'mark_read', 'search_messages', 'list_conversations', 'outbox_status', 'status',
-  'create_group', 'add_members', 'remove_members', 'leave_group', 'rename_group', 'set_member_role', 'list_groups', 'show_group',
-];
 const READ_ONLY = ['wait_for_messages', 'list_inbox', 'search_messages', 'list_conversations', 'outbox_status', 'status', 'list_groups', 'show_group'];
 
 type Verdict = { status: string; id: string; client_message_id: string; to: string };
-type Untrusted = { untrusted: true; source: string; text: string; hidden_characters: number };
-type Msg = { id: string; from: string; conversation: string; body: Untrusted; reply_to: string | null; read: boolean; group: string | null };
-type Waited = { messages: Msg[]; next_cursor: number; timed_out: boolean };
+type Msg = McpMessage;
 
 const cleanups = new Cleanups();
 after(async () => {
@@ -97,7 +91,9 @@ describe('switchboard mcp', () => {
     assert.equal((again.structuredContent as Verdict).id, sent.id);
     assert.match(textOf(again), /duplicate/);
 
-    const got = await b.ok<Waited>('wait_for_messages', { cursor: start.next_cursor, timeout: 30 });
+    // Once it is in bob's store, a wait with timeout 0 answers it at once.
+    await waitFor('bob has it', async () => ((await b.ok<{ messages: Msg[] }>('list_inbox', { from: 'alice' })).messages.some((m) => m.id === sent.id) ? true : undefined));
+    const got = await b.ok<Waited>('wait_for_messages', { cursor: start.next_cursor, timeout: 0 });
     assert.deepEqual(got.messages.map((m) => [m.id, m.from, m.body.text]), [[sent.id, 'alice', 'hello bob']]);
     assert.ok(got.next_cursor > start.next_cursor);
 
@@ -154,7 +150,7 @@ describe('switchboard mcp', () => {
       ['wait_for_messages', { cursor: -1 }, /cursor/],
       ['mark_read', { ids: 'not-a-list' }, /ids/],
       ['send_message', { to: 'not a user!', body: 'x' }, /invalid params for message\/send: to: may contain only/],
-      ['read_message', { id: 'no-such-id' }, /list_inbox|not found|no message/i],
+      ['read_message', { id: 'no-such-id' }, /check the id with list_inbox/],
       ['reply', { id: 'no-such-id', body: 'x' }, /not found|no message/i],
       ['show_group', { group: 'nosuchgroup' }, /./],
     ];
@@ -217,6 +213,23 @@ describe('switchboard mcp', () => {
     assert.equal(holderPid(alice), afterKill.core_pid);
     const sent = await a.ok<Verdict>('send_message', { to: 'bob', body: 'after the crash' });
     assert.match(sent.status, /^(sent|queued)$/);
+  });
+
+  test('an agent identity serves as itself, and its messages name its owner', async () => {
+    await runOk(alice, ['agent', 'create', 'claude']);
+    const home = agentHome(alice, 'alice.claude');
+    cleanups.push(() => killHomeCore(home));
+    const agent = await startMcp(alice, ['--agent', 'claude']);
+    try {
+      await waitFor('the agent online', async () => ((await agent.ok<{ sync: string }>('status')).sync === 'online' ? true : undefined));
+      const mark = await b.ok<Waited>('wait_for_messages', { timeout: 0 });
+      const sent = await agent.ok<Verdict>('send_message', { to: 'bob', body: 'from the agent' });
+      assert.equal(sent.status, 'sent');
+      const got = await b.ok<{ messages: (Msg & { from_owner?: string })[] }>('wait_for_messages', { cursor: mark.next_cursor, timeout: 30 });
+      assert.deepEqual(got.messages.map((m) => [m.from, m.from_owner, m.body.text]), [['alice.claude', 'alice', 'from the agent']]);
+    } finally {
+      await agent.close();
+    }
   });
 
   test('--agent runs as an agent home of this one, and refuses one that does not exist', async () => {

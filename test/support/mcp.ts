@@ -13,6 +13,17 @@ import { socketAnswers } from '../../server/socket-probe';
 import { CLI } from './cli';
 import { waitFor } from './wait';
 
+/** Every tool the server lists: the names are part of the contract (issue 14). */
+export const TOOLS = [
+  'send_message', 'reply', 'ask', 'wait_for_messages', 'list_inbox', 'read_message', 'mark_read', 'search_messages', 'list_conversations', 'outbox_status', 'status',
+  'create_group', 'add_members', 'remove_members', 'leave_group', 'rename_group', 'set_member_role', 'list_groups', 'show_group',
+];
+
+/** The shapes the tools answer with, as the tests read them (server/mcp/schemas.ts has the real ones). */
+export type Untrusted = { untrusted: true; source: string; text: string; hidden_characters: number };
+export type McpMessage = { id: string; from: string; conversation: string; body: Untrusted; reply_to: string | null; request_id: string | null; read: boolean; group: string | null };
+export type Waited = { messages: McpMessage[]; next_cursor: number; timed_out: boolean };
+
 export interface McpSession {
   client: Client;
   /** What the server wrote to stderr so far. */

@@ -61,6 +61,8 @@ export class InboxModel extends Disposable {
   private readonly threads = new Map<string, Thread>();
   private loaded = false;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Resolves once the refresh last scheduled has landed (or the model is disposed). */
+  private refreshLanded: { promise: Promise<void>; resolve: () => void } | undefined;
   private generation = 0;
 
   /** `undefined`: the root (conversation list) changed; a node: that node and its children. */
@@ -108,6 +110,11 @@ export class InboxModel extends Disposable {
         if (la !== lb) return la < lb ? 1 : -1;
         return a.peer.localeCompare(b.peer);
       });
+  }
+
+  /** The conversations' order as the tree shows it (a conversation added or gone changes it too). */
+  private rowOrder(): string {
+    return this.conversations().map((n) => n.peer).join('\n');
   }
 
   conversation(peer: string): ConversationNode | undefined {
@@ -163,6 +170,8 @@ export class InboxModel extends Disposable {
     const seen = new Set<string>();
     const known = groups ?? [...this.threads.values()].map((t) => t.node.group).filter((g): g is Group => g !== null);
     const byAddress = new Map(known.map((g) => [groupAddress(g.name), g] as const));
+    const orderBefore = this.rowOrder();
+    const rowsBefore = new Map([...this.threads].map(([peer, t]) => [peer, rowState(t.node)] as const));
     for (const c of conversations) {
       seen.add(c.peer);
       const t = this.thread(c.peer);
@@ -181,8 +190,13 @@ export class InboxModel extends Disposable {
       this.setGroup(this.thread(address).node, g);
     }
     for (const peer of [...this.threads.keys()]) if (!seen.has(peer)) this.threads.delete(peer);
+    const wasLoaded = this.loaded;
     this.loaded = true;
-    this._onDidChange.fire(undefined);
+    // Only what changed is refreshed: this runs after every burst of message events, and a tree
+    // refresh that changes nothing still costs the view a round trip (and VS Code batches tree
+    // refreshes, so a needless one can hold up the next real one).
+    if (!wasLoaded || this.rowOrder() !== orderBefore) this._onDidChange.fire(undefined);
+    else for (const t of this.threads.values()) if (rowsBefore.get(t.node.peer) !== rowState(t.node)) this._onDidChange.fire(t.node);
   }
 
   /**
@@ -332,15 +346,27 @@ export class InboxModel extends Disposable {
   /** Collapse bursts of events into one conversation/list call (not group/list: see refresh). */
   scheduleRefresh(): void {
     if (this.refreshTimer) return;
+    let resolve!: () => void;
+    const landed = { promise: new Promise<void>((r) => (resolve = r)), resolve: () => resolve() };
+    this.refreshLanded = landed;
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = undefined;
-      if (!this.isDisposed) this.refreshConversations().catch(() => undefined);
+      (this.isDisposed ? Promise.resolve() : this.refreshConversations()).catch(() => undefined).finally(landed.resolve);
     }, this.refreshDelayMs);
+  }
+
+  /**
+   * Resolves once the refresh the latest events scheduled has landed (at once when none is
+   * pending). A refresh that finds nothing new changes no row, so it cannot be waited for as a change.
+   */
+  refreshSettled(): Promise<void> {
+    return this.refreshLanded?.promise ?? Promise.resolve();
   }
 
   override dispose(): void {
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     this.refreshTimer = undefined;
+    this.refreshLanded?.resolve();
     super.dispose();
   }
 
@@ -358,4 +384,9 @@ export class InboxModel extends Disposable {
     }
     return t;
   }
+}
+
+/** What a conversation row shows: equal when refreshing the row would change nothing. */
+function rowState(node: ConversationNode): string {
+  return JSON.stringify([node.conversationKind, node.unread, node.unreadMentions, node.total, node.last, node.members, node.group, node.owner]);
 }

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PROTOCOL_VERSION, type Message, type MessageEvent, type Method, type OutboxEvent, type OutboxItem, type ParamsOf, type ResultOf } from '../../protocol/rpc';
-import { InboxModel, type ConversationNode } from '../../extension/inboxModel';
+import { InboxModel, type ConversationNode, type InboxNode } from '../../extension/inboxModel';
 import { conversationIconId, conversationItemText, messageIconId, messageItemText } from '../../extension/format';
 import { OutboxModel } from '../../extension/outboxModel';
 import type { Rpc } from '../../extension/rpcClient';
@@ -78,19 +78,6 @@ async function until(what: string, done: () => boolean, ms = 10_000): Promise<vo
   }
 }
 
-/** Resolves on the model's next root change (a refresh from the core ends with one); bounded. */
-function nextRootChange(model: InboxModel, ms = 10_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('timed out waiting for the model to refresh')), ms);
-    const sub = model.onDidChange((node) => {
-      if (node !== undefined) return;
-      clearTimeout(timer);
-      sub.dispose();
-      resolve();
-    });
-  });
-}
-
 describe('InboxModel against a real core', () => {
   it('lists conversations newest first with unread counts', async () => {
     await withCore(async ({ core, rpc }) => {
@@ -108,6 +95,32 @@ describe('InboxModel against a real core', () => {
           ],
         );
         assert.equal(model.totalUnread, 2);
+      } finally {
+        model.dispose();
+      }
+    });
+  });
+
+  it('a refresh refreshes only what changed: nothing when nothing did, one row when its counts did, the root when the order did', async () => {
+    await withCore(async ({ core, rpc }) => {
+      await deliver(core, 'carol', 1);
+      await deliver(core, 'bob', 1);
+      const model = new InboxModel(() => rpc, 50, 1000);
+      const changes: (InboxNode | undefined)[] = [];
+      model.onDidChange((n) => changes.push(n));
+      try {
+        await model.refresh();
+        changes.length = 0;
+        await model.refreshConversations();
+        assert.deepEqual(changes, [], 'nothing changed: nothing refreshed');
+        await deliver(core, 'bob', 1);
+        await model.refreshConversations();
+        assert.deepEqual(changes, [model.conversation('bob')], "bob's row, still on top");
+        changes.length = 0;
+        await deliver(core, 'carol', 1);
+        await model.refreshConversations();
+        assert.deepEqual(changes, [undefined], 'carol moves to the top: the root');
+        assert.equal(model.conversations()[0]!.peer, 'carol');
       } finally {
         model.dispose();
       }
@@ -176,22 +189,19 @@ describe('InboxModel against a real core', () => {
         const [dave] = await deliver(core, 'dave', 1);
         await until('the core to announce dave', () => events.some((e) => (e.params as MessageEvent).message?.id === dave!.id));
         seen = applyEvents(seen);
-        // Registered after the events' own (synchronous) root changes: what comes next is the refresh.
-        const settled = nextRootChange(model);
         assert.equal(model.conversations()[0]!.peer, 'dave', 'new conversation on top');
         assert.ok(changes.includes(undefined), 'root refreshed for a new conversation');
         // The refresh those events scheduled lands before the next step, as it would in a
         // window: a refresh landing between a read and its event would count the read twice
         // until the next refresh.
-        await settled;
+        await model.refreshSettled();
 
         // Read elsewhere (the CLI): the core's message/updated flips read.
-        const refreshed = nextRootChange(model);
         await core.service.markRead({ ids: [m2!.id] });
         await until('the core to announce the read', () => events.some((e) => e.method === 'message/updated' && (e.params as MessageEvent).message?.id === m2!.id));
         seen = applyEvents(seen);
         assert.equal(model.conversation('bob')!.unread, 1);
-        await refreshed;
+        await model.refreshSettled();
         assert.equal(model.conversation('bob')!.unread, 1, 'reconciled with the core');
         assert.equal(model.totalUnread, 2);
       } finally {

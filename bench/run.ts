@@ -349,21 +349,24 @@ async function benchWebviewRender(): Promise<void> {
     return;
   }
   const count = quick ? 15 : 50;
-  console.log(`\n[11b] arrival at alice's core → visible in the real workbench (code-server + chromium, the packed extension), ${count} messages from bob one at a time, from bob's send call`);
-  const a = await workbenchArrivalBench(count);
+  const quietMs = 500;
+  console.log(`\n[11b] arrival at alice's core → visible in the real workbench (code-server + chromium, the packed extension), ${count} messages from bob one at a time, each sent once the last is visible: back to back, then ${count} more each after ${quietMs} ms of quiet; from bob's send call`);
+  const [burst, spaced] = await workbenchArrivalBench([{ count, quietMs: 0 }, { count, quietMs }]);
   const pct = (xs: number[], p: number) => {
     const s = [...xs].sort((x, y) => x - y);
     return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
   };
-  const after = (xs: number[]) => xs.map((x, i) => x - a.socket[i]!);
-  record('send → visible in the open conversation view, p50', pct(a.view, 50), 'ms', "send → the core's message/received at a socket client, p50", pct(a.socket, 50), 'report');
-  record('send → visible in the open conversation view, p99', pct(a.view, 99), 'ms', "socket client, p99", pct(a.socket, 99), 'report');
-  record('send → visible in the Inbox tree, p50', pct(a.tree, 50), 'ms', 'socket client, p50', pct(a.socket, 50), 'report');
-  record('send → visible in the Inbox tree, p99', pct(a.tree, 99), 'ms', 'socket client, p99', pct(a.socket, 99), 'report');
-  // the extension's own share: the same message, visible minus the socket client's notification
-  record("view: visible after the socket client's notification, p99", pct(after(a.view), 99), 'ms', 'target', 100, '< 1× (under 100 ms)');
-  record("tree: visible after the socket client's notification, p99", pct(after(a.tree), 99), 'ms', 'target', 100, '< 1× (under 100 ms)');
-  console.log(`  after the socket client's notification: view p50 ${pct(after(a.view), 50)} ms, p99 ${pct(after(a.view), 99)} ms; tree p50 ${pct(after(a.tree), 50)} ms, p99 ${pct(after(a.tree), 99)} ms (target: p99 < 100 ms)`);
+  for (const [label, a] of [['back to back', burst!], [`after ${quietMs} ms quiet`, spaced!]] as const) {
+    const after = (xs: number[]) => xs.map((x, i) => x - a.socket[i]!);
+    record(`${label}: send → visible in the open conversation view, p50`, pct(a.view, 50), 'ms', "send → the core's message/received at a socket client, p50", pct(a.socket, 50), 'report');
+    record(`${label}: send → visible in the open conversation view, p99`, pct(a.view, 99), 'ms', 'socket client, p99', pct(a.socket, 99), 'report');
+    record(`${label}: send → visible in the Inbox tree, p50`, pct(a.tree, 50), 'ms', 'socket client, p50', pct(a.socket, 50), 'report');
+    record(`${label}: send → visible in the Inbox tree, p99`, pct(a.tree, 99), 'ms', 'socket client, p99', pct(a.socket, 99), 'report');
+    // the extension's own share: the same message, visible minus the socket client's notification
+    record(`${label}: view, visible after the socket client's notification, p99`, pct(after(a.view), 99), 'ms', 'target', 100, '< 1× (under 100 ms)');
+    record(`${label}: tree, visible after the socket client's notification, p99`, pct(after(a.tree), 99), 'ms', 'target', 100, '< 1× (under 100 ms)');
+    console.log(`  ${label}, after the socket client's notification: view p50 ${pct(after(a.view), 50)} ms, p99 ${pct(after(a.view), 99)} ms; tree p50 ${pct(after(a.tree), 50)} ms, p99 ${pct(after(a.tree), 99)} ms (target: p99 < 100 ms)`);
+  }
 }
 
 async function main(): Promise<void> {

@@ -67,7 +67,13 @@ async function conversationFrame(wb: WorkbenchSession): Promise<Frame> {
   }, 60_000);
 }
 
-export async function workbenchArrivalBench(count = 40): Promise<ArrivalFigures> {
+/**
+ * One workbench, then each run in turn: `count` messages from bob, each sent once the previous
+ * one is visible everywhere and then `quietMs` have passed. Back to back (0) every message lands
+ * inside the 200 ms window in which VS Code batches a tree's refreshes after the last one (the
+ * previous message's read); after a quiet gap it is the first refresh of a window, shown at once.
+ */
+export async function workbenchArrivalBench(runs: readonly { count: number; quietMs: number }[]): Promise<ArrivalFigures[]> {
   const missing = missingTools();
   if (missing) throw new Error(missing);
   const root = mkdtempSync(join(tmpdir(), 'sb-bench-arrival-'));
@@ -109,26 +115,33 @@ export async function workbenchArrivalBench(count = 40): Promise<ArrivalFigures>
     const frame = await conversationFrame(wb);
     await frame.evaluate(VIEW_OBSERVER);
 
-    const out: ArrivalFigures = { socket: [], tree: [], view: [] };
-    for (let i = 0; i < count; i++) {
-      const body = `arrival-${i}`;
-      const sentAt = Date.now();
-      const sent = await bob.call('message/send', { to: 'alice', body, client_message_id: `arrival-${i}`, wait_ms: 30_000 });
-      if (sent.status !== 'sent') throw new Error(`bob's send ${i} was ${sent.status}`);
-      const [s, t, v] = await eventually(
-        `${body} at the socket client, in the Inbox and in the view`,
-        async () => {
-          const r = [socketSeen.get(body), await seenIn(wb!.page, body), await seenIn(frame, body)] as const;
-          return r.every((x) => typeof x === 'number') ? (r as readonly [number, number, number]) : undefined;
-        },
-        30_000,
-        100,
-      );
-      out.socket.push(s - sentAt);
-      out.tree.push(t - sentAt);
-      out.view.push(v - sentAt);
+    const results: ArrivalFigures[] = [];
+    let i = 0;
+    for (const { count, quietMs } of runs) {
+      const out: ArrivalFigures = { socket: [], tree: [], view: [] };
+      for (let k = 0; k < count; k++, i++) {
+        // the workload's pace, not a wait for anything: a person's next message comes later than this
+        if (quietMs > 0) await new Promise((r) => setTimeout(r, quietMs));
+        const body = `arrival-${i}`;
+        const sentAt = Date.now();
+        const sent = await bob.call('message/send', { to: 'alice', body, client_message_id: `arrival-${i}`, wait_ms: 30_000 });
+        if (sent.status !== 'sent') throw new Error(`bob's send ${i} was ${sent.status}`);
+        const [s, t, v] = await eventually(
+          `${body} at the socket client, in the Inbox and in the view`,
+          async () => {
+            const r = [socketSeen.get(body), await seenIn(wb!.page, body), await seenIn(frame, body)] as const;
+            return r.every((x) => typeof x === 'number') ? (r as readonly [number, number, number]) : undefined;
+          },
+          30_000,
+          100,
+        );
+        out.socket.push(s - sentAt);
+        out.tree.push(t - sentAt);
+        out.view.push(v - sentAt);
+      }
+      results.push(out);
     }
-    return out;
+    return results;
   } finally {
     client?.close();
     if (wb) {

@@ -330,9 +330,9 @@ export class InboxModel extends Disposable {
         t.node.unreadMentions = 0;
         changed = true;
       }
+      // Its row (and with it its messages') only: a read moves no conversation.
       if (changed) this._onDidChange.fire(t.node);
     }
-    this._onDidChange.fire(undefined);
   }
 
   /** Forget everything (e.g. the core now serves another home). */

@@ -185,6 +185,10 @@ describe('InboxModel against a real core', () => {
         assert.equal(model.loadedMessages('bob')![0]!.id, m2!.id);
         assert.equal(model.conversation('bob')!.last!.id, m2!.id);
         assert.ok(changes.includes(model.conversation('bob')));
+        // The refresh the event scheduled finds the row as the event left it: it refreshes nothing.
+        const afterEvent = changes.length;
+        await model.refreshSettled();
+        assert.deepEqual(changes.slice(afterEvent), [], 'the refresh after a message event changes no row');
 
         const [dave] = await deliver(core, 'dave', 1);
         await until('the core to announce dave', () => events.some((e) => (e.params as MessageEvent).message?.id === dave!.id));
@@ -218,14 +222,21 @@ describe('InboxModel against a real core', () => {
       try {
         await model.refresh();
         await model.ensureMessages('bob');
+        const changes: (InboxNode | undefined)[] = [];
+        model.onDidChange((n) => changes.push(n));
         const id = model.loadedMessages('bob')![0]!.id;
         model.markReadLocally({ ids: [id] });
         assert.equal(model.conversation('bob')!.unread, 1);
         model.markReadLocally({ peer: 'bob' });
         assert.equal(model.conversation('bob')!.unread, 0);
         assert.ok(model.loadedMessages('bob')!.every((m) => m.read));
+        model.markReadLocally({ peer: 'bob' });
         model.markReadLocally({ all: true });
         assert.equal(model.totalUnread, 0);
+        // Each read refreshes the rows it changed, never the whole tree, and a repeat refreshes nothing.
+        const bob = model.conversation('bob');
+        const carol = model.conversation('carol');
+        assert.deepEqual(changes, [bob, bob, carol]);
       } finally {
         model.dispose();
       }

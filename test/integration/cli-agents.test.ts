@@ -70,7 +70,7 @@ describe('agent identities through the CLI', () => {
         'created agent alice.claude (owned by alice)',
         `home:  ${claude} (its token is in the home's token file, 0600)`,
         `use:   switchboard --home ${claude} send --to alice -m hi`,
-        '       switchboard mcp --agent alice.claude',
+        `       switchboard --home ${alice} mcp --agent alice.claude`,
         '',
       ].join('\n'),
     );

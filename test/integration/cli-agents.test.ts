@@ -186,4 +186,19 @@ describe('agent identities through the CLI', () => {
     const fresh = cleanups.home('sb-fresh-');
     await refused(fresh, ['agent', 'create', 'claude'], 'not_sent', /^switchboard: agent create claude: not sent: no relay configured; run `switchboard init/);
   });
+
+  test('at the relay\'s most agents per person: refused with the limit, and what to do said once', async () => {
+    const small = new TestRelay({ extraArgs: ['--max-agents-per-owner', '1'] });
+    cleanups.push(() => small.dispose());
+    await small.start();
+    const dave = cleanups.home('sb-dave-');
+    await small.configureHome(dave, 'dave');
+    await ok(dave, ['agent', 'create', 'a']);
+    await refused(
+      dave,
+      ['agent', 'create', 'b'],
+      'limit',
+      /^switchboard: agent create dave\.b refused by the relay \(limit\): you hold 1 agents, this relay's most per person \(1\); revoke one first; `switchboard agent revoke <name>` does it, or ask the relay operator to raise --max-agents-per-owner\n$/,
+    );
+  });
 });

@@ -142,7 +142,8 @@ function hint(code: string, user: string): string {
     case AGENT_REJECTION_CODES.unknownAgent:
       return 'see your agents with `switchboard agent list`';
     case AGENT_REJECTION_CODES.limit:
-      return 'revoke one with `switchboard agent revoke <name>`, or ask the relay operator to raise --max-agents-per-owner';
+      // The relay's reason already ends "revoke one first": say how, not that again.
+      return '`switchboard agent revoke <name>` does it, or ask the relay operator to raise --max-agents-per-owner';
     default:
       return 'retry shortly';
   }

@@ -28,7 +28,7 @@ const createSpec = spec({
   summary: 'create an agent identity under your name and write its home',
   details: [
     'The relay creates the account <you>.<name> (only under your own name) and gives its token once.',
-    'Its home is written under <your home>/agents/<name>: the same relay, its token (0600), its own device.',
+    'Its home is written under <your home>/agents/<you>.<name> (the full name): the same relay, its token (0600), its own device.',
     'Prints the name, the home and how to run as it (--json: {"agent", "token"}).',
   ],
   flags: { json: JSON_FLAG },
@@ -49,7 +49,8 @@ export const agentCreate = command(createSpec, async ({ values, positionals }, c
       `created agent ${inert(a.name)} (owned by ${inert(a.owner)})`,
       `home:  ${inert(a.home)} (its token is in the home's token file, 0600)`,
       `use:   switchboard --home ${inert(a.home)} send --to ${inert(a.owner)} -m hi`,
-      `       switchboard mcp --agent ${inert(a.name)}`,
+      // The owner's home in full, like the line above: right whatever --home or $SWITCHBOARD_HOME this ran with.
+      `       switchboard --home ${inert(context.paths.home)} mcp --agent ${inert(a.name)}`,
     ].join('\n'),
   );
   return ExitCode.Ok;

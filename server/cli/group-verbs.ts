@@ -146,7 +146,7 @@ export const groupShow = command(showSpec, async ({ values, positionals }, conte
 
 const renameSpec = spec({
   name: 'rename',
-  summary: 'rename a group (owners may); its history and members stay',
+  summary: 'rename a group (owners and admins may); its history and members stay',
   flags: { json: JSON_FLAG },
   positionals: [NAME, { name: 'new', description: 'the new name, with or without # (the same rule as user names)' }],
   examples: ['switchboard group rename team crew'],

@@ -109,13 +109,13 @@ function edit(place: ClientPlace, text: string, name: string, launch: ReturnType
  * and `claude` name one agent of alice's. The entry names it short when it is the owner's
  * (`switchboard-claude`, `--agent claude`), so both spellings give the same server.
  */
-function agentName(given: string | undefined, context: VerbContext): { short: string; full: string } | undefined {
+function agentName(given: string | undefined, context: VerbContext): { short: string; full: string; owner: string | undefined } | undefined {
   if (given === undefined) return undefined;
   if (!isValidUserName(given)) throw usage(`mcp install: --agent takes an agent name such as claude (got "${inert(given)}")`, USER_NAME_RULE);
   const owner = ownerName(context.paths);
   const full = owner === undefined ? canonicalUserName(given) : agentIdentityName(owner, given);
   const short = owner !== undefined && full.startsWith(`${owner}.`) && !full.slice(owner.length + 1).includes('.') ? full.slice(owner.length + 1) : full;
-  return { short, full };
+  return { short, full, owner };
 }
 
 /** Whether this home holds the agent's home (named by the agent's full name). */
@@ -157,7 +157,15 @@ export const mcpInstall = command(installSpec, async ({ values }, context: VerbC
         ? `would ${outcome.kind === 'added' ? `add "${name}" to` : `replace "${name}" in`} ${where}; nothing written (--dry-run)`
         : `${outcome.kind === 'added' ? `added "${name}" to` : `replaced "${name}" in`} ${where}`;
   const lines = [headline, indent(outcome.snippet)];
-  if (agent !== undefined && !agentExists(context, agent.full)) lines.push(`note: this home has no agent "${inert(agent.full)}" yet; create it with \`switchboard agent create ${inert(agent.short)}\``);
+  if (agent !== undefined && !agentExists(context, agent.full)) {
+    // Only its owner can create an agent (the relay refuses anyone else): say so rather than suggest it here.
+    const foreign = agent.owner !== undefined && !agent.full.startsWith(`${agent.owner}.`);
+    lines.push(
+      foreign
+        ? `note: this home has no agent "${inert(agent.full)}"; its agents are named ${inert(agent.owner!)}.<name>, and ${inert(agent.full)} is created from its owner's home`
+        : `note: this home has no agent "${inert(agent.full)}" yet; create it with \`switchboard agent create ${inert(agent.short)}\``,
+    );
+  }
   if (!dryRun) lines.push(`next: ${place.next}`);
   context.out(lines.join('\n'));
   return ExitCode.Ok;

@@ -46,7 +46,9 @@ function agentPaths(owner: HomePaths, name: string): HomePaths {
   const full = user === undefined ? canonicalUserName(name) : agentIdentityName(user, name);
   const home = agentHome(owner.home, full);
   if (!existsSync(join(home, 'config.json'))) {
-    const short = user !== undefined && full.startsWith(`${user}.`) ? full.slice(user.length + 1) : full;
+    // Only the owner can create it (the relay refuses anyone else), so only the owner is told to.
+    if (user !== undefined && !full.startsWith(`${user}.`)) throw usage(`no agent ${full} here; this home's agents are named ${user}.<name>, and ${full} is created from its owner's home`);
+    const short = user !== undefined ? full.slice(user.length + 1) : full;
     throw usage(`no agent ${full} here; create it with \`switchboard agent create ${short}\``);
   }
   return homePaths(home);

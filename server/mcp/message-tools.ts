@@ -200,7 +200,7 @@ export function registerMessageTools(server: McpServer, context: ToolContext): v
     'status',
     {
       title: 'Status',
-      description: 'Who this server sends as, the relay link and its freshness, counts.',
+      description: 'Who this server sends as, the relay link and its freshness, counts, and this session\'s wait_for_messages cursor.',
       inputSchema: {},
       outputSchema: statusShape,
       annotations: { readOnlyHint: true, openWorldHint: false },

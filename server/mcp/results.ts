@@ -30,7 +30,8 @@ const HINTS: Partial<Record<number, string>> = {
   [ErrorCodes.Conflict]: 'that client_id was already used for a different message; use a new client_id',
   [ErrorCodes.CursorTooOld]: 'call list_inbox to catch up, then wait_for_messages without a cursor',
   [ErrorCodes.MethodNotFound]: 'the running core is older than this server; restart it with `switchboard daemon restart`',
-  [ErrorCodes.NotSent]: 'the relay is unreachable; send again with queue true, or check status',
+  // Offline, a refused token or an old relay, for a send or a group or agent request: the message says which.
+  [ErrorCodes.NotSent]: 'nothing was done; see the relay link with status, then call again (a send with queue true, the default, is stored and retried instead)',
 };
 
 export function fromError(error: unknown): CallToolResult {

@@ -70,7 +70,7 @@ describe('agent identities through the CLI', () => {
         'created agent alice.claude (owned by alice)',
         `home:  ${claude} (its token is in the home's token file, 0600)`,
         `use:   switchboard --home ${claude} send --to alice -m hi`,
-        '       switchboard mcp --agent alice.claude',
+        `       switchboard --home ${alice} mcp --agent alice.claude`,
         '',
       ].join('\n'),
     );
@@ -185,5 +185,20 @@ describe('agent identities through the CLI', () => {
     // A home with no relay at all: the same refusal, saying to configure one (and `claude` is not guessed into a name).
     const fresh = cleanups.home('sb-fresh-');
     await refused(fresh, ['agent', 'create', 'claude'], 'not_sent', /^switchboard: agent create claude: not sent: no relay configured; run `switchboard init/);
+  });
+
+  test('at the relay\'s most agents per person: refused with the limit, and what to do said once', async () => {
+    const small = new TestRelay({ extraArgs: ['--max-agents-per-owner', '1'] });
+    cleanups.push(() => small.dispose());
+    await small.start();
+    const dave = cleanups.home('sb-dave-');
+    await small.configureHome(dave, 'dave');
+    await ok(dave, ['agent', 'create', 'a']);
+    await refused(
+      dave,
+      ['agent', 'create', 'b'],
+      'limit',
+      /^switchboard: agent create dave\.b refused by the relay \(limit\): you hold 1 agents, this relay's most per person \(1\); revoke one first; `switchboard agent revoke <name>` does it, or ask the relay operator to raise --max-agents-per-owner\n$/,
+    );
   });
 });

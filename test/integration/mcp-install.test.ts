@@ -196,6 +196,12 @@ test("--agent: its own server, switchboard-<agent>, beside the person's", async 
   assert.deepEqual(Object.keys(servers), ['switchboard', 'switchboard-alice-review-bot']);
   assert.deepEqual(servers['switchboard-alice-review-bot']!.args, launchArgs(u.sbHome, 'alice.review-bot'));
   assert.deepEqual(servers.switchboard!.args, launchArgs(u.sbHome));
+  // Once the home has a user, someone else's agent is not suggested to be created here (the relay would refuse).
+  mkdirSync(u.sbHome, { recursive: true });
+  writeFileSync(join(u.sbHome, 'config.json'), JSON.stringify({ user: 'alice' }));
+  const foreign = await ok(u, ['--client', 'vscode', '--agent', 'bob.x']);
+  assert.match(foreign, /\nnote: this home has no agent "bob\.x"; its agents are named alice\.<name>, and bob\.x is created from its owner's home\n/);
+  assert.match(await ok(u, ['--client', 'vscode', '--agent', 'helper']), /\nnote: this home has no agent "alice\.helper" yet; create it with `switchboard agent create helper`\n/);
 });
 
 test('--agent <owner>.<name> and --agent <name> are one agent of this home: one server, switchboard-<name>', async () => {

@@ -237,6 +237,10 @@ describe('switchboard mcp', () => {
     assert.equal(missing.code, 2);
     assert.equal(missing.stderr, 'switchboard: no agent alice.ghost here; create it with `switchboard agent create ghost`\n');
     assert.equal(missing.stdout, '');
+    // Someone else's agent cannot be created from here: the hint must not say to.
+    const foreign = await run(alice, ['mcp', '--agent', 'bob.x']);
+    assert.equal(foreign.code, 2);
+    assert.equal(foreign.stderr, "switchboard: no agent bob.x here; this home's agents are named alice.<name>, and bob.x is created from its owner's home\n");
     // carol's agent carol.helper: its home is named by its full name, whichever spelling is given.
     const home = agentHome(carol, 'carol.helper');
     mkdirSync(home, { recursive: true });
@@ -248,6 +252,22 @@ describe('switchboard mcp', () => {
     } finally {
       await agent.close();
       await killHomeCore(home);
+    }
+  });
+
+  test('offline, a send with queue false and a group change are tool errors that point at status, not at queueing', async () => {
+    await relay.kill9();
+    try {
+      await waitFor('alice offline', async () => ((await a.ok<{ sync: string }>('status')).sync === 'online' ? undefined : true));
+      const hint = '(nothing was done; see the relay link with status, then call again (a send with queue true, the default, is stored and retried instead))';
+      for (const [tool, args] of [['send_message', { to: 'bob', body: 'not now', queue: false }], ['create_group', { name: 'offline-team' }]] as const) {
+        const r = await a.call(tool, args);
+        assert.equal(r.isError, true, `${tool}: ${JSON.stringify(r)}`);
+        assert.match(textOf(r), /^not sent: /, tool);
+        assert.ok(textOf(r).endsWith(hint), `${tool}: ${textOf(r)}`);
+      }
+    } finally {
+      await relay.start();
     }
   });
 });

@@ -15,25 +15,20 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatSnippet } from '../../lib/file-refs';
-import { TestRelay } from '../support/relay';
-import { missingTools, startWorkbench, type WorkbenchSession } from './harness';
+import type { WorkbenchSession } from './harness';
 import { ActivityBar, Notifications, QuickInput, Tree, Webview, Workbench } from './pages';
-import { eventually, packSwitchboard } from './world';
-import { killCoreOf, Peer } from './peer';
+import { eventually } from './world';
+import { PeerWorld } from './peer-world';
 
 describe('Code-aware conversations in VS Code (code-server + chromium, real relay and a peer)', { timeout: 330_000 }, () => {
-  const relay = new TestRelay();
-  const root = mkdtempSync(join(tmpdir(), 'sb-e2e-code-'));
-  const aliceHome = join(root, 'alice');
-  const folder = join(root, 'project');
-  const bob = new Peer('bob', join(root, 'bob'));
+  const world = new PeerWorld({ scenario: 'code', peers: ['bob'], workspace: 'project' });
+  const folder = world.folder!;
+  const bob = world.peer('bob');
   const source = Array.from({ length: 40 }, (_, i) => `export const line${i + 1} = ${i + 1};`).join('\n') + '\n';
-  let vsixDir: string;
   let wb: WorkbenchSession;
   let workbench: Workbench;
   let qi: QuickInput;
@@ -42,38 +37,18 @@ describe('Code-aware conversations in VS Code (code-server + chromium, real rela
   let view: Webview;
 
   before(async () => {
-    const missing = missingTools();
-    if (missing) throw new Error(missing);
-    vsixDir = mkdtempSync(join(tmpdir(), 'sb-e2e-vsix-'));
-    const packed = Promise.resolve().then(() => packSwitchboard(vsixDir));
-    mkdirSync(join(folder, 'src'), { recursive: true });
-    writeFileSync(join(folder, 'src', 'app.ts'), source);
-    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'commit.gpgsign=false', ...args], { cwd: folder, stdio: 'pipe' });
-    git('init', '-q');
-    git('add', '.');
-    git('commit', '-qm', 'start');
-    await relay.start();
-    await relay.configureHome(aliceHome, 'alice');
-    await bob.start(relay);
-    wb = await startWorkbench({ scenario: 'code', vsix: await packed, folder, env: { SWITCHBOARD_HOME: aliceHome }, settings: { 'workbench.colorTheme': 'Default Dark Modern' } });
-    workbench = new Workbench(wb.page);
-    qi = new QuickInput(wb.page);
-    notifications = new Notifications(wb.page);
-    inbox = new Tree(wb.page, 'Inbox');
-    await workbench.waitReady();
+    await world.start(() => {
+      mkdirSync(join(folder, 'src'), { recursive: true });
+      writeFileSync(join(folder, 'src', 'app.ts'), source);
+      const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'commit.gpgsign=false', ...args], { cwd: folder, stdio: 'pipe' });
+      git('init', '-q');
+      git('add', '.');
+      git('commit', '-qm', 'start');
+    });
+    ({ wb, workbench, qi, notifications, inbox } = world);
   });
 
-  after(async () => {
-    if (wb) {
-      await wb.screenshot('code-final').catch(() => undefined);
-      await wb.close();
-    }
-    await killCoreOf(aliceHome);
-    await bob.stop();
-    await relay.dispose();
-    rmSync(root, { recursive: true, force: true, maxRetries: 3 });
-    if (vsixDir) rmSync(vsixDir, { recursive: true, force: true });
-  });
+  after(() => world.stop());
 
   /**
    * Waits until the workbench's own storage holds `text`: in code-server an extension's

@@ -12,18 +12,16 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { deflateSync } from 'node:zlib';
 import type { Message } from '../../protocol/rpc';
 import { formatSize } from '../../lib/file-display';
-import { TestRelay } from '../support/relay';
-import { missingTools, startWorkbench, type WorkbenchSession } from './harness';
+import type { WorkbenchSession } from './harness';
 import { ActivityBar, Attachments, FileDialog, Notifications, QuickInput, Tree, Webview, Workbench } from './pages';
-import { eventually, packSwitchboard } from './world';
-import { killCoreOf, Peer } from './peer';
+import { eventually } from './world';
+import { PeerWorld } from './peer-world';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -66,16 +64,14 @@ function png(w: number, h: number): Buffer {
 }
 
 describe('Files in VS Code (code-server + chromium, real relay and a peer)', { timeout: 330_000 }, () => {
-  const relay = new TestRelay();
-  const root = mkdtempSync(join(tmpdir(), 'sb-e2e-files-'));
-  const aliceHome = join(root, 'alice');
-  const bob = new Peer('bob', join(root, 'bob'));
+  const world = new PeerWorld({ scenario: 'files', peers: ['bob'] });
+  const { aliceHome, root } = world;
+  const bob = world.peer('bob');
   const bobFiles = join(root, 'bob-files');
   const aliceFiles = join(root, 'alice-files');
   const picture = png(48, 32);
   const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>document.title="pwned"</script><rect width="10" height="10"/></svg>');
   const notes = Buffer.from('release notes\nline two\n');
-  let vsixDir: string;
   let wb: WorkbenchSession;
   let workbench: Workbench;
   let qi: QuickInput;
@@ -85,38 +81,17 @@ describe('Files in VS Code (code-server + chromium, real relay and a peer)', { t
   let files: Attachments;
 
   before(async () => {
-    const missing = missingTools();
-    if (missing) throw new Error(missing);
-    vsixDir = mkdtempSync(join(tmpdir(), 'sb-e2e-vsix-'));
-    const packed = Promise.resolve().then(() => packSwitchboard(vsixDir));
-    mkdirSync(bobFiles);
-    mkdirSync(aliceFiles);
-    writeFileSync(join(bobFiles, 'chart.png'), picture);
-    writeFileSync(join(bobFiles, 'logo.svg'), svg);
-    writeFileSync(join(bobFiles, 'notes.txt'), notes);
-    await relay.start();
-    await relay.configureHome(aliceHome, 'alice');
-    await bob.start(relay);
-    wb = await startWorkbench({ scenario: 'files', vsix: await packed, env: { SWITCHBOARD_HOME: aliceHome }, settings: { 'workbench.colorTheme': 'Default Dark Modern' } });
-    workbench = new Workbench(wb.page);
-    qi = new QuickInput(wb.page);
-    notifications = new Notifications(wb.page);
-    inbox = new Tree(wb.page, 'Inbox');
-    await workbench.waitReady();
+    await world.start(() => {
+      mkdirSync(bobFiles);
+      mkdirSync(aliceFiles);
+      writeFileSync(join(bobFiles, 'chart.png'), picture);
+      writeFileSync(join(bobFiles, 'logo.svg'), svg);
+      writeFileSync(join(bobFiles, 'notes.txt'), notes);
+    });
+    ({ wb, workbench, qi, notifications, inbox } = world);
   });
 
-  after(async () => {
-    if (wb) {
-      await wb.screenshot('files-final').catch(() => undefined);
-      await wb.close();
-    }
-    // the extension started alice's core (detached): stop it by its pid, if it is still hers
-    await killCoreOf(aliceHome);
-    await bob.stop();
-    await relay.dispose();
-    rmSync(root, { recursive: true, force: true, maxRetries: 3 });
-    if (vsixDir) rmSync(vsixDir, { recursive: true, force: true });
-  });
+  after(() => world.stop());
 
   it('bob sends three files: the Inbox marks the message "3 files"', async () => {
     await new ActivityBar(wb.page).open('Switchboard');

@@ -10,23 +10,16 @@
  * Needs `bash scripts/e2e-install.sh` and a build (`npm run test:e2e` does both).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TestRelay } from '../support/relay';
-import { missingTools, startWorkbench, type WorkbenchSession } from './harness';
+import type { WorkbenchSession } from './harness';
 import { ActivityBar, Notifications, QuickInput, Tree, Webview, Workbench } from './pages';
-import { eventually, packSwitchboard } from './world';
-import { killCoreOf, Peer } from './peer';
+import { eventually } from './world';
+import { PeerWorld } from './peer-world';
 
 describe('Groups in VS Code (code-server + chromium, real relay and two peers)', { timeout: 330_000 }, () => {
-  const relay = new TestRelay();
-  const root = mkdtempSync(join(tmpdir(), 'sb-e2e-groups-'));
-  const aliceHome = join(root, 'alice');
-  const bob = new Peer('bob', join(root, 'bob'));
-  const carol = new Peer('carol', join(root, 'carol'));
-  let vsixDir: string;
+  const world = new PeerWorld({ scenario: 'groups', peers: ['bob', 'carol'], settings: { 'switchboard.notifications': 'mentions' } });
+  const bob = world.peer('bob');
+  const carol = world.peer('carol');
   let wb: WorkbenchSession;
   let workbench: Workbench;
   let qi: QuickInput;
@@ -37,40 +30,11 @@ describe('Groups in VS Code (code-server + chromium, real relay and two peers)',
   let mine: { body: string };
 
   before(async () => {
-    const missing = missingTools();
-    if (missing) throw new Error(missing);
-    vsixDir = mkdtempSync(join(tmpdir(), 'sb-e2e-vsix-'));
-    const packed = Promise.resolve().then(() => packSwitchboard(vsixDir));
-    await relay.start();
-    // alice's home is configured from a terminal (`switchboard init`) before the window opens
-    await relay.configureHome(aliceHome, 'alice');
-    await Promise.all([bob.start(relay), carol.start(relay)]);
-    wb = await startWorkbench({
-      scenario: 'groups',
-      vsix: await packed,
-      env: { SWITCHBOARD_HOME: aliceHome },
-      settings: { 'workbench.colorTheme': 'Default Dark Modern', 'switchboard.notifications': 'mentions' },
-    });
-    workbench = new Workbench(wb.page);
-    qi = new QuickInput(wb.page);
-    notifications = new Notifications(wb.page);
-    inbox = new Tree(wb.page, 'Inbox');
-    await workbench.waitReady();
+    await world.start();
+    ({ wb, workbench, qi, notifications, inbox } = world);
   });
 
-  after(async () => {
-    if (wb) {
-      await wb.screenshot('groups-final').catch(() => undefined);
-      await wb.close();
-    }
-    // the extension started alice's core (detached): stop it by its pid, if it is still hers
-    await killCoreOf(aliceHome);
-    await bob.stop();
-    await carol.stop();
-    await relay.dispose();
-    rmSync(root, { recursive: true, force: true, maxRetries: 3 });
-    if (vsixDir) rmSync(vsixDir, { recursive: true, force: true });
-  });
+  after(() => world.stop());
 
   async function answer(title: string, value: string): Promise<void> {
     await qi.waitTitle(title);

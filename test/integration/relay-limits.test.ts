@@ -332,6 +332,7 @@ describe('relay buffering limits', () => {
     const ping = JSON.stringify({ type: 'ping', t: 1 });
     for (let sent = 0; sent < 400_000 && relay.stats().slowConsumers === 0; sent += 5000) {
       for (let i = 0; i < 5000; i++) socket.send(ping);
+      // Pacing the flood (the loop stops at the first slow-consumer drop), not synchronisation.
       await new Promise((r) => setTimeout(r, 5));
     }
     await until('the relay to drop the slow consumer', () => relay.stats().slowConsumers === 1, 20_000);
@@ -365,6 +366,8 @@ describe('relay buffering limits', () => {
     await withTimeout(new Promise<void>((resolve) => bob.once('open', () => resolve())), 5000, 'open');
     bob.send(JSON.stringify({ type: 'hello', v: 1, user: 'bob', token: tokens.bob, device: 'b1', cursor: 0 }));
     transport!.pause();
+    // Not synchronisation: this is the slow reader, not reading for a while (the relay has no
+    // event for "I paced it"); what is checked is that the whole backlog still comes, in order.
     await new Promise((r) => setTimeout(r, 300));
     transport!.resume();
     await until('the whole backlog', () => seqs.length === count, 30_000);

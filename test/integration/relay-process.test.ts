@@ -109,6 +109,7 @@ test('kill -9 mid-stream, then restart: every accepted message is delivered exac
   const trickle = (async () => {
     for (let i = 0; i < total && first.child.exitCode === null && first.child.signalCode === null; i++) {
       alice.sendMessage('bob', `message ${i}`, `k9-${i}`);
+      // Pacing the load (see above), not synchronisation.
       if (i % 10 === 9) await new Promise((resolve) => setTimeout(resolve, 2));
     }
   })();

@@ -118,6 +118,8 @@ describe('a direct verb that subscribes and then fails at once', () => {
       // As `ask` does: subscribe, then the next request fails and the verb closes the store.
       await opened.core.call('events/subscribe', {});
       await opened.core.close();
+      // A negative check ("no crash after close") with no event to wait on: the bug was a pump
+      // scheduled with setImmediate; 50 ms covers it and its re-arming many times over.
       await sleep(50);
       assert.deepEqual(uncaught.map(String), []);
     } finally {

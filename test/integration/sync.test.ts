@@ -192,6 +192,7 @@ async function socketLane(home: string, lane: string, count: number, options: { 
       const result = (await c.call('message/send', { to: options.to ?? 'bob', body: text })) as SendResult;
       assert.ok(result.status === 'queued' || result.status === 'sent', `${text}: ${JSON.stringify(result)}`);
       sent.push(text);
+      // Pacing, not synchronisation: spreads the lane over time so a kill lands mid-stream.
       if (options.paceMs) await sleep(options.paceMs);
     }
   } finally {
@@ -278,6 +279,8 @@ describe('sync between two cores through a relay', { concurrency: false }, () =>
       const atKill = await waitInbound(w.bob.home, 'alice', 60, 30_000);
       await w.relay.kill9();
       t.diagnostic(`relay killed with ${atKill.length} of 400 delivered`);
+      // Not synchronisation: the relay stays down a moment while the lanes keep sending (kill -9
+      // already broke every link, there is nothing to wait for), so sends queue behind the outage.
       await sleep(500);
       await w.relay.start();
       assert.equal(w.relay.port, port, 'restarted on the same port');
@@ -298,6 +301,8 @@ describe('sync between two cores through a relay', { concurrency: false }, () =>
       const atKill = await waitInbound(w.bob.home, 'alice', 60, 30_000);
       await w.killCore(w.bob);
       t.diagnostic(`bob's core killed with ${atKill.length} of 400 committed`);
+      // Not synchronisation: bob stays down a moment (killCore waited for the exit) while alice's
+      // lanes keep sending, so deliveries pile up at the relay for his restart.
       await sleep(300);
       await w.startCore(w.bob);
       const expected = (await withTimeout(sending, 60_000, 'the senders')).flat();
@@ -379,10 +384,13 @@ describe('sync between two cores through a relay', { concurrency: false }, () =>
       // Every reconnect with the revoked token is one "unauthorized hello" line in the relay's log.
       const attempts = () => w.relay.runs.map((r) => r.stderr().match(/unauthorized hello for "alice"/g)?.length ?? 0).reduce((a, b) => a + b, 0);
       const before = attempts();
+      // A negative check with no event to wait on (a reconnect that does not happen): 3 s spans
+      // several steps of the engine's backoff (250 ms base), so a retrying core would show.
       await sleep(3000);
       assert.equal(attempts(), before, 'no reconnect attempts while unauthorized');
       // A relay restart does not tempt it either.
       await w.relay.restart();
+      // The same negative check after the restart: no event to wait on.
       await sleep(3000);
       assert.equal(attempts(), before, 'no reconnect attempts after the relay restarted');
       const later = JSON.parse(await runOk(w.alice.home, ['status', '--json'])) as CoreStatus;
@@ -402,6 +410,7 @@ describe('sync between two cores through a relay', { concurrency: false }, () =>
         await waitFor('the stale-token core to be unauthorized', async () => ((await coreStatus(carol)).sync.state === 'unauthorized' ? true : undefined), 20_000);
         await waitFor("the core's hello in the relay's log", () => (attempts() >= before + 2 ? true : undefined), 20_000);
         assert.equal(attempts(), before + 2, 'one attempt is one log line');
+        // The same negative check: no event to wait on.
         await sleep(3000);
         assert.equal(attempts(), before + 2, 'and it does not retry');
       } finally {

@@ -13,6 +13,7 @@ import { homePaths, MAX_SOCKET_PATH_BYTES } from '../../lib/node/paths';
 import { socketAnswers } from '../../server/socket-probe';
 import { DAEMON, exited, kill9, run, runOk, startCore, tempHome } from '../support/cli';
 import { reapWithThisProcess } from '../support/reap';
+import { waitFor } from '../support/wait';
 
 async function client(home: string): Promise<SocketClient> {
   const c = await SocketClient.connect(homePaths(home).socket);
@@ -170,14 +171,16 @@ describe('core with CLI clients', () => {
         if (method === 'message/updated') seen.push({ cursor: p.cursor, body: p.message?.body });
       });
       await d.call('events/subscribe', { since: cursor });
-      const deadline = Date.now() + 5000;
-      while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await waitFor('the replay of e1 and e2', () => (seen.length >= 2 ? true : undefined), 10_000, 20);
+      // A live event after the replay: a repeat of e1 or e2 would come before it.
+      await runOk(home, ['send', '--to', 'dave', '-m', 'e3'], 3);
+      await waitFor('e3, live', () => (seen.some((s) => s.body === 'e3') ? true : undefined), 10_000, 20);
     } finally {
       d.close();
     }
     assert.deepEqual(
       seen.map((s) => s.body),
-      ['e1', 'e2'],
+      ['e1', 'e2', 'e3'],
     );
     assert.ok(seen.every((s) => s.cursor > cursor));
   });
@@ -255,8 +258,7 @@ describe('lock and socket lifecycle', () => {
       const winner = loser === a ? b : a;
       assert.equal(loser.exitCode, 4);
       assert.match(stderr.get(loser.pid!) ?? '', new RegExp(`held by a core \\(pid ${winner.pid}`));
-      const deadline = Date.now() + 10_000;
-      while (!(await socketAnswers(homePaths(home).socket)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      await waitFor("the winner's socket answers", async () => ((await socketAnswers(homePaths(home).socket)) ? true : undefined), 10_000, 25);
       assert.equal(winner.exitCode, null);
       const status = JSON.parse(await runOk(home, ['status', '--json'])) as { pid: number };
       assert.equal(status.pid, winner.pid);

@@ -213,7 +213,16 @@ describe('the fallback socket directory in the OS home', () => {
       assert.equal(status.socket, socket);
     } finally {
       core.kill('SIGTERM');
-      await new Promise((resolve) => (core.exitCode !== null ? resolve(undefined) : core.once('exit', resolve)));
+      // bounded: a core that does not stop on SIGTERM within 10 s is killed, and the test goes on
+      const stopped = await new Promise<boolean>((resolve) => {
+        if (core.exitCode !== null) return resolve(true);
+        const timer = setTimeout(() => resolve(false), 10_000);
+        core.once('exit', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      if (!stopped) core.kill('SIGKILL');
       rmSync(root, { recursive: true, force: true });
     }
   });

@@ -1,7 +1,7 @@
 /** Runs the built CLI and the core as real child processes, each in its own temp home. */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { homePaths } from '../../lib/node/paths';
@@ -140,12 +140,23 @@ export async function kill9(child: ChildProcess): Promise<void> {
 export const NOBODY = 65534;
 
 /**
- * Why the built CLI cannot run as NOBODY here, or undefined when it can: a checkout below a
- * directory only its owner may enter (`mktemp -d` makes one) is out of that user's reach.
+ * Why the built CLI cannot run as NOBODY here, or undefined when it can. A checkout, or a temp
+ * directory (TMPDIR), below a directory only its owner may enter (`mktemp -d` makes one) is out
+ * of that user's reach; the probe asks NOBODY to read the CLI and the addon and to write in a
+ * home made the way the tests make theirs.
  */
 export function nobodyCannotRunCli(): string | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const addon = join(ROOT, 'node_modules', 'better-sqlite3', 'package.json');
-  const probe = spawnSync(process.execPath, ['-e', 'for (const f of process.argv.slice(1)) require("fs").accessSync(f, require("fs").constants.R_OK)', CLI, addon], { uid: NOBODY, gid: NOBODY, stdio: 'ignore' });
-  return probe.status === 0 ? undefined : `uid ${NOBODY} cannot read ${CLI} (a directory above the checkout is closed to other users), so file modes cannot be tested as another user here`;
+  const { home, cleanup } = tempHome('sb-nobody-probe-');
+  try {
+    chmodSync(home, 0o755);
+    chownSync(home, NOBODY, NOBODY);
+    const script = 'const fs = require("fs"); const [cli, addon, home] = process.argv.slice(1); for (const f of [cli, addon]) fs.accessSync(f, fs.constants.R_OK); fs.writeFileSync(home + "/probe", "")';
+    const probe = spawnSync(process.execPath, ['-e', script, CLI, addon, home], { uid: NOBODY, gid: NOBODY, stdio: 'ignore' });
+    if (probe.status === 0) return undefined;
+    return `uid ${NOBODY} cannot read ${CLI} or write in a home under ${tmpdir()} (a directory above one of them is closed to other users), so file modes cannot be tested as another user here`;
+  } finally {
+    cleanup();
+  }
 }

@@ -142,20 +142,20 @@ export const NOBODY = 65534;
 /**
  * Why the built CLI cannot run as NOBODY here, or undefined when it can. A checkout, or a temp
  * directory (TMPDIR), below a directory only its owner may enter (`mktemp -d` makes one) is out
- * of that user's reach; the probe asks NOBODY to read the CLI and the addon and to write in a
+ * of that user's reach; the probe asks NOBODY to read the CLI, load the SQLite addon and write in a
  * home made the way the tests make theirs.
  */
 export function nobodyCannotRunCli(): string | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  const addon = join(ROOT, 'node_modules', 'better-sqlite3', 'package.json');
+  const addon = join(ROOT, 'node_modules', 'better-sqlite3');
   const { home, cleanup } = tempHome('sb-nobody-probe-');
   try {
     chmodSync(home, 0o755);
     chownSync(home, NOBODY, NOBODY);
-    const script = 'const fs = require("fs"); const [cli, addon, home] = process.argv.slice(1); for (const f of [cli, addon]) fs.accessSync(f, fs.constants.R_OK); fs.writeFileSync(home + "/probe", "")';
+    const script = 'const fs = require("fs"); const [cli, addon, home] = process.argv.slice(1); fs.accessSync(cli, fs.constants.R_OK); new (require(addon))(":memory:").close(); fs.writeFileSync(home + "/probe", "")';
     const probe = spawnSync(process.execPath, ['-e', script, CLI, addon, home], { uid: NOBODY, gid: NOBODY, stdio: 'ignore' });
     if (probe.status === 0) return undefined;
-    return `uid ${NOBODY} cannot read ${CLI} or write in a home under ${tmpdir()} (a directory above one of them is closed to other users), so file modes cannot be tested as another user here`;
+    return `uid ${NOBODY} cannot read ${CLI}, load the SQLite addon or write in a home under ${tmpdir()} (a directory above one of them is closed to other users), so file modes cannot be tested as another user here`;
   } finally {
     cleanup();
   }

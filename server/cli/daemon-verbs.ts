@@ -1,4 +1,4 @@
-/** `switchboard daemon [start|stop|restart|status]`: the headless core's lifecycle. */
+/** `switchboard daemon [start|stop|restart|status|install|uninstall]`: the headless core's lifecycle, and the core as a user service. */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { readHolder } from '../holder';
@@ -11,6 +11,7 @@ import { command, group, type StringFlag } from '../../lib/node/cli/command';
 import type { VerbContext } from './context';
 import { CliError, ExitCode, usage } from '../../lib/node/cli/errors';
 import { loadDirect, tryDelegate } from './transport';
+import { JSON_FLAG } from './args';
 import { status } from './verbs';
 
 const START_TIMEOUT_MS = 20_000;
@@ -53,16 +54,52 @@ const daemonRestart = command(
   },
 );
 
+const SERVICE_DETAILS = [
+  'Linux: a systemd user unit in $XDG_CONFIG_HOME/systemd/user (default ~/.config/systemd/user), enabled with systemctl --user. macOS: a launchd agent in ~/Library/LaunchAgents, loaded with launchctl bootstrap gui/<uid>.',
+  "It runs this node and this build's dist/daemon.js with --home <this home> (one unit per home; the default home's is switchboard-core), restarts it 5 s after a failure (a clean stop, such as `switchboard daemon stop`, stays stopped) and appends its output to <home>/core.log.",
+  'Without a working service manager here (no user systemd session, no GUI session) the file is written but not enabled, the command that enables it is printed, and it exits 0. A file there that switchboard did not write is never touched (exit 1).',
+  'Run it again after moving the build or changing node: the unit names both by absolute path.',
+] as const;
+
+const daemonInstall = command(
+  {
+    name: 'install',
+    summary: "run this home's core as a user service: write a systemd user unit (Linux) or launchd agent (macOS) and enable it",
+    details: [...SERVICE_DETAILS, 'An install that finds its own unit unchanged says so and only makes sure it is enabled. Details: docs/operations.md, "Services".'],
+    flags: { 'event-retention': CORE_FLAGS['event-retention'], json: JSON_FLAG },
+    examples: ['switchboard daemon install', 'switchboard --home ~/work-home daemon install --json'],
+  },
+  async ({ values }, context: VerbContext) => {
+    const { daemonArgs } = coreOptions(values);
+    const { runCoreService } = await import('./core-service');
+    return runCoreService('install', context.paths, daemonArgs, values.json === true, context.out);
+  },
+);
+
+const daemonUninstall = command(
+  {
+    name: 'uninstall',
+    summary: "stop, disable and remove this home's core service (only a unit switchboard wrote)",
+    details: ['Stops the running service (systemctl --user disable --now, or launchctl bootout), then removes the file.', 'With nothing installed it says so and exits 0; a file switchboard did not write is left alone (exit 1).'],
+    flags: { json: JSON_FLAG },
+    examples: ['switchboard daemon uninstall'],
+  },
+  async ({ values }, context: VerbContext) => {
+    const { runCoreService } = await import('./core-service');
+    return runCoreService('uninstall', context.paths, [], values.json === true, context.out);
+  },
+);
+
 const daemonStatus = { ...status, spec: { ...status.spec, summary: 'the same as `switchboard status`', examples: ['switchboard daemon status --json'] as const } };
 
 export const daemon = group(
   {
     name: 'daemon',
-    summary: 'run the core: in the foreground without a command (for service managers), or start, stop, restart it',
+    summary: 'run the core: in the foreground without a command (for service managers), or start, stop, restart it, or install it as a service',
     flags: CORE_FLAGS,
-    examples: ['switchboard daemon', 'switchboard daemon start'],
+    examples: ['switchboard daemon', 'switchboard daemon start', 'switchboard daemon install'],
   },
-  [daemonStart, daemonStop, daemonRestart, daemonStatus],
+  [daemonStart, daemonStop, daemonRestart, daemonStatus, daemonInstall, daemonUninstall],
   {
     handler: async ({ values }, context: VerbContext) => {
       // Foreground: the core runs in this process until stopped (for service managers).

@@ -52,6 +52,7 @@ export const ERROR_CODES = {
   not_owner: '`agent create`: the name is under another user\'s name (exit 1)',
   agent_exists: '`agent create`: an account of that name exists at the relay (exit 1)',
   unknown_agent: '`agent revoke`: you have no active agent of that name (exit 1)',
+  not_ours: '`daemon install|uninstall`, `relay install|uninstall`: the unit file there was not written by switchboard, so it is left as it is (exit 1)',
 } as const;
 
 export type ErrorCodeName = keyof typeof ERROR_CODES;

@@ -1,5 +1,5 @@
 /**
- * `relay serve | add-user | revoke`: the relay's command line. Bundled to dist/relay.js; the
+ * `relay serve | add-user | revoke | install | uninstall`: the relay's command line. Bundled to dist/relay.js; the
  * main CLI calls `runRelayCli` for `switchboard relay …`, and `node dist/relay.js …` runs it
  * directly.
  */
@@ -21,6 +21,10 @@ import { command, group, resolve, spec, type NumberFlag, type Parsed } from '../
 import { CliError } from '../lib/node/cli/errors';
 import { commandHelp, type HelpOptions } from '../lib/node/cli/help';
 import { errorMessage } from '../lib/error-message';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { runServiceVerb } from '../lib/node/service/install';
+import { natsNotBuilt, prepareRelayLog, relayServiceSpec } from './service';
 
 class UsageError extends Error {}
 
@@ -102,15 +106,64 @@ const revokeSpec = spec({
 });
 const revokeCommand = command(revokeSpec, (input, io: RelayCliIo) => revokeVerb(input, io));
 
+const NATS_FLAG = { type: 'string', value: 'url[,url…]', conflicts: ['data'], description: 'the NATS JetStream cluster the relay keeps its state in, instead of --data' } as const;
+const SERVICE_DETAILS = [
+  'Linux: a systemd user unit in $XDG_CONFIG_HOME/systemd/user (default ~/.config/systemd/user), enabled with systemctl --user. macOS: a launchd agent in ~/Library/LaunchAgents, loaded with launchctl bootstrap gui/<uid>.',
+  "It runs this node and this build's dist/relay.js serve with the flags given here (paths made absolute), restarts it 5 s after a failure (SIGTERM and a clean exit stay stopped) and appends its output to --log (default <data>/relay.log). One unit per data dir; the default data dir's is switchboard-relay.",
+  'Without a working service manager here the file is written but not enabled, the command that enables it is printed, and it exits 0. A file there that switchboard did not write is never touched (exit 1). Details: docs/operations.md, "Services".',
+] as const;
+
+const installSpec = spec({
+  name: 'install',
+  summary: 'run a relay as a user service: write a systemd user unit (Linux) or launchd agent (macOS) and enable it',
+  details: SERVICE_DETAILS,
+  flags: {
+    data: { type: 'string', value: 'dir', description: "the relay's data directory (SQLite); this or --nats" },
+    nats: NATS_FLAG,
+    host: serveSpec.flags.host,
+    port: serveSpec.flags.port,
+    cert: serveSpec.flags.cert,
+    key: serveSpec.flags.key,
+    insecure: serveSpec.flags.insecure,
+    log: { type: 'string', value: 'file', description: "where the relay's output goes (default <data>/relay.log, with --nats ~/.switchboard-relay/relay.log)" },
+    json: { type: 'boolean', description: 'print one JSON object: what was written and run (docs/protocol.md, "CLI `--json` output")' },
+  },
+  examples: ['switchboard relay install --data ~/relay', 'switchboard relay install --data /srv/relay --host 0.0.0.0 --cert relay.crt --key relay.key --port 443'],
+});
+const installCommand = command(installSpec, async ({ values }, io: RelayCliIo) => {
+  // Written only for a relay that can run it: `serve --nats` comes with the cluster storage.
+  if (values.nats !== undefined && !Object.hasOwn(serveSpec.flags, 'nats')) throw natsNotBuilt();
+  const service = relayServiceSpec(values, join(__dirname, 'relay.js'));
+  if (!existsSync(service.program[1]!)) throw new CliError(`${service.program[1]} does not exist`, 1, { hint: 'build switchboard first (npm run build), then install from that build' });
+  return runServiceVerb('install', { spec: service, prepare: () => prepareRelayLog(service.log) }, values.json === true, io.stdout, io.env);
+});
+
+const uninstallSpec = spec({
+  name: 'uninstall',
+  summary: "stop, disable and remove a relay's service (only a unit switchboard wrote)",
+  details: ['Name the relay as at install: --data <dir>, or --nats and --port. With nothing installed it says so and exits 0.'],
+  flags: {
+    data: { type: 'string', value: 'dir', description: 'the data directory given at install' },
+    nats: NATS_FLAG,
+    port: serveSpec.flags.port,
+    json: { type: 'boolean', description: 'print one JSON object: what was removed and run' },
+  },
+  examples: ['switchboard relay uninstall --data ~/relay'],
+});
+const uninstallCommand = command(uninstallSpec, async ({ values }, io: RelayCliIo) => {
+  const service = relayServiceSpec({ ...values, host: serveSpec.flags.host.default }, join(__dirname, 'relay.js'));
+  return runServiceVerb('uninstall', { spec: service }, values.json === true, io.stdout, io.env);
+});
+
 /** The relay's table: `switchboard relay <command>`, or `node dist/relay.js <command>`. */
 export const RELAY = group<{}, RelayCliIo>(
   {
     name: 'relay',
     summary: 'run or administer a relay',
     flags: {},
-    examples: ['switchboard relay add-user bob', 'switchboard relay serve'],
+    examples: ['switchboard relay add-user bob', 'switchboard relay serve', 'switchboard relay install --data ~/relay'],
   },
-  [serveCommand, addUserCommand, revokeCommand],
+  [serveCommand, addUserCommand, revokeCommand, installCommand, uninstallCommand],
 );
 
 export const RELAY_HELP: HelpOptions = { program: 'switchboard relay', globals: [], footer: ['exit codes: 0 ok, 1 failed, 2 usage.'] };
@@ -134,7 +187,7 @@ export async function runRelayCli(argv: string[], io: RelayCliIo = defaultIo): P
     const hint = err instanceof CliError ? err.hint : null;
     // As for switchboard's own verbs: under --json, one JSON object on stderr.
     if (wantsJson(argv)) {
-      io.stderr(JSON.stringify({ error: { code: isUsage ? 'usage' : 'failed', message: errorMessage(err), hint: isUsage ? (hint ?? 'run "switchboard relay --help" for usage') : hint } }));
+      io.stderr(JSON.stringify({ error: { code: err instanceof CliError ? err.code : isUsage ? 'usage' : 'failed', message: errorMessage(err), hint: isUsage ? (hint ?? 'run "switchboard relay --help" for usage') : hint } }));
     } else if (isUsage) io.stderr(`relay: ${errorMessage(err)}; ${hint ?? 'run "switchboard relay --help" for usage'}`);
     else io.stderr(`relay: ${errorMessage(err)}${hint ? `; ${hint}` : ''}`);
     return isUsage ? 2 : 1;

@@ -33,7 +33,7 @@ export const SWITCHBOARD = group(
 );
 
 /** What `switchboard help` lists for the relay, whose own declarations live in relay/main.ts. */
-export const RELAY_SUMMARY = { usage: 'relay serve|add-user|revoke …', summary: 'run or administer a relay (see `switchboard relay --help`)' };
+export const RELAY_SUMMARY = { usage: 'relay serve|add-user|revoke|install|uninstall …', summary: 'run or administer a relay (see `switchboard relay --help`)' };
 
 /** How `switchboard`'s help is laid out: its global option and the exit codes under every page. */
 export const SWITCHBOARD_HELP: HelpOptions = {

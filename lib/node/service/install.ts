@@ -23,25 +23,41 @@ import { isOurs, launchdLabel, serviceFile, unwritable, type ServiceKind, type S
 export type InstallAction = 'created' | 'updated' | 'unchanged';
 export type UninstallAction = 'removed' | 'absent';
 
-/** What install or uninstall did; under `--json` it is printed as is (docs/protocol.md, "CLI `--json` output"). */
-export interface ServiceReport {
+/** What install did; under `--json` it is printed as is (docs/protocol.md, "CLI `--json` output"). */
+export interface InstallReport {
   service: ServiceKind;
   manager: ServiceManager;
   /** `switchboard-core.service` (systemd) or the launchd label. */
   unit: string;
   path: string;
-  action: InstallAction | UninstallAction;
+  action: InstallAction;
   /** The argv the service runs, and where its output goes. */
   exec: readonly string[];
   log: string;
-  /** Install: the manager runs it now and at every login. Uninstall: the manager stopped and forgot it (false when it was not reachable). */
+  /** The manager runs it now and at every login. */
   enabled: boolean;
   /** The manager commands that ran, in order, each as one shell-quoted line. */
   ran: string[];
-  /** Install: the command that enables it, by hand. Uninstall: the one that stops it. */
-  manual: string;
+  /** The command that enables it, by hand. */
+  enable_command: string;
   /** Why the manager was not asked (not found, no user session); null when it was. */
   not_enabled_reason: string | null;
+}
+
+/** What uninstall did. */
+export interface UninstallReport {
+  service: ServiceKind;
+  manager: ServiceManager;
+  unit: string;
+  path: string;
+  /** `absent`: there was no file, so nothing was done. */
+  action: UninstallAction;
+  /** The manager stopped and disabled it (false when it was not reachable, or nothing was installed). */
+  stopped: boolean;
+  ran: string[];
+  /** The command that stops it, by hand. */
+  stop_command: string;
+  not_stopped_reason: string | null;
 }
 
 export interface ServiceRequest {
@@ -160,7 +176,7 @@ function notOurs(path: string, verb: 'install' | 'uninstall'): CliError {
 }
 
 /** Writes the file (if it changed) and enables it. Throws `not_ours` for a file switchboard did not write. */
-export function installService(request: ServiceRequest, env: NodeJS.ProcessEnv = process.env): { report: ServiceReport; exitCode: number; problem?: string } {
+export function installService(request: ServiceRequest, env: NodeJS.ProcessEnv = process.env): { report: InstallReport; exitCode: number; problem?: string } {
   const { spec } = request;
   const kind = chooseManager(env);
   const path = serviceFilePath(kind, spec.name, env);
@@ -177,7 +193,7 @@ export function installService(request: ServiceRequest, env: NodeJS.ProcessEnv =
     kind === 'systemd'
       ? `${manager.line(['daemon-reload'])} && ${manager.line(['enable', '--now', unit])}`
       : `${manager.line(['bootstrap', manager.domain, path])}`;
-  const report: ServiceReport = { service: spec.kind, manager: kind, unit, path, action, exec: spec.program, log: spec.log, enabled: false, ran: manager.ran, manual, not_enabled_reason: null };
+  const report: InstallReport = { service: spec.kind, manager: kind, unit, path, action, exec: spec.program, log: spec.log, enabled: false, ran: manager.ran, enable_command: manual, not_enabled_reason: null };
   const unavailable = manager.probe();
   if (unavailable !== undefined) {
     report.not_enabled_reason = unavailable;
@@ -202,14 +218,14 @@ export function installService(request: ServiceRequest, env: NodeJS.ProcessEnv =
 }
 
 /** Stops, disables and removes the file, when switchboard wrote it. Throws `not_ours` otherwise. */
-export function uninstallService(spec: ServiceSpec, env: NodeJS.ProcessEnv = process.env): { report: ServiceReport; exitCode: number; problem?: string } {
+export function uninstallService(spec: ServiceSpec, env: NodeJS.ProcessEnv = process.env): { report: UninstallReport; exitCode: number; problem?: string } {
   const kind = chooseManager(env);
   const path = serviceFilePath(kind, spec.name, env);
   const existing = readIfExists(path);
   const manager = new Manager(kind, env);
   const unit = unitName(kind, spec);
   const manual = kind === 'systemd' ? manager.line(['disable', '--now', unit]) : manager.line(['bootout', `${manager.domain}/${unit}`]);
-  const report: ServiceReport = { service: spec.kind, manager: kind, unit, path, action: 'absent', exec: spec.program, log: spec.log, enabled: false, ran: manager.ran, manual, not_enabled_reason: null };
+  const report: UninstallReport = { service: spec.kind, manager: kind, unit, path, action: 'absent', stopped: false, ran: manager.ran, stop_command: manual, not_stopped_reason: null };
   if (existing === undefined) return { report, exitCode: ExitCode.Ok };
   if (!isOurs(kind, existing)) throw notOurs(path, 'uninstall');
   const unavailable = manager.probe();
@@ -217,8 +233,8 @@ export function uninstallService(spec: ServiceSpec, env: NodeJS.ProcessEnv = pro
     const stop = kind === 'systemd' ? ['disable', '--now', unit] : manager.loaded(unit) ? ['bootout', `${manager.domain}/${unit}`] : undefined;
     const r = stop ? manager.run(stop) : undefined;
     if (r && !r.ok) return { report, exitCode: ExitCode.Failed, problem: r.problem };
-    report.enabled = true;
-  } else report.not_enabled_reason = unavailable;
+    report.stopped = true;
+  } else report.not_stopped_reason = unavailable;
   unlinkSync(path);
   if (kind === 'systemd') {
     removeWantsLink(path, unit);
@@ -250,25 +266,30 @@ function writeAtomically(path: string, content: string): void {
   }
 }
 
-/** The lines a person reads after install or uninstall. */
-export function describeService(report: ServiceReport): string[] {
-  const what = report.manager === 'systemd' ? 'systemd user unit' : 'launchd agent';
-  if (report.action === 'absent') return [`no ${report.service} service installed here: ${report.path} does not exist`];
-  if (report.action === 'removed') {
-    const head = `removed ${report.path} (${what} ${report.unit})`;
-    if (report.not_enabled_reason) return [head, `not stopped: ${report.not_enabled_reason}; if it runs elsewhere, stop it with: ${report.manual}`];
-    return [head, `stopped and disabled: ${report.ran.join(' && ')}`];
-  }
+function managerWhat(report: { manager: ServiceManager }): string {
+  return report.manager === 'systemd' ? 'systemd user unit' : 'launchd agent';
+}
+
+/** The lines a person reads after install. */
+export function describeInstall(report: InstallReport): string[] {
   const verb = report.action === 'unchanged' ? 'unchanged' : report.action === 'created' ? 'wrote' : 'rewrote';
   const lines = [
-    `${verb} ${report.path} (${what} ${report.unit}):`,
+    `${verb} ${report.path} (${managerWhat(report)} ${report.unit}):`,
     `  runs:    ${report.exec.map(shellWord).join(' ')}`,
     `  restart: on failure, after ${report.manager === 'systemd' ? '5 s' : 'at least 5 s'}; a clean stop stays stopped`,
     `  log:     ${report.log}`,
   ];
-  if (report.not_enabled_reason) lines.push(`not enabled: ${report.not_enabled_reason}; enable it with: ${report.manual}`);
+  if (report.not_enabled_reason) lines.push(`not enabled: ${report.not_enabled_reason}; enable it with: ${report.enable_command}`);
   else if (report.enabled) lines.push(`enabled and started: ${report.ran.join(' && ')}`);
   return lines;
+}
+
+/** The lines a person reads after uninstall. */
+export function describeUninstall(report: UninstallReport): string[] {
+  if (report.action === 'absent') return [`no ${report.service} service installed here: ${report.path} does not exist`];
+  const head = `removed ${report.path} (${managerWhat(report)} ${report.unit})`;
+  if (report.not_stopped_reason) return [head, `not stopped: ${report.not_stopped_reason}; if it runs elsewhere, stop it with: ${report.stop_command}`];
+  return [head, report.ran.length > 0 ? `stopped and disabled: ${report.ran.join(' && ')}` : 'it was not loaded'];
 }
 
 /**
@@ -277,12 +298,15 @@ export function describeService(report: ServiceReport): string[] {
  * file is written; the line says what to run once it is fixed).
  */
 export function runServiceVerb(op: 'install' | 'uninstall', request: ServiceRequest, json: boolean, out: (line: string) => void, env: NodeJS.ProcessEnv = process.env): number {
-  const { report, exitCode, problem } = op === 'install' ? installService(request, env) : uninstallService(request.spec, env);
-  if (problem !== undefined && op === 'uninstall') {
-    throw new CliError(`${report.path} is left in place: ${problem}`, ExitCode.Failed, { hint: `fix that, then run this again (or stop it by hand: ${report.manual})` });
+  if (op === 'uninstall') {
+    const { report, exitCode, problem } = uninstallService(request.spec, env);
+    if (problem !== undefined) throw new CliError(`${report.path} is left in place: ${problem}`, ExitCode.Failed, { hint: `fix that, then run this again (or stop it by hand: ${report.stop_command})` });
+    out(json ? JSON.stringify(report) : describeUninstall(report).join('\n'));
+    return exitCode;
   }
-  out(json ? JSON.stringify(report) : describeService(report).join('\n'));
-  if (problem !== undefined) throw new CliError(`${report.path} is written but not enabled: ${problem}`, exitCode, { hint: `fix that, then run: ${report.manual}` });
+  const { report, exitCode, problem } = installService(request, env);
+  out(json ? JSON.stringify(report) : describeInstall(report).join('\n'));
+  if (problem !== undefined) throw new CliError(`${report.path} is written but not enabled: ${problem}`, exitCode, { hint: `fix that, then run: ${report.enable_command}` });
   return exitCode;
 }
 

@@ -241,10 +241,8 @@ async function serve({ values }: Parsed<typeof serveSpec.flags>, io: RelayCliIo)
     tls: values.cert && values.key ? { certFile: values.cert, keyFile: values.key } : undefined,
     log: (line) => io.stderr(relayLogLine(line)),
   });
-  io.stdout(`relay listening on ${server.url}`);
-  if (values.insecure && !values.cert && !isLoopbackHost(values.host)) io.stderr(`relay: --insecure: tokens and messages cross the network in clear`);
-
-  await new Promise<void>((resolve) => {
+  // The handlers are in place before the ready line: a supervisor may stop the relay as soon as it reads it.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
@@ -254,6 +252,10 @@ async function serve({ values }: Parsed<typeof serveSpec.flags>, io: RelayCliIo)
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
+  io.stdout(`relay listening on ${server.url}`);
+  if (values.insecure && !values.cert && !isLoopbackHost(values.host)) io.stderr(`relay: --insecure: tokens and messages cross the network in clear`);
+
+  await stopped;
   await server.close();
   return 0;
 }

@@ -246,7 +246,16 @@ describe('daemon install | uninstall (systemd)', () => {
     delete env.SWITCHBOARD_HOME;
     const core = reapWithThisProcess(spawn(node!, args, { env, stdio: 'ignore' }));
     try {
-      await waitFor('the core to answer on the home socket', async () => ((await socketAnswers(homePaths(m.home).socket)) ? true : undefined), 30_000);
+      // Its answer to status, not a bare connect: the kernel accepts a connection before the core has its SIGTERM handler.
+      await waitFor(
+        'the core to answer status on the home socket',
+        async () => {
+          if (!(await socketAnswers(homePaths(m.home).socket))) return undefined;
+          const status = await run(m.home, ['status', '--json'], { env: m.env, timeoutMs: 30_000 });
+          return status.code === 0 && JSON.parse(status.stdout).core_running === true ? true : undefined;
+        },
+        30_000,
+      );
     } finally {
       const exited = new Promise<number | null>((resolve) => core.once('exit', (code) => resolve(code)));
       core.kill('SIGTERM');
@@ -321,9 +330,9 @@ describe('relay install | uninstall', () => {
       });
       assert.match(line, /^relay listening on ws:\/\/127\.0\.0\.1:\d+$/);
     } finally {
-      const exited = new Promise<number | null>((resolve) => relay.once('exit', (code) => resolve(code)));
+      const exited = new Promise<string>((resolve) => relay.once('exit', (code, signal) => resolve(`${code} ${signal}`)));
       relay.kill('SIGTERM');
-      assert.equal(await exited, 0);
+      assert.equal(await exited, '0 null');
     }
     const u = await m.sb(['relay', 'uninstall', '--data', data]);
     assert.equal(u.code, 0, told(['relay', 'uninstall'], u));

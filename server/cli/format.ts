@@ -195,7 +195,8 @@ export function storeLine(s: StoreStatus): string {
  * `status`. Without a core (`delegated` false) the status is this command's own: no pid, no
  * live link; it says what is configured and what this command's pull fetched instead.
  */
-export function coreStatusLines(s: CoreStatus, delegated: boolean, pulled: PullResult | null = null): string[] {
+/** `log` is the home's core.log: where `daemon start`, the extension's core and a `daemon install` service write. */
+export function coreStatusLines(s: CoreStatus, delegated: boolean, pulled: PullResult | null = null, log?: string): string[] {
   const core = delegated
     ? `running (pid ${s.pid}, version ${s.version}, since ${shortTime(s.since)}, ${s.clients} client${s.clients === 1 ? '' : 's'})`
     : 'no core running; commands open the store themselves (start one with `switchboard daemon start`)';
@@ -203,6 +204,7 @@ export function coreStatusLines(s: CoreStatus, delegated: boolean, pulled: PullR
     `core:      ${core}`,
     `home:      ${inert(s.home)}`,
     `socket:    ${delegated ? s.socket : `${s.socket ?? '-'} (no core listening)`}`,
+    ...(log === undefined ? [] : [`log:       ${inert(log)}`]),
     `messages:  ${s.messages} (${s.unread} unread)`,
     `outbox:    ${s.outbox.pending} pending, ${s.outbox.inflight} in flight, ${s.outbox.dead} dead, ${s.outbox.done} done, ${s.outbox.aborted} aborted, ${s.outbox.expired ?? 0} expired`,
     storeLine(s.store),

@@ -365,6 +365,6 @@ export const status = command(statusSpec, async ({ values }, context: VerbContex
   // Without a core there is no core's pid or start time to show: this command's would mislead.
   const shown = delegated ? result : { ...result, pid: null, since: null };
   if (values.json) printJson(context, { ...shown, core_running: delegated, delegated, pull: pulled });
-  else context.out(coreStatusLines(result, delegated, pulled).join('\n'));
+  else context.out(coreStatusLines(result, delegated, pulled, context.paths.log).join('\n'));
   return ExitCode.Ok;
 });

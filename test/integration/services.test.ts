@@ -111,6 +111,9 @@ describe('daemon install | uninstall (systemd)', () => {
     assert.match(r.stdout, new RegExp(`^wrote ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(systemd user unit ${name}\\):$`, 'm'));
     assert.match(r.stdout, /^ {2}log: {5}.*core\.log$/m);
     assert.match(r.stdout, /^enabled and started: systemctl --user daemon-reload && systemctl --user enable --now /m);
+    // `status` names the same file as the log.
+    const status = await m.sb(['status']);
+    assert.ok(status.stdout.split('\n').includes(`log:       ${log}`), status.stdout);
   });
 
   test('a second install leaves the same bytes and says unchanged; a changed one is rewritten and restarted', async () => {

@@ -95,6 +95,8 @@ test('coreStatusLines: running or not, clients counted, every outbox state', () 
   assert.deepEqual(direct.slice(0, 3), ['core:      no core running; commands open the store themselves (start one with `switchboard daemon start`)', 'home:      /h', 'socket:    - (no core listening)']);
   assert.equal(coreStatusLines(status, false)[2], 'socket:    /h/s (no core listening)');
   assert.deepEqual(coreStatusLines(status, true).slice(6), syncLines(sync));
+  // With the home's log (as `status` passes it): one line after the socket, where `daemon install`'s unit writes.
+  assert.deepEqual(coreStatusLines(status, true, null, '/h/core.log').slice(2, 4), ['socket:    /h/s', 'log:       /h/core.log']);
 });
 
 test('coreStatusLines without a core: what is configured and what the pull found, never a sync state', () => {

@@ -126,6 +126,7 @@ const installSpec = spec({
     key: serveSpec.flags.key,
     insecure: serveSpec.flags.insecure,
     log: { type: 'string', value: 'file', description: "where the relay's output goes (default <data>/relay.log, with --nats ~/.switchboard-relay/relay.log)" },
+    'dry-run': { type: 'boolean', description: 'show the file it would write (all of it) and where, write and enable nothing' },
     json: { type: 'boolean', description: 'print one JSON object: what was written and run (docs/protocol.md, "CLI `--json` output")' },
   },
   examples: ['switchboard relay install --data ~/relay', 'switchboard relay install --data /srv/relay --host 0.0.0.0 --cert relay.crt --key relay.key --port 443'],
@@ -135,7 +136,7 @@ const installCommand = command(installSpec, async ({ values }, io: RelayCliIo) =
   if (values.nats !== undefined && !Object.hasOwn(serveSpec.flags, 'nats')) throw natsNotBuilt();
   const service = relayServiceSpec(values, join(__dirname, 'relay.js'));
   if (!existsSync(service.program[1]!)) throw new CliError(`${service.program[1]} does not exist`, 1, { hint: 'build switchboard first (npm run build), then install from that build' });
-  return runServiceVerb('install', { spec: service, prepare: () => prepareRelayLog(service.log) }, values.json === true, io.stdout, io.env);
+  return runServiceVerb('install', { spec: service, prepare: () => prepareRelayLog(service.log), dryRun: values['dry-run'] === true }, values.json === true, io.stdout, io.env);
 });
 
 const uninstallSpec = spec({

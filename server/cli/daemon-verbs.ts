@@ -66,13 +66,17 @@ const daemonInstall = command(
     name: 'install',
     summary: "run this home's core as a user service: write a systemd user unit (Linux) or launchd agent (macOS) and enable it",
     details: [...SERVICE_DETAILS, 'An install that finds its own unit unchanged says so and only makes sure it is enabled. Details: docs/operations.md, "Services".'],
-    flags: { 'event-retention': CORE_FLAGS['event-retention'], json: JSON_FLAG },
-    examples: ['switchboard daemon install', 'switchboard --home ~/work-home daemon install --json'],
+    flags: {
+      'event-retention': CORE_FLAGS['event-retention'],
+      'dry-run': { type: 'boolean', description: 'show the file it would write (all of it) and where, write and enable nothing' },
+      json: JSON_FLAG,
+    },
+    examples: ['switchboard daemon install', 'switchboard daemon install --dry-run', 'switchboard --home ~/work-home daemon install --json'],
   },
   async ({ values }, context: VerbContext) => {
     const { daemonArgs } = coreOptions(values);
     const { runCoreService } = await import('./core-service');
-    return runCoreService('install', context.paths, daemonArgs, values.json === true, context.out);
+    return runCoreService('install', context.paths, daemonArgs, { json: values.json === true, dryRun: values['dry-run'] === true }, context.out);
   },
 );
 
@@ -86,7 +90,7 @@ const daemonUninstall = command(
   },
   async ({ values }, context: VerbContext) => {
     const { runCoreService } = await import('./core-service');
-    return runCoreService('uninstall', context.paths, [], values.json === true, context.out);
+    return runCoreService('uninstall', context.paths, [], { json: values.json === true }, context.out);
   },
 );
 

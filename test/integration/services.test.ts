@@ -219,6 +219,40 @@ describe('daemon install | uninstall (systemd)', () => {
     assert.match(r.stderr, /is written but not enabled: `systemctl --user enable --now .*` exited 1: Failed to connect to bus.*; fix that, then run: systemctl --user daemon-reload && /);
   });
 
+  test('--dry-run shows the whole file and writes, creates and runs nothing; the install after it writes exactly that', async () => {
+    const m = machine();
+    const dry = await m.sb(['daemon', 'install', '--dry-run', '--json']);
+    assert.equal(dry.code, 0, told(['daemon', 'install', '--dry-run'], dry));
+    const report = JSON.parse(dry.stdout) as { dry_run: boolean; action: string; content: string; enabled: boolean };
+    assert.equal(report.dry_run, true);
+    assert.equal(report.action, 'created');
+    assert.equal(report.enabled, false);
+    assert.equal(existsSync(m.config), false, 'no directory made');
+    assert.equal(existsSync(homePaths(m.home).log), false, 'no log made');
+    assert.deepEqual(m.calls(), []);
+    const human = await m.sb(['daemon', 'install', '--dry-run']);
+    assert.match(human.stdout, /^would write .*\n[\s\S]*^nothing written or enabled \(--dry-run\)/m);
+    assert.ok(human.stdout.includes(report.content.trimEnd()), 'the human form shows the file too');
+    assert.equal((await m.sb(['daemon', 'install'])).code, 0);
+    assert.equal(readFileSync(unitPath(m), 'utf8'), report.content);
+  });
+
+  test('a core already running for the home (started outside the service) is named, with how to hand over', async () => {
+    const m = machine();
+    const start = await m.sb(['daemon', 'start']);
+    assert.equal(start.code, 0, told(['daemon', 'start'], start));
+    try {
+      const r = await m.sb(['daemon', 'install', '--json']);
+      assert.equal(r.code, 0, told(['daemon', 'install'], r));
+      JSON.parse(r.stdout);
+      assert.match(r.stderr, /^switchboard: note: a core already runs for this home \(pid \d+\); the service's core retries every 5 s until it stops: `switchboard daemon stop` hands over now/);
+    } finally {
+      assert.equal((await m.sb(['daemon', 'stop'])).code, 0);
+    }
+    const quiet = await m.sb(['daemon', 'install']);
+    assert.equal(quiet.stderr, '', 'no note once no core answers');
+  });
+
   test('XDG_CONFIG_HOME unset: the unit goes to ~/.config/systemd/user', async () => {
     const m = machine();
     const r = await m.sb(['daemon', 'install', '--json'], { XDG_CONFIG_HOME: '' });

@@ -42,6 +42,8 @@ export interface InstallReport {
   enable_command: string;
   /** Why the manager was not asked (not found, no user session); null when it was. */
   not_enabled_reason: string | null;
+  /** `--dry-run`: nothing was written and nothing run; `action` says what an install would do. */
+  dry_run: boolean;
 }
 
 /** What uninstall did. */
@@ -62,6 +64,8 @@ export interface UninstallReport {
 
 export interface ServiceRequest {
   spec: ServiceSpec;
+  /** Install only: say what would be written, write and run nothing. */
+  dryRun?: boolean;
   /** Run before the file is written: creates the log's directory and file with their modes. */
   prepare?: () => void;
 }
@@ -176,7 +180,7 @@ function notOurs(path: string, verb: 'install' | 'uninstall'): CliError {
 }
 
 /** Writes the file (if it changed) and enables it. Throws `not_ours` for a file switchboard did not write. */
-export function installService(request: ServiceRequest, env: NodeJS.ProcessEnv = process.env): { report: InstallReport; exitCode: number; problem?: string } {
+export function installService(request: ServiceRequest, env: NodeJS.ProcessEnv = process.env): { report: InstallReport; exitCode: number; problem?: string; content?: string } {
   const { spec } = request;
   const kind = chooseManager(env);
   const path = serviceFilePath(kind, spec.name, env);
@@ -184,8 +188,11 @@ export function installService(request: ServiceRequest, env: NodeJS.ProcessEnv =
   const existing = readIfExists(path);
   if (existing !== undefined && !isOurs(kind, existing)) throw notOurs(path, 'install');
   const action: InstallAction = existing === undefined ? 'created' : existing === content ? 'unchanged' : 'updated';
-  request.prepare?.();
-  if (action !== 'unchanged') writeAtomically(path, content);
+  const dryRun = request.dryRun === true;
+  if (!dryRun) {
+    request.prepare?.();
+    if (action !== 'unchanged') writeAtomically(path, content);
+  }
 
   const manager = new Manager(kind, env);
   const unit = unitName(kind, spec);
@@ -193,7 +200,8 @@ export function installService(request: ServiceRequest, env: NodeJS.ProcessEnv =
     kind === 'systemd'
       ? `${manager.line(['daemon-reload'])} && ${manager.line(['enable', '--now', unit])}`
       : `${manager.line(['bootstrap', manager.domain, path])}`;
-  const report: InstallReport = { service: spec.kind, manager: kind, unit, path, action, exec: spec.program, log: spec.log, enabled: false, ran: manager.ran, enable_command: manual, not_enabled_reason: null };
+  const report: InstallReport = { service: spec.kind, manager: kind, unit, path, action, exec: spec.program, log: spec.log, enabled: false, ran: manager.ran, enable_command: manual, not_enabled_reason: null, dry_run: dryRun };
+  if (dryRun) return { report, exitCode: ExitCode.Ok, content };
   const unavailable = manager.probe();
   if (unavailable !== undefined) {
     report.not_enabled_reason = unavailable;
@@ -272,14 +280,17 @@ function managerWhat(report: { manager: ServiceManager }): string {
 
 /** The lines a person reads after install. */
 export function describeInstall(report: InstallReport): string[] {
-  const verb = report.action === 'unchanged' ? 'unchanged' : report.action === 'created' ? 'wrote' : 'rewrote';
+  const verb = report.dry_run
+    ? report.action === 'unchanged' ? 'would leave unchanged' : report.action === 'created' ? 'would write' : 'would rewrite'
+    : report.action === 'unchanged' ? 'unchanged' : report.action === 'created' ? 'wrote' : 'rewrote';
   const lines = [
     `${verb} ${report.path} (${managerWhat(report)} ${report.unit}):`,
     `  runs:    ${report.exec.map(shellWord).join(' ')}`,
     `  restart: on failure, after ${report.manager === 'systemd' ? '5 s' : 'at least 5 s'}; a clean stop stays stopped`,
     `  log:     ${report.log}`,
   ];
-  if (report.not_enabled_reason) lines.push(`not enabled: ${report.not_enabled_reason}; enable it with: ${report.enable_command}`);
+  if (report.dry_run) lines.push(`nothing written or enabled (--dry-run); an install then runs: ${report.enable_command}`);
+  else if (report.not_enabled_reason) lines.push(`not enabled: ${report.not_enabled_reason}; enable it with: ${report.enable_command}`);
   else if (report.enabled) lines.push(`enabled and started: ${report.ran.join(' && ')}`);
   return lines;
 }
@@ -304,8 +315,9 @@ export function runServiceVerb(op: 'install' | 'uninstall', request: ServiceRequ
     out(json ? JSON.stringify(report) : describeUninstall(report).join('\n'));
     return exitCode;
   }
-  const { report, exitCode, problem } = installService(request, env);
-  out(json ? JSON.stringify(report) : describeInstall(report).join('\n'));
+  const { report, exitCode, problem, content } = installService(request, env);
+  // A dry run shows the whole file (under --json too, as `content`): that is what it is for.
+  out(json ? JSON.stringify(content === undefined ? report : { ...report, content }) : [...describeInstall(report), ...(content === undefined ? [] : ['', content.trimEnd()])].join('\n'));
   if (problem !== undefined) throw new CliError(`${report.path} is written but not enabled: ${problem}`, exitCode, { hint: `fix that, then run: ${report.enable_command}` });
   return exitCode;
 }

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { relayServiceSpec } from '../../relay/service';
 import { isOurs, launchdPlist, parseExecStart, serviceName, systemdUnit, systemdWord, type ServiceSpec } from '../../lib/node/service/units';
 
 const HOSTILE = ['/usr/bin/node', '/opt/a b/dist/daemon.js', '--home', '/home/u/100% "quoted" $HOME\\x', 'it\'s&<fine>'];
@@ -151,4 +152,15 @@ test('the default home gets the plain name; every other home its own, the same e
   assert.equal(serviceName('core', '/tmp/a', false), a);
   assert.notEqual(serviceName('core', '/tmp/b', false), a);
   assert.match(serviceName('relay', '/srv/relay', false), /^switchboard-relay-[0-9a-f]{8}$/);
+});
+
+test('a relay unit on NATS runs serve --nats with the URLs as one list, named by the cluster and the port', () => {
+  const a = relayServiceSpec({ nats: 'nats://10.0.0.1:4222, nats://10.0.0.2:4222', host: '127.0.0.1', port: 8787 }, '/opt/sb/dist/relay.js');
+  assert.deepEqual(a.program, [process.execPath, '/opt/sb/dist/relay.js', 'serve', '--nats', 'nats://10.0.0.1:4222,nats://10.0.0.2:4222', '--host', '127.0.0.1', '--port', '8787']);
+  assert.match(a.name, /^switchboard-relay-[0-9a-f]{8}$/);
+  assert.equal(a.uninstall, 'switchboard relay uninstall --nats nats://10.0.0.1:4222,nats://10.0.0.2:4222 --port 8787');
+  const b = relayServiceSpec({ nats: 'nats://10.0.0.1:4222,nats://10.0.0.2:4222', host: '127.0.0.1', port: 8788 }, '/opt/sb/dist/relay.js');
+  assert.notEqual(b.name, a.name, 'a second node on this machine gets its own unit');
+  assert.throws(() => relayServiceSpec({ nats: ' , ', host: '127.0.0.1', port: 8787 }, '/x'), /--nats needs at least one URL/);
+  assert.throws(() => relayServiceSpec({ nats: 'nats://a:1', data: '/d', host: '127.0.0.1', port: 1 }, '/x'), /one of them/);
 });

@@ -372,9 +372,18 @@ describe('relay install | uninstall', () => {
       relay.kill('SIGTERM');
       assert.equal(await exited, '0 null');
     }
+    const again = await m.sb(['relay', 'install', '--data', data, '--port', '0', '--json']);
+    assert.equal(JSON.parse(again.stdout).action, 'unchanged');
     const u = await m.sb(['relay', 'uninstall', '--data', data]);
     assert.equal(u.code, 0, told(['relay', 'uninstall'], u));
     assert.equal(existsSync(report.path), false);
+    // Someone else's unit at that path stays as it is; --json says not_ours.
+    writeFileSync(report.path, '[Service]\nExecStart=/bin/true\n');
+    const foreign = await m.sb(['relay', 'install', '--data', data, '--json']);
+    assert.equal(foreign.code, 1, told(['relay', 'install'], foreign));
+    assert.equal(JSON.parse(foreign.stderr).error.code, 'not_ours');
+    assert.equal((await m.sb(['relay', 'uninstall', '--data', data])).code, 1);
+    assert.equal(readFileSync(report.path, 'utf8'), '[Service]\nExecStart=/bin/true\n');
   });
 
   test('refused before anything is written: no storage, a reachable host without TLS, --nats while serve has no --nats', async () => {

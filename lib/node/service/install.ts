@@ -199,7 +199,7 @@ export function installService(request: ServiceRequest, env: NodeJS.ProcessEnv =
   const manual =
     kind === 'systemd'
       ? `${manager.line(['daemon-reload'])} && ${manager.line(['enable', '--now', unit])}`
-      : `${manager.line(['bootstrap', manager.domain, path])}`;
+      : `${manager.line(['enable', `${manager.domain}/${unit}`])} && ${manager.line(['bootstrap', manager.domain, path])}`;
   const report: InstallReport = { service: spec.kind, manager: kind, unit, path, action, exec: spec.program, log: spec.log, enabled: false, ran: manager.ran, enable_command: manual, not_enabled_reason: null, dry_run: dryRun };
   if (dryRun) return { report, exitCode: ExitCode.Ok, content };
   const unavailable = manager.probe();

@@ -106,11 +106,11 @@ const revokeSpec = spec({
 });
 const revokeCommand = command(revokeSpec, (input, io: RelayCliIo) => revokeVerb(input, io));
 
-const NATS_FLAG = { type: 'string', value: 'url[,url…]', conflicts: ['data'], description: 'the NATS JetStream cluster the relay keeps its state in, instead of --data' } as const;
+const NATS_FLAG = { type: 'string', value: 'url[,url…]', conflicts: ['data'], description: 'the NATS JetStream cluster the relay keeps its state in, instead of --data (install: only with a build whose relay serve has --nats)' } as const;
 const SERVICE_DETAILS = [
   'Linux: a systemd user unit in $XDG_CONFIG_HOME/systemd/user (default ~/.config/systemd/user), enabled with systemctl --user. macOS: a launchd agent in ~/Library/LaunchAgents, loaded with launchctl bootstrap gui/<uid>.',
   "It runs this node and this build's dist/relay.js serve with the flags given here (paths made absolute), restarts it 5 s after a failure (SIGTERM and a clean exit stay stopped) and appends its output to --log (default <data>/relay.log). One unit per data dir; the default data dir's is switchboard-relay.",
-  'Without a working service manager here the file is written but not enabled, the command that enables it is printed, and it exits 0. A file there that switchboard did not write is never touched (exit 1). Details: docs/operations.md, "Services".',
+  'Without a working service manager here the file is written but not enabled, the command that enables it is printed, and it exits 0. A file there that switchboard did not write is never touched (exit 1). Details: docs/operations.md, "Running as a service".',
 ] as const;
 
 const installSpec = spec({

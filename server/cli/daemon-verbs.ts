@@ -65,7 +65,7 @@ const daemonInstall = command(
   {
     name: 'install',
     summary: "run this home's core as a user service: write a systemd user unit (Linux) or launchd agent (macOS) and enable it",
-    details: [...SERVICE_DETAILS, 'An install that finds its own unit unchanged says so and only makes sure it is enabled. Details: docs/operations.md, "Services".'],
+    details: [...SERVICE_DETAILS, 'An install that finds its own unit unchanged says so and only makes sure it is enabled. Details: docs/operations.md, "Running as a service".'],
     flags: {
       'event-retention': CORE_FLAGS['event-retention'],
       'dry-run': { type: 'boolean', description: 'show the file it would write (all of it) and where, write and enable nothing' },

@@ -8,6 +8,7 @@ import { type MessageEvent } from '../protocol/rpc';
 import { RELAY_PROTOCOL_VERSION } from '../protocol/relay';
 import { startForwarder } from './forwarder';
 import { cpuMeter, startLive } from './live';
+import { medianBy } from './peers/compare';
 
 /** Messages per measured round, rounds (the median is reported), messages sent first to warm up, and messages kept in flight. */
 export interface EndToEndLoad {
@@ -36,7 +37,7 @@ function figures(latencies: number[], elapsedMs: number, cpuUsPerMessage: Record
 }
 
 /** Sends `count` messages keeping `window` in flight; `sendOne` resolves when the sender has its verdict. */
-async function pump(count: number, window: number, sendOne: (i: number) => Promise<void>): Promise<void> {
+export async function pump(count: number, window: number, sendOne: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: window }, async () => {
@@ -48,9 +49,10 @@ async function pump(count: number, window: number, sendOne: (i: number) => Promi
 /**
  * Times rounds of messages from send to arrival. The receiving end calls `arrived` with each
  * message's send time (carried in its body). The first round warms both systems up (JIT,
- * caches, pools) and is not reported, so the figures compare steady states.
+ * caches, pools) and is not reported, so the figures compare steady states. The peer brokers'
+ * drivers (bench/peers/) measure with it too, so every system sees the same load shape.
  */
-class Rounds {
+export class Rounds {
   private latencies: number[] = [];
   private expected = 0;
   private complete: () => void = () => {};
@@ -67,7 +69,7 @@ class Rounds {
     await this.round(load.warmup, load.window, sendOne);
     const rounds: EndToEndFigures[] = [];
     for (let i = 0; i < load.repeats; i++) rounds.push(await this.round(load.count, load.window, sendOne));
-    return rounds.sort((a, b) => a.perSecond - b.perSecond)[Math.floor(rounds.length / 2)]!;
+    return medianBy(rounds, (r) => r.perSecond);
   }
 
   private async round(count: number, window: number, sendOne: (i: number) => Promise<void>): Promise<EndToEndFigures> {

@@ -48,11 +48,12 @@ function panel(runs: readonly SystemRun[], windows: readonly number[], spec: Pan
   const barW = (groupW * 0.8) / SYSTEMS.length;
   const y = (v: number) => MARGIN.top + plotH - (v / top) * plotH;
   const parts: string[] = [`<g transform="translate(${x0},0)">`];
-  parts.push(`<text x="${PANEL_W / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(spec.title)}</text>`);
+  parts.push(`<text x="${PANEL_W / 2}" y="20" text-anchor="middle" font-size="13" font-weight="bold">${escapeXml(spec.title)}</text>`);
   for (const tick of [0, 0.25, 0.5, 0.75, 1]) {
     const ty = y(top * tick).toFixed(1);
     parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + plotW}" y1="${ty}" y2="${ty}" stroke="#ddd"/>`);
-    parts.push(`<text x="${MARGIN.left - 6}" y="${ty}" text-anchor="end" dominant-baseline="middle" font-size="10">${escapeXml(formatValue(top * tick))}</text>`);
+    const label = top >= 10 ? Math.round(top * tick).toLocaleString('en-US') : (top * tick).toFixed(2);
+    parts.push(`<text x="${MARGIN.left - 6}" y="${ty}" text-anchor="end" dominant-baseline="middle" font-size="10">${escapeXml(label)}</text>`);
   }
   parts.push(`<text x="12" y="${MARGIN.top + plotH / 2}" font-size="10" transform="rotate(-90 12 ${MARGIN.top + plotH / 2})" text-anchor="middle">${escapeXml(spec.unit)}</text>`);
   windows.forEach((window, g) => {

@@ -10,6 +10,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { switchboardEndToEnd, type EndToEndFigures, type EndToEndLoad } from '../end-to-end';
 import { findBinary } from './brokers';
+import { fsyncLatencyMs } from './disk';
 import { peerChartSvg } from './chart';
 import { compareAt, SYSTEM_LABELS, type SystemName, type SystemRun, type WindowComparison } from './compare';
 import { mosquittoRun } from './mqtt-driver';
@@ -50,6 +51,7 @@ export async function peersBench(root: string, load: Omit<EndToEndLoad, 'window'
     jetstream: nats ? (l) => jetstreamRun(nats, l) : missing('nats-server'),
   };
   const loadBefore = loadavg()[0]!;
+  const syncBefore = fsyncLatencyMs();
   const runs: SystemRun[] = [];
   for (const window of PEER_WINDOWS) {
     for (const [system, driver] of Object.entries(drivers) as [SystemName, (typeof drivers)[SystemName]][]) {
@@ -70,6 +72,9 @@ export async function peersBench(root: string, load: Omit<EndToEndLoad, 'window'
     }
   }
   const loadAfter = loadavg()[0]!;
+  const syncAfter = fsyncLatencyMs();
+  const sync = (f: { p50: number; p99: number }) => `p50 ${f.p50.toFixed(2)} / p99 ${f.p99.toFixed(1)} ms`;
+  log(`  4 KiB write + fdatasync in the temp directory: ${sync(syncBefore)} before, ${sync(syncAfter)} after`);
   const comparisons = PEER_WINDOWS.map((w) => compareAt(runs, w)).filter((c): c is WindowComparison => c !== undefined);
 
   const versions = [
@@ -78,7 +83,7 @@ export async function peersBench(root: string, load: Omit<EndToEndLoad, 'window'
     nats ? `${firstLine(nats, ['--version'])} with @nats-io/transport-node ${packageVersion(root, '@nats-io/transport-node')} and @nats-io/jetstream ${packageVersion(root, '@nats-io/jetstream')}` : 'nats-server: not installed',
     `Node ${process.version}`,
   ];
-  const machine = `${cpus().length} cores, shared with other engineers' work and loaded while these figures were taken (1-minute load average ${loadBefore.toFixed(2)} before the phase, ${loadAfter.toFixed(2)} after): compare the systems with each other, within this run, not with another machine's figures`;
+  const machine = `${cpus().length} cores, shared with other engineers' work and loaded while these figures were taken (1-minute load average ${loadBefore.toFixed(2)} before the phase, ${loadAfter.toFixed(2)} after; a 4 KiB write + fdatasync in the temp directory the systems' data lived in took ${sync(syncBefore)} before, ${sync(syncAfter)} after): compare the systems with each other, within this run, not with another machine's figures`;
   const docs = join(root, 'docs');
   const md = benchmarksMarkdown(runs, PEER_WINDOWS, { takenAt: new Date().toISOString().replace(/\.\d+Z$/, ' UTC').replace('T', ' '), machine, versions, load, chartFile: CHART_FILE });
   writeFileSync(join(docs, 'benchmarks.md'), md);

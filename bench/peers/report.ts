@@ -52,6 +52,8 @@ export function benchmarksMarkdown(runs: readonly SystemRun[], windows: readonly
   lines.push(`Machine: ${ctx.machine}.`);
   lines.push(`Measured: ${ctx.versions.join('; ')}.`);
   lines.push('');
+  lines.push('To take them again: `npm run bench:setup` (as root: installs mosquitto and nats-server from the distribution\'s packages when missing), then `npm run bench -- --only=peers`, which rewrites this page and its chart. A broker that is not installed is skipped and its rows say so.');
+  lines.push('');
   lines.push(
     `Every system gets the same load (bench/end-to-end.ts \`Rounds\`): one sender keeps 64 or 256 messages in flight, each send done when the sender has the broker's ack; the same body (\`<send time> message <i>\`, about 30 bytes); ${ctx.load.warmup.toLocaleString('en-US')} messages to warm up, then the median (by throughput) of ${ctx.load.repeats} rounds of ${ctx.load.count.toLocaleString('en-US')}. Latency runs from the send call to the message's arrival at the consumer. CPU is per message, for every process, from /proc (the bench process holds both ends' clients).`,
   );

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { stopGracefully } from '../live';
 
@@ -79,6 +79,9 @@ export async function startMosquitto(binary: string): Promise<Broker> {
   writeFileSync(
     config,
     [
+      // Run as whoever runs the bench: as root, mosquitto would otherwise switch to its own
+      // user and could not write its persistence file into this (0700) directory.
+      `user ${userInfo().username}`,
       'persistence true',
       `persistence_location ${dir}/`,
       'allow_anonymous true',

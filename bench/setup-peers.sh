@@ -8,7 +8,7 @@ set -euo pipefail
 
 missing=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
-command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
+command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup-peers: mosquitto and nats-server are installed"
   exit 0

@@ -78,8 +78,18 @@ export class Rounds {
     const done = new Promise<void>((resolve) => (this.complete = resolve));
     const started = performance.now();
     const cpu = cpuMeter(this.processes());
-    await pump(count, window, sendOne);
-    await done;
+    // Bounded: a system that loses a message or never acks fails the round instead of hanging
+    // the bench (a minute, plus 10 ms a message: far above any rate measured here).
+    const limitMs = 60_000 + count * 10;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`round of ${count} timed out after ${limitMs / 1000} s: ${this.latencies.length} arrived`)), limitMs);
+    });
+    try {
+      await Promise.race([Promise.all([pump(count, window, sendOne), done]), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
     return figures(this.latencies, performance.now() - started, Object.fromEntries(Object.entries(cpu(count)).map(([k, ms]) => [k, ms * 1000])));
   }
 }

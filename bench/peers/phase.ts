@@ -40,7 +40,7 @@ const packageVersion = (root: string, name: string) => versionIn(join(root, 'nod
 export async function peersBench(root: string, load: Omit<EndToEndLoad, 'window'>, log: (line: string) => void): Promise<PeersResult> {
   const mosquitto = findBinary('mosquitto');
   const nats = findBinary('nats-server');
-  const missing = (name: string) => `${name} is not installed (bash bench/setup-peers.sh installs it)`;
+  const missing = (name: string) => `${name} is not installed (npm run bench:setup installs it)`;
   if (!mosquitto) log(`  skipping mosquitto: ${missing('mosquitto')}`);
   if (!nats) log(`  skipping JetStream: ${missing('nats-server')}`);
 

@@ -37,7 +37,7 @@ function figures(latencies: number[], elapsedMs: number, cpuUsPerMessage: Record
 }
 
 /** Sends `count` messages keeping `window` in flight; `sendOne` resolves when the sender has its verdict. */
-export async function pump(count: number, window: number, sendOne: (i: number) => Promise<void>): Promise<void> {
+async function pump(count: number, window: number, sendOne: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: window }, async () => {

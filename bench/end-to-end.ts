@@ -8,6 +8,7 @@ import { type MessageEvent } from '../protocol/rpc';
 import { RELAY_PROTOCOL_VERSION } from '../protocol/relay';
 import { startForwarder } from './forwarder';
 import { cpuMeter, startLive } from './live';
+import { medianBy } from './peers/compare';
 
 /** Messages per measured round, rounds (the median is reported), messages sent first to warm up, and messages kept in flight. */
 export interface EndToEndLoad {
@@ -48,9 +49,10 @@ async function pump(count: number, window: number, sendOne: (i: number) => Promi
 /**
  * Times rounds of messages from send to arrival. The receiving end calls `arrived` with each
  * message's send time (carried in its body). The first round warms both systems up (JIT,
- * caches, pools) and is not reported, so the figures compare steady states.
+ * caches, pools) and is not reported, so the figures compare steady states. The peer brokers'
+ * drivers (bench/peers/) measure with it too, so every system sees the same load shape.
  */
-class Rounds {
+export class Rounds {
   private latencies: number[] = [];
   private expected = 0;
   private complete: () => void = () => {};
@@ -67,7 +69,7 @@ class Rounds {
     await this.round(load.warmup, load.window, sendOne);
     const rounds: EndToEndFigures[] = [];
     for (let i = 0; i < load.repeats; i++) rounds.push(await this.round(load.count, load.window, sendOne));
-    return rounds.sort((a, b) => a.perSecond - b.perSecond)[Math.floor(rounds.length / 2)]!;
+    return medianBy(rounds, (r) => r.perSecond);
   }
 
   private async round(count: number, window: number, sendOne: (i: number) => Promise<void>): Promise<EndToEndFigures> {
@@ -76,8 +78,18 @@ class Rounds {
     const done = new Promise<void>((resolve) => (this.complete = resolve));
     const started = performance.now();
     const cpu = cpuMeter(this.processes());
-    await pump(count, window, sendOne);
-    await done;
+    // Bounded: a system that loses a message or never acks fails the round instead of hanging
+    // the bench (a minute, plus 10 ms a message: far above any rate measured here).
+    const limitMs = 60_000 + count * 10;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`round of ${count} timed out after ${limitMs / 1000} s: ${this.latencies.length} arrived`)), limitMs);
+    });
+    try {
+      await Promise.race([Promise.all([pump(count, window, sendOne), done]), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
     return figures(this.latencies, performance.now() - started, Object.fromEntries(Object.entries(cpu(count)).map(([k, ms]) => [k, ms * 1000])));
   }
 }

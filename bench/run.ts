@@ -3,7 +3,7 @@
  * Bounded: each phase runs for a fixed count or a few seconds. The 1,000,000-message store is
  * built once and kept in .bench-data/ (git-ignored), rebuilt when its schema is not the core's;
  * delete it to rebuild it anyway. One phase alone: `npm run bench -- --only=relay-limits`
- * (names: cli, direct, throughput, store, e2e, relay, relay-limits, fanout, files, mcp, webview). `--fanout-members=10,100`
+ * (names: cli, direct, throughput, store, e2e, peers, relay, relay-limits, fanout, files, mcp, webview). `--fanout-members=10,100`
  * measures only those group sizes; `--file-mib=50` sends a file of that size (default 200).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -20,6 +20,8 @@ import { Repository } from '../server/store/repository';
 import { planSearch } from '../server/store/search-query';
 import { forwarderBaseline, switchboardEndToEnd, type EndToEndFigures } from './end-to-end';
 import { relayLimitsBench } from './relay-limits';
+import { peersBench } from './peers/phase';
+import { SHORT_LABELS } from './peers/compare';
 import { directSendWallTime } from './direct-send';
 import { relaySendsPerSecond } from './relay-group-commit';
 import { fanoutBench, RELAY_FLAGS, type FanoutRun } from './fanout';
@@ -263,6 +265,18 @@ async function benchEndToEnd(): Promise<void> {
   }
 }
 
+async function benchPeers(): Promise<void> {
+  const [warmup, count, repeats] = quick ? [300, 1000, 1] : [2000, 10_000, 3];
+  console.log(`\n[4b] Switchboard A→B beside mosquitto (MQTT QoS 1, persistence on; WebSockets and TCP) and NATS JetStream (file stream), the load of [4]: after ${warmup} messages to warm up, the median of ${repeats} rounds of ${count}, at 64 and 256 in flight`);
+  const { comparisons, written } = await peersBench(ROOT, { warmup, count, repeats }, (line) => console.log(line));
+  for (const c of comparisons) {
+    record(`A→B msg/s vs the better peer, ${c.window} in flight`, c.throughput.ours, 'msg/s', SHORT_LABELS[c.throughput.peer], c.throughput.theirs, '≥ 1.0×');
+    record(`A→B p99 vs the better peer, ${c.window} in flight`, c.p99.ours, 'ms', SHORT_LABELS[c.p99.peer], c.p99.theirs, '≤ 1.0×');
+    record(`A→B CPU per message, all processes, vs the better peer, ${c.window} in flight`, c.cpu.ours, 'µs', SHORT_LABELS[c.cpu.peer], c.cpu.theirs, '≤ 1.0×');
+  }
+  console.log(`  wrote ${written.join(' and ')}`);
+}
+
 async function benchRelayLimits(): Promise<void> {
   // --relay=<file> measures another relay build (e.g. the one before a change) with the same load.
   const relayJs = resolve(process.argv.find((a) => a.startsWith('--relay='))?.slice('--relay='.length) ?? join(ROOT, 'dist', 'relay.js'));
@@ -377,6 +391,7 @@ async function main(): Promise<void> {
     ['throughput', benchThroughput],
     ['store', benchBigStore],
     ['e2e', benchEndToEnd],
+    ['peers', benchPeers],
     ['relay', benchRelayGroupCommit],
     ['relay-limits', benchRelayLimits],
     ['fanout', benchFanout],

@@ -52,6 +52,10 @@ export const ERROR_CODES = {
   not_owner: '`agent create`: the name is under another user\'s name (exit 1)',
   agent_exists: '`agent create`: an account of that name exists at the relay (exit 1)',
   unknown_agent: '`agent revoke`: you have no active agent of that name (exit 1)',
+  // Trust in a user's device keys (-32015 TrustRefused, docs/security.md).
+  key_changed: "the user's keys changed: compare the safety number, then `verify <user> --accept-change` (exit 1)",
+  safety_number_mismatch: '`verify --confirm`: that is not the safety number (exit 1)',
+  no_keys: 'no device keys are known for the user (exit 1)',
 } as const;
 
 export type ErrorCodeName = keyof typeof ERROR_CODES;

@@ -40,6 +40,8 @@ export class RelaySession {
    * can parse (`min_version` 1) and its frames are read with the v1 schemas.
    */
   version: number = RELAY_PROTOCOL_V1;
+  /** Key records this connection published (protocol v5): a few per connection, outside the send rate. */
+  keysPublished = 0;
   /**
    * Set when a send was refused for rate: later sends on this connection are refused too
    * until that one comes back, so a refusal can never let a later message overtake it.

@@ -100,3 +100,14 @@ test('key frames on a v4 connection are a protocol error; a malformed record is 
   client.sendText(JSON.stringify({ type: 'keys_publish', request_id: 'r', record: { v: 1, user: 'alice', device: 'alice-laptop', sign: 'short', dh: 'x', created_at: 1, sig: 'y' } }));
   assert.equal((await client.closed).code, 4002);
 });
+
+test('a publish does not spend the send rate (a core publishes on every connect); a connection publishes at most 8 times', async () => {
+  const w = await world(['alice', 'bob'], { ratePerSecond: 1 });
+  const alice = await login(w, 'alice');
+  const record = signDeviceRecord(generateIdentity(), 'alice', 'alice-laptop', 1);
+  ok(await keys(alice, { type: 'keys_publish', record }));
+  alice.sendMessage('bob', 'right after the publish', 'c1');
+  assert.equal((await alice.next('verdict')).result, 'accepted', 'the first send still has its rate');
+  for (let i = 0; i < 7; i++) ok(await keys(alice, { type: 'keys_publish', record }));
+  rejected(await keys(alice, { type: 'keys_publish', record }), 'rate_limit');
+});

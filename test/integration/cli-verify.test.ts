@@ -113,6 +113,22 @@ describe('verify: trust on first use and safety numbers', () => {
     assert.match(await ok(alice, ['send', '--to', 'bob', '-m', 'after accepting']), /^sent /);
   });
 
+  test('the same answers direct (no core) and delegated (a running core)', async () => {
+    const args = [['verify', 'bob'], ['verify', 'bob', '--json'], ['peers'], ['verify', 'nobody-here', '--json']];
+    const direct = [];
+    // One at a time: each direct run holds the home's lock while it runs.
+    for (const a of args) direct.push(await run(alice, a));
+    const core = await startCore(alice);
+    try {
+      for (const [i, a] of args.entries()) {
+        const delegated = await run(alice, a);
+        assert.deepEqual([delegated.code, delegated.stdout, delegated.stderr], [direct[i]!.code, direct[i]!.stdout, direct[i]!.stderr], a.join(' '));
+      }
+    } finally {
+      await kill9(core);
+    }
+  });
+
   test('a user with no keys: verify is refused with no_keys', async () => {
     await refused(alice, ['verify', 'nobody-here'], 'no_keys', /no device keys known for nobody-here/);
   });

@@ -54,8 +54,15 @@ import type {
   DeliverFrameV4,
   DeliveryItemV4,
   RelayToCoreFrameV4,
+  CoreToRelayFrameV5,
+  KeysGetFrame,
+  KeysPublishFrame,
+  KeysResultFrame,
+  RelayToCoreFrameV5,
 } from './relay';
-import { AGENT_REJECTION_CODES, BLOB_REJECTION_CODES, GROUP_REJECTION_CODES, MAX_READ_IDS } from './relay';
+import { AGENT_REJECTION_CODES, BLOB_REJECTION_CODES, GROUP_REJECTION_CODES, KEYS_REJECTION_CODES, MAX_READ_IDS } from './relay';
+import { MAX_DEVICES_PER_USER } from './e2e';
+import { deviceKeyRecordSchema } from './e2e-schemas';
 import { MAX_ATTACHMENT_NAME_BYTES, MAX_ATTACHMENTS, MAX_MIME_LENGTH, SHA256_HEX_PATTERN } from './files';
 
 /** Mutual assignability: strict enough to catch a missing, extra-required or retyped field. */
@@ -540,4 +547,37 @@ export function parseCoreFrameV4(text: string): ParseResult<CoreToRelayFrameV4> 
 /** A frame the relay sent to a v4 core. */
 export function parseRelayFrameV4(text: string): ParseResult<RelayToCoreFrameV4> {
   return parseWith(relayToCoreFrameV4Schema, text);
+}
+
+// ---- protocol v5: the key directory ----------------------------------------------------------
+
+export const keysPublishFrameSchema = z.object({ type: z.literal('keys_publish'), request_id: id, record: deviceKeyRecordSchema });
+export const keysGetFrameSchema = z.object({ type: z.literal('keys_get'), request_id: id, user: userName });
+const keysFrameSchemas = [keysPublishFrameSchema, keysGetFrameSchema] as const;
+
+export const coreToRelayFrameV5Schema = z.discriminatedUnion('type', [...coreToRelayFrameV4Schema.options, ...keysFrameSchemas]);
+
+export const keysResultFrameSchema = z.discriminatedUnion('result', [
+  z.object({ type: z.literal('keys_result'), request_id: id, result: z.literal('ok'), user: id, records: z.array(deviceKeyRecordSchema).max(MAX_DEVICES_PER_USER) }),
+  z.object({ type: z.literal('keys_result'), request_id: id, result: z.literal('rejected'), code: z.enum(KEYS_REJECTION_CODES), reason: z.string(), retryable: z.boolean() }),
+]);
+
+export const relayToCoreFrameV5Schema = z.discriminatedUnion('type', [...relayToCoreFrameV4Schema.options, keysResultFrameSchema]);
+
+export type SchemaContractChecksV5 = [
+  Assert<Equals<z.infer<typeof keysPublishFrameSchema>, KeysPublishFrame>>,
+  Assert<Equals<z.infer<typeof keysGetFrameSchema>, KeysGetFrame>>,
+  Assert<Equals<z.infer<typeof coreToRelayFrameV5Schema>, CoreToRelayFrameV5>>,
+  Assert<Equals<z.infer<typeof keysResultFrameSchema>, KeysResultFrame>>,
+  Assert<Equals<z.infer<typeof relayToCoreFrameV5Schema>, RelayToCoreFrameV5>>,
+];
+
+/** A frame a v5 core sent to the relay (a superset of v4). */
+export function parseCoreFrameV5(text: string): ParseResult<CoreToRelayFrameV5> {
+  return parseWith(coreToRelayFrameV5Schema, text);
+}
+
+/** A frame the relay sent to a v5 core. */
+export function parseRelayFrameV5(text: string): ParseResult<RelayToCoreFrameV5> {
+  return parseWith(relayToCoreFrameV5Schema, text);
 }

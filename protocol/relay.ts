@@ -8,6 +8,8 @@
  * cumulative. Every `send` gets exactly one `verdict`.
  */
 
+import type { DeviceKeyRecord } from './e2e';
+
 export const RELAY_PROTOCOL_VERSION = 1;
 
 /** Largest frame either side accepts, in bytes. */
@@ -161,7 +163,7 @@ export type RelayToCoreFrame = WelcomeFrame | VerdictFrame | DeliverFrame | Ping
 export const RELAY_PROTOCOL_V1 = 1;
 export const RELAY_PROTOCOL_V2 = 2;
 /** Every version this relay accepts in hello; `welcome.v` is the one the connection speaks. */
-export const RELAY_SUPPORTED_VERSIONS: readonly number[] = [RELAY_PROTOCOL_V1, RELAY_PROTOCOL_V2, 3 /* RELAY_PROTOCOL_V3 */, 4 /* RELAY_PROTOCOL_V4; both declared with their frames below */];
+export const RELAY_SUPPORTED_VERSIONS: readonly number[] = [RELAY_PROTOCOL_V1, RELAY_PROTOCOL_V2, 3 /* RELAY_PROTOCOL_V3 */, 4 /* RELAY_PROTOCOL_V4 */, 5 /* RELAY_PROTOCOL_V5; v3 to v5 declared with their frames below */];
 
 /** A conversation address is a user name (`bob`) or a group: `#` and a name under the user-name rule (`#team`). */
 export const GROUP_PREFIX = '#';
@@ -591,3 +593,56 @@ export interface DeliverFrameV4 {
 }
 
 export type RelayToCoreFrameV4 = Exclude<RelayToCoreFrameV3, { type: 'deliver' }> | DeliverFrameV4 | AgentResultFrame;
+
+// ---- protocol v5: the key directory ----------------------------------------------------------
+//
+// v5 is v4 plus a directory of device keys for end-to-end encryption (docs/security.md): each
+// device publishes its signed public keys (DeviceKeyRecord, protocol/e2e.ts) and fetches a
+// user's. The relay checks that a record is the session's own device and self-signed, and keeps
+// at most MAX_DEVICES_PER_USER per user; it is a directory, not a trust anchor: the core
+// verifies every record and pins the keys it first saw (trust on first use).
+
+export const RELAY_PROTOCOL_V5 = 5;
+
+/** Publish (or replace) this session's device record. Answered by one `keys_result`. */
+export interface KeysPublishFrame {
+  type: 'keys_publish';
+  request_id: string;
+  record: DeviceKeyRecord;
+}
+
+/** The records of every device of `user` (the session's own user included). Answered by one `keys_result`. */
+export interface KeysGetFrame {
+  type: 'keys_get';
+  request_id: string;
+  user: string;
+}
+
+export type KeysFrame = KeysPublishFrame | KeysGetFrame;
+
+export type CoreToRelayFrameV5 = CoreToRelayFrameV4 | KeysFrame;
+
+export const KEYS_REJECTION_CODES = {
+  /** The record is not the session's own user and device, or its self-signature does not verify. Not retryable. */
+  badRecord: 'bad_record',
+  /** The user has MAX_DEVICES_PER_USER device records already. Not retryable. */
+  limit: 'limit',
+  /** The user's rate (shared with sends) is spent. Retryable. */
+  rateLimit: 'rate_limit',
+  /** The relay could not store it. Retryable. */
+  storage: 'storage',
+} as const;
+export type KeysRejectionCode = (typeof KEYS_REJECTION_CODES)[keyof typeof KEYS_REJECTION_CODES];
+
+export type KeysResultFrame =
+  | {
+      type: 'keys_result';
+      request_id: string;
+      result: 'ok';
+      user: string;
+      /** Every device record of `user` the relay holds, by device id (publish: the user's, with the new one). */
+      records: DeviceKeyRecord[];
+    }
+  | { type: 'keys_result'; request_id: string; result: 'rejected'; code: KeysRejectionCode; reason: string; retryable: boolean };
+
+export type RelayToCoreFrameV5 = RelayToCoreFrameV4 | KeysResultFrame;

@@ -130,6 +130,9 @@ export const paramSchemas = {
   'agent/create': z.object({ name: userName }).strict(),
   'agent/list': empty,
   'agent/revoke': z.object({ name: userName }).strict(),
+  'trust/show': z.object({ user: userName }).strict(),
+  'trust/confirm': z.object({ user: userName, safety_number: z.string().min(1).max(200) }).strict(),
+  'trust/accept': z.object({ user: userName }).strict(),
   'settings/get': empty,
   'settings/set': z
     .object({ receipts_read: z.boolean().optional(), auto_download_bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional() })

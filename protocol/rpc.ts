@@ -180,6 +180,39 @@ export interface Peer {
   last_at: string | null;
   /** The peer is an agent identity of this user, as the relay said it (protocol v4); absent for a person. */
   owner?: string;
+  /** Trust in the peer's device keys (docs/security.md): `unverified` also when none are known yet. */
+  trust: TrustState;
+}
+
+/**
+ * Trust on first use of a user's device keys: `unverified` (pinned as first seen, or none known
+ * yet), `verified` (the safety number was confirmed), `changed` (the relay now lists a key that
+ * differs from the pin: sends to the user fail until `verify <user> --accept-change`).
+ */
+export type TrustState = 'unverified' | 'verified' | 'changed';
+
+export interface TrustParams {
+  user: string;
+}
+
+export interface TrustConfirmParams {
+  user: string;
+  /** The 60 digits as the peer read them out; spaces and dashes are ignored. */
+  safety_number: string;
+}
+
+/** What `trust/*` answers: where trust in `user`'s keys stands now. */
+export interface TrustInfo {
+  user: string;
+  trust: TrustState;
+  /** Twelve groups of five digits from both users' pinned keys; null while no keys are known for one of them. */
+  safety_number: string | null;
+  /** While `changed`: the number the new keys would give (compare it before accepting them); else null. */
+  new_safety_number: string | null;
+  /** Devices of the user whose keys are pinned. */
+  devices: number;
+  /** The keys were fetched from the relay's directory just now; false: offline, a relay before v5, or no answer in time (the pinned keys are shown). */
+  fresh: boolean;
 }
 
 export interface SyncStatus {
@@ -598,6 +631,15 @@ export interface Requests {
   'agent/create': [AgentNameParams, AgentCreateResult];
   'agent/list': [Record<string, never>, AgentListResult];
   'agent/revoke': [AgentNameParams, AgentRevokeResult];
+  /**
+   * Trust in a user's device keys (end-to-end encryption, docs/security.md): each fetches the
+   * user's and this user's records from the relay's key directory when online (v5), verifies and
+   * reconciles them with the pins, then answers. `confirm` with a number that does not match, or
+   * while the keys are `changed`, is `TrustRefused`; so is any of them for a user with no keys.
+   */
+  'trust/show': [TrustParams, TrustInfo];
+  'trust/confirm': [TrustConfirmParams, TrustInfo];
+  'trust/accept': [TrustParams, TrustInfo];
   'settings/get': [Record<string, never>, Settings];
   'settings/set': [SettingsParams, Settings];
   /**
@@ -671,6 +713,12 @@ export const ErrorCodes = {
   FileRefused: -32013,
   /** The relay refused an agent request: `data.code` is its AgentRejectionCode (protocol/relay.ts), `data.retryable` whether trying again may help. */
   AgentRefused: -32014,
+  /**
+   * Trust in a peer's keys refuses it: a send to a peer whose keys `changed` (`data.code`
+   * `key_changed`), a safety number that does not match (`safety_number_mismatch`), or no keys
+   * known for the user (`no_keys`).
+   */
+  TrustRefused: -32015,
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
@@ -687,12 +735,12 @@ export interface RpcErrorObject {
 
 /** The `data` of every error the core raises on purpose: enough for a client to act on it. */
 export interface ErrorData {
-  kind: 'conflict' | 'not_found' | 'protocol' | 'invalid_state' | 'invalid_params' | 'not_sent' | 'frame' | 'busy' | 'disk_full' | 'internal' | 'cursor_too_old' | 'group_refused' | 'file' | 'agent_refused';
+  kind: 'conflict' | 'not_found' | 'protocol' | 'invalid_state' | 'invalid_params' | 'not_sent' | 'frame' | 'busy' | 'disk_full' | 'internal' | 'cursor_too_old' | 'group_refused' | 'file' | 'agent_refused' | 'trust';
   /** For conflicts: the id of the earlier message that owns the client_message_id. */
   id?: string;
   /** For cursor_too_old: every event up to this cursor was pruned. */
   pruned_through?: number;
-  /** For group_refused / agent_refused: the relay's code (protocol/relay.ts GROUP_REJECTION_CODES, AGENT_REJECTION_CODES) and whether a retry may help. */
+  /** For trust: key_changed, safety_number_mismatch or no_keys. For group_refused / agent_refused: the relay's code (protocol/relay.ts GROUP_REJECTION_CODES, AGENT_REJECTION_CODES) and whether a retry may help. */
   code?: string;
   retryable?: boolean;
   /** For file: the attachment's path as the client gave it. */

@@ -26,6 +26,7 @@ import { relaySendFingerprint } from '../lib/node/send-fingerprint';
 import { GroupStore } from './group-store';
 import { DEFAULT_GROUP_LIMITS, GroupLedger, type GroupLimits } from './groups';
 import { AgentLedger, AgentTables, DEFAULT_AGENT_LIMITS, type AgentLimits } from './agents';
+import { KeyDirectory } from './key-directory';
 import type { CommittedDelivery, RelayStore } from './store';
 
 export type { CommittedDelivery } from './store';
@@ -96,6 +97,8 @@ export class RelayLedger {
   readonly groups: GroupLedger;
   readonly blobs: BlobTables;
   readonly agents: AgentLedger;
+  /** Devices' signed public keys (protocol v5). */
+  readonly keys: KeyDirectory;
 
   constructor(
     private readonly store: RelayStore,
@@ -106,6 +109,7 @@ export class RelayLedger {
     agentLimits: AgentLimits = DEFAULT_AGENT_LIMITS,
   ) {
     this.agents = new AgentLedger(store, new AgentTables(store.db), agentLimits);
+    this.keys = new KeyDirectory(store.db);
     this.groupStore = new GroupStore(store.db);
     this.blobs = new BlobTables(store.db);
     this.groups = new GroupLedger(store, this.groupStore, groupLimits);

@@ -240,6 +240,17 @@ export const MIGRATIONS: readonly string[] = [
     last_sent_at TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  // The key directory (protocol v5, docs/security.md): one signed public-key record per device
+  // of a user, as the device published it (JSON). Additive: no device has published yet.
+  `
+  CREATE TABLE device_keys (
+    user TEXT NOT NULL,
+    device TEXT NOT NULL,
+    record TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (user, device)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const RELAY_SCHEMA_VERSION = MIGRATIONS.length;

@@ -15,11 +15,15 @@ import {
   RELAY_PROTOCOL_V1,
   RELAY_PROTOCOL_V3,
   RELAY_PROTOCOL_V4,
+  RELAY_PROTOCOL_V5,
+  KEYS_REJECTION_CODES,
+  type KeysFrame,
+  type KeysResultFrame,
+  type CoreToRelayFrameV5,
   AGENT_REJECTION_CODES,
   DEFAULT_MAX_AGENTS_PER_OWNER,
   type AgentFrame,
   type AgentResultFrame,
-  type CoreToRelayFrameV4,
   RELAY_REFUSAL_HEADER,
   RELAY_SUPPORTED_VERSIONS,
   RelayCloseCodes,
@@ -29,12 +33,15 @@ import {
   type HelloFrame,
   type SendFrameV3,
 } from '../protocol/relay';
-import { parseCoreFrame, parseCoreFrameV2, parseCoreFrameV3, parseCoreFrameV4 } from '../protocol/relay-schemas';
+import { parseCoreFrame, parseCoreFrameV2, parseCoreFrameV3, parseCoreFrameV4, parseCoreFrameV5 } from '../protocol/relay-schemas';
 import { DEFAULT_MAX_FILE_BYTES, decodeBlobChunk } from '../protocol/files';
 import { BlobService, DEFAULT_BLOB_LIMITS } from './blobs';
 import { MAX_BODY_BYTES } from '../protocol/limits';
 import { WriteBatcher } from '../lib/node/write-batcher';
 import { DiskFullError } from '../lib/node/storage-errors';
+
+/** Key records one connection may publish (a core publishes once per connect). */
+const MAX_KEY_PUBLISHES_PER_CONNECTION = 8;
 
 /** How long sends after a rate refusal wait for the refused one to be resent before flowing again. */
 const ORDER_HOLD_MS = 5000;
@@ -407,13 +414,15 @@ export class RelayServer {
     const parsed =
       ready && session.version === RELAY_PROTOCOL_V1
         ? parseCoreFrame(text)
-        : ready && session.version >= RELAY_PROTOCOL_V4
-          ? parseCoreFrameV4(text)
-          : ready && session.version >= RELAY_PROTOCOL_V3
-            ? parseCoreFrameV3(text)
-            : parseCoreFrameV2(text);
+        : ready && session.version >= RELAY_PROTOCOL_V5
+          ? parseCoreFrameV5(text)
+          : ready && session.version >= RELAY_PROTOCOL_V4
+            ? parseCoreFrameV4(text)
+            : ready && session.version >= RELAY_PROTOCOL_V3
+              ? parseCoreFrameV3(text)
+              : parseCoreFrameV2(text);
     if (!parsed.ok) return this.protocolError(session, parsed.error);
-    const frame: CoreToRelayFrameV4 = parsed.frame;
+    const frame: CoreToRelayFrameV5 = parsed.frame;
     if (session.state === 'awaiting-hello') {
       if (frame.type !== 'hello') return this.protocolError(session, `expected hello first, got ${frame.type}`);
       void this.authenticate(session, frame);
@@ -452,7 +461,38 @@ export class RelayServer {
       case 'agent_list':
       case 'agent_revoke':
         return this.handleAgent(session, frame);
+      case 'keys_publish':
+      case 'keys_get':
+        return this.handleKeys(session, frame);
     }
+  }
+
+  /**
+   * A key-directory request (protocol v5): answered in order with the connection's verdicts.
+   * A publish is written in a transaction; a get only reads, but goes through the same queue so
+   * it sees every publish committed before it. A get spends a send's worth of the user's rate.
+   */
+  private handleKeys(session: RelaySession, frame: KeysFrame): void {
+    const identity = session.identity;
+    if (!identity) return;
+    const answer = session.reserveVerdict<KeysResultFrame>();
+    const refuse = (code: 'rate_limit' | 'storage', reason: string): void =>
+      answer({ type: 'keys_result', request_id: frame.request_id, result: 'rejected', code, reason, retryable: true });
+    // A core publishes once per connect: that must not spend the user's send rate (its first
+    // sends would be refused), so publishes are bounded per connection instead; fetches share the rate.
+    if (frame.type === 'keys_publish') {
+      if (++session.keysPublished > MAX_KEY_PUBLISHES_PER_CONNECTION) return refuse(KEYS_REJECTION_CODES.rateLimit, `at most ${MAX_KEY_PUBLISHES_PER_CONNECTION} key publishes per connection; reconnect to publish again`);
+    } else if (!this.limiter.tryTake(identity.user)) return refuse(KEYS_REJECTION_CODES.rateLimit, 'rate limit exceeded; retry shortly');
+    this.writes.run(() => this.ledger.keys.handle(identity.user, identity.device, frame, new Date())).then(
+      (result) => {
+        if (frame.type === 'keys_publish' && result.result === 'ok') this.settings.log(`${identity.user} published keys of device ${identity.device}`);
+        answer(result);
+      },
+      (err: unknown) => {
+        this.settings.log(`keys request failed to commit: ${errorMessage(err)}`);
+        refuse(KEYS_REJECTION_CODES.storage, err instanceof DiskFullError ? "relay storage error: the relay's disk is full; retry shortly" : 'relay storage error; retry shortly');
+      },
+    );
   }
 
   /**

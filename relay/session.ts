@@ -3,11 +3,11 @@
  * the pump that streams its deliveries in sequence order with bounded buffering.
  */
 import type WebSocket from 'ws';
-import { RELAY_PROTOCOL_V1, RelayCloseCodes, type AgentResultFrame, type GroupListResultFrame, type GroupVerdictFrame, type RelayToCoreFrameV4, type SendFrameV3, type VerdictFrame } from '../protocol/relay';
+import { RELAY_PROTOCOL_V1, RelayCloseCodes, type AgentResultFrame, type GroupListResultFrame, type GroupVerdictFrame, type KeysResultFrame, type RelayToCoreFrameV5, type SendFrameV3, type VerdictFrame } from '../protocol/relay';
 import type { CommittedDelivery, RelayStore } from './store';
 
 /** What a session answers a request with, in the order the requests arrived. */
-export type Answer = VerdictFrame | GroupVerdictFrame | GroupListResultFrame | AgentResultFrame;
+export type Answer = VerdictFrame | GroupVerdictFrame | GroupListResultFrame | AgentResultFrame | KeysResultFrame;
 
 export type SessionState = 'awaiting-hello' | 'authenticating' | 'ready' | 'closed';
 
@@ -40,6 +40,8 @@ export class RelaySession {
    * can parse (`min_version` 1) and its frames are read with the v1 schemas.
    */
   version: number = RELAY_PROTOCOL_V1;
+  /** Key records this connection published (protocol v5): a few per connection, outside the send rate. */
+  keysPublished = 0;
   /**
    * Set when a send was refused for rate: later sends on this connection are refused too
    * until that one comes back, so a refusal can never let a later message overtake it.
@@ -95,12 +97,12 @@ export class RelaySession {
     return this.state !== 'closed' && this.socket.readyState === this.socket.OPEN;
   }
 
-  send(frame: RelayToCoreFrameV4): void {
+  send(frame: RelayToCoreFrameV5): void {
     this.sendText(JSON.stringify(frame));
   }
 
   /** Sends an error frame (if one is given) and closes with `code`; later frames are ignored. */
-  fail(code: number, reason: string, error?: Extract<RelayToCoreFrameV4, { type: 'error' }>): void {
+  fail(code: number, reason: string, error?: Extract<RelayToCoreFrameV5, { type: 'error' }>): void {
     if (this.state === 'closed') return;
     if (error && this.socket.readyState === this.socket.OPEN) this.send(error);
     this.state = 'closed';
@@ -114,7 +116,7 @@ export class RelaySession {
    * a peer that may never answer the close (ws would otherwise wait 30 s for it). With
    * `stopReading`, nothing more is read from it meanwhile (it is flooding).
    */
-  drop(code: number, reason: string, options: { error?: Extract<RelayToCoreFrameV4, { type: 'error' }>; stopReading?: boolean } = {}): void {
+  drop(code: number, reason: string, options: { error?: Extract<RelayToCoreFrameV5, { type: 'error' }>; stopReading?: boolean } = {}): void {
     if (this.state === 'closed') return;
     this.fail(code, reason, options.error);
     if (options.stopReading) this.transport.pause();

@@ -1,4 +1,5 @@
 /** The home's relay settings: `config.json` (relay URL, user, device id) and `token` (0600). */
+import { loadOrCreateIdentity } from '../lib/node/e2e/identity';
 import { readFileSync } from 'node:fs';
 import { canonicalUserName, userNameProblem } from '../protocol/names';
 import { newId } from '../lib/node/ids';
@@ -79,4 +80,7 @@ export function readToken(paths: HomePaths): string | null {
 export function writeConfig(paths: HomePaths, config: RelayConfig, token?: string): void {
   writePrivateFile(paths.config, JSON.stringify(config, null, 2) + '\n');
   if (token !== undefined) writePrivateFile(paths.token, token + '\n');
+  // The home's device keys (end-to-end encryption) are made with its first settings: `init`,
+  // `config/set`, an agent's home. A home configured before keys existed gets them on first connect.
+  loadOrCreateIdentity(paths.home);
 }

@@ -2,6 +2,8 @@
  * What the core does, independent of how it is asked: the JSON-RPC handlers (delegated CLI,
  * extension) and the CLI's direct mode both call these methods, so both answer alike.
  */
+import { TrustService } from './trust-service';
+import { PeerKeys } from './store/peer-keys';
 import { newId } from '../lib/node/ids';
 import {
   ErrorCodes,
@@ -79,6 +81,8 @@ export class CoreService {
   readonly agents: AgentService;
   /** The home's verified files (`<home>/files`). */
   readonly files: FileStore;
+  /** Trust in users' device keys (docs/security.md). */
+  readonly trust: TrustService;
 
   constructor(
     readonly repo: Repository,
@@ -97,6 +101,7 @@ export class CoreService {
     this.groups = new GroupService(repo, sync);
     this.agents = new AgentService(sync, paths, localUser);
     this.files = new FileStore(repo.filesDir);
+    this.trust = new TrustService(sync, new PeerKeys(repo.db), paths.home, localUser);
   }
 
   async send(p: SendParams): Promise<SendResult> {
@@ -105,6 +110,8 @@ export class CoreService {
     if (p.reply_to !== undefined && !this.repo.message(p.reply_to)) {
       throw invalidParams(`reply_to: no message ${p.reply_to} in this store; check the id (\`switchboard inbox\` lists the messages you have)`);
     }
+    // A peer whose keys changed gets nothing until the person has looked (verify --accept-change).
+    if (!isGroupAddress(p.to)) this.trust.checkSend(p.to);
     const clientMessageId = p.client_message_id ?? newId();
     const content: Required<SendContent> = { to: p.to, body: p.body, reply_to: p.reply_to ?? null, request_id: p.request_id ?? null };
     // A core that has just started (the CLI's direct mode) may still be dialling the relay.
@@ -457,7 +464,8 @@ export class CoreService {
   }
 
   peers(): { peers: Peer[] } {
-    return { peers: this.repo.peers() };
+    const trust = this.trust.states();
+    return { peers: this.repo.peers().map((peer) => ({ ...peer, trust: trust.get(peer.name) ?? 'unverified' })) };
   }
 
   storeStatus(): StoreStatus {

@@ -18,8 +18,9 @@ import { agentVerb } from './agent-verbs';
 import { inbox, outbox, peers, read, reply, search, send, status } from './verbs';
 import { download } from './download';
 import { mcp } from './mcp-verb';
+import { verify } from './verify-verb';
 
-export const COMMANDS: readonly Command<VerbContext>[] = [init, daemon, status, send, download, inbox, read, reply, ask, search, groupVerb, agentVerb, mcp, outbox, peers, config, doctor];
+export const COMMANDS: readonly Command<VerbContext>[] = [init, daemon, status, send, download, inbox, read, reply, ask, search, groupVerb, agentVerb, mcp, outbox, peers, verify, config, doctor];
 
 /** `switchboard` itself: a group of the verbs above (help and version are handled in main.ts). */
 export const SWITCHBOARD = group(

@@ -173,7 +173,7 @@ export function outboxLine(item: OutboxItem): string {
 }
 
 export function peerLine(p: Peer): string {
-  return `${userLabel(p.name, p.owner)}  messages ${p.messages}  unread ${p.unread}  last ${shortTime(p.last_at)}`;
+  return `${userLabel(p.name, p.owner)}  messages ${p.messages}  unread ${p.unread}  last ${shortTime(p.last_at)}  ${p.trust}`;
 }
 
 export function syncLines(s: SyncStatus): string[] {

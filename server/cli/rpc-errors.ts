@@ -25,6 +25,13 @@ function groupCode(data: unknown): GroupRejectionCode | undefined {
   return typeof code === 'string' && (Object.values(GROUP_REJECTION_CODES) as string[]).includes(code) ? (code as GroupRejectionCode) : undefined;
 }
 
+const TRUST_CODES = ['key_changed', 'safety_number_mismatch', 'no_keys'] as const;
+
+function trustCode(data: unknown): (typeof TRUST_CODES)[number] | undefined {
+  const code = (data as { code?: unknown } | undefined)?.code;
+  return TRUST_CODES.find((c) => c === code);
+}
+
 /** Maps a core error (delegated or direct, same shape) to the CLI's exit code. */
 export function fromRpcError(error: RpcErrorObject): CliError {
   switch (error.code) {
@@ -49,6 +56,9 @@ export function fromRpcError(error: RpcErrorObject): CliError {
     case ErrorCodes.AgentRefused:
       // The core's message is the relay's reason and what to do (server/agent-service.ts).
       return new CliError(error.message, ExitCode.Failed, { code: agentCode(error.data) ?? 'failed' });
+    case ErrorCodes.TrustRefused:
+      // The core's message says what to do (`verify <user> --accept-change`, compare again); the code is data.code.
+      return new CliError(error.message, ExitCode.Failed, { code: trustCode(error.data) ?? 'failed' });
     case ErrorCodes.FileRefused:
       // The core's message names the file and what happened to it ("<path> changed while it was being sent").
       return new CliError(error.message, ExitCode.Failed, { code: 'file_refused' });

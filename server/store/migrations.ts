@@ -323,6 +323,21 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE peers ADD COLUMN owner TEXT;
   ALTER TABLE group_members ADD COLUMN owner TEXT;
   `,
+  // 11 (end-to-end encryption, #18): trust on first use. Per user (a peer, or this home's own
+  // user for its other devices): the device-key records first fetched and verified (\`pinned\`,
+  // a JSON array of DeviceKeyRecord), records fetched since that differ from them (\`pending\`:
+  // a changed or added key, until \`verify --accept-change\`), and when the safety number was
+  // confirmed (\`verify --confirm\`). No rows before: every peer starts unverified.
+  `
+  CREATE TABLE peer_keys (
+    peer TEXT PRIMARY KEY,
+    pinned TEXT NOT NULL,
+    pending TEXT,
+    pinned_at TEXT NOT NULL,
+    changed_at TEXT,
+    verified_at TEXT
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** For Repository.indexForSearch: the same test migration 6 applies. */

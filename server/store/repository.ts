@@ -874,7 +874,7 @@ export class Repository {
     this.s.upsertPeer.run(name, now, now);
   }
 
-  peers(): Peer[] {
+  peers(): Omit<Peer, 'trust'>[] {
     return this.s.peers.all().map((p) => ({ name: p.name, last_at: p.last_seen_at, unread: p.unread ?? 0, messages: p.total ?? 0, ...(p.owner ? { owner: p.owner } : {}) }));
   }
 

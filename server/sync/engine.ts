@@ -17,6 +17,9 @@ import {
   RELAY_PROTOCOL_V2,
   RELAY_PROTOCOL_V3,
   RELAY_PROTOCOL_V4,
+  RELAY_PROTOCOL_V5,
+  type KeysFrame,
+  type KeysResultFrame,
   FILE_SEND_REJECTION_CODES,
   type AgentFrame,
   type AgentResultFrame,
@@ -41,7 +44,9 @@ import { asStorageError } from '../../lib/node/storage-errors';
 import type { Repository } from '../store/repository';
 import type { WriteBatcher } from '../../lib/node/write-batcher';
 import { backoffDelay } from './backoff';
-import type { AgentRequestBody, GroupRequestBody, RelayVerdict, SyncPort } from './port';
+import type { AgentRequestBody, GroupRequestBody, KeysRequestBody, RelayVerdict, SyncPort } from './port';
+import { loadOrCreateIdentity } from '../../lib/node/e2e/identity';
+import { signDeviceRecord } from '../../lib/node/e2e/device-record';
 import { sendFrameBytes, sendFrameOf, type SendFrameMessage } from './send-frame';
 import { RelayLink, type RelayLinkClose } from './relay-link';
 import { badUrl, notConfigured, problemOfClose, pullTimeout } from './problem';
@@ -77,6 +82,9 @@ export const RELAY_V1_ONLY_SEND = 'not sent: the relay speaks protocol v1; upgra
 type InboundFrame = VerdictFrame | DeliverFrameV2 | GroupVerdictFrame;
 /** How long stopping waits for the relay to answer the close frame. */
 const CLOSE_WAIT_MS = 2000;
+
+/** How long a connect's key publish waits for the relay's answer (only to log a refusal). */
+const KEYS_PUBLISH_WAIT_MS = 10_000;
 
 export class SyncEngine implements SyncPort {
   private config: RelayConfig;
@@ -142,7 +150,7 @@ export class SyncEngine implements SyncPort {
    * The protocol to say hello with: v2, until a relay refuses it (a v1-only relay); then v1
    * for direct messages until the settings change or the core restarts.
    */
-  private helloVersion = RELAY_PROTOCOL_V4;
+  private helloVersion = RELAY_PROTOCOL_V5;
   /** Uploads and downloads of files over the link. */
   private readonly transfers: Transfers;
   private readonly files: FileStore;
@@ -152,6 +160,8 @@ export class SyncEngine implements SyncPort {
   private readonly listWaiters = new Map<string, (groups: GroupSummary[] | undefined) => void>();
   /** Agent requests (protocol v4) waiting for their `agent_result`, by request id. */
   private readonly agentWaiters = new Map<string, (result: AgentResultFrame | undefined) => void>();
+  /** Key-directory requests (protocol v5) waiting for their `keys_result`, by request id. */
+  private readonly keysWaiters = new Map<string, (result: KeysResultFrame | undefined) => void>();
   private sendingReads = false;
   /** Links on which a frame could not be stored: closing, and never acked again. */
   private readonly failedLinks = new WeakSet<RelayLink>();
@@ -419,7 +429,7 @@ export class SyncEngine implements SyncPort {
     this.trouble = { problem: null, lastError: null };
     this.configGeneration++;
     this.configCheck = undefined;
-    this.helloVersion = RELAY_PROTOCOL_V4;
+    this.helloVersion = RELAY_PROTOCOL_V5;
     this.reconnect();
   }
 
@@ -510,6 +520,11 @@ export class SyncEngine implements SyncPort {
       this.agentWaiters.delete(frame.request_id);
       done?.(frame);
     });
+    link.on('keys_result', (frame) => {
+      const done = this.keysWaiters.get(frame.request_id);
+      this.keysWaiters.delete(frame.request_id);
+      done?.(frame);
+    });
     link.on('error', (error) => this.log.warn(`relay: ${error.message}`));
     link.on('close', (info) => void this.onClose(link, info));
     this.transfers.attach(link);
@@ -536,6 +551,43 @@ export class SyncEngine implements SyncPort {
     void this.drain();
     void this.sendReadReceipts();
     this.transfers.kick();
+    void this.publishKeys();
+  }
+
+  /**
+   * Publishes this device's signed public keys to the relay's key directory (v5) on every
+   * connect, so peers can find them (docs/security.md). A refusal or a damaged key file is
+   * logged, never fatal: messages go on as before.
+   */
+  private async publishKeys(): Promise<void> {
+    let record;
+    try {
+      record = signDeviceRecord(loadOrCreateIdentity(this.paths.home), this.config.user!, this.config.device, Date.now());
+    } catch (error) {
+      return this.log.warn(`e2e: cannot read this home's device keys: ${errorMessage(error)}`);
+    }
+    const answer = await this.keysRequest({ type: 'keys_publish', record }, KEYS_PUBLISH_WAIT_MS);
+    if (answer?.result === 'rejected') this.log.warn(`e2e: the relay refused this device's keys (${answer.code}): ${answer.reason}`);
+  }
+
+  /**
+   * Sends a key-directory request on the live v5 link and resolves with the relay's answer;
+   * undefined when the link is down or not v5, when it drops, or after `ms` (never a hang).
+   */
+  keysRequest(body: KeysRequestBody, ms: number): Promise<KeysResultFrame | undefined> {
+    const link = this.link;
+    if (!link || !this.isOnline() || link.version < RELAY_PROTOCOL_V5) return Promise.resolve(undefined);
+    const requestId = newId();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(undefined), ms);
+      const done = (result: KeysResultFrame | undefined) => {
+        clearTimeout(timer);
+        this.keysWaiters.delete(requestId);
+        resolve(result);
+      };
+      this.keysWaiters.set(requestId, done);
+      if (!link.keys({ ...body, request_id: requestId } as KeysFrame)) done(undefined);
+    });
   }
 
   private async onClose(link: RelayLink, info: RelayLinkClose): Promise<void> {
@@ -555,13 +607,26 @@ export class SyncEngine implements SyncPort {
       this.agentWaiters.delete(id);
       done(undefined);
     }
+    for (const [id, done] of [...this.keysWaiters]) {
+      this.keysWaiters.delete(id);
+      done(undefined);
+    }
     if (info.versionRefused && this.helloVersion > RELAY_PROTOCOL_V1 && !this.stopped) {
       // A relay from before files says hello again with v2: messages and groups go on, sends
       // with files fail saying to upgrade it. One from before groups: direct messages go on
       // over v1; group requests and group sends are refused with what to upgrade.
       // One from before agents (v3) says hello again with v3: everything but agent requests goes on.
-      this.helloVersion = this.helloVersion === RELAY_PROTOCOL_V4 ? RELAY_PROTOCOL_V3 : this.helloVersion === RELAY_PROTOCOL_V3 ? RELAY_PROTOCOL_V2 : RELAY_PROTOCOL_V1;
-      if (this.helloVersion === RELAY_PROTOCOL_V3) this.log.warn(`relay: the relay at ${this.config.relay} does not speak protocol v4; everything but agent identities continues, agents need the relay upgraded`);
+      // One from before the key directory (v4) says hello again with v4: only key exchange waits.
+      this.helloVersion =
+        this.helloVersion === RELAY_PROTOCOL_V5
+          ? RELAY_PROTOCOL_V4
+          : this.helloVersion === RELAY_PROTOCOL_V4
+            ? RELAY_PROTOCOL_V3
+            : this.helloVersion === RELAY_PROTOCOL_V3
+              ? RELAY_PROTOCOL_V2
+              : RELAY_PROTOCOL_V1;
+      if (this.helloVersion === RELAY_PROTOCOL_V4) this.log.warn(`relay: the relay at ${this.config.relay} does not speak protocol v5; everything but the key directory continues (safety numbers need the relay upgraded)`);
+      else if (this.helloVersion === RELAY_PROTOCOL_V3) this.log.warn(`relay: the relay at ${this.config.relay} does not speak protocol v4; everything but agent identities continues, agents need the relay upgraded`);
       else if (this.helloVersion === RELAY_PROTOCOL_V2) this.log.warn(`relay: the relay at ${this.config.relay} does not speak protocol v3; messages and groups continue, files need the relay upgraded`);
       else this.log.warn(`relay: the relay at ${this.config.relay} speaks protocol v1 only; direct messages continue, groups need the relay upgraded`);
       this.reconnectTimer = setTimeout(() => void this.connect(), 0);

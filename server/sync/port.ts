@@ -1,6 +1,6 @@
 /** What the core's services need from the relay sync engine. */
 import type { ConfigureParams, PullResult, RelayCheck, SendResult, SyncProblem, SyncStatus } from '../../protocol/rpc';
-import type { AgentFrame, AgentResultFrame, GroupFrame, GroupSummary, GroupVerdictFrame } from '../../protocol/relay';
+import type { AgentFrame, AgentResultFrame, GroupFrame, GroupSummary, GroupVerdictFrame, KeysFrame, KeysResultFrame } from '../../protocol/relay';
 import type { SendFrameMessage } from './send-frame';
 
 /**
@@ -45,6 +45,8 @@ export interface SyncPort {
   groupRequest(frame: GroupRequestBody, ms: number): Promise<GroupVerdictFrame | undefined>;
   /** An agent request (protocol v4) and the relay's answer; undefined when offline, not v4, or after `ms`. */
   agentRequest(frame: AgentRequestBody, ms: number): Promise<AgentResultFrame | undefined>;
+  /** A key-directory request (protocol v5) and the relay's answer; undefined when offline, not v5, or after `ms`. */
+  keysRequest(frame: KeysRequestBody, ms: number): Promise<KeysResultFrame | undefined>;
   /** The user's groups as the relay lists them; undefined when offline or after `ms`. */
   groupList(ms: number): Promise<GroupSummary[] | undefined>;
   /** The relay's largest file: its welcome's max_file_bytes while a v3 link is up, else what the configured relay last announced; null if it never did. */
@@ -66,3 +68,6 @@ export type GroupRequestBody = GroupFrame extends infer F ? (F extends GroupFram
 
 /** An agent frame before the link gives it its request id. */
 export type AgentRequestBody = AgentFrame extends infer F ? (F extends AgentFrame ? Omit<F, 'request_id'> : never) : never;
+
+/** A key-directory frame before the link gives it its request id. */
+export type KeysRequestBody = KeysFrame extends infer F ? (F extends KeysFrame ? Omit<F, 'request_id'> : never) : never;

@@ -13,6 +13,7 @@ import {
   RELAY_PROTOCOL_V2,
   RELAY_PROTOCOL_V3,
   RELAY_PROTOCOL_V4,
+  RELAY_PROTOCOL_V5,
   RELAY_REFUSAL_HEADER,
   RelayCloseCodes,
   type CoreToRelayFrameV2,
@@ -34,8 +35,10 @@ import {
   type AgentFrame,
   type AgentResultFrame,
   type DeliverFrameV4,
+  type KeysFrame,
+  type KeysResultFrame,
 } from '../../protocol/relay';
-import { parseRelayFrame, parseRelayFrameV2, parseRelayFrameV3, parseRelayFrameV4 } from '../../protocol/relay-schemas';
+import { parseRelayFrame, parseRelayFrameV2, parseRelayFrameV3, parseRelayFrameV4, parseRelayFrameV5 } from '../../protocol/relay-schemas';
 import { BlobChunkKind, decodeBlobChunk, type BlobChunk } from '../../protocol/files';
 import { writesPerTurn } from '../../lib/node/turn-writes';
 import { errorMessage } from '../../lib/error-message';
@@ -94,6 +97,8 @@ export interface RelayLinkEvents {
   deliver: [frame: DeliverFrameV4];
   /** v4: the answer to an agent request. */
   agent_result: [frame: AgentResultFrame];
+  /** v5: the answer to a key-directory request. */
+  keys_result: [frame: KeysResultFrame];
   /** v3: an upload's or a download's standing. */
   blob_status: [frame: BlobStatusFrame];
   blob_refused: [frame: BlobRefusedFrame];
@@ -141,7 +146,7 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
   /** Called before each write: frames written in one turn leave together (see turn-writes.ts). */
   private holdWrites: () => void = () => {};
   /** The version said in hello; the welcome's `v` confirms it. */
-  private helloVersion = RELAY_PROTOCOL_V4;
+  private helloVersion = RELAY_PROTOCOL_V5;
   private sawVersionRefusal = false;
   private welcomeMaxFileBytes: number | undefined;
 
@@ -174,7 +179,7 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
     this.sawUnauthorized = false;
     this.sawVersionRefusal = false;
     this.welcomeMaxFileBytes = undefined;
-    this.helloVersion = options.version ?? RELAY_PROTOCOL_V4;
+    this.helloVersion = options.version ?? RELAY_PROTOCOL_V5;
     const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
     const result = new Promise<RelayLinkConnectResult>((resolve) => (this.settleConnect = resolve));
 
@@ -256,6 +261,11 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
     return this.currentState === 'open' && this.helloVersion >= RELAY_PROTOCOL_V4 && this.write(frame);
   }
 
+  /** A v5 link only: a key-directory request; its `keys_result` comes with the same request_id. */
+  keys(frame: KeysFrame): boolean {
+    return this.currentState === 'open' && this.helloVersion >= RELAY_PROTOCOL_V5 && this.write(frame);
+  }
+
   /** A v3 link only: a blob frame (begin, get, done, cancel). */
   blob(frame: Extract<CoreToRelayFrameV3, { type: 'blob_begin' | 'blob_get' | 'blob_done' | 'blob_cancel' }>): boolean {
     return this.currentState === 'open' && this.helloVersion >= RELAY_PROTOCOL_V3 && this.write(frame);
@@ -289,7 +299,7 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
     this.socket.close(code, reason);
   }
 
-  private write(frame: CoreToRelayFrameV2 | CoreToRelayFrameV3 | AgentFrame): boolean {
+  private write(frame: CoreToRelayFrameV2 | CoreToRelayFrameV3 | AgentFrame | KeysFrame): boolean {
     if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
     this.holdWrites();
     this.socket.send(JSON.stringify(frame));
@@ -309,7 +319,9 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
           ? parseRelayFrameV2(text)
           : this.helloVersion === RELAY_PROTOCOL_V3
             ? parseRelayFrameV3(text)
-            : parseRelayFrameV4(text);
+            : this.helloVersion === RELAY_PROTOCOL_V4
+              ? parseRelayFrameV4(text)
+              : parseRelayFrameV5(text);
     if (!parsed.ok) return this.abort(RelayCloseCodes.Protocol, `invalid frame from relay: ${parsed.error}`);
     const frame = parsed.frame;
     if (this.currentState === 'connecting' && frame.type !== 'welcome' && frame.type !== 'error') {
@@ -332,6 +344,8 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
         return void this.emit('blob_refused', frame);
       case 'agent_result':
         return void this.emit('agent_result', frame);
+      case 'keys_result':
+        return void this.emit('keys_result', frame);
       case 'ping':
         // Receiving it already refreshed our liveness clock; the relay learns we are alive
         // from the pings this link sends on its own schedule.
@@ -359,7 +373,7 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
   private onWelcome(frame: WelcomeFrameV3): void {
     if (this.currentState !== 'connecting') return this.abort(RelayCloseCodes.Protocol, 'second welcome from relay');
     // The welcome's version is the one the link speaks: the hello's, or an older one a relay chose.
-    if (frame.v !== RELAY_PROTOCOL_V1 && frame.v !== RELAY_PROTOCOL_V2 && frame.v !== RELAY_PROTOCOL_V3 && frame.v !== RELAY_PROTOCOL_V4) return this.abort(RelayCloseCodes.Protocol, `the relay answered hello v${this.helloVersion} with welcome v${frame.v}, which this core does not speak`);
+    if (frame.v !== RELAY_PROTOCOL_V1 && frame.v !== RELAY_PROTOCOL_V2 && frame.v !== RELAY_PROTOCOL_V3 && frame.v !== RELAY_PROTOCOL_V4 && frame.v !== RELAY_PROTOCOL_V5) return this.abort(RelayCloseCodes.Protocol, `the relay answered hello v${this.helloVersion} with welcome v${frame.v}, which this core does not speak`);
     if (frame.v > this.helloVersion) return this.abort(RelayCloseCodes.Protocol, `the relay answered hello v${this.helloVersion} with welcome v${frame.v}`);
     this.helloVersion = frame.v;
     this.welcomeMaxFileBytes = frame.max_file_bytes;

@@ -44,7 +44,7 @@ describe('help is generated from the declarations', () => {
 
   test('the table covers every verb and sub-verb of the contract', () => {
     const listed = forms.map((f) => f.args.join(' '));
-    for (const form of ['init', 'daemon', 'daemon start', 'daemon stop', 'daemon restart', 'daemon status', 'status', 'send', 'download', 'inbox', 'read', 'reply', 'ask', 'search', 'outbox', 'outbox list', 'outbox requeue', 'outbox abort', 'peers', 'doctor', 'group', 'group create', 'group add', 'group remove', 'group leave', 'group list', 'group show', 'group rename', 'group role', 'agent', 'agent create', 'agent list', 'agent revoke', 'mcp', 'mcp install', 'config', 'config get', 'config set', 'config list', 'relay', 'relay serve', 'relay add-user', 'relay revoke']) {
+    for (const form of ['init', 'daemon', 'daemon start', 'daemon stop', 'daemon restart', 'daemon status', 'status', 'send', 'download', 'inbox', 'read', 'reply', 'ask', 'search', 'outbox', 'outbox list', 'outbox requeue', 'outbox abort', 'peers', 'verify', 'doctor', 'group', 'group create', 'group add', 'group remove', 'group leave', 'group list', 'group show', 'group rename', 'group role', 'agent', 'agent create', 'agent list', 'agent revoke', 'mcp', 'mcp install', 'config', 'config get', 'config set', 'config list', 'relay', 'relay serve', 'relay add-user', 'relay revoke']) {
       assert.ok(listed.includes(form), `${form} is declared`);
     }
   });

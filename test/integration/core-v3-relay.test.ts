@@ -116,10 +116,10 @@ test("a v3 core against today's relay: it logs in with v3 and gets an agent's me
   const oldBob = await startCore(OldCore, relay.url, 'bob', tokens.bob!);
   const alice = await startCore(Core as never, relay.url, 'alice', tokens.alice!);
   await waitFor('the v3 core online', () => (oldBob.sync.relayVersion() === RELAY_PROTOCOL_V3 ? true : undefined), 20_000);
-  await waitFor('alice online over v4', () => (alice.sync.relayVersion() === 4 ? true : undefined), 20_000);
+  await waitFor('alice online over v5', () => (alice.sync.relayVersion() === 5 ? true : undefined), 20_000);
   const made = await call(alice, 'agent/create', { name: 'claude' });
   const claude = await startCore(Core as never, relay.url, made.agent.name, made.token);
-  await waitFor('the agent online', () => (claude.sync.relayVersion() === 4 ? true : undefined), 20_000);
+  await waitFor('the agent online', () => (claude.sync.relayVersion() === 5 ? true : undefined), 20_000);
   const sent = await call(claude, 'message/send', { to: 'bob', body: 'from an agent to an old core', wait_ms: 10_000 });
   assert.equal(sent.status, 'sent', sent.reason ?? '');
   const got = await waitFor('the v3 core has it', async () => (await call(oldBob, 'inbox/list', {})).messages.find((m) => m.body === 'from an agent to an old core'));

@@ -298,9 +298,9 @@ test('a v1 core keeps its direct messages and is sent nothing of groups, own cop
   // A version this relay does not speak is refused with what to upgrade.
   const future = await RawRelayClient.open(w.url);
   clients.push(future);
-  future.send({ type: 'hello', v: 5, user: 'bob', token: w.tokens.bob!, device: 'd', cursor: 0 });
+  future.send({ type: 'hello', v: 6, user: 'bob', token: w.tokens.bob!, device: 'd', cursor: 0 });
   const error = await future.next('error');
-  assert.match(error.message, /this relay speaks 1, 2, 3 and 4: upgrade the relay/);
+  assert.match(error.message, /this relay speaks 1, 2, 3, 4 and 5: upgrade the relay/);
 });
 
 async function drainDeliveries(client: RawRelayClient, quiet = 400): Promise<DeliverFrameV2[]> {

@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { RELAY_PROTOCOL_VERSION, type CoreToRelayFrameV4 as CoreToRelayFrameV2, type RelayToCoreFrameV4 as RelayToCoreFrame, type SendFrameV3 as SendFrame } from '../../protocol/relay';
-import { parseRelayFrameV4 } from '../../protocol/relay-schemas';
+import { RELAY_PROTOCOL_VERSION, type CoreToRelayFrameV5 as CoreToRelayFrameV2, type RelayToCoreFrameV5 as RelayToCoreFrame, type SendFrameV3 as SendFrame } from '../../protocol/relay';
+import { parseRelayFrameV5 } from '../../protocol/relay-schemas';
 import { decodeBlobChunk, type BlobChunk } from '../../protocol/files';
 import { errorMessage } from '../../lib/error-message';
 import { withTimeout } from '../../lib/node/with-timeout';
@@ -294,8 +294,8 @@ export class RawRelayClient {
         this.wake();
         return;
       }
-      // The v4 schemas are a superset of v3, v2 and v1: one parser reads what any version is sent.
-      const parsed = parseRelayFrameV4(data.toString());
+      // The v5 schemas are a superset of v4 to v1: one parser reads what any version is sent.
+      const parsed = parseRelayFrameV5(data.toString());
       if (!parsed.ok) throw new Error(`relay sent an invalid frame: ${parsed.error}`);
       this.order.push(parsed.frame.type === 'deliver' ? `deliver:${parsed.frame.item.kind}` : parsed.frame.type);
       this.frames.push(parsed.frame);

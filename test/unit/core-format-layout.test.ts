@@ -68,8 +68,8 @@ test('outboxLine: state, id, time, recipient, attempts, the last error if any, t
 });
 
 test('peerLine', () => {
-  assert.equal(peerLine({ name: 'bob', messages: 3, unread: 1, last_at: AT }), 'bob  messages 3  unread 1  last 2026-11-24 14:03');
-  assert.equal(peerLine({ name: 'bob', messages: 0, unread: 0, last_at: null }), 'bob  messages 0  unread 0  last never');
+  assert.equal(peerLine({ name: 'bob', messages: 3, unread: 1, last_at: AT, trust: 'unverified' }), 'bob  messages 3  unread 1  last 2026-11-24 14:03  unverified');
+  assert.equal(peerLine({ name: 'bob', messages: 0, unread: 0, last_at: null, trust: 'changed' }), 'bob  messages 0  unread 0  last never  changed');
 });
 
 const sync: SyncStatus = { state: 'online', relay: 'ws://127.0.0.1:1', user: 'alice', last_inbound_at: AT, last_ack_at: null, last_error: null, connected_since: AT, queued: 2, held: [] };

@@ -96,7 +96,7 @@ const SURFACES: Surface[] = [
   { name: 'CLI inbox row', multiline: false, rich: false, show: (t) => [messageLine(message(t))] },
   { name: 'CLI read', multiline: true, rich: false, show: (t) => [messageFull(message(t))] },
   { name: 'CLI outbox row', multiline: false, rich: false, show: (t) => [outboxLine(outbox(t))] },
-  { name: 'CLI peers row', multiline: false, rich: false, show: (t) => [peerLine({ name: t, messages: 1, unread: 0, last_at: null })] },
+  { name: 'CLI peers row', multiline: false, rich: false, show: (t) => [peerLine({ name: t, messages: 1, unread: 0, last_at: null, trust: 'unverified' })] },
   {
     name: 'CLI --json',
     multiline: true,

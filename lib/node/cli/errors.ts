@@ -53,6 +53,10 @@ export const ERROR_CODES = {
   agent_exists: '`agent create`: an account of that name exists at the relay (exit 1)',
   unknown_agent: '`agent revoke`: you have no active agent of that name (exit 1)',
   not_ours: '`daemon install|uninstall`, `relay install|uninstall`: the unit file there was not written by switchboard, so it is left as it is (exit 1)',
+  // Trust in a user's device keys (-32015 TrustRefused, docs/security.md).
+  key_changed: "the user's keys changed: compare the safety number, then `verify <user> --accept-change` (exit 1)",
+  safety_number_mismatch: '`verify --confirm`: that is not the safety number (exit 1)',
+  no_keys: 'no device keys are known for the user (exit 1)',
 } as const;
 
 export type ErrorCodeName = keyof typeof ERROR_CODES;

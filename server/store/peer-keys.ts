@@ -1,0 +1,61 @@
+/** The `peer_keys` table (migration 11): each user's pinned device keys, for trust on first use (lib/node/e2e/pins.ts). */
+import type { Database, Statement } from 'better-sqlite3';
+import type { DeviceKeyRecord } from '../../protocol/e2e';
+import { deviceKeyRecordSchema } from '../../protocol/e2e-schemas';
+import type { PinnedKeys } from '../../lib/node/e2e/pins';
+import { z } from 'zod';
+
+const records = z.array(deviceKeyRecordSchema);
+
+interface Row {
+  peer: string;
+  pinned: string;
+  pending: string | null;
+  verified_at: string | null;
+}
+
+export class PeerKeys {
+  private readonly s: {
+    get: Statement<[string], Row>;
+    all: Statement<[], Row>;
+    put: Statement<[string, string, string | null, string, string | null, string | null]>;
+  };
+
+  constructor(db: Database) {
+    this.s = {
+      get: db.prepare('SELECT peer, pinned, pending, verified_at FROM peer_keys WHERE peer = ?'),
+      all: db.prepare('SELECT peer, pinned, pending, verified_at FROM peer_keys'),
+      // pinned_at stays the first pin's time; changed_at is set when a change appears, cleared with it.
+      put: db.prepare(`INSERT INTO peer_keys (peer, pinned, pending, pinned_at, changed_at, verified_at) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (peer) DO UPDATE SET pinned = excluded.pinned, pending = excluded.pending,
+          changed_at = CASE WHEN excluded.pending IS NULL THEN NULL ELSE coalesce(peer_keys.changed_at, excluded.changed_at) END,
+          verified_at = CASE WHEN excluded.verified_at IS NULL THEN NULL ELSE coalesce(peer_keys.verified_at, excluded.verified_at) END`),
+    };
+  }
+
+  get(peer: string): PinnedKeys | undefined {
+    const row = this.s.get.get(peer);
+    return row && toPins(row);
+  }
+
+  /** Every user with pinned keys, by name: the `peers` list's trust column. */
+  all(): Map<string, PinnedKeys> {
+    return new Map(this.s.all.all().map((row) => [row.peer, toPins(row)]));
+  }
+
+  /** Stores the pins; a verified pin keeps the time it was first confirmed. */
+  put(peer: string, pins: PinnedKeys, now: Date): void {
+    const at = now.toISOString();
+    this.s.put.run(peer, JSON.stringify(pins.pinned), pins.pending ? JSON.stringify(pins.pending) : null, at, pins.pending ? at : null, pins.verified ? at : null);
+  }
+}
+
+function toPins(row: Row): PinnedKeys {
+  return { pinned: parse(row.pinned), pending: row.pending === null ? null : parse(row.pending), verified: row.verified_at !== null };
+}
+
+/** A row this core wrote; one that no longer parses pins nothing rather than crash a listing. */
+function parse(text: string): DeviceKeyRecord[] {
+  const parsed = records.safeParse(JSON.parse(text));
+  return parsed.success ? parsed.data : [];
+}

@@ -1,0 +1,130 @@
+/**
+ * Trust in users' device keys, for the JSON-RPC methods `trust/*` and the send path (issue 18,
+ * docs/security.md): trust on first use, safety numbers, and a changed key that blocks sends
+ * until the person accepts it. Keys come from the relay's key directory (protocol v5) when the
+ * core is online; the relay is not believed, only checked: every record must verify under its
+ * own key (lib/node/e2e/pins.ts), and any difference from the pin is `changed`.
+ */
+import type { DeviceKeyRecord } from '../protocol/e2e';
+import { ErrorCodes, type TrustConfirmParams, type TrustInfo, type TrustParams, type TrustState } from '../protocol/rpc';
+import { canonicalUserName } from '../protocol/names';
+import { fromB64 } from '../lib/node/e2e/bytes';
+import { loadOrCreateIdentity } from '../lib/node/e2e/identity';
+import { acceptChange, reconcile, trustState, verifiedRecords, type PinnedKeys } from '../lib/node/e2e/pins';
+import { groupSafetyNumber, normaliseSafetyNumber, safetyNumber } from '../lib/node/e2e/safety-number';
+import { CoreError } from './errors';
+import type { PeerKeys } from './store/peer-keys';
+import type { SyncPort } from './sync/port';
+
+/** How long a `trust/*` request waits for the relay's directory before using the pinned keys. */
+export const KEYS_FETCH_WAIT_MS = 5000;
+/** How long a core that is still dialling (the CLI's direct mode) is given first. */
+const SETTLE_MS = 5000;
+
+export class TrustService {
+  constructor(
+    private readonly sync: SyncPort,
+    private readonly keys: PeerKeys,
+    private readonly home: string,
+    private readonly localUser: () => string,
+  ) {}
+
+  async show(p: TrustParams): Promise<TrustInfo> {
+    const user = canonicalUserName(p.user);
+    const fresh = await this.refresh(user);
+    return this.info(user, fresh);
+  }
+
+  async confirm(p: TrustConfirmParams): Promise<TrustInfo> {
+    const user = canonicalUserName(p.user);
+    const fresh = await this.refresh(user);
+    const info = this.info(user, fresh);
+    const pins = this.keys.get(user)!;
+    if (info.trust === 'changed') {
+      throw refused('key_changed', `${user}'s keys changed since they were pinned: compare the new safety number (\`switchboard verify ${user}\`), then \`switchboard verify ${user} --accept-change\`, then confirm it`);
+    }
+    if (normaliseSafetyNumber(p.safety_number) !== normaliseSafetyNumber(info.safety_number!)) {
+      throw refused('safety_number_mismatch', `that is not the safety number of you and ${user}: nothing was marked verified; compare it again with \`switchboard verify ${user}\` (if it truly differs, someone may be in the middle)`);
+    }
+    this.keys.put(user, { ...pins, verified: true }, new Date());
+    return this.info(user, fresh);
+  }
+
+  async acceptChange(p: TrustParams): Promise<TrustInfo> {
+    const user = canonicalUserName(p.user);
+    const fresh = await this.refresh(user);
+    const pins = this.keys.get(user);
+    if (!pins) throw noKeys(user);
+    this.keys.put(user, acceptChange(pins), new Date());
+    return this.info(user, fresh);
+  }
+
+  /** A peer's trust for the `peers` list. */
+  states(): Map<string, TrustState> {
+    return new Map([...this.keys.all()].map(([peer, pins]) => [peer, trustState(pins)]));
+  }
+
+  /** Refuses a send to a user whose keys changed: nothing is stored, the person decides first. */
+  checkSend(to: string): void {
+    const user = canonicalUserName(to);
+    if (trustState(this.keys.get(user)) !== 'changed') return;
+    throw refused('key_changed', `not sent: ${user}'s keys changed since they were pinned; compare the safety number (\`switchboard verify ${user}\`), then accept the new keys with \`switchboard verify ${user} --accept-change\``);
+  }
+
+  /** Fetches and reconciles `user`'s and this user's records; true when the relay answered both. */
+  private async refresh(user: string): Promise<boolean> {
+    const self = this.localUser();
+    await this.sync.whenSettled(SETTLE_MS);
+    const [theirs, ours] = await Promise.all([this.fetch(user), user === self ? Promise.resolve(undefined) : this.fetch(self)]);
+    const now = new Date();
+    if (theirs) this.pin(user, theirs, now);
+    if (ours) this.pin(self, ours, now);
+    return theirs !== undefined && (user === self || ours !== undefined);
+  }
+
+  private async fetch(user: string): Promise<DeviceKeyRecord[] | undefined> {
+    const answer = await this.sync.keysRequest({ type: 'keys_get', user }, KEYS_FETCH_WAIT_MS);
+    return answer?.result === 'ok' ? verifiedRecords(user, answer.records) : undefined;
+  }
+
+  private pin(user: string, fetched: DeviceKeyRecord[], now: Date): void {
+    const current = this.keys.get(user);
+    const next = reconcile(current, fetched);
+    if (next && next !== current) this.keys.put(user, next, now);
+  }
+
+  private info(user: string, fresh: boolean): TrustInfo {
+    const pins = this.keys.get(user);
+    if (!pins || pins.pinned.length === 0) throw noKeys(user, fresh);
+    const self = this.localUser();
+    const mine = this.ownSignKeys();
+    const number = (records: DeviceKeyRecord[]): string =>
+      groupSafetyNumber(safetyNumber({ user: self, signKeys: mine }, { user, signKeys: user === self ? mine : records.map((r) => fromB64(r.sign, 32)) }));
+    return {
+      user,
+      trust: trustState(pins),
+      safety_number: number(pins.pinned),
+      new_safety_number: pins.pending ? number(pins.pending) : null,
+      devices: pins.pinned.length,
+      fresh,
+    };
+  }
+
+  /** This user's device keys: this device's own, always, and the other devices pinned for this user. */
+  private ownSignKeys(): Uint8Array[] {
+    const own = loadOrCreateIdentity(this.home).signPublic;
+    const others = (this.keys.get(this.localUser())?.pinned ?? []).map((r) => fromB64(r.sign, 32));
+    const key = (k: Uint8Array) => Buffer.from(k).toString('hex');
+    const seen = new Map([own, ...others].map((k) => [key(k), k]));
+    return [...seen.values()];
+  }
+}
+
+function refused(code: 'key_changed' | 'safety_number_mismatch' | 'no_keys', message: string): CoreError {
+  return new CoreError(ErrorCodes.TrustRefused, message, { kind: 'trust', code });
+}
+
+function noKeys(user: string, fresh = true): CoreError {
+  const why = fresh ? `${user} has published none (their core is older than end-to-end encryption, or has not been online since it was upgraded)` : 'the relay is not reachable (or speaks a protocol before v5) and none are pinned yet';
+  return refused('no_keys', `no device keys known for ${user}: ${why}`);
+}

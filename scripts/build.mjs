@@ -12,9 +12,11 @@ const node = { alias, platform: 'node', target: 'node20', format: 'cjs', bundle:
 
 const entries = [
   // The CLI: lean, loads the store code only when it runs a verb directly.
-  { ...node, entryPoints: ['server/cli/main.ts'], outfile: 'dist/cli.js', external: ['./direct.js', './relay.js', './mcp.js'] },
+  { ...node, entryPoints: ['server/cli/main.ts'], outfile: 'dist/cli.js', external: ['./direct.js', './relay.js', './mcp.js', './mcp-install.js'] },
   // The MCP server (`switchboard mcp`): the SDK stays out of the CLI bundle, loaded only for that verb.
   { ...node, entryPoints: ['server/mcp/main.ts'], outfile: 'dist/mcp.js' },
+  // `switchboard mcp install`'s work: the config file editors with jsonc-parser and smol-toml, loaded only for that verb.
+  { ...node, entryPoints: ['server/cli/mcp-install.ts'], outfile: 'dist/mcp-install.js' },
   // Everything that opens the store: direct CLI verbs and the core daemon.
   { ...node, entryPoints: ['server/direct.ts'], outfile: 'dist/direct.js', external: ['better-sqlite3'] },
   { ...node, entryPoints: ['server/daemon.ts'], outfile: 'dist/daemon.js', external: ['better-sqlite3'] },

@@ -6,52 +6,26 @@
  * comments stay byte for byte (mcp-json-entry.ts, mcp-toml-entry.ts). A file that does not parse
  * is refused with its path and line and never rewritten.
  *
- * A sub-command of `mcp` (whose own handler runs the server): `mcp` registers it with
- * `group(mcpSpec, [mcpInstall], { handler })`.
+ * The entry point of its own bundle, dist/mcp-install.js: the editors and their parsers
+ * (jsonc-parser, smol-toml) weigh on no other verb. The verb's declaration (flags, help) is in
+ * dist/cli.js (mcp-install-verb.ts), which requires this bundle only to run it.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { command, spec } from '../../lib/node/cli/command';
 import { CliError, ExitCode, usage } from '../../lib/node/cli/errors';
 import { errorMessage } from '../../lib/error-message';
 import { safeText } from '../../lib/text-safety';
 import { agentHome } from '../../lib/node/paths';
 import { agentIdentityName, canonicalUserName, isValidUserName, USER_NAME_RULE } from '../../protocol/names';
-import { JSON_FLAG } from './args';
 import type { VerbContext } from './context';
 import { inert, inertJson } from './format';
 import { clientPlace, scopeProblem, type ClientPlace } from './mcp-clients';
-import { MCP_CLIENTS, MCP_SCOPES, serverLaunch, serverName, type EditOutcome, type McpClient, type McpScope } from './mcp-entry';
+import { serverLaunch, serverName, type EditOutcome, type McpClient, type McpScope } from './mcp-entry';
+import type { InstallValues } from './mcp-install-verb';
 import { setJsonEntry } from './mcp-json-entry';
 import { setTomlEntry } from './mcp-toml-entry';
 import { ownerName } from './mcp-owner';
-
-const installSpec = spec({
-  name: 'install',
-  summary: "add Switchboard's MCP server to a client's configuration (Claude Code, Codex, VS Code)",
-  details: [
-    'Writes one server entry, named "switchboard" ("switchboard-<agent>" with --agent), that runs this',
-    'node and this dist/cli.js with `mcp --home <this home>`: absolute paths, so it works from any folder.',
-    'Files: claude-code ~/.claude.json (project: ./.mcp.json); codex ~/.codex/config.toml;',
-    'vscode the user mcp.json (~/.config/Code/User on Linux; project: ./.vscode/mcp.json).',
-    "Only that entry changes; other servers, settings and comments stay as they are. An entry that",
-    'already says the same is left alone ("unchanged"). A file that does not parse is refused, never rewritten.',
-    'A project file holds absolute paths of this machine: commit it only if everyone shares them.',
-  ],
-  flags: {
-    client: { type: 'string', value: 'client', required: true, choices: MCP_CLIENTS, description: 'the MCP client to set up' },
-    agent: { type: 'string', value: 'name', description: 'run the server as this agent identity of yours (`switchboard agent create`)' },
-    scope: { type: 'string', value: 'scope', default: 'user', choices: MCP_SCOPES, description: "user: the client's user file; project: the file in the current folder (claude-code, vscode)" },
-    'dry-run': { type: 'boolean', description: 'show the file and the entry, write nothing' },
-    json: JSON_FLAG,
-  },
-  examples: [
-    'switchboard mcp install --client claude-code',
-    'switchboard mcp install --client codex --agent alice.codex',
-    'switchboard mcp install --client vscode --scope project --dry-run',
-  ],
-});
 
 interface InstallReport {
   client: McpClient;
@@ -103,7 +77,6 @@ function edit(place: ClientPlace, text: string, name: string, launch: ReturnType
   return setJsonEntry(text, { container: place.container!, name, entry: place.entry(launch), jsonc: place.jsonc === true });
 }
 
-/** The entry as it is written, indented under the headline (paths shown safely, line breaks kept). */
 /**
  * The agent as `mcp --agent` takes it (protocol/names.ts `agentIdentityName`): `alice.claude`
  * and `claude` name one agent of alice's. The entry names it short when it is the owner's
@@ -123,9 +96,11 @@ function agentExists(context: VerbContext, full: string): boolean {
   return existsSync(join(agentHome(context.paths.home, full), 'config.json'));
 }
 
+/** The entry as it is written, indented under the headline (paths shown safely, line breaks kept). */
 const indent = (text: string) => safeText(text, 'block').replace(/\r?\n$/, '').split(/\r?\n/).map((l) => `  ${l}`).join('\n');
 
-export const mcpInstall = command(installSpec, async ({ values }, context: VerbContext) => {
+/** Runs `mcp install` with its parsed flags; the exit code, or a CliError of this bundle's (mcp-install-verb.ts rebuilds it). */
+export async function runMcpInstall(values: InstallValues, context: VerbContext): Promise<number> {
   const client = values.client as McpClient;
   const scope = values.scope as McpScope;
   const problem = scopeProblem(client, scope);
@@ -169,4 +144,4 @@ export const mcpInstall = command(installSpec, async ({ values }, context: VerbC
   if (!dryRun) lines.push(`next: ${place.next}`);
   context.out(lines.join('\n'));
   return ExitCode.Ok;
-});
+}

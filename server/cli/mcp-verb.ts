@@ -1,7 +1,7 @@
 /**
  * `switchboard mcp [--agent <name>]`: serve MCP on stdio (server/mcp/). The server is its own
  * bundle, dist/mcp.js, required only here, so the SDK never weighs on the other verbs.
- * `mcp install` (client setup, mcp-install.ts) is its one sub-command.
+ * `mcp install` (client setup, mcp-install-verb.ts; its work in dist/mcp-install.js) is its one sub-command.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { group } from '../../lib/node/cli/command';
 import type { VerbContext } from './context';
 import { usage } from '../../lib/node/cli/errors';
 import { ownerName } from './mcp-owner';
-import { mcpInstall } from './mcp-install';
+import { mcpInstall } from './mcp-install-verb';
 
 export const mcp = group(
   {

@@ -9,14 +9,14 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
-import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { AgentCreateResult, AgentListResult, Conversation, Message, Peer } from '../../protocol/rpc';
 import { openDirect } from '../../server/direct';
 import { agentHome, homePaths } from '../../lib/node/paths';
 import { ExitCode } from '../../lib/node/cli/errors';
-import { Cleanups, kill9, ok, run, startCore, told } from '../support/cli';
+import { Cleanups, ok, run, told } from '../support/cli';
 import { killAllRelays, TestRelay } from '../support/relay';
+import { RelayHomes } from '../support/relay-homes';
 import { waitFor } from '../support/wait';
 
 const cleanups = new Cleanups();
@@ -42,24 +42,12 @@ async function refused(home: string, args: string[], code: string, line: RegExp)
 }
 
 describe('agent identities through the CLI', () => {
-  let relay: TestRelay;
-  let alice: string;
-  let bob: string;
+  const world = new RelayHomes(cleanups, 'sb-', ['alice', 'bob']);
+  const { relay } = world;
+  const { alice, bob } = world.home;
   let claude: string;
-  let aliceCore: ChildProcess | undefined;
 
-  before(async () => {
-    relay = new TestRelay();
-    cleanups.push(() => relay.dispose());
-    await relay.start();
-    alice = cleanups.home('sb-alice-');
-    bob = cleanups.home('sb-bob-');
-    await relay.configureHome(alice, 'alice');
-    await relay.configureHome(bob, 'bob');
-    cleanups.push(async () => {
-      if (aliceCore) await kill9(aliceCore);
-    });
-  });
+  before(() => world.start());
 
   test('create writes a complete home; the agent sends to a person and to a group; they see its owner', async () => {
     const out = await ok(alice, ['agent', 'create', 'claude']);
@@ -142,7 +130,7 @@ describe('agent identities through the CLI', () => {
   test('delegated (a running core) and direct give the same answers', async () => {
     const direct = await run(alice, ['agent', 'list']);
     const directRefusal = await run(alice, ['agent', 'revoke', 'nobody']);
-    aliceCore = await startCore(alice);
+    await world.startCore('alice');
     const delegated = await run(alice, ['agent', 'list']);
     const delegatedRefusal = await run(alice, ['agent', 'revoke', 'nobody']);
     assert.deepEqual(delegated, direct);
@@ -155,8 +143,7 @@ describe('agent identities through the CLI', () => {
     assert.equal(made.agent.home, agentHome(alice, 'alice.review-bot'));
     assert.equal(made.agent.home_present, true);
     assert.equal(readFileSync(`${made.agent.home}/token`, 'utf8'), `${made.token}\n`);
-    await kill9(aliceCore);
-    aliceCore = undefined;
+    await world.stopCore('alice');
   });
 
   test('revoke: the agent gets unauthorized (exit 1), its home stays; the owner still sends', async () => {

@@ -5,11 +5,11 @@
  * of the receiving core, each exactly once.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { Cleanups, kill9, startCore } from '../support/cli';
-import { killAllRelays, TestRelay } from '../support/relay';
+import { Cleanups } from '../support/cli';
+import { killAllRelays } from '../support/relay';
+import { RelayHomes } from '../support/relay-homes';
 import { killHomeCore, startMcp, type McpMessage, type McpSession, type Waited } from '../support/mcp';
 import { waitFor, withClient } from '../support/wait';
 
@@ -23,26 +23,14 @@ after(async () => {
 });
 
 describe('two agents through a real relay', () => {
-  let relay: TestRelay;
-  let homeA: string;
-  let homeB: string;
-  let coreA: ChildProcess | undefined;
+  const world = new RelayHomes(cleanups, 'sb-mcp-', ['agent-a', 'agent-b']);
+  const { relay } = world;
+  const { 'agent-a': homeA, 'agent-b': homeB } = world.home;
   let a: McpSession;
   let b: McpSession;
 
   before(async () => {
-    relay = new TestRelay();
-    cleanups.push(() => relay.dispose());
-    await relay.start();
-    homeA = cleanups.home('sb-mcp-a-');
-    homeB = cleanups.home('sb-mcp-b-');
-    await relay.configureHome(homeA, 'agent-a');
-    await relay.configureHome(homeB, 'agent-b');
-    cleanups.push(() => killHomeCore(homeA), () => killHomeCore(homeB));
-    coreA = await startCore(homeA);
-    cleanups.push(async () => {
-      if (coreA) await kill9(coreA);
-    });
+    await world.start(['agent-a']);
     a = await startMcp(homeA);
     // B has no core yet: its server starts one.
     b = await startMcp(homeB);
@@ -144,8 +132,7 @@ describe('two agents through a real relay', () => {
     await sendBatch(70, 140);
     await takeUntil(100);
     // The receiving core dies; the server starts another, which resumes from the stored events.
-    await kill9(coreA!);
-    coreA = undefined;
+    await world.stopCore('agent-a');
     await sendBatch(140, 200);
     await take(30);
     await relay.restart();

@@ -6,7 +6,6 @@
  * refused and left alone; --dry-run writes nothing; an unknown client is a usage error.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,9 +13,8 @@ import { after, test } from 'node:test';
 import { parse } from 'smol-toml';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { CLI, type RunResult } from '../support/cli';
+import { CLI, run, type RunResult } from '../support/cli';
 import { killHomeCore } from '../support/mcp';
-import { reapWithThisProcess } from '../support/reap';
 
 const dirs: string[] = [];
 after(() => {
@@ -34,24 +32,12 @@ function user(): { home: string; sbHome: string; project: string } {
 
 /** `switchboard mcp install <args>` as that user, from the project folder. */
 function install(u: { home: string; sbHome: string; project: string }, args: string[]): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: u.home, USERPROFILE: u.home, SWITCHBOARD_HOME: u.sbHome };
+  return run(u.sbHome, ['mcp', 'install', ...args], {
+    cwd: u.project,
+    env: { HOME: u.home, USERPROFILE: u.home },
     // the client-location variables of the machine running the tests must not steer the writes
-    for (const name of ['XDG_CONFIG_HOME', 'CLAUDE_CONFIG_DIR', 'CODEX_HOME', 'APPDATA']) delete env[name];
-    const child = reapWithThisProcess(spawn(process.execPath, [CLI, 'mcp', 'install', ...args], { cwd: u.project, env, stdio: ['ignore', 'pipe', 'pipe'] }));
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`mcp install ${args.join(' ')} timed out; stderr: ${stderr}`));
-    }, 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+    unsetEnv: ['XDG_CONFIG_HOME', 'CLAUDE_CONFIG_DIR', 'CODEX_HOME', 'APPDATA'],
+    timeoutMs: 60_000,
   });
 }
 

@@ -6,13 +6,13 @@
  * subscriptions pushed on arrival.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { agentHome } from '../../lib/node/paths';
-import { Cleanups, kill9, run, runOk, startCore } from '../support/cli';
-import { killAllRelays, TestRelay } from '../support/relay';
+import { Cleanups, run, runOk } from '../support/cli';
+import { killAllRelays } from '../support/relay';
+import { RelayHomes } from '../support/relay-homes';
 import { holderPid, killHomeCore, startMcp, textOf, TOOLS, type McpMessage, type McpSession, type Untrusted, type Waited } from '../support/mcp';
 import { waitFor, withClient } from '../support/wait';
 
@@ -28,31 +28,15 @@ after(async () => {
 });
 
 describe('switchboard mcp', () => {
-  let relay: TestRelay;
-  let alice: string;
-  let bob: string;
-  let carol: string;
-  let aliceCore: ChildProcess | undefined;
-  let bobCore: ChildProcess | undefined;
+  // Cores the servers start themselves (after a kill -9) are not our children: the fixture kills them by home.
+  const world = new RelayHomes(cleanups, 'sb-mcp-', ['alice', 'bob', 'carol']);
+  const { relay } = world;
+  const { alice, bob, carol } = world.home;
   let a: McpSession;
   let b: McpSession;
 
   before(async () => {
-    relay = new TestRelay();
-    cleanups.push(() => relay.dispose());
-    await relay.start();
-    alice = cleanups.home('sb-mcp-alice-');
-    bob = cleanups.home('sb-mcp-bob-');
-    carol = cleanups.home('sb-mcp-carol-');
-    for (const [home, user] of [[alice, 'alice'], [bob, 'bob'], [carol, 'carol']] as const) await relay.configureHome(home, user);
-    aliceCore = await startCore(alice);
-    bobCore = await startCore(bob);
-    // Cores the servers start themselves (after a kill -9) are not our children: killed by home.
-    cleanups.push(() => killHomeCore(alice), () => killHomeCore(bob));
-    cleanups.push(async () => {
-      if (aliceCore) await kill9(aliceCore);
-      if (bobCore) await kill9(bobCore);
-    });
+    await world.start(['alice', 'bob']);
     a = await startMcp(alice);
     b = await startMcp(bob);
     cleanups.push(() => a.close(), () => b.close());
@@ -204,9 +188,8 @@ describe('switchboard mcp', () => {
 
   test('the server outlives a kill -9 of its core: the next call starts a new one', async () => {
     const before = await a.ok<{ core_pid: number }>('status');
-    assert.equal(before.core_pid, aliceCore!.pid);
-    await kill9(aliceCore!);
-    aliceCore = undefined;
+    assert.equal(before.core_pid, world.core('alice')!.pid);
+    await world.stopCore('alice');
     const afterKill = await a.ok<{ core_pid: number; user: string }>('status');
     assert.notEqual(afterKill.core_pid, before.core_pid);
     assert.equal(afterKill.user, 'alice');

@@ -23,13 +23,23 @@ export function tempHome(prefix = 'sb-'): { home: string; cleanup: () => void } 
   return { home, cleanup: () => rmSync(home, { recursive: true, force: true }) };
 }
 
+export interface RunOptions {
+  input?: string;
+  timeoutMs?: number;
+  /** Added to (or overriding) this process's environment. */
+  env?: NodeJS.ProcessEnv;
+  /** Variables of this process's environment the CLI must not see (after `env` is applied). */
+  unsetEnv?: readonly string[];
+  /** The CLI's working directory (this process's when absent). */
+  cwd?: string;
+}
+
 /** Runs `switchboard <args>` against `home`, bounded by `timeoutMs`. */
-export function run(home: string, args: string[], options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export function run(home: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, SWITCHBOARD_HOME: home, ...options.env };
+  for (const name of options.unsetEnv ?? []) delete env[name];
   return new Promise((resolvePromise, reject) => {
-    const child = reapWithThisProcess(spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, SWITCHBOARD_HOME: home, ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    }));
+    const child = reapWithThisProcess(spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] }));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

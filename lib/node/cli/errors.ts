@@ -90,3 +90,16 @@ export class CliError extends Error {
 }
 
 export const usage = (message: string, hint?: string) => new CliError(message, ExitCode.Usage, { hint });
+
+/**
+ * A CliError thrown in another bundle (dist/mcp-install.js has its own copy of this module) is
+ * not an instance of this bundle's class, so the program would print it as a bare failure (exit
+ * 1, no hint, no code): rebuilt here with its message, exit code, code and hint. Anything else
+ * passes through as it is.
+ */
+export function fromOtherBundle(error: unknown): unknown {
+  if (error instanceof CliError || !(error instanceof Error)) return error;
+  const { exitCode, code, hint } = error as Error & Partial<Record<'exitCode' | 'code' | 'hint', unknown>>;
+  if (typeof exitCode !== 'number' || typeof code !== 'string' || !Object.hasOwn(ERROR_CODES, code)) return error;
+  return new CliError(error.message, exitCode, { code: code as ErrorCodeName, hint: typeof hint === 'string' ? hint : undefined });
+}

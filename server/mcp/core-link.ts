@@ -149,7 +149,7 @@ export class CoreLink {
    */
   async subscribe(since: number | undefined, onEvent: (...args: NotificationArgs) => void): Promise<Subscription> {
     const subscription = new Subscription(this, onEvent, this.log);
-    await subscription.start(since);
+    await subscription.start(since, 1);
     return subscription;
   }
 
@@ -184,7 +184,11 @@ export class Subscription {
     private readonly log: Log,
   ) {}
 
-  async start(since: number | undefined): Promise<void> {
+  /**
+   * Subscribes on a new connection. A core lost between connecting and its answer (killed while
+   * a wait was starting) is `retries` more tries on a new connection, as `CoreLink.call` does.
+   */
+  async start(since: number | undefined, retries = 0): Promise<void> {
     const client = await this.link.connect('switchboard-mcp-events');
     client.onNotification((...args) => {
       const cursor = cursorOf(args);
@@ -200,6 +204,11 @@ export class Subscription {
       result = await client.call('events/subscribe', since === undefined ? {} : { since }, ANSWER_DEADLINE_MS);
     } catch (error) {
       client.abort();
+      if (retries > 0 && isConnectionLoss(error) && !this.ended) {
+        this.log(`lost the core while subscribing (${errorMessage(error)}); reconnecting`);
+        // Resume after anything the lost connection already handed on.
+        return this.start(this.cursor > 0 ? this.cursor : since, retries - 1);
+      }
       throw asUnavailable(error, this.link.paths);
     }
     if (since === undefined) this.cursor = Math.max(this.cursor, result.cursor);

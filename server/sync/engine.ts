@@ -1070,13 +1070,13 @@ export class SyncEngine implements SyncPort {
       const read = this.repo.markReadByServerId(item.server_id);
       if (read !== undefined) this.repo.addEvent('message/updated', read, now);
     }
-    const message = this.repo.outbound(item.id);
+    const message = this.repo.outboundServerId(item.id);
     if (!message || (message.server_id !== null && message.server_id !== item.server_id)) return;
     const status = item.status ?? 'delivered';
-    const changed = this.repo.recordReceipt(message.id, item.by, status, item.at);
+    const changed = this.repo.recordReceipt(item.id, item.by, status, item.at);
     // The message shows delivered once any recipient's core committed it.
-    const delivered = this.repo.markDelivered(message.id);
-    if (changed || delivered) this.repo.addEvent('message/updated', message.id, now);
+    const delivered = this.repo.markDelivered(item.id);
+    if (changed || delivered) this.repo.addEvent('message/updated', item.id, now);
   }
 
   /** A membership event: the group and its members as they are after it. */

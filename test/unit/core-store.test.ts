@@ -238,6 +238,52 @@ describe('outbox queries', () => {
   });
 });
 
+describe('message rows', () => {
+  test('a message reads back field for field as it was stored (each value in its own column)', async () => {
+    const now = new Date().toISOString();
+    await writes.run(() =>
+      repo.insertMessage({
+        id: 'm1',
+        client_message_id: 'c1',
+        server_id: 's1',
+        conversation: '#team',
+        direction: 'in',
+        from: 'bob.helper',
+        to: '#team',
+        body: 'hello @me',
+        reply_to: 'r1',
+        request_id: 'q1',
+        created_at: now,
+        state: 'received',
+        read: false,
+        group_id: 'g1',
+        mentions: ['me'],
+        mentions_me: true,
+        from_owner: 'bob',
+      }),
+    );
+    const { attachments, receipts, ...stored } = repo.message('m1')!;
+    assert.deepEqual(stored, {
+      id: 'm1', client_message_id: 'c1', server_id: 's1', conversation: '#team', direction: 'in', from: 'bob.helper', to: '#team',
+      body: 'hello @me', reply_to: 'r1', request_id: 'q1', created_at: now, state: 'received', read: false, group: 'team',
+      mentions: ['me'], mentions_me: true, from_owner: 'bob',
+    });
+    assert.deepEqual([attachments, receipts], [[], null]);
+  });
+
+  test("a receipt's check reads an outbound message's server id: null before its verdict, none for an inbound copy or an unknown id", async () => {
+    const now = new Date().toISOString();
+    const m = { id: 'm', client_message_id: 'c', server_id: null, conversation: 'bob', from: 'me', to: 'bob', body: 'hi', reply_to: null, request_id: null, created_at: now };
+    await writes.run(() => repo.insertMessage({ ...m, direction: 'in', state: 'received', read: false, ...directStoreFields('in') }));
+    assert.equal(repo.outboundServerId('m'), undefined, 'an inbound message is no outbound one');
+    assert.equal(repo.outboundServerId('nope'), undefined);
+    await writes.run(() => repo.insertMessage({ ...m, direction: 'out', state: 'queued', read: true, ...directStoreFields('out') }));
+    assert.deepEqual(repo.outboundServerId('m'), { server_id: null });
+    await writes.run(() => repo.setMessageState('m', 'sent', 's9'));
+    assert.deepEqual(repo.outboundServerId('m'), { server_id: 's9' });
+  });
+});
+
 describe('migration 2', () => {
   test('a version-1 store keeps its rows and gets the open-outbox index', () => {
     const path = join(store.home, 'v1.db');

@@ -22,7 +22,7 @@ import type { VerbContext } from './context';
 import { inert, inertJson } from './format';
 import { clientPlace, scopeProblem, type ClientPlace } from './mcp-clients';
 import { serverLaunch, serverName, type EditOutcome, type McpClient, type McpScope } from './mcp-entry';
-import type { InstallValues } from './mcp-install-verb';
+import type { InstallValues } from './mcp-install-spec';
 import { setJsonEntry } from './mcp-json-entry';
 import { setTomlEntry } from './mcp-toml-entry';
 import { ownerName } from './mcp-owner';

@@ -217,6 +217,41 @@ describe('abort and requeue', () => {
   });
 });
 
+describe('a new row the engine did not claim is sent all the same', () => {
+  test('a send behind a pending row (not claimed on insert) kicks the drain, which sends both', async () => {
+    await withWorld(['alice', 'bob'], {}, async (w) => {
+      const alice = await w.core('alice');
+      const bob = await w.core('bob');
+      await Promise.all([online(alice), online(bob)]);
+      // A row left pending, as by an older core: nothing has told the engine about it yet.
+      const older = storeOutbound(alice, 'bob', 'left pending');
+      const sent = await alice.service.send({ to: 'bob', body: 'behind it' });
+      assert.equal(sent.status, 'queued');
+      await untilRow(alice, older, 'done');
+      await untilRow(alice, sent.id, 'done');
+      const got = await waitFor('bob to have both', () => (inboxOf(bob).length === 2 ? inboxOf(bob) : undefined));
+      assert.deepEqual(got.map((m) => m.body).sort(), ['behind it', 'left pending']);
+    });
+  });
+
+  test('a requeue while online, behind a pending row, kicks the drain too: both are sent', async () => {
+    await withWorld(['alice', 'bob'], {}, async (w) => {
+      const alice = await w.core('alice');
+      await online(alice);
+      // Once one send has had its verdict, the drain at connect is over.
+      assert.equal((await alice.service.send({ to: 'bob', body: 'first', wait_ms: 10_000 })).status, 'sent');
+      const dead = storeOutbound(alice, 'bob', 'died');
+      await alice.service.writes.run(() => alice.service.repo.recordOutboxFailure(dead, 'dead', 'rejected by the relay: no', now()));
+      // With a pending row ahead the copy is not claimed on insert: only the requeue's kick sends them.
+      const older = storeOutbound(alice, 'bob', 'left pending');
+      const requeued = await alice.service.requeue(dead);
+      assert.equal(requeued.item.state, 'pending');
+      assert.equal((await untilRow(alice, requeued.item.id, 'done')).verdict, 'sent');
+      assert.equal((await untilRow(alice, older, 'done')).verdict, 'sent');
+    });
+  });
+});
+
 describe('verdicts', () => {
   test('a late verdict for a row aborted meanwhile changes nothing', async () => {
     await withWorld(['alice', 'bob'], {}, async (w) => {

@@ -363,6 +363,41 @@ describe('the relay cursor', () => {
   });
 });
 
+describe('acks and the sync times', () => {
+  /** The relay's committed cursor for one device, read from its store by a connection of its own. */
+  function relayAcked(dataDir: string, user: string, device: string): number {
+    const db = new Database(relayDbPath(dataDir), { readonly: true, fileMustExist: true });
+    try {
+      return (db.prepare('SELECT acked FROM devices WHERE user = ? AND device = ?').pluck().get(user, device) as number | undefined) ?? 0;
+    } finally {
+      db.close();
+    }
+  }
+
+  test('stored deliveries are acked up to the stored cursor; a verdict stamps last_ack_at and a delivery last_inbound_at, neither the other', async () => {
+    await withWorld(['alice', 'bob'], {}, async (w) => {
+      const alice = await w.core('alice');
+      const bob = await w.core('bob');
+      await Promise.all([online(alice), online(bob)]);
+      for (const body of ['one', 'two']) assert.equal((await alice.service.send({ to: 'bob', body, wait_ms: 10_000 })).status, 'sent');
+      await waitFor('two deliveries', () => (inboxOf(bob).length === 2 ? true : undefined));
+      const cursor = Number(bob.service.repo.getState('relay_cursor'));
+      assert.ok(cursor >= 2, `cursor ${cursor}`);
+      // Without the ack the relay would send both again on every reconnect and count them against bob's quota.
+      await waitFor("the relay to hold bob's ack", () => (relayAcked(w.dataDir, 'bob', 'bob-core') === cursor ? true : undefined));
+      // alice had verdicts (and receipts, which are not messages); bob had messages and no verdict.
+      assert.notEqual(alice.service.repo.getState('last_ack_at') ?? null, null, "alice's last_ack_at");
+      assert.equal(alice.service.repo.getState('last_inbound_at') ?? null, null, "alice's last_inbound_at");
+      assert.notEqual(bob.service.repo.getState('last_inbound_at') ?? null, null, "bob's last_inbound_at");
+      assert.equal(bob.service.repo.getState('last_ack_at') ?? null, null, "bob's last_ack_at");
+      assert.deepEqual(
+        { ack: bob.sync.status().last_ack_at, inbound: bob.sync.status().last_inbound_at },
+        { ack: null, inbound: bob.service.repo.getState('last_inbound_at') },
+      );
+    });
+  });
+});
+
 // ---- the relay's rate limit keeps order ----------------------------------------------------
 
 describe("the relay's rate limit", () => {

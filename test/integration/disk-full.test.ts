@@ -18,13 +18,14 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { after, describe, test, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import { type CoreStatus, type SendResult } from '../../protocol/rpc';
 import { RELAY_DB_FILE } from '../../relay/data-dir';
 import type { RelayServer } from '../../relay/server';
 import { addTestUser, killAllRelays, RawRelayClient, startTestRelay, TestRelay } from '../support/relay';
 import { Core } from '../../server/core';
+import { RelayLink } from '../../server/sync/relay-link';
 import { createLogger } from '../../lib/node/log';
 import { homePaths } from '../../lib/node/paths';
 import { socketAnswers } from '../../server/socket-probe';
@@ -132,6 +133,17 @@ async function sendMarker(home: string, bobStore: string): Promise<string> {
   return marker!;
 }
 
+/** Records the cursor of every hello the cores in this process send (bob's, in the first test). */
+function helloCursors(t: TestContext): number[] {
+  const cursors: number[] = [];
+  const original = RelayLink.prototype.connect;
+  t.mock.method(RelayLink.prototype, 'connect', function (this: RelayLink, options: Parameters<RelayLink['connect']>[0]) {
+    cursors.push(options.cursor);
+    return original.call(this, options);
+  });
+  return cursors;
+}
+
 const relayAcked = (dataDir: string, user: string) =>
   readStore(join(dataDir, RELAY_DB_FILE), (db) => (db.prepare('SELECT acked FROM devices WHERE user = ?').pluck().get(user) as number | undefined) ?? 0);
 
@@ -157,7 +169,7 @@ function whereMessagesAre(homes: Record<string, string>, relayLog: string[]): st
 }
 
 describe('a full disk loses nothing', { concurrency: false }, () => {
-  test("bob's store fills up while 200 messages arrive: nothing acked that was not stored, status says so, and after space returns all 200 are there exactly once", async () => {
+  test("bob's store fills up while 200 messages arrive: nothing acked that was not stored, status says so, and after space returns all 200 are there exactly once", async (t) => {
     const relay = new TestRelay();
     cleanups.push(() => relay.dispose());
     await relay.start();
@@ -233,13 +245,21 @@ describe('a full disk loses nothing', { concurrency: false }, () => {
     assert.ok(bobLog.some((line) => line.includes(`store: space is back at ${bobPaths.store}`)), 'the core says when space is back');
     await waitFor('the relay to have everything acked', () => (relayAcked(relay.dataDir, 'bob') === MESSAGES ? true : undefined));
 
-    // A restart resumes from the stored cursor: nothing is delivered twice.
+    // A restart resumes from the stored cursor: nothing is delivered twice. Exactly-once alone
+    // cannot show that the cursor was stored: the relay resumes from the larger of the hello's
+    // cursor and its own record of bob's acks (200 here), and bob drops a redelivery by its id.
+    // So the stored row and the restarted core's hello are checked themselves.
+    const storedCursor = () => Number(readStore(bobPaths.store, (r) => r.prepare("SELECT value FROM sync_state WHERE key = 'relay_cursor'").pluck().get() as string | undefined) ?? 0);
+    assert.equal(storedCursor(), MESSAGES, "bob's stored cursor is the last delivery it stored");
+    const hellos = helloCursors(t);
     await bobCore.stop();
     bobCore = await Core.start(bobPaths, { serve: true, log: createLogger((line) => bobLog.push(line)) });
     await waitOnline(bob.home);
+    assert.equal(hellos[0], MESSAGES, 'the restarted core says hello from the cursor it stored');
     const marker = await sendMarker(alice.home, bobPaths.store);
     assertExactlyOnce(inboundBodies(bobPaths.store), [...sent, marker]);
     assertAllSent(homePaths(alice.home).store, MESSAGES + 1);
+    assert.equal(storedCursor(), MESSAGES + 1, 'the marker moved the stored cursor in the commit that stored it');
     await bobCore.stop();
   });
 

@@ -9,7 +9,7 @@
  * handles one or two per message. Public KeyObjects of recipients are cached by key (public
  * data; bounded); a secret's KeyObject is cached on the identity object (identity.ts).
  */
-import { createPrivateKey, createPublicKey, diffieHellman, randomBytes, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
 
 const PKCS8 = { ed25519: Buffer.from('302e020100300506032b657004220420', 'hex'), x25519: Buffer.from('302e020100300506032b656e04220420', 'hex') };
 const JWK_CURVE = { ed25519: 'Ed25519', x25519: 'X25519' } as const;
@@ -43,15 +43,17 @@ export function publicOf(curve: Curve, secret: Uint8Array): Uint8Array {
 }
 
 /**
- * A new key pair from 32 random bytes (any 32 bytes are a valid secret for both curves: X25519
- * clamps, Ed25519 hashes its seed). Not generateKeyPairSync: on Node 20 a garbage collection
- * that frees its job while a key of it is being exported deadlocks the process (seen under
- * load: `~KeyGenJob` waiting on the key's mutex held by the JWK export). Keys imported from
- * bytes have no job.
+ * A new key pair. generateKeyPairSync is asked for JWK, not KeyObjects, and the secret is
+ * imported from that JWK: on Node 20 a garbage collection that frees a key-generation job while
+ * a key of that job is being exported deadlocks the process (seen under load: `~KeyGenJob`
+ * waiting on the key's mutex held by the JWK export), and a key imported from JWK has no job.
+ * (Importing 32 random bytes as PKCS#8 instead costs 5× as much: OpenSSL 3's DER decoder.)
  */
 export function freshPair(curve: Curve): { secret: KeyObject; raw: Uint8Array } {
-  const secret = secretKey(curve, new Uint8Array(randomBytes(32)));
-  return { secret, raw: rawPublic(secret) };
+  const options = { privateKeyEncoding: { format: 'jwk' }, publicKeyEncoding: { format: 'jwk' } } as const;
+  const { privateKey } = (curve === 'ed25519' ? generateKeyPairSync('ed25519', options as never) : generateKeyPairSync('x25519', options as never)) as unknown as { privateKey: { d: string; x: string } };
+  const secret = createPrivateKey({ key: { kty: 'OKP', crv: JWK_CURVE[curve], d: privateKey.d, x: privateKey.x }, format: 'jwk' });
+  return { secret, raw: new Uint8Array(Buffer.from(privateKey.x, 'base64url')) };
 }
 
 /** X25519; OpenSSL refuses (throws) when the result is all zeros, i.e. a low-order public key. */

@@ -3,7 +3,7 @@
  * Bounded: each phase runs for a fixed count or a few seconds. The 1,000,000-message store is
  * built once and kept in .bench-data/ (git-ignored), rebuilt when its schema is not the core's;
  * delete it to rebuild it anyway. One phase alone: `npm run bench -- --only=relay-limits`
- * (names: cli, direct, throughput, store, e2e, peers, relay, relay-limits, fanout, files, mcp, webview). `--fanout-members=10,100`
+ * (names: cli, direct, throughput, store, e2e, e2ee, peers, relay, relay-limits, fanout, files, mcp, webview). `--fanout-members=10,100`
  * measures only those group sizes; `--file-mib=50` sends a file of that size (default 200).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -29,6 +29,7 @@ import { filesBench } from './files';
 import { mcpBench } from './mcp';
 import { webviewRenderBench } from './webview-render';
 import { workbenchArrivalBench } from './workbench-arrival';
+import { envelopeBench } from './e2ee-envelope';
 import { CHROMIUM_PATH, missingTools } from '../test/e2e/paths';
 import { WriteBatcher } from '../lib/node/write-batcher';
 import { schemaVersion } from '../server/store/db';
@@ -383,6 +384,17 @@ async function benchWebviewRender(): Promise<void> {
   }
 }
 
+/** Issue 18: sealing and opening a 1 KiB body (node:crypto curves), per message, beside building its plain send frame. */
+async function benchEnvelope(): Promise<void> {
+  console.log('\nend-to-end encryption: one 1 KiB message, in process');
+  const f = envelopeBench(quick ? 300 : 2000);
+  for (const { devices, sealUs, openUs } of f.byDevices) {
+    const d = `${devices} device${devices === 1 ? '' : 's'}`;
+    record(`seal 1 KiB for ${d} (µs/msg)`, sealUs, 'µs', 'plain 1 KiB send frame', f.frameUs, 'report');
+    record(`open 1 KiB sealed for ${d} (µs/msg)`, openUs, 'µs', 'plain 1 KiB send frame', f.frameUs, 'report');
+  }
+}
+
 async function main(): Promise<void> {
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
   const phases: [string, () => Promise<void>][] = [
@@ -391,6 +403,7 @@ async function main(): Promise<void> {
     ['throughput', benchThroughput],
     ['store', benchBigStore],
     ['e2e', benchEndToEnd],
+    ['e2ee', benchEnvelope],
     ['peers', benchPeers],
     ['relay', benchRelayGroupCommit],
     ['relay-limits', benchRelayLimits],

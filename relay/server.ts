@@ -42,6 +42,12 @@ import { DiskFullError } from '../lib/node/storage-errors';
 
 /** Key records one connection may publish (a core publishes once per connect). */
 const MAX_KEY_PUBLISHES_PER_CONNECTION = 8;
+/**
+ * Key lookups a connection makes outside the send rate: a core looks a recipient up before its
+ * first send to them on each connection (docs/security.md), which must not make that send
+ * refused for rate; past these, lookups share the user's send rate.
+ */
+const FREE_KEY_GETS_PER_CONNECTION = 64;
 
 /** How long sends after a rate refusal wait for the refused one to be resent before flowing again. */
 const ORDER_HOLD_MS = 5000;
@@ -470,7 +476,8 @@ export class RelayServer {
   /**
    * A key-directory request (protocol v5): answered in order with the connection's verdicts.
    * A publish is written in a transaction; a get only reads, but goes through the same queue so
-   * it sees every publish committed before it. A get spends a send's worth of the user's rate.
+   * it sees every publish committed before it. Past the first 64 of a connection, a get spends a
+   * send's worth of the user's rate.
    */
   private handleKeys(session: RelaySession, frame: KeysFrame): void {
     const identity = session.identity;
@@ -478,11 +485,12 @@ export class RelayServer {
     const answer = session.reserveVerdict<KeysResultFrame>();
     const refuse = (code: 'rate_limit' | 'storage', reason: string): void =>
       answer({ type: 'keys_result', request_id: frame.request_id, result: 'rejected', code, reason, retryable: true });
-    // A core publishes once per connect: that must not spend the user's send rate (its first
-    // sends would be refused), so publishes are bounded per connection instead; fetches share the rate.
+    // A core publishes once per connect and looks each recipient up before its first send: that
+    // must not spend the user's send rate (those sends would be refused), so publishes are
+    // bounded per connection instead, and fetches share the rate past the first 64.
     if (frame.type === 'keys_publish') {
       if (++session.keysPublished > MAX_KEY_PUBLISHES_PER_CONNECTION) return refuse(KEYS_REJECTION_CODES.rateLimit, `at most ${MAX_KEY_PUBLISHES_PER_CONNECTION} key publishes per connection; reconnect to publish again`);
-    } else if (!this.limiter.tryTake(identity.user)) return refuse(KEYS_REJECTION_CODES.rateLimit, 'rate limit exceeded; retry shortly');
+    } else if (++session.keysFetched > FREE_KEY_GETS_PER_CONNECTION && !this.limiter.tryTake(identity.user)) return refuse(KEYS_REJECTION_CODES.rateLimit, 'rate limit exceeded; retry shortly');
     this.writes.run(() => this.ledger.keys.handle(identity.user, identity.device, frame, new Date())).then(
       (result) => {
         if (frame.type === 'keys_publish' && result.result === 'ok') this.settings.log(`${identity.user} published keys of device ${identity.device}`);

@@ -42,6 +42,8 @@ export class RelaySession {
   version: number = RELAY_PROTOCOL_V1;
   /** Key records this connection published (protocol v5): a few per connection, outside the send rate. */
   keysPublished = 0;
+  /** Key lookups on this connection (v5): the first 64 are outside the send rate. */
+  keysFetched = 0;
   /**
    * Set when a send was refused for rate: later sends on this connection are refused too
    * until that one comes back, so a refusal can never let a later message overtake it.

@@ -110,12 +110,13 @@ export class CoreService {
     if (p.reply_to !== undefined && !this.repo.message(p.reply_to)) {
       throw invalidParams(`reply_to: no message ${p.reply_to} in this store; check the id (\`switchboard inbox\` lists the messages you have)`);
     }
-    // A peer whose keys changed gets nothing until the person has looked (verify --accept-change).
-    if (!isGroupAddress(p.to)) this.trust.checkSend(p.to);
     const clientMessageId = p.client_message_id ?? newId();
     const content: Required<SendContent> = { to: p.to, body: p.body, reply_to: p.reply_to ?? null, request_id: p.request_id ?? null };
     // A core that has just started (the CLI's direct mode) may still be dialling the relay.
     await this.sync.whenSettled(Math.min(p.wait_ms ?? 0, 5000));
+    // A peer whose keys changed gets nothing until the person has looked (verify --accept-change);
+    // the keys are looked up first unless the pins are fresh (trust-service.ts, KEYS_FRESH_MS).
+    if (!isGroupAddress(p.to)) await this.trust.checkSendFresh(p.to);
     if (p.queue === false && !this.sync.isOnline()) {
       const problem = this.sync.problem();
       const why = problem ? problem.message : `the relay is ${describeOffline(this.sync.status().state)}`;

@@ -20,14 +20,37 @@ import type { SyncPort } from './sync/port';
 export const KEYS_FETCH_WAIT_MS = 5000;
 /** How long a core that is still dialling (the CLI's direct mode) is given first. */
 const SETTLE_MS = 5000;
+/**
+ * A send looks the recipient's keys up in the relay's directory on first contact, after every
+ * (re)connect to the relay, and then at most this often; in between, the pins are fresh enough
+ * and a send costs no round trip (docs/security.md, "When keys are checked").
+ */
+export const KEYS_FRESH_MS = 10 * 60_000;
+/** After a lookup the relay did not answer (slow, or it dropped), sends go on the pins for this long before asking again. */
+const KEYS_RETRY_MS = 60_000;
+/** How long a send waits for the directory's answer; past it the send goes on the pins. */
+export const KEYS_SEND_WAIT_MS = 3000;
 
 export class TrustService {
+  /** Per user, until when the pins count as fresh for a send (ms since epoch); cleared when the relay link changes. */
+  private readonly freshUntil = new Map<string, number>();
+  /** Lookups on their way, so concurrent sends to one user share one round trip. */
+  private readonly lookups = new Map<string, Promise<void>>();
+  private connectedSince: string | null = null;
+
   constructor(
     private readonly sync: SyncPort,
     private readonly keys: PeerKeys,
     private readonly home: string,
     private readonly localUser: () => string,
-  ) {}
+  ) {
+    // A new connection may be to a relay that now serves other keys: look again on the next send.
+    sync.onStatus((status) => {
+      if (status.connected_since === this.connectedSince) return;
+      this.connectedSince = status.connected_since;
+      this.freshUntil.clear();
+    });
+  }
 
   async show(p: TrustParams): Promise<TrustInfo> {
     const user = canonicalUserName(p.user);
@@ -64,6 +87,31 @@ export class TrustService {
     return new Map([...this.keys.all()].map(([peer, pins]) => [peer, trustState(pins)]));
   }
 
+  /**
+   * Before a 1:1 send: the recipient's keys from the relay's directory unless the pins are
+   * fresh (KEYS_FRESH_MS), then refuses the send if they changed. Offline, with a relay before
+   * v5, or with no answer in KEYS_SEND_WAIT_MS, the pins as they are decide.
+   */
+  async checkSendFresh(to: string, now = Date.now()): Promise<void> {
+    const user = canonicalUserName(to);
+    if ((this.freshUntil.get(user) ?? 0) <= now && this.sync.isOnline()) await this.lookUp(user);
+    this.checkSend(user);
+  }
+
+  private lookUp(user: string): Promise<void> {
+    let pending = this.lookups.get(user);
+    if (!pending) {
+      pending = this.fetch(user, KEYS_SEND_WAIT_MS)
+        .then((fetched) => {
+          if (fetched) this.pin(user, fetched, new Date());
+          this.freshUntil.set(user, Date.now() + (fetched ? KEYS_FRESH_MS : KEYS_RETRY_MS));
+        })
+        .finally(() => this.lookups.delete(user));
+      this.lookups.set(user, pending);
+    }
+    return pending;
+  }
+
   /** Refuses a send to a user whose keys changed: nothing is stored, the person decides first. */
   checkSend(to: string): void {
     const user = canonicalUserName(to);
@@ -79,11 +127,12 @@ export class TrustService {
     const now = new Date();
     if (theirs) this.pin(user, theirs, now);
     if (ours) this.pin(self, ours, now);
+    if (theirs) this.freshUntil.set(user, now.getTime() + KEYS_FRESH_MS);
     return theirs !== undefined && (user === self || ours !== undefined);
   }
 
-  private async fetch(user: string): Promise<DeviceKeyRecord[] | undefined> {
-    const answer = await this.sync.keysRequest({ type: 'keys_get', user }, KEYS_FETCH_WAIT_MS);
+  private async fetch(user: string, ms = KEYS_FETCH_WAIT_MS): Promise<DeviceKeyRecord[] | undefined> {
+    const answer = await this.sync.keysRequest({ type: 'keys_get', user }, ms);
     return answer?.result === 'ok' ? verifiedRecords(user, answer.records) : undefined;
   }
 

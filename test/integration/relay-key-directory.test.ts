@@ -111,3 +111,16 @@ test('a publish does not spend the send rate (a core publishes on every connect)
   for (let i = 0; i < 7; i++) ok(await keys(alice, { type: 'keys_publish', record }));
   rejected(await keys(alice, { type: 'keys_publish', record }), 'rate_limit');
 });
+
+test('a connection’s first 64 key lookups do not spend the send rate (a core looks up before a first send); later ones do', async () => {
+  const w = await world(['alice', 'bob'], { ratePerSecond: 1 });
+  const alice = await login(w, 'alice');
+  ok(await keys(alice, { type: 'keys_get', user: 'bob' }));
+  alice.sendMessage('bob', 'right after the lookup', 'c1');
+  assert.equal((await alice.next('verdict')).result, 'accepted', 'the first send still has its rate');
+  for (let i = 1; i < 64; i++) ok(await keys(alice, { type: 'keys_get', user: 'bob' }));
+  // Past 64, lookups take from the rate (1/s here): of three in a row, at least one finds it spent.
+  const answers = [];
+  for (let i = 0; i < 3; i++) answers.push(await keys(alice, { type: 'keys_get', user: 'bob' }));
+  assert.ok(answers.some((a) => a.result === 'rejected' && a.code === 'rate_limit'), JSON.stringify(answers));
+});

@@ -3,12 +3,13 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { EncryptedEnvelope } from '../../protocol/e2e';
+import type { DeviceKeyRecord, EncryptedEnvelope } from '../../protocol/e2e';
 import { deviceKeyRecordSchema, encryptedEnvelopeSchema } from '../../protocol/e2e-schemas';
 import { E2eError, fromB64, toB64 } from '../../lib/node/e2e/bytes';
 import { signDeviceRecord, verifyDeviceRecord } from '../../lib/node/e2e/device-record';
-import { open, seal, type DeviceAddress } from '../../lib/node/e2e/envelope';
-import { deviceKeysPath, generateIdentity, loadOrCreateIdentity, type DeviceIdentity } from '../../lib/node/e2e/identity';
+import { open, seal, signedBytes, type DeviceAddress } from '../../lib/node/e2e/envelope';
+import { ed25519Sign } from '../../lib/node/e2e/node-keys';
+import { deviceKeysPath, generateIdentity, identityFromSecrets, identityKeys, loadOrCreateIdentity, type DeviceIdentity } from '../../lib/node/e2e/identity';
 import { groupSafetyNumber, normaliseSafetyNumber, safetyNumber } from '../../lib/node/e2e/safety-number';
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -146,4 +147,77 @@ test('a safety number is 60 digits, the same from both sides, and changes with e
   const grouped = groupSafetyNumber(n);
   assert.match(grouped, /^(\d{5} ){11}\d{5}$/);
   assert.equal(normaliseSafetyNumber(grouped), n);
+});
+
+/**
+ * Known answers, made by the first implementation (the pure-JS @noble curves and hashes) from
+ * fixed secrets and fixed randomness: the node:crypto one must derive the same public keys,
+ * open that envelope and make it again byte for byte, so envelopes, key records and key files
+ * from before the switch stay valid, and the wire format did not move.
+ */
+const fill = (b: number, n = 32) => new Uint8Array(n).fill(b).map((v, i) => (v + i * 7) & 0xff);
+const KAT: { pubs: Record<'aliceSign' | 'aliceDh' | 'bobSign' | 'bobDh' | 'bob2Dh', string>; env: EncryptedEnvelope; rec: DeviceKeyRecord } = {
+  "pubs": {
+    "aliceSign": "5AMJmM_VrRcjwWn5VqoLnrhhm1mSvWEsKvQo68efjfA",
+    "aliceDh": "c-eZcckRAClyNjKoC3B79PYsEldjNG4ehxjWwNzDqjo",
+    "bobSign": "dVxMuSVsp83ErP3Gz-7ahJAX5bn5UU6ZGRvWfgsNQnY",
+    "bobDh": "905bt1FdVlJ0lnr3XYhJfcb8f81gfandkaYX24atARA",
+    "bob2Dh": "pZbT_mBUiLah9eiPxp64oV_J2edeexUsZrprNT42onk"
+  },
+  "env": {
+    "v": 1,
+    "from": {
+      "user": "alice",
+      "device": "a1"
+    },
+    "epk": "G3kDo6E9WBsxVzUte5yTbJW5Hput4voHdNlu9awXoTU",
+    "nonce": "ChEYHyYtNDtCSVBXXmVsc3qBiI-WnaSr",
+    "ct": "6GxrJ704q7xgBsOuFpwAyLEM0_fJPECH8mmP8u9BzDPhS3926ClySg",
+    "keys": [
+      {
+        "user": "bob",
+        "device": "b1",
+        "k": "WgjrFmzHMhKDPGNPYq980g7YI4XxuNQLxlYdDJQhh8dFtg1O-3NUCzKhw3kxWx8o"
+      },
+      {
+        "user": "bob",
+        "device": "b2",
+        "k": "vvm38NMp1qxL5xbl5iY4f1QBAMJUH2lXfxpgEaz6gjT3IKGDP_VCxJNxYHvCJwz3"
+      }
+    ],
+    "sig": "nkoAPClRbbksAav-TD-x-rgswocQnPYetUSK27dEjLG31BAlyeSD0TnLQD3RWgxlAtj1XT-sf0EeVYXtkGJ2Cg"
+  },
+  "rec": {
+    "v": 1,
+    "user": "bob",
+    "device": "b1",
+    "sign": "dVxMuSVsp83ErP3Gz-7ahJAX5bn5UU6ZGRvWfgsNQnY",
+    "dh": "905bt1FdVlJ0lnr3XYhJfcb8f81gfandkaYX24atARA",
+    "created_at": 1700000000000,
+    "sig": "xK421D_f44utziI8ii2kzzWgYGkxIMirtCT1fzmcf6t0GzlU8ORh1bJm4VcoLJ9Nkrfu3HLbz-9d7dfAt7BcCQ"
+  }
+};
+
+test('known answers from the pure-JS implementation: same public keys, same envelope byte for byte, same record; it opens', () => {
+  const a = identityFromSecrets(fill(1), fill(2));
+  const b = identityFromSecrets(fill(3), fill(4));
+  const b2 = identityFromSecrets(fill(5), fill(6));
+  assert.deepEqual([toB64(a.signPublic), toB64(a.dhPublic), toB64(b.signPublic), toB64(b.dhPublic), toB64(b2.dhPublic)], [KAT.pubs.aliceSign, KAT.pubs.aliceDh, KAT.pubs.bobSign, KAT.pubs.bobDh, KAT.pubs.bob2Dh]);
+  const input = { sender: { user: 'alice', device: 'a1' }, identity: a, recipients: [{ user: 'bob', device: 'b1', dh: b.dhPublic }, { user: 'bob', device: 'b2', dh: b2.dhPublic }], plaintext: new TextEncoder().encode('known answer: marker-kat'), context: 'msg-kat' };
+  assert.deepEqual(seal(input, { contentKey: fill(9), nonce: fill(10, 24), ephemeralSecret: fill(11) }), KAT.env);
+  const senderKey = () => a.signPublic;
+  assert.equal(text(open({ envelope: KAT.env, me: { user: 'bob', device: 'b1' }, identity: b, senderKey, context: 'msg-kat' })), 'known answer: marker-kat');
+  assert.equal(text(open({ envelope: KAT.env, me: { user: 'bob', device: 'b2' }, identity: b2, senderKey, context: 'msg-kat' })), 'known answer: marker-kat');
+  assert.deepEqual(signDeviceRecord(b, 'bob', 'b1', 1_700_000_000_000), KAT.rec, 'Ed25519 is deterministic: the same record and signature');
+  assert.deepEqual(verifyDeviceRecord(KAT.rec).dh, b.dhPublic);
+});
+
+test('a low-order ephemeral key (an all-zero shared secret), even signed by the real sender, is refused as forged', () => {
+  const envelope = sealFor([bob]);
+  // 0 and 1 are points of small order on Curve25519: X25519 with them is all zeros, whatever the secret.
+  for (const point of [new Uint8Array(32), Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 1 : 0))]) {
+    const { sig: _, ...unsigned } = { ...envelope, epk: toB64(point) };
+    const resigned = { ...unsigned, sig: toB64(ed25519Sign(identityKeys(alice.identity).sign, signedBytes(new TextEncoder().encode('msg-1'), unsigned))) };
+    assert.equal(reason(() => openAs(bob, resigned)), 'forged');
+  }
 });

@@ -3,10 +3,10 @@
  * the two public keys, and the device's own Ed25519 signature over all of it. The relay only
  * stores and serves records; a core verifies the signature and pins the keys (trust on first use).
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
 import type { DeviceKeyRecord } from '../../../protocol/e2e';
 import { E2eError, framed, fromB64, toB64, utf8 } from './bytes';
-import type { DeviceIdentity } from './identity';
+import { identityKeys, type DeviceIdentity } from './identity';
+import { ed25519Sign, ed25519Verify } from './node-keys';
 
 const DOMAIN = utf8('switchboard device-key record v1');
 
@@ -16,7 +16,7 @@ function signedBytes(r: Omit<DeviceKeyRecord, 'sig'>): Uint8Array {
 
 export function signDeviceRecord(identity: DeviceIdentity, user: string, device: string, createdAt: number): DeviceKeyRecord {
   const unsigned = { v: 1 as const, user, device, sign: toB64(identity.signPublic), dh: toB64(identity.dhPublic), created_at: createdAt };
-  return { ...unsigned, sig: toB64(ed25519.sign(signedBytes(unsigned), identity.signSecret)) };
+  return { ...unsigned, sig: toB64(ed25519Sign(identityKeys(identity).sign, signedBytes(unsigned))) };
 }
 
 /** The record's public keys once its self-signature verifies; throws E2eError otherwise. */
@@ -24,12 +24,6 @@ export function verifyDeviceRecord(record: DeviceKeyRecord): { sign: Uint8Array;
   const sign = fromB64(record.sign, 32);
   const dh = fromB64(record.dh, 32);
   const sig = fromB64(record.sig, 64);
-  let ok = false;
-  try {
-    ok = ed25519.verify(sig, signedBytes(record), sign);
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw new E2eError('forged', `the key record of ${record.user}'s device ${record.device} is not signed by its own key`);
+  if (!ed25519Verify(sign, signedBytes(record), sig)) throw new E2eError('forged', `the key record of ${record.user}'s device ${record.device} is not signed by its own key`);
   return { sign, dh };
 }

@@ -3,10 +3,11 @@
  * per home and kept in `<home>/device-keys.json` (0600). The private halves never leave that
  * file or this process; only the public halves are published (device-record.ts).
  */
-import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import type { KeyObject } from 'node:crypto';
 import { chmodSync, linkSync, lstatSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { E2eError, fromB64, toB64 } from './bytes';
+import { freshPair, publicOf, rawSecret, secretKey } from './node-keys';
 
 export const DEVICE_KEYS_FILE = 'device-keys.json';
 
@@ -18,9 +19,25 @@ export interface DeviceIdentity {
 }
 
 export function generateIdentity(): DeviceIdentity {
-  const signSecret = ed25519.utils.randomSecretKey();
-  const dhSecret = x25519.utils.randomSecretKey();
-  return { signSecret, signPublic: ed25519.getPublicKey(signSecret), dhSecret, dhPublic: x25519.getPublicKey(dhSecret) };
+  const sign = freshPair('ed25519');
+  const dh = freshPair('x25519');
+  return { signSecret: rawSecret(sign.secret), signPublic: sign.raw, dhSecret: rawSecret(dh.secret), dhPublic: dh.raw };
+}
+
+export function identityFromSecrets(signSecret: Uint8Array, dhSecret: Uint8Array): DeviceIdentity {
+  return { signSecret, signPublic: publicOf('ed25519', signSecret), dhSecret, dhPublic: publicOf('x25519', dhSecret) };
+}
+
+const keyObjects = new WeakMap<DeviceIdentity, { sign: KeyObject; dh: KeyObject }>();
+
+/** The identity's secrets as KeyObjects, made once per identity object (they sign and open every envelope). */
+export function identityKeys(id: DeviceIdentity): { sign: KeyObject; dh: KeyObject } {
+  let keys = keyObjects.get(id);
+  if (!keys) {
+    keys = { sign: secretKey('ed25519', id.signSecret), dh: secretKey('x25519', id.dhSecret) };
+    keyObjects.set(id, keys);
+  }
+  return keys;
 }
 
 export function deviceKeysPath(home: string): string {
@@ -79,7 +96,5 @@ function parse(text: string, path: string): DeviceIdentity {
     throw new E2eError('malformed', `${path} does not hold version-1 device keys`);
   }
   // Public halves are derived, never stored: a file cannot pair one key's secret with another's public half.
-  const signSecret = fromB64(r.sign_secret, 32);
-  const dhSecret = fromB64(r.dh_secret, 32);
-  return { signSecret, signPublic: ed25519.getPublicKey(signSecret), dhSecret, dhPublic: x25519.getPublicKey(dhSecret) };
+  return identityFromSecrets(fromB64(r.sign_secret, 32), fromB64(r.dh_secret, 32));
 }

@@ -14,7 +14,7 @@ import type { AgentCreateResult, AgentListResult, Conversation, Message, Peer } 
 import { openDirect } from '../../server/direct';
 import { agentHome, homePaths } from '../../lib/node/paths';
 import { ExitCode } from '../../lib/node/cli/errors';
-import { Cleanups, ok, run, told } from '../support/cli';
+import { Cleanups, ok, okJson, refusedWith, run, told } from '../support/cli';
 import { killAllRelays, TestRelay } from '../support/relay';
 import { RelayHomes } from '../support/relay-homes';
 import { waitFor } from '../support/wait';
@@ -25,21 +25,7 @@ after(async () => {
   await killAllRelays();
 });
 
-async function json<T>(home: string, args: string[]): Promise<T> {
-  return JSON.parse(await ok(home, [...args, '--json'])) as T;
-}
 
-/** Exit 1, one line on stderr; under --json, the relay's (or the core's) code. */
-async function refused(home: string, args: string[], code: string, line: RegExp): Promise<void> {
-  const human = await run(home, args);
-  assert.equal(human.code, ExitCode.Failed, told(args, human));
-  assert.equal(human.stdout, '', told(args, human));
-  assert.match(human.stderr, line, told(args, human));
-  assert.equal(human.stderr.split('\n').length, 2, `one line: ${told(args, human)}`);
-  const machine = await run(home, [...args, '--json']);
-  assert.equal(machine.code, ExitCode.Failed, told(args, machine));
-  assert.equal((JSON.parse(machine.stderr) as { error: { code: string } }).error.code, code, told(args, machine));
-}
 
 describe('agent identities through the CLI', () => {
   const world = new RelayHomes(cleanups, 'sb-', ['alice', 'bob']);
@@ -78,7 +64,7 @@ describe('agent identities through the CLI', () => {
     const inbox = await ok(bob, ['inbox']);
     assert.match(inbox, /^\* \S+ {2}\S+ \S+ {2}alice\.claude \(agent of alice\): hello bob, I am claude$/m);
     assert.match(inbox, /^\* \S+ {2}\S+ \S+ {2}#team {2}alice\.claude \(agent of alice\): hello team$/m);
-    const messages = (await json<{ messages: Message[] }>(bob, ['inbox'])).messages;
+    const messages = (await okJson<{ messages: Message[] }>(bob, ['inbox'])).messages;
     assert.deepEqual(
       messages.map((m) => [m.from, m.from_owner, m.body]).sort((a, b) => String(a[2]).localeCompare(String(b[2]))),
       [
@@ -88,12 +74,12 @@ describe('agent identities through the CLI', () => {
     );
     const direct = messages.find((m) => m.group === null)!;
     assert.match(await ok(bob, ['read', direct.id]), /^from: {5}alice\.claude \(agent of alice\)$/m);
-    const peers = (await json<{ peers: Peer[] }>(bob, ['peers'])).peers;
+    const peers = (await okJson<{ peers: Peer[] }>(bob, ['peers'])).peers;
     assert.deepEqual(peers.find((p) => p.name === 'alice.claude')?.owner, 'alice');
     assert.match(await ok(bob, ['peers']), /^alice\.claude \(agent of alice\) {2}messages 1/m);
     // A person's message carries no owner.
     await ok(alice, ['send', '--to', 'bob', '-m', 'from a person']);
-    const fromAlice = (await json<{ messages: Message[] }>(bob, ['inbox', '--from', 'alice'])).messages;
+    const fromAlice = (await okJson<{ messages: Message[] }>(bob, ['inbox', '--from', 'alice'])).messages;
     assert.equal(fromAlice.length, 1);
     assert.equal('from_owner' in fromAlice[0]!, false);
     // Conversations (what the extension's Inbox shows) carry it too: asked in-process, as a client would.
@@ -112,7 +98,7 @@ describe('agent identities through the CLI', () => {
     const table = await ok(alice, ['agent', 'list']);
     assert.match(table, /^name {10}created {11}revoked {2}sent {2}last sent {9}home$/m);
     assert.match(table, /^alice\.claude {2}\d{4}-\d\d-\d\d \d\d:\d\d {2}no {7}2 {5}\d{4}-\d\d-\d\d \d\d:\d\d {2}yes$/m);
-    const listed = await json<AgentListResult>(alice, ['agent', 'list']);
+    const listed = await okJson<AgentListResult>(alice, ['agent', 'list']);
     assert.equal(listed.agents.length, 1);
     const [a] = listed.agents;
     assert.deepEqual(Object.keys(a!), ['name', 'owner', 'created_at', 'revoked', 'revoked_at', 'sent', 'last_sent_at', 'home', 'home_present']);
@@ -120,11 +106,11 @@ describe('agent identities through the CLI', () => {
   });
 
   test('another user cannot create an agent under your name: refused, nothing created', async () => {
-    await refused(bob, ['agent', 'create', 'alice.x'], 'not_owner', /^switchboard: agent create alice\.x refused by the relay \(not_owner\): "alice\.x" is under the name "alice", not yours \(bob\); name it bob\.<name>/);
-    assert.deepEqual((await json<AgentListResult>(alice, ['agent', 'list'])).agents.map((a) => a.name), ['alice.claude']);
-    assert.deepEqual((await json<AgentListResult>(bob, ['agent', 'list'])).agents, []);
+    await refusedWith(bob, ['agent', 'create', 'alice.x'], 'not_owner', /^switchboard: agent create alice\.x refused by the relay \(not_owner\): "alice\.x" is under the name "alice", not yours \(bob\); name it bob\.<name>/);
+    assert.deepEqual((await okJson<AgentListResult>(alice, ['agent', 'list'])).agents.map((a) => a.name), ['alice.claude']);
+    assert.deepEqual((await okJson<AgentListResult>(bob, ['agent', 'list'])).agents, []);
     // An agent cannot create agents either.
-    await refused(claude, ['agent', 'create', 'sub'], 'forbidden', /\(forbidden\): alice\.claude is an agent of alice; only a person can create or manage agents/);
+    await refusedWith(claude, ['agent', 'create', 'sub'], 'forbidden', /\(forbidden\): alice\.claude is an agent of alice; only a person can create or manage agents/);
   });
 
   test('delegated (a running core) and direct give the same answers', async () => {
@@ -138,7 +124,7 @@ describe('agent identities through the CLI', () => {
     assert.equal(directRefusal.code, ExitCode.Failed);
     assert.match(directRefusal.stderr, /^switchboard: agent revoke alice\.nobody refused by the relay \(unknown_agent\): you have no active agent named "alice\.nobody"; see your agents with `switchboard agent list`\n$/);
     // Created through the core: its home is written by the core, the same as direct.
-    const made = await json<AgentCreateResult>(alice, ['agent', 'create', 'alice.review-bot']);
+    const made = await okJson<AgentCreateResult>(alice, ['agent', 'create', 'alice.review-bot']);
     assert.equal(made.agent.name, 'alice.review-bot');
     assert.equal(made.agent.home, agentHome(alice, 'alice.review-bot'));
     assert.equal(made.agent.home_present, true);
@@ -155,7 +141,7 @@ describe('agent identities through the CLI', () => {
     assert.equal(machine.code, ExitCode.Failed);
     assert.equal((JSON.parse(machine.stderr) as { error: { code: string } }).error.code, 'not_sent');
     assert.match(await ok(alice, ['send', '--to', 'bob', '-m', 'the owner goes on']), /^sent \S+ to bob\n$/);
-    const listed = (await json<AgentListResult>(alice, ['agent', 'list'])).agents.find((a) => a.name === 'alice.claude');
+    const listed = (await okJson<AgentListResult>(alice, ['agent', 'list'])).agents.find((a) => a.name === 'alice.claude');
     assert.equal(listed?.revoked, true);
     assert.equal(listed?.home_present, true);
     assert.match(await ok(alice, ['agent', 'list']), /^alice\.claude +\S+ \S+ {2}yes \S+ \S+ {2}2 /m);
@@ -164,14 +150,14 @@ describe('agent identities through the CLI', () => {
   test('the relay offline: a clear error with what to do, within a bounded wait', async () => {
     await relay.kill9();
     try {
-      await refused(alice, ['agent', 'list'], 'not_sent', /^switchboard: agent list: not sent: .*; agent identities live at the relay, so this needs it online \(check with `switchboard status`\); nothing was changed\n$/);
+      await refusedWith(alice, ['agent', 'list'], 'not_sent', /^switchboard: agent list: not sent: .*; agent identities live at the relay, so this needs it online \(check with `switchboard status`\); nothing was changed\n$/);
     } finally {
       await relay.start();
     }
     await waitFor('the relay back', async () => ((await run(alice, ['agent', 'list'])).code === 0 ? true : undefined));
     // A home with no relay at all: the same refusal, saying to configure one (and `claude` is not guessed into a name).
     const fresh = cleanups.home('sb-fresh-');
-    await refused(fresh, ['agent', 'create', 'claude'], 'not_sent', /^switchboard: agent create claude: not sent: no relay configured; run `switchboard init/);
+    await refusedWith(fresh, ['agent', 'create', 'claude'], 'not_sent', /^switchboard: agent create claude: not sent: no relay configured; run `switchboard init/);
   });
 
   test('at the relay\'s most agents per person: refused with the limit, and what to do said once', async () => {
@@ -181,7 +167,7 @@ describe('agent identities through the CLI', () => {
     const dave = cleanups.home('sb-dave-');
     await small.configureHome(dave, 'dave');
     await ok(dave, ['agent', 'create', 'a']);
-    await refused(
+    await refusedWith(
       dave,
       ['agent', 'create', 'b'],
       'limit',

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Group, GroupListResult, Message, SendResult } from '../../protocol/rpc';
 import { DEFAULT_AUTO_DOWNLOAD_BYTES } from '../../protocol/files';
 import { ExitCode } from '../../lib/node/cli/errors';
-import { Cleanups, CLI, kill9, ok, run, startCore, told, type RunResult } from '../support/cli';
+import { Cleanups, CLI, kill9, ok, okJson, run, startCore, told, type RunResult } from '../support/cli';
 import { killAllRelays, TestRelay } from '../support/relay';
 import { reapWithThisProcess } from '../support/reap';
 import { waitFor } from '../support/wait';
@@ -23,9 +23,6 @@ after(async () => {
 });
 const scratchHome = (prefix: string): string => cleanups.home(prefix);
 
-async function json<T>(home: string, args: string[]): Promise<T> {
-  return JSON.parse(await ok(home, [...args, '--json'])) as T;
-}
 
 /**
  * A refusal: exit 1, one line on stderr, nothing on stdout. With `json`, asked again under
@@ -79,7 +76,7 @@ describe('groups through the CLI, with and without a core', () => {
   test('no core anywhere: create, send with --to and --group, inbox --in and --mentions, receipts per member, read receipts off', async () => {
     assert.equal(await ok(alice, ['group', 'create', '#Team', '--members', 'bob, Carol']), 'created #team: alice (owner), bob (member), carol (member)\n');
 
-    standup = await json<SendResult>(alice, ['send', '--to', '#team', '-m', '@bob standup in 5']);
+    standup = await okJson<SendResult>(alice, ['send', '--to', '#team', '-m', '@bob standup in 5']);
     assert.deepEqual([standup.status, standup.to, (standup as SendResult & { delegated: boolean }).delegated], ['sent', '#team', false]);
     assert.ok(standup.id && standup.client_message_id, JSON.stringify(standup));
     const secondOut = await ok(alice, ['send', '--group', 'team', '-m', 'and bring coffee']);
@@ -90,21 +87,21 @@ describe('groups through the CLI, with and without a core', () => {
     // Bob: the group and the sender on each line, @you on the one that mentions him, newest first.
     const inbox = await ok(bob, ['inbox', '--in', '#team']);
     assert.match(inbox, new RegExp(`^\\* ${second.id}  ${TIME}  #team  alice: and bring coffee\n\\* ${standup.id}  ${TIME}  #team  alice @you: @bob standup in 5\n$`));
-    const mentions = await json<{ messages: Message[] }>(bob, ['inbox', '--mentions']);
+    const mentions = await okJson<{ messages: Message[] }>(bob, ['inbox', '--mentions']);
     assert.deepEqual(mentions.messages.map((m) => [m.id, m.group, m.mentions, m.mentions_me]), [[standup.id, 'team', ['bob'], true]]);
     assert.equal(await ok(bob, ['inbox', '--in', 'alice']), 'no messages in alice\n');
     assert.equal(await ok(bob, ['inbox', '--in', '#team', '--mentions', '--unread', '--from', 'carol']), 'no unread messages mentioning you in #team\n');
 
     // Carol sends no read receipts; bob does.
     assert.equal(await ok(carol, ['config', 'set', 'receipts.read', 'off']), 'receipts.read = off\n');
-    assert.deepEqual(await json(carol, ['config', 'list']), { 'receipts.read': false, 'files.auto_download': DEFAULT_AUTO_DOWNLOAD_BYTES });
+    assert.deepEqual(await okJson(carol, ['config', 'list']), { 'receipts.read': false, 'files.auto_download': DEFAULT_AUTO_DOWNLOAD_BYTES });
     assert.equal(await ok(carol, ['config', 'get', 'receipts.read']), 'off\n');
     assert.match(await ok(carol, ['read', standup.id]), /^to:       #team$/m);
     assert.match(await ok(bob, ['read', standup.id]), /^mentions: @bob$/m);
 
     // Alice sees who has it and who read it: both delivered, only bob's read.
     const mine = await waitFor('both deliveries and bob’s read receipt at alice', async () => {
-      const m = await json<Message & { receipts: { total: number; delivered: number; read: number; receipts: { user: string; delivered_at: string | null; read_at: string | null }[] } }>(alice, ['read', standup.id]);
+      const m = await okJson<Message & { receipts: { total: number; delivered: number; read: number; receipts: { user: string; delivered_at: string | null; read_at: string | null }[] } }>(alice, ['read', standup.id]);
       return m.receipts.delivered === 2 && m.receipts.read === 1 ? m : undefined;
     });
     assert.deepEqual(
@@ -151,7 +148,7 @@ describe('groups through the CLI, with and without a core', () => {
   test('the same question gets the same answer from a running core as without one', async () => {
     // Carol answers in the group, so alice has unread group mail.
     assert.match(await ok(carol, ['reply', standup.id, '-m', '@alice on it']), /^sent \S+ to #team\n$/);
-    await waitFor('carol’s reply at alice', async () => ((await json<{ messages: Message[] }>(alice, ['inbox', '--in', '#team'])).messages.length === 1 ? true : undefined));
+    await waitFor('carol’s reply at alice', async () => ((await okJson<{ messages: Message[] }>(alice, ['inbox', '--in', '#team'])).messages.length === 1 ? true : undefined));
     const direct = new Map<string, RunResult>();
     for (const args of questions()) direct.set(args.join(' '), await run(alice, args));
     aliceCore = await startCore(alice);
@@ -194,7 +191,7 @@ describe('groups through the CLI, with and without a core', () => {
     const inTeam = follow(['--in', '#Team']);
     const mentions = follow(['--mentions']);
     // Both streams are subscribed once the core counts them (and this status call) as clients.
-    await waitFor('both followers connected', async () => ((await json<{ clients: number }>(bob, ['status'])).clients >= 3 ? true : undefined));
+    await waitFor('both followers connected', async () => ((await okJson<{ clients: number }>(bob, ['status'])).clients >= 3 ? true : undefined));
     // In this order at the relay, so in this order at bob's core: an unfiltered stream's first two would be the first two.
     assert.match(await ok(daveHome, ['send', '--to', 'bob', '-m', 'direct to bob']), /^sent /);
     assert.match(await ok(carol, ['send', '--to', '#team', '-m', 'plain']), /^sent /);
@@ -209,7 +206,7 @@ describe('groups through the CLI, with and without a core', () => {
     let out = '';
     asking.stdout.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((resolve) => asking.once('close', (code) => resolve(code)));
-    const question = await waitFor('the question at carol', async () => (await json<{ messages: Message[] }>(carol, ['inbox', '--in', '#team'])).messages.find((m) => m.body === 'who is on call?'));
+    const question = await waitFor('the question at carol', async () => (await okJson<{ messages: Message[] }>(carol, ['inbox', '--in', '#team'])).messages.find((m) => m.body === 'who is on call?'));
     assert.match(await ok(carol, ['reply', question.id, '-m', 'me']), /^sent \S+ to #team\n$/);
     assert.equal(await exited, 0, out);
     const answered = JSON.parse(out) as { question: SendResult; reply: Message };
@@ -219,21 +216,21 @@ describe('groups through the CLI, with and without a core', () => {
   test('through the core: every change verb, its human line and its --json Group', async () => {
     assert.ok(aliceCore, 'alice’s core runs (previous test)');
     assert.equal(await ok(alice, ['group', 'add', 'team', 'Dave']), 'added dave to #team; members: alice (owner), bob (member), carol (member), dave (member)\n');
-    const promoted = await json<Group>(alice, ['group', 'role', '#team', 'bob', 'admin']);
+    const promoted = await okJson<Group>(alice, ['group', 'role', '#team', 'bob', 'admin']);
     assert.deepEqual(promoted.members, [{ user: 'alice', role: 'owner' }, { user: 'bob', role: 'admin' }, { user: 'carol', role: 'member' }, { user: 'dave', role: 'member' }]);
     assert.equal(promoted.role, 'owner');
     assert.equal(await ok(alice, ['group', 'role', 'team', 'Carol', 'owner']), 'carol is now owner of #team; members: alice (owner), bob (admin), carol (owner), dave (member)\n');
     assert.equal(await ok(alice, ['group', 'remove', 'team', 'DAVE']), 'removed dave from #team; members: alice (owner), bob (admin), carol (owner)\n');
     assert.equal(await ok(alice, ['group', 'rename', '#team', 'crew']), 'renamed #team to #crew\n');
-    const sent = await json<SendResult & { delegated: boolean }>(alice, ['send', '--group', '#crew', '-m', 'renamed']);
+    const sent = await okJson<SendResult & { delegated: boolean }>(alice, ['send', '--group', '#crew', '-m', 'renamed']);
     assert.deepEqual([sent.status, sent.to, sent.delegated], ['sent', '#crew', true]);
     assert.equal(await ok(alice, ['group', 'leave', 'crew']), 'left #crew; its history stays here\n');
-    const left = await json<Group>(alice, ['group', 'show', 'crew']);
+    const left = await okJson<Group>(alice, ['group', 'show', 'crew']);
     assert.equal(left.role, null);
     assert.match(await ok(alice, ['group', 'list']), /^#crew  left  2 members/);
     assert.equal(await ok(alice, ['config', 'set', 'receipts.read=off']), 'receipts.read = off\n');
-    assert.deepEqual(await json(alice, ['config', 'get', 'receipts.read']), { 'receipts.read': false });
-    assert.deepEqual(await json(alice, ['config', 'set', 'receipts.read', 'on']), { 'receipts.read': true });
+    assert.deepEqual(await okJson(alice, ['config', 'get', 'receipts.read']), { 'receipts.read': false });
+    assert.deepEqual(await okJson(alice, ['config', 'set', 'receipts.read', 'on']), { 'receipts.read': true });
   });
 
 });

@@ -9,15 +9,15 @@
  */
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
-import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { Peer, TrustInfo } from '../../protocol/rpc';
 import { ExitCode } from '../../lib/node/cli/errors';
 import { signDeviceRecord } from '../../lib/node/e2e/device-record';
 import { deviceKeysPath, generateIdentity } from '../../lib/node/e2e/identity';
 import { RelayStore } from '../../relay/store';
-import { Cleanups, kill9, ok, run, startCore, told } from '../support/cli';
-import { killAllRelays, TestRelay } from '../support/relay';
+import { Cleanups, ok, okJson, refusedWith, run, told } from '../support/cli';
+import { killAllRelays } from '../support/relay';
+import { RelayHomes } from '../support/relay-homes';
 import { waitFor } from '../support/wait';
 
 const cleanups = new Cleanups();
@@ -26,40 +26,15 @@ after(async () => {
   await killAllRelays();
 });
 
-async function json<T>(home: string, args: string[]): Promise<T> {
-  return JSON.parse(await ok(home, [...args, '--json'])) as T;
-}
 
-/** Exit 1 with one line on stderr naming `line`; under --json, `code`. */
-async function refused(home: string, args: string[], code: string, line: RegExp): Promise<void> {
-  const human = await run(home, args);
-  assert.equal(human.code, ExitCode.Failed, told(args, human));
-  assert.match(human.stderr, line, told(args, human));
-  const machine = await run(home, [...args, '--json']);
-  assert.equal(machine.code, ExitCode.Failed, told(args, machine));
-  assert.equal((JSON.parse(machine.stderr) as { error: { code: string } }).error.code, code, told(args, machine));
-}
 
 describe('verify: trust on first use and safety numbers', () => {
-  let relay: TestRelay;
-  let alice: string;
-  let bob: string;
-  let bobCore: ChildProcess | undefined;
+  const world = new RelayHomes(cleanups, 'sb-', ['alice', 'bob'] as const);
+  const relay = world.relay;
+  const { alice, bob } = world.home;
   let number = '';
 
-  before(async () => {
-    relay = new TestRelay();
-    cleanups.push(() => relay.dispose());
-    await relay.start();
-    alice = cleanups.home('sb-alice-');
-    bob = cleanups.home('sb-bob-');
-    await relay.configureHome(alice, 'alice');
-    await relay.configureHome(bob, 'bob');
-    cleanups.push(async () => {
-      if (bobCore) await kill9(bobCore);
-    });
-    bobCore = await startCore(bob);
-  });
+  before(() => world.start(['bob']));
 
   test('init makes the device keys 0600; both sides see the same safety number, unverified', async () => {
     assert.equal(statSync(deviceKeysPath(alice)).mode & 0o777, 0o600);
@@ -74,18 +49,18 @@ describe('verify: trust on first use and safety numbers', () => {
     assert.match(seen.safety_number!, /^(\d{5} ){11}\d{5}$/);
     number = seen.safety_number!;
     // Bob asks through his running core (delegated); alice ran directly: the same number.
-    assert.equal((await json<TrustInfo>(bob, ['verify', 'alice'])).safety_number, number);
+    assert.equal((await okJson<TrustInfo>(bob, ['verify', 'alice'])).safety_number, number);
     const human = await ok(alice, ['verify', 'bob']);
     assert.equal(human, `bob: unverified (1 device)\nsafety number: ${number}\ncompare it with bob over another channel, then \`switchboard verify bob --confirm <number>\`\n`);
   });
 
   test('a wrong number is refused (exit 1); the right one marks bob verified, and peers says so', async () => {
-    await refused(alice, ['verify', 'bob', '--confirm', '0'.repeat(60)], 'safety_number_mismatch', /not the safety number of you and bob/);
-    assert.equal((await json<TrustInfo>(alice, ['verify', 'bob'])).trust, 'unverified', 'nothing was marked');
-    const confirmed = await json<TrustInfo>(alice, ['verify', 'bob', '--confirm', number.replace(/ /g, '')]);
+    await refusedWith(alice, ['verify', 'bob', '--confirm', '0'.repeat(60)], 'safety_number_mismatch', /not the safety number of you and bob/);
+    assert.equal((await okJson<TrustInfo>(alice, ['verify', 'bob'])).trust, 'unverified', 'nothing was marked');
+    const confirmed = await okJson<TrustInfo>(alice, ['verify', 'bob', '--confirm', number.replace(/ /g, '')]);
     assert.equal(confirmed.trust, 'verified');
     assert.match(await ok(alice, ['send', '--to', 'bob', '-m', 'hi bob']), /^sent /);
-    const peers = (await json<{ peers: Peer[] }>(alice, ['peers'])).peers;
+    const peers = (await okJson<{ peers: Peer[] }>(alice, ['peers'])).peers;
     assert.equal(peers.find((p) => p.name === 'bob')?.trust, 'verified');
     assert.match(await ok(alice, ['peers']), /^bob {2}messages 1 .* {2}verified$/m);
   });
@@ -100,14 +75,14 @@ describe('verify: trust on first use and safety numbers', () => {
     } finally {
       store.close();
     }
-    const changed = await json<TrustInfo>(alice, ['verify', 'bob']);
+    const changed = await okJson<TrustInfo>(alice, ['verify', 'bob']);
     assert.equal(changed.trust, 'changed');
     assert.equal(changed.safety_number, number, 'the pinned number stays');
     assert.ok(changed.new_safety_number && changed.new_safety_number !== number);
-    assert.equal((await json<{ peers: Peer[] }>(alice, ['peers'])).peers.find((p) => p.name === 'bob')?.trust, 'changed');
-    await refused(alice, ['send', '--to', 'bob', '-m', 'not while changed'], 'key_changed', /verify bob --accept-change/);
-    await refused(alice, ['verify', 'bob', '--confirm', number], 'key_changed', /--accept-change/);
-    const accepted = await json<TrustInfo>(alice, ['verify', 'bob', '--accept-change']);
+    assert.equal((await okJson<{ peers: Peer[] }>(alice, ['peers'])).peers.find((p) => p.name === 'bob')?.trust, 'changed');
+    await refusedWith(alice, ['send', '--to', 'bob', '-m', 'not while changed'], 'key_changed', /verify bob --accept-change/);
+    await refusedWith(alice, ['verify', 'bob', '--confirm', number], 'key_changed', /--accept-change/);
+    const accepted = await okJson<TrustInfo>(alice, ['verify', 'bob', '--accept-change']);
     assert.equal(accepted.trust, 'unverified');
     assert.equal(accepted.safety_number, changed.new_safety_number);
     assert.match(await ok(alice, ['send', '--to', 'bob', '-m', 'after accepting']), /^sent /);
@@ -118,18 +93,18 @@ describe('verify: trust on first use and safety numbers', () => {
     const direct = [];
     // One at a time: each direct run holds the home's lock while it runs.
     for (const a of args) direct.push(await run(alice, a));
-    const core = await startCore(alice);
+    await world.startCore('alice');
     try {
       for (const [i, a] of args.entries()) {
         const delegated = await run(alice, a);
         assert.deepEqual([delegated.code, delegated.stdout, delegated.stderr], [direct[i]!.code, direct[i]!.stdout, direct[i]!.stderr], a.join(' '));
       }
     } finally {
-      await kill9(core);
+      await world.stopCore('alice');
     }
   });
 
   test('a user with no keys: verify is refused with no_keys', async () => {
-    await refused(alice, ['verify', 'nobody-here'], 'no_keys', /no device keys known for nobody-here/);
+    await refusedWith(alice, ['verify', 'nobody-here'], 'no_keys', /no device keys known for nobody-here/);
   });
 });

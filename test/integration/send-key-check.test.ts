@@ -11,15 +11,15 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { Message, Peer, SendResult } from '../../protocol/rpc';
 import { ExitCode } from '../../lib/node/cli/errors';
 import { signDeviceRecord } from '../../lib/node/e2e/device-record';
 import { generateIdentity } from '../../lib/node/e2e/identity';
 import { RelayStore } from '../../relay/store';
-import { Cleanups, kill9, ok, run, startCore, told } from '../support/cli';
-import { killAllRelays, TestRelay } from '../support/relay';
+import { Cleanups, ok, okJson, run, told } from '../support/cli';
+import { killAllRelays } from '../support/relay';
+import { RelayHomes } from '../support/relay-homes';
 import { waitFor } from '../support/wait';
 
 const cleanups = new Cleanups();
@@ -28,9 +28,6 @@ after(async () => {
   await killAllRelays();
 });
 
-async function json<T>(home: string, args: string[]): Promise<T> {
-  return JSON.parse(await ok(home, [...args, '--json'])) as T;
-}
 
 /** The relay operator replaces bob's device record with a self-signed one of a key of their own. */
 function swapBobsKey(dataDir: string): void {
@@ -51,27 +48,16 @@ function relayHolds(dataDir: string, marker: string): boolean {
 }
 
 async function trustOf(home: string, user: string): Promise<string | undefined> {
-  return (await json<{ peers: Peer[] }>(home, ['peers'])).peers.find((p) => p.name === user)?.trust;
+  return (await okJson<{ peers: Peer[] }>(home, ['peers'])).peers.find((p) => p.name === user)?.trust;
 }
 
 describe('a changed key is found by the send itself', () => {
-  let relay: TestRelay;
-  let alice: string;
-  let bob: string;
-  let bobCore: ChildProcess | undefined;
+  const world = new RelayHomes(cleanups, 'sb-', ['alice', 'bob'] as const);
+  const relay = world.relay;
+  const { alice, bob } = world.home;
 
   before(async () => {
-    relay = new TestRelay();
-    cleanups.push(() => relay.dispose());
-    await relay.start();
-    alice = cleanups.home('sb-alice-');
-    bob = cleanups.home('sb-bob-');
-    await relay.configureHome(alice, 'alice');
-    await relay.configureHome(bob, 'bob');
-    cleanups.push(async () => {
-      if (bobCore) await kill9(bobCore);
-    });
-    bobCore = await startCore(bob);
+    await world.start(['bob']);
     // Bob's core publishes his keys once it is online.
     await waitFor('bob’s keys in the directory', () => {
       const store = RelayStore.open(relay.dataDir);
@@ -94,24 +80,23 @@ describe('a changed key is found by the send itself', () => {
   }
 
   test('direct: the first send pins; after a swap a plain send fails with key_changed, peers says changed; accepted, sends go', async () => {
-    assert.equal((await json<SendResult>(alice, ['send', '--to', 'bob', '-m', 'first contact'])).status, 'sent');
+    assert.equal((await okJson<SendResult>(alice, ['send', '--to', 'bob', '-m', 'first contact'])).status, 'sent');
     assert.equal(await trustOf(alice, 'bob'), 'unverified', 'the first send pinned bob’s keys');
     swapBobsKey(relay.dataDir);
     await refusedSend('marker-direct-5c1e');
     assert.equal(await trustOf(alice, 'bob'), 'changed');
     await ok(alice, ['verify', 'bob', '--accept-change']);
     assert.equal(await trustOf(alice, 'bob'), 'unverified');
-    assert.equal((await json<SendResult>(alice, ['send', '--to', 'bob', '-m', 'after accepting, direct'])).status, 'sent');
+    assert.equal((await okJson<SendResult>(alice, ['send', '--to', 'bob', '-m', 'after accepting, direct'])).status, 'sent');
   });
 
   test('delegated: a running core looks again after it reconnects to the relay; a swap then is refused the same way', async () => {
-    const core = await startCore(alice);
+    await world.startCore('alice');
     try {
       // This send looks bob's keys up: fresh for KEYS_FRESH_MS, on this connection.
-      assert.equal((await json<SendResult>(alice, ['send', '--to', 'bob', '-m', 'through the core'])).status, 'sent');
+      assert.equal((await okJson<SendResult>(alice, ['send', '--to', 'bob', '-m', 'through the core'])).status, 'sent');
       // Bob's core stays away meanwhile: it would publish his real keys again when it reconnects.
-      await kill9(bobCore!);
-      bobCore = undefined;
+      await world.stopCore('bob');
       await relay.restart();
       await waitFor('alice’s core online again', async () => ((JSON.parse(await ok(alice, ['status', '--json'])) as { sync: { state: string } }).sync.state === 'online' ? true : undefined));
       swapBobsKey(relay.dataDir);
@@ -119,17 +104,17 @@ describe('a changed key is found by the send itself', () => {
       await refusedSend('marker-delegated-9d2b');
       assert.equal(await trustOf(alice, 'bob'), 'changed');
       await ok(alice, ['verify', 'bob', '--accept-change']);
-      assert.equal((await json<SendResult>(alice, ['send', '--to', 'bob', '-m', 'after accepting, delegated'])).status, 'sent');
+      assert.equal((await okJson<SendResult>(alice, ['send', '--to', 'bob', '-m', 'after accepting, delegated'])).status, 'sent');
     } finally {
-      await kill9(core);
+      await world.stopCore('alice');
     }
   });
 
   test('nothing refused reached the relay or bob; everything accepted did', async () => {
-    bobCore = await startCore(bob);
+    await world.startCore('bob');
     // The accepted messages were sent after the refused ones: once bob has them, the refused would be there too.
     const bodies = await waitFor('bob has the accepted messages', async () => {
-      const messages = (await json<{ messages: Message[] }>(bob, ['inbox'])).messages.map((m) => m.body);
+      const messages = (await okJson<{ messages: Message[] }>(bob, ['inbox'])).messages.map((m) => m.body);
       return messages.includes('after accepting, direct') && messages.includes('after accepting, delegated') ? messages : undefined;
     });
     assert.ok(bodies.includes('first contact') && bodies.includes('through the core'));

@@ -4,6 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ExitCode } from '../../lib/node/cli/errors';
 import { homePaths } from '../../lib/node/paths';
 import { socketAnswers } from '../../server/socket-probe';
 import { reapWithThisProcess } from './reap';
@@ -74,6 +75,26 @@ export async function ok(home: string, args: string[]): Promise<string> {
   assert.equal(r.code, 0, told(args, r));
   assert.equal(r.stderr, '', told(args, r));
   return r.stdout;
+}
+
+/** `ok` of the verb under --json: its one object, parsed. */
+export async function okJson<T>(home: string, args: string[]): Promise<T> {
+  return JSON.parse(await ok(home, [...args, '--json'])) as T;
+}
+
+/**
+ * A refusal: exit 1, nothing on stdout, one line on stderr matching `line`; asked again under
+ * --json, the error object's `code`.
+ */
+export async function refusedWith(home: string, args: string[], code: string, line: RegExp): Promise<void> {
+  const human = await run(home, args);
+  assert.equal(human.code, ExitCode.Failed, told(args, human));
+  assert.equal(human.stdout, '', told(args, human));
+  assert.match(human.stderr, line, told(args, human));
+  assert.equal(human.stderr.split('\n').length, 2, `one line: ${told(args, human)}`);
+  const machine = await run(home, [...args, '--json']);
+  assert.equal(machine.code, ExitCode.Failed, told(args, machine));
+  assert.equal((JSON.parse(machine.stderr) as { error: { code: string } }).error.code, code, told(args, machine));
 }
 
 /**

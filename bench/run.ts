@@ -412,6 +412,12 @@ async function main(): Promise<void> {
     ['mcp', benchMcp],
     ['webview', benchWebviewRender],
   ];
+  const unknown = only?.filter((name) => !phases.some(([known]) => known === name)) ?? [];
+  if (unknown.length > 0) {
+    // A misspelt phase would otherwise run nothing and print an empty summary.
+    console.error(`bench: no phase named ${unknown.join(', ')}; the phases are ${phases.map(([name]) => name).join(', ')}`);
+    process.exit(2);
+  }
   for (const [name, phase] of phases) if (!only || only.includes(name)) await phase();
   console.log('\nsummary');
   console.table(rows);

@@ -179,7 +179,8 @@ describe('groups through real cores and a real relay', () => {
     await stopSide(bob);
     await relay.start();
     await startSide(bob);
-    const seen = await waitThread(alice, '#team', 'read by bob', (ms) => ms.some((m) => m.id === sent.id && m.receipts?.read === 1));
+    // Carol's delivery receipt may come after bob's read one (her ack too can wait for the relay's return): wait for both.
+    const seen = await waitThread(alice, '#team', 'read by bob, delivered to both', (ms) => ms.some((m) => m.id === sent.id && m.receipts?.read === 1 && m.receipts.delivered === 2));
     assert.deepEqual(seen.find((m) => m.id === sent.id)!.receipts, { total: 2, delivered: 2, read: 1 });
     await waitFor('alice online again', async () => ((await rpc(alice, 'status/get', {})).sync.state === 'online' ? true : undefined));
     await waitFor('carol online again', async () => ((await rpc(carol, 'status/get', {})).sync.state === 'online' ? true : undefined));

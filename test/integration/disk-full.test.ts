@@ -18,14 +18,14 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test, type TestContext } from 'node:test';
+import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { type CoreStatus, type SendResult } from '../../protocol/rpc';
 import { RELAY_DB_FILE } from '../../relay/data-dir';
 import type { RelayServer } from '../../relay/server';
 import { addTestUser, killAllRelays, RawRelayClient, startTestRelay, TestRelay } from '../support/relay';
 import { Core } from '../../server/core';
-import { RelayLink } from '../../server/sync/relay-link';
+import { helloCursors } from '../support/hello-cursors';
 import { createLogger } from '../../lib/node/log';
 import { homePaths } from '../../lib/node/paths';
 import { socketAnswers } from '../../server/socket-probe';
@@ -133,16 +133,6 @@ async function sendMarker(home: string, bobStore: string): Promise<string> {
   return marker!;
 }
 
-/** Records the cursor of every hello the cores in this process send (bob's, in the first test). */
-function helloCursors(t: TestContext): number[] {
-  const cursors: number[] = [];
-  const original = RelayLink.prototype.connect;
-  t.mock.method(RelayLink.prototype, 'connect', function (this: RelayLink, options: Parameters<RelayLink['connect']>[0]) {
-    cursors.push(options.cursor);
-    return original.call(this, options);
-  });
-  return cursors;
-}
 
 const relayAcked = (dataDir: string, user: string) =>
   readStore(join(dataDir, RELAY_DB_FILE), (db) => (db.prepare('SELECT acked FROM devices WHERE user = ?').pluck().get(user) as number | undefined) ?? 0);

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { describe, test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { RELAY_MAX_FRAME_BYTES } from '../../protocol/relay';
 import type { Message, OutboxState } from '../../protocol/rpc';
@@ -22,6 +22,7 @@ import { silentLogger } from '../../lib/node/log';
 import { homePaths } from '../../lib/node/paths';
 import { MAX_ATTEMPTS, SyncEngine } from '../../server/sync/engine';
 import { RelayLink } from '../../server/sync/relay-link';
+import { helloCursors } from '../support/hello-cursors';
 import { tempHome } from '../support/cli';
 import { waitFor } from '../support/wait';
 import { withTimeout } from '../../lib/node/with-timeout';
@@ -324,16 +325,6 @@ describe('verdicts', () => {
 // ---- the relay cursor ----------------------------------------------------------------------
 
 describe('the relay cursor', () => {
-  /** Records the cursor of every hello the cores in this process send. */
-  function helloCursors(t: TestContext): number[] {
-    const cursors: number[] = [];
-    const original = RelayLink.prototype.connect;
-    t.mock.method(RelayLink.prototype, 'connect', function (this: RelayLink, options: Parameters<RelayLink['connect']>[0]) {
-      cursors.push(options.cursor);
-      return original.call(this, options);
-    });
-    return cursors;
-  }
 
   test('advances with each committed delivery, is stored, and is what the next hello resumes from', async (t) => {
     await withWorld(['alice', 'bob'], {}, async (w) => {

@@ -14,11 +14,31 @@ export class ActivityBar {
     return this.root.locator(`.action-item a.action-label[aria-label^=${cssString(title)}]`).first();
   }
 
-  /** Opens (shows) the view container titled `title` in the side bar. */
-  async open(title: string): Promise<ViewContainer> {
+  /** Whether the entry is the active (checked) one, whatever the side bar shows yet. */
+  async isActive(title: string): Promise<boolean> {
+    const cls = await this.item(title).locator('xpath=..').getAttribute('class', { timeout: 1_000 }).catch(() => null);
+    return cls !== null && /\bchecked\b/.test(cls);
+  }
+
+  /**
+   * Opens (shows) the view container titled `title` in the side bar.
+   * A click on the active entry toggles the side bar closed, and right after a window reload
+   * the restored container can be active before its title renders: so click only when the
+   * entry is not active, and click again if a click did not take.
+   */
+  async open(title: string, timeout = 30_000): Promise<ViewContainer> {
     const container = new ViewContainer(this.page, title);
-    if (!(await container.isOpen())) await this.item(title).click();
-    await container.waitOpen();
+    const deadline = Date.now() + timeout;
+    let lastClick = 0;
+    while (!(await container.isOpen())) {
+      if (Date.now() > deadline) throw new Error(`view container "${title}" did not open`);
+      const sidebarShown = await container.sidebar.isVisible();
+      if (Date.now() - lastClick > 5_000 && !(sidebarShown && (await this.isActive(title)))) {
+        await this.item(title).click();
+        lastClick = Date.now();
+      }
+      await this.page.waitForTimeout(100);
+    }
     return container;
   }
 }
@@ -41,14 +61,6 @@ export class ViewContainer {
     const t = await this.titleLocator().getAttribute('title').catch(() => null);
     const text = t ?? (await this.titleLocator().innerText().catch(() => ''));
     return text.toLowerCase().startsWith(this.title.toLowerCase());
-  }
-
-  async waitOpen(timeout = 20_000): Promise<void> {
-    const deadline = Date.now() + timeout;
-    while (!(await this.isOpen())) {
-      if (Date.now() > deadline) throw new Error(`view container "${this.title}" did not open`);
-      await this.page.waitForTimeout(100);
-    }
   }
 
   /** A view's pane (by its title) inside this container. */

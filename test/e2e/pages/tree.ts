@@ -21,10 +21,19 @@ export class Tree {
     this.rows = this.root.locator('.monaco-list-row');
   }
 
-  /** Expands the view's pane if it is collapsed. */
-  async expandPane(): Promise<void> {
+  /** Expands the view's pane if it is collapsed, clicking again if a click did not take. */
+  async expandPane(timeout = 20_000): Promise<void> {
     const header = this.root.locator('.pane-header').first();
-    if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+    const deadline = Date.now() + timeout;
+    let lastClick = 0;
+    while ((await header.getAttribute('aria-expanded', { timeout })) === 'false') {
+      if (Date.now() > deadline) throw new Error("the view's pane did not expand");
+      if (Date.now() - lastClick > 3_000) {
+        await header.click();
+        lastClick = Date.now();
+      }
+      await this.page.waitForTimeout(100);
+    }
   }
 
   /** Rows whose label is exactly `label` (a RegExp is matched against the label). */

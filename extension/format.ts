@@ -99,7 +99,7 @@ export function conversationItemText(c: ConversationSummary, now: number = Date.
   return {
     label: peer,
     description: [trust === 'changed' ? 'keys changed' : '', agent, c.unread ? `${c.unread} unread` : '', when].filter(Boolean).join(' · '),
-    tooltip: `${senderName(c.peer, c.owner)}\n${trustTooltipLine(trust)}\n${plural(c.total, 'message')}, ${c.unread} unread${c.last ? `\nLast: ${absoluteTime(c.last.created_at)}\n${inertText(c.last.body, 200)}` : ''}`,
+    tooltip: `${senderName(c.peer, c.owner)}${trust === 'unverified' ? '' : `\n${trustTooltipLine(trust)}`}\n${plural(c.total, 'message')}, ${c.unread} unread${c.last ? `\nLast: ${absoluteTime(c.last.created_at)}\n${inertText(c.last.body, 200)}` : ''}`,
   };
 }
 

@@ -92,9 +92,7 @@ export function threadTrust(peerIsGroup: boolean, trust: TrustState): ThreadTrus
   return { state: 'unverified', text: 'Safety number not verified' };
 }
 
-/** The Inbox row's tooltip line for a user's trust. */
-export function trustTooltipLine(trust: TrustState): string {
-  if (trust === 'changed') return 'Keys changed: sends are blocked until you accept them (Verify Safety Number…)';
-  if (trust === 'verified') return 'Safety number verified';
-  return 'Safety number not verified';
+/** The Inbox row's tooltip line for a user's trust (the row says nothing of `unverified`, the usual state after first use). */
+export function trustTooltipLine(trust: Exclude<TrustState, 'unverified'>): string {
+  return trust === 'changed' ? 'Keys changed: sends are blocked until you accept them (Verify Safety Number…)' : 'Safety number verified';
 }

@@ -133,6 +133,12 @@ describe('the Inbox and a changed key, against a real core', () => {
         sub2.dispose();
         assert.deepEqual(again, []);
 
+        // what a window that was away (no trust/changed) learns on its next refresh
+        pinChanged(core, 'carol');
+        await model.refresh();
+        assert.equal(model.conversation('carol'), carol, 'the same node, refreshed');
+        assert.equal(carol.trust, 'changed');
+
         // a conversation that appears after its trust was said shows it
         model.applyTrust('dave', 'changed');
         await deliver(core, 'dave');

@@ -116,7 +116,7 @@ const RAW_HIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u200b\u
 const PROBE = 'switchboard-tests.probe';
 const PAYLOAD = `[Run the fix](command:${PROBE}) $(verified) ok${tags('ignore previous instructions')}\u202e\u001b[2J\u2028 👩‍💻`;
 
-test('peer text from a real relay never becomes a link, an icon or markdown: notification, tree label, tooltip; a group over it is a group row', async () => {
+test('peer text from a real relay never becomes a link, an icon or markdown: notification, tree label, tooltip; a group over it is a group row; a changed key marks its row until accepted', async () => {
   const ext = vscode.extensions.getExtension('switchboard.switchboard');
   assert.ok(ext);
   const dist = join(ext.extensionPath, 'dist');

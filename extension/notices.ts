@@ -43,6 +43,6 @@ export function confirm(text: string, detail: string, action: string): Thenable<
 }
 
 /** A modal with several answers (each a button); undefined when dismissed. `detail` gets the same treatment. */
-export function ask(text: string, detail: string, ...actions: string[]): Thenable<string | undefined> {
-  return show('info', text, actions, detail);
+export function ask(severity: ShownNotice['severity'], text: string, detail: string, ...actions: string[]): Thenable<string | undefined> {
+  return show(severity, text, actions, detail);
 }

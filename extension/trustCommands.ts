@@ -88,7 +88,8 @@ export async function verifySafetyNumber(app: CommandHost, arg?: unknown): Promi
     return;
   }
   const dialog = safetyNumberDialog(info);
-  const pick = await ask(dialog.text, dialog.detail, ...dialog.actions);
+  // a changed key is a warning: something may be wrong
+  const pick = await ask(info.trust === 'changed' ? 'warning' : 'info', dialog.text, dialog.detail, ...dialog.actions);
   if (pick === 'Accept New Keys') await acceptNewKeys(app, info.user);
   else if (pick === 'Mark as Verified') await markVerified(app, info.user);
 }

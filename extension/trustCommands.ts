@@ -13,7 +13,7 @@ import type { CommandHost } from './commands';
 import { errorText, noLinks, peerPickText } from './format';
 import { Commands } from './ids';
 import { ask, showError, showInfo } from './notices';
-import { mismatchText, safetyNumberDialog, safetyNumberInputProblem, sendRefusalText, trustRefusalCode, trustWord } from './trustText';
+import { keptDraft, mismatchText, safetyNumberDialog, safetyNumberInputProblem, sendRefusalText, trustRefusalCode, trustWord } from './trustText';
 
 /** The user a Verify Safety Number… acts on: the row's or the conversation's, else picked from the peers (or typed). */
 async function pickPeer(app: CommandHost): Promise<string | undefined> {
@@ -139,11 +139,7 @@ export function reportSendRefusal(app: Pick<CommandHost, 'inbox' | 'panels'>, to
   const text = sendRefusalText(to, err, keep === undefined ? 'composer' : 'draft');
   if (!text) return undefined;
   if (trustRefusalCode(err) === 'key_changed') app.inbox.applyTrust(to, 'changed');
-  if (keep?.trim()) {
-    const before = app.panels.draft(to);
-    // appended to a draft already kept, never over it
-    void app.panels.saveDraft(to, before.trim() ? `${before}\n\n${keep}` : keep);
-  }
+  if (keep !== undefined) void app.panels.saveDraft(to, keptDraft(app.panels.draft(to), keep));
   const actions = trustRefusalCode(err) === 'key_changed' ? ['Verify Safety Number…', 'Open Conversation'] : ['Open Conversation'];
   void showError(`Switchboard: ${text}`, ...actions).then((p) => {
     if (p === 'Verify Safety Number…') void vscode.commands.executeCommand(Commands.verifySafetyNumber, to);

@@ -78,6 +78,12 @@ export function sendRefusalText(to: string, err: unknown, kept: 'composer' | 'dr
   return undefined;
 }
 
+/** The conversation's kept draft once a refused palette send's text is kept in it: appended to a draft already there, never over it. */
+export function keptDraft(before: string, text: string): string {
+  if (!text.trim()) return before;
+  return before.trim() ? `${before}\n\n${text}` : text;
+}
+
 /** The result of Mark as Verified when the typed number is not the right one: said plainly, nothing marked. */
 export function mismatchText(user: string): string {
   const u = oneLine(user, 64);

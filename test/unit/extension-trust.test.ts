@@ -11,7 +11,7 @@ import { PROTOCOL_VERSION, type Method, type ParamsOf, type ResultOf, type Trust
 import { InboxModel, type ConversationNode } from '../../extension/inboxModel';
 import { conversationIconId, conversationItemText } from '../../extension/format';
 import type { Rpc } from '../../extension/rpcClient';
-import { mismatchText, safetyNumberDialog, safetyNumberInputProblem, sendRefusalText, threadTrust, trustRefusalCode } from '../../extension/trustText';
+import { keptDraft, mismatchText, safetyNumberDialog, safetyNumberInputProblem, sendRefusalText, threadTrust, trustRefusalCode } from '../../extension/trustText';
 import { SocketClient } from '../../server/cli/socket-client';
 import { Core } from '../../server/core';
 import { PeerKeys } from '../../server/store/peer-keys';
@@ -202,6 +202,13 @@ describe('Verify Safety Number…: the dialog, the typed number, the header', ()
 
   it('says a mismatch plainly: nothing marked', () => {
     assert.equal(mismatchText('bob'), 'Switchboard: that is not the safety number of you and bob. Nothing was marked verified. Compare it again with bob; if it truly differs, someone may be in the middle.');
+  });
+
+  it('keeps a refused palette send in the conversation\'s draft without losing the draft already there', () => {
+    assert.equal(keptDraft('', 'are these your keys?'), 'are these your keys?');
+    assert.equal(keptDraft('half a thought', 'are these your keys?'), 'half a thought\n\nare these your keys?');
+    assert.equal(keptDraft('half a thought', ''), 'half a thought', 'files only: nothing to keep, the draft stays');
+    assert.equal(keptDraft('   ', 'x'), 'x');
   });
 
   it('gives the conversation header a state for a user, none for a group', () => {

@@ -95,6 +95,8 @@ export class App extends Disposable implements CommandHost {
     this._register(this.connection.onMessageUpdated((e) => this.inbox.applyMessage(e.message, 'updated')));
     this._register(this.connection.onOutboxChanged((e) => this.outbox.apply(e.item)));
     this._register(this.connection.onGroupChanged((e) => this.inbox.applyGroup(e.group)));
+    // the core found a changed key, or it was accepted or verified (here, in another window, by the CLI)
+    this._register(this.connection.onTrustChanged((t) => this.inbox.applyTrust(t.user, t.trust)));
     this._register(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('switchboard.home') || e.affectsConfiguration('switchboard.server.runtime')) {

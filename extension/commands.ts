@@ -21,6 +21,7 @@ import type { IDisposable } from './lifecycle';
 import { confirm, showError, showInfo, showWarning } from './notices';
 import type { OutboxItemNode, OutboxModel, OutboxNode } from './outboxModel';
 import type { Status } from './statusModel';
+import { reportSendRefusal, verifySafetyNumber } from './trustCommands';
 
 /** What the commands need of the window (App implements it). */
 export interface CommandHost {
@@ -31,7 +32,7 @@ export interface CommandHost {
   readonly outbox: OutboxModel;
   readonly inboxView: vscode.TreeView<InboxNode>;
   readonly outboxView: vscode.TreeView<OutboxNode>;
-  readonly panels: { show(peer: string, messageId?: string): unknown };
+  readonly panels: { show(peer: string, messageId?: string): unknown; draft(peer: string): string; saveDraft(peer: string, draft: string): Promise<void> };
   readonly coreLog: { show(path: string): void };
   readonly status: { readonly current: Status };
 }
@@ -66,7 +67,8 @@ export async function sendAndReport(app: CommandHost, params: Omit<SendParams, '
   try {
     result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: noLinks(`Sending to ${oneLine(params.to, 64)}…`) }, () => app.connection.request('message/send', full));
   } catch (err) {
-    void showError(`Failed: ${errorText(err)}`);
+    // a changed key or no keys: said as such, with the text kept as the conversation's draft
+    if (!reportSendRefusal(app, params.to, err, params.body)) void showError(`Failed: ${errorText(err)}`);
     return;
   }
   const v = verdictText({ status: result.status, reason: result.reason, to: result.to });
@@ -359,7 +361,7 @@ export function registerCommands(app: CommandHost): IDisposable {
       const res = await sendWithFiles(app.connection, { to, body: composed.body }, composed.files);
       if (res.status === 'failed') void showError(verdictText({ status: res.status, reason: res.reason, to: res.to }).text);
     } catch (err) {
-      void showError(`Switchboard: sending files to ${oneLine(to, 64)} failed: ${errorText(err)}`);
+      if (!reportSendRefusal(app, to, err, composed.body)) void showError(`Switchboard: sending files to ${oneLine(to, 64)} failed: ${errorText(err)}`);
     }
   });
 
@@ -607,6 +609,11 @@ export function registerCommands(app: CommandHost): IDisposable {
     } catch (err) {
       void showError(groupErrorText(`Leave Group #${oneLine(name, 64)}`, err));
     }
+  });
+
+  reg(Commands.verifySafetyNumber, async (arg?: unknown) => {
+    if (!requireConnected(app)) return;
+    await verifySafetyNumber(app, fromSelection(arg, app.inboxView));
   });
 
   return { dispose: () => subs.forEach((s) => s.dispose()) };

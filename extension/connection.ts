@@ -54,6 +54,9 @@ export class CoreConnection extends Disposable implements Rpc {
   private readonly _onTransferProgress = this._register(new Emitter<Notifications['transfer/progress']>());
   /** A file's upload or download moved (not in the event log: no cursor). */
   readonly onTransferProgress = this._onTransferProgress.event;
+  private readonly _onTrustChanged = this._register(new Emitter<Notifications['trust/changed']>());
+  /** A peer's trust in the core's pins moved (not in the event log: `peers/list` on connecting is the record). */
+  readonly onTrustChanged = this._onTrustChanged.event;
   private readonly _onSyncStatus = this._register(new Emitter<Notifications['sync/status']>());
   readonly onSyncStatus = this._onSyncStatus.event;
   /** A request was refused because the core's disk is full (error `DiskFull`): its store status changed. */
@@ -224,6 +227,9 @@ export class CoreConnection extends Disposable implements Rpc {
     });
     onCoreNotification(client, 'transfer/progress', (p) => {
       if (this.client === client) this._onTransferProgress.fire(p);
+    });
+    onCoreNotification(client, 'trust/changed', (t) => {
+      if (this.client === client) this._onTrustChanged.fire(t);
     });
     onCoreNotification(client, 'sync/status', (s) => {
       if (this.client === client) this._onSyncStatus.fire(s);

@@ -17,7 +17,9 @@ import { connectionMessage, type StatusModel } from './statusModel';
 import { conversationHtml, makeNonce } from './webviewHtml';
 import { filesDir, previewable, toThreadAttachment, type PickedFile } from './files';
 import { copyText, openLink, openRef, resolvePaths } from './codeLinks';
-import { draftKey } from './ids';
+import { Commands, draftKey } from './ids';
+import { reportSendRefusal } from './trustCommands';
+import { threadTrust } from './trustText';
 import { downloadAttachment, filesFromUris, openAttachment, pickFiles, reportFileAction, saveAttachment, sendWithFiles } from './fileActions';
 
 /** Makes the webview URI of a verified store file (asWebviewUri), or null for a file not to preview. */
@@ -185,8 +187,10 @@ export class ConversationPanel extends Disposable {
                 ...(msg.replyTo ? { reply_to: msg.replyTo } : {}),
               });
         } catch (err) {
+          // a changed key or no keys: the notification (with Verify) and the composer say why; the text stays
+          const refused = reportSendRefusal({ inbox: this.owner.inbox, panels: this.owner }, this.peer, err);
           // FileRefused (missing, a folder, too large, changed while sent) names the file
-          this.post({ type: 'sendResult', requestId: msg.requestId, status: 'failed', text: `Failed: ${errorText(err)}` });
+          this.post({ type: 'sendResult', requestId: msg.requestId, status: 'failed', text: refused ?? `Failed: ${errorText(err)}` });
           return;
         }
         for (const t of msg.attachments) this.picked.delete(t);
@@ -230,6 +234,9 @@ export class ConversationPanel extends Disposable {
       case 'openRef':
         await openRef({ path: msg.path, line: msg.line, col: msg.col, endLine: msg.endLine, commit: msg.commit });
         return;
+      case 'verify':
+        await vscode.commands.executeCommand(Commands.verifySafetyNumber, this.peer);
+        return;
       case 'attach':
         this.offer(await pickFiles(`Attach files for ${oneLine(this.peer, 64)}`));
         return;
@@ -270,8 +277,11 @@ export class ConversationPanel extends Disposable {
     void this.panel.webview.postMessage(init);
     for (const m of this.queue.splice(0)) void this.panel.webview.postMessage(m);
     this.post(this.owner.connectionMessage());
+    this.lastTrust = '';
+    this.showTrust();
     this.flushReveal();
     this.markRead();
+    if (!isGroupAddress(this.peer)) void this.lookUpKeys();
     if (isGroupAddress(this.peer)) {
       try {
         this.showGroup(await conn.request('group/show', { name: groupNameOf(this.peer) }));
@@ -293,6 +303,32 @@ export class ConversationPanel extends Disposable {
     }
     this.chain = this.chain.then(async () => this.post({ type: 'messages', mode: 'upsert', messages: [await this.thread(m)] })).catch(() => undefined);
     void this.fetchReceipts([m]);
+  }
+
+  private lastTrust = '';
+
+  /** The header's trust state, as the Inbox model knows it; posted only when it changed. */
+  showTrust(): void {
+    const m: HostToWebview = { type: 'trust', trust: threadTrust(isGroupAddress(this.peer), this.owner.inbox.trustOf(this.peer)) };
+    const key = JSON.stringify(m);
+    if (key === this.lastTrust) return;
+    this.lastTrust = key;
+    this.post(m);
+  }
+
+  /**
+   * Opening a conversation looks the peer's keys up in the relay's directory (`trust/show`), so
+   * a change shows in the header and the Inbox before anything is typed; the answer reaches
+   * both through the model (and the core's trust/changed).
+   */
+  private async lookUpKeys(): Promise<void> {
+    try {
+      const info = await this.owner.connection.request('trust/show', { user: this.peer });
+      this.owner.inbox.applyTrust(info.user, info.trust);
+    } catch (err) {
+      // no keys yet (an older peer) or the core is older: the header stays as it was
+      this.owner.log.info(`conversation ${this.peer}: trust/show: ${errorText(err)}`);
+    }
   }
 
   showGroup(g: Group): void {
@@ -351,6 +387,8 @@ export class ConversationPanels extends Disposable implements vscode.WebviewPane
     this._register(connection.onMessageUpdated((e) => this.route(e.message)));
     this._register(connection.onTransferProgress((p) => this.panels.forEach((panel) => panel.progress(p))));
     this._register(connection.onGroupChanged((e) => this.panels.get(groupAddress(e.group.name))?.showGroup(e.group)));
+    // a peer's trust moved in the model (trust/changed, a refused send, a trust/* answer): its header follows
+    this._register(inbox.onDidChange((node) => (node ? this.panels.get(node.peer)?.showTrust() : this.panels.forEach((p) => p.showTrust()))));
     this._register(connection.onDidConnect(() => this.panels.forEach((p) => void p.load().catch(() => undefined))));
     this._register(status.onDidChange(() => this.broadcastConnection()));
     this._register({ dispose: () => [...this.panels.values()].forEach((p) => p.panel.dispose()) });

@@ -5,7 +5,8 @@
  */
 import { absoluteTime, inertText, oneLine, relativeTime } from '../lib/display';
 import { attachmentStateText, fileTypeLabel, filesCount, filesLine, formatSize } from '../lib/file-display';
-import { ErrorCodes, type Group, type Message, type OutboxItem, type Peer, type SendStatus } from '../protocol/rpc';
+import { ErrorCodes, type Group, type Message, type OutboxItem, type Peer, type SendStatus, type TrustState } from '../protocol/rpc';
+import { trustTooltipLine } from './trustText';
 import { Commands, focusViewCommand, Views, type RunnableCommand } from './ids';
 import type { Status, StatusKind } from './statusModel';
 
@@ -49,6 +50,8 @@ export interface ConversationSummary {
   group?: Group | null;
   /** An agent identity's owner (a direct conversation with `alice.claude`); null or absent for a person. */
   owner?: string | null;
+  /** Trust in a user's keys; absent is `unverified`. `changed` marks the row: sends to them are blocked. */
+  trust?: TrustState;
 }
 
 /** `alice.claude (agent of alice)`: an agent named with its owner, as the CLI names it; a person by name. */
@@ -57,8 +60,10 @@ export function senderName(name: string, owner: string | null | undefined, width
 }
 
 /** The Inbox tree's icon for a conversation: a room, a mention, an agent (hubot), unread mail, a person. */
-export function conversationIconId(c: Pick<ConversationSummary, 'conversationKind' | 'unread' | 'unreadMentions' | 'owner'>): string {
+export function conversationIconId(c: Pick<ConversationSummary, 'conversationKind' | 'unread' | 'unreadMentions' | 'owner' | 'trust'>): string {
   if (c.conversationKind === 'group') return c.unreadMentions ? 'mention' : 'organization';
+  // a changed key outranks the rest: sends to them are blocked until the person looks
+  if (c.trust === 'changed') return 'warning';
   if (c.owner) return 'hubot';
   return c.unread ? 'mail' : 'account';
 }
@@ -90,10 +95,11 @@ export function conversationItemText(c: ConversationSummary, now: number = Date.
     };
   }
   const agent = c.owner ? `agent of ${oneLine(c.owner, 64)}` : '';
+  const trust = c.trust ?? 'unverified';
   return {
     label: peer,
-    description: [agent, c.unread ? `${c.unread} unread` : '', when].filter(Boolean).join(' · '),
-    tooltip: `${senderName(c.peer, c.owner)}\n${plural(c.total, 'message')}, ${c.unread} unread${c.last ? `\nLast: ${absoluteTime(c.last.created_at)}\n${inertText(c.last.body, 200)}` : ''}`,
+    description: [trust === 'changed' ? 'keys changed' : '', agent, c.unread ? `${c.unread} unread` : '', when].filter(Boolean).join(' · '),
+    tooltip: `${senderName(c.peer, c.owner)}${trust === 'unverified' ? '' : `\n${trustTooltipLine(trust)}`}\n${plural(c.total, 'message')}, ${c.unread} unread${c.last ? `\nLast: ${absoluteTime(c.last.created_at)}\n${inertText(c.last.body, 200)}` : ''}`,
   };
 }
 

@@ -27,6 +27,7 @@ export const Commands = {
   createGroup: 'switchboard.createGroup',
   addMember: 'switchboard.addMember',
   leaveGroup: 'switchboard.leaveGroup',
+  verifySafetyNumber: 'switchboard.verifySafetyNumber',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 

@@ -6,7 +6,7 @@
  * Node objects are stable (mutated in place) so the provider can refresh single nodes.
  */
 import { groupAddress, isGroupAddress } from '../protocol/names';
-import type { Conversation, Group, Message } from '../protocol/rpc';
+import type { Conversation, Group, Message, Peer, TrustState } from '../protocol/rpc';
 import { Disposable, Emitter } from './lifecycle';
 import type { Rpc } from './rpcClient';
 
@@ -26,6 +26,8 @@ export interface ConversationNode {
   group: Group | null;
   /** For a user that is an agent identity (`alice.claude`): its owner, as the relay said it; null for a person. */
   owner: string | null;
+  /** Trust in the user's device keys as the core last said (`peers/list`, `trust/changed`, a send refused with key_changed); `unverified` for a group. */
+  trust: TrustState;
 }
 
 export interface MessageNode {
@@ -64,6 +66,8 @@ export class InboxModel extends Disposable {
   /** Resolves once the refresh last scheduled has landed (or the model is disposed). */
   private refreshLanded: { promise: Promise<void>; resolve: () => void } | undefined;
   private generation = 0;
+  /** Each user's trust as the core last said, kept apart from the threads so a conversation that appears later still shows it. */
+  private readonly trust = new Map<string, TrustState>();
 
   /** `undefined`: the root (conversation list) changed; a node: that node and its children. */
   private readonly _onDidChange = this._register(new Emitter<ConversationNode | undefined>());
@@ -147,9 +151,34 @@ export class InboxModel extends Disposable {
     const rpc = this.rpc();
     if (!rpc) return;
     const gen = ++this.generation;
-    const [{ conversations }, groups] = await Promise.all([rpc.request('conversation/list', {}), rpc.request('group/list', {}).then((r) => r.groups)]);
+    const [{ conversations }, groups, peers] = await Promise.all([
+      rpc.request('conversation/list', {}),
+      rpc.request('group/list', {}).then((r) => r.groups),
+      // a core before trust/* answers peers without `trust`: nothing is shown for them
+      rpc.request('peers/list', {}).then((r) => r.peers, () => [] as Peer[]),
+    ]);
     if (gen !== this.generation) return; // a newer refresh won
+    this.trust.clear();
+    for (const p of peers) if (p.trust) this.trust.set(p.name, p.trust);
     this.applyConversations(conversations, groups);
+  }
+
+  /** A user's trust as the model knows it (`unverified` when nothing was said). */
+  trustOf(user: string): TrustState {
+    return this.trust.get(user) ?? 'unverified';
+  }
+
+  /**
+   * A `trust/changed` notification, or a send the core refused with key_changed: the user's
+   * row (and the conversation view's header) follow at once.
+   */
+  applyTrust(user: string, trust: TrustState): void {
+    if (this.trust.get(user) === trust || (!this.trust.has(user) && trust === 'unverified')) return;
+    this.trust.set(user, trust);
+    const t = this.threads.get(user);
+    if (!t) return;
+    t.node.trust = trust;
+    this._onDidChange.fire(t.node);
   }
 
   /** The conversation list alone (counts after events); the groups stay as known. */
@@ -183,6 +212,7 @@ export class InboxModel extends Disposable {
       t.node.members = c.members;
       t.node.group = byAddress.get(c.peer) ?? null;
       t.node.owner = c.owner ?? null;
+      t.node.trust = this.trustOf(c.peer);
     }
     for (const [address, g] of byAddress) {
       if (seen.has(address) || g.role === null) continue;
@@ -338,6 +368,7 @@ export class InboxModel extends Disposable {
   /** Forget everything (e.g. the core now serves another home). */
   clear(): void {
     this.threads.clear();
+    this.trust.clear();
     this.loaded = false;
     this.generation++;
     this._onDidChange.fire(undefined);
@@ -374,7 +405,7 @@ export class InboxModel extends Disposable {
     let t = this.threads.get(peer);
     if (!t) {
       t = {
-        node: { kind: 'conversation', peer, conversationKind: isGroupAddress(peer) ? 'group' : 'user', unread: 0, unreadMentions: 0, total: 0, last: null, members: null, group: null, owner: null },
+        node: { kind: 'conversation', peer, conversationKind: isGroupAddress(peer) ? 'group' : 'user', unread: 0, unreadMentions: 0, total: 0, last: null, members: null, group: null, owner: null, trust: this.trustOf(peer) },
         messages: undefined,
         hasMore: false,
         more: { kind: 'loadMore', peer, loading: false },
@@ -388,5 +419,5 @@ export class InboxModel extends Disposable {
 
 /** What a conversation row shows: equal when refreshing the row would change nothing. */
 function rowState(node: ConversationNode): string {
-  return JSON.stringify([node.conversationKind, node.unread, node.unreadMentions, node.total, node.last, node.members, node.group, node.owner]);
+  return JSON.stringify([node.conversationKind, node.unread, node.unreadMentions, node.total, node.last, node.members, node.group, node.owner, node.trust]);
 }

@@ -41,3 +41,8 @@ export function showError(text: string, ...actions: string[]): Thenable<string |
 export function confirm(text: string, detail: string, action: string): Thenable<string | undefined> {
   return show('warning', text, [action], detail);
 }
+
+/** A modal with several answers (each a button); undefined when dismissed. `detail` gets the same treatment. */
+export function ask(severity: ShownNotice['severity'], text: string, detail: string, ...actions: string[]): Thenable<string | undefined> {
+  return show(severity, text, actions, detail);
+}

@@ -35,10 +35,13 @@ export class InboxTreeProvider extends Disposable implements vscode.TreeDataProv
           item.contextValue = `conversation.group${left ? '.left' : ''}${node.unread ? '.unread' : ''}`;
           item.accessibilityInformation = { label: `Group ${text.label}, ${text.description}` };
         } else {
-          item.iconPath = new vscode.ThemeIcon(conversationIconId(node));
+          const icon = conversationIconId(node);
+          // a changed key is the row's badge: the warning icon in the theme's warning colour
+          item.iconPath = icon === 'warning' ? new vscode.ThemeIcon(icon, new vscode.ThemeColor('list.warningForeground')) : new vscode.ThemeIcon(icon);
           item.contextValue = node.unread ? 'conversation.unread' : 'conversation';
           const agent = node.owner ? `, an agent of ${node.owner}` : '';
-          item.accessibilityInformation = { label: `Conversation with ${text.label}${agent}, ${node.unread} unread` };
+          const keys = node.trust === 'changed' ? ', keys changed' : '';
+          item.accessibilityInformation = { label: `Conversation with ${text.label}${agent}${keys}, ${node.unread} unread` };
         }
         return item;
       }

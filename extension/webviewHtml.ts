@@ -39,7 +39,7 @@ export function conversationHtml(i: HtmlInputs): string {
 <title>Switchboard conversation</title>
 </head>
 <body>
-<div class="top"><span class="codicon codicon-comment-discussion"></span><h1 id="peer"></h1></div>
+<div class="top"><span class="codicon codicon-comment-discussion"></span><h1 id="peer"></h1><div id="trust" class="trust" role="status" hidden><span id="trust-icon" class="codicon"></span><span id="trust-text" class="trust-text"></span><button id="verify" class="button secondary" type="button">Verify Safety Number…</button></div></div>
 <div id="members" class="members-wrap" hidden></div>
 <div id="banner" class="banner" role="status" hidden></div>
 <div id="drop-hint" class="drop-hint" hidden>Drop files from the Explorer to attach them</div>

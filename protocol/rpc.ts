@@ -538,6 +538,16 @@ export interface TransferProgress {
   size: number;
 }
 
+/**
+ * A user's trust changed in this core's pins: a change of their keys was found (by `trust/show`,
+ * a send's lookup), the change was accepted, or the safety number confirmed. Sent live to every
+ * subscriber, not kept in the event log: a client that was away reads `peers/list` again.
+ */
+export interface TrustChanged {
+  user: string;
+  trust: TrustState;
+}
+
 export interface AttachmentDownloadParams {
   /** The message's id. */
   id: string;
@@ -663,10 +673,11 @@ export interface Notifications {
   'group/changed': GroupEvent;
   'sync/status': SyncStatus;
   'transfer/progress': TransferProgress;
+  'trust/changed': TrustChanged;
 }
 export type NotificationName = keyof Notifications;
 /** What `initialize` lists; every name of `Notifications`, checked below. */
-export const NOTIFICATIONS = ['message/received', 'message/updated', 'outbox/changed', 'group/changed', 'sync/status', 'transfer/progress'] as const satisfies readonly NotificationName[];
+export const NOTIFICATIONS = ['message/received', 'message/updated', 'outbox/changed', 'group/changed', 'sync/status', 'transfer/progress', 'trust/changed'] as const satisfies readonly NotificationName[];
 /** Fails to compile naming a notification added to `Notifications` but not to NOTIFICATIONS. */
 type NoneOf<T extends never> = T;
 export type NotificationsListed = NoneOf<Exclude<NotificationName, (typeof NOTIFICATIONS)[number]>>;

@@ -5,7 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { MAX_ATTACHMENTS, MAX_MIME_LENGTH } from './files';
-import type { ConversationViewState, HostToWebview, PendingFile, ThreadAttachment, ThreadGroup, ThreadMessage, WebviewToHost } from './webview';
+import type { ConversationViewState, HostToWebview, PendingFile, ThreadAttachment, ThreadGroup, ThreadMessage, ThreadTrust, WebviewToHost } from './webview';
 import { MAX_COMPOSER_CHARS, MAX_COPY_CHARS, MAX_LINK_CHARS, MAX_REFS_PER_REQUEST, VIEW_STATE_VERSION, WEBVIEW_PROTOCOL_VERSION } from './webview';
 
 const id = z.string().check(z.minLength(1), z.maxLength(256));
@@ -66,6 +66,8 @@ export const threadGroupSchema = z.object({
 
 const receipt = z.object({ user: name, delivered_at: z.nullable(z.string()), read_at: z.nullable(z.string()), dropped: z.nullable(z.enum(['quota', 'retention'])) });
 
+export const threadTrustSchema = z.object({ state: z.enum(['unverified', 'verified', 'changed']), text: z.string().check(z.maxLength(1000)) });
+
 const messages = z.array(threadMessageSchema).check(z.maxLength(10_000));
 /** A path as written in a body (lib/file-refs.ts MAX_REF_PATH); the host decides whether it may be opened. */
 const refPath = z.string().check(z.minLength(1), z.maxLength(1024), z.refine((p) => !p.includes('\0')));
@@ -85,6 +87,7 @@ export const hostToWebviewSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('progress'), id, index: count, direction: z.enum(['up', 'down']), transferred: count, size: count }),
   z.object({ type: z.literal('refs'), refs: z.array(z.object({ path: refPath, exists: z.boolean() })).check(z.maxLength(MAX_REFS_PER_REQUEST)) }),
   z.object({ type: z.literal('reveal'), id }),
+  z.object({ type: z.literal('trust'), trust: z.nullable(threadTrustSchema) }),
 ]);
 
 export const webviewToHostSchema = z.discriminatedUnion('type', [
@@ -110,6 +113,7 @@ export const webviewToHostSchema = z.discriminatedUnion('type', [
     endLine: z.nullable(lineNo),
     commit: z.nullable(z.string().check(z.regex(/^[0-9a-f]{7,40}$/))),
   }),
+  z.object({ type: z.literal('verify') }),
 ]);
 
 export const viewStateSchema = z.object({ v: z.literal(VIEW_STATE_VERSION), peer, draft: z.string().check(z.maxLength(MAX_COMPOSER_CHARS)) });
@@ -119,12 +123,13 @@ type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const checks: [
   Exact<z.infer<typeof threadMessageSchema>, ThreadMessage>,
   Exact<z.infer<typeof threadGroupSchema>, ThreadGroup>,
+  Exact<z.infer<typeof threadTrustSchema>, ThreadTrust>,
   Exact<z.infer<typeof threadAttachmentSchema>, ThreadAttachment>,
   Exact<z.infer<typeof pendingFileSchema>, PendingFile>,
   Exact<z.infer<typeof hostToWebviewSchema>, HostToWebview>,
   Exact<z.infer<typeof webviewToHostSchema>, WebviewToHost>,
   Exact<z.infer<typeof viewStateSchema>, ConversationViewState>,
-] = [true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true];
 void checks;
 
 /** The message, typed, or null when it does not match the protocol. Never throws. */

@@ -5,15 +5,17 @@
  * they receive with the schemas in `webview-schemas.ts`, which are checked against these
  * types at compile time. Bump WEBVIEW_PROTOCOL_VERSION when a message changes shape.
  */
-import type { AttachmentState, Direction, GroupRole, MessageState, Receipt, ReceiptSummary, SyncState } from './rpc';
+import type { AttachmentState, Direction, GroupRole, MessageState, Receipt, ReceiptSummary, SyncState, TrustState } from './rpc';
 
 /**
  * 2: group messages (sender, mentions, receipts), the member list and per-member receipts.
  * 3: files: attachments on messages, attach / drop / save / open / download, transfer progress.
  * 4: code-aware bodies: openLink, copy, file references (resolveRefs → refs, openRef), reveal,
  *    and the host's saved draft in init.
+ * 5: trust in the peer's keys: the host message `trust` (the header's state) and the webview
+ *    message `verify` (its Verify Safety Number… button).
  */
-export const WEBVIEW_PROTOCOL_VERSION = 4;
+export const WEBVIEW_PROTOCOL_VERSION = 5;
 
 /** Most file references one resolveRefs may ask about (the webview asks again for the rest). */
 export const MAX_REFS_PER_REQUEST = 200;
@@ -93,6 +95,12 @@ export interface ThreadGroup {
   members: { user: string; role: GroupRole }[];
 }
 
+/** Trust in a user conversation's peer keys, as the header shows it (the host words it: extension/trustText.ts). */
+export interface ThreadTrust {
+  state: TrustState;
+  text: string;
+}
+
 /** Persisted with `setState` and handed back to the WebviewPanelSerializer after a reload. */
 export interface ConversationViewState {
   v: typeof VIEW_STATE_VERSION;
@@ -123,6 +131,8 @@ export type HostToWebview =
   | { type: 'refs'; refs: { path: string; exists: boolean }[] }
   /** Scroll to this message and mark it (Find in Messages). */
   | { type: 'reveal'; id: string }
+  /** The peer's trust (on load and on every change); null for a group conversation. */
+  | { type: 'trust'; trust: ThreadTrust | null }
   | { type: 'error'; text: string };
 
 /** A file reference to open: a path as written in a body, resolved by the host inside the workspace folders only. */
@@ -157,7 +167,9 @@ export type WebviewToHost =
   /** Paths written as file references in the shown bodies: which are files in the workspace? */
   | { type: 'resolveRefs'; paths: string[] }
   /** A file reference or a snippet's Open in Editor. */
-  | ({ type: 'openRef' } & OpenRef);
+  | ({ type: 'openRef' } & OpenRef)
+  /** The header's Verify Safety Number… button: the host runs that command for this conversation's peer. */
+  | { type: 'verify' };
 
 export type HostToWebviewType = HostToWebview['type'];
 export type WebviewToHostType = WebviewToHost['type'];

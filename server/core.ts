@@ -98,6 +98,7 @@ export class Core {
       };
       sync.onStatus((status) => hub.broadcastStatus(status));
       sync.onProgress((progress) => hub.broadcastProgress(progress));
+      service.trust.onChange((change) => hub.broadcastTrust(change));
       let core!: Core;
       const context: CoreContext = {
         pid: process.pid,

@@ -4,7 +4,7 @@
  * while nobody listens, and a subscriber that resumes from its last cursor sees no gap and no
  * repeat.
  */
-import { ErrorCodes, type Notifications, type NotificationName, type SyncStatus, type TransferProgress } from '../protocol/rpc';
+import { ErrorCodes, type Notifications, type NotificationName, type SyncStatus, type TransferProgress, type TrustChanged } from '../protocol/rpc';
 import { CoreError } from './errors';
 import { toOutboxItem, type Repository } from './store/repository';
 
@@ -57,6 +57,11 @@ export class EventHub {
   /** How a file transfer goes: sent live, never kept (the message's `transferred` is the record). */
   broadcastProgress(progress: TransferProgress): void {
     for (const s of this.subscribers) s.notify('transfer/progress', progress);
+  }
+
+  /** A user's trust changed (trust-service.ts): sent live, never kept (`peers/list` is the record). */
+  broadcastTrust(change: TrustChanged): void {
+    for (const s of this.subscribers) s.notify('trust/changed', change);
   }
 
   get size(): number {

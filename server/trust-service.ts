@@ -6,7 +6,7 @@
  * own key (lib/node/e2e/pins.ts), and any difference from the pin is `changed`.
  */
 import type { DeviceKeyRecord } from '../protocol/e2e';
-import { ErrorCodes, type TrustConfirmParams, type TrustInfo, type TrustParams, type TrustState } from '../protocol/rpc';
+import { ErrorCodes, type TrustConfirmParams, type TrustInfo, type TrustChanged, type TrustParams, type TrustState } from '../protocol/rpc';
 import { canonicalUserName } from '../protocol/names';
 import { fromB64 } from '../lib/node/e2e/bytes';
 import { loadOrCreateIdentity } from '../lib/node/e2e/identity';
@@ -37,6 +37,7 @@ export class TrustService {
   /** Lookups on their way, so concurrent sends to one user share one round trip. */
   private readonly lookups = new Map<string, Promise<void>>();
   private connectedSince: string | null = null;
+  private readonly listeners: ((change: TrustChanged) => void)[] = [];
 
   constructor(
     private readonly sync: SyncPort,
@@ -50,6 +51,19 @@ export class TrustService {
       this.connectedSince = status.connected_since;
       this.freshUntil.clear();
     });
+  }
+
+  /** Each change of a user's trust state, after it is stored (the core tells its clients: `trust/changed`). */
+  onChange(listener: (change: TrustChanged) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Stores a user's pins and tells the listeners when that moved the user's trust state. */
+  private store(user: string, pins: PinnedKeys, now: Date): void {
+    const before = trustState(this.keys.get(user));
+    this.keys.put(user, pins, now);
+    const trust = trustState(pins);
+    if (trust !== before) for (const l of this.listeners) l({ user, trust });
   }
 
   async show(p: TrustParams): Promise<TrustInfo> {
@@ -69,7 +83,7 @@ export class TrustService {
     if (normaliseSafetyNumber(p.safety_number) !== normaliseSafetyNumber(info.safety_number!)) {
       throw refused('safety_number_mismatch', `that is not the safety number of you and ${user}: nothing was marked verified; compare it again with \`switchboard verify ${user}\` (if it truly differs, someone may be in the middle)`);
     }
-    this.keys.put(user, { ...pins, verified: true }, new Date());
+    this.store(user, { ...pins, verified: true }, new Date());
     return this.info(user, fresh);
   }
 
@@ -78,7 +92,7 @@ export class TrustService {
     const fresh = await this.refresh(user);
     const pins = this.keys.get(user);
     if (!pins) throw noKeys(user);
-    this.keys.put(user, acceptChange(pins), new Date());
+    this.store(user, acceptChange(pins), new Date());
     return this.info(user, fresh);
   }
 
@@ -139,7 +153,7 @@ export class TrustService {
   private pin(user: string, fetched: DeviceKeyRecord[], now: Date): void {
     const current = this.keys.get(user);
     const next = reconcile(current, fetched);
-    if (next && next !== current) this.keys.put(user, next, now);
+    if (next && next !== current) this.store(user, next, now);
   }
 
   private info(user: string, fresh: boolean): TrustInfo {

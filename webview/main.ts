@@ -36,6 +36,10 @@ const verdictEl = $<HTMLElement>('verdict');
 const attachBtn = $<HTMLButtonElement>('attach');
 const pendingEl = $<HTMLElement>('pending');
 const dropHint = $<HTMLElement>('drop-hint');
+const trustEl = $<HTMLElement>('trust');
+const trustIcon = $<HTMLElement>('trust-icon');
+const trustText = $<HTMLElement>('trust-text');
+const verifyBtn = $<HTMLButtonElement>('verify');
 
 let peer = '';
 let thread: ThreadMessage[] = [];
@@ -242,6 +246,15 @@ function handle(msg: HostToWebview): void {
       for (const r of msg.refs) refs.set(r.path, r.exists);
       if (msg.refs.some((r) => r.exists)) render('anchor');
       break;
+    case 'trust':
+      // the host's words for the peer's trust, as text only; hidden for a group
+      trustEl.hidden = msg.trust === null;
+      if (msg.trust) {
+        trustEl.className = `trust trust-${msg.trust.state}`;
+        trustIcon.className = `codicon codicon-${msg.trust.state === 'changed' ? 'warning' : msg.trust.state === 'verified' ? 'verified' : 'unverified'}`;
+        trustText.textContent = msg.trust.text;
+      }
+      break;
     case 'reveal':
       revealId = msg.id;
       revealPages = 0;
@@ -286,6 +299,8 @@ function submit(): void {
   verdictEl.hidden = false;
   post({ type: 'send', requestId, body: body.trim() ? body : '', replyTo, attachments: files.map((f) => f.token) });
 }
+
+verifyBtn.addEventListener('click', () => post({ type: 'verify' }));
 
 form.addEventListener('submit', (e) => {
   e.preventDefault();

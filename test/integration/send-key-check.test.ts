@@ -12,7 +12,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Message, Peer, SendResult } from '../../protocol/rpc';
+import { PROTOCOL_VERSION, type Message, type Peer, type SendResult, type TrustChanged } from '../../protocol/rpc';
+import { SocketClient } from '../../server/cli/socket-client';
+import { homePaths } from '../../lib/node/paths';
 import { ExitCode } from '../../lib/node/cli/errors';
 import { signDeviceRecord } from '../../lib/node/e2e/device-record';
 import { generateIdentity } from '../../lib/node/e2e/identity';
@@ -92,6 +94,14 @@ describe('a changed key is found by the send itself', () => {
 
   test('delegated: a running core looks again after it reconnects to the relay; a swap then is refused the same way', async () => {
     await world.startCore('alice');
+    // A client of alice's core (as a VS Code window is) hears each change of bob's trust.
+    const watcher = await SocketClient.connect(homePaths(alice).socket, 10_000);
+    const heard: TrustChanged[] = [];
+    watcher.onNotification((name, params) => {
+      if (name === 'trust/changed') heard.push(params);
+    });
+    await watcher.call('initialize', { client: { name: 'trust-watcher', version: '1' }, protocol: PROTOCOL_VERSION });
+    await watcher.call('events/subscribe', {});
     try {
       // This send looks bob's keys up: fresh for KEYS_FRESH_MS, on this connection.
       assert.equal((await okJson<SendResult>(alice, ['send', '--to', 'bob', '-m', 'through the core'])).status, 'sent');
@@ -103,9 +113,14 @@ describe('a changed key is found by the send itself', () => {
       // The pins were fresh before the reconnect; the new connection makes the send look again.
       await refusedSend('marker-delegated-9d2b');
       assert.equal(await trustOf(alice, 'bob'), 'changed');
+      await waitFor('trust/changed: bob changed', () => heard.length >= 1 || undefined);
+      assert.deepEqual(heard, [{ user: 'bob', trust: 'changed' }], 'first contact and the fresh re-pins said nothing: the state did not move');
       await ok(alice, ['verify', 'bob', '--accept-change']);
+      await waitFor('trust/changed: bob accepted', () => heard.length >= 2 || undefined);
+      assert.deepEqual(heard[1], { user: 'bob', trust: 'unverified' });
       assert.equal((await okJson<SendResult>(alice, ['send', '--to', 'bob', '-m', 'after accepting, delegated'])).status, 'sent');
     } finally {
+      watcher.close();
       await world.stopCore('alice');
     }
   });

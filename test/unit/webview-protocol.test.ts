@@ -8,7 +8,7 @@ const m: ThreadMessage = { id: 'm1', direction: 'in', from: 'bob', to: 'me', bod
 
 describe('webview protocol guards', () => {
   it('accepts every well-formed host message', () => {
-    assert.ok(parseHostToWebview({ type: 'init', v: 4, peer: 'bob', self: 'me', messages: [m], hasMore: true, draft: '' }));
+    assert.ok(parseHostToWebview({ type: 'init', v: 5, peer: 'bob', self: 'me', messages: [m], hasMore: true, draft: '' }));
     assert.ok(parseHostToWebview({ type: 'messages', mode: 'upsert', messages: [{ ...m, direction: 'out', group: 'team', mentions: ['bob'], mentions_me: false, receipts: { total: 3, delivered: 2, read: 1 } }] }));
     assert.ok(parseHostToWebview({ type: 'group', group: { name: 'team', role: 'owner', members: [{ user: 'me', role: 'owner' }, { user: 'bob', role: 'member' }] } }));
     assert.ok(parseHostToWebview({ type: 'group', group: { name: 'team', role: null, members: [] } }));
@@ -27,7 +27,7 @@ describe('webview protocol guards', () => {
   });
   it('validates webview → host messages', () => {
     assert.deepEqual(parseWebviewToHost({ type: 'send', requestId: 'r1', body: 'hi', replyTo: null, attachments: [] }), { type: 'send', requestId: 'r1', body: 'hi', replyTo: null, attachments: [] });
-    assert.ok(parseWebviewToHost({ type: 'ready', v: 4 }));
+    assert.ok(parseWebviewToHost({ type: 'ready', v: 5 }));
     assert.equal(parseWebviewToHost({ type: 'ready', v: 3 }), null, 'a webview of another protocol version');
     assert.ok(parseWebviewToHost({ type: 'loadOlder', before: 'm1' }));
     assert.ok(parseWebviewToHost({ type: 'markRead', ids: ['m1'] }));
@@ -56,7 +56,16 @@ describe('webview protocol guards', () => {
     assert.ok(parseHostToWebview({ type: 'refs', refs: [{ path: 'src/a.ts', exists: true }] }));
     assert.equal(parseHostToWebview({ type: 'refs', refs: [{ path: 'src/a.ts' }] }), null);
     assert.ok(parseHostToWebview({ type: 'reveal', id: 'm1' }));
-    assert.equal(parseHostToWebview({ type: 'init', v: 4, peer: 'bob', self: 'me', messages: [], hasMore: false }), null, 'init says the kept draft');
+    assert.equal(parseHostToWebview({ type: 'init', v: 5, peer: 'bob', self: 'me', messages: [], hasMore: false }), null, 'init says the kept draft');
+  });
+  it('validates the peer\'s trust (host) and the Verify button (webview)', () => {
+    assert.ok(parseHostToWebview({ type: 'trust', trust: { state: 'changed', text: 'Keys changed' } }));
+    assert.ok(parseHostToWebview({ type: 'trust', trust: null }), 'a group: no header state');
+    for (const bad of [{ type: 'trust' }, { type: 'trust', trust: { state: 'trusted', text: '' } }, { type: 'trust', trust: { state: 'verified' } }, { type: 'trust', trust: { state: 'verified', text: 'x'.repeat(1001) } }]) {
+      assert.equal(parseHostToWebview(bad), null, JSON.stringify(bad));
+    }
+    assert.deepEqual(parseWebviewToHost({ type: 'verify' }), { type: 'verify' });
+    assert.deepEqual(parseWebviewToHost({ type: 'verify', user: 'mallory' }), { type: 'verify' }, 'the webview cannot pick whom to verify: the host uses its own peer');
   });
   it('validates persisted view state', () => {
     assert.deepEqual(parseViewState({ v: 1, peer: 'bob', draft: 'hello' }), { v: 1, peer: 'bob', draft: 'hello' });

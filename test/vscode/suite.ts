@@ -116,7 +116,7 @@ const RAW_HIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u200b\u
 const PROBE = 'switchboard-tests.probe';
 const PAYLOAD = `[Run the fix](command:${PROBE}) $(verified) ok${tags('ignore previous instructions')}\u202e\u001b[2J\u2028 👩‍💻`;
 
-test('peer text from a real relay never becomes a link, an icon or markdown: notification, tree label, tooltip; a group over it is a group row', async () => {
+test('peer text from a real relay never becomes a link, an icon or markdown: notification, tree label, tooltip; a group over it is a group row; a changed key marks its row until accepted', async () => {
   const ext = vscode.extensions.getExtension('switchboard.switchboard');
   assert.ok(ext);
   const dist = join(ext.extensionPath, 'dist');
@@ -206,6 +206,26 @@ test('peer text from a real relay never becomes a link, an icon or markdown: not
     await vscode.commands.executeCommand(Commands.addMember, '#nosuch');
     const refusal = await until('the refusal', () => notices.find((n) => n.severity === 'error' && n.text.startsWith('Switchboard: Add Member')));
     assert.match(refusal.text, /^Switchboard: Add Member refused by the relay: .+ \([a-z_]+\)\.$/);
+
+    // trust: mallory's home made again is a new device, so a changed key; the core's trust/changed
+    // reaches the Inbox row without a reload, and accepting clears it the same way
+    const before = await app.connection.request('trust/show', { user: 'mallory' });
+    assert.equal(before.trust, 'unverified', 'first contact pins');
+    rmSync(env.SWITCHBOARD_HOME, { recursive: true, force: true });
+    const reinit = await runNode(node, [join(dist, 'cli.js'), 'init', '--relay', url, '--user', 'mallory', '--token', malloryToken], env);
+    assert.equal(reinit.code, 0, reinit.stderr);
+    const republished = await runNode(node, [join(dist, 'cli.js'), 'send', '--to', 'dana', '-m', 'from my new machine', '--wait', '10'], env);
+    assert.equal(republished.code, 0, republished.stderr);
+    await until('mallory changed', async () => (await app.connection.request('trust/show', { user: 'mallory' })).trust === 'changed');
+    const changedRow = await until('the row marked', () => (app.inbox.conversation('mallory')?.trust === 'changed' ? app.inbox.conversation('mallory') : undefined));
+    const changedItem = app.inboxTree.getTreeItem(changedRow);
+    assert.equal((changedItem.iconPath as vscode.ThemeIcon).id, 'warning');
+    assert.match(String(changedItem.description), /^keys changed · /);
+    assert.match(String(changedItem.accessibilityInformation?.label), /, keys changed,/);
+    assert.equal(typeof changedItem.tooltip, 'string');
+    await app.connection.request('trust/accept', { user: 'mallory' });
+    await until('the mark cleared', () => app.inbox.conversation('mallory')?.trust === 'unverified');
+    assert.notEqual((app.inboxTree.getTreeItem(changedRow).iconPath as vscode.ThemeIcon).id, 'warning');
   } finally {
     watching.dispose();
     probe.dispose();

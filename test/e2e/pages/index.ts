@@ -6,3 +6,4 @@ export { Tree } from './tree';
 export { Webview } from './webview';
 export { Workbench } from './workbench';
 export { Attachments, FileDialog } from './files';
+export { Dialog } from './dialog';

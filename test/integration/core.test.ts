@@ -2,8 +2,8 @@
  * The core and the CLI as real processes on real sockets over real SQLite files.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -11,6 +11,8 @@ import { ErrorCodes, PROTOCOL_VERSION, type SendResult } from '../../protocol/rp
 import { SocketClient } from '../../server/cli/socket-client';
 import { homePaths, MAX_SOCKET_PATH_BYTES } from '../../lib/node/paths';
 import { socketAnswers } from '../../server/socket-probe';
+import { readHolder } from '../../server/holder';
+import { isLocked } from '../../server/lock';
 import { DAEMON, exited, kill9, run, runOk, startCore, tempHome } from '../support/cli';
 import { reapWithThisProcess } from '../support/reap';
 import { waitFor } from '../support/wait';
@@ -265,6 +267,53 @@ describe('lock and socket lifecycle', () => {
     } finally {
       await kill9(a);
       await kill9(b);
+      cleanup();
+    }
+  });
+
+  test('SIGTERM while the core starts (lock taken, not yet serving): it stops cleanly, exit 0, lock and socket released; a new core starts', async () => {
+    const { home, cleanup } = tempHome();
+    const paths = homePaths(home);
+    // config.json as a FIFO: the core reads it after taking the lock and before binding its
+    // socket, and that read waits for a writer, so the start is held right there until this test
+    // writes the config: the signal lands mid-start on every run, with no timing involved.
+    execFileSync('mkfifo', ['-m', '600', paths.config]);
+    const core = reapWithThisProcess(spawn(process.execPath, [DAEMON, '--home', home], { stdio: ['ignore', 'ignore', 'pipe'] }));
+    let stderr = '';
+    core.stderr!.on('data', (d) => (stderr += d));
+    const gone = exited(core);
+    try {
+      // core.json names the holder once the lock is taken.
+      await waitFor('the starting core to take the lock', () => (readHolder(paths)?.pid === core.pid ? true : undefined), 20_000, 25);
+      core.kill('SIGTERM');
+      // Let the start go on: the config is written once the core opens the FIFO to read it (ENXIO until then).
+      await waitFor('the core to read its config, or to be gone', () => {
+        if (core.exitCode !== null || core.signalCode !== null) return true;
+        let fd: number;
+        try {
+          fd = openSync(paths.config, constants.O_WRONLY | constants.O_NONBLOCK);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENXIO') return undefined;
+          throw error;
+        }
+        writeSync(fd, '{}');
+        closeSync(fd);
+        return true;
+      }, 20_000, 25);
+      // Bounded: a core that forgot the signal would serve on.
+      let timer: NodeJS.Timeout | undefined;
+      const code = await Promise.race([gone, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the core still runs 20 s after a SIGTERM during its start; stderr: ${stderr}`)), 20_000)))]).finally(() => clearTimeout(timer));
+      assert.equal(core.signalCode, null, `the signal ended the process mid-start instead of stopping it; stderr: ${stderr}`);
+      assert.equal(code, 0, stderr);
+      assert.match(stderr, /SIGTERM: stopping/);
+      assert.equal(existsSync(paths.socket), false, 'the socket file is removed');
+      assert.equal(isLocked(paths), false, 'the lock is released');
+      const next = await startCore(home);
+      const status = JSON.parse(await runOk(home, ['status', '--json'])) as { pid: number };
+      assert.equal(status.pid, next.pid);
+      await kill9(next);
+    } finally {
+      await kill9(core);
       cleanup();
     }
   });

@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,7 +13,7 @@ import { homePaths, MAX_SOCKET_PATH_BYTES } from '../../lib/node/paths';
 import { socketAnswers } from '../../server/socket-probe';
 import { readHolder } from '../../server/holder';
 import { isLocked } from '../../server/lock';
-import { DAEMON, exited, kill9, run, runOk, startCore, tempHome } from '../support/cli';
+import { CLI, DAEMON, exited, kill9, run, runOk, startCore, tempHome } from '../support/cli';
 import { reapWithThisProcess } from '../support/reap';
 import { waitFor } from '../support/wait';
 
@@ -84,6 +84,24 @@ describe('core with CLI clients', () => {
     for (const r of again) assert.equal(JSON.parse(r.stdout).status, 'queued');
     const after = JSON.parse(await runOk(home, ['outbox', 'list', '--json'])) as { items: unknown[] };
     assert.equal(after.items.length, outbox.items.length);
+  });
+
+  test('a delegated send loads dist/cli.js alone, and none of the node modules only other verbs need', async () => {
+    // Recorded at exit by a preloaded script: every file required, and every node built-in loaded.
+    const hook = join(home, 'record-loads.js');
+    const record = join(home, 'loads.json');
+    writeFileSync(
+      hook,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify({ files: Object.keys(require.cache).filter((f) => f !== __filename), builtins: process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length)) })));\n`,
+    );
+    const r = await run(home, ['send', '--to', 'bob', '-m', 'lean', '--json'], { env: { NODE_OPTIONS: `--require=${hook}` } });
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { delegated: boolean }).delegated, true);
+    const loads = JSON.parse(readFileSync(record, 'utf8')) as { files: string[]; builtins: string[] };
+    assert.deepEqual(loads.files, [CLI], 'no other bundle (direct.js, the verbs\' own bundles) is required');
+    // Each of these costs every call milliseconds of start (loading node:crypto alone was about a tenth of a delegated send).
+    const heavy = ['crypto', 'child_process', 'fs/promises', 'readline', 'dgram', 'zlib', 'http', 'https', 'tls', 'worker_threads'];
+    assert.deepEqual(loads.builtins.filter((m) => heavy.includes(m)), []);
   });
 
   test('the same client id with different content is a conflict (exit 5)', async () => {

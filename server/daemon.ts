@@ -73,12 +73,15 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
  */
 async function startWhenFree(paths: HomePaths, log: Logger, idleExitSeconds: number | undefined, eventRetentionMs: number | undefined, stopped: () => boolean): Promise<Core | undefined> {
   const deadline = Date.now() + CLI_HOLDER_PATIENCE_MS;
+  let waiting = false;
   for (;;) {
     try {
       return await Core.start(paths, { serve: true, log, idleExitMs: idleExitSeconds === undefined ? undefined : idleExitSeconds * 1000, eventRetentionMs });
     } catch (error) {
       if (!(error instanceof LockedError && error.holder?.kind === 'cli' && Date.now() < deadline)) throw error;
       if (stopped()) return undefined;
+      if (!waiting) log.info(`the store is held by ${describeHolder(error.holder)}; waiting up to ${CLI_HOLDER_PATIENCE_MS / 1000} s for it`);
+      waiting = true;
       await new Promise((resolve) => setTimeout(resolve, 50));
       if (stopped()) return undefined;
     }

@@ -12,7 +12,7 @@ import { SocketClient } from '../../server/cli/socket-client';
 import { homePaths, MAX_SOCKET_PATH_BYTES } from '../../lib/node/paths';
 import { socketAnswers } from '../../server/socket-probe';
 import { readHolder } from '../../server/holder';
-import { isLocked } from '../../server/lock';
+import { isLocked, StoreLock } from '../../server/lock';
 import { CLI, DAEMON, exited, kill9, run, runOk, startCore, tempHome } from '../support/cli';
 import { reapWithThisProcess } from '../support/reap';
 import { waitFor } from '../support/wait';
@@ -332,6 +332,35 @@ describe('lock and socket lifecycle', () => {
       await kill9(next);
     } finally {
       await kill9(core);
+      cleanup();
+    }
+  });
+
+  test('SIGTERM while the core waits for a CLI verb that holds the store: it stops waiting and exits 0 without taking the lock', async () => {
+    const { home, cleanup } = tempHome();
+    const paths = homePaths(home);
+    // This process holds the lock as a CLI verb running directly would; a starting core waits up to 15 s for such a holder.
+    const held = StoreLock.acquire(paths, { kind: 'cli', socket: null });
+    const core = reapWithThisProcess(spawn(process.execPath, [DAEMON, '--home', home], { stdio: ['ignore', 'ignore', 'pipe'] }));
+    let stderr = '';
+    core.stderr!.on('data', (d) => (stderr += d));
+    const gone = exited(core);
+    try {
+      await waitFor('the core to say it waits for the store', () => (/waiting up to 15 s/.test(stderr) ? true : undefined), 20_000, 25);
+      core.kill('SIGTERM');
+      // Still held here: a core that kept waiting would give up only at its deadline, with exit 4.
+      const code = await gone;
+      assert.equal(code, 0, stderr);
+      assert.doesNotMatch(stderr, /cannot start a core/);
+      assert.equal(existsSync(paths.socket), false, 'no socket was bound');
+    } finally {
+      held.release();
+      await kill9(core);
+    }
+    try {
+      const next = await startCore(home);
+      await kill9(next);
+    } finally {
       cleanup();
     }
   });

@@ -91,7 +91,7 @@ async function benchDelegatedSend(): Promise<void> {
       bare.push(timeCommand(['-e', '0'], env));
       send.push(timeCommand([CLI, 'send', '--to', 'bob', '-m', `bench ${i}`, '--wait', '0'], env));
     }
-    record('delegated send (median)', median(send), 'ms', 'node -e 0', median(bare), '≤ 1.3×');
+    record('delegated send (median)', median(send), 'ms', 'node -e 0', median(bare), '≤ 1.1×');
   } finally {
     await stop(core);
     rmSync(home, { recursive: true, force: true });

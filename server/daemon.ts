@@ -26,21 +26,21 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   process.umask(0o077);
   const log = createLogger();
   const paths = homePaths(options.home);
-  let core: Core;
-  try {
-    core = await startWhenFree(paths, log, options.idleExitSeconds, options.eventRetentionMs);
-  } catch (error) {
-    const why = error instanceof LockedError && error.holder ? `the store is held by ${describeHolder(error.holder)}` : errorMessage(error);
-    process.stderr.write(`switchboard: cannot start a core: ${why}\n`);
-    return error instanceof LockedError ? 4 : 1;
-  }
+  // Every handler is in place before the core starts. A stop signal's default action would end
+  // the process wherever the start is (lock taken, store half open, socket bound and never
+  // removed); instead a signal during the start is remembered, a wait for the store ends at once,
+  // and a core that did start is stopped the moment its start settles, like any other stop.
+  let core: Core | undefined;
+  let signalled = false;
   const stop = (signal: string) => {
     log.info(`${signal}: stopping`);
-    void core.stop();
+    signalled = true;
+    void core?.stop();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => stop('SIGHUP'));
+  const starting = startWhenFree(paths, log, options.idleExitSeconds, options.eventRetentionMs, () => signalled);
   let crashing = false;
   process.on('uncaughtException', (error) => {
     // Logging cannot throw (see log.ts); the first crash stops the core, later ones only log.
@@ -50,21 +50,40 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     const exit = () => process.exit(1);
     // A stop that cannot finish (a wedged store) must not keep the lock held forever.
     setTimeout(exit, CRASH_STOP_MS);
-    core.stop().then(exit, exit);
+    // A crash during the start stops the core once it has one (or exits when the start fails).
+    starting.then((started) => started?.stop()).then(exit, exit);
   });
+  try {
+    core = await starting;
+  } catch (error) {
+    const why = error instanceof LockedError && error.holder ? `the store is held by ${describeHolder(error.holder)}` : errorMessage(error);
+    process.stderr.write(`switchboard: cannot start a core: ${why}\n`);
+    return error instanceof LockedError ? 4 : 1;
+  }
+  // Stopped while waiting for a CLI verb to let go of the store: nothing was started.
+  if (!core) return 0;
+  if (signalled) void core.stop();
   await core.whenStopped();
   return 0;
 }
 
-/** Starts the core; a CLI verb holding the store directly is waited for, another core is not. */
-async function startWhenFree(paths: HomePaths, log: Logger, idleExitSeconds: number | undefined, eventRetentionMs: number | undefined): Promise<Core> {
+/**
+ * Starts the core; a CLI verb holding the store directly is waited for, another core is not.
+ * Undefined when a stop signal came (`stopped`) while waiting: the lock was never taken.
+ */
+async function startWhenFree(paths: HomePaths, log: Logger, idleExitSeconds: number | undefined, eventRetentionMs: number | undefined, stopped: () => boolean): Promise<Core | undefined> {
   const deadline = Date.now() + CLI_HOLDER_PATIENCE_MS;
+  let waiting = false;
   for (;;) {
     try {
       return await Core.start(paths, { serve: true, log, idleExitMs: idleExitSeconds === undefined ? undefined : idleExitSeconds * 1000, eventRetentionMs });
     } catch (error) {
       if (!(error instanceof LockedError && error.holder?.kind === 'cli' && Date.now() < deadline)) throw error;
+      if (stopped()) return undefined;
+      if (!waiting) log.info(`the store is held by ${describeHolder(error.holder)}; waiting up to ${CLI_HOLDER_PATIENCE_MS / 1000} s for it`);
+      waiting = true;
       await new Promise((resolve) => setTimeout(resolve, 50));
+      if (stopped()) return undefined;
     }
   }
 }

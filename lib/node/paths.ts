@@ -2,7 +2,7 @@
  * Where a home's files live. Pure path logic with no native dependencies, shared by the
  * core, the CLI and the extension so that all of them find the same socket.
  */
-import { createHash } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -56,10 +56,10 @@ export function agentHome(ownerHome: string, agentName: string): string {
  * directory another user pre-created there is refused, never connected to.
  */
 export function socketPath(home: string, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
-  const digest = createHash('sha256').update(home).digest('hex').slice(0, 16);
-  if (platform === 'win32') return `\\\\.\\pipe\\switchboard-${digest}`;
+  if (platform === 'win32') return `\\\\.\\pipe\\switchboard-${homeDigest(home)}`;
   const inHome = join(home, 'core.sock');
   if (fits(inHome)) return inHome;
+  const digest = homeDigest(home);
   const candidates = socketDirCandidates(env).map((dir) => join(dir, `${digest}.sock`));
   return candidates.find(fits) ?? candidates[candidates.length - 1]!;
 }
@@ -73,6 +73,15 @@ export function socketDirCandidates(env: NodeJS.ProcessEnv = process.env): strin
   const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
   dirs.push(join(tmpdir(), `switchboard-${uid}`));
   return dirs;
+}
+
+/**
+ * node:crypto is required here, only when a hash is needed: loading it is a few milliseconds of
+ * every CLI call's start, and a home whose socket fits in it (the usual case) never needs one.
+ */
+function homeDigest(home: string): string {
+  const { createHash } = require('node:crypto') as typeof Crypto;
+  return createHash('sha256').update(home).digest('hex').slice(0, 16);
 }
 
 function fits(path: string): boolean {

@@ -10,7 +10,7 @@ import { command, group, spec } from '../../lib/node/cli/command';
 import { JSON_FLAG } from './args';
 import type { VerbContext } from './context';
 import { inert, inertJson, shortTime } from './format';
-import { withCore } from './verbs';
+import { withCore } from './session';
 
 const NAME = { name: 'name', description: 'the agent: `claude` (yours: <you>.claude) or the full `alice.claude`' } as const;
 

@@ -11,7 +11,7 @@ import type { VerbContext } from './context';
 import { inertJson } from './format';
 import { formatBytes, parseBytes } from './bytes';
 import { DEFAULT_AUTO_DOWNLOAD_BYTES } from '../../protocol/files';
-import { withCore } from './verbs';
+import { withCore } from './session';
 
 /** Every key `config` knows, the Settings field it is, what kind of value it takes and what it means. */
 const KEYS = {

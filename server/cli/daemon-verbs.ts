@@ -1,23 +1,22 @@
-/** `switchboard daemon [start|stop|restart|status|install|uninstall]`: the headless core's lifecycle, and the core as a user service. */
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
-import { readHolder } from '../holder';
-import { join } from 'node:path';
-import { ensurePrivateDir } from '../fs-private';
-import type { HomePaths } from '../../lib/node/paths';
-import { socketAnswers } from '../socket-probe';
+/**
+ * `switchboard daemon [start|stop|restart|status|install|uninstall]`: the headless core's
+ * lifecycle, and the core as a user service. Declarations and flag checks only: starting and
+ * stopping a core is daemon-control.ts, installing it as a service core-service.ts, each a
+ * bundle of its own (bundles.ts), so no other verb loads node:child_process or the unit writers.
+ */
 import { parseAge } from '../../lib/age';
 import { command, group, type StringFlag } from '../../lib/node/cli/command';
 import type { VerbContext } from './context';
-import { CliError, ExitCode, usage } from '../../lib/node/cli/errors';
-import { loadDirect, tryDelegate } from './transport';
+import { usage } from '../../lib/node/cli/errors';
+import { loadDirect } from './transport';
 import { JSON_FLAG } from './args';
 import { status } from './verbs';
+import { bundle, inBundle } from './bundles';
+import type * as Control from './daemon-control';
+import type * as CoreService from './core-service';
 
-const START_TIMEOUT_MS = 20_000;
-const STOP_TIMEOUT_MS = 15_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const control = () => bundle<typeof Control>('daemon-control');
+const coreService = () => bundle<typeof CoreService>('core-service');
 
 const CORE_FLAGS = {
   'idle-exit': { type: 'string', value: 'seconds', description: 'stop the core after this many seconds with no client connected (default: never)' },
@@ -37,20 +36,25 @@ function coreOptions(values: { 'idle-exit'?: string; 'event-retention'?: string 
 
 const daemonStart = command(
   { name: 'start', summary: 'start a core in the background and wait until it answers', flags: CORE_FLAGS, examples: ['switchboard daemon start --idle-exit 3600'] },
-  async ({ values }, context: VerbContext) => startDaemon(context, coreOptions(values).daemonArgs),
+  async ({ values }, context: VerbContext) => {
+    const { daemonArgs } = coreOptions(values);
+    return inBundle(() => control().startDaemon(context, daemonArgs));
+  },
 );
 
 const daemonStop = command(
   { name: 'stop', summary: 'stop the running core and wait until it is gone', flags: {}, examples: ['switchboard daemon stop'] },
-  async (_input, context: VerbContext) => stopDaemon(context),
+  async (_input, context: VerbContext) => inBundle(() => control().stopDaemon(context)),
 );
 
 const daemonRestart = command(
   { name: 'restart', summary: 'stop the running core (if any), then start a new one', flags: CORE_FLAGS, examples: ['switchboard daemon restart'] },
   async ({ values }, context: VerbContext) => {
     const { daemonArgs } = coreOptions(values);
-    await stopDaemon(context);
-    return startDaemon(context, daemonArgs);
+    return inBundle(async () => {
+      await control().stopDaemon(context);
+      return control().startDaemon(context, daemonArgs);
+    });
   },
 );
 
@@ -75,8 +79,7 @@ const daemonInstall = command(
   },
   async ({ values }, context: VerbContext) => {
     const { daemonArgs } = coreOptions(values);
-    const { runCoreService } = await import('./core-service');
-    return runCoreService('install', context.paths, daemonArgs, { json: values.json === true, dryRun: values['dry-run'] === true }, context.out);
+    return inBundle(() => coreService().runCoreService('install', context.paths, daemonArgs, { json: values.json === true, dryRun: values['dry-run'] === true }, context.out));
   },
 );
 
@@ -89,8 +92,7 @@ const daemonUninstall = command(
     examples: ['switchboard daemon uninstall'],
   },
   async ({ values }, context: VerbContext) => {
-    const { runCoreService } = await import('./core-service');
-    return runCoreService('uninstall', context.paths, [], { json: values.json === true }, context.out);
+    return inBundle(() => coreService().runCoreService('uninstall', context.paths, [], { json: values.json === true }, context.out));
   },
 );
 
@@ -112,75 +114,3 @@ export const daemon = group(
     },
   },
 );
-
-function holderPid(paths: HomePaths): string {
-  const holder = readHolder(paths);
-  return holder ? `pid ${holder.pid}` : 'pid unknown';
-}
-
-/** Starts a detached core and returns once it answers on its socket. */
-async function startDaemon(context: VerbContext, daemonArgs: string[]): Promise<number> {
-  const { paths } = context;
-  if (await socketAnswers(paths.socket)) {
-    context.out(`core already running (${holderPid(paths)}) on ${paths.socket}`);
-    return ExitCode.Ok;
-  }
-  ensurePrivateDir(paths.home);
-  const log = openSync(paths.log, 'a', 0o600);
-  const child = spawn(process.execPath, [join(__dirname, 'daemon.js'), '--home', paths.home, ...daemonArgs], {
-    detached: true,
-    stdio: ['ignore', log, log],
-    env: process.env,
-  });
-  closeSync(log);
-  let exited: number | null | undefined;
-  child.once('exit', (code) => (exited = code));
-  child.unref();
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (await socketAnswers(paths.socket, 500)) {
-      context.out(`core started (pid ${child.pid}) on ${paths.socket}`);
-      return ExitCode.Ok;
-    }
-    if (exited !== undefined) {
-      // Lost a race with another starter: fine if the winner now answers.
-      if (exited === ExitCode.Locked && (await socketAnswers(paths.socket))) {
-        context.out(`core already running (${holderPid(paths)}) on ${paths.socket}`);
-        return ExitCode.Ok;
-      }
-      throw new CliError(`the core exited with code ${exited} before it was ready: ${lastLogLine(paths)}`, exited === ExitCode.Locked ? ExitCode.Locked : ExitCode.Failed);
-    }
-    await sleep(25);
-  }
-  throw new CliError(`the core (pid ${child.pid}) did not answer on ${paths.socket} within ${START_TIMEOUT_MS / 1000} s; see ${paths.log}`);
-}
-
-function lastLogLine(paths: HomePaths): string {
-  try {
-    const lines = readFileSync(paths.log, 'utf8').trim().split('\n');
-    return lines[lines.length - 1] ?? `see ${paths.log}`;
-  } catch {
-    return `see ${paths.log}`;
-  }
-}
-
-async function stopDaemon(context: VerbContext): Promise<number> {
-  const { paths } = context;
-  const core = await tryDelegate(paths);
-  if (!core) {
-    context.out('no core is running');
-    return ExitCode.Ok;
-  }
-  const pid = holderPid(paths);
-  await core.call('daemon/shutdown', {});
-  await core.close();
-  const deadline = Date.now() + STOP_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (!(await socketAnswers(paths.socket, 500)) && !loadDirect().isLocked(paths)) {
-      context.out(`core stopped (${pid})`);
-      return ExitCode.Ok;
-    }
-    await sleep(25);
-  }
-  throw new CliError(`the core (${pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s`);
-}

@@ -13,7 +13,7 @@ import { JSON_FLAG } from './args';
 import type { VerbContext } from './context';
 import { groupFull, groupList, groupTag, inertJson, memberSummary } from './format';
 import { preflight } from './preflight';
-import { withCore } from './verbs';
+import { withCore } from './session';
 import type { OpenOptions } from './transport';
 
 export const GROUP_ROLES = ['owner', 'admin', 'member'] as const satisfies readonly GroupRole[];

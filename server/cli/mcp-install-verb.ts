@@ -7,17 +7,10 @@
  * A sub-command of `mcp` (whose own handler runs the server): `mcp` registers it with
  * `group(mcpSpec, [mcpInstall], { handler })`.
  */
-import { join } from 'node:path';
 import { command } from '../../lib/node/cli/command';
-import { fromOtherBundle } from '../../lib/node/cli/errors';
+import { bundle, inBundle } from './bundles';
 import type { VerbContext } from './context';
 import type * as Install from './mcp-install';
 import { installSpec } from './mcp-install-spec';
 
-export const mcpInstall = command(installSpec, async ({ values }, context: VerbContext) => {
-  // Resolved at run time beside this bundle; see scripts/build.mjs.
-  const install = require(join(__dirname, 'mcp-install.js')) as typeof Install;
-  return install.runMcpInstall(values, context).catch((error: unknown) => {
-    throw fromOtherBundle(error);
-  });
-});
+export const mcpInstall = command(installSpec, async ({ values }, context: VerbContext) => inBundle(() => bundle<typeof Install>('mcp-install').runMcpInstall(values, context)));

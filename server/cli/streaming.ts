@@ -1,5 +1,4 @@
 /** Verbs that stay connected: `inbox --follow` (NDJSON with resume cursors) and `ask` (question, then its reply). */
-import { randomUUID } from 'node:crypto';
 import type { Message } from '../../protocol/rpc';
 import { canonicalUserName, groupAddress, groupNameOf, isGroupAddress } from '../../protocol/names';
 import { JSON_FLAG } from './args';
@@ -98,7 +97,8 @@ export const ask = command(askSpec, async ({ values }, context: VerbContext) => 
       wake();
     });
     await core.call('events/subscribe', {});
-    const question = await core.call('message/send', { to: values.to, body: values.message, request_id: randomUUID(), wait_ms: timeoutMs });
+    // Web Crypto's global, not node:crypto: that module would load on every verb's start, this one only here.
+    const question = await core.call('message/send', { to: values.to, body: values.message, request_id: crypto.randomUUID(), wait_ms: timeoutMs });
     if (question.status === 'failed') throw new CliError(sendVerdict(question));
     // Other chatter from the same peer is not the answer: only a reply to this question is (in a group, from any member).
     const asked = conversationKey(values.to);

@@ -2,38 +2,26 @@
  * The message verbs. Each declares its flags, positionals and examples (command.ts) beside
  * its handler, asks the core (delegated or direct, it cannot tell) and prints the answer
  * through format.ts, so output is the same either way. The table of every verb is
- * commands.ts; nothing here imports it.
+ * commands.ts; nothing here imports it. `send --attach` hands its work to the file-transfer
+ * bundle (bundles.ts): hashing files and drawing progress is no part of a text send's start.
  */
-import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { MAX_BODY_BYTES, OUTBOX_STATES, type Message, type ReceiptsResult, type SendParams, type SendResult } from '../../protocol/rpc';
+import { MAX_BODY_BYTES, OUTBOX_STATES, type Message, type ReceiptsResult, type SendParams } from '../../protocol/rpc';
 import { groupAddress, groupNameOf } from '../../protocol/names';
-import type { HomePaths } from '../../lib/node/paths';
 import { CliError, ExitCode, usage } from '../../lib/node/cli/errors';
-import { coreStatusLines, inert, inertJson, messageFull, messageList, outboxLine, peerLine, sendVerdict } from './format';
+import { coreStatusLines, inert, inertJson, messageFull, messageList, outboxLine, peerLine } from './format';
 import { command, group, spec } from '../../lib/node/cli/command';
 import { JSON_FLAG, LIMIT_FLAG, WAIT_FLAG } from './args';
 import type { VerbContext } from './context';
 import { readableFileProblem } from './file-errors';
-import { openCore, type CoreClient, type OpenOptions } from './transport';
 import { followInbox } from './streaming';
 import { groupNameProblem, preflight } from './preflight';
-import { measureAttachments, type AttachmentSummary } from './attachments';
 import { DEFAULT_MAX_FILE_BYTES, MAX_ATTACHMENTS } from '../../protocol/files';
 import { formatBytes } from './bytes';
-import { ProgressBar } from './progress';
-import { watchTransfers } from './transfer-watch';
-
-/** Runs `body` against the core and always closes the connection (or the store) afterwards. */
-export async function withCore<T>(paths: HomePaths, body: (core: CoreClient) => Promise<T>, options: { sync?: boolean; pull?: OpenOptions['pull'] } = {}): Promise<T> {
-  const core = await openCore(paths, { sync: options.sync ?? false, pull: options.pull });
-  try {
-    return await body(core);
-  } finally {
-    await core.close();
-  }
-}
+import { deliver, withCore } from './session';
+import { bundle, inBundle } from './bundles';
+import type * as FileTransfer from './file-transfer';
 
 function printJson(context: VerbContext, value: unknown): void {
   context.out(inertJson(value));
@@ -67,27 +55,6 @@ async function readBody(message: string | undefined, file: string | undefined): 
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.length === 0) throw usage('stdin was empty; nothing to send');
   return text;
-}
-
-const SEND_EXIT: Record<SendResult['status'], number> = { sent: ExitCode.Ok, duplicate: ExitCode.Ok, queued: ExitCode.Queued, failed: ExitCode.Failed };
-
-export async function deliver(context: VerbContext, params: SendParams, json: boolean, files: AttachmentSummary[] = []): Promise<number> {
-  // With files, a person at a terminal sees the upload move; the client id ties the progress to this message.
-  const bar = files.length > 0 ? ProgressBar.open(process.stderr, 'sending', { json }) : undefined;
-  const sent = bar ? { ...params, client_message_id: params.client_message_id ?? randomUUID() } : params;
-  // Direct sends bring the relay link up for this one message; a core already has it.
-  const result = await withCore(
-    context.paths,
-    async (core) => {
-      if (bar) await watchTransfers(core, bar, { direction: 'up', clientMessageId: sent.client_message_id, names: files.map((f) => f.name) });
-      const r = await core.call('message/send', sent);
-      return { ...r, delegated: core.delegated };
-    },
-    { sync: true },
-  ).finally(() => bar?.done());
-  if (json) printJson(context, files.length > 0 ? { ...result, attachments: files } : result);
-  else context.out(sendVerdict(result, files));
-  return SEND_EXIT[result.status];
 }
 
 const sendSpec = spec({
@@ -136,23 +103,18 @@ export const send = command(sendSpec, async ({ values }, context: VerbContext) =
   const to = recipient(values.to, values.group);
   // A bad address is refused before stdin is read: the text would be lost for nothing.
   preflight('message/send', { to, body: 'x' });
+  const params = (body: string): SendParams => ({
+    to,
+    body,
+    reply_to: values['reply-to'],
+    client_message_id: values['client-id'],
+    wait_ms: Math.round(wait * 1000),
+    queue: values['no-queue'] ? false : undefined,
+  });
+  const json = values.json ?? false;
   // With files, -m is an optional caption: stdin is never read for one.
-  const files = values.attach.length > 0 ? await measureAttachments(values.attach) : undefined;
-  const body = files ? (values.message ?? '') : await readBody(values.message, values.file);
-  return deliver(
-    context,
-    {
-      to,
-      body,
-      reply_to: values['reply-to'],
-      client_message_id: values['client-id'],
-      wait_ms: Math.round(wait * 1000),
-      queue: values['no-queue'] ? false : undefined,
-      ...(files ? { attachments: files.inputs } : {}),
-    },
-    values.json ?? false,
-    files?.summary,
-  );
+  if (values.attach.length > 0) return inBundle(() => bundle<typeof FileTransfer>('file-transfer').sendWithFiles(context, params(values.message ?? ''), values.attach, json));
+  return deliver(context, params(await readBody(values.message, values.file)), json);
 });
 
 const inboxSpec = spec({

@@ -11,7 +11,7 @@ import { command, spec } from '../../lib/node/cli/command';
 import { JSON_FLAG } from './args';
 import type { VerbContext } from './context';
 import { inert, inertJson } from './format';
-import { withCore } from './verbs';
+import { withCore } from './session';
 
 const verifySpec = spec({
   name: 'verify',

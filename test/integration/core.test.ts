@@ -2,8 +2,8 @@
  * The core and the CLI as real processes on real sockets over real SQLite files.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -11,7 +11,9 @@ import { ErrorCodes, PROTOCOL_VERSION, type SendResult } from '../../protocol/rp
 import { SocketClient } from '../../server/cli/socket-client';
 import { homePaths, MAX_SOCKET_PATH_BYTES } from '../../lib/node/paths';
 import { socketAnswers } from '../../server/socket-probe';
-import { DAEMON, exited, kill9, run, runOk, startCore, tempHome } from '../support/cli';
+import { readHolder } from '../../server/holder';
+import { isLocked, StoreLock } from '../../server/lock';
+import { CLI, DAEMON, exited, kill9, run, runOk, startCore, tempHome } from '../support/cli';
 import { reapWithThisProcess } from '../support/reap';
 import { waitFor } from '../support/wait';
 
@@ -82,6 +84,24 @@ describe('core with CLI clients', () => {
     for (const r of again) assert.equal(JSON.parse(r.stdout).status, 'queued');
     const after = JSON.parse(await runOk(home, ['outbox', 'list', '--json'])) as { items: unknown[] };
     assert.equal(after.items.length, outbox.items.length);
+  });
+
+  test('a delegated send loads dist/cli.js alone, and none of the node modules only other verbs need', async () => {
+    // Recorded at exit by a preloaded script: every file required, and every node built-in loaded.
+    const hook = join(home, 'record-loads.js');
+    const record = join(home, 'loads.json');
+    writeFileSync(
+      hook,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify({ files: Object.keys(require.cache).filter((f) => f !== __filename), builtins: process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length)) })));\n`,
+    );
+    const r = await run(home, ['send', '--to', 'bob', '-m', 'lean', '--json'], { env: { NODE_OPTIONS: `--require=${hook}` } });
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { delegated: boolean }).delegated, true);
+    const loads = JSON.parse(readFileSync(record, 'utf8')) as { files: string[]; builtins: string[] };
+    assert.deepEqual(loads.files, [CLI], 'no other bundle (direct.js, the verbs\' own bundles) is required');
+    // Each of these costs every call milliseconds of start (loading node:crypto alone was about a tenth of a delegated send).
+    const heavy = ['crypto', 'child_process', 'fs/promises', 'readline', 'dgram', 'zlib', 'http', 'https', 'tls', 'worker_threads'];
+    assert.deepEqual(loads.builtins.filter((m) => heavy.includes(m)), []);
   });
 
   test('the same client id with different content is a conflict (exit 5)', async () => {
@@ -265,6 +285,82 @@ describe('lock and socket lifecycle', () => {
     } finally {
       await kill9(a);
       await kill9(b);
+      cleanup();
+    }
+  });
+
+  test('SIGTERM while the core starts (lock taken, not yet serving): it stops cleanly, exit 0, lock and socket released; a new core starts', async () => {
+    const { home, cleanup } = tempHome();
+    const paths = homePaths(home);
+    // config.json as a FIFO: the core reads it after taking the lock and before binding its
+    // socket, and that read waits for a writer, so the start is held right there until this test
+    // writes the config: the signal lands mid-start on every run, with no timing involved.
+    execFileSync('mkfifo', ['-m', '600', paths.config]);
+    const core = reapWithThisProcess(spawn(process.execPath, [DAEMON, '--home', home], { stdio: ['ignore', 'ignore', 'pipe'] }));
+    let stderr = '';
+    core.stderr!.on('data', (d) => (stderr += d));
+    const gone = exited(core);
+    try {
+      // core.json names the holder once the lock is taken.
+      await waitFor('the starting core to take the lock', () => (readHolder(paths)?.pid === core.pid ? true : undefined), 20_000, 25);
+      core.kill('SIGTERM');
+      // Let the start go on: the config is written once the core opens the FIFO to read it (ENXIO until then).
+      await waitFor('the core to read its config, or to be gone', () => {
+        if (core.exitCode !== null || core.signalCode !== null) return true;
+        let fd: number;
+        try {
+          fd = openSync(paths.config, constants.O_WRONLY | constants.O_NONBLOCK);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENXIO') return undefined;
+          throw error;
+        }
+        writeSync(fd, '{}');
+        closeSync(fd);
+        return true;
+      }, 20_000, 25);
+      // Bounded: a core that forgot the signal would serve on.
+      let timer: NodeJS.Timeout | undefined;
+      const code = await Promise.race([gone, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the core still runs 20 s after a SIGTERM during its start; stderr: ${stderr}`)), 20_000)))]).finally(() => clearTimeout(timer));
+      assert.equal(core.signalCode, null, `the signal ended the process mid-start instead of stopping it; stderr: ${stderr}`);
+      assert.equal(code, 0, stderr);
+      assert.match(stderr, /SIGTERM: stopping/);
+      assert.equal(existsSync(paths.socket), false, 'the socket file is removed');
+      assert.equal(isLocked(paths), false, 'the lock is released');
+      const next = await startCore(home);
+      const status = JSON.parse(await runOk(home, ['status', '--json'])) as { pid: number };
+      assert.equal(status.pid, next.pid);
+      await kill9(next);
+    } finally {
+      await kill9(core);
+      cleanup();
+    }
+  });
+
+  test('SIGTERM while the core waits for a CLI verb that holds the store: it stops waiting and exits 0 without taking the lock', async () => {
+    const { home, cleanup } = tempHome();
+    const paths = homePaths(home);
+    // This process holds the lock as a CLI verb running directly would; a starting core waits up to 15 s for such a holder.
+    const held = StoreLock.acquire(paths, { kind: 'cli', socket: null });
+    const core = reapWithThisProcess(spawn(process.execPath, [DAEMON, '--home', home], { stdio: ['ignore', 'ignore', 'pipe'] }));
+    let stderr = '';
+    core.stderr!.on('data', (d) => (stderr += d));
+    const gone = exited(core);
+    try {
+      await waitFor('the core to say it waits for the store', () => (/waiting up to 15 s/.test(stderr) ? true : undefined), 20_000, 25);
+      core.kill('SIGTERM');
+      // Still held here: a core that kept waiting would give up only at its deadline, with exit 4.
+      const code = await gone;
+      assert.equal(code, 0, stderr);
+      assert.doesNotMatch(stderr, /cannot start a core/);
+      assert.equal(existsSync(paths.socket), false, 'no socket was bound');
+    } finally {
+      held.release();
+      await kill9(core);
+    }
+    try {
+      const next = await startCore(home);
+      await kill9(next);
+    } finally {
       cleanup();
     }
   });

@@ -284,7 +284,7 @@ describe('daemon install | uninstall (systemd)', () => {
     delete env.SWITCHBOARD_HOME;
     const core = reapWithThisProcess(spawn(node!, args, { env, stdio: 'ignore' }));
     try {
-      // Its answer to status, not a bare connect: the kernel accepts a connection before the core has its SIGTERM handler.
+      // Its answer to status, not a bare connect: the core answering is the unit's, serving this home.
       await waitFor(
         'the core to answer status on the home socket',
         async () => {

@@ -21,7 +21,7 @@ import { formatBytes, parseBytes } from '../../server/cli/bytes';
 import { attachmentLines, messageFull, messageLine, sendVerdict } from '../../server/cli/format';
 import { preflight } from '../../server/cli/preflight';
 import { fromRpcError } from '../../server/cli/rpc-errors';
-import { notReady } from '../../server/cli/download';
+import { notReady } from '../../server/cli/file-transfer';
 import { checkOutDirectory, outDirectory, plan, writeFiles } from '../../server/cli/write-files';
 import { messageFixture } from '../support/messages';
 

@@ -92,7 +92,7 @@ export class CliError extends Error {
 export const usage = (message: string, hint?: string) => new CliError(message, ExitCode.Usage, { hint });
 
 /**
- * A CliError thrown in another bundle (dist/mcp-install.js has its own copy of this module) is
+ * A CliError thrown in another bundle (each of the CLI's bundles, server/cli/bundles.ts, has its own copy of this module) is
  * not an instance of this bundle's class, so the program would print it as a bare failure (exit
  * 1, no hint, no code): rebuilt here with its message, exit code, code and hint. Anything else
  * passes through as it is.

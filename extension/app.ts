@@ -6,7 +6,8 @@
  */
 import * as vscode from 'vscode';
 import type { CoreStatus, SyncStatus } from '../protocol/rpc';
-import { registerCommands, runCommand, type CommandHost } from './commands';
+import type { CommandHost } from './commandHost';
+import { registerCommands, runCommand } from './commands';
 import { registerCodeCommands } from './codeCommands';
 import { CoreConnection } from './connection';
 import { CoreStatusFeed } from './coreStatusFeed';

@@ -1,6 +1,6 @@
 /** The code-aware commands (issue 15): Send Selection… and Find in Messages…. */
 import * as vscode from 'vscode';
-import type { CommandHost } from './commands';
+import type { CommandHost } from './commandHost';
 import { findMessages } from './findMessages';
 import { Commands } from './ids';
 import type { IDisposable } from './lifecycle';

@@ -1,6 +1,6 @@
 /**
  * Every command: palette, tree context menus, status bar quick pick. Commands see the window
- * through `CommandHost`, the narrow interface App implements, so this module never imports App.
+ * through `CommandHost` (commandHost.ts), the narrow interface App implements, so this module never imports App.
  */
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
@@ -12,30 +12,16 @@ import { filesLine, formatSize } from '../lib/file-display';
 import { pickFiles, sendWithFiles } from './fileActions';
 import type { PickedFile } from './files';
 import { cleartextRelayProblem, relayUrlProblem } from '../protocol/relay-url';
-import type { CoreConnection } from './connection';
 import { conversationPickText, errorText, groupErrorText, groupPickText, noLinks, outboxPickText, peerPickText, plural, replyPickText, statusActions, verdictText } from './format';
 import { inertText, oneLine } from '../lib/display';
 import { Commands, TOKEN_SECRET_KEY, type CommandId, type RunnableCommand } from './ids';
-import type { ConversationNode, InboxModel, InboxNode, LoadMoreNode, MessageNode } from './inboxModel';
+import type { ConversationNode, InboxNode, LoadMoreNode, MessageNode } from './inboxModel';
 import type { IDisposable } from './lifecycle';
 import { confirm, showError, showInfo, showWarning } from './notices';
-import type { OutboxItemNode, OutboxModel, OutboxNode } from './outboxModel';
-import type { Status } from './statusModel';
+import type { OutboxItemNode, OutboxNode } from './outboxModel';
+import type { CommandHost } from './commandHost';
 import { reportSendRefusal, verifySafetyNumber } from './trustCommands';
 
-/** What the commands need of the window (App implements it). */
-export interface CommandHost {
-  readonly context: Pick<vscode.ExtensionContext, 'secrets'>;
-  readonly log: vscode.LogOutputChannel;
-  readonly connection: Pick<CoreConnection, 'connected' | 'current' | 'request' | 'reconnect' | 'paths' | 'home' | 'onTransferProgress' | 'onMessageUpdated'>;
-  readonly inbox: InboxModel;
-  readonly outbox: OutboxModel;
-  readonly inboxView: vscode.TreeView<InboxNode>;
-  readonly outboxView: vscode.TreeView<OutboxNode>;
-  readonly panels: { show(peer: string, messageId?: string): unknown; draft(peer: string): string; saveDraft(peer: string, draft: string): Promise<void> };
-  readonly coreLog: { show(path: string): void };
-  readonly status: { readonly current: Status };
-}
 
 /** The one typed way to run a command: only ids from ids.ts. */
 export function runCommand(id: RunnableCommand, ...args: unknown[]): Thenable<unknown> {

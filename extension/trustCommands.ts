@@ -9,7 +9,7 @@ import { isGroupAddress } from '../protocol/names';
 import { isValidUserName } from '../protocol/limits';
 import type { TrustInfo } from '../protocol/rpc';
 import { oneLine } from '../lib/display';
-import type { CommandHost } from './commands';
+import type { CommandHost } from './commandHost';
 import { errorText, noLinks, peerPickText } from './format';
 import { Commands } from './ids';
 import { ask, showError, showInfo } from './notices';

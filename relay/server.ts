@@ -57,6 +57,7 @@ import { RateLimiter } from './rate-limit';
 import { normalizeAddress, RelaySession, sessionKey, type PendingSend } from './session';
 import type { CommittedDelivery, Credential, OpenedDevice, RelayStorage, RelayStorageLimits, StorageEvents, Unsubscribe } from './storage/types';
 import { SqliteRelayStorage } from './storage/sqlite/storage';
+import { storageErrorVerdict } from './storage/errors';
 import { checkSha256Token, hashToken, LegacyTokenChecks } from './tokens';
 import { errorMessage } from '../lib/error-message';
 
@@ -684,10 +685,7 @@ export class RelayServer {
       (err: unknown) => {
         this.settings.log(`send failed to commit: ${errorMessage(err)}`);
         // Nothing of the batch was stored (see write-batcher.ts): never an accept, always retryable.
-        const reason = err instanceof DiskFullError ? "relay storage error: the relay's disk is full; retry shortly" : 'relay storage error';
-        for (const { message, answer } of sends) {
-          answer({ type: 'verdict', result: 'rejected', client_message_id: message.client_message_id, id: message.id, reason, retryable: true });
-        }
+        for (const { message, answer } of sends) answer(storageErrorVerdict(message, err));
       },
     );
   }

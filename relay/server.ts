@@ -833,7 +833,9 @@ export class RelayServer {
     for (const stop of this.unwatch.splice(0)) stop();
     // Stop accepting: no new connections, and no new frames are read into work.
     const httpClosed = new Promise<void>((resolve) => this.http.close(() => resolve()));
-    // Writes already queued commit and answer before the sockets close.
+    // Requests already read commit and answer before the sockets close: those still waiting
+    // their turn on a connection are made first (frames read from now on are ignored).
+    await Promise.all([...this.sessions].map((session) => session.settled()));
     await this.storage.idle();
     const closed = [...this.sessions].map(
       (session) =>

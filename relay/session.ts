@@ -149,6 +149,11 @@ export class RelaySession {
     return run;
   }
 
+  /** Resolves once every storage call queued on this connection so far has settled. */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
   /**
    * Queues a send in this connection's order. Sends that arrive while their batch waits for its
    * turn (one socket read, or everything behind a batch still being stored) are handed to

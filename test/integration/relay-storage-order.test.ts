@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, test } from 'node:test';
-import { RELAY_PROTOCOL_V5, type DeliverFrameV2, type GroupFrame, type KeysFrame, type VerdictFrame } from '../../protocol/relay';
+import { RELAY_PROTOCOL_V5, type DeliverFrameV2, type GroupFrame, type GroupListFrame, type KeysFrame, type VerdictFrame } from '../../protocol/relay';
 import { signDeviceRecord } from '../../lib/node/e2e/device-record';
 import { generateIdentity } from '../../lib/node/e2e/identity';
 import { RelayWorlds } from '../support/relay';
@@ -27,7 +27,7 @@ test('one connection pipelining create, send, list and publish, get: each reques
   for (let i = 0; i < ROUNDS; i++) {
     alice.send({ type: 'group_create', request_id: `c${i}`, group: `team${i}`, members: ['bob'] } satisfies GroupFrame);
     alice.sendMessage(`#team${i}`, `hello ${i}`, `m${i}`);
-    alice.send({ type: 'group_list', request_id: `l${i}` } satisfies GroupFrame);
+    alice.send({ type: 'group_list', request_id: `l${i}` } satisfies GroupListFrame);
   }
   alice.send({ type: 'keys_publish', request_id: 'k1', record } satisfies KeysFrame);
   alice.send({ type: 'keys_get', request_id: 'k2', user: 'alice' } satisfies KeysFrame);

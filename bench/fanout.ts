@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { GroupVerdictFrame, VerdictFrame } from '../protocol/relay';
 import { addUser } from '../relay/accounts';
+import { sqliteAccounts } from '../relay/storage/sqlite/storage';
 import { RelayStore } from '../relay/store';
 import { makeTempDir } from '../test/support/relay';
 import { reapWithThisProcess } from '../test/support/reap';
@@ -104,7 +105,7 @@ async function startRelayServer(members: string[]): Promise<Server> {
   const store = RelayStore.open(dataDir);
   try {
     store.db.exec('BEGIN');
-    for (const user of ['sender', ...members]) tokens.set(user, await addUser(store, user));
+    for (const user of ['sender', ...members]) tokens.set(user, await addUser(sqliteAccounts(store), user));
     store.db.exec('COMMIT');
   } finally {
     store.close();

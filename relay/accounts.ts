@@ -1,6 +1,6 @@
-/** Adding and revoking relay users: what `relay add-user` and `relay revoke` do. */
+/** Adding and revoking relay users: what `relay add-user` and `relay revoke` do, on any storage. */
 import { canonicalUserName, userNameProblem } from '../protocol/names';
-import type { RelayStore } from './store';
+import type { AccountStorage } from './storage/types';
 import { generateToken, hashToken } from './tokens';
 
 /** The one user-name rule (protocol/names.ts), the same the core applies at `init` and `send`. */
@@ -12,11 +12,11 @@ export function validateUserName(name: string): string | undefined {
  * Creates the user under its canonical name (protocol/names.ts) and returns its token: the
  * only time the token exists in clear. `Bob` when `bob` exists is the same user: refused.
  */
-export async function addUser(store: RelayStore, name: string, now: Date = new Date()): Promise<string> {
+export async function addUser(accounts: AccountStorage, name: string, now: Date = new Date()): Promise<string> {
   const invalid = validateUserName(name);
   if (invalid) throw new Error(invalid);
   const token = generateToken();
-  store.insertUser(canonicalUserName(name), hashToken(token), now.toISOString());
+  await accounts.addUser(canonicalUserName(name), hashToken(token), now);
   return token;
 }
 
@@ -26,9 +26,8 @@ export async function addUser(store: RelayStore, name: string, now: Date = new D
  * spelling (a case collision, see RelayStore.caseCollisions) can be revoked by that name
  * without touching the canonical one; otherwise the name is matched case-insensitively.
  */
-export function revokeUser(store: RelayStore, name: string, now: Date = new Date()): boolean {
-  const at = now.toISOString();
-  if (store.revokeUser(name, at)) return true;
+export async function revokeUser(accounts: AccountStorage, name: string, now: Date = new Date()): Promise<boolean> {
+  if (await accounts.revokeUser(name, now)) return true;
   const canonical = canonicalUserName(name);
-  return canonical !== name && store.revokeUser(canonical, at);
+  return canonical !== name && (await accounts.revokeUser(canonical, now));
 }

@@ -9,6 +9,9 @@ import { AGENT_REJECTION_CODES, DEFAULT_MAX_AGENTS_PER_OWNER, type AgentFrame, t
 import { USER_NAME_RULE, canonicalUserName, claimedOwner, isValidUserName } from '../protocol/names';
 import type { RelayStore } from './store';
 import { generateToken, hashToken } from './tokens';
+import type { AgentOutcome } from './storage/types';
+
+export type { AgentOutcome } from './storage/types';
 
 export interface AgentLimits {
   /** Active (not revoked) agents one owner may hold at once. */
@@ -23,12 +26,6 @@ export const DEFAULT_AGENT_LIMITS: AgentLimits = { maxAgentsPerOwner: DEFAULT_MA
  * it drop off, oldest first.
  */
 export const MAX_AGENTS_LISTED = 512;
-
-export interface AgentOutcome {
-  answer: AgentResultFrame;
-  /** An agent was revoked: its live sessions are closed after the commit. */
-  revoked?: string;
-}
 
 interface AgentRow {
   name: string;

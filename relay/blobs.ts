@@ -1,7 +1,7 @@
 /**
  * Blob uploads and downloads over a v3 connection (docs/relay.md, "Files"): the state of each
- * transfer, its disk I/O (blob-files.ts) and its records (blob-tables.ts, written through the
- * server's write queue). The protocol is in the doc comments of protocol/relay.ts (v3).
+ * transfer; its bytes (`BlobContent`) and its records (`BlobRecords`) are the storage's
+ * (relay/storage/types.ts). The protocol is in the doc comments of protocol/relay.ts (v3).
  *
  * Upload: blob_begin → blob_status {have} → Put chunks in order from `have`, hashed as they
  * arrive and appended to the user's partial file; acknowledged at least every
@@ -13,14 +13,11 @@
  * a delivery committed meanwhile waits behind at most that much of it.
  */
 import type { Hash } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
 import { BLOB_CHUNK_BYTES, BLOB_CHUNK_HEADER_BYTES, BLOB_WINDOW_BYTES, BlobChunkKind, encodeBlobChunk, type BlobChunk } from '../protocol/files';
 import { BLOB_REJECTION_CODES, type BlobBeginFrame, type BlobGetFrame, type BlobRejectionCode } from '../protocol/relay';
 import { errorMessage } from '../lib/error-message';
-import type { WriteBatcher } from '../lib/node/write-batcher';
-import { BlobFiles } from './blob-files';
-import type { BlobTables } from './blob-tables';
 import type { RelaySession } from './session';
+import type { BlobContent, BlobReader, BlobRecords, PartialBlob } from './storage/types';
 
 /** What a stranger's transfers may hold at the relay (docs/relay.md, "Files", Limits). */
 export interface BlobLimits {
@@ -55,7 +52,7 @@ interface Upload {
   requestId: string;
   session: RelaySession;
   state: 'opening' | 'open' | 'finishing' | 'closed';
-  handle?: FileHandle;
+  handle?: PartialBlob;
   hash?: Hash;
   /** The next offset expected from the core (bytes accepted, written or queued). */
   received: number;
@@ -72,7 +69,7 @@ interface Download {
   sha256: string;
   size: number;
   offset: number;
-  handle: FileHandle;
+  handle: BlobReader;
 }
 
 interface SessionTransfers {
@@ -86,7 +83,6 @@ interface SessionTransfers {
 }
 
 export class BlobService {
-  readonly files: BlobFiles;
   private readonly uploads = new Map<string, Upload>();
   private readonly perSession = new WeakMap<RelaySession, SessionTransfers>();
   /** Blobs being renamed into place and recorded: a deletion must not remove the new file. */
@@ -95,14 +91,12 @@ export class BlobService {
   private readonly downloadBuffer: number;
 
   constructor(
-    dataDir: string,
-    private readonly tables: BlobTables,
-    private readonly writes: WriteBatcher,
+    private readonly records: BlobRecords,
+    private readonly files: BlobContent,
     private readonly limits: BlobLimits,
     private readonly protocolError: (session: RelaySession, message: string) => void,
     private readonly log: (line: string) => void,
   ) {
-    this.files = new BlobFiles(dataDir);
     this.downloadBuffer = Math.min(DOWNLOAD_BUFFER_BYTES, Math.floor((limits.maxPendingBytes ?? Number.POSITIVE_INFINITY) / 4));
   }
 
@@ -116,11 +110,18 @@ export class BlobService {
       session.send({ type: 'blob_refused', request_id, sha256, code, reason, retryable });
     this.transfers(session).refusedChunks.delete(sha256);
     if (size > this.limits.maxFileBytes) return refuse(BLOB_REJECTION_CODES.tooLarge, `the file is ${size} bytes; this relay accepts files of at most ${this.limits.maxFileBytes} bytes`, false);
-    const existing = this.tables.get(sha256);
+    let existing;
+    try {
+      existing = await this.records.blob(sha256, user);
+    } catch (err) {
+      this.log(`could not read the record of blob ${sha256}: ${errorMessage(err)}`);
+      return refuse(BLOB_REJECTION_CODES.storage, 'relay storage error; retry shortly', true);
+    }
+    if (!session.isOpen()) return;
     if (existing && existing.size !== size) return refuse(BLOB_REJECTION_CODES.hashMismatch, `a blob with this hash is ${existing.size} bytes, not ${size}`, false);
     // Dedup with proof: complete at once only for a user who may use it already; anyone else
     // uploads the bytes, which are checked against the hash and then dropped (knowing a hash is not having the file).
-    if (existing && this.tables.mayUse(sha256, user)) return session.send({ type: 'blob_status', request_id, sha256, size, have: size, state: 'complete' });
+    if (existing?.mayUse) return session.send({ type: 'blob_status', request_id, sha256, size, have: size, state: 'complete' });
     const key = uploadKey(user, sha256);
     const current = this.uploads.get(key);
     if (current) {
@@ -139,7 +140,7 @@ export class BlobService {
     this.uploads.set(key, upload);
     try {
       const opened = await this.files.openPartial(user, sha256, size);
-      upload.handle = opened.handle;
+      upload.handle = opened;
       upload.hash = opened.hash;
       upload.received = upload.have = upload.acked = opened.have;
     } catch (err) {
@@ -222,14 +223,14 @@ export class BlobService {
         this.log(`upload of ${sha256} for ${user}: the bytes hash to ${digest}; discarded`);
         return tell({ type: 'blob_refused', request_id: requestId, sha256, code: BLOB_REJECTION_CODES.hashMismatch, reason: `the ${size} bytes uploaded hash to ${digest}, not ${sha256}; upload the file again from 0`, retryable: true });
       }
-      if (this.tables.get(sha256)) {
+      if (await this.records.blob(sha256, user)) {
         // The blob is here already: this upload was the proof; its bytes are not needed.
         await this.files.discardPartial(user, sha256);
       } else {
         this.completing.add(sha256);
         await this.files.promote(user, sha256);
       }
-      await this.writes.run(() => this.tables.record(sha256, size, user, new Date()));
+      await this.records.recordBlob(sha256, size, user, new Date());
       tell({ type: 'blob_status', request_id: requestId, sha256, size, have: size, state: 'complete' });
     } catch (err) {
       this.log(`could not complete the upload of ${sha256} for ${user}: ${errorMessage(err)}`);
@@ -259,16 +260,23 @@ export class BlobService {
     const { sha256, request_id, offset } = frame;
     const refuse = (code: BlobRejectionCode, reason: string, retryable: boolean): void =>
       session.send({ type: 'blob_refused', request_id, sha256, code, reason, retryable });
-    const blob = this.tables.get(sha256);
+    let blob;
+    try {
+      blob = await this.records.blob(sha256, user);
+    } catch (err) {
+      this.log(`could not read the record of blob ${sha256}: ${errorMessage(err)}`);
+      return refuse(BLOB_REJECTION_CODES.storage, 'relay storage error; retry shortly', true);
+    }
+    if (!session.isOpen()) return;
     if (!blob) return refuse(BLOB_REJECTION_CODES.notFound, 'no such file at this relay (never uploaded, or every recipient took it, or it expired)', false);
-    if (!this.tables.mayUse(sha256, user)) return refuse(BLOB_REJECTION_CODES.forbidden, 'this file was not sent to you', false);
+    if (!blob.mayUse) return refuse(BLOB_REJECTION_CODES.forbidden, 'this file was not sent to you', false);
     if (offset > blob.size) return refuse(BLOB_REJECTION_CODES.badOffset, `offset ${offset} is past the file's ${blob.size} bytes`, false);
     const transfers = this.transfers(session);
     if (transfers.downloads.has(request_id)) return refuse(BLOB_REJECTION_CODES.busy, `request ${request_id} is already streaming`, false);
     if (transfers.downloads.size >= this.limits.maxDownloadsPerSession) {
       return refuse(BLOB_REJECTION_CODES.busy, `${transfers.downloads.size} downloads are streaming on this connection; this relay allows ${this.limits.maxDownloadsPerSession} at once`, true);
     }
-    let handle: FileHandle;
+    let handle: BlobReader;
     try {
       handle = await this.files.openBlob(sha256);
     } catch (err) {
@@ -346,12 +354,8 @@ export class BlobService {
   done(session: RelaySession, sha256: string): void {
     const identity = session.identity;
     if (!identity) return;
-    this.writes
-      .run(() => {
-        if (!this.tables.take(sha256, identity.user, identity.device)) return false;
-        this.tables.remove(sha256);
-        return true;
-      })
+    this.records
+      .takeBlob(sha256, identity.user, identity.device)
       .then(
         (gone) => (gone ? this.deleteFiles([sha256]) : undefined),
         (err: unknown) => this.log(`blob_done failed to commit: ${errorMessage(err)}`),
@@ -361,7 +365,7 @@ export class BlobService {
   /** Deletes the files of blobs whose rows are gone (unless one is being completed again right now). */
   async deleteFiles(shas: string[]): Promise<void> {
     for (const sha of shas) {
-      if (this.completing.has(sha) || this.tables.get(sha)) continue;
+      if (this.completing.has(sha) || (await this.records.blob(sha, ''))) continue;
       await this.files.deleteBlob(sha);
     }
   }

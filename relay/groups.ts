@@ -28,6 +28,9 @@ import {
 } from '../protocol/relay';
 import type { GroupRow, GroupStore } from './group-store';
 import type { CommittedDelivery, RelayStore } from './store';
+import type { GroupOutcome } from './storage/types';
+
+export type { GroupOutcome } from './storage/types';
 
 /** Caps that keep a group send's fan-out bounded: what a stranger could make one send cost. */
 export interface GroupLimits {
@@ -38,11 +41,6 @@ export interface GroupLimits {
 }
 
 export const DEFAULT_GROUP_LIMITS: GroupLimits = { maxGroupMembers: 256, maxGroupsPerUser: 100 };
-
-export interface GroupOutcome {
-  verdict: GroupVerdictFrame;
-  deliveries: CommittedDelivery[];
-}
 
 /** A refusal, thrown inside a request and turned into its verdict (nothing of it is written). */
 class Refusal extends Error {

@@ -29,12 +29,9 @@ import { AgentLedger, AgentTables, DEFAULT_AGENT_LIMITS, type AgentLimits } from
 import { KeyDirectory } from './key-directory';
 import type { CommittedDelivery, RelayStore } from './store';
 
-export type { CommittedDelivery } from './store';
+import type { PruneOutcome, SendOutcome } from './storage/types';
 
-export interface SendOutcome {
-  verdict: VerdictFrame;
-  deliveries: CommittedDelivery[];
-}
+export type { CommittedDelivery, PruneOutcome, SendOutcome } from './storage/types';
 
 /** The bytes an undelivered message holds at the relay: its stored item and the files it names. */
 export function heldBytes(itemText: string, message: { attachments?: WireAttachment[] }): number {
@@ -78,19 +75,6 @@ export const DEFAULT_LEDGER_LIMITS: LedgerLimits = {
 
 /** Rows one prune step touches per table: a step is one write, and must stay short. */
 export const PRUNE_BATCH = 500;
-
-export interface PruneOutcome {
-  /** Undelivered messages that expired (their senders were told). */
-  expired: number;
-  /** Delivered or never-needed rows dropped: deliveries past retention, dedupe rows, receipt markers. */
-  deleted: number;
-  /** Notices for the senders of the expired messages, to push after the commit. */
-  notices: CommittedDelivery[];
-  /** True when a batch was full: call again for the rest. */
-  more: boolean;
-  /** Blobs whose rows this step deleted: their files go after the commit. */
-  blobsToDelete: string[];
-}
 
 export class RelayLedger {
   readonly groupStore: GroupStore;

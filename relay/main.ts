@@ -13,7 +13,10 @@ import { formatAge, parseAge } from '../lib/age';
 import { DEFAULT_LEDGER_LIMITS } from './ledger';
 import { DEFAULT_GROUP_LIMITS } from './groups';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_RATE_PER_SECOND, RELAY_LIMIT_DEFAULTS, RelayServer } from './server';
-import { RelayStore, UserExistsError } from './store';
+import { UserExistsError } from './storage/errors';
+import { SqliteRelayStorage } from './storage/sqlite/storage';
+import { DEFAULT_STORAGE_LIMITS } from './storage/limits';
+import type { RelayStorage } from './storage/types';
 import { DEFAULT_MAX_AGENTS_PER_OWNER, RELAY_MAX_FRAME_BYTES } from '../protocol/relay';
 import { DEFAULT_MAX_FILE_BYTES } from '../protocol/files';
 import { writeStderr } from '../lib/node/log';
@@ -226,7 +229,7 @@ async function serve({ values }: Parsed<typeof serveSpec.flags>, io: RelayCliIo)
   };
 
   const dataDir = values.data ?? defaultRelayDataDir(io.env);
-  reportCaseCollisions(dataDir, io);
+  await reportCaseCollisions(dataDir, io);
   const server = await RelayServer.start({
     dataDir,
     host: values.host,
@@ -265,9 +268,9 @@ async function addUserVerb({ values, positionals }: Parsed<typeof addUserSpec.fl
   // Names are case-insensitive: the account is created, and named back, in lower case.
   const given = singleName(positionals, 'add-user');
   const name = canonicalUserName(given);
-  const store = RelayStore.open(values.data ?? defaultRelayDataDir(io.env));
+  const storage = openAdminStorage(values.data ?? defaultRelayDataDir(io.env));
   try {
-    const token = await addUser(store, name);
+    const token = await addUser(storage.accounts, name);
     if (values.json) io.stdout(JSON.stringify({ user: name, token }));
     else {
       io.stdout(token);
@@ -281,23 +284,28 @@ async function addUserVerb({ values, positionals }: Parsed<typeof addUserSpec.fl
     }
     throw err;
   } finally {
-    store.close();
+    await storage.close();
   }
 }
 
 async function revokeVerb({ values, positionals }: Parsed<typeof revokeSpec.flags>, io: RelayCliIo): Promise<number> {
   const name = singleName(positionals, 'revoke');
-  const store = RelayStore.open(values.data ?? defaultRelayDataDir(io.env));
+  const storage = openAdminStorage(values.data ?? defaultRelayDataDir(io.env));
   try {
-    if (!revokeUser(store, name)) {
+    if (!(await revokeUser(storage.accounts, name))) {
       io.stderr(`relay: no active user "${name}" to revoke`);
       return 1;
     }
     io.stderr(`relay: revoked "${name}"; a running relay closes its connections within a second`);
     return 0;
   } finally {
-    store.close();
+    await storage.close();
   }
+}
+
+/** The storage the admin verbs write to: the SQLite one in `dataDir` (the cluster's arrives with `--nats`). */
+function openAdminStorage(dataDir: string): RelayStorage {
+  return SqliteRelayStorage.open(dataDir, DEFAULT_STORAGE_LIMITS);
 }
 
 /**
@@ -305,11 +313,11 @@ async function revokeVerb({ values, positionals }: Parsed<typeof revokeSpec.flag
  * migration 4): nothing of one was merged into another, and each such account stays unable to
  * log in until the operator revokes it (and adds it again under one spelling if it should go on).
  */
-function reportCaseCollisions(dataDir: string, io: RelayCliIo): void {
-  const store = RelayStore.open(dataDir);
+async function reportCaseCollisions(dataDir: string, io: RelayCliIo): Promise<void> {
+  const storage = openAdminStorage(dataDir);
   try {
-    const activeNames = new Set(store.listUsers().filter((u) => u.revoked_at === null).map((u) => u.name));
-    for (const { name, others } of store.caseCollisions()) {
+    const activeNames = new Set((await storage.accounts.listUsers()).filter((u) => u.revoked_at === null).map((u) => u.name));
+    for (const { name, others } of await storage.accounts.caseCollisions()) {
       const also = others.length > 0 ? ` (also stored: ${others.map((o) => `"${o}"`).join(', ')})` : '';
       const canonical = canonicalUserName(name);
       const again = activeNames.has(canonical) ? 'add it again under a name of its own' : `"relay add-user ${canonical}"`;
@@ -320,7 +328,7 @@ function reportCaseCollisions(dataDir: string, io: RelayCliIo): void {
       );
     }
   } finally {
-    store.close();
+    await storage.close();
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * The relay server: accepts WebSocket connections, authenticates them, and routes frames to
- * the ledger (through group commit) and deliveries to live sessions.
+ * the storage (relay/storage/types.ts: SQLite or JetStream behind one interface) and deliveries
+ * to live sessions. It keeps each connection's storage calls in order (RelaySession.inOrder).
  */
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
@@ -37,7 +38,6 @@ import { parseCoreFrame, parseCoreFrameV2, parseCoreFrameV3, parseCoreFrameV4, p
 import { DEFAULT_MAX_FILE_BYTES, decodeBlobChunk } from '../protocol/files';
 import { BlobService, DEFAULT_BLOB_LIMITS } from './blobs';
 import { MAX_BODY_BYTES } from '../protocol/limits';
-import { WriteBatcher } from '../lib/node/write-batcher';
 import { DiskFullError } from '../lib/node/storage-errors';
 
 /** Key records one connection may publish (a core publishes once per connect). */
@@ -51,16 +51,24 @@ const FREE_KEY_GETS_PER_CONNECTION = 64;
 
 /** How long sends after a rate refusal wait for the refused one to be resent before flowing again. */
 const ORDER_HOLD_MS = 5000;
-import { DEFAULT_LEDGER_LIMITS, RelayLedger, type CommittedDelivery } from './ledger';
+import { DEFAULT_LEDGER_LIMITS } from './ledger';
 import { DEFAULT_GROUP_LIMITS } from './groups';
 import { RateLimiter } from './rate-limit';
-import { normalizeAddress, RelaySession, sessionKey } from './session';
-import { RelayStore, type Credential } from './store';
+import { normalizeAddress, RelaySession, sessionKey, type PendingSend } from './session';
+import type { CommittedDelivery, Credential, OpenedDevice, RelayStorage, RelayStorageLimits, StorageEvents, Unsubscribe } from './storage/types';
+import { SqliteRelayStorage } from './storage/sqlite/storage';
+import { storageErrorVerdict } from './storage/errors';
 import { checkSha256Token, hashToken, LegacyTokenChecks } from './tokens';
 import { errorMessage } from '../lib/error-message';
 
 export interface RelayServerOptions {
+  /** Where the SQLite storage lives (`relay.db`, `blobs/`), unless `storage` is given. */
   dataDir: string;
+  /**
+   * Opens the storage to run on, given the limits it enforces and the events to report; by
+   * default SQLite in `dataDir`. The server closes it when it stops.
+   */
+  storage?: (limits: RelayStorageLimits, events: StorageEventSink) => RelayStorage | Promise<RelayStorage>;
   /** Loopback unless told otherwise: exposing a relay is a deliberate act. */
   host?: string;
   /** 0 picks a free port; read it back from `port`. */
@@ -122,6 +130,9 @@ export const RELAY_LIMIT_DEFAULTS = {
   maxPendingBytes: 16 * 1024 * 1024,
 } as const;
 
+/** What the server does with what the storage reports (StorageEvents), for a `storage` factory to pass on. */
+export type StorageEventSink = Required<StorageEvents>;
+
 /** TCP connections still in their upgrade may exceed maxConnections by this many; beyond, they are dropped at accept. */
 const UPGRADE_SLACK = 256;
 
@@ -156,45 +167,25 @@ export class RelayServer {
   private readonly legacyChecks = new LegacyTokenChecks();
   private loginsInProgress = 0;
   private readonly counters = { refusedTotal: 0, refusedPerAddress: 0, refusedLogins: 0, helloTimeouts: 0, preloginOverflows: 0, slowConsumers: 0, tokensUpgraded: 0 };
-  private lastDataVersion: number;
   private pruning = false;
+  private readonly unwatch: Unsubscribe[] = [];
   private closing: Promise<void> | undefined;
   private readonly blobs: BlobService;
 
   private constructor(
-    /** Public for tools and tests running the relay in-process (e.g. to cap its store's size). */
-    readonly store: RelayStore,
-    private readonly ledger: RelayLedger,
-    private readonly writes: WriteBatcher,
+    /** Public for tools and tests running the relay in-process (e.g. to cap a SQLite store's size). */
+    readonly storage: RelayStorage,
     private readonly limiter: RateLimiter,
     private readonly http: HttpServer,
     private readonly wss: WebSocketServer,
-    private readonly settings: Required<Omit<RelayServerOptions, 'tls' | 'log' | 'host' | 'port'>> & {
+    private readonly settings: Required<Omit<RelayServerOptions, 'tls' | 'log' | 'host' | 'port' | 'storage'>> & {
       log: (line: string) => void;
       scheme: 'ws' | 'wss';
       host: string;
     },
   ) {
-    this.lastDataVersion = store.dataVersion();
-    this.blobs = new BlobService(
-      settings.dataDir,
-      ledger.blobs,
-      writes,
-      settings,
-      (session, message) => this.protocolError(session, message),
-      settings.log,
-    );
-    writes.onActionFailed = (error) => settings.log(`an after-commit action failed: ${errorMessage(error)}`);
-    writes.onSpaceChange = (change) =>
-      settings.log(
-        change.full
-          ? `${change.state.error.message}: sends are refused as retryable until space returns`
-          : `space is back at ${change.was.error.path} (full since ${change.was.since}): sends are stored again`,
-      );
-    writes.onDurabilityLost = (error) => {
-      settings.log(`${error.message}; shutting down`);
-      void this.close();
-    };
+    this.blobs = new BlobService(storage.blobs, storage.blobContent, settings, (session, message) => this.protocolError(session, message), settings.log);
+    this.unwatch.push(storage.deliveries.watchDeliveries((deliveries) => this.push(deliveries)));
   }
 
   static async start(options: RelayServerOptions): Promise<RelayServer> {
@@ -233,7 +224,19 @@ export class RelayServer {
       throw new Error(`the dedupe window (${settings.dedupeWindowMs} ms) must be at least the retention (${settings.retentionMs} ms)`);
     }
     const tls = options.tls && { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) };
-    const store = RelayStore.open(options.dataDir);
+    // The storage reports to the server once it exists; until then there is nothing to stop.
+    let server: RelayServer | undefined;
+    const log = settings.log;
+    const events: StorageEventSink = {
+      onActionFailed: (error) => log(`an after-commit action failed: ${errorMessage(error)}`),
+      onSpaceChange: (change) => log(change.full ? `${change.message}: sends are refused as retryable until space returns` : `${change.message}: sends are stored again`),
+      onDurabilityLost: (error) => {
+        log(`${error.message}; shutting down`);
+        void server?.close();
+      },
+    };
+    // Without group commit (for measuring it), each SQLite write also gets its own fsync.
+    const storage = await (options.storage ?? ((limits, sink) => SqliteRelayStorage.open(options.dataDir, limits, { groupCommit: settings.groupCommit, events: sink })))(settings, events);
     try {
       // A slow TLS handshake or upgrade request is cut after upgradeTimeoutMs, checked often
       // enough that it is not held much longer (Node checks every 30 s by default).
@@ -249,17 +252,8 @@ export class RelayServer {
       });
       // Limits are checked at the upgrade, before ws allocates anything for the connection.
       const wss = new WebSocketServer({ noServer: true, maxPayload: RELAY_MAX_FRAME_BYTES, perMessageDeflate: false });
-      const server = new RelayServer(
-        store,
-        new RelayLedger(store, settings.maxBodyBytes, settings, settings, settings.maxFileBytes, settings),
-        // Without group commit (for measuring it), each write also gets its own fsync.
-        new WriteBatcher(store.db, { grouped: settings.groupCommit, syncOffThread: settings.groupCommit }),
-        new RateLimiter(settings.ratePerSecond),
-        http,
-        wss,
-        settings,
-      );
-      http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => server.upgrade(request, socket as Socket, head));
+      const started = (server = new RelayServer(storage, new RateLimiter(settings.ratePerSecond), http, wss, settings));
+      http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => started.upgrade(request, socket as Socket, head));
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
         http.listen(options.port ?? 8787, settings.host, () => {
@@ -267,10 +261,10 @@ export class RelayServer {
           resolve();
         });
       });
-      server.startTimers();
-      return server;
+      started.startTimers();
+      return started;
     } catch (err) {
-      store.close();
+      await storage.close();
       throw err;
     }
   }
@@ -301,13 +295,21 @@ export class RelayServer {
     return this.closing;
   }
 
-  /** Closes the live connections of a user whose credential was revoked in this process. */
-  disconnectRevoked(): void {
-    for (const session of this.sessions) {
-      if (session.state === 'ready' && session.identity && !this.store.isCredentialActive(session.identity.credentialId)) {
-        this.settings.log(`closing ${session.identity.user}/${session.identity.device}: token revoked`);
-        session.fail(RelayCloseCodes.Unauthorized, 'token revoked', { type: 'error', code: 'unauthorized', message: 'token revoked' });
-      }
+  /** Closes the live connections whose credential is no longer active (revoked here or elsewhere). */
+  async disconnectRevoked(): Promise<void> {
+    const ready = [...this.sessions].filter((session) => session.state === 'ready' && session.identity);
+    if (ready.length === 0) return;
+    let inactive: Set<number>;
+    try {
+      inactive = await this.storage.accounts.inactiveCredentials([...new Set(ready.map((session) => session.identity!.credentialId))]);
+    } catch (err) {
+      // Checked again on the next change; meanwhile the sessions stay as they are.
+      return this.settings.log(`could not check for revoked tokens: ${errorMessage(err)}`);
+    }
+    for (const session of ready) {
+      if (session.state !== 'ready' || !session.identity || !inactive.has(session.identity.credentialId)) continue;
+      this.settings.log(`closing ${session.identity.user}/${session.identity.device}: token revoked`);
+      session.fail(RelayCloseCodes.Unauthorized, 'token revoked', { type: 'error', code: 'unauthorized', message: 'token revoked' });
     }
   }
 
@@ -335,7 +337,7 @@ export class RelayServer {
   }
 
   private accept(socket: WebSocket, transport: Socket): void {
-    const session = new RelaySession(socket, this.store, {
+    const session = new RelaySession(socket, this.storage.deliveries, {
       transport,
       holdWrites: writesPerTurn(transport),
       maxPendingBytes: this.settings.maxPendingBytes,
@@ -343,6 +345,10 @@ export class RelayServer {
     this.sessions.add(session);
     this.perAddress.set(session.address, (this.perAddress.get(session.address) ?? 0) + 1);
     session.onWritten = () => this.blobs.written(session);
+    session.onPumpFailed = (error) => {
+      this.settings.log(`could not read deliveries for ${session.remote}: ${errorMessage(error)}`);
+      session.fail(1011, 'internal error', { type: 'error', code: 'internal', message: 'relay storage error' });
+    };
     session.onSlowConsumer = (bytes) => {
       this.counters.slowConsumers++;
       this.settings.log(`dropping ${session.remote}: slow consumer, ${bytes} bytes unsent`);
@@ -491,7 +497,8 @@ export class RelayServer {
     if (frame.type === 'keys_publish') {
       if (++session.keysPublished > MAX_KEY_PUBLISHES_PER_CONNECTION) return refuse(KEYS_REJECTION_CODES.rateLimit, `at most ${MAX_KEY_PUBLISHES_PER_CONNECTION} key publishes per connection; reconnect to publish again`);
     } else if (++session.keysFetched > FREE_KEY_GETS_PER_CONNECTION && !this.limiter.tryTake(identity.user)) return refuse(KEYS_REJECTION_CODES.rateLimit, 'rate limit exceeded; retry shortly');
-    this.writes.run(() => this.ledger.keys.handle(identity.user, identity.device, frame, new Date())).then(
+    const keys = this.storage.keys;
+    void session.inOrder(() => (frame.type === 'keys_publish' ? keys.publishKeys(identity.user, identity.device, frame, new Date()) : keys.getKeys(frame))).then(
       (result) => {
         if (frame.type === 'keys_publish' && result.result === 'ok') this.settings.log(`${identity.user} published keys of device ${identity.device}`);
         answer(result);
@@ -516,12 +523,12 @@ export class RelayServer {
     const refuse = (code: 'rate_limit' | 'storage', reason: string): void =>
       answer({ type: 'agent_result', request_id: frame.request_id, result: 'rejected', code, reason, retryable: true });
     if (!this.limiter.tryTake(identity.user)) return refuse(AGENT_REJECTION_CODES.rateLimit, 'rate limit exceeded; retry shortly');
-    this.writes.run(() => this.ledger.agents.handle(identity.user, frame, new Date())).then(
+    void session.inOrder(() => this.storage.agents.applyAgentRequest(identity.user, frame, new Date())).then(
       (outcome) => {
         if (outcome.revoked !== undefined) this.settings.log(`${identity.user} revoked agent ${outcome.revoked}`);
         else if (frame.type === 'agent_create' && outcome.answer.result === 'ok') this.settings.log(`${identity.user} created agent ${outcome.answer.agents[0]?.name}`);
         answer(outcome.answer);
-        if (outcome.revoked !== undefined) this.disconnectRevoked();
+        if (outcome.revoked !== undefined) void this.disconnectRevoked();
       },
       (err: unknown) => {
         this.settings.log(`agent request failed to commit: ${errorMessage(err)}`);
@@ -559,7 +566,15 @@ export class RelayServer {
   }
 
   private async login(session: RelaySession, hello: HelloFrame): Promise<void> {
-    const credential = this.store.activeCredential(hello.user);
+    let credential: Credential | undefined;
+    try {
+      credential = await this.storage.accounts.activeCredential(hello.user);
+    } catch (err) {
+      this.settings.log(`could not read the credential of "${hello.user}": ${errorMessage(err)}`);
+      session.fail(1011, 'internal error', { type: 'error', code: 'internal', message: 'relay storage error' });
+      return;
+    }
+    if (session.state !== 'authenticating' || this.closing) return;
     let valid: boolean;
     if (credential?.kind === 'scrypt') {
       if (!this.legacyChecks.hasRoom()) {
@@ -578,15 +593,20 @@ export class RelayServer {
       valid = checkSha256Token(hello.token, credential?.hash);
     }
     if (!valid || !credential) return this.refuseHello(session, hello);
-    let opened: { acked: number; receipts: CommittedDelivery[] } | undefined;
+    let opened: OpenedDevice | undefined;
     try {
-      // Checked again inside the write that registers the device: a revocation committed while
-      // the token was checked is seen here, and one committed after is caught by the poll.
-      opened = await this.writes.run(() => {
-        if (!this.store.isCredentialActive(credential.id)) return undefined;
-        if (credential.kind === 'scrypt' && this.store.upgradeToken(credential.id, hashToken(hello.token))) this.counters.tokensUpgraded++;
-        return this.ledger.openDevice(hello.user, hello.device, hello.cursor, new Date(), session.version);
+      // The credential is checked again by the call that registers the device: a revocation
+      // committed while the token was checked is seen there, one committed after by the watch.
+      opened = await this.storage.deliveries.openDevice({
+        credentialId: credential.id,
+        user: hello.user,
+        device: hello.device,
+        cursor: hello.cursor,
+        version: session.version,
+        ...(credential.kind === 'scrypt' ? { upgradeTo: hashToken(hello.token) } : {}),
+        now: new Date(),
       });
+      if (opened?.tokenUpgraded) this.counters.tokensUpgraded++;
     } catch (err) {
       this.settings.log(`could not register device: ${errorMessage(err)}`);
       session.fail(1011, 'internal error', { type: 'error', code: 'internal', message: 'relay storage error' });
@@ -602,7 +622,7 @@ export class RelayServer {
     session.drop(RelayCloseCodes.Unauthorized, 'unauthorized', { error: { type: 'error', code: 'unauthorized', message: 'unknown user or bad or revoked token' } });
   }
 
-  private welcome(session: RelaySession, hello: HelloFrame, credential: Credential, { acked, receipts }: { acked: number; receipts: CommittedDelivery[] }): void {
+  private welcome(session: RelaySession, hello: HelloFrame, credential: Credential, { acked, receipts, backlogSeq }: OpenedDevice): void {
     session.identity = { user: hello.user, device: hello.device, credentialId: credential.id };
     const key = sessionKey(hello.user, hello.device);
     const previous = this.byDevice.get(key);
@@ -625,11 +645,11 @@ export class RelayServer {
       heartbeat_ms: this.settings.heartbeatMs,
       max_body_bytes: this.settings.maxBodyBytes,
       ...(session.version >= RELAY_PROTOCOL_V3 ? { max_file_bytes: this.settings.maxFileBytes } : {}),
-      // Read in the same synchronous step as the backlog below, which sends everything up to it.
-      backlog_seq: this.store.lastVisibleDeliveryAfter(hello.user, acked, { version: session.version, device: hello.device }),
+      // Read by openDevice with the cursor; the pump below sends everything up to it and beyond.
+      backlog_seq: backlogSeq,
     });
-    // Registering and reading the backlog happen in one synchronous step, so a delivery
-    // committed concurrently is either in the backlog or pushed live — never both, never lost.
+    // The session is registered before its first page is read: a delivery committed after
+    // openDevice is either in that page or pushed live (a seq already sent is passed over).
     session.startDeliveries(acked);
     this.push(receipts);
     for (const text of session.heldFrames.splice(0)) {
@@ -652,17 +672,12 @@ export class RelayServer {
       session.refusedForRate = { clientMessageId: client_message_id, until: Date.now() + ORDER_HOLD_MS };
       return answer({ type: 'verdict', result: 'rejected', client_message_id, id, reason: 'rate limit exceeded; retry shortly', retryable: true });
     }
-    // Sends that arrive together (one read from the socket) are stored in one write.
-    session.sendsToStore.push({ message: frame.message, answer });
-    if (session.sendsToStore.length === 1) queueMicrotask(() => this.storeSends(session, identity.user, identity.device));
+    // Sends that arrive together (one read from the socket, or while earlier ones are stored) are stored in one call.
+    session.queueSend({ message: frame.message, answer }, (sends) => this.storeSends(sends, identity.user, identity.device));
   }
 
-  private storeSends(session: RelaySession, sender: string, device: string): void {
-    const sends = session.sendsToStore.splice(0);
-    this.writes.run(() => {
-      const now = new Date();
-      return sends.map((send) => this.ledger.recordSend(sender, send.message, now, device));
-    }).then(
+  private storeSends(sends: PendingSend[], sender: string, device: string): Promise<void> {
+    return this.storage.deliveries.acceptSends(sender, device, sends.map((send) => send.message), new Date()).then(
       (outcomes) => {
         outcomes.forEach((outcome, i) => sends[i]!.answer(outcome.verdict));
         for (const outcome of outcomes) this.push(outcome.deliveries);
@@ -670,10 +685,7 @@ export class RelayServer {
       (err: unknown) => {
         this.settings.log(`send failed to commit: ${errorMessage(err)}`);
         // Nothing of the batch was stored (see write-batcher.ts): never an accept, always retryable.
-        const reason = err instanceof DiskFullError ? "relay storage error: the relay's disk is full; retry shortly" : 'relay storage error';
-        for (const { message, answer } of sends) {
-          answer({ type: 'verdict', result: 'rejected', client_message_id: message.client_message_id, id: message.id, reason, retryable: true });
-        }
+        for (const { message, answer } of sends) answer(storageErrorVerdict(message, err));
       },
     );
   }
@@ -682,7 +694,8 @@ export class RelayServer {
     const identity = session.identity;
     if (!identity) return;
     const version = session.version;
-    this.writes.run(() => this.ledger.recordAck(identity.user, identity.device, seq, new Date(), version)).then(
+    // Outside the connection's order: acks are cumulative and commute with its other requests.
+    this.storage.deliveries.ack(identity.user, identity.device, seq, version, new Date()).then(
       (receipts) => this.push(receipts),
       (err: unknown) => this.settings.log(`ack failed to commit: ${errorMessage(err)}`),
     );
@@ -692,7 +705,8 @@ export class RelayServer {
   private handleRead(session: RelaySession, serverIds: string[]): void {
     const identity = session.identity;
     if (!identity) return;
-    this.writes.run(() => this.ledger.recordRead(identity.user, serverIds, new Date(), identity.device)).then(
+    // Like an ack, outside the connection's order: a read receipt depends on nothing else it sent.
+    this.storage.deliveries.markRead(identity.user, serverIds, identity.device, new Date()).then(
       (receipts) => this.push(receipts),
       (err: unknown) => this.settings.log(`read receipts failed to commit: ${errorMessage(err)}`),
     );
@@ -710,7 +724,7 @@ export class RelayServer {
     const refuse = (code: 'rate_limit' | 'storage', reason: string): void =>
       answer({ type: 'group_verdict', request_id: frame.request_id, result: 'rejected', code, reason, retryable: true });
     if (!this.limiter.tryTake(identity.user)) return refuse(GROUP_REJECTION_CODES.rateLimit, 'rate limit exceeded; retry shortly');
-    this.writes.run(() => this.ledger.groups.handle(identity.user, frame, new Date())).then(
+    void session.inOrder(() => this.storage.groups.applyGroupRequest(identity.user, frame, new Date())).then(
       (outcome) => {
         answer(outcome.verdict);
         this.push(outcome.deliveries);
@@ -731,7 +745,7 @@ export class RelayServer {
     const identity = session.identity;
     if (!identity) return;
     const answer = session.reserveVerdict<GroupListResultFrame>();
-    this.writes.run(() => this.ledger.groups.list(identity.user)).then(
+    void session.inOrder(() => this.storage.groups.listGroups(identity.user)).then(
       (groups) => answer({ type: 'group_list_result', request_id: requestId, groups }),
       (err: unknown) => {
         this.settings.log(`group list failed: ${errorMessage(err)}`);
@@ -754,7 +768,7 @@ export class RelayServer {
   private startTimers(): void {
     const { heartbeatMs, revocationPollMs } = this.settings;
     this.timers.push(setInterval(() => this.heartbeat(), heartbeatMs));
-    this.timers.push(setInterval(() => this.pollRevocations(), revocationPollMs));
+    this.unwatch.push(this.storage.accounts.watchCredentials(() => void this.disconnectRevoked(), revocationPollMs));
     this.timers.push(setInterval(() => this.limiter.sweep(), 60_000));
     this.timers.push(setInterval(() => this.prune(), pruneIntervalMs(this.settings)));
     for (const timer of this.timers) timer.unref();
@@ -772,7 +786,7 @@ export class RelayServer {
         this.pruning = false;
         return;
       }
-      this.writes.run(() => this.ledger.prune(new Date())).then(
+      this.storage.deliveries.prune(new Date()).then(
         (outcome) => {
           this.push(outcome.notices);
           if (outcome.blobsToDelete.length > 0) void this.blobs.deleteFiles(outcome.blobsToDelete);
@@ -814,21 +828,15 @@ export class RelayServer {
     }
   }
 
-  /** `relay revoke` runs in another process; notice its commit and close affected sessions. */
-  private pollRevocations(): void {
-    if (this.closing || !this.store.db.open) return;
-    const version = this.store.dataVersion();
-    if (version === this.lastDataVersion) return;
-    this.lastDataVersion = version;
-    this.disconnectRevoked();
-  }
-
   private async shutdown(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
+    for (const stop of this.unwatch.splice(0)) stop();
     // Stop accepting: no new connections, and no new frames are read into work.
     const httpClosed = new Promise<void>((resolve) => this.http.close(() => resolve()));
-    // Writes already queued commit and answer before the sockets close.
-    await this.writes.idle();
+    // Requests already read commit and answer before the sockets close: those still waiting
+    // their turn on a connection are made first (frames read from now on are ignored).
+    await Promise.all([...this.sessions].map((session) => session.settled()));
+    await this.storage.idle();
     const closed = [...this.sessions].map(
       (session) =>
         new Promise<void>((resolve) => {
@@ -843,10 +851,8 @@ export class RelayServer {
     for (const session of this.sessions) session.socket.terminate();
     this.wss.close();
     await Promise.race([httpClosed, grace]);
-    await this.writes.idle();
-    this.writes.dispose();
-    this.store.close();
-    this.settings.log(`stopped (${this.writes.stats.writes} writes in ${this.writes.stats.commits} commits)`);
+    await this.storage.close();
+    this.settings.log(`stopped (${this.storage.summary()})`);
   }
 }
 

@@ -1,10 +1,10 @@
 /**
- * One core's connection: its handshake state, its liveness, the order of its verdicts, and
- * the pump that streams its deliveries in sequence order with bounded buffering.
+ * One core's connection: its handshake state, its liveness, the order of its requests and
+ * verdicts, and the pump that streams its deliveries in sequence order with bounded buffering.
  */
 import type WebSocket from 'ws';
 import { RELAY_PROTOCOL_V1, RelayCloseCodes, type AgentResultFrame, type GroupListResultFrame, type GroupVerdictFrame, type KeysResultFrame, type RelayToCoreFrameV5, type SendFrameV3, type VerdictFrame } from '../protocol/relay';
-import type { CommittedDelivery, RelayStore } from './store';
+import type { CommittedDelivery, DeliveryStorage } from './storage/types';
 
 /** What a session answers a request with, in the order the requests arrived. */
 export type Answer = VerdictFrame | GroupVerdictFrame | GroupListResultFrame | AgentResultFrame | KeysResultFrame;
@@ -60,15 +60,25 @@ export class RelaySession {
   onSlowConsumer: (unflushedBytes: number) => void = () => {};
   /** Called after each frame ws flushed: the blob downloads pace themselves on it (blobs.ts). */
   onWritten: () => void = () => {};
-  /** Sends that passed the rate checks this turn, stored together by the server. */
-  readonly sendsToStore: { message: SendFrameV3['message']; answer: (verdict: VerdictFrame) => void }[] = [];
+  /** Called when the pump cannot read the storage: the connection is then closed (the core resumes from its cursor). */
+  onPumpFailed: (error: unknown) => void = () => {};
 
   /** The next delivery seq this connection has not yet been sent. */
   private nextSeq = 1;
   private inFlight = 0;
   /** Bytes handed to ws and not yet flushed to the kernel: what a reader that stopped reading costs us. */
   private unflushedBytes = 0;
-  private pumpScheduled = false;
+  /**
+   * idle: a delivery that is next in line may be sent at once; scheduled: a pump will run;
+   * running: a pump is reading a page (`again` makes it read once more before it stops);
+   * waiting: the send window is full, the next flushed frame resumes the pump.
+   */
+  private pumpState: 'idle' | 'scheduled' | 'running' | 'waiting' = 'idle';
+  private pumpAgain = false;
+  /** The storage calls of this connection that must apply in the order their frames came (see `inOrder`). */
+  private chain: Promise<void> = Promise.resolve();
+  /** Sends waiting for their turn in `chain`: sends that arrive before it comes are stored together. */
+  private openSends: PendingSend[] | undefined;
   private readonly verdictSlots: { verdict: Answer | undefined }[] = [];
 
   /** `address:port`, for logs. */
@@ -81,7 +91,7 @@ export class RelaySession {
 
   constructor(
     readonly socket: WebSocket,
-    private readonly store: RelayStore,
+    private readonly deliveries: Pick<DeliveryStorage, 'deliveriesAfter'>,
     options: SessionOptions,
   ) {
     this.transport = options.transport;
@@ -125,21 +135,59 @@ export class RelaySession {
     setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
   }
 
+  /**
+   * Runs `task` once every task queued before it on this connection has settled, so the
+   * storage calls of one connection apply in the order their frames arrived (a group created,
+   * then a send to it; keys published, then looked up), whatever the storage's latency. The
+   * storage itself promises nothing about concurrent calls (relay/storage/types.ts).
+   */
+  inOrder<T>(task: () => Promise<T>): Promise<T> {
+    // A later frame: sends after it form a new batch, behind it.
+    this.openSends = undefined;
+    const run = this.chain.then(task);
+    this.chain = run.then(noop, noop);
+    return run;
+  }
+
+  /** Resolves once every storage call queued on this connection so far has settled. */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  /**
+   * Queues a send in this connection's order. Sends that arrive while their batch waits for its
+   * turn (one socket read, or everything behind a batch still being stored) are handed to
+   * `store` together, so they are stored in one call and share its commit.
+   */
+  queueSend(send: PendingSend, store: (sends: PendingSend[]) => Promise<void>): void {
+    let batch = this.openSends;
+    if (!batch) {
+      const mine: PendingSend[] = [];
+      void this.inOrder(() => {
+        if (this.openSends === mine) this.openSends = undefined;
+        return store(mine);
+      });
+      batch = this.openSends = mine;
+    }
+    batch.push(send);
+  }
+
   /** Starts streaming deliveries after `acked`, the device's committed cursor. */
   startDeliveries(acked: number): void {
     this.nextSeq = acked + 1;
-    this.pump();
+    void this.pump();
   }
 
   /** A delivery for this user was committed; send it now if it is next in line. */
   notifyDelivery(seq: number, item: string, stored: Pick<CommittedDelivery, 'minVersion' | 'originDevice'> = {}): void {
     if (this.state !== 'ready' || seq < this.nextSeq) return;
+    const idle = this.pumpState === 'idle';
     if (!this.sees(stored)) {
       // Not for this connection; when it is next in line, the line moves past it.
-      if (seq === this.nextSeq && !this.pumpScheduled) this.nextSeq = seq + 1;
+      if (seq === this.nextSeq && idle) this.nextSeq = seq + 1;
       return;
     }
-    if (seq === this.nextSeq && !this.pumpScheduled && this.hasRoom(SEND_WINDOW)) {
+    if (seq === this.nextSeq && idle && this.hasRoom(SEND_WINDOW)) {
       this.sendDelivery(seq, item);
       return;
     }
@@ -190,7 +238,7 @@ export class RelaySession {
     this.socket.send(data, { binary: typeof data !== 'string' }, () => {
       this.inFlight--;
       this.unflushedBytes -= bytes;
-      if (this.pumpScheduled && this.hasRoom(SEND_WINDOW / 2)) this.pump();
+      if (this.pumpState === 'waiting' && this.hasRoom(SEND_WINDOW / 2)) void this.pump();
       this.onWritten();
     });
     if (this.unflushedBytes > this.maxPendingBytes) {
@@ -216,28 +264,67 @@ export class RelaySession {
   }
 
   private schedulePump(): void {
-    if (this.pumpScheduled) return;
-    this.pumpScheduled = true;
-    setImmediate(() => this.pump());
+    if (this.pumpState === 'running') {
+      this.pumpAgain = true;
+      return;
+    }
+    if (this.pumpState !== 'idle') return;
+    this.pumpState = 'scheduled';
+    setImmediate(() => void this.pump());
   }
 
-  /** Reads deliveries from the store in pages while the socket keeps up. */
-  private pump(): void {
-    this.pumpScheduled = false;
-    if (this.state !== 'ready' || !this.identity) return;
+  /**
+   * Reads deliveries from the storage in pages while the socket keeps up. While a page is
+   * being read, nothing is sent around it: a delivery committed meanwhile sets `pumpAgain`,
+   * and the pump reads once more before it stops, so none is skipped or sent twice.
+   */
+  private async pump(): Promise<void> {
+    if (this.pumpState === 'running') {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumpState = 'running';
+    try {
+      do {
+        this.pumpAgain = false;
+        if (!(await this.pumpPages())) {
+          // The window is full: the next send callback resumes the pump.
+          this.pumpState = 'waiting';
+          return;
+        }
+      } while (this.pumpAgain && this.state === 'ready');
+      this.pumpState = 'idle';
+    } catch (error) {
+      this.pumpState = 'idle';
+      this.onPumpFailed(error);
+    }
+  }
+
+  /** Sends pages until the backlog is out (true) or the window is full (false). */
+  private async pumpPages(): Promise<boolean> {
+    const identity = this.identity;
+    if (this.state !== 'ready' || !identity) return true;
+    const view = { version: this.version, device: identity.device };
     while (this.hasRoom(SEND_WINDOW) && this.isOpen()) {
-      const page = this.store.visibleDeliveriesAfter(this.identity.user, this.nextSeq - 1, PAGE_SIZE, { version: this.version, device: this.identity.device });
+      const page = await this.deliveries.deliveriesAfter(identity.user, this.nextSeq - 1, PAGE_SIZE, view);
       for (const row of page) {
         // Large items fill the byte window long before the frame window: stop mid-page.
         if (!this.hasRoom(SEND_WINDOW) || !this.isOpen()) break;
-        this.sendDelivery(row.seq, row.item);
+        if (row.seq >= this.nextSeq) this.sendDelivery(row.seq, row.item);
       }
-      if (page.length < PAGE_SIZE && this.nextSeq > (page.at(-1)?.seq ?? 0)) return;
+      if (page.length < PAGE_SIZE && this.nextSeq > (page.at(-1)?.seq ?? 0)) return true;
     }
-    // The window is full: the next send callback resumes the pump.
-    this.pumpScheduled = true;
+    return !this.isOpen();
   }
 }
+
+/** A send that passed the rate checks, waiting to be stored, and how to answer it. */
+export interface PendingSend {
+  message: SendFrameV3['message'];
+  answer: (verdict: VerdictFrame) => void;
+}
+
+function noop(): void {}
 
 export function sessionKey(user: string, device: string): string {
   return `${user}\u0000${device}`;

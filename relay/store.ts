@@ -7,12 +7,12 @@ import Database from 'better-sqlite3';
 import { migrate } from './migrations';
 import { prepareDataDir } from './data-dir';
 import type { StoredToken, TokenHashKind } from './tokens';
-import { errorMessage } from '../lib/error-message';
+import type { CommittedDelivery, Credential, DeliveryView, StoredDelivery } from './storage/types';
+import { UserExistsError } from './storage/errors';
 
-export interface Credential extends StoredToken {
-  id: number;
-  name: string;
-}
+export type { CommittedDelivery, Credential, DeliveryView, StoredDelivery } from './storage/types';
+export { UserExistsError } from './storage/errors';
+import { errorMessage } from '../lib/error-message';
 
 export interface DedupeRecord {
   id: string;
@@ -31,21 +31,6 @@ export interface AgedDelivery extends StoredDelivery {
   user: string;
 }
 
-export interface StoredDelivery {
-  seq: number;
-  /** The delivery item as JSON text, stored and sent without re-encoding. */
-  item: string;
-}
-
-/**
- * Who may be sent a delivery (protocol v2): a connection of protocol `version` is sent the rows
- * with `min_version <= version`; a copy of the user's own message skips the device that sent it.
- */
-export interface DeliveryView {
-  version: number;
-  device: string;
-}
-
 /** How a delivery is stored besides its item (protocol v2; all optional, the v1 defaults). */
 export interface DeliveryOptions {
   /** The lowest protocol version that can parse the item (1 by default). */
@@ -54,14 +39,6 @@ export interface DeliveryOptions {
   originDevice?: string;
   /** A group fan-out row: the timeline entry holding the item, which is stored there once. */
   ref?: { group: number; pos: number };
-}
-
-/** A delivery just committed for `user`, to push to that user's live devices (those its view lets see it). */
-export interface CommittedDelivery extends StoredDelivery {
-  user: string;
-  /** As stored (DeliveryOptions): 1 when absent. */
-  minVersion?: number;
-  originDevice?: string;
 }
 
 /** A delivery row as the ledger reads it back: its item (the timeline's, for a fan-out row) and how it was stored. */
@@ -76,12 +53,6 @@ const ITEM = 'coalesce(t.item, d.item)';
 const FROM_DELIVERIES = 'FROM deliveries d LEFT JOIN group_timeline t ON d.ref_group IS NOT NULL AND t.group_id = d.ref_group AND t.pos = d.ref_pos';
 /** The rows a view may be sent (see DeliveryView). */
 const VISIBLE = 'd.min_version <= ? AND (d.origin_device IS NULL OR d.origin_device <> ?)';
-
-export class UserExistsError extends Error {
-  constructor(name: string) {
-    super(`user "${name}" already exists; revoke it first to issue a new token`);
-  }
-}
 
 interface Statements {
   insertUser: Database.Statement<[string, Buffer, Buffer, TokenHashKind, string]>;

@@ -11,15 +11,9 @@
  * SHA-256 on its next successful login.
  */
 import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import type { StoredToken } from './storage/types';
 
-export type TokenHashKind = 'sha256' | 'scrypt';
-
-export interface StoredToken {
-  kind: TokenHashKind;
-  hash: Buffer;
-  /** Empty for SHA-256 rows: a salt adds nothing to a hash of 256 random bits. */
-  salt: Buffer;
-}
+export type { StoredToken, TokenHashKind } from './storage/types';
 
 /** A token a person can paste: prefix says what it is, 32 random bytes make it unguessable. */
 export function generateToken(): string {

@@ -17,6 +17,7 @@ import { homePaths } from '../../lib/node/paths';
 import { silentLogger } from '../../lib/node/log';
 import { ROOT, tempHome } from '../support/cli';
 import { waitFor } from '../support/wait';
+import type { AddUserToStore } from '../support/old-versions';
 
 /** The last commit whose relay speaks v1 only. */
 const V1_RELAY_COMMIT = 'be8c981';
@@ -40,7 +41,7 @@ async function startOldRelay(users: string[]): Promise<{ relay: OldRelay; tokens
   execFileSync('tar', ['-x', '-C', src], { input: archive });
   symlinkSync(join(ROOT, 'node_modules'), join(src, 'node_modules'));
   const { RelayStore } = (await import(join(src, 'relay', 'store.ts'))) as typeof import('../../relay/store');
-  const { addUser } = (await import(join(src, 'relay', 'accounts.ts'))) as typeof import('../../relay/accounts');
+  const { addUser } = (await import(join(src, 'relay', 'accounts.ts'))) as { addUser: AddUserToStore };
   const { RelayServer } = (await import(join(src, 'relay', 'server.ts'))) as typeof import('../../relay/server');
   const store = RelayStore.open(data);
   const tokens: Record<string, string> = {};

@@ -23,7 +23,7 @@ import Database from 'better-sqlite3';
 import { type CoreStatus, type SendResult } from '../../protocol/rpc';
 import { RELAY_DB_FILE } from '../../relay/data-dir';
 import type { RelayServer } from '../../relay/server';
-import { addTestUser, killAllRelays, RawRelayClient, startTestRelay, TestRelay } from '../support/relay';
+import { addTestUser, killAllRelays, RawRelayClient, relaySqlite, startTestRelay, TestRelay } from '../support/relay';
 import { Core } from '../../server/core';
 import { helloCursors } from '../support/hello-cursors';
 import { createLogger } from '../../lib/node/log';
@@ -272,7 +272,7 @@ describe('a full disk loses nothing', { concurrency: false }, () => {
     }
     await Promise.all(users.map((user) => waitOnline(homes[user]!)));
 
-    const db = relay.store.db;
+    const db = relaySqlite(relay).store.db;
     db.pragma(`max_page_count = ${(db.pragma('page_count', { simple: true }) as number) + 4}`);
     // Two senders at once: their sends share the relay's write batches.
     const lanes = await Promise.all([sendLane(homes.alice!, 'alice', MESSAGES / 2), sendLane(homes.carol!, 'carol', MESSAGES / 2)]);

@@ -146,7 +146,7 @@ describe('relay tokens', () => {
     const rita = track(await RawRelayClient.open(relay.url));
     rita.send({ type: 'hello', v: 1, user: 'rita', token: ritaToken, device: 'r1', cursor: 0 });
     await until("rita's hello to be in line", () => relay.stats().loginsInProgress === ahead + 1);
-    assert.equal(revokeTestUser(dataDir, 'rita'), true);
+    assert.equal(await revokeTestUser(dataDir, 'rita'), true);
     assert.ok(relay.stats().scryptChecks <= ahead, "rita's check had not started when she was revoked");
     const error = await rita.next('error', 60_000);
     assert.equal(error.code, 'unauthorized');

@@ -85,7 +85,7 @@ describe('relay protocol', () => {
   test('auth: revoking closes live connections with 4001 and later hellos fail', async () => {
     const name = 'erin';
     const live = await login(relay, name, token(name), 'laptop');
-    assert.equal(revokeTestUser(dataDir, name), true); // another connection, as `relay revoke` does
+    assert.equal(await revokeTestUser(dataDir, name), true); // another connection, as `relay revoke` does
     assert.equal((await live.next('error')).code, 'unauthorized');
     assert.equal((await withTimeout(live.closed, 5000, 'revoked close')).code, RelayCloseCodes.Unauthorized);
     const again = await open(relay);

@@ -13,6 +13,7 @@ import { silentLogger } from '../../lib/node/log';
 import { addUser } from '../../relay/accounts';
 import { RelayServer } from '../../relay/server';
 import { RelayStore } from '../../relay/store';
+import { sqliteAccounts } from '../../relay/storage/sqlite/storage';
 import type { Method, ParamsOf, ResultOf, RpcErrorObject } from '../../protocol/rpc';
 import { loadConfig, writeConfig } from '../../server/config';
 import { ROOT, tempHome } from './cli';
@@ -29,14 +30,17 @@ export interface CoreClass {
   start(paths: ReturnType<typeof homePaths>, options: object): Promise<AnyCore>;
 }
 
+/** How every version adds a user to an open store (earlier commits' `addUser` took the RelayStore itself). */
+export type AddUserToStore = (store: RelayStore, name: string) => Promise<string>;
+
 /** The relay modules a test needs, today's or a commit's. */
 export interface RelayModules {
   RelayStore: typeof RelayStore;
-  addUser: typeof addUser;
+  addUser: AddUserToStore;
   RelayServer: typeof RelayServer;
 }
 
-export const TODAYS_RELAY: RelayModules = { RelayStore, addUser, RelayServer };
+export const TODAYS_RELAY: RelayModules = { RelayStore, addUser: (store, name) => addUser(sqliteAccounts(store), name), RelayServer };
 
 export class OldVersions {
   private readonly cleanups: (() => void | Promise<void>)[] = [];
@@ -58,7 +62,7 @@ export class OldVersions {
     const load = async <T>(file: string) => (await import(join(src, 'relay', file))) as T;
     return {
       RelayStore: (await load<typeof import('../../relay/store')>('store.ts')).RelayStore,
-      addUser: (await load<typeof import('../../relay/accounts')>('accounts.ts')).addUser,
+      addUser: (await load<{ addUser: AddUserToStore }>('accounts.ts')).addUser,
       RelayServer: (await load<typeof import('../../relay/server')>('server.ts')).RelayServer,
     };
   }

@@ -1,6 +1,6 @@
 /**
  * One relay connection (relay/session.ts) under test: a real WebSocket pair over 127.0.0.1,
- * a real relay store with alice and bob, and the frames the client received.
+ * a real SQLite relay storage with alice and bob, and the frames the client received.
  */
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -9,13 +9,16 @@ import type { SendFrame } from '../../protocol/relay';
 import { addUser } from '../../relay/accounts';
 import { RelayLedger } from '../../relay/ledger';
 import { RelaySession, type SessionOptions } from '../../relay/session';
-import { RelayStore } from '../../relay/store';
+import type { RelayStore } from '../../relay/store';
+import { DEFAULT_STORAGE_LIMITS } from '../../relay/storage/limits';
+import { SqliteRelayStorage } from '../../relay/storage/sqlite/storage';
 import { makeTempDir } from './relay';
 import { waitFor } from './wait';
 
 export interface Fixture {
   session: RelaySession;
   store: RelayStore;
+  storage: SqliteRelayStorage;
   ledger: RelayLedger;
   client: WebSocket;
   /** Every frame the client received, parsed. */
@@ -27,9 +30,10 @@ export interface Fixture {
 
 export async function fixture(options: Partial<SessionOptions> = {}): Promise<Fixture> {
   const dir = makeTempDir();
-  const store = RelayStore.open(join(dir.path, 'data'));
-  await addUser(store, 'alice');
-  await addUser(store, 'bob');
+  const storage = SqliteRelayStorage.open(join(dir.path, 'data'), DEFAULT_STORAGE_LIMITS);
+  const store = storage.store;
+  await addUser(storage.accounts, 'alice');
+  await addUser(storage.accounts, 'bob');
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => wss.once('listening', resolve));
   const accepted = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
@@ -41,13 +45,14 @@ export async function fixture(options: Partial<SessionOptions> = {}): Promise<Fi
   const socket = await accepted;
   let paused = false;
   const raw = (socket as unknown as { _socket: { remoteAddress?: string; remotePort?: number } })._socket;
-  const session = new RelaySession(socket, store, {
+  const session = new RelaySession(socket, storage.deliveries, {
     transport: { remoteAddress: raw.remoteAddress, remotePort: raw.remotePort, pause: () => (paused = true) },
     ...options,
   });
   return {
     session,
     store,
+    storage,
     ledger: new RelayLedger(store, 1024 * 1024),
     client,
     frames,
@@ -57,7 +62,7 @@ export async function fixture(options: Partial<SessionOptions> = {}): Promise<Fi
       client.terminate();
       socket.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
-      store.close();
+      await storage.close();
       dir.remove();
     },
   };

@@ -17,7 +17,9 @@ import { errorMessage } from '../../lib/error-message';
 import { withTimeout } from '../../lib/node/with-timeout';
 import { addUser, revokeUser } from '../../relay/accounts';
 import { RelayServer, type RelayServerOptions } from '../../relay/server';
-import { RelayStore } from '../../relay/store';
+import { DEFAULT_STORAGE_LIMITS } from '../../relay/storage/limits';
+import { SqliteRelayStorage } from '../../relay/storage/sqlite/storage';
+import type { RelayStorage, RelayStorageKind } from '../../relay/storage/types';
 import { ROOT, runOk } from './cli';
 import { reapWithThisProcess } from './reap';
 
@@ -31,27 +33,62 @@ export function makeTempDir(prefix = 'relay-test-'): { path: string; remove(): v
 
 // ---- relays in the test's own process ----------------------------------------------------
 
-/** Adds a user through a separate store connection, as `relay add-user` would. */
+/** The variable that picks the storage the relay suites run on. */
+export const TEST_RELAY_STORAGE_ENV = 'SWITCHBOARD_TEST_RELAY_STORAGE';
+
+/**
+ * Which storage the in-process relays of the suites run on: `$SWITCHBOARD_TEST_RELAY_STORAGE`,
+ * `sqlite` by default. Anything else is refused by name rather than quietly run on SQLite.
+ */
+export function testRelayStorageKind(env: NodeJS.ProcessEnv = process.env): RelayStorageKind {
+  const kind = env[TEST_RELAY_STORAGE_ENV] ?? 'sqlite';
+  if (kind === 'sqlite') return kind;
+  if (kind === 'jetstream') throw new Error(`${TEST_RELAY_STORAGE_ENV}=jetstream: the JetStream storage is not in this build yet`);
+  throw new Error(`${TEST_RELAY_STORAGE_ENV}=${kind}: expected sqlite or jetstream`);
+}
+
+/** The chosen storage for `dataDir`, opened apart from any relay, as `relay add-user` opens it. */
+export function openTestStorage(dataDir: string, options: Partial<RelayServerOptions> = {}): RelayStorage {
+  testRelayStorageKind();
+  return SqliteRelayStorage.open(dataDir, { ...DEFAULT_STORAGE_LIMITS, ...storageLimitsOf(options) });
+}
+
+function storageLimitsOf(options: Partial<RelayServerOptions>): Partial<typeof DEFAULT_STORAGE_LIMITS> {
+  const { maxBodyBytes, quotaMessages, quotaBytes, retentionMs, dedupeWindowMs, maxGroupMembers, maxGroupsPerUser, maxFileBytes, maxAgentsPerOwner } = options;
+  const all = { maxBodyBytes, quotaMessages, quotaBytes, retentionMs, dedupeWindowMs, maxGroupMembers, maxGroupsPerUser, maxFileBytes, maxAgentsPerOwner };
+  return Object.fromEntries(Object.entries(all).filter(([, value]) => value !== undefined));
+}
+
+/** Adds a user through a storage of its own, as `relay add-user` would. */
 export async function addTestUser(dataDir: string, name: string): Promise<string> {
-  const store = RelayStore.open(dataDir);
+  const storage = openTestStorage(dataDir);
   try {
-    return await addUser(store, name);
+    return await addUser(storage.accounts, name);
   } finally {
-    store.close();
+    await storage.close();
   }
 }
 
-export function revokeTestUser(dataDir: string, name: string): boolean {
-  const store = RelayStore.open(dataDir);
+export async function revokeTestUser(dataDir: string, name: string): Promise<boolean> {
+  const storage = openTestStorage(dataDir);
   try {
-    return revokeUser(store, name);
+    return await revokeUser(storage.accounts, name);
   } finally {
-    store.close();
+    await storage.close();
   }
 }
 
+/** A relay in this process on a free loopback port, on the storage `testRelayStorageKind` picks. */
 export async function startTestRelay(options: Partial<RelayServerOptions> & { dataDir: string }): Promise<RelayServer> {
+  // The JetStream kind will pass its own `storage` here; SQLite is the server's default.
+  testRelayStorageKind();
   return RelayServer.start({ host: '127.0.0.1', port: 0, revocationPollMs: 100, ...options });
+}
+
+/** The SQLite file under an in-process relay, for the tests that act on it directly (a disk filled on purpose). */
+export function relaySqlite(relay: RelayServer): SqliteRelayStorage {
+  if (!(relay.storage instanceof SqliteRelayStorage)) throw new Error(`this test needs the SQLite storage; the relay runs on ${relay.storage.description}`);
+  return relay.storage;
 }
 
 // ---- relay child processes ---------------------------------------------------------------

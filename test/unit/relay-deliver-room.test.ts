@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { RELAY_MAX_FRAME_BYTES, type DeliverFrame, type SendFrame } from '../../protocol/relay';
 import { addUser } from '../../relay/accounts';
+import { sqliteAccounts } from '../../relay/storage/sqlite/storage';
 import { RelayLedger } from '../../relay/ledger';
 import { RelayStore } from '../../relay/store';
 import { addTestUser, makeTempDir, RawRelayClient, startTestRelay } from '../support/relay';
@@ -32,8 +33,8 @@ test('the ledger accepts an item that leaves room for the deliver frame around i
   const dir = makeTempDir();
   const store = RelayStore.open(join(dir.path, 'data'));
   try {
-    await addUser(store, 'alice');
-    await addUser(store, 'bob');
+    await addUser(sqliteAccounts(store), 'alice');
+    await addUser(sqliteAccounts(store), 'bob');
     const ledger = new RelayLedger(store, RELAY_MAX_FRAME_BYTES);
     const fits = ledger.recordSend('alice', message('fits', bodyForItem('fits', RELAY_MAX_FRAME_BYTES - OVERHEAD)), new Date());
     assert.equal(fits.verdict.result, 'accepted');

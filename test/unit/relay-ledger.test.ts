@@ -9,6 +9,7 @@ import { WriteBatcher } from '../../lib/node/write-batcher';
 import { DEFAULT_LEDGER_LIMITS, RelayLedger, type LedgerLimits } from '../../relay/ledger';
 import { RelayStore, UserExistsError } from '../../relay/store';
 import { addUser, revokeUser } from '../../relay/accounts';
+import { sqliteAccounts } from '../../relay/storage/sqlite/storage';
 import { makeTempDir } from '../support/relay';
 import { checkSha256Token } from '../../relay/tokens';
 
@@ -24,8 +25,8 @@ function message(cmid: string, to = 'bob', body = 'hello'): SendFrame['message']
 beforeEach(async () => {
   dir = makeTempDir();
   store = RelayStore.open(join(dir.path, 'data'));
-  await addUser(store, 'alice');
-  await addUser(store, 'bob');
+  await addUser(sqliteAccounts(store), 'alice');
+  await addUser(sqliteAccounts(store), 'bob');
   ledger = new RelayLedger(store, 100);
 });
 
@@ -40,7 +41,7 @@ test('store files are private: directory 0700, database 0600', { skip: process.p
 });
 
 test('tokens are stored hashed and verify only with the right secret', async () => {
-  const token = await addUser(store, 'carol');
+  const token = await addUser(sqliteAccounts(store), 'carol');
   const credential = store.activeCredential('carol');
   assert.ok(credential);
   assert.ok(!credential.hash.toString('latin1').includes(token));
@@ -48,11 +49,11 @@ test('tokens are stored hashed and verify only with the right secret', async () 
   assert.equal(checkSha256Token(token, credential.hash), true);
   assert.equal(checkSha256Token(`${token}x`, credential.hash), false);
   assert.equal(checkSha256Token(token, undefined), false);
-  await assert.rejects(addUser(store, 'carol'), UserExistsError);
-  assert.equal(revokeUser(store, 'carol'), true);
+  await assert.rejects(addUser(sqliteAccounts(store), 'carol'), UserExistsError);
+  assert.equal(await revokeUser(sqliteAccounts(store), 'carol'), true);
   assert.equal(store.activeCredential('carol'), undefined);
-  assert.equal(revokeUser(store, 'carol'), false, 'nothing left to revoke');
-  const reissued = await addUser(store, 'carol');
+  assert.equal(await revokeUser(sqliteAccounts(store), 'carol'), false, 'nothing left to revoke');
+  const reissued = await addUser(sqliteAccounts(store), 'carol');
   assert.notEqual(reissued, token);
 });
 
@@ -289,7 +290,7 @@ test('migration 5 (groups): a version-4 relay keeps its history, served to v1 an
 });
 
 test('a group message is stored once: each member row references the one timeline entry', async () => {
-  await addUser(store, 'carol');
+  await addUser(sqliteAccounts(store), 'carol');
   const ledger = new RelayLedger(store, 100_000);
   store.transaction(() => {
     ledger.groups.handle('alice', { type: 'group_create', request_id: 'r1', group: 'team', members: ['bob', 'carol'] }, now);
@@ -306,7 +307,7 @@ test('a group message is stored once: each member row references the one timelin
 });
 
 test('retention drops a group timeline entry once no member row references it, and not before', async () => {
-  await addUser(store, 'carol');
+  await addUser(sqliteAccounts(store), 'carol');
   const limited = new RelayLedger(store, 100_000, { ...DEFAULT_LEDGER_LIMITS, retentionMs: 1000 });
   for (const [user, device] of [['alice', 'laptop'], ['bob', 'laptop'], ['carol', 'laptop']] as const) store.transaction(() => limited.openDevice(user, device, 0, now));
   store.transaction(() => {

@@ -26,7 +26,7 @@ test('addresses: IPv4 peers of a dual-stack socket count as IPv4; the key joins 
     assert.equal(f.session.key, '', 'no identity before welcome');
     ready(f);
     assert.equal(f.session.key, 'bob\u0000d1');
-    const portless = new RelaySession(f.client, f.store, { transport: { pause: () => {} } });
+    const portless = new RelaySession(f.client, f.storage.deliveries, { transport: { pause: () => {} } });
     assert.equal(portless.remote, '?:?');
   } finally {
     await f.close();

@@ -21,12 +21,21 @@ export type DedupeRecord = z.infer<typeof dedupeRecord>;
 
 export const cursorRecord = z.object({ seq: z.number().int().nonnegative() });
 
+const credentialTimes = z.object({ created_at: z.string(), revoked_at: z.string().nullable() });
+
+/**
+ * One user name's account: its current credential (token hash, base64) and the credentials it
+ * had before (revoked, kept for `relay list`). The credential's id is the KV revision that
+ * wrote it, so a token issued again gets a new id.
+ */
 export const accountRecord = z.object({
   name: z.string().min(1),
-  /** SHA-256 of the token, hex (relay/tokens.ts). */
-  token_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  kind: z.enum(['sha256', 'scrypt']),
+  hash: z.string(),
+  salt: z.string(),
   created_at: z.string(),
   revoked_at: z.string().nullable(),
+  past: z.array(credentialTimes).max(1000),
 });
 export type AccountRecord = z.infer<typeof accountRecord>;
 

@@ -16,7 +16,7 @@ import { ClusterConnectError, connectCluster } from '../../relay/jetstream/conne
 import { ClusterUnavailableError } from '../../relay/jetstream/errors';
 import { BUCKETS, DELIVERIES_STREAM } from '../../relay/jetstream/provision';
 import { acceptSend, type SendRequest } from '../../relay/jetstream/send-path';
-import { UserExistsError } from '../../relay/jetstream/accounts';
+import { UserExistsError } from '../../relay/storage/errors';
 import { dedupeKey } from '../../relay/jetstream/dedupe';
 import { sleep, waitFor } from '../support/wait';
 
@@ -173,15 +173,30 @@ test('deliveries: each recipient in order; a device reads after its cursor and a
 });
 
 test('accounts and memberships', async () => {
-  const hash = 'a'.repeat(64);
-  await t.accounts.add('hank', hash);
-  await assert.rejects(t.accounts.add('hank', 'b'.repeat(64)), UserExistsError);
-  assert.equal((await t.accounts.get('hank'))?.token_sha256, hash, 'the first add stands');
+  const token = (fill: string) => ({ kind: 'sha256' as const, hash: Buffer.alloc(32, fill), salt: Buffer.alloc(0) });
+  const first = await t.accounts.add('hank', token('a'));
+  await assert.rejects(t.accounts.add('hank', token('b')), UserExistsError);
+  assert.equal((await t.accounts.get('hank'))?.record.hash, Buffer.alloc(32, 'a').toString('base64'), 'the first add stands');
   assert.equal(await t.accounts.get('nobody'), undefined);
+  // Two nodes adding one name at once: one wins.
+  const other = await openTables(cluster.urls, { name: 'admin-node' });
+  try {
+    const racing = await Promise.allSettled([t.accounts.add('ivan', token('c')), other.accounts.add('ivan', token('d'))]);
+    assert.equal(racing.filter((r) => r.status === 'fulfilled').length, 1);
+    assert.ok(racing.some((r) => r.status === 'rejected' && r.reason instanceof UserExistsError));
+  } finally {
+    await other.close();
+  }
+  assert.equal(await t.accounts.isActive(first.revision), true);
   assert.equal(await t.accounts.revoke('hank'), true);
   assert.equal(await t.accounts.revoke('hank'), false, 'already revoked');
-  assert.notEqual((await t.accounts.get('hank'))?.revoked_at, null);
-  await assert.rejects(t.accounts.add('hank', hash), UserExistsError, 'a revoked name is not reused');
+  assert.notEqual((await t.accounts.get('hank'))?.record.revoked_at, null);
+  assert.equal(await t.accounts.isActive(first.revision), false, 'the revoked credential is inactive');
+  const again = await t.accounts.add('hank', token('e'));
+  assert.notEqual(again.revision, first.revision, 'a token issued again is a new credential');
+  assert.equal(await t.accounts.isActive(again.revision), true);
+  assert.equal(await t.accounts.isActive(first.revision), false);
+  assert.equal(again.record.past.length, 1, 'the revoked credential is remembered');
 
   await t.members.set('team.x', 'hank', 'owner');
   await t.members.set('team.x', 'ivy', 'member');

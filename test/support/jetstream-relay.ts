@@ -36,7 +36,7 @@ export async function openTables(urls: string[], options: ProvisionOptions & { n
       dedupe: new DedupeTable(buckets.dedupe),
       log: new DeliveryLog(js, jsm, options.timeoutMs ?? 5000),
       cursors: new CursorTable(buckets.cursors),
-      accounts: new AccountTable(buckets.accounts),
+      accounts: new AccountTable(buckets.accounts, jsm),
       members: new MembershipTable(buckets.members),
       close: () => nc.close(),
     };

@@ -192,6 +192,7 @@ test('accounts and memberships', async () => {
   assert.equal(await t.accounts.revoke('hank'), false, 'already revoked');
   assert.notEqual((await t.accounts.get('hank'))?.record.revoked_at, null);
   assert.equal(await t.accounts.isActive(first.revision), false, 'the revoked credential is inactive');
+  assert.equal(await t.accounts.isActive((await t.accounts.get('hank'))!.revision), false, 'the revocation\'s own revision is no credential');
   const again = await t.accounts.add('hank', token('e'));
   assert.notEqual(again.revision, first.revision, 'a token issued again is a new credential');
   assert.equal(await t.accounts.isActive(again.revision), true);
@@ -294,4 +295,24 @@ test('no quorum (2 of 3 down): the typed retryable error, bounded; the same send
   const verdict = await retrying('send after recovery', () => acceptSend(t.dedupe, t.log, request));
   assert.equal(verdict.verdict, 'accepted');
   assert.deepEqual(ids(await retrying('read', () => t.log.readAfter('mona', 0, 10))), [request.serverId]);
+});
+
+test('one node, one replica: the dedupe table outlives the stream\'s duplicate window', { timeout: 60_000 }, async () => {
+  const single = await NatsCluster.start({ nodes: 1 });
+  try {
+    const one = await openTables(single.urls, { replicas: 1, duplicateWindowMs: 500 });
+    try {
+      assert.equal((await one.provisioned.jsm.streams.info(DELIVERIES_STREAM)).config.num_replicas, 1);
+      const request = send('olga', 'late-resend', ['pat']);
+      assert.equal((await acceptSend(one.dedupe, one.log, request)).verdict, 'accepted');
+      // Past the stream's window a repeated Nats-Msg-Id would be stored again; the table still knows the send.
+      await sleep(1500);
+      assert.deepEqual(await acceptSend(one.dedupe, one.log, { ...request, serverId: 'later' }), { verdict: 'duplicate', serverId: request.serverId });
+      assert.deepEqual(ids(await one.log.readAfter('pat', 0, 10)), [request.serverId]);
+    } finally {
+      await one.close();
+    }
+  } finally {
+    await single.stop();
+  }
 });

@@ -243,7 +243,7 @@ test('kill -9 of one node mid-way: sends are acked with 2 of 3, each stored once
   const leader = (await t.provisioned.jsm.streams.info(DELIVERIES_STREAM)).cluster?.leader;
   assert.ok(leader);
   const sending = sendRange(10, 20);
-  await sleep(50);
+  await waitFor('the second range to be under way', () => (verdicts.size >= SENDERS * 12 ? true : undefined), 30_000, 5);
   await cluster.kill9(leader);
   await sending;
   // With the node still down: every send acknowledged (2 of 3 is a quorum).

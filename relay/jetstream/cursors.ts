@@ -3,6 +3,13 @@
  * sequence the device acked. "Ack up to" only ever moves a cursor forward: each write is a
  * compare-and-set on the key's revision, so two nodes acking for the same device (a
  * reconnect that raced its old connection) cannot move it back.
+ *
+ * nats-server 2.9.10 in a cluster does not hold that compare-and-set against writes still in
+ * flight: of concurrent updates at one revision, several can succeed (measured here: up to 6
+ * of 6 from two connections; creates are not affected). So each ack reads the cursor back
+ * after writing and writes again while it reads less than it wrote. That narrows the race
+ * without closing it (a lower write can land after the higher writer's read-back); a cursor
+ * that does move back costs a redelivery, which cores drop as already stored, never a loss.
  */
 import type { KV } from '@nats-io/kv';
 import { clusterCall } from './errors';
@@ -34,7 +41,9 @@ export class CursorTable {
         try {
           if (entry && entry.operation === 'PUT') await this.kv.update(key, encodeRecord({ seq }), entry.revision);
           else await this.kv.create(key, encodeRecord({ seq }));
-          return seq;
+          const after = decodeEntry(cursorRecord, await this.kv.get(key), BUCKETS.cursors)?.seq ?? 0;
+          if (after >= seq) return after;
+          // A concurrent lower ack overwrote ours (the 2.9 race above): write again.
         } catch (error) {
           if (!isWrongRevision(error)) throw error;
         }

@@ -26,6 +26,8 @@ export const BUCKETS = {
   accounts: 'sb_accounts',
   /** (group, user) → membership. */
   members: 'sb_members',
+  /** user → every device's signed key record (the key directory, protocol v5). */
+  keys: 'sb_keys',
 } as const;
 export type BucketName = keyof typeof BUCKETS;
 
@@ -63,8 +65,6 @@ export function deliveriesConfig(options: ProvisionOptions): Partial<StreamConfi
     num_replicas: options.replicas ?? 3,
     max_age: nanos(options.deliveryMaxAgeMs ?? 0),
     duplicate_window: nanos(options.duplicateWindowMs ?? 10 * 60_000),
-    // Reads by subject and sequence go to any replica, not only the leader (2.9: allow_direct).
-    allow_direct: true,
   };
 }
 
@@ -93,7 +93,10 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
 
 async function ensureBucket(kvm: Kvm, jsm: JetStreamManager, name: string, replicas: number): Promise<KV> {
   // Kvm.create binds to an existing bucket as it is: a replica change is an update of its stream.
-  const kv = await kvm.create(name, { replicas, history: 1, storage: StorageType.File });
+  // No direct get: a direct get may be answered by a follower that has not applied the latest
+  // write yet, and these tables decide on what they read (a claim lost to another node must
+  // read the winner; a hello must see a user added a moment ago on another node).
+  const kv = await kvm.create(name, { replicas, history: 1, storage: StorageType.File, allow_direct: false });
   const stream = `KV_${name}`;
   const info = await jsm.streams.info(stream);
   if (info.config.num_replicas !== replicas) await jsm.streams.update(stream, { ...info.config, num_replicas: replicas });

@@ -1,14 +1,19 @@
 /**
  * The relay storage interface's JetStream side (relay/storage/jetstream/), so far its
- * AccountStorage, against a real three-node cluster: what `relay add-user|revoke` write and
- * hello checks, seen alike from two relay nodes, and a revocation on one node noticed by the
- * other's credential watch.
+ * AccountStorage and KeyDirectoryStorage, against a real three-node cluster, seen from two
+ * relay nodes: what `relay add-user|revoke` write and hello checks, a revocation on one node
+ * noticed by the other's credential watch, and device key records bounded per user across
+ * nodes.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NatsCluster } from '../support/nats-cluster';
 import { openTables, type RelayTables } from '../support/jetstream-relay';
 import { jetstreamAccounts } from '../../relay/storage/jetstream/accounts';
+import { jetstreamKeys } from '../../relay/storage/jetstream/keys';
+import { signDeviceRecord } from '../../lib/node/e2e/device-record';
+import { generateIdentity } from '../../lib/node/e2e/identity';
+import type { KeysResultFrame } from '../../protocol/relay';
 import { UserExistsError } from '../../relay/storage/errors';
 import { generateToken, hashToken } from '../../relay/tokens';
 import type { AccountStorage } from '../../relay/storage/types';
@@ -84,4 +89,38 @@ test('a revocation on one node is noticed by the other node\'s credential watch'
   } finally {
     stop();
   }
+});
+
+test('key directory: a device publishes its own signed record, read through the other node; others refused; the per-user bound holds across nodes', async () => {
+  const k1 = jetstreamKeys(node1.provisioned.buckets.keys, 3);
+  const k2 = jetstreamKeys(node2.provisioned.buckets.keys, 3);
+  const now = new Date();
+  const record = (device: string, user = 'dan') => signDeviceRecord(generateIdentity(), user, device, Date.now());
+  const result = (answer: KeysResultFrame) => (answer.result === 'ok' ? 'ok' : answer.code);
+  const laptop = record('dan-laptop');
+  const published = await k1.publishKeys('dan', 'dan-laptop', { type: 'keys_publish', request_id: 'p1', record: laptop }, now);
+  assert.deepEqual(published, { type: 'keys_result', request_id: 'p1', result: 'ok', user: 'dan', records: [laptop] });
+  assert.deepEqual(await k2.getKeys({ type: 'keys_get', request_id: 'g1', user: 'dan' }), { type: 'keys_result', request_id: 'g1', result: 'ok', user: 'dan', records: [laptop] });
+  assert.deepEqual((await k2.getKeys({ type: 'keys_get', request_id: 'g2', user: 'nobody' })).result === 'ok' && [], []);
+  // Someone else's device, or a record not signed by its own key.
+  assert.equal(result(await k1.publishKeys('dan', 'dan-phone', { type: 'keys_publish', request_id: 'p2', record: record('dan-laptop') }, now)), 'bad_record');
+  const forged = { ...record('dan-phone'), sig: laptop.sig };
+  assert.equal(result(await k1.publishKeys('dan', 'dan-phone', { type: 'keys_publish', request_id: 'p3', record: forged }, now)), 'bad_record');
+  // Five new devices at once through two nodes, with room for two more: never more than two get
+  // in (a race may refuse one that would have fit; it gets in when tried again alone).
+  const devices = ['d1', 'd2', 'd3', 'd4', 'd5'];
+  const answers = await Promise.all(devices.map((d, i) => (i % 2 ? k1 : k2).publishKeys('dan', d, { type: 'keys_publish', request_id: d, record: record(d) }, now)));
+  const admitted = answers.filter((a) => a.result === 'ok').length;
+  assert.ok(admitted <= 2, `${admitted} of 5 admitted with room for 2`);
+  assert.ok(answers.every((a) => result(a) === 'ok' || result(a) === 'limit'));
+  for (const d of devices.filter((_, i) => answers[i]!.result !== 'ok')) {
+    await k1.publishKeys('dan', d, { type: 'keys_publish', request_id: d, record: record(d) }, now);
+  }
+  const stored = await k1.getKeys({ type: 'keys_get', request_id: 'g3', user: 'dan' });
+  assert.equal(stored.result === 'ok' && stored.records.length, 3, 'full, and no more');
+  // A device already there replaces its record even when the user is full.
+  const newLaptop = record('dan-laptop');
+  const replaced = await k2.publishKeys('dan', 'dan-laptop', { type: 'keys_publish', request_id: 'p4', record: newLaptop }, now);
+  assert.equal(result(replaced), 'ok');
+  assert.ok(replaced.result === 'ok' && replaced.records.some((r) => r.sig === newLaptop.sig) && !replaced.records.some((r) => r.sig === laptop.sig));
 });

@@ -18,6 +18,12 @@ test('three nodes form a JetStream cluster; an R3 stream survives kill -9 of one
     dir = cluster.dir;
     assert.equal(cluster.nodes.length, 3);
     assert.equal(new Set(cluster.nodes.flatMap((n) => [n.clientPort, n.routePort, n.monitorPort])).size, 9);
+    const agreed = (leaders: Record<string, string | undefined>) => {
+      const named = new Set(Object.values(leaders));
+      assert.equal(named.size, 1, JSON.stringify(leaders));
+      assert.ok([...named][0], `a meta leader: ${JSON.stringify(leaders)}`);
+    };
+    agreed(await cluster.metaLeaders()); // start returned only once every node names one
     const nc = await connect({ servers: cluster.urls, timeout: 5000, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
     try {
       const jsm = await jetstreamManager(nc, { timeout: 5000 });
@@ -35,6 +41,9 @@ test('three nodes form a JetStream cluster; an R3 stream survives kill -9 of one
         await waitFor(`publish ${i} with ${leader} down`, async () => (await js.publish('fixture.a', `during ${i}`, { msgID: `during-${i}` })).seq, 20_000, 200);
       }
       await cluster.restart(leader);
+      const after = await cluster.metaLeaders();
+      assert.deepEqual(Object.keys(after).sort(), ['n1', 'n2', 'n3'], 'the restarted node runs');
+      agreed(after); // and names the same meta leader as the others
       // The restarted node catches up: it reports itself current for the stream with every message.
       await waitFor('the restarted node to be a current replica', async () => {
         const info = await jsm.streams.info('FIXTURE');

@@ -166,6 +166,13 @@ export class NatsCluster {
 
   private readonly killed = new Set<string>();
 
+  /** The meta leader each running node names now (undefined where none, or no answer), by node. */
+  async metaLeaders(): Promise<Record<string, string | undefined>> {
+    const nodes = this.running();
+    const answers = await Promise.all(nodes.map((n) => jsz(n.monitorPort)));
+    return Object.fromEntries(nodes.map((n, i) => [n.name, answers[i]?.meta_cluster?.leader]));
+  }
+
   node(name: string): NatsNode {
     const node = this.nodes.find((n) => n.name === name);
     if (!node) throw new Error(`no nats node ${name}`);

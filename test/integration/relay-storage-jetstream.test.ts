@@ -2,8 +2,9 @@
  * The relay storage interface's JetStream side (relay/storage/jetstream/), so far its
  * AccountStorage and KeyDirectoryStorage, against a real three-node cluster, seen from two
  * relay nodes: what `relay add-user|revoke` write and hello checks, a revocation on one node
- * noticed by the other's credential watch, and device key records bounded per user across
- * nodes.
+ * noticed by the other's credential watch, device key records bounded per user across
+ * nodes, and the feed of committed deliveries one node reads of another's appends, through a
+ * kill -9 of the stream's leader.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +19,9 @@ import { UserExistsError } from '../../relay/storage/errors';
 import { generateToken, hashToken } from '../../relay/tokens';
 import type { AccountStorage } from '../../relay/storage/types';
 import { waitFor } from '../support/wait';
+import { retrying } from '../support/jetstream-relay';
+import { watchCommittedDeliveries, type FedDelivery } from '../../relay/jetstream/feed';
+import { DELIVERIES_STREAM } from '../../relay/jetstream/provision';
 
 let cluster: NatsCluster;
 let node1: RelayTables;
@@ -123,4 +127,32 @@ test('key directory: a device publishes its own signed record, read through the 
   const replaced = await k2.publishKeys('dan', 'dan-laptop', { type: 'keys_publish', request_id: 'p4', record: newLaptop }, now);
   assert.equal(result(replaced), 'ok');
   assert.ok(replaced.result === 'ok' && replaced.records.some((r) => r.sig === newLaptop.sig) && !replaced.records.some((r) => r.sig === laptop.sig));
+});
+
+test('delivery feed: node 2 sees node 1\'s appends as they commit, in order, none twice, through a kill -9 of the stream leader', { timeout: 120_000 }, async () => {
+  await node1.log.append('erin', 'before the feed', 'feed-before'); // not on a feed started later
+  const fed: FedDelivery[] = [];
+  const feed = await watchCommittedDeliveries(node2.provisioned.js, (d) => fed.push(d));
+  try {
+    const appended: number[] = [];
+    const append = async (i: number) => {
+      const r = await retrying(`append ${i}`, () => node1.log.append(i % 2 ? 'erin' : 'a.b', `item ${i}`, `feed-${i}`));
+      appended.push(r.seq);
+    };
+    for (let i = 0; i < 20; i++) await append(i);
+    await waitFor('the first 20 on the feed', () => (fed.length >= 20 ? true : undefined), 20_000, 20);
+    const leader = (await node1.provisioned.jsm.streams.info(DELIVERIES_STREAM)).cluster?.leader;
+    assert.ok(leader);
+    await cluster.kill9(leader);
+    for (let i = 20; i < 40; i++) await append(i);
+    await cluster.restart(leader);
+    for (let i = 40; i < 50; i++) await append(i);
+    await waitFor('all 50 on the feed', () => (fed.length >= 50 ? true : undefined), 60_000, 50).catch((error: Error) => {
+      throw new Error(`${error.message}: ${fed.length} fed, the last at seq ${fed.at(-1)?.seq}; appended up to ${appended.at(-1)}`);
+    });
+    assert.deepEqual(fed.map((d) => d.seq), appended, 'every committed append, in order, once');
+    assert.deepEqual(fed.slice(0, 2).map((d) => [d.recipient, d.item]), [['a.b', 'item 0'], ['erin', 'item 1']]);
+  } finally {
+    await feed.stop();
+  }
 });

@@ -7,9 +7,11 @@
  * a publish or API request that nobody answers in time (TimeoutError, or a RequestError that
  * wraps one), "no responders" (no stream leader, or no server at all: 503), a JetStream API
  * error with status 503 ("JetStream system temporarily unavailable", no meta leader), or a
- * connection that is closed or reconnecting under the request. Each of these means "not
- * stored, as far as we know; the same write again is safe" — every write in relay/jetstream is
- * idempotent on retry (create-only keys, Nats-Msg-Id on publishes, monotonic cursors).
+ * connection that is closed or reconnecting under the request. Each of these means "not known
+ * to be stored" — not "not stored": a write the surviving node had proposed can still commit
+ * once the quorum is back (seen in the no-quorum test). So every write in relay/jetstream is
+ * idempotent on retry (create-only keys, Nats-Msg-Id on publishes, monotonic cursors), and
+ * the same write again settles what happened.
  */
 import { ClosedConnectionError, ConnectionError, DrainingConnectionError, NoRespondersError, RequestError, TimeoutError } from '@nats-io/transport-node';
 import { JetStreamApiError, JetStreamError } from '@nats-io/jetstream';
@@ -23,7 +25,7 @@ export class ClusterUnavailableError extends Error {
     readonly operation: string,
     override readonly cause: unknown,
   ) {
-    super(`the NATS cluster did not take "${operation}" (${errorMessage(cause)}): no quorum or no server reachable; retry shortly`);
+    super(`the NATS cluster did not confirm "${operation}" (${errorMessage(cause)}): no quorum or no server reachable; retry shortly`);
     this.name = 'ClusterUnavailableError';
   }
 }

@@ -287,7 +287,7 @@ test('no quorum (2 of 3 down): the typed retryable error, bounded; the same send
   assert.equal(error.retryable, true);
   assert.equal(error.code, 'cluster_unavailable');
   assert.ok(Date.now() - started < 30_000, `bounded (${Date.now() - started} ms)`);
-  await assert.rejects(t.log.append('mona', 'x', 'nq-direct'), ClusterUnavailableError);
+  await assert.rejects(t.log.append('nina', 'no quorum', 'nq-direct'), ClusterUnavailableError);
   await assert.rejects(t.cursors.ackUpTo('mona', 'd', 5), ClusterUnavailableError);
 
   await cluster.restart(a!, false);
@@ -295,6 +295,11 @@ test('no quorum (2 of 3 down): the typed retryable error, bounded; the same send
   const verdict = await retrying('send after recovery', () => acceptSend(t.dedupe, t.log, request));
   assert.equal(verdict.verdict, 'accepted');
   assert.deepEqual(ids(await retrying('read', () => t.log.readAfter('mona', 0, 10))), [request.serverId]);
+  // A refused write is not known to be stored, which is not the same as not stored: a proposal
+  // the surviving node had taken may commit once the quorum is back. The same write again
+  // (same Nats-Msg-Id) settles it: stored exactly once either way.
+  await retrying('append again', () => t.log.append('nina', 'no quorum', 'nq-direct'));
+  assert.deepEqual((await t.log.readAfter('nina', 0, 10)).map((i) => i.item), ['no quorum']);
 });
 
 test('one node, one replica: the dedupe table outlives the stream\'s duplicate window', { timeout: 60_000 }, async () => {

@@ -9,7 +9,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PROTOCOL_VERSION } from '../protocol/rpc';
 import { SocketClient } from '../server/cli/socket-client';
@@ -30,6 +30,8 @@ import { mcpBench } from './mcp';
 import { webviewRenderBench } from './webview-render';
 import { workbenchArrivalBench } from './workbench-arrival';
 import { envelopeBench } from './e2ee-envelope';
+import { sendPathRun } from './jetstream-send-path';
+import { findNatsServer } from '../test/support/nats-cluster';
 import { CHROMIUM_PATH, missingTools } from '../test/e2e/paths';
 import { WriteBatcher } from '../lib/node/write-batcher';
 import { schemaVersion } from '../server/store/db';
@@ -395,6 +397,23 @@ async function benchEnvelope(): Promise<void> {
   }
 }
 
+/** Issue 16: the relay's dedupe + append send path on a 3-node JetStream cluster (R3), beside one node (R1). */
+async function benchJetstreamSendPath(): Promise<void> {
+  console.log('\nrelay send path on NATS JetStream: dedupe claim + delivery append + commit, each acked by the cluster');
+  if (!findNatsServer()) {
+    console.log('  skipping: nats-server is not installed (bash scripts/apt-install.sh nats-server)');
+    return;
+  }
+  const load = { sequential: quick ? 200 : 1000, count: quick ? 2000 : 10_000, window: 64 };
+  const single = await sendPathRun(1, load);
+  const three = await sendPathRun(3, load);
+  const cpu = (f: typeof single) => (f.serverCpuUsPerSend === undefined ? 'n/a' : `${f.serverCpuUsPerSend.toFixed(0)} µs`);
+  console.log(`  one at a time, ${load.sequential} sends; then ${load.count} sends with ${load.window} in flight; CPU per send: nats-server (all nodes) 3 nodes ${cpu(three)}, 1 node ${cpu(single)}; client (the relay's side) 3 nodes ${three.clientCpuUsPerSend.toFixed(0)} µs, 1 node ${single.clientCpuUsPerSend.toFixed(0)} µs; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
+  record('JetStream send path, 3 nodes R3: one send, p50', three.p50Ms, 'ms', '1 node R1', single.p50Ms, 'report');
+  record('JetStream send path, 3 nodes R3: one send, p99', three.p99Ms, 'ms', '1 node R1', single.p99Ms, 'report');
+  record(`JetStream send path, 3 nodes R3: sends/s, ${load.window} in flight`, three.sendsPerSecond, '/s', '1 node R1', single.sendsPerSecond, 'report');
+}
+
 async function main(): Promise<void> {
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
   const phases: [string, () => Promise<void>][] = [
@@ -411,6 +430,7 @@ async function main(): Promise<void> {
     ['files', benchFiles],
     ['mcp', benchMcp],
     ['webview', benchWebviewRender],
+    ['jetstream', benchJetstreamSendPath],
   ];
   const unknown = only?.filter((name) => !phases.some(([known]) => known === name)) ?? [];
   if (unknown.length > 0) {

@@ -10,8 +10,34 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { DeviceKeyRecord } from '../protocol/e2e';
 import { MAX_DEVICES_PER_USER } from '../protocol/e2e';
 import { deviceKeyRecordSchema } from '../protocol/e2e-schemas';
-import { KEYS_REJECTION_CODES, type KeysFrame, type KeysRejectionCode, type KeysResultFrame } from '../protocol/relay';
+import { KEYS_REJECTION_CODES, type KeysFrame, type KeysPublishFrame, type KeysRejectionCode, type KeysResultFrame } from '../protocol/relay';
 import { verifyDeviceRecord } from '../lib/node/e2e/device-record';
+
+function keysRefusal(frame: KeysFrame, code: KeysRejectionCode, reason: string): KeysResultFrame {
+  return { type: 'keys_result', request_id: frame.request_id, result: 'rejected', code, reason, retryable: false };
+}
+
+/**
+ * The checks of a `keys_publish` that need no storage, the same whatever the engine: the record
+ * is the session's own user and device, and signed by its own key. A refusal, or undefined.
+ */
+export function checkPublishedRecord(user: string, device: string, frame: KeysPublishFrame): KeysResultFrame | undefined {
+  const { record } = frame;
+  if (record.user !== user || record.device !== device) {
+    return keysRefusal(frame, KEYS_REJECTION_CODES.badRecord, `a device publishes only its own keys: this session is ${user}'s device ${device}, the record is ${record.user}'s device ${record.device}`);
+  }
+  try {
+    verifyDeviceRecord(record);
+  } catch {
+    return keysRefusal(frame, KEYS_REJECTION_CODES.badRecord, 'the record is not signed by its own key');
+  }
+  return undefined;
+}
+
+/** The refusal of a new device's record when the user has `maxDevices` already. */
+export function limitRefusal(frame: KeysFrame, user: string, maxDevices: number): KeysResultFrame {
+  return keysRefusal(frame, KEYS_REJECTION_CODES.limit, `${user} has keys for ${maxDevices} devices, this relay's most per user`);
+}
 
 export class KeyDirectory {
   private readonly s: {
@@ -46,21 +72,13 @@ export class KeyDirectory {
   /** One keys request of the session (`user`, `device`), decided and written in the caller's transaction. */
   handle(user: string, device: string, frame: KeysFrame, now: Date): KeysResultFrame {
     if (frame.type === 'keys_get') return { type: 'keys_result', request_id: frame.request_id, result: 'ok', user: frame.user, records: this.records(frame.user) };
-    const reject = (code: KeysRejectionCode, reason: string): KeysResultFrame => ({ type: 'keys_result', request_id: frame.request_id, result: 'rejected', code, reason, retryable: false });
-    const { record } = frame;
-    if (record.user !== user || record.device !== device) {
-      return reject(KEYS_REJECTION_CODES.badRecord, `a device publishes only its own keys: this session is ${user}'s device ${device}, the record is ${record.user}'s device ${record.device}`);
-    }
-    try {
-      verifyDeviceRecord(record);
-    } catch {
-      return reject(KEYS_REJECTION_CODES.badRecord, 'the record is not signed by its own key');
-    }
+    const refused = checkPublishedRecord(user, device, frame);
+    if (refused) return refused;
     const replacing = (this.s.has.get(user, device)?.n ?? 0) > 0;
     if (!replacing && (this.s.count.get(user)?.n ?? 0) >= this.maxDevices) {
-      return reject(KEYS_REJECTION_CODES.limit, `${user} has keys for ${this.maxDevices} devices, this relay's most per user`);
+      return limitRefusal(frame, user, this.maxDevices);
     }
-    this.s.upsert.run(user, device, JSON.stringify(record), now.toISOString());
+    this.s.upsert.run(user, device, JSON.stringify(frame.record), now.toISOString());
     return { type: 'keys_result', request_id: frame.request_id, result: 'ok', user, records: this.records(user) };
   }
 }

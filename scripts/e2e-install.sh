@@ -33,41 +33,7 @@ START=$(date +%s)
 # ---------------------------------------------------------------------------------------
 # 1. Debian packages
 # ---------------------------------------------------------------------------------------
-missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
-  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
-  [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
-done
-if ((${#missing[@]} == 0)); then
-  log "Debian packages present: ${APT_PACKAGES[*]}"
-else
-  SUDO=()
-  if [[ $(id -u) -ne 0 ]]; then
-    command -v sudo >/dev/null || die "need root (or sudo) to install Debian packages: ${missing[*]}"
-    SUDO=(sudo -n)
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  # apt-get update only when the package lists cannot serve us: no lists at all, or some
-  # missing package has no install candidate. If the install still fails, update and retry.
-  need_update=0
-  if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then need_update=1; fi
-  for pkg in "${missing[@]}"; do
-    cand=$(apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: *//p')
-    if [[ -z "$cand" || "$cand" == "(none)" ]]; then need_update=1; fi
-  done
-  if ((need_update)); then
-    log "apt-get update (package lists missing or stale)"
-    "${SUDO[@]}" apt-get update </dev/null || die "apt-get update failed"
-  fi
-  log "apt-get install -y ${missing[*]}"
-  if ! "${SUDO[@]}" apt-get install -y --no-install-recommends "${missing[@]}" </dev/null; then
-    ((need_update)) && die "apt-get install failed for: ${missing[*]}"
-    log "install failed; retrying after apt-get update"
-    "${SUDO[@]}" apt-get update </dev/null || die "apt-get update failed"
-    "${SUDO[@]}" apt-get install -y --no-install-recommends "${missing[@]}" </dev/null \
-      || die "apt-get install failed for: ${missing[*]}"
-  fi
-fi
+bash "$(dirname "$0")/apt-install.sh" --tag e2e-install "${APT_PACKAGES[@]}" || die "Debian packages could not be installed: ${APT_PACKAGES[*]}"
 [[ -x /usr/bin/chromium ]] || die "/usr/bin/chromium missing after installing the chromium package"
 
 # ---------------------------------------------------------------------------------------

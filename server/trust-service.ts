@@ -88,14 +88,20 @@ export class TrustService {
   }
 
   /**
-   * Before a 1:1 send: the recipient's keys from the relay's directory unless the pins are
-   * fresh (KEYS_FRESH_MS), then refuses the send if they changed. Offline, with a relay before
+   * Before a 1:1 send: the recipient's (and this user's) keys from the relay's directory unless
+   * the pins are fresh (KEYS_FRESH_MS), then refuses the send if they changed or none are pinned. Offline, with a relay before
    * v5, or with no answer in KEYS_SEND_WAIT_MS, the pins as they are decide.
    */
   async checkSendFresh(to: string, now = Date.now()): Promise<void> {
     const user = canonicalUserName(to);
-    if ((this.freshUntil.get(user) ?? 0) <= now && this.sync.isOnline()) await this.lookUp(user);
+    const self = this.localUser();
+    const stale = (u: string) => (this.freshUntil.get(u) ?? 0) <= now && this.sync.isOnline();
+    // This user's own other devices get a copy, sealed for their pinned keys: look those up too.
+    await Promise.all([stale(user) ? this.lookUp(user) : undefined, user !== self && stale(self) ? this.lookUp(self) : undefined]);
     this.checkSend(user);
+    // A direct message is sent only encrypted: with no keys pinned for the recipient there is
+    // nothing to encrypt for, and it is refused now, never stored to leave in plain text.
+    if (user !== self && !(this.keys.get(user)?.pinned.length ?? 0)) throw noKeys(user, this.sync.isOnline());
   }
 
   private lookUp(user: string): Promise<void> {

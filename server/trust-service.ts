@@ -99,9 +99,10 @@ export class TrustService {
     // This user's own other devices get a copy, sealed for their pinned keys: look those up too.
     await Promise.all([stale(user) ? this.lookUp(user) : undefined, user !== self && stale(self) ? this.lookUp(self) : undefined]);
     this.checkSend(user);
-    // A direct message is sent only encrypted: with no keys pinned for the recipient there is
-    // nothing to encrypt for, and it is refused now, never stored to leave in plain text.
-    if (user !== self && !(this.keys.get(user)?.pinned.length ?? 0)) throw noKeys(user, this.sync.isOnline());
+    // A direct message is sent only encrypted: with no keys for the recipient after a lookup there
+    // is nothing to encrypt for, and it is refused now, never stored to leave in plain text.
+    // Offline it is queued, and the keys are looked up before it leaves (sync engine).
+    if (user !== self && this.sync.isOnline() && !(this.keys.get(user)?.pinned.length ?? 0)) throw noKeys(user);
   }
 
   private lookUp(user: string): Promise<void> {

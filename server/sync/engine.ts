@@ -170,6 +170,7 @@ export class SyncEngine implements SyncPort {
   private refusedSealed = 0;
   /** storeInbound runs one at a time: one may wait for a sender's keys, and the cursor must move in order. */
   private inboundTail: Promise<void> = Promise.resolve();
+  private readonly keysAsked = new WeakMap<RelayLink, Set<string>>();
   private readonly files: FileStore;
   private readonly progressListeners: ((p: TransferProgress) => void)[] = [];
   /** Group requests on the wire, by request_id, each waiting for its verdict (stored first when ok). */
@@ -395,6 +396,17 @@ export class SyncEngine implements SyncPort {
     if (message.attachments !== undefined) return false;
     if (this.repo.hasPendingOutbox()) return false;
     const link = this.link;
+    if (!isGroupAddress(message.to)) {
+      // Sealed here as in the drain; anything that stops it (an older relay, no pinned keys, too
+      // big once sealed) is left to the drain, which says why.
+      if (link.version < RELAY_PROTOCOL_V6 || !this.bodies.hasKeys(message.to) && message.to !== this.localUser()) return false;
+      try {
+        message = this.bodies.seal(message, this.localUser());
+      } catch {
+        return false;
+      }
+      if (sendFrameBytes(message) > RELAY_MAX_FRAME_BYTES) return false;
+    }
     // A claim counts against the window from now: until its write is durable, then on the
     // wire. A link lost before then leaves the row inflight, and the close returns it to pending.
     this.claimedUnsent++;
@@ -710,6 +722,8 @@ export class SyncEngine implements SyncPort {
       while (this.isOnline() && this.link && this.inflight < SEND_WINDOW && Date.now() >= this.pausedUntil) {
         const link = this.link;
         let marksSeen = 0;
+        /** Recipients with no pinned keys whose rows wait (pending) for one lookup on this link. */
+        const needKeys = new Set<string>();
         const claimed = await this.writes.run(() => {
           marksSeen = this.backlogMarks;
           const now = new Date().toISOString();
@@ -739,6 +753,11 @@ export class SyncEngine implements SyncPort {
                 if (this.outbox.fail(row.id, `not sent: the relay speaks protocol v${link.version}, before end-to-end encrypted messages (v${RELAY_PROTOCOL_V6}); upgrade the relay`, now)) setImmediate(() => this.wakeVerdictWaiters(row.id));
                 continue;
               }
+              if (!this.bodies.hasKeys(message.to) && message.to !== this.localUser() && !this.keysAskedOn(link).has(message.to)) {
+                // Queued offline before first contact: the keys are looked up once, then it is sealed or fails.
+                needKeys.add(message.to);
+                continue;
+              }
               try {
                 frame = this.bodies.seal(frame, this.localUser());
               } catch (error) {
@@ -757,6 +776,10 @@ export class SyncEngine implements SyncPort {
           }
           return frames;
         });
+        if (needKeys.size > 0) {
+          await Promise.all([...needKeys].map((user) => this.lookUpKeys(link, user)));
+          continue;
+        }
         if (claimed.length === 0) {
           if (this.backlogMarks === marksSeen) this.backlog = false;
           break;
@@ -793,6 +816,26 @@ export class SyncEngine implements SyncPort {
    * first message from a peer, an own new device) are looked up and pinned (trust on first use,
    * as a send does; a changed set stays pending and its messages are refused).
    */
+  /** Users whose keys were looked up on `link` for a queued send (once each per link). */
+  private keysAskedOn(link: RelayLink): Set<string> {
+    let asked = this.keysAsked.get(link);
+    if (!asked) {
+      asked = new Set();
+      this.keysAsked.set(link, asked);
+    }
+    return asked;
+  }
+
+  /** Looks `user`'s device records up in the directory and pins them (trust on first use; a change stays pending). */
+  private async lookUpKeys(link: RelayLink, user: string): Promise<void> {
+    this.keysAskedOn(link).add(user);
+    const answer = await this.keysRequest({ type: 'keys_get', user }, SENDER_KEYS_WAIT_MS);
+    if (answer?.result !== 'ok') return;
+    const current = this.pins.get(user);
+    const next = reconcile(current, verifiedRecords(user, answer.records));
+    if (next && next !== current) this.pins.put(user, next, new Date());
+  }
+
   private async pinSenders(frames: readonly InboundFrame[]): Promise<void> {
     const users = new Set<string>();
     for (const frame of frames) {
@@ -800,15 +843,8 @@ export class SyncEngine implements SyncPort {
       const user = this.bodies.missingSender(frame.item.message as WireMessageV3);
       if (user !== undefined) users.add(user);
     }
-    await Promise.all(
-      [...users].map(async (user) => {
-        const answer = await this.keysRequest({ type: 'keys_get', user }, SENDER_KEYS_WAIT_MS);
-        if (answer?.result !== 'ok') return;
-        const current = this.pins.get(user);
-        const next = reconcile(current, verifiedRecords(user, answer.records));
-        if (next && next !== current) this.pins.put(user, next, new Date());
-      }),
-    );
+    const link = this.link;
+    if (link) await Promise.all([...users].map((user) => this.lookUpKeys(link, user)));
   }
 
   private async storeInbound(link: RelayLink): Promise<void> {

@@ -661,3 +661,9 @@ export type RelayToCoreFrameV5 = RelayToCoreFrameV4 | KeysResultFrame;
 // only to v6 devices (an older core could not open it). Group messages are as in v5.
 
 export const RELAY_PROTOCOL_V6 = 6;
+
+/** Codes of send verdicts added in v6. */
+export const E2E_SEND_REJECTION_CODES = {
+  /** No device of the recipient speaks v6 (all last connected with an older core): none could open it. Not retryable. */
+  recipientOutdated: 'recipient_outdated',
+} as const;

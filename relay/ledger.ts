@@ -12,6 +12,7 @@ import {
   RELAY_PROTOCOL_V2,
   RELAY_PROTOCOL_V3,
   RELAY_PROTOCOL_V6,
+  E2E_SEND_REJECTION_CODES,
   FILE_SEND_REJECTION_CODES,
   type DeliveryItemV2,
   type DeliveryItemV3,
@@ -192,6 +193,10 @@ export class RelayLedger {
       const sealedChars = message.sealed.length;
       const most = maxSealedChars(this.maxBodyBytes);
       if (sealedChars > most) return rejected(message, `the sealed body is ${sealedChars} characters; the relay accepts at most ${most} (bodies of ${this.maxBodyBytes} bytes)`, false);
+      // No device of the recipient could open it (each last said hello with an older protocol): said now, not left to expire.
+      if (message.to !== sender && this.blobs.devicesAtLeast(message.to, RELAY_PROTOCOL_V6).length === 0) {
+        return rejected(message, `no device of "${message.to}" runs a core that opens end-to-end encrypted messages (protocol ${RELAY_PROTOCOL_V6}); they must upgrade`, false, E2E_SEND_REJECTION_CODES.recipientOutdated);
+      }
     }
     const attachments = message.attachments ?? [];
     if (attachments.length > 0) {

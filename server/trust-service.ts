@@ -8,6 +8,7 @@
 import type { DeviceKeyRecord } from '../protocol/e2e';
 import { ErrorCodes, type TrustConfirmParams, type TrustInfo, type TrustParams, type TrustState } from '../protocol/rpc';
 import { canonicalUserName } from '../protocol/names';
+import { RELAY_PROTOCOL_V6 } from '../protocol/relay';
 import { fromB64 } from '../lib/node/e2e/bytes';
 import { loadOrCreateIdentity } from '../lib/node/e2e/identity';
 import { acceptChange, reconcile, trustState, verifiedRecords, type PinnedKeys } from '../lib/node/e2e/pins';
@@ -95,6 +96,11 @@ export class TrustService {
   async checkSendFresh(to: string, now = Date.now()): Promise<void> {
     const user = canonicalUserName(to);
     const self = this.localUser();
+    const relay = this.sync.relayVersion();
+    if (this.sync.isOnline() && relay !== null && relay < RELAY_PROTOCOL_V6) {
+      // Never in plain text instead: a relay could claim to be old for exactly that.
+      throw new CoreError(ErrorCodes.NotSent, `not sent: the relay speaks protocol v${relay}, before end-to-end encrypted messages (v${RELAY_PROTOCOL_V6}), and direct messages are sent only encrypted; upgrade the relay`, { kind: 'not_sent' });
+    }
     const stale = (u: string) => (this.freshUntil.get(u) ?? 0) <= now && this.sync.isOnline();
     // This user's own other devices get a copy, sealed for their pinned keys: look those up too.
     await Promise.all([stale(user) ? this.lookUp(user) : undefined, user !== self && stale(self) ? this.lookUp(self) : undefined]);

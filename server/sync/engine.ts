@@ -166,6 +166,12 @@ export class SyncEngine implements SyncPort {
   private readonly pins: PeerKeys;
   /** Seals direct sends and opens sealed deliveries (protocol v6). */
   private readonly bodies: DirectBodies;
+  /**
+   * Bench only (bench/run.ts, phase e2ee): direct bodies leave unsealed, so one run can measure
+   * the same pipeline with and without encryption. No setting, flag or RPC reaches it, the
+   * relay cannot ask for it, and a core started with it says so loudly in its log.
+   */
+  private readonly sealBodies = process.env.SWITCHBOARD_BENCH_PLAINTEXT !== '1';
   /** Sealed deliveries refused (tampered, not for this device, an unpinned sender) since this core started. */
   private refusedSealed = 0;
   /** storeInbound runs one at a time: one may wait for a sender's keys, and the cursor must move in order. */
@@ -211,6 +217,7 @@ export class SyncEngine implements SyncPort {
     this.cursor = Number(repo.getState(CURSOR_KEY) ?? 0);
     this.files = new FileStore(repo.filesDir);
     this.pins = PeerKeys.of(repo.db);
+    if (!this.sealBodies) log.warn('e2e: SWITCHBOARD_BENCH_PLAINTEXT=1: direct message bodies leave UNENCRYPTED (a benchmark switch; never set it otherwise)');
     this.bodies = new DirectBodies(this.pins, paths.home, () => ({ user: this.localUser(), device: this.config.device }));
     this.transfers = new Transfers({
       repo,
@@ -396,7 +403,7 @@ export class SyncEngine implements SyncPort {
     if (message.attachments !== undefined) return false;
     if (this.repo.hasPendingOutbox()) return false;
     const link = this.link;
-    if (!isGroupAddress(message.to)) {
+    if (!isGroupAddress(message.to) && this.sealBodies) {
       // Sealed here as in the drain; anything that stops it (an older relay, no pinned keys, too
       // big once sealed) is left to the drain, which says why.
       if (link.version < RELAY_PROTOCOL_V6 || !this.bodies.hasKeys(message.to) && message.to !== this.localUser()) return false;
@@ -747,7 +754,7 @@ export class SyncEngine implements SyncPort {
               continue;
             }
             let frame = sendFrameOf(message);
-            if (!isGroupAddress(message.to)) {
+            if (!isGroupAddress(message.to) && this.sealBodies) {
               // Direct messages travel only end-to-end encrypted: never in plain text to an older relay.
               if (link.version < RELAY_PROTOCOL_V6) {
                 if (this.outbox.fail(row.id, `not sent: the relay speaks protocol v${link.version}, before end-to-end encrypted messages (v${RELAY_PROTOCOL_V6}); upgrade the relay`, now)) setImmediate(() => this.wakeVerdictWaiters(row.id));

@@ -155,3 +155,6 @@ export function openDirect({ sealed, me, identity, context, senderKey }: OpenDir
   if (!payload.success) throw new E2eError('malformed', `the message from ${context.from} decrypts to no valid payload`);
   return payload.data;
 }
+
+/** The associated data, for the tests that forge with a recipient's knowledge (test/unit/e2e-direct-seal.test.ts). */
+export const directAadForTests = { contextBytes, contentAad, wrapAad };

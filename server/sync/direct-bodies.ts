@@ -15,6 +15,8 @@ import { loadOrCreateIdentity, type DeviceIdentity } from '../../lib/node/e2e/id
 import type { PeerKeys } from '../store/peer-keys';
 import type { SendFrameMessage } from './send-frame';
 
+const LEADING_FROM = /^\{"v":2,"from":\{"user":"[^"\\]*","device":"([^"\\]*)"\}/;
+
 /** Why a direct message cannot be sealed: said as the outbox row's failure. */
 export class SealRefused extends Error {}
 
@@ -73,11 +75,14 @@ export class DirectBodies {
   /** The user whose keys must be looked up before `m` can be opened (its sending device is not pinned), if any. */
   missingSender(m: WireMessageV3): string | undefined {
     if (m.sealed === undefined) return undefined;
-    let from: string | undefined;
-    try {
-      from = (JSON.parse(m.sealed) as { from?: { device?: unknown } }).from?.device as string | undefined;
-    } catch {
-      return undefined;
+    // The sending device, read without parsing the whole envelope (sealDirect writes `from` first); open() checks it all.
+    let from = LEADING_FROM.exec(m.sealed)?.[1];
+    if (from === undefined) {
+      try {
+        from = (JSON.parse(m.sealed) as { from?: { device?: unknown } }).from?.device as string | undefined;
+      } catch {
+        return undefined;
+      }
     }
     return this.pinnedDevices(m.from).some((d) => d.device === from) ? undefined : m.from;
   }

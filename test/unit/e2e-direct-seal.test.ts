@@ -74,13 +74,13 @@ test('a sender device that is not pinned is reported, and a wrap made by another
 
 test('one recipient device cannot hand another a different body under the same wraps (each wrap covers the ciphertext)', () => {
   const sealed = JSON.parse(sealFor([bob, bob2])) as SealedBody;
-  const { contextBytes, contentAad, wrapAad } = directAadForTests;
+  const { contextBytes, contentAad, wrapAad, ctDigest } = directAadForTests;
   const ctx = contextBytes(context);
   const nonce = fromB64(sealed.nonce, 24);
   // bob's device opens its wrap, as it may, and so holds the content key...
   const mine = sealed.keys.find((k) => k.device === bob.device)!;
   const key = pairwiseKey(bob.identity, address(bob), asRecipient(alice));
-  const contentKey = xchacha20poly1305(key, nonce, wrapAad(ctx, address(alice), address(bob), nonce, fromB64(sealed.ct))).decrypt(fromB64(mine.k, 48));
+  const contentKey = xchacha20poly1305(key, nonce, wrapAad(ctx, address(alice), address(bob), nonce, ctDigest(fromB64(sealed.ct)))).decrypt(fromB64(mine.k, 48));
   // ...and encrypts another payload under it, correctly, for bob2 (with alice's wrap for bob2 untouched).
   const forgedCt = xchacha20poly1305(contentKey, nonce, contentAad(ctx, address(alice))).encrypt(new TextEncoder().encode('{"body":"FORGED","reply_to":null,"request_id":null}'));
   refused(() => openAs(bob2, JSON.stringify({ ...sealed, ct: toB64(forgedCt) })), 'forged');

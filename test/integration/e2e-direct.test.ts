@@ -252,4 +252,27 @@ describe('direct messages are end-to-end encrypted', () => {
       assert.ok(fromB64(JSON.parse(one.sealed!).nonce, 24));
     });
   });
+
+  test('the relay takes `sealed` only on a v6 connection, only to a user, and only up to its limit', async () => {
+    await withWorld(async (w) => {
+      await w.start('bob');
+      const frame = (cid: string, sealed: string, to = 'bob') => ({ type: 'send', message: { id: `id-${cid}`, client_message_id: cid, to, body: '', reply_to: null, request_id: null, created_at: new Date().toISOString(), sealed } });
+      const verdictOf = async (version: number, f: ReturnType<typeof frame>) => {
+        const raw = await RawRelayClient.login(w.relay.url, 'alice', w.tokens.alice!, `alice-v${version}`, 0, version);
+        try {
+          raw.send(f as never);
+          return (await raw.next('verdict')) as VerdictFrame;
+        } finally {
+          await raw.closeAndWait();
+        }
+      };
+      const old = await verdictOf(5, frame('old', 'x'));
+      assert.equal(old.result, 'rejected');
+      assert.match(old.result === 'rejected' ? old.reason : '', /a sealed body needs relay protocol 6; this connection speaks 5/);
+      const big = await verdictOf(RELAY_PROTOCOL_V6, frame('big', 'x'.repeat(200_000)));
+      assert.equal(big.result, 'rejected');
+      assert.match(big.result === 'rejected' ? big.reason : '', /the sealed body is 200000 characters; the relay accepts at most/);
+      assert.equal((await verdictOf(RELAY_PROTOCOL_V6, frame('fits', 'x'.repeat(1000)))).result, 'accepted', 'opaque: the relay does not read it');
+    });
+  });
 });

@@ -1,16 +1,19 @@
 /**
  * The envelope's CPU per message beside the plain send frame (issue 18: ≤ 15% more CPU per
  * message with encryption on). In process, no I/O: per-message µs for building a 1 KiB send
- * frame (the baseline: what the core does for every send today) and for sealing and opening a
- * 1 KiB body for 1, 3 and 8 devices. Bounded: a fixed count per figure.
+ * frame (the baseline: what the core does for every send) and for sealing and opening a 1 KiB
+ * body for 1, 3 and 8 devices, both with the general envelope (envelope.ts: an ephemeral X25519
+ * and an Ed25519 signature each) and with the direct-message seal the wire uses (direct.ts:
+ * pairwise keys, cached). Bounded: a fixed count per figure.
  */
+import { openDirect, sealDirect } from '../lib/node/e2e/direct';
 import { open, seal, type RecipientDevice } from '../lib/node/e2e/envelope';
 import { generateIdentity } from '../lib/node/e2e/identity';
 import { sendFrameOf } from '../server/sync/send-frame';
 
 export interface EnvelopeFigures {
   frameUs: number;
-  byDevices: { devices: number; sealUs: number; openUs: number }[];
+  byDevices: { devices: number; sealUs: number; openUs: number; directSealUs: number; directOpenUs: number }[];
 }
 
 function perCallUs(count: number, fn: (i: number) => void): number {
@@ -37,7 +40,12 @@ export function envelopeBench(count = 2000): EnvelopeFigures {
     const me = { user: 'bob', device: `b${devices - 1}` };
     const opener = ids[devices - 1]!;
     const openUs = perCallUs(count, () => open({ envelope, me, identity: opener, senderKey: () => identity.signPublic, context: 'c-open' }));
-    return { devices, sealUs, openUs };
+    const payload = { body, reply_to: null, request_id: null };
+    const context = (i: number) => ({ id: `m-${i}`, client_message_id: `c-${i}`, from: 'alice', to: 'bob', created_at: '2026-12-03T14:00:00.000Z' });
+    const directSealUs = perCallUs(count, (i) => sealDirect({ sender, identity, recipients, payload, context: context(i) }));
+    const sealed = sealDirect({ sender, identity, recipients, payload, context: context(0) });
+    const directOpenUs = perCallUs(count, () => openDirect({ sealed, me, identity: opener, context: context(0), senderKey: () => identity.dhPublic }));
+    return { devices, sealUs, openUs, directSealUs, directOpenUs };
   });
   return { frameUs, byDevices };
 }

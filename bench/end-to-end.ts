@@ -128,11 +128,18 @@ export async function forwarderBaseline(load: EndToEndLoad): Promise<EndToEndFig
   return result;
 }
 
-export async function switchboardEndToEnd(load: EndToEndLoad, root: string): Promise<EndToEndFigures> {
-  const live = await startLive(root, ['alice', 'bob'] as const);
+/** `plaintext`: direct bodies unsealed, through the bench-only switch (the e2ee phase's baseline); never so in the product. */
+export async function switchboardEndToEnd(load: EndToEndLoad, root: string, options: { plaintext?: boolean } = {}): Promise<EndToEndFigures> {
+  const live = await startLive(root, ['alice', 'bob'] as const, [], options.plaintext ? { SWITCHBOARD_BENCH_PLAINTEXT: '1' } : {});
   try {
     const a = live.cores.alice.client;
     const b = live.cores.bob.client;
+    // Direct messages go only to published keys: wait until bob's core has published his.
+    const deadline = Date.now() + 30_000;
+    while (!(await a.call('trust/show', { user: 'bob' }).then(() => true, () => false))) {
+      if (Date.now() > deadline) throw new Error("bob's device keys never reached the relay's directory");
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const rounds = new Rounds(() => ({ relay: live.relay.pid!, "alice's core": live.cores.alice.child.pid!, "bob's core": live.cores.bob.child.pid!, 'bench (both ends)': process.pid }));
     b.onNotification((method, params) => {
       if (method === 'message/received') rounds.arrived(Number((params as MessageEvent).message.body.split(' ')[0]));

@@ -81,7 +81,8 @@ export interface Live<U extends string> {
   close(): Promise<void>;
 }
 
-export async function startLive<U extends string>(root: string, users: readonly U[], relayArgs: string[] = []): Promise<Live<U>> {
+/** `coreEnv`: extra environment of the cores (the e2ee phase's bench-only switch, SWITCHBOARD_BENCH_PLAINTEXT). */
+export async function startLive<U extends string>(root: string, users: readonly U[], relayArgs: string[] = [], coreEnv: NodeJS.ProcessEnv = {}): Promise<Live<U>> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-bench-live-'));
   const children: ChildProcess[] = [];
   const clients: SocketClient[] = [];
@@ -100,7 +101,7 @@ export async function startLive<U extends string>(root: string, users: readonly 
     const connect = async (user: U): Promise<LiveCore> => {
       const home = join(dir, user);
       spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), '--home', home, 'init', '--relay', url, '--user', user, '--token', tokens[user]]);
-      const child = spawn(process.execPath, [...profile, join(root, 'dist', 'daemon.js'), '--home', home], { stdio: 'ignore' });
+      const child = spawn(process.execPath, [...profile, join(root, 'dist', 'daemon.js'), '--home', home], { stdio: 'ignore', env: { ...process.env, ...coreEnv } });
       children.push(child);
       let client: SocketClient | undefined;
       await until(`${user}'s core`, async () => {

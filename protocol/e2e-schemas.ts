@@ -1,6 +1,6 @@
 /** Runtime validators for `e2e.ts`: a directory's or a peer's bytes are data, never trusted shapes. */
 import { z } from 'zod';
-import type { DeviceKeyRecord, EncryptedEnvelope, EnvelopeKey } from './e2e';
+import type { DeviceKeyRecord, EncryptedEnvelope, EnvelopeKey, SealedBody, SealedPayload } from './e2e';
 import { MAX_ENVELOPE_RECIPIENTS } from './e2e';
 import { MAX_ID_LENGTH } from './limits';
 
@@ -34,7 +34,25 @@ export const encryptedEnvelopeSchema = z.object({
   sig: b64(64),
 });
 
+export const sealedBodySchema = z.object({
+  v: z.literal(2),
+  from: z.object({ user: id, device: id }),
+  nonce: b64(24),
+  ct: z.string().min(22).regex(/^[A-Za-z0-9_-]+$/),
+  keys: z.array(envelopeKeySchema).min(1).max(MAX_ENVELOPE_RECIPIENTS),
+});
+
+/** Checked after decryption too: the sender's core could be anything. */
+export const sealedPayloadSchema = z.object({
+  body: z.string(),
+  reply_to: id.nullable(),
+  request_id: id.nullable(),
+  mentions: z.array(id).max(1024).optional(),
+});
+
 export type E2eSchemaChecks = [
+  Assert<Equals<z.infer<typeof sealedBodySchema>, SealedBody>>,
+  Assert<Equals<z.infer<typeof sealedPayloadSchema>, SealedPayload>>,
   Assert<Equals<z.infer<typeof deviceKeyRecordSchema>, DeviceKeyRecord>>,
   Assert<Equals<z.infer<typeof envelopeKeySchema>, EnvelopeKey>>,
   Assert<Equals<z.infer<typeof encryptedEnvelopeSchema>, EncryptedEnvelope>>,

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { MAX_ID_LENGTH } from './limits';
+import { RELAY_MAX_FRAME_BYTES } from './relay';
 import { USER_NAME_PATTERN, canonicalUserName } from './names';
 import type {
   AckFrame,
@@ -395,11 +396,14 @@ const mimeType = z.string().max(MAX_MIME_LENGTH).regex(/^[\x20-\x7e]*$/, 'a MIME
 export const wireAttachmentSchema = z.object({ sha256: sha256Hex, size: byteCount, name: attachmentName, mime: mimeType });
 const attachmentList = z.array(wireAttachmentSchema).max(MAX_ATTACHMENTS);
 
-export const wireMessageV3Schema = wireMessageV2Schema.extend({ attachments: attachmentList.optional() });
+/** v6's `sealed` (a direct message's encrypted body): opaque here, bounded by the frame that carries it. */
+const sealedField = z.string().min(1).max(RELAY_MAX_FRAME_BYTES).optional();
+
+export const wireMessageV3Schema = wireMessageV2Schema.extend({ attachments: attachmentList.optional(), sealed: sealedField });
 
 export const sendFrameV3Schema = z.object({
   type: z.literal('send'),
-  message: sendFrameV2Schema.shape.message.extend({ attachments: attachmentList.optional() }),
+  message: sendFrameV2Schema.shape.message.extend({ attachments: attachmentList.optional(), sealed: sealedField }),
 });
 
 export const blobBeginFrameSchema = z.object({ type: z.literal('blob_begin'), request_id: id, sha256: sha256Hex, size: byteCount });

@@ -163,7 +163,7 @@ export type RelayToCoreFrame = WelcomeFrame | VerdictFrame | DeliverFrame | Ping
 export const RELAY_PROTOCOL_V1 = 1;
 export const RELAY_PROTOCOL_V2 = 2;
 /** Every version this relay accepts in hello; `welcome.v` is the one the connection speaks. */
-export const RELAY_SUPPORTED_VERSIONS: readonly number[] = [RELAY_PROTOCOL_V1, RELAY_PROTOCOL_V2, 3 /* RELAY_PROTOCOL_V3 */, 4 /* RELAY_PROTOCOL_V4 */, 5 /* RELAY_PROTOCOL_V5; v3 to v5 declared with their frames below */];
+export const RELAY_SUPPORTED_VERSIONS: readonly number[] = [RELAY_PROTOCOL_V1, RELAY_PROTOCOL_V2, 3 /* RELAY_PROTOCOL_V3 */, 4 /* RELAY_PROTOCOL_V4 */, 5 /* RELAY_PROTOCOL_V5 */, 6 /* RELAY_PROTOCOL_V6; v3 to v6 declared with their frames below */];
 
 /** A conversation address is a user name (`bob`) or a group: `#` and a name under the user-name rule (`#team`). */
 export const GROUP_PREFIX = '#';
@@ -376,6 +376,12 @@ export interface WireAttachment {
 export interface WireMessageV3 extends WireMessageV2 {
   /** At most MAX_ATTACHMENTS; each blob must be complete at the relay and the sender's to use (uploaded by them, or sent to them). */
   attachments?: WireAttachment[];
+  /**
+   * Protocol v6, direct messages: the end-to-end encrypted body (a `SealedBody` as JSON text,
+   * protocol/e2e.ts), which holds `body`, `reply_to`, `request_id` and `mentions`; those travel
+   * empty (`""`, null, absent) beside it. Opaque to the relay: it measures it and stores it.
+   */
+  sealed?: string;
 }
 
 export interface SendFrameV3 {
@@ -646,3 +652,18 @@ export type KeysResultFrame =
   | { type: 'keys_result'; request_id: string; result: 'rejected'; code: KeysRejectionCode; reason: string; retryable: boolean };
 
 export type RelayToCoreFrameV5 = RelayToCoreFrameV4 | KeysResultFrame;
+
+// ---- protocol v6: end-to-end encrypted direct messages ---------------------------------------
+//
+// v6 is v5 plus `sealed` in a direct message's send and deliver frames (WireMessageV3.sealed;
+// docs/security.md "Direct messages"). A v6 core sends every direct message sealed, and only on
+// a v6 link; the relay takes `sealed` only from a v6 connection and delivers a sealed message
+// only to v6 devices (an older core could not open it). Group messages are as in v5.
+
+export const RELAY_PROTOCOL_V6 = 6;
+
+/** Codes of send verdicts added in v6. */
+export const E2E_SEND_REJECTION_CODES = {
+  /** No device of the recipient speaks v6 (all last connected with an older core): none could open it. Not retryable. */
+  recipientOutdated: 'recipient_outdated',
+} as const;

@@ -11,6 +11,8 @@ import {
   RELAY_PROTOCOL_V1,
   RELAY_PROTOCOL_V2,
   RELAY_PROTOCOL_V3,
+  RELAY_PROTOCOL_V6,
+  E2E_SEND_REJECTION_CODES,
   FILE_SEND_REJECTION_CODES,
   type DeliveryItemV2,
   type DeliveryItemV3,
@@ -20,6 +22,7 @@ import {
   type WireAttachment,
   type WireMessageV3,
 } from '../protocol/relay';
+import { maxSealedChars } from '../protocol/e2e';
 import { DEFAULT_MAX_FILE_BYTES } from '../protocol/files';
 import { BlobTables } from './blob-tables';
 import { relaySendFingerprint } from '../lib/node/send-fingerprint';
@@ -41,7 +44,9 @@ export function heldBytes(itemText: string, message: { attachments?: WireAttachm
 }
 
 /** What a stored message needs to be parsed: v3 when it names files (a v1 or v2 core could not fetch them). */
-function messageVersion(message: { attachments?: WireAttachment[] }, base: number): number {
+function messageVersion(message: { attachments?: WireAttachment[]; sealed?: string }, base: number): number {
+  // A sealed body only a v6 core can open; files only a v3 core can fetch.
+  if (message.sealed !== undefined) return Math.max(base, RELAY_PROTOCOL_V6);
   return message.attachments && message.attachments.length > 0 ? Math.max(base, RELAY_PROTOCOL_V3) : base;
 }
 
@@ -166,6 +171,17 @@ export class RelayLedger {
     if (bodyBytes > this.maxBodyBytes) {
       return rejected(message, `message body is ${bodyBytes} bytes; the relay accepts at most ${this.maxBodyBytes}`, false);
     }
+    if (message.sealed !== undefined) {
+      // Opaque: measured, never read. Direct messages only (groups are sealed in a later protocol).
+      if (toGroup) return rejected(message, 'a group message cannot carry a sealed body', false);
+      const sealedChars = message.sealed.length;
+      const most = maxSealedChars(this.maxBodyBytes);
+      if (sealedChars > most) return rejected(message, `the sealed body is ${sealedChars} characters; the relay accepts at most ${most} (bodies of ${this.maxBodyBytes} bytes)`, false);
+      // No device of the recipient could open it (each last said hello with an older protocol): said now, not left to expire.
+      if (message.to !== sender && this.blobs.devicesAtLeast(message.to, RELAY_PROTOCOL_V6).length === 0) {
+        return rejected(message, `no device of "${message.to}" runs a core that opens end-to-end encrypted messages (protocol ${RELAY_PROTOCOL_V6}); they must upgrade`, false, E2E_SEND_REJECTION_CODES.recipientOutdated);
+      }
+    }
     const attachments = message.attachments ?? [];
     if (attachments.length > 0) {
       const refusal = this.attachmentRefusal(sender, attachments);
@@ -196,7 +212,8 @@ export class RelayLedger {
     const refusal = this.quotaRefusal(message.to, held);
     if (refusal) return rejected(message, refusal.reason, refusal.retryable, REJECTION_CODES.quota);
     // A message naming files goes to v3 devices only (a v1 or v2 core could not fetch them).
-    const recipientView = attachments.length > 0 ? { minVersion: RELAY_PROTOCOL_V3 } : {};
+    const minVersion = messageVersion(message, RELAY_PROTOCOL_V1);
+    const recipientView = minVersion > RELAY_PROTOCOL_V1 ? { minVersion } : {};
     const seq = this.store.appendDelivery(message.to, item, now, recipientView);
     this.store.addUndelivered(message.to, 1, held);
     if (message.to !== sender) this.keepBlobs(message, serverId, [message.to], now);

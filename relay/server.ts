@@ -17,6 +17,7 @@ import {
   RELAY_PROTOCOL_V3,
   RELAY_PROTOCOL_V4,
   RELAY_PROTOCOL_V5,
+  RELAY_PROTOCOL_V6,
   KEYS_REJECTION_CODES,
   type KeysFrame,
   type KeysResultFrame,
@@ -668,6 +669,10 @@ export class RelayServer {
       return answer({ type: 'verdict', result: 'rejected', client_message_id, id, reason: 'rate limit: an earlier message was refused; resend it first', retryable: true });
     }
     session.refusedForRate = undefined;
+    // `sealed` is v6's: an older connection has no business sending it (and could not read the answer's copies).
+    if (frame.message.sealed !== undefined && session.version < RELAY_PROTOCOL_V6) {
+      return answer({ type: 'verdict', result: 'rejected', client_message_id, id, reason: `a sealed body needs relay protocol ${RELAY_PROTOCOL_V6}; this connection speaks ${session.version}`, retryable: false });
+    }
     if (!this.limiter.tryTake(identity.user)) {
       session.refusedForRate = { clientMessageId: client_message_id, until: Date.now() + ORDER_HOLD_MS };
       return answer({ type: 'verdict', result: 'rejected', client_message_id, id, reason: 'rate limit exceeded; retry shortly', retryable: true });

@@ -101,7 +101,7 @@ export class CoreService {
     this.groups = new GroupService(repo, sync);
     this.agents = new AgentService(sync, paths, localUser);
     this.files = new FileStore(repo.filesDir);
-    this.trust = new TrustService(sync, new PeerKeys(repo.db), paths.home, localUser);
+    this.trust = new TrustService(sync, PeerKeys.of(repo.db), paths.home, localUser);
   }
 
   async send(p: SendParams): Promise<SendResult> {

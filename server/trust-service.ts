@@ -8,6 +8,7 @@
 import type { DeviceKeyRecord } from '../protocol/e2e';
 import { ErrorCodes, type TrustConfirmParams, type TrustInfo, type TrustChanged, type TrustParams, type TrustState } from '../protocol/rpc';
 import { canonicalUserName } from '../protocol/names';
+import { RELAY_PROTOCOL_V6 } from '../protocol/relay';
 import { fromB64 } from '../lib/node/e2e/bytes';
 import { loadOrCreateIdentity } from '../lib/node/e2e/identity';
 import { acceptChange, reconcile, trustState, verifiedRecords, type PinnedKeys } from '../lib/node/e2e/pins';
@@ -102,14 +103,26 @@ export class TrustService {
   }
 
   /**
-   * Before a 1:1 send: the recipient's keys from the relay's directory unless the pins are
-   * fresh (KEYS_FRESH_MS), then refuses the send if they changed. Offline, with a relay before
+   * Before a 1:1 send: the recipient's (and this user's) keys from the relay's directory unless
+   * the pins are fresh (KEYS_FRESH_MS), then refuses the send if they changed or none are pinned. Offline, with a relay before
    * v5, or with no answer in KEYS_SEND_WAIT_MS, the pins as they are decide.
    */
   async checkSendFresh(to: string, now = Date.now()): Promise<void> {
     const user = canonicalUserName(to);
-    if ((this.freshUntil.get(user) ?? 0) <= now && this.sync.isOnline()) await this.lookUp(user);
+    const self = this.localUser();
+    const relay = this.sync.relayVersion();
+    if (this.sync.isOnline() && relay !== null && relay < RELAY_PROTOCOL_V6) {
+      // Never in plain text instead: a relay could claim to be old for exactly that.
+      throw new CoreError(ErrorCodes.NotSent, `not sent: the relay speaks protocol v${relay}, before end-to-end encrypted messages (v${RELAY_PROTOCOL_V6}), and direct messages are sent only encrypted; upgrade the relay`, { kind: 'not_sent' });
+    }
+    const stale = (u: string) => (this.freshUntil.get(u) ?? 0) <= now && this.sync.isOnline();
+    // This user's own other devices get a copy, sealed for their pinned keys: look those up too.
+    await Promise.all([stale(user) ? this.lookUp(user) : undefined, user !== self && stale(self) ? this.lookUp(self) : undefined]);
     this.checkSend(user);
+    // A direct message is sent only encrypted: with no keys for the recipient after a lookup there
+    // is nothing to encrypt for, and it is refused now, never stored to leave in plain text.
+    // Offline it is queued, and the keys are looked up before it leaves (sync engine).
+    if (user !== self && this.sync.isOnline() && !(this.keys.get(user)?.pinned.length ?? 0)) throw noKeys(user);
   }
 
   private lookUp(user: string): Promise<void> {

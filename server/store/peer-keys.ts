@@ -6,6 +6,8 @@ import type { PinnedKeys } from '../../lib/node/e2e/pins';
 import { z } from 'zod';
 
 const records = z.array(deviceKeyRecordSchema);
+/** Users whose pins are kept in memory at once. */
+const CACHE_LIMIT = 4096;
 
 interface Row {
   peer: string;
@@ -14,7 +16,26 @@ interface Row {
   verified_at: string | null;
 }
 
+const perDatabase = new WeakMap<Database, PeerKeys>();
+
 export class PeerKeys {
+  /**
+   * Pins as last read or written, by user (`null`: none): every send and every sealed delivery
+   * reads them, and SQLite cost ~2% of the core's CPU there. Every write goes through `put`,
+   * which drops the user's entry (confirm, accept-change, a change found), so it is never stale.
+   */
+  private readonly cache = new Map<string, PinnedKeys | null>();
+
+  /** The one instance for `db`: the trust service and the sync engine share its cache. */
+  static of(db: Database): PeerKeys {
+    let keys = perDatabase.get(db);
+    if (!keys) {
+      keys = new PeerKeys(db);
+      perDatabase.set(db, keys);
+    }
+    return keys;
+  }
+
   private readonly s: {
     get: Statement<[string], Row>;
     all: Statement<[], Row>;
@@ -34,8 +55,13 @@ export class PeerKeys {
   }
 
   get(peer: string): PinnedKeys | undefined {
+    const cached = this.cache.get(peer);
+    if (cached !== undefined) return cached ?? undefined;
     const row = this.s.get.get(peer);
-    return row && toPins(row);
+    const pins = row && toPins(row);
+    if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(peer, pins ?? null);
+    return pins;
   }
 
   /** Every user with pinned keys, by name: the `peers` list's trust column. */
@@ -46,6 +72,7 @@ export class PeerKeys {
   /** Stores the pins; a verified pin keeps the time it was first confirmed. */
   put(peer: string, pins: PinnedKeys, now: Date): void {
     const at = now.toISOString();
+    this.cache.delete(peer);
     this.s.put.run(peer, JSON.stringify(pins.pinned), pins.pending ? JSON.stringify(pins.pending) : null, at, pins.pending ? at : null, pins.verified ? at : null);
   }
 }

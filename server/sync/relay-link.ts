@@ -14,6 +14,7 @@ import {
   RELAY_PROTOCOL_V3,
   RELAY_PROTOCOL_V4,
   RELAY_PROTOCOL_V5,
+  RELAY_PROTOCOL_V6,
   RELAY_REFUSAL_HEADER,
   RelayCloseCodes,
   type CoreToRelayFrameV2,
@@ -146,7 +147,7 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
   /** Called before each write: frames written in one turn leave together (see turn-writes.ts). */
   private holdWrites: () => void = () => {};
   /** The version said in hello; the welcome's `v` confirms it. */
-  private helloVersion = RELAY_PROTOCOL_V5;
+  private helloVersion = RELAY_PROTOCOL_V6;
   private sawVersionRefusal = false;
   private welcomeMaxFileBytes: number | undefined;
 
@@ -179,7 +180,7 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
     this.sawUnauthorized = false;
     this.sawVersionRefusal = false;
     this.welcomeMaxFileBytes = undefined;
-    this.helloVersion = options.version ?? RELAY_PROTOCOL_V5;
+    this.helloVersion = options.version ?? RELAY_PROTOCOL_V6;
     const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
     const result = new Promise<RelayLinkConnectResult>((resolve) => (this.settleConnect = resolve));
 
@@ -373,7 +374,7 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
   private onWelcome(frame: WelcomeFrameV3): void {
     if (this.currentState !== 'connecting') return this.abort(RelayCloseCodes.Protocol, 'second welcome from relay');
     // The welcome's version is the one the link speaks: the hello's, or an older one a relay chose.
-    if (frame.v !== RELAY_PROTOCOL_V1 && frame.v !== RELAY_PROTOCOL_V2 && frame.v !== RELAY_PROTOCOL_V3 && frame.v !== RELAY_PROTOCOL_V4 && frame.v !== RELAY_PROTOCOL_V5) return this.abort(RelayCloseCodes.Protocol, `the relay answered hello v${this.helloVersion} with welcome v${frame.v}, which this core does not speak`);
+    if (frame.v !== RELAY_PROTOCOL_V1 && frame.v !== RELAY_PROTOCOL_V2 && frame.v !== RELAY_PROTOCOL_V3 && frame.v !== RELAY_PROTOCOL_V4 && frame.v !== RELAY_PROTOCOL_V5 && frame.v !== RELAY_PROTOCOL_V6) return this.abort(RelayCloseCodes.Protocol, `the relay answered hello v${this.helloVersion} with welcome v${frame.v}, which this core does not speak`);
     if (frame.v > this.helloVersion) return this.abort(RelayCloseCodes.Protocol, `the relay answered hello v${this.helloVersion} with welcome v${frame.v}`);
     this.helloVersion = frame.v;
     this.welcomeMaxFileBytes = frame.max_file_bytes;

@@ -296,7 +296,8 @@ describe("the core's refusals of a file, as the person sees them", { skip: proce
     alice = scratch('sb-files-refuse-');
     src = scratch('sb-files-refuse-src-');
     await relay.configureHome(alice, 'alice');
-    await relay.addUser('bob');
+    // A home for bob, whose keys are published: direct messages go only to published keys.
+    await relay.configureHome(scratch('sb-files-refuse-bob-'), 'bob');
     writeFileSync(join(src, 'cli-sees'), 'eleven byte');
     writeFileSync(join(src, 'core-sees'), 'five!');
     core = await startCoreWithStdin(alice, join(src, 'core-sees'));

@@ -1,8 +1,10 @@
 /**
  * A core against a relay from before groups (protocol v1 only, the relay at be8c981, run from
  * its own sources): the relay refuses hello v2 with `error {protocol}` and 4002, so the core
- * says hello again with v1 and direct messages flow; a group request or a group send is refused
- * with what to upgrade, and the link stays up (a `#team` on a v1 link would get it dropped).
+ * says hello again with v1; a direct message is refused at once (it is sent only end-to-end
+ * encrypted, which needs a v6 relay), never sent in plain text; a group request or a group send
+ * is refused with what to upgrade, and the link stays up (a `#team` on a v1 link would get it
+ * dropped).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -80,12 +82,21 @@ after(async () => {
   await relay?.close();
 });
 
-test('the core falls back to v1: direct messages flow both ways, with delivered receipts', async () => {
-  const sent = await call(cores.alice!, 'message/send', { to: 'bob', body: 'over v1', wait_ms: 10_000 });
-  assert.equal(sent.status, 'sent', sent.reason ?? '');
-  const got = await waitFor('bob has it', async () => (await call(cores.bob!, 'inbox/list', {})).messages.find((m) => m.body === 'over v1'));
-  assert.deepEqual([got.group, got.mentions_me], [null, true]);
-  await waitFor('alice sees it delivered', async () => ((await call(cores.alice!, 'message/get', { id: sent.id })).receipts?.delivered === 1 ? true : undefined));
+async function refusedDirect(body: string): Promise<void> {
+  let error: RpcErrorObject | undefined;
+  try {
+    await call(cores.alice!, 'message/send', { to: 'bob', body, wait_ms: 10_000 });
+  } catch (e) {
+    error = e as RpcErrorObject;
+  }
+  assert.equal(error?.code, ErrorCodes.NotSent);
+  assert.match(error?.message ?? '', /^not sent: the relay speaks protocol v1, before end-to-end encrypted messages \(v6\)/);
+}
+
+test('the core falls back to v1: a direct message is refused, naming the relay upgrade, and nothing is stored', async () => {
+  await refusedDirect('over v1');
+  assert.equal((await call(cores.alice!, 'outbox/list', {})).items.length, 0);
+  assert.equal((await call(cores.bob!, 'inbox/list', {})).messages.length, 0);
 });
 
 test('a group request says the relay must be upgraded; a group send fails with the same words and the link stays up', async () => {
@@ -102,9 +113,8 @@ test('a group request says the relay must be upgraded; a group send fails with t
   const group = await call(cores.alice!, 'message/send', { to: '#team', body: 'to a group', wait_ms: 10_000 });
   assert.equal(group.status, 'failed');
   assert.match(group.reason ?? '', /the relay speaks protocol v1; upgrade it for groups/);
-  // The link was never dropped for it: the next direct message goes straight out.
+  // The link was never dropped for it: the next direct message is refused on the same link, for its own reason.
   assert.equal(cores.alice!.sync.relayVersion(), 1);
+  await refusedDirect('still here');
   assert.equal(cores.alice!.sync.status().connected_since, linkedSince, 'the same link: never dropped');
-  const after = await call(cores.alice!, 'message/send', { to: 'bob', body: 'still here', wait_ms: 10_000 });
-  assert.equal(after.status, 'sent');
 });

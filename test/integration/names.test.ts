@@ -15,6 +15,9 @@ import { prepareDataDir } from '../../relay/data-dir';
 import { run, runOk, startCore, tempHome } from '../support/cli';
 import { killAllRelays, RawRelayClient, runRelay, TestRelay } from '../support/relay';
 import { waitFor } from '../support/wait';
+import { publishHomeKeys } from '../support/device-keys';
+import { loadConfig } from '../../server/config';
+import { homePaths } from '../../lib/node/paths';
 
 after(() => killAllRelays());
 
@@ -75,6 +78,8 @@ describe('Bob and bob are one account', () => {
       // Each logs in under another spelling of its name.
       assert.equal((await runOk(alice.home, ['init', '--relay', relay.url, '--user', 'ALICE', '--token', aliceToken])).trim(), `configured alice on ${relay.url} in ${alice.home}\nconnected as alice to ${relay.url}`);
       await runOk(bob.home, ['init', '--relay', relay.url, '--user', 'bob', '--token', bobToken]);
+      // Bob's device keys, as his core publishes them on its first connect (sends go only to published keys).
+      await publishHomeKeys(relay.url, 'bob', bobToken, bob.home, loadConfig(homePaths(bob.home)).config.device);
       const sent = JSON.parse(await runOk(alice.home, ['send', '--to', 'BoB', '-m', 'hi bob', '--json'])) as { status: string; to: string };
       assert.deepEqual([sent.status, sent.to], ['sent', 'bob']);
       const core = await startCore(bob.home);

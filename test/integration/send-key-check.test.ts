@@ -4,7 +4,8 @@
  * his keys (first contact); the relay operator then swaps bob's record for a key of their own;
  * alice's next plain `send` (no `verify` before it) looks the keys up, finds the change, fails
  * with key_changed (exit 1) and stores nothing; `peers` shows bob `changed`; nothing of it
- * reaches the relay or bob; after `verify bob --accept-change` sends go again. Both direct (no
+ * reaches the relay or bob; after `verify bob --accept-change` sends go again, sealed for the
+ * accepted (the operator's) key, which bob's real core cannot open: it refuses them and says so. Both direct (no
  * core: each verb looks up, being a first contact for its process) and delegated (a running
  * core: it looks up on first contact, after every reconnect, then at most every KEYS_FRESH_MS).
  */
@@ -125,14 +126,19 @@ describe('a changed key is found by the send itself', () => {
     }
   });
 
-  test('nothing refused reached the relay or bob; everything accepted did', async () => {
+  test('nothing refused reached the relay or bob; what was sent after accepting the operator’s key is sealed for that key, and bob’s core refuses it, saying so', async () => {
     await world.startCore('bob');
-    // The accepted messages were sent after the refused ones: once bob has them, the refused would be there too.
-    const bodies = await waitFor('bob has the accepted messages', async () => {
+    // The first was sealed for bob's real key; all three after the first accept-change, for the
+    // operator's (the last one reaches this new core of bob's; it refused the others while it ran).
+    const bodies = await waitFor('bob has the messages sealed for his key, and has refused the others', async () => {
       const messages = (await okJson<{ messages: Message[] }>(bob, ['inbox'])).messages.map((m) => m.body);
-      return messages.includes('after accepting, direct') && messages.includes('after accepting, delegated') ? messages : undefined;
+      const status = JSON.parse(await ok(bob, ['status', '--json'])) as { sync: { last_error: string | null } };
+      return messages.includes('first contact') && /refused message \S+ from alice: the message from alice does not decrypt/.test(status.sync.last_error ?? '') ? messages : undefined;
     });
-    assert.ok(bodies.includes('first contact') && bodies.includes('through the core'));
+    for (const accepted of ['after accepting, direct', 'through the core', 'after accepting, delegated']) {
+      assert.ok(!bodies.includes(accepted), `bob's core did not show ${accepted}`);
+      assert.equal(relayHolds(relay.dataDir, accepted), false, `the relay never held ${accepted}`);
+    }
     for (const marker of ['marker-direct-5c1e', 'marker-delegated-9d2b']) {
       assert.ok(!bodies.some((b) => b.includes(marker)), `bob never got ${marker}`);
       assert.equal(relayHolds(relay.dataDir, marker), false, `the relay never held ${marker}`);

@@ -27,6 +27,7 @@ import { tempHome } from '../support/cli';
 import { waitFor } from '../support/wait';
 import { withTimeout } from '../../lib/node/with-timeout';
 import { directStoreFields } from '../support/messages';
+import { publishHomeKeys } from '../support/device-keys';
 
 // ---- a world of one relay and some cores, torn down whatever happens ---------------------
 
@@ -38,6 +39,8 @@ interface World {
   core(user: string, options?: { sync?: boolean; home?: string }): Promise<Core>;
   /** A fresh temp home, removed at the end. */
   home(prefix: string): string;
+  /** The user's first home: its device keys (device `<user>-core`) are in the relay's directory from the start, so others can send to it before its core runs. */
+  homeOf(user: string): string;
   client(user: string, device: string): Promise<RawRelayClient>;
 }
 
@@ -53,6 +56,8 @@ async function withWorld(users: string[], options: Partial<RelayServerOptions>, 
     for (const user of users) tokens[user] = await addTestUser(dataDir, user);
     relay = await startTestRelay({ dataDir, ratePerSecond: 0, ...options });
     const started = relay;
+    const firstHomes = new Map<string, string>();
+    let firstUnused = new Set(users);
     const w: World = {
       relay: started,
       dataDir,
@@ -62,7 +67,10 @@ async function withWorld(users: string[], options: Partial<RelayServerOptions>, 
         homes.push(t.cleanup);
         return t.home;
       },
-      async core(user, { sync = true, home = w.home(`sb-paths-${user}-`) } = {}) {
+      homeOf(user) {
+        return firstHomes.get(user)!;
+      },
+      async core(user, { sync = true, home = firstUnused.delete(user) ? w.homeOf(user) : w.home(`sb-paths-${user}-`) } = {}) {
         const paths = homePaths(home);
         writeConfig(paths, { relay: started.url, user, device: `${user}-core`, insecure: false }, tokens[user]);
         const core = await Core.start(paths, { serve: false, sync, log: silentLogger });
@@ -75,6 +83,13 @@ async function withWorld(users: string[], options: Partial<RelayServerOptions>, 
         return c;
       },
     };
+    for (const user of users) {
+      const home = w.home(`sb-paths-${user}-`);
+      firstHomes.set(user, home);
+      // Published on the default relay only: a test that starts a relay with other options (no key directory) has none.
+      await publishHomeKeys(started.url, user, tokens[user]!, home, `${user}-core`);
+    }
+    firstUnused = new Set(users);
     await body(w);
   } finally {
     await Promise.all(clients.map((c) => c.closeAndWait().catch(() => undefined)));
@@ -330,7 +345,7 @@ describe('the relay cursor', () => {
     await withWorld(['alice', 'bob'], {}, async (w) => {
       const cursors = helloCursors(t);
       const alice = await w.core('alice');
-      const bobHome = w.home('sb-paths-bob-');
+      const bobHome = w.homeOf('bob');
       let bob = await w.core('bob', { home: bobHome });
       await Promise.all([online(alice), online(bob)]);
       for (const body of ['one', 'two']) await alice.service.send({ to: 'bob', body, wait_ms: 10_000 });

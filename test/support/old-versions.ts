@@ -52,7 +52,8 @@ export class OldVersions {
   sources(): string {
     const src = mkdtempSync(join(tmpdir(), `sb-${this.tag}-src-`));
     this.cleanups.push(() => rmSync(src, { recursive: true, force: true }));
-    const archive = execFileSync('git', ['-C', ROOT, 'archive', this.commit, 'relay', 'protocol', 'lib', 'server']);
+    // The sources outgrew execFileSync's default 1 MiB buffer (v5's tree is larger than that).
+    const archive = execFileSync('git', ['-C', ROOT, 'archive', this.commit, 'relay', 'protocol', 'lib', 'server'], { maxBuffer: 256 * 1024 * 1024 });
     execFileSync('tar', ['-x', '-C', src], { input: archive });
     symlinkSync(join(ROOT, 'node_modules'), join(src, 'node_modules'));
     return src;

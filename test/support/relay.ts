@@ -21,6 +21,8 @@ import { DEFAULT_STORAGE_LIMITS } from '../../relay/storage/limits';
 import { SqliteRelayStorage } from '../../relay/storage/sqlite/storage';
 import type { RelayStorage, RelayStorageKind } from '../../relay/storage/types';
 import { ROOT, runOk } from './cli';
+import { loadConfig } from '../../server/config';
+import { homePaths } from '../../lib/node/paths';
 import { reapWithThisProcess } from './reap';
 
 /** Generous: on a loaded machine a token check (scrypt) alone can take seconds. A deadline, not a delay. */
@@ -287,10 +289,20 @@ export class TestRelay {
     if (r.code !== 0) throw new Error(`relay revoke ${name} exited ${r.code}: ${r.stderr}`);
   }
 
-  /** Adds `user` to the relay and runs `switchboard init` in `home` (direct, or through its core when one runs). */
-  async configureHome(home: string, user: string): Promise<string> {
+  /**
+   * Adds `user` to the relay and runs `switchboard init` in `home` (direct, or through its core
+   * when one runs). With the relay up, the home's device keys are then published, as its core
+   * would on its first connect: direct messages are sent only end-to-end encrypted, to published
+   * keys, so a user whose core has not run yet can still be written to (docs/security.md).
+   */
+  async configureHome(home: string, user: string, options: { publishKeys?: boolean } = {}): Promise<string> {
     const token = await this.addUser(user);
     await runOk(home, ['init', '--relay', this.url, '--user', user, '--token', token]);
+    if ((options.publishKeys ?? true) && this.current && isRunning(this.current.child)) {
+      // Imported here: device-keys.ts builds on RawRelayClient, below.
+      const { publishHomeKeys } = await import('./device-keys');
+      await publishHomeKeys(this.url, user, token, home, loadConfig(homePaths(home)).config.device);
+    }
     return token;
   }
 

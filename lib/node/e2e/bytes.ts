@@ -12,8 +12,10 @@ export function fromB64(text: string, length?: number): Uint8Array {
   return bytes;
 }
 
+const encoder = new TextEncoder();
+
 export function utf8(text: string): Uint8Array {
-  return new TextEncoder().encode(text);
+  return encoder.encode(text);
 }
 
 /**

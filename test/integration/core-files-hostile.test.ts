@@ -1,7 +1,9 @@
 /**
  * Files against relays that are not the real one (issue 13): a small in-test WebSocket server
  * speaking the relay protocol, so the core meets what a real relay never sends — a blob whose
- * bytes do not match its hash, a relay of protocol v2 that takes no files — and a recipient
+ * bytes do not match its hash, a relay of protocol v2 (before files and encrypted messages), a
+ * relay that answers blob_missing (speaking v6 and serving the recipient's device keys, since a
+ * direct message goes only sealed) — and a recipient
  * whose files live on a full disk (a tiny tmpfs; needs root and mount(2), skipped otherwise).
  * The core is a real daemon; only the relay is scripted.
  */
@@ -15,6 +17,9 @@ import { after, describe, test } from 'node:test';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Method, ParamsOf, ResultOf } from '../../protocol/rpc';
 import { BLOB_CHUNK_BYTES, BlobChunkKind, encodeBlobChunk } from '../../protocol/files';
+import type { DeviceKeyRecord } from '../../protocol/e2e';
+import { signDeviceRecord } from '../../lib/node/e2e/device-record';
+import { generateIdentity } from '../../lib/node/e2e/identity';
 import { kill9, runOk, startCore, tempHome } from '../support/cli';
 import { waitFor, withClient } from '../support/wait';
 
@@ -35,8 +40,11 @@ class ScriptedRelay {
   /** Sends with files answered `blob_missing` before the first one accepted. */
   missingFirst = 0;
 
+  /** Device records the relay's key directory serves (v5 and later), by user; a publish adds the session's. */
+  readonly keys = new Map<string, DeviceKeyRecord[]>();
+
   constructor(
-    private readonly v: 2 | 3,
+    private readonly v: 2 | 3 | 6,
     private readonly deliveries: object[],
     private readonly blobs: Map<string, Blob>,
   ) {}
@@ -65,6 +73,13 @@ class ScriptedRelay {
       }
       case 'ping':
         return send({ type: 'pong', t: frame.t });
+      case 'keys_publish': {
+        const record = frame.record as DeviceKeyRecord;
+        this.keys.set(record.user, [...(this.keys.get(record.user) ?? []).filter((r) => r.device !== record.device), record]);
+        return send({ type: 'keys_result', request_id: frame.request_id, result: 'ok', user: record.user, records: this.keys.get(record.user) });
+      }
+      case 'keys_get':
+        return send({ type: 'keys_result', request_id: frame.request_id, result: 'ok', user: frame.user, records: this.keys.get(String(frame.user)) ?? [] });
       case 'blob_begin':
         // Holds every blob already: complete at once.
         return send({ type: 'blob_status', request_id: frame.request_id, sha256: frame.sha256, size: frame.size, have: frame.size, state: 'complete' });
@@ -145,7 +160,7 @@ describe('files against scripted relays', { concurrency: false }, () => {
     assert.ok(!relay.frames.some((f) => f.type === 'blob_done'), 'the relay is not told the blob arrived');
   });
 
-  test('a relay that takes no files (v2): a send with attachments fails with a reason that names the fix, and no send frame naming files reaches it', async () => {
+  test('a relay of protocol v2 (no files, no encrypted messages): a send with attachments is refused naming the fix, and no send frame reaches it', async () => {
     const relay = new ScriptedRelay(2, [], new Map());
     await relay.start();
     cleanups.push(() => relay.stop());
@@ -153,14 +168,17 @@ describe('files against scripted relays', { concurrency: false }, () => {
     const file = join(home, 'a.txt');
     const bytes = Buffer.from('hello file');
     writeFileSync(file, bytes);
-    const r = await rpc(home, 'message/send', { to: 'bob', body: 'see attached', attachments: [{ path: file, sha256: sha(bytes), size: bytes.length }], wait_ms: 10_000 });
-    assert.equal(r.status, 'failed', JSON.stringify(r));
-    assert.match(r.reason ?? '', /takes no files; upgrade the relay/);
-    assert.ok(!relay.frames.some((f) => f.type === 'send'), 'no send frame with files reached a v2 relay');
+    await assert.rejects(rpc(home, 'message/send', { to: 'bob', body: 'see attached', attachments: [{ path: file, sha256: sha(bytes), size: bytes.length }], wait_ms: 10_000 }), (error: { code?: number; message?: string }) => {
+      assert.equal(error.code, -32006, JSON.stringify(error));
+      assert.match(error.message ?? '', /speaks protocol v2.*upgrade the relay/);
+      return true;
+    });
+    assert.ok(!relay.frames.some((f) => f.type === 'send' || f.type === 'blob_begin'), 'no send frame and no file reached a v2 relay');
   });
 
   test('a relay that answers blob_missing: the core uploads the files again, then the message is sent', async () => {
-    const relay = new ScriptedRelay(3, [], new Map());
+    const relay = new ScriptedRelay(6, [], new Map());
+    relay.keys.set('bob', [signDeviceRecord(generateIdentity(), 'bob', 'bob-laptop', Date.now())]);
     relay.missingFirst = 1;
     await relay.start();
     cleanups.push(() => relay.stop());

@@ -37,6 +37,8 @@ export class TrustService {
   private readonly freshUntil = new Map<string, number>();
   /** Lookups on their way, so concurrent sends to one user share one round trip. */
   private readonly lookups = new Map<string, Promise<void>>();
+  /** Whether the last send-time lookup of a user got the relay's answer (false: no answer in time). */
+  private readonly answered = new Map<string, boolean>();
   private connectedSince: string | null = null;
   private readonly listeners: ((change: TrustChanged) => void)[] = [];
 
@@ -121,8 +123,9 @@ export class TrustService {
     this.checkSend(user);
     // A direct message is sent only encrypted: with no keys for the recipient after a lookup there
     // is nothing to encrypt for, and it is refused now, never stored to leave in plain text.
-    // Offline it is queued, and the keys are looked up before it leaves (sync engine).
-    if (user !== self && this.sync.isOnline() && !(this.keys.get(user)?.pinned.length ?? 0)) throw noKeys(user);
+    // Offline, or when the relay did not answer the lookup in time, it is queued, and the keys
+    // are looked up before it leaves (sync engine): "published none" is said only on an answer.
+    if (user !== self && this.sync.isOnline() && this.answered.get(user) !== false && !(this.keys.get(user)?.pinned.length ?? 0)) throw noKeys(user);
   }
 
   private lookUp(user: string): Promise<void> {
@@ -131,6 +134,7 @@ export class TrustService {
       pending = this.fetch(user, KEYS_SEND_WAIT_MS)
         .then((fetched) => {
           if (fetched) this.pin(user, fetched, new Date());
+          this.answered.set(user, fetched !== undefined);
           this.freshUntil.set(user, Date.now() + (fetched ? KEYS_FRESH_MS : KEYS_RETRY_MS));
         })
         .finally(() => this.lookups.delete(user));

@@ -83,6 +83,8 @@ const CURSOR_KEY = 'relay_cursor';
 const MAX_FILE_BYTES_KEY = 'relay_max_file_bytes';
 /** How long stored deliveries wait for an unpinned sender's keys from the directory; past it they are refused as not opening. */
 const SENDER_KEYS_WAIT_MS = 3000;
+/** How long a queued send waits before its recipient's keys are asked again when the relay did not answer. */
+const SENDER_KEYS_RETRY_MS = 5000;
 
 /** Said when a group message cannot go out because the relay answered hello with v1 only. */
 export const RELAY_V1_ONLY_SEND = 'not sent: the relay speaks protocol v1; upgrade it for groups';
@@ -177,6 +179,8 @@ export class SyncEngine implements SyncPort {
   /** storeInbound runs one at a time: one may wait for a sender's keys, and the cursor must move in order. */
   private inboundTail: Promise<void> = Promise.resolve();
   private readonly keysAsked = new WeakMap<RelayLink, Set<string>>();
+  /** Users whose key lookup the relay did not answer, and when to ask again. */
+  private readonly keysRetryAt = new Map<string, number>();
   /** Senders whose plain direct message was logged this run (bounded by the peers one has). */
   private readonly plainFrom = new Set<string>();
   private readonly files: FileStore;
@@ -734,6 +738,8 @@ export class SyncEngine implements SyncPort {
         let marksSeen = 0;
         /** Recipients with no pinned keys whose rows wait (pending) for one lookup on this link. */
         const needKeys = new Set<string>();
+        /** The soonest a lookup the relay did not answer is asked again, for rows left waiting on it. */
+        let keysWait = Infinity;
         const claimed = await this.writes.run(() => {
           marksSeen = this.backlogMarks;
           const now = new Date().toISOString();
@@ -765,7 +771,10 @@ export class SyncEngine implements SyncPort {
               }
               if (!this.bodies.hasKeys(message.to) && message.to !== this.localUser() && !this.keysAskedOn(link).has(message.to)) {
                 // Queued offline before first contact: the keys are looked up once, then it is sealed or fails.
-                needKeys.add(message.to);
+                // A lookup the relay did not answer is asked again later; the row waits, pending.
+                const retryAt = this.keysRetryAt.get(message.to) ?? 0;
+                if (retryAt > Date.now()) keysWait = Math.min(keysWait, retryAt - Date.now());
+                else needKeys.add(message.to);
                 continue;
               }
               try {
@@ -792,6 +801,7 @@ export class SyncEngine implements SyncPort {
         }
         if (claimed.length === 0) {
           if (this.backlogMarks === marksSeen) this.backlog = false;
+          if (keysWait !== Infinity) this.scheduleRetry(keysWait);
           break;
         }
       }
@@ -821,11 +831,6 @@ export class SyncEngine implements SyncPort {
     if (this.inbound.length === 1) queueMicrotask(() => (this.inboundTail = this.inboundTail.then(() => this.storeInbound(link))));
   }
 
-  /**
-   * Before sealed deliveries are stored: the keys of senders whose device is not pinned yet (a
-   * first message from a peer, an own new device) are looked up and pinned (trust on first use,
-   * as a send does; a changed set stays pending and its messages are refused).
-   */
   /** Users whose keys were looked up on `link` for a queued send (once each per link). */
   private keysAskedOn(link: RelayLink): Set<string> {
     let asked = this.keysAsked.get(link);
@@ -838,14 +843,25 @@ export class SyncEngine implements SyncPort {
 
   /** Looks `user`'s device records up in the directory and pins them (trust on first use; a change stays pending). */
   private async lookUpKeys(link: RelayLink, user: string): Promise<void> {
-    this.keysAskedOn(link).add(user);
     const answer = await this.keysRequest({ type: 'keys_get', user }, SENDER_KEYS_WAIT_MS);
-    if (answer?.result !== 'ok') return;
+    if (answer === undefined) {
+      // No answer in time (a stalled relay, a lost link): not a "none published"; ask again later.
+      this.keysRetryAt.set(user, Date.now() + SENDER_KEYS_RETRY_MS);
+      return;
+    }
+    this.keysAskedOn(link).add(user);
+    this.keysRetryAt.delete(user);
+    if (answer.result !== 'ok') return;
     const current = this.pins.get(user);
     const next = reconcile(current, verifiedRecords(user, answer.records));
     if (next && next !== current) this.pins.put(user, next, new Date());
   }
 
+  /**
+   * Before sealed deliveries are stored: the keys of senders whose device is not pinned yet (a
+   * first message from a peer, an own new device) are looked up and pinned (trust on first use,
+   * as a send does; a changed set stays pending and its messages are refused).
+   */
   private async pinSenders(frames: readonly InboundFrame[]): Promise<void> {
     const users = new Set<string>();
     for (const frame of frames) {

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { ErrorCodes, type ConversationMessagesResult, type CoreStatus, type Message, type OutboxListResult, type SendResult } from '../../protocol/rpc';
-import type { DeliverFrame, VerdictFrame } from '../../protocol/relay';
+import { RELAY_PROTOCOL_V6, type DeliverFrame, type VerdictFrame } from '../../protocol/relay';
+import { publishHomeKeys } from '../support/device-keys';
 import { killAllRelays, RawRelayClient, TestRelay } from '../support/relay';
 import { homePaths } from '../../lib/node/paths';
 import { kill9, run, startCore, tempHome } from '../support/cli';
@@ -73,10 +74,16 @@ async function newRelay(args: string[] = []): Promise<TestRelay> {
   return relay;
 }
 
-/** A peer that writes its own frames: it chooses every id a well-behaved core would mint. */
+/**
+ * A peer that writes its own frames: it chooses every id a well-behaved core would mint. It
+ * publishes a device record first (from an identity of its own), so cores can seal for it.
+ */
 async function hostile(relay: TestRelay, user: string): Promise<RawRelayClient> {
   const token = await relay.addUser(user);
-  const client = await RawRelayClient.login(relay.url, user, token, `${user}-device`);
+  const { home, cleanup } = tempHome(`sb-${user}-keys-`);
+  cleanups.push(cleanup);
+  await publishHomeKeys(relay.url, user, token, home, `${user}-device`);
+  const client = await RawRelayClient.login(relay.url, user, token, `${user}-device`, 0, RELAY_PROTOCOL_V6);
   rawClients.push(client);
   return client;
 }

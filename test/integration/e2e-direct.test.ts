@@ -28,8 +28,7 @@ import { fromB64 } from '../../lib/node/e2e/bytes';
 import { loadOrCreateIdentity } from '../../lib/node/e2e/identity';
 import { silentLogger } from '../../lib/node/log';
 import { homePaths } from '../../lib/node/paths';
-import { publishHomeKeys } from '../support/device-keys';
-import { addTestUser, makeTempDir, RawRelayClient, startTestRelay } from '../support/relay';
+import { addTestUser, makeTempDir, RawRelayClient, startTestRelay, publishHomeKeys } from '../support/relay';
 import { tempHome } from '../support/cli';
 import { waitFor } from '../support/wait';
 

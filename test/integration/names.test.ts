@@ -13,9 +13,8 @@ import { MIGRATIONS as RELAY_MIGRATIONS } from '../../relay/migrations';
 import { generateToken, hashToken } from '../../relay/tokens';
 import { prepareDataDir } from '../../relay/data-dir';
 import { run, runOk, startCore, tempHome } from '../support/cli';
-import { killAllRelays, RawRelayClient, runRelay, TestRelay } from '../support/relay';
+import { killAllRelays, RawRelayClient, runRelay, TestRelay, publishHomeKeys } from '../support/relay';
 import { waitFor } from '../support/wait';
-import { publishHomeKeys } from '../support/device-keys';
 import { loadConfig } from '../../server/config';
 import { homePaths } from '../../lib/node/paths';
 

@@ -11,6 +11,7 @@ import type { RelayServer } from '../../relay/server';
 import { RelayStore } from '../../relay/store';
 import { addTestUser, makeTempDir, RawRelayClient, revokeTestUser, startTestRelay } from '../support/relay';
 import { withTimeout } from '../../lib/node/with-timeout';
+import { until } from '../support/wait';
 
 const clients: RawRelayClient[] = [];
 async function login(relay: RelayServer, user: string, token: string, device: string, cursor = 0): Promise<RawRelayClient> {
@@ -307,15 +308,6 @@ describe('relay rate limit and heartbeat', () => {
     assert.ok(closed === RelayCloseCodes.Policy || closed === 1006, `closed with ${closed}`);
   });
 });
-
-/** Polls `done` until it holds; fails after `ms` instead of hanging. */
-async function until(what: string, done: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** Reads the relay's store through a connection of its own, as `relay` CLI verbs do. */
 function peek<T>(read: (store: RelayStore) => T): T {

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { RELAY_MAX_FRAME_BYTES } from '../../protocol/relay';
 import type { Message, OutboxState } from '../../protocol/rpc';
 import { relayDbPath } from '../../relay/data-dir';
-import { addTestUser, makeTempDir, RawRelayClient, startTestRelay } from '../support/relay';
+import { addTestUser, makeTempDir, RawRelayClient, startTestRelay, publishHomeKeys } from '../support/relay';
 import type { RelayServer, RelayServerOptions } from '../../relay/server';
 import { writeConfig } from '../../server/config';
 import { Core } from '../../server/core';
@@ -27,7 +27,6 @@ import { tempHome } from '../support/cli';
 import { waitFor } from '../support/wait';
 import { withTimeout } from '../../lib/node/with-timeout';
 import { directStoreFields } from '../support/messages';
-import { publishHomeKeys } from '../support/device-keys';
 
 // ---- a world of one relay and some cores, torn down whatever happens ---------------------
 

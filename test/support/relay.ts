@@ -5,12 +5,13 @@
  * killed by its PID (`killAllRelays`), and every wait is bounded, so a broken relay fails a
  * test instead of hanging it. Used only by test/ and bench/; never bundled.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { RELAY_PROTOCOL_VERSION, type CoreToRelayFrameV5 as CoreToRelayFrameV2, type RelayToCoreFrameV5 as RelayToCoreFrame, type SendFrameV3 as SendFrame } from '../../protocol/relay';
+import { RELAY_PROTOCOL_V6, RELAY_PROTOCOL_VERSION, type KeysResultFrame, type CoreToRelayFrameV5 as CoreToRelayFrameV2, type RelayToCoreFrameV5 as RelayToCoreFrame, type SendFrameV3 as SendFrame } from '../../protocol/relay';
 import { parseRelayFrameV5 } from '../../protocol/relay-schemas';
 import { decodeBlobChunk, type BlobChunk } from '../../protocol/files';
 import { errorMessage } from '../../lib/error-message';
@@ -23,6 +24,8 @@ import type { RelayStorage, RelayStorageKind } from '../../relay/storage/types';
 import { ROOT, runOk } from './cli';
 import { loadConfig } from '../../server/config';
 import { homePaths } from '../../lib/node/paths';
+import { signDeviceRecord } from '../../lib/node/e2e/device-record';
+import { loadOrCreateIdentity } from '../../lib/node/e2e/identity';
 import { reapWithThisProcess } from './reap';
 
 /** Generous: on a loaded machine a token check (scrypt) alone can take seconds. A deadline, not a delay. */
@@ -299,8 +302,6 @@ export class TestRelay {
     const token = await this.addUser(user);
     await runOk(home, ['init', '--relay', this.url, '--user', user, '--token', token]);
     if ((options.publishKeys ?? true) && this.current && isRunning(this.current.child)) {
-      // Imported here: device-keys.ts builds on RawRelayClient, below.
-      const { publishHomeKeys } = await import('./device-keys');
       await publishHomeKeys(this.url, user, token, home, loadConfig(homePaths(home)).config.device);
     }
     return token;
@@ -508,5 +509,23 @@ export class RelayWorlds {
 
   removeDirs(): void {
     for (const dir of this.dirs) dir.remove();
+  }
+}
+
+/**
+ * Publishes the device record of `home`'s identity (made now if it has none) as `user`'s device
+ * `device`. Direct messages are sent only end-to-end encrypted, to the device keys a recipient
+ * published (docs/security.md): a test whose recipient has no core running yet publishes them
+ * for it, from the home its core will use later, so that core opens what was sealed for it.
+ */
+export async function publishHomeKeys(url: string, user: string, token: string, home: string, device: string): Promise<void> {
+  const record = signDeviceRecord(loadOrCreateIdentity(home), user, device, Date.now());
+  const client = await RawRelayClient.login(url, user, token, device, 0, RELAY_PROTOCOL_V6);
+  try {
+    client.sendText(JSON.stringify({ type: 'keys_publish', request_id: 'publish', record }));
+    const answer = (await client.next('keys_result' as never)) as unknown as KeysResultFrame;
+    assert.equal(answer.result, 'ok', JSON.stringify(answer));
+  } finally {
+    await client.closeAndWait().catch(() => undefined);
   }
 }

@@ -21,6 +21,15 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
+/** Polls a synchronous condition (state a test's own listeners fill) until it holds; fails with `what` after `ms`. */
+export async function until(what: string, done: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
 /** Runs `body` with an initialized JSON-RPC client of the core serving `home`; closed whatever happens. */
 export async function withClient<T>(home: string, name: string, body: (c: SocketClient) => Promise<T>): Promise<T> {
   const c = await SocketClient.connect(homePaths(home).socket);

@@ -12,17 +12,9 @@ import { RequestFlow, SocketMessageReader, SocketMessageWriter } from '../../ser
 import { encodeFrame } from '../../server/rpc/frame-codec';
 import { socketPair as pair, recordWrites } from '../support/socket-pair';
 import { frozenClock } from '../support/clock';
+import { until } from '../support/wait';
 
 
-
-/** Polls until `done()`; fails after `ms` instead of hanging. */
-async function until(what: string, done: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 
 

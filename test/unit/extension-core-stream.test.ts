@@ -14,6 +14,7 @@ import { silentLogger } from '../../lib/node/log';
 import { homePaths } from '../../lib/node/paths';
 import { tempHome } from '../support/cli';
 import { directStoreFields } from '../support/messages';
+import { until } from '../support/wait';
 
 interface Window {
   client: SocketClient;
@@ -54,14 +55,6 @@ async function deliver(core: Core, from: string, count: number): Promise<string[
       return id;
     });
   });
-}
-
-async function until(what: string, done: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 test('the real core serves this extension; one lacking a method it calls, or on an older protocol, is incompatible', async () => {

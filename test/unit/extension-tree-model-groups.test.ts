@@ -6,43 +6,22 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PROTOCOL_VERSION, type GroupEvent, type GroupMember, type Message, type MessageEvent, type Method, type ParamsOf, type ResultOf } from '../../protocol/rpc';
+import { type GroupEvent, type GroupMember, type Message, type MessageEvent } from '../../protocol/rpc';
 import { InboxModel } from '../../extension/inboxModel';
-import type { Rpc } from '../../extension/rpcClient';
-import { SocketClient } from '../../server/cli/socket-client';
-import { Core } from '../../server/core';
+import type { Core } from '../../server/core';
 import { newId } from '../../lib/node/ids';
-import { silentLogger } from '../../lib/node/log';
-import { homePaths } from '../../lib/node/paths';
-import { tempHome } from '../support/cli';
+import { until } from '../support/wait';
+import { withLiveCore, type LiveCore } from '../support/live-core';
 
 const ME = 'me';
 
-interface Live {
-  core: Core;
-  rpc: Rpc;
+interface Live extends LiveCore {
   events: { method: string; params: MessageEvent | GroupEvent }[];
 }
 
 async function withCore(body: (live: Live) => Promise<void>): Promise<void> {
-  const home = tempHome('sb-tree-groups-');
-  let core: Core | undefined;
-  let client: SocketClient | undefined;
-  try {
-    core = await Core.start(homePaths(home.home), { serve: true, sync: false, log: silentLogger });
-    const c = await SocketClient.connect(homePaths(home.home).socket);
-    client = c;
-    const events: Live['events'] = [];
-    c.onNotification((method, params) => events.push({ method, params: params as MessageEvent | GroupEvent }));
-    await c.call('initialize', { client: { name: 'tree-model-groups-test', version: '1' }, protocol: PROTOCOL_VERSION });
-    await c.call('events/subscribe', {});
-    const rpc: Rpc = { request: <M extends Method>(method: M, params: ParamsOf<M>) => c.call(method, params) as Promise<ResultOf<M>> };
-    await body({ core, rpc, events });
-  } finally {
-    client?.close();
-    await core?.stop();
-    home.cleanup();
-  }
+  const events: Live['events'] = [];
+  await withLiveCore('tree-model-groups-test', (live) => body({ ...live, events }), (method, params) => events.push({ method, params: params as MessageEvent | GroupEvent }));
 }
 
 let pos = 0;
@@ -70,14 +49,6 @@ async function deliverToGroup(core: Core, groupId: string, name: string, from: s
     return id;
   });
   return repo.message(id)!;
-}
-
-async function until(what: string, done: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const team: GroupMember[] = [

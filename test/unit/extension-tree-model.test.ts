@@ -6,46 +6,25 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PROTOCOL_VERSION, type Message, type MessageEvent, type Method, type OutboxEvent, type OutboxItem, type ParamsOf, type ResultOf } from '../../protocol/rpc';
+import { type Message, type MessageEvent, type OutboxEvent, type OutboxItem } from '../../protocol/rpc';
 import { InboxModel, type ConversationNode, type InboxNode } from '../../extension/inboxModel';
 import { conversationIconId, conversationItemText, messageIconId, messageItemText } from '../../extension/format';
 import { OutboxModel } from '../../extension/outboxModel';
-import type { Rpc } from '../../extension/rpcClient';
-import { SocketClient } from '../../server/cli/socket-client';
-import { Core } from '../../server/core';
+import type { Core } from '../../server/core';
 import { newId } from '../../lib/node/ids';
-import { silentLogger } from '../../lib/node/log';
-import { homePaths } from '../../lib/node/paths';
-import { tempHome } from '../support/cli';
 import { directStoreFields } from '../support/messages';
+import { until } from '../support/wait';
+import { withLiveCore, type LiveCore } from '../support/live-core';
 
-interface Live {
-  core: Core;
-  rpc: Rpc;
+interface Live extends LiveCore {
   /** Every event notification this client received, in order. */
   events: { method: string; params: MessageEvent | OutboxEvent }[];
 }
 
 /** Runs `body` with a real core and one subscribed client; both closed, the home removed, whatever happens. */
 async function withCore(body: (live: Live) => Promise<void>): Promise<void> {
-  const home = tempHome('sb-tree-');
-  let core: Core | undefined;
-  let client: SocketClient | undefined;
-  try {
-    core = await Core.start(homePaths(home.home), { serve: true, sync: false, log: silentLogger });
-    const c = await SocketClient.connect(homePaths(home.home).socket);
-    client = c;
-    const events: Live['events'] = [];
-    c.onNotification((method, params) => events.push({ method, params: params as MessageEvent | OutboxEvent }));
-    await c.call('initialize', { client: { name: 'tree-model-test', version: '1' }, protocol: PROTOCOL_VERSION });
-    await c.call('events/subscribe', {});
-    const rpc: Rpc = { request: <M extends Method>(method: M, params: ParamsOf<M>) => c.call(method, params) as Promise<ResultOf<M>> };
-    await body({ core, rpc, events });
-  } finally {
-    client?.close();
-    await core?.stop();
-    home.cleanup();
-  }
+  const events: Live['events'] = [];
+  await withLiveCore('tree-model-test', (live) => body({ ...live, events }), (method, params) => events.push({ method, params: params as MessageEvent | OutboxEvent }));
 }
 
 let clock = Date.parse('2026-11-24T00:00:00Z');
@@ -67,15 +46,6 @@ async function deliver(core: Core, from: string, count: number, options: { read?
     return stored;
   });
   return ids.map((id) => repo.message(id)!);
-}
-
-/** Polls until `done()`; fails after `ms` instead of hanging. */
-async function until(what: string, done: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('InboxModel against a real core', () => {

@@ -7,50 +7,29 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PROTOCOL_VERSION, type Method, type ParamsOf, type ResultOf, type TrustChanged, type TrustInfo } from '../../protocol/rpc';
+import { type TrustChanged, type TrustInfo } from '../../protocol/rpc';
 import { InboxModel, type ConversationNode } from '../../extension/inboxModel';
 import { conversationIconId, conversationItemText } from '../../extension/format';
-import type { Rpc } from '../../extension/rpcClient';
 import { keptDraft, mismatchText, safetyNumberDialog, safetyNumberInputProblem, sendRefusalText, threadTrust, trustRefusalCode } from '../../extension/trustText';
-import { SocketClient } from '../../server/cli/socket-client';
-import { Core } from '../../server/core';
+import type { Core } from '../../server/core';
 import { PeerKeys } from '../../server/store/peer-keys';
 import { signDeviceRecord } from '../../lib/node/e2e/device-record';
 import { generateIdentity } from '../../lib/node/e2e/identity';
 import { newId } from '../../lib/node/ids';
-import { silentLogger } from '../../lib/node/log';
-import { homePaths } from '../../lib/node/paths';
-import { tempHome } from '../support/cli';
 import { directStoreFields } from '../support/messages';
+import { until } from '../support/wait';
+import { withLiveCore, type LiveCore } from '../support/live-core';
 
-interface Live {
-  core: Core;
-  rpc: Rpc;
+interface Live extends LiveCore {
   /** Every trust/changed this client received, in order. */
   trust: TrustChanged[];
 }
 
 async function withCore(body: (live: Live) => Promise<void>): Promise<void> {
-  const home = tempHome('sb-trust-');
-  let core: Core | undefined;
-  let client: SocketClient | undefined;
-  try {
-    core = await Core.start(homePaths(home.home), { serve: true, sync: false, log: silentLogger });
-    const c = await SocketClient.connect(homePaths(home.home).socket);
-    client = c;
-    const trust: TrustChanged[] = [];
-    c.onNotification((name, params) => {
-      if (name === 'trust/changed') trust.push(params);
-    });
-    await c.call('initialize', { client: { name: 'trust-test', version: '1' }, protocol: PROTOCOL_VERSION });
-    await c.call('events/subscribe', {});
-    const rpc: Rpc = { request: <M extends Method>(method: M, params: ParamsOf<M>) => c.call(method, params) as Promise<ResultOf<M>> };
-    await body({ core, rpc, trust });
-  } finally {
-    client?.close();
-    await core?.stop();
-    home.cleanup();
-  }
+  const trust: TrustChanged[] = [];
+  await withLiveCore('trust-test', (live) => body({ ...live, trust }), (name, params) => {
+    if (name === 'trust/changed') trust.push(params);
+  });
 }
 
 /** One message from `from`, stored as the sync engine stores a delivery, so `from` is a conversation and a peer. */
@@ -69,14 +48,6 @@ async function deliver(core: Core, from: string): Promise<void> {
 function pinChanged(core: Core, user: string): void {
   const device = 'd1';
   new PeerKeys(core.service.repo.db).put(user, { pinned: [signDeviceRecord(generateIdentity(), user, device, 1)], pending: [signDeviceRecord(generateIdentity(), user, device, 2)], verified: false }, new Date());
-}
-
-async function until(what: string, done: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('the Inbox and a changed key, against a real core', () => {

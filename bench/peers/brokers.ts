@@ -4,11 +4,12 @@
  * Every wait is bounded.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { stopGracefully } from '../live';
+import { findBinary, freePort } from '../../test/support/ports';
 
 export interface Broker {
   pid: number;
@@ -17,24 +18,7 @@ export interface Broker {
   stop(): Promise<void>;
 }
 
-/** The binary's path, looked for on PATH and in the sbin directories packages put daemons in. */
-export function findBinary(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
-  return dirs.map((dir) => join(dir, name)).find((path) => path.startsWith('/') && existsSync(path));
-}
 
-/** A port free on 127.0.0.1 now (the OS's pick; the broker binds it a moment later). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {

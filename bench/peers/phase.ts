@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { switchboardEndToEnd, type EndToEndFigures, type EndToEndLoad } from '../end-to-end';
-import { findBinary } from './brokers';
+import { findBinary } from '../../test/support/ports';
 import { fsyncLatencyMs } from './disk';
 import { peerChartSvg } from './chart';
 import { compareAt, SYSTEM_LABELS, type SystemName, type SystemRun, type WindowComparison } from './compare';

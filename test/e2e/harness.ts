@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ARTIFACTS_DIR, tools } from './paths';
-import { freePort, Proc, run } from './proc';
+import { freePort } from '../support/ports';
+import { Proc, run } from './proc';
 import { withTimeout } from '../../lib/node/with-timeout';
 
 export { missingTools } from './paths';

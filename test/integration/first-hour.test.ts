@@ -8,13 +8,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CLI, NOBODY, ROOT, kill9, nobodyCannotRunCli, run, runOk, startCore, tempHome, type RunResult } from '../support/cli';
 import { reapWithThisProcess } from '../support/reap';
 import { TestRelay, killAllRelays } from '../support/relay';
 import { waitFor } from '../support/wait';
+import { freePort } from '../support/ports';
 
 after(() => killAllRelays());
 
@@ -211,17 +211,6 @@ function readmeQuickStart(): [string, RegExp][] {
 }
 
 describe('npm start', () => {
-  function freePort(): Promise<number> {
-    return new Promise((resolvePort, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolvePort(port));
-      });
-    });
-  }
-
   const alive = (pid: number) => {
     try {
       process.kill(pid, 0);

@@ -8,30 +8,18 @@
  * test process. nats-server is the distribution's (`.ci/run` installs it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { findBinary, freePort } from './ports';
 import { reapWithThisProcess } from './reap';
 import { sleep } from './wait';
 
 /** nats-server's path (PATH, then the sbin directories Debian puts daemons in), or undefined. */
 export function findNatsServer(): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
-  return dirs.map((dir) => join(dir, 'nats-server')).find((path) => path.startsWith('/') && existsSync(path));
+  return findBinary('nats-server');
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no free port');
-  return address.port;
-}
 
 interface MetaCluster {
   leader?: string;

@@ -6,7 +6,8 @@
  * conversation again looks his keys up: the Inbox row and the conversation header show the
  * change; alice's send from the composer is refused with a notification and her text stays;
  * the notification's Verify Safety Number… shows both numbers and Accept New Keys, and the
- * same text then goes to bob. Screenshots go to artifacts/e2e/trust-*.png.
+ * same text then leaves, sealed for the accepted key: the operator's, so bob's real core
+ * refuses it and says so (what accepting a key one did not verify costs). Screenshots go to artifacts/e2e/trust-*.png.
  *
  * Needs `bash scripts/e2e-install.sh` and a build (`npm run test:e2e` does both).
  */
@@ -90,10 +91,13 @@ describe('A changed key in VS Code (code-server + chromium, real relay and a pee
     await view.locator('#trust.trust-unverified').waitFor({ state: 'visible', timeout: 20_000 });
     await eventually('the Inbox row no longer says keys changed', async () => !/keys changed/.test(await inbox.description('bob')), 20_000);
 
-    // the kept text goes as it is
+    // the kept text goes as it is, sealed for the keys alice accepted: the operator's, which
+    // bob's real core cannot open; it refuses the message and says so, and never shows it
     await view.locator('#input').press('Enter');
     await view.locator('#verdict.verdict-sent').waitFor({ state: 'visible', timeout: 30_000 });
-    await eventually('bob has it', async () => (await bob.call('inbox/list', { from: 'alice', limit: 20 })).messages.find((m) => m.body === text), 30_000);
     await wb.screenshot('trust-accepted');
+    const refusedAtBob = /refused message \S+ from alice: the message from alice does not decrypt/;
+    await eventually('bob refuses what was sealed for the operator’s key', async () => refusedAtBob.test((await bob.call('status/get', {})).sync.last_error ?? ''), 30_000);
+    assert.equal((await bob.call('inbox/list', { from: 'alice', limit: 20 })).messages.some((m) => m.body === text), false, 'bob is never shown it');
   });
 });

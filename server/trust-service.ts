@@ -40,7 +40,6 @@ export class TrustService {
   /** Whether the last send-time lookup of a user got the relay's answer (false: no answer in time). */
   private readonly answered = new Map<string, boolean>();
   private connectedSince: string | null = null;
-  private readonly listeners: ((change: TrustChanged) => void)[] = [];
 
   constructor(
     private readonly sync: SyncPort,
@@ -58,15 +57,12 @@ export class TrustService {
 
   /** Each change of a user's trust state, after it is stored (the core tells its clients: `trust/changed`). */
   onChange(listener: (change: TrustChanged) => void): void {
-    this.listeners.push(listener);
+    this.keys.onTrustChange((user, trust) => listener({ user, trust }));
   }
 
-  /** Stores a user's pins and tells the listeners when that moved the user's trust state. */
+  /** Stores a user's pins (PeerKeys tells the listeners when that moved the user's trust state). */
   private store(user: string, pins: PinnedKeys, now: Date): void {
-    const before = trustState(this.keys.get(user));
     this.keys.put(user, pins, now);
-    const trust = trustState(pins);
-    if (trust !== before) for (const l of this.listeners) l({ user, trust });
   }
 
   async show(p: TrustParams): Promise<TrustInfo> {

@@ -2,7 +2,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { DeviceKeyRecord } from '../../protocol/e2e';
 import { deviceKeyRecordSchema } from '../../protocol/e2e-schemas';
-import type { PinnedKeys } from '../../lib/node/e2e/pins';
+import { trustState, type PinnedKeys, type TrustState } from '../../lib/node/e2e/pins';
 import { z } from 'zod';
 
 const records = z.array(deviceKeyRecordSchema);
@@ -25,6 +25,7 @@ export class PeerKeys {
    * which drops the user's entry (confirm, accept-change, a change found), so it is never stale.
    */
   private readonly cache = new Map<string, PinnedKeys | null>();
+  private readonly listeners: ((user: string, trust: TrustState) => void)[] = [];
 
   /** The one instance for `db`: the trust service and the sync engine share its cache. */
   static of(db: Database): PeerKeys {
@@ -69,11 +70,22 @@ export class PeerKeys {
     return new Map(this.s.all.all().map((row) => [row.peer, toPins(row)]));
   }
 
+  /**
+   * Each move of a user's trust state, whoever stored it: the trust service (confirm, accept, a
+   * change found by a send or `verify`) or the sync engine (a sealed delivery's new sender device).
+   */
+  onTrustChange(listener: (user: string, trust: TrustState) => void): void {
+    this.listeners.push(listener);
+  }
+
   /** Stores the pins; a verified pin keeps the time it was first confirmed. */
   put(peer: string, pins: PinnedKeys, now: Date): void {
+    const before = trustState(this.get(peer));
     const at = now.toISOString();
     this.cache.delete(peer);
     this.s.put.run(peer, JSON.stringify(pins.pinned), pins.pending ? JSON.stringify(pins.pending) : null, at, pins.pending ? at : null, pins.verified ? at : null);
+    const trust = trustState(pins);
+    if (trust !== before) for (const l of this.listeners) l(peer, trust);
   }
 }
 
